@@ -1,0 +1,47 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import Action, Entity, Level
+
+# The left menu, in Bitrix24's order. An entry appears once its app registers the URL name and
+# the user may see that kind of record, so modules that are not built yet leave no dead links.
+MENU = [
+    (_("CRM"), [
+        (_("Лиды"), "leads:list", Entity.LEAD),
+        (_("Сделки"), "deals:board", Entity.DEAL),
+        (_("Контакты"), "clients:contact_list", Entity.CONTACT),
+        (_("Компании"), "clients:company_list", Entity.COMPANY),
+    ]),
+    (_("Задачи"), "tasks:list", None),
+    (_("Календарь"), "calendar:index", None),
+    (_("Диск"), "disk:index", None),
+]
+
+
+def _entry(user, label, url_name, entity):
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        return None
+    if entity and access.level(user, entity, Action.VIEW) == Level.NONE:
+        return None
+    return {"label": label, "url": url, "namespace": url_name.split(":")[0]}
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    menu = []
+    for label, target, *rest in MENU:
+        if isinstance(target, list):
+            children = [e for e in (_entry(user, *item) for item in target) if e]
+            if children:
+                menu.append({"label": label, "children": children})
+        else:
+            entry = _entry(user, label, target, rest[0])
+            if entry:
+                menu.append(entry)
+    current = request.resolver_match.namespace if request.resolver_match else ""
+    return {"menu": menu, "menu_current": current}

@@ -1,0 +1,137 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Department(models.Model):
+    """A node of the company's structure. Access levels «свои + отдела (+ подотделов)» follow
+    this tree, as in Bitrix24."""
+
+    name = models.CharField(_("Название"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("Вышестоящий отдел"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    head = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("Руководитель"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_departments",
+    )
+
+    class Meta:
+        verbose_name = _("Отдел")
+        verbose_name_plural = _("Отделы")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        node = self.parent
+        while node is not None:
+            if node.pk == self.pk:
+                raise ValidationError({"parent": _("Отдел не может быть вложен сам в себя.")})
+            node = node.parent
+
+
+class Level(models.IntegerChoices):
+    """Ordered: a higher value sees everything a lower one sees."""
+
+    NONE = 0, _("Нет доступа")
+    OWN = 10, _("Свои")
+    DEPARTMENT = 20, _("Свои + своего отдела")
+    SUBDEPARTMENTS = 30, _("Свои + своего отдела + подотделов")
+    ALL = 40, _("Все")
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("Чтение")
+    ADD = "add", _("Добавление")
+    CHANGE = "change", _("Изменение")
+    DELETE = "delete", _("Удаление")
+    EXPORT = "export", _("Экспорт")
+
+
+class Entity(models.TextChoices):
+    """CRM record kinds that access rules are set for. Only names live here: `accounts` knows
+    nothing of the apps that define these models."""
+
+    LEAD = "lead", _("Лиды")
+    DEAL = "deal", _("Сделки")
+    CONTACT = "contact", _("Контакты")
+    COMPANY = "company", _("Компании")
+
+
+class Role(models.Model):
+    name = models.CharField(_("Название"), max_length=100, unique=True)
+    description = models.TextField(_("Описание"), blank=True)
+
+    class Meta:
+        verbose_name = _("Роль")
+        verbose_name_plural = _("Роли")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Permission(models.Model):
+    """One cell of Bitrix24's access matrix: role × entity × action → level."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions", verbose_name=_("Роль"))
+    entity = models.CharField(_("Сущность"), max_length=20, choices=Entity.choices)
+    action = models.CharField(_("Действие"), max_length=20, choices=Action.choices)
+    level = models.PositiveSmallIntegerField(_("Уровень доступа"), choices=Level.choices, default=Level.NONE)
+
+    class Meta:
+        verbose_name = _("Право доступа")
+        verbose_name_plural = _("Права доступа")
+        constraints = [
+            models.UniqueConstraint(fields=["role", "entity", "action"], name="unique_role_entity_action")
+        ]
+        ordering = ["role", "entity", "action"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.get_entity_display()} / {self.get_action_display()} — {self.get_level_display()}"
+
+
+class User(AbstractUser):
+    middle_name = models.CharField(_("Отчество"), max_length=150, blank=True)
+    position = models.CharField(_("Должность"), max_length=200, blank=True)
+    phone = models.CharField(_("Телефон"), max_length=32, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("Отдел"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    roles = models.ManyToManyField(Role, verbose_name=_("Роли"), blank=True, related_name="users")
+
+    class Meta:
+        verbose_name = _("Пользователь")
+        verbose_name_plural = _("Пользователи")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name) if part).strip()
+
+    @property
+    def short_name(self) -> str:
+        """«Лактионова А.» — how Bitrix24 shows a responsible person in lists."""
+        if self.last_name and self.first_name:
+            return f"{self.last_name} {self.first_name[0]}."
+        return self.get_full_name() or self.username
