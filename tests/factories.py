@@ -28,3 +28,24 @@ class UserFactory(factory.django.DjangoModelFactory):
         """`role="Менеджер"` gives the user one of the seeded default roles."""
         if create and name:
             self.roles.add(Role.objects.get(name=name))
+
+
+def ref(model_name: str, name: str | None = None):
+    """A seeded reference-list value (the data migration fills them)."""
+    from django.apps import apps
+
+    model = apps.get_model("crm", model_name)
+    return model.objects.get(name=name) if name else model.objects.order_by("sort").first()
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead as a manager creates it: the four fields «Не обработан» requires, nothing else."""
+
+    class Meta:
+        model = "leads.Lead"
+
+    title = factory.Sequence(lambda n: f"Лид {n}")
+    source = factory.LazyFunction(lambda: ref("Source", "Контур.Компас"))
+    company_name = factory.Sequence(lambda n: f"ООО «Компания {n}»")
+    company_phone = factory.Sequence(lambda n: f"+7912{n:07d}")
+    responsible = factory.SubFactory(UserFactory)

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS/JS as static files
     # ours
     "accounts",
+    "crm",
+    "leads",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,126 @@
+"""What leads and deals share: reference lists and the timeline."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ReferenceItem(models.Model):
+    """A value of a reference list that supervisors edit in the admin. Retired values are
+    deactivated, not deleted, so old records keep their meaning."""
+
+    name = models.CharField(_("Название"), max_length=200, unique=True)
+    sort = models.PositiveIntegerField(_("Порядок"), default=100)
+    is_active = models.BooleanField(_("Активно"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(ReferenceItem):
+    class Kind(models.TextChoices):
+        COLD = "cold", _("Холодный")
+        INBOUND = "inbound", _("Входящий")
+
+    # Chooses the default deal pipeline at conversion (PROCESS.md §1.5).
+    kind = models.CharField(_("Тип источника"), max_length=10, choices=Kind.choices, default=Kind.INBOUND)
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Источник")
+        verbose_name_plural = _("Источники")
+
+
+class Niche(ReferenceItem):
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Ниша компании")
+        verbose_name_plural = _("Ниши компаний")
+
+
+class ClientType(ReferenceItem):
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Тип клиента")
+        verbose_name_plural = _("Типы клиентов")
+
+
+class CrmSystem(ReferenceItem):
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Корпоративный портал (CRM система)")
+        verbose_name_plural = _("Корпоративные порталы (CRM системы)")
+
+
+class SalesChannel(ReferenceItem):
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Канал сбыта")
+        verbose_name_plural = _("Каналы сбыта")
+
+
+class Product(ReferenceItem):
+    """What «Решение» sells («Продукты для продажи»)."""
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Продукт для продажи")
+        verbose_name_plural = _("Продукты для продажи")
+
+
+class UsedProduct(ReferenceItem):
+    """«Какими продуктами уже пользовалась компания». The flag marks the answer «Ничем не
+    пользовалась», which cannot be combined with the others."""
+
+    means_none = models.BooleanField(_("Означает «ничем не пользовалась»"), default=False)
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Продукт, которым пользовалась компания")
+        verbose_name_plural = _("Продукты, которыми пользовалась компания")
+
+
+class JunkReason(ReferenceItem):
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("Причина закрытия лида")
+        verbose_name_plural = _("Причины закрытия лидов")
+
+
+class TimelineEntry(models.Model):
+    """One line of a record's timeline: a comment, a status move, a field change, a note from the
+    system. Bound to any CRM record through one generic binding."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", _("Комментарий")
+        STATUS = "status", _("Смена статуса")
+        CHANGE = "change", _("Изменение полей")
+        CREATED = "created", _("Создание")
+        DUPLICATE = "duplicate", _("Сохранено при возможных дубликатах")
+        SYSTEM = "system", _("Событие")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("Тип"), max_length=20, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("Автор"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("Когда"), auto_now_add=True, db_index=True)
+    text = models.TextField(_("Текст"), blank=True)
+    data = models.JSONField(_("Данные"), default=dict, blank=True)
+    is_pinned = models.BooleanField(_("Закреплён"), default=False)
+
+    class Meta:
+        verbose_name = _("Запись истории")
+        verbose_name_plural = _("История")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        constraints = [
+            # A record has at most one pinned comment (the «Разведка» summary).
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], condition=Q(is_pinned=True), name="one_pinned_entry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"

@@ -1,0 +1,58 @@
+"""Phones are stored in E.164 («+78800000000») and shown in the Russian format
+(«8 (880) 000-00-00»), so «8 (880) 000-00-00» and «+7 880 000-00-00» are one number."""
+
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+REGION = "RU"
+
+
+def normalize(raw: str) -> str:
+    """E.164 form of a phone typed in any usual format; '' for an empty value.
+    Raises ValidationError with a Russian message for something that is not a phone."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    if re.search(r"[^\d\s()+\-.]", raw):
+        raise ValidationError(_("Телефон может содержать только цифры, пробелы, скобки, «+» и «-»."), code="phone")
+    try:
+        number = phonenumbers.parse(raw, REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Не похоже на номер телефона: «%(value)s»."), code="phone", params={"value": raw}) from exc
+    # «Possible» (right length for the country), not «valid»: the seed's own example 8 (880) …
+    # is in a range that libphonenumber does not list as assigned.
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError(
+            _("Неверная длина номера «%(value)s»: для России нужно 11 цифр, например 8 (912) 345-67-89."),
+            code="phone", params={"value": raw},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display(e164: str) -> str:
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 7:
+        digits = str(number.national_number)
+        if len(digits) == 10:
+            return f"8 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def search_digits(query: str) -> str | None:
+    """The digits to look for in stored E.164 phones when a search box gets a phone in any
+    format, or None when the query is not phone-like. A full Russian number matches on its
+    10 national digits, so the leading 8 or +7 does not matter."""
+    digits = re.sub(r"\D", "", query or "")
+    if len(digits) < 5 or re.search(r"[^\d\s()+\-.]", query.strip()):
+        return None
+    if len(digits) == 11 and digits[0] in "78":
+        return digits[1:]
+    return digits

@@ -1,0 +1,3 @@
+# Replaced by «заполнить по ИНН».
+def requisites(request):
+    raise NotImplementedError

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LeadsConfig(AppConfig):
+    name = "leads"
+    verbose_name = _("Лиды")
+
+    def ready(self) -> None:
+        from . import duplicates  # noqa: F401  (registers the lead finder)

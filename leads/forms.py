@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm import phones
+from crm.models import JunkReason
+
+from .models import Lead, Status
+from .requirements import CATALOGUE, rules_by_status, statuses_required_for
+
+M2M_FIELDS = ("products_to_sell", "used_products")
+PHONE_FIELDS = ("company_phone", "contact_phone")
+
+# The card's grouping (PROCESS.md §1.2), used by the create/edit form and the card itself.
+GROUPS = [
+    (_("О лиде"), ["title", "source", "amount", "currency", "responsible", "comment"]),
+    (_("Компания"), ["company_name", "company_phone", "company_email", "company_address", "company_website"]),
+    (_("Реквизиты"), ["inn", "kpp", "ogrn", "legal_name", "legal_address"]),
+    (_("Контактное лицо (ЛПР/ЛВР)"), ["contact_last_name", "contact_first_name", "contact_middle_name",
+                                      "contact_birth_date", "contact_position", "contact_phone",
+                                      "contact_phone_type", "contact_phone_ext", "contact_email"]),
+    (_("Квалификация"), ["crm_system", "niche", "client_type"]),
+    (_("Выход на ЛПР"), ["sales_channel", "employees_count", "talked_to_decision_maker", "products_to_sell",
+                         "usp_acknowledged", "used_products", "next_touch", "next_touch_date", "training_info"]),
+]
+ALL_FIELDS = [name for _label, names in GROUPS for name in names]
+
+
+class LeadFieldsMixin:
+    """Widgets, phone normalisation and cross-field checks shared by every form on a lead."""
+
+    def setup_fields(self) -> None:
+        for name, field in self.fields.items():
+            if name in M2M_FIELDS:
+                field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+                field.queryset = field.queryset.filter(is_active=True)
+            elif isinstance(field, forms.ModelChoiceField):
+                if hasattr(field.queryset.model, "is_active"):
+                    current = getattr(self.instance, f"{name}_id", None)
+                    field.queryset = field.queryset.filter(is_active=True) | field.queryset.filter(pk=current)
+                field.empty_label = _("не выбрано")
+            if isinstance(field.widget, forms.DateInput):
+                field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 2
+        for name in PHONE_FIELDS:
+            if name in self.fields and self.instance.pk and not self.is_bound:
+                self.initial[name] = phones.display(getattr(self.instance, name))
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(inputmode="tel", placeholder="8 (912) 345-67-89")
+        if "inn" in self.fields:
+            self.fields["inn"].widget.attrs.update(inputmode="numeric", maxlength=12)
+
+    def clean_company_phone(self):
+        return phones.normalize(self.cleaned_data.get("company_phone", ""))
+
+    def clean_contact_phone(self):
+        return phones.normalize(self.cleaned_data.get("contact_phone", ""))
+
+    def clean_inn(self):
+        return (self.cleaned_data.get("inn") or "").strip()
+
+    def clean_used_products(self):
+        chosen = self.cleaned_data.get("used_products")
+        if chosen and len(chosen) > 1 and any(p.means_none for p in chosen):
+            raise forms.ValidationError(_("«Ничем не пользовалась» нельзя отметить вместе с другими продуктами."))
+        return chosen
+
+    def split(self) -> tuple[dict, dict]:
+        """cleaned_data as the services take it: plain fields and many-to-many sets apart."""
+        data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields and k not in M2M_FIELDS}
+        m2m = {k: list(v) for k, v in self.cleaned_data.items() if k in M2M_FIELDS}
+        return data, m2m
+
+
+class LeadForm(LeadFieldsMixin, forms.ModelForm):
+    """Create and edit, in the card's grouping. Fields the status's rules require are marked
+    required, so the form says what is missing before the service refuses."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    save_anyway = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Lead
+        fields = ALL_FIELDS
+
+    def __init__(self, *args, responsible_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_fields()
+        if responsible_choices is not None:
+            self.fields["responsible"].queryset = responsible_choices
+        self.fields["responsible"].empty_label = None
+        if self.instance.pk:
+            self.initial.setdefault("version", self.instance.version)
+        status = self.instance.status if self.instance.pk else Status.NEW
+        if status in Status.values and status not in (Status.CONVERTED, Status.JUNK):
+            rules = rules_by_status()
+            for key in set().union(*(rules.get(s, set()) for s in statuses_required_for(status))):
+                for name in CATALOGUE[key].form_fields[:1] if key in CATALOGUE else ():
+                    if name in self.fields and not isinstance(self.fields[name], forms.BooleanField):
+                        self.fields[name].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*[
+            Fieldset(label, *(
+                [Div(*names, css_id="requisites-fields"),
+                 HTML('{% include "leads/_requisites_button.html" %}')] if label == _("Реквизиты") else names
+            ), css_class="crm-fieldset")
+            for label, names in GROUPS
+        ], "version", "save_anyway")
+
+
+def requirements_form_class(requirements):
+    """A form with exactly the fields that meet `requirements` (the «Для изменения статуса лида
+    заполните обязательные поля» dialog)."""
+    names = [n for r in requirements for n in r.form_fields]
+    extra = {n for r in requirements for n in r.extra_fields}
+
+    class RequirementsForm(LeadFieldsMixin, forms.ModelForm):
+        to = forms.CharField(widget=forms.HiddenInput)
+        if "pinned_comment" in extra:
+            pinned_comment = forms.CharField(
+                label=_("Закреплённый комментарий: итоги «Разведки» о компании и ЛПР/ЛВР"),
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+
+        class Meta:
+            model = Lead
+            fields = list(dict.fromkeys(names))
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.setup_fields()
+            optional = {"contact_phone_type", "contact_phone_ext", "contact_phone", "currency"}
+            for name, field in self.fields.items():
+                if name in self._meta.fields and name not in optional:
+                    field.required = True
+            self.helper = FormHelper()
+            self.helper.form_tag = False
+            self.helper.disable_csrf = True
+
+        def clean(self):
+            cleaned = super().clean()
+            if "contact_phone_ext" in self.fields and not (cleaned.get("contact_phone") or cleaned.get("contact_phone_ext")):
+                self.add_error("contact_phone", _("Укажите телефон ЛПР/ЛВР или добавочный номер."))
+            if "amount" in self.fields and cleaned.get("amount") is not None and cleaned["amount"] <= 0:
+                self.add_error("amount", _("Сумма должна быть больше нуля."))
+            return cleaned
+
+    return RequirementsForm
+
+
+class JunkForm(forms.Form):
+    junk_reason = forms.ModelChoiceField(
+        label=_("Причина закрытия"), queryset=JunkReason.objects.filter(is_active=True), empty_label=_("не выбрано"),
+        error_messages={"required": _("Выберите причину закрытия."),
+                        "invalid_choice": _("Такой причины закрытия нет: выберите из списка.")},
+    )
+    comment = forms.CharField(label=_("Комментарий"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Комментарий"), widget=forms.Textarea(attrs={"rows": 2}), max_length=10000,
+                           error_messages={"required": _("Комментарий пуст.")})
+    pin = forms.BooleanField(label=_("Закрепить"), required=False)

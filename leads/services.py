@@ -1,0 +1,246 @@
+"""The only ways a lead changes. Views, the kanban, bulk actions, the admin and commands call
+these; none of them sets fields or the status on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from accounts import access
+from accounts.models import Action, Entity, Level
+from crm import timeline
+from crm.requirements import Requirement
+
+from .models import CLOSED, IN_PROCESS, Lead, Status
+from .requirements import missing_for, rules_by_status
+
+Kind = timeline.Kind
+
+TRANSITIONS = {
+    Status.NEW: "to_new",
+    Status.FIRST_CALL: "to_first_call",
+    Status.QUALIFICATION: "to_qualification",
+    Status.RECONNAISSANCE: "to_reconnaissance",
+    Status.DECISION_MAKER: "to_decision_maker",
+    Status.CONVERTED: "to_converted",
+    Status.JUNK: "to_junk",
+}
+
+
+class LeadError(Exception):
+    """A refusal with a message for the manager (in Russian)."""
+
+
+class MissingFields(LeadError):
+    def __init__(self, lead: Lead, target: str, requirements: list[Requirement]):
+        self.lead, self.target, self.requirements = lead, target, requirements
+        super().__init__(_("Для изменения статуса лида заполните обязательные поля: %(fields)s.")
+                         % {"fields": ", ".join(r.label for r in requirements)})
+
+
+class StaleEdit(LeadError):
+    def __init__(self):
+        super().__init__(_("Лид уже изменил другой пользователь. Обновите страницу: ваши изменения не сохранены, "
+                           "чтобы не затереть чужие."))
+
+
+def is_supervisor(user) -> bool:
+    """Supervisors (the head of sales, CRM administrators) see beyond their own leads; they alone
+    return closed leads to work."""
+    return access.level(user, Entity.LEAD, Action.CHANGE) >= Level.DEPARTMENT or user.has_perm("leads.reopen_lead")
+
+
+def _check_can_change(lead: Lead, by) -> None:
+    if by is not None and not access.can(by, Action.CHANGE, lead):
+        raise PermissionDenied(_("Нет прав на изменение этого лида."))
+
+
+def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Set fields on the (locked) lead; returns the changes for the history."""
+    changes = []
+    for name, value in (data or {}).items():
+        old = getattr(lead, name)
+        if old != value:
+            f = Lead._meta.get_field(name)
+            changes.append({"field": str(f.verbose_name), "old": _display(f, old), "new": _display(f, value)})
+            setattr(lead, name, value)
+    lead.version += 1
+    lead.save()
+    for name, values in (m2m or {}).items():
+        manager = getattr(lead, name)
+        old = set(manager.all())
+        new = set(values)
+        if old != new:
+            manager.set(new)
+            f = Lead._meta.get_field(name)
+            changes.append({"field": str(f.verbose_name), "old": ", ".join(sorted(map(str, old))),
+                            "new": ", ".join(sorted(map(str, new)))})
+        # Drop a stale prefetch so the requirement checker sees the new values.
+        getattr(lead, "_prefetched_objects_cache", {}).pop(name, None)
+    return changes
+
+
+def _display(f, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("да") if value else _("нет")
+    return str(value)
+
+
+@transaction.atomic
+def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, duplicates=()) -> Lead:
+    """A new lead starts in «Не обработан» and must meet that status's rules. `duplicates` are
+    the possible duplicates the manager saw and chose to save anyway: the timeline records it."""
+    if by is not None and not access.can_add(by, Lead):
+        raise PermissionDenied(_("Нет прав на создание лидов."))
+    lead = Lead(**data, created_by=by)
+    lead.save()
+    for name, values in (m2m or {}).items():
+        getattr(lead, name).set(values)
+    missing = missing_for(lead, Status.NEW)
+    if missing:
+        transaction.set_rollback(True)
+        raise MissingFields(lead, Status.NEW, missing)
+    timeline.log(lead, Kind.CREATED, by, _("Лид создан"))
+    if duplicates:
+        timeline.log(lead, Kind.DUPLICATE, by, _("Сохранён, несмотря на возможные дубликаты"),
+                     matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
+    return lead
+
+
+@transaction.atomic
+def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, version: int,
+                duplicates=()) -> Lead:
+    """Save an edit made on a form that showed `version`. A newer save in between wins and this
+    one is refused (StaleEdit) rather than silently overwriting it. The current status's rules
+    still hold after the edit."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_can_change(locked, by)
+    if locked.version != version:
+        raise StaleEdit()
+    changes = _apply(locked, data, m2m)
+    if locked.status in IN_PROCESS:
+        missing = missing_for(locked, locked.status)
+        if missing:
+            transaction.set_rollback(True)
+            raise MissingFields(locked, locked.status, missing)
+    if changes:
+        timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    if duplicates:
+        timeline.log(locked, Kind.DUPLICATE, by, _("Сохранён, несмотря на возможные дубликаты"),
+                     matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
+    return locked
+
+
+@transaction.atomic
+def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2m: dict[str, Any] | None = None,
+              pinned_comment: str = "", rules: dict[str, set[str]] | None = None) -> Lead:
+    """Move a lead to status `to`, first saving `data` (the «заполните обязательные поля» form).
+
+    Runs in a transaction on the locked row: two managers moving one lead at once are
+    serialised, and the second sees the first's result. Raises MissingFields (nothing saved)
+    when the target's requirements are not met, LeadError when the move is not allowed."""
+    if to not in Status.values:
+        raise LeadError(_("Неизвестный статус «%(to)s».") % {"to": to})
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_can_change(locked, by)
+    source = locked.status
+    if source == to:
+        return locked
+    if source in CLOSED:
+        if to not in IN_PROCESS:
+            raise LeadError(_("Закрытый лид можно только вернуть в работу."))
+        if by is not None and not is_supervisor(by):
+            raise PermissionDenied(_("Вернуть закрытый лид в работу может только руководитель."))
+    elif to == Status.CONVERTED and source != Status.DECISION_MAKER:
+        raise LeadError(_("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))
+
+    changes = _apply(locked, data, m2m) if (data or m2m) else []
+    if pinned_comment.strip():
+        timeline.add_comment(locked, by, pinned_comment, pin_it=True)
+
+    if source in CLOSED:
+        locked.reopen(to)
+    else:
+        method = getattr(locked, TRANSITIONS[to])
+        if not can_proceed(method):
+            missing = missing_for(locked, to, rules)
+            transaction.set_rollback(True)
+            if missing:
+                raise MissingFields(locked, to, missing)
+            raise LeadError(_("Переход из «%(from)s» в «%(to)s» не разрешён.")
+                            % {"from": Status(source).label, "to": Status(to).label})
+        method()
+    locked.status_changed_at = _now()
+    if not changes:
+        locked.version += 1
+    locked.save()
+    if changes:
+        timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    text = ""
+    if to == Status.JUNK:
+        text = _("Причина: %(reason)s") % {"reason": locked.junk_reason}
+    timeline.log(locked, Kind.STATUS, by, text, **{"from": source, "to": to, "from_label": str(Status(source).label),
+                                                    "to_label": str(Status(to).label)})
+    return locked
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def lead_junk(lead: Lead, *, reason, by, comment: str = "") -> Lead:
+    """«Забраковать»: close as «Не успешный» with a reason."""
+    lead = lead_move(lead, to=Status.JUNK, by=by, data={"junk_reason": reason})
+    if comment.strip():
+        timeline.add_comment(lead, by, comment)
+    return lead
+
+
+@transaction.atomic
+def lead_assign(lead: Lead, *, responsible, by) -> Lead:
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_can_change(locked, by)
+    if locked.responsible_id == responsible.pk:
+        return locked
+    changes = _apply(locked, {"responsible": responsible}, None)
+    timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    return locked
+
+
+@dataclass
+class BulkReport:
+    done: list[Lead] = field(default_factory=list)
+    failed: list[tuple[Lead, str]] = field(default_factory=list)
+
+
+def leads_bulk_move(leads, *, to: str, by) -> BulkReport:
+    """Move each lead on its own: one that cannot move (missing fields, not allowed, no rights)
+    is reported with the reason and does not stop the others."""
+    report, rules = BulkReport(), rules_by_status()
+    for lead in leads:
+        try:
+            report.done.append(lead_move(lead, to=to, by=by, rules=rules))
+        except (LeadError, PermissionDenied) as exc:
+            report.failed.append((lead, str(exc)))
+    return report
+
+
+def leads_bulk_assign(leads, *, responsible, by) -> BulkReport:
+    report = BulkReport()
+    for lead in leads:
+        try:
+            report.done.append(lead_assign(lead, responsible=responsible, by=by))
+        except PermissionDenied as exc:
+            report.failed.append((lead, str(exc)))
+    return report

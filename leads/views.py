@@ -1,0 +1,284 @@
+"""The lead card, its forms and dialogs. Views parse the request and render; every change goes
+through leads.services, every lookup through the access gate (leads.selectors)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import access
+from accounts.models import Action, User
+from crm import duplicates as dup
+from crm import timeline
+from crm.models import TimelineEntry
+
+from . import services
+from .forms import GROUPS, CommentForm, JunkForm, LeadForm, requirements_form_class
+from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
+from .requirements import checklist, missing_for
+from .selectors import lead_for_card
+
+
+def assignable_users():
+    return User.objects.filter(is_active=True).order_by("last_name", "first_name")
+
+
+def _probe(form, exclude=None) -> dup.Probe:
+    data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
+    return dup.Probe(
+        phones=tuple(p for p in (data.get("company_phone"), data.get("contact_phone")) if p),
+        emails=tuple(e.lower() for e in (data.get("company_email"), data.get("contact_email")) if e),
+        inn=data.get("inn") or "",
+        company_name=data.get("company_name") or "",
+        exclude=exclude,
+    )
+
+
+def _visible_matches(user, matches):
+    for match in matches:
+        match.can_open = match.record is None or access.can(user, Action.VIEW, match.record)
+    return matches
+
+
+def lead_create(request):
+    if not access.can_add(request.user, Lead):
+        raise PermissionDenied(_("Нет прав на создание лидов."))
+    form = LeadForm(request.POST or None, initial={"responsible": request.user, "source": None},
+                    responsible_choices=assignable_users())
+    matches = []
+    if request.method == "POST" and form.is_valid():
+        matches = _visible_matches(request.user, dup.find(_probe(form)))
+        if not matches or form.cleaned_data["save_anyway"]:
+            data, m2m = form.split()
+            try:
+                lead = services.lead_create(data=data, m2m=m2m, by=request.user, duplicates=matches)
+            except services.MissingFields as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Лид «%(title)s» создан.") % {"title": lead.title})
+                return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/lead_form.html", {"form": form, "matches": matches, "lead": None})
+
+
+def lead_edit(request, pk):
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    form = LeadForm(request.POST or None, instance=lead, responsible_choices=assignable_users())
+    matches = []
+    if request.method == "POST" and form.is_valid():
+        matches = _visible_matches(request.user, dup.find(_probe(form, exclude=("lead", lead.pk))))
+        # Warn only when the edit touches the fields duplicates are found by.
+        warn = matches and not form.cleaned_data["save_anyway"] and _duplicates_changed(form)
+        if not warn:
+            data, m2m = form.split()
+            try:
+                services.lead_update(lead, data=data, m2m=m2m, by=request.user,
+                                     version=form.cleaned_data.get("version") or 0,
+                                     duplicates=matches if form.cleaned_data["save_anyway"] else ())
+            except services.StaleEdit as exc:
+                form.add_error(None, str(exc))
+            except services.MissingFields as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Изменения сохранены."))
+                return redirect("leads:detail", pk=lead.pk)
+            matches = []
+    return render(request, "leads/lead_form.html", {"form": form, "matches": matches, "lead": lead})
+
+
+def _duplicates_changed(form) -> bool:
+    fields = ("company_phone", "contact_phone", "company_email", "contact_email", "inn", "company_name")
+    return any(name in form.changed_data for name in fields)
+
+
+@require_POST
+def duplicates(request):
+    """htmx: possible duplicates for the values being typed into the create/edit form."""
+    form = LeadForm(request.POST)
+    form.is_valid()  # partial data is fine: only the cleaned contact fields are used
+    exclude = None
+    if request.POST.get("lead_id", "").isdigit():
+        exclude = ("lead", int(request.POST["lead_id"]))
+    matches = _visible_matches(request.user, dup.find(_probe(form, exclude=exclude)))
+    return render(request, "leads/_duplicates.html", {"matches": matches})
+
+
+def status_bar(lead: Lead, user) -> list[dict]:
+    current = ORDER.index(lead.status)
+    can_change = access.can(user, Action.CHANGE, lead)
+    steps = []
+    for i, status in enumerate(ORDER):
+        if status == Status.CONVERTED:
+            # «Успешный» comes with conversion into contact/company/deal, not by a click here.
+            clickable = False
+        elif status == Status.JUNK:
+            clickable = can_change and lead.status in IN_PROCESS
+        elif lead.status in CLOSED:
+            clickable = can_change and services.is_supervisor(user)
+        else:
+            clickable = can_change and status != lead.status
+        steps.append({"status": status, "label": status.label, "clickable": clickable,
+                      "state": "current" if i == current else ("done" if i < current and status in IN_PROCESS
+                                                               and lead.status in IN_PROCESS else "todo")})
+    return steps
+
+
+def _card_context(request, lead: Lead) -> dict:
+    values = []
+    for label, names in GROUPS:
+        rows = []
+        for name in names:
+            field = Lead._meta.get_field(name)
+            if field.many_to_many:
+                value = ", ".join(str(v) for v in getattr(lead, name).all())
+            elif field.choices:
+                value = getattr(lead, f"get_{name}_display")()
+            elif isinstance(getattr(lead, name), bool):
+                value = _("да") if getattr(lead, name) else _("нет")
+            elif name in ("company_phone", "contact_phone"):
+                from crm.phones import display
+
+                value = display(getattr(lead, name))
+            else:
+                value = getattr(lead, name)
+            rows.append((field.verbose_name, value or ""))
+        values.append((label, rows))
+    entries = list(timeline.entries(lead)[:200])
+    return {
+        "lead": lead,
+        "groups": values,
+        "steps": status_bar(lead, request.user),
+        "checklist": checklist(lead),
+        "pinned": next((e for e in entries if e.is_pinned), None),
+        "entries": entries,
+        "can_change": access.can(request.user, Action.CHANGE, lead),
+        "comment_form": CommentForm(),
+    }
+
+
+def lead_detail(request, pk):
+    lead = lead_for_card(request.user, pk)
+    return render(request, "leads/lead_detail.html", _card_context(request, lead))
+
+
+def _moved(request, lead: Lead, source: str):
+    text = _("Лид «%(title)s» переведён в статус «%(status)s».") % {"title": lead.title, "status": lead.get_status_display()}
+    if request.htmx:
+        response = HttpResponse(status=200)
+        response["HX-Reswap"] = "none"
+        response["HX-Trigger"] = json.dumps({
+            "crm:close-modal": None,
+            "lead-moved": {"id": lead.pk, "from": source, "to": lead.status, "message": text},
+        })
+        return response
+    messages.success(request, text)
+    return redirect(request.POST.get("next") or reverse("leads:detail", args=[lead.pk]))
+
+
+def _dialog(request, template: str, context: dict, status: int = 200):
+    """Render a dialog: into the page's modal for htmx, as a page of its own without JavaScript."""
+    if request.htmx:
+        response = render(request, template, context, status=status)
+        response["HX-Retarget"] = "#crm-modal-content"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "leads/dialog_page.html", {**context, "dialog_template": template}, status=status)
+
+
+def _refused(request, lead: Lead, message: str):
+    if request.htmx:
+        return _dialog(request, "leads/_refused.html", {"lead": lead, "message": message})
+    messages.error(request, message)
+    return redirect("leads:detail", pk=lead.pk)
+
+
+def lead_move(request, pk):
+    """Move to `to`. When the target's rules are not met the lead stays and the answer is the
+    «Для изменения статуса лида заполните обязательные поля» dialog with exactly the missing
+    fields; submitting it valid saves them and moves the lead in one transaction."""
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    to = request.POST.get("to") or request.GET.get("to") or ""
+    if to not in Status.values:
+        return _refused(request, lead, _("Неизвестный статус «%(to)s».") % {"to": to[:50]})
+    if to == Status.JUNK:
+        return lead_junk(request, pk)
+    source = lead.status
+    missing = missing_for(lead, to) if lead.status in IN_PROCESS else []
+    form_class = requirements_form_class(missing)
+    if request.method == "POST" and request.POST.get("dialog") and missing:
+        form = form_class(request.POST, instance=lead)
+        if form.is_valid():
+            data, m2m = form.split()
+            return _try_move(request, lead, source, to, form, data=data, m2m=m2m,
+                             pinned_comment=form.cleaned_data.get("pinned_comment", ""))
+    elif request.method == "POST" and not missing:
+        return _try_move(request, lead, source, to, None)
+    else:
+        form = form_class(instance=lead, initial={"to": to})
+    return _dialog(request, "leads/_missing_fields.html",
+                   {"lead": lead, "form": form, "to": Status(to), "missing": missing})
+
+
+def _try_move(request, lead, source, to, form, **kwargs):
+    try:
+        lead = services.lead_move(lead, to=to, by=request.user, **kwargs)
+    except services.MissingFields as exc:
+        # The rules changed between the dialog and the save: ask again for what is missing now.
+        form = requirements_form_class(exc.requirements)(request.POST if form else None, instance=lead,
+                                                         initial={"to": to})
+        return _dialog(request, "leads/_missing_fields.html",
+                       {"lead": lead, "form": form, "to": Status(to), "missing": exc.requirements})
+    except (services.LeadError, PermissionDenied) as exc:
+        return _refused(request, lead, str(exc))
+    return _moved(request, lead, source)
+
+
+def lead_junk(request, pk):
+    """«Забраковать»: close the lead as «Не успешный» with a reason."""
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    form = JunkForm(request.POST if request.method == "POST" and request.POST.get("dialog") else None)
+    if form.is_bound and form.is_valid():
+        source = lead.status
+        try:
+            lead = services.lead_junk(lead, reason=form.cleaned_data["junk_reason"], by=request.user,
+                                      comment=form.cleaned_data["comment"])
+        except (services.LeadError, PermissionDenied) as exc:
+            return _refused(request, lead, str(exc))
+        return _moved(request, lead, source)
+    return _dialog(request, "leads/_junk.html", {"lead": lead, "form": form})
+
+
+@require_POST
+def comment_add(request, pk):
+    lead = lead_for_card(request.user, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        pin = form.cleaned_data["pin"] and access.can(request.user, Action.CHANGE, lead)
+        timeline.add_comment(lead, request.user, form.cleaned_data["text"], pin_it=pin)
+        form = CommentForm()
+    elif not request.htmx:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    if request.htmx:
+        context = _card_context(request, lead)
+        context["comment_form"] = form
+        return render(request, "leads/_timeline.html", context)
+    return redirect("leads:detail", pk=lead.pk)
+
+
+@require_POST
+def comment_pin(request, pk, entry):
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    item = get_object_or_404(timeline.entries(lead), pk=entry, kind=TimelineEntry.Kind.COMMENT)
+    if item.is_pinned:
+        timeline.unpin(item)
+    else:
+        timeline.pin(item)
+    if request.htmx:
+        return render(request, "leads/_timeline.html", _card_context(request, lead))
+    return redirect("leads:detail", pk=lead.pk)
