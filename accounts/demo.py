@@ -50,3 +50,18 @@ def seed(users=None, stdout=None) -> dict[str, User]:
         sales.head = result["head"]
         sales.save(update_fields=["head"])
     return result
+
+
+SUPERVISORS_GROUP = "Руководители"
+# Apps whose admin pages supervisors use: the structure, reference lists, rules and records.
+SUPERVISED_APPS = ("accounts", "crm", "leads", "deals", "clients", "tasks_app", "calendar_app", "disk")
+
+
+def grant_supervisors(users: dict[str, User]) -> None:
+    """Django-admin permissions for the head of sales (the CRM's own access levels are roles)."""
+    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Permission as DjangoPermission
+
+    group, _ = Group.objects.get_or_create(name=SUPERVISORS_GROUP)
+    group.permissions.set(DjangoPermission.objects.filter(content_type__app_label__in=SUPERVISED_APPS))
+    users["head"].groups.add(group)

@@ -106,10 +106,10 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(*[
-            Fieldset(label, *(
+            Div(Fieldset(label, *(
                 [Div(*names, css_id="requisites-fields"),
                  HTML('{% include "leads/_requisites_button.html" %}')] if label == _("Реквизиты") else names
-            ), css_class="crm-fieldset")
+            ), css_class="crm-fieldset"), css_class="col-lg-6")
             for label, names in GROUPS
         ], "version", "save_anyway")
 

@@ -142,7 +142,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
 
 @transaction.atomic
 def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2m: dict[str, Any] | None = None,
-              pinned_comment: str = "", rules: dict[str, set[str]] | None = None) -> Lead:
+              pinned_comment: str = "", rules: dict[str, set[str]] | None = None, converting: bool = False) -> Lead:
     """Move a lead to status `to`, first saving `data` (the «заполните обязательные поля» form).
 
     Runs in a transaction on the locked row: two managers moving one lead at once are
@@ -162,6 +162,9 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
             raise PermissionDenied(_("Вернуть закрытый лид в работу может только руководитель."))
     elif to == Status.CONVERTED and source != Status.DECISION_MAKER:
         raise LeadError(_("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))
+    elif to == Status.CONVERTED and not converting:
+        # «Успешный» means the chosen contact/company/deal were created: only conversion sets it.
+        raise LeadError(_("Лид становится «Успешным» только при конвертации в контакт, компанию или сделку."))
 
     changes = _apply(locked, data, m2m) if (data or m2m) else []
     if pinned_comment.strip():

@@ -208,6 +208,8 @@ def lead_move(request, pk):
         return _refused(request, lead, _("Неизвестный статус «%(to)s».") % {"to": to[:50]})
     if to == Status.JUNK:
         return lead_junk(request, pk)
+    if to == Status.CONVERTED:
+        return _try_move(request, lead, lead.status, to, None)
     source = lead.status
     missing = missing_for(lead, to) if lead.status in IN_PROCESS else []
     form_class = requirements_form_class(missing)

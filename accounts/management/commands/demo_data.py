@@ -21,6 +21,7 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(users, self.stdout)
+        demo.grant_supervisors(users)
         self.stdout.write(self.style.SUCCESS(f"Демо-данные готовы. Пользователи (пароль у всех: {demo.DEMO_PASSWORD}):"))
         for login, (last, first, position, dept, role, _su) in demo.DEMO_USERS.items():
             self.stdout.write(f"  {login:<8} {last} {first} — {position}, {dept} (роль «{role}»)")

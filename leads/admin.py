@@ -1,0 +1,83 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from crm import timeline
+
+from . import services
+from .models import Lead, Requirement, Status
+from .requirements import CATALOGUE
+
+
+class RequirementForm(forms.ModelForm):
+    key = forms.ChoiceField(label=_("Обязательное поле"), choices=[(k, r.label) for k, r in CATALOGUE.items()])
+
+    class Meta:
+        model = Requirement
+        fields = ["status", "key"]
+
+
+@admin.register(Requirement)
+class RequirementAdmin(admin.ModelAdmin):
+    """«Обязательное на стадии»: the next move obeys a row added or removed here."""
+
+    form = RequirementForm
+    list_display = ("status", "label")
+    list_filter = ("status",)
+
+    @admin.display(description=_("Обязательное поле"))
+    def label(self, obj):
+        return CATALOGUE[obj.key].label if obj.key in CATALOGUE else obj.key
+
+
+def _move_action(status):
+    def action(modeladmin, request, queryset):
+        report = services.leads_bulk_move(queryset, to=status, by=request.user)
+        if report.done:
+            messages.success(request, _("Переведено лидов: %(n)s.") % {"n": len(report.done)})
+        for lead, reason in report.failed:
+            messages.error(request, f"«{lead.title}»: {reason}")
+
+    action.__name__ = f"move_to_{status}"
+    action.short_description = _("Перевести в «%(status)s»") % {"status": status.label}
+    return action
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    """Supervisors' view of leads. The status is read-only here: status changes go through the
+    admin actions, which call the same service as the card and the kanban."""
+
+    list_display = ("title", "company_name", "status", "source", "responsible", "amount", "created_at")
+    list_filter = ("status", "source", "responsible", "niche", "client_type", "crm_system", "created_at")
+    search_fields = ("title", "company_name", "inn", "company_phone", "contact_phone", "contact_last_name",
+                     "company_email", "contact_email")
+    list_select_related = ("source", "responsible")
+    date_hierarchy = "created_at"
+    actions = [_move_action(s) for s in (Status.FIRST_CALL, Status.QUALIFICATION, Status.RECONNAISSANCE,
+                                         Status.DECISION_MAKER)]
+
+    @admin.display(description=_("История"))
+    def history(self, obj):
+        from django.utils.html import format_html_join
+
+        return format_html_join("", "<div>{} · {} · {} {}</div>", (
+            (e.created_at.strftime("%d.%m.%Y %H:%M"), e.author or "—", e.get_kind_display(),
+             e.data.get("to_label", "") or e.text) for e in timeline.entries(obj)[:50]
+        ))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Edits happen on the lead card in the CRM (rules, duplicates, optimistic locking); the
+        # admin shows everything and changes statuses only through the actions above.
+        return [f.name for f in Lead._meta.fields if f.name != "id"] + ["products_to_sell", "used_products", "history",
+                                                                         "card_link"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("Карточка в CRM"))
+    def card_link(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        return format_html('<a href="{}">{}</a>', reverse("leads:detail", args=[obj.pk]), _("Открыть карточку лида"))
