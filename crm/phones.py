@@ -24,7 +24,8 @@ def normalize(raw: str) -> str:
         raise ValidationError(_("Не похоже на номер телефона: «%(value)s»."), code="phone", params={"value": raw}) from exc
     # «Possible» (right length for the country), not «valid»: the seed's own example 8 (880) …
     # is in a range that libphonenumber does not list as assigned.
-    if not phonenumbers.is_possible_number(number):
+    wrong_russian_length = number.country_code == 7 and len(str(number.national_number)) != 10
+    if wrong_russian_length or not phonenumbers.is_possible_number(number):
         raise ValidationError(
             _("Неверная длина номера «%(value)s»: для России нужно 11 цифр, например 8 (912) 345-67-89."),
             code="phone", params={"value": raw},

@@ -74,8 +74,11 @@ class Lead(FSMModelMixin, models.Model):
     comment = models.TextField(_("Комментарий"), blank=True)
 
     # Company
-    company_name = models.CharField(_("Название компании"), max_length=255)
-    company_phone = models.CharField(_("Телефон"), max_length=20, help_text=_("Общий телефон компании для квалификации"))
+    # Required at creation by the default rules of «Не обработан» (data a supervisor can change),
+    # not by the schema.
+    company_name = models.CharField(_("Название компании"), max_length=255, blank=True)
+    company_phone = models.CharField(_("Телефон"), max_length=20, blank=True,
+                                     help_text=_("Общий телефон компании для квалификации"))
     company_email = models.EmailField(_("E-mail"), blank=True)
     company_address = models.CharField(_("Адрес"), max_length=500, blank=True)
     company_website = models.CharField(_("Сайт"), max_length=255, blank=True)

@@ -148,3 +148,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# «Заполнить по ИНН»: DaData's party lookup (findById/party). It needs only the API key (no secret);
+# without it the button is shown disabled with «Поиск по ИНН не настроен».
+DADATA_API_KEY = env.str("DADATA_API_KEY", default="")
+DADATA_TIMEOUT = env.float("DADATA_TIMEOUT", default=5.0)

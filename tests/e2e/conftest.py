@@ -7,6 +7,8 @@ from tests.factories import PASSWORD
 def login(live_server, page):
     """Log a persona in through the real login form; returns the page."""
 
+    page.set_default_timeout(10_000)
+
     def _login(user):
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("Имя пользователя").fill(user.username)

@@ -13,7 +13,7 @@ def test_a_manager_logs_in_sees_the_shell_and_logs_out(live_server, page, login,
     page.get_by_test_id("current-user").click()
     page.get_by_role("link", name="Мой профиль").click()
     expect(page.get_by_test_id("access-table")).to_contain_text("Свои")
-    page.screenshot(path="test-results/shell-profile.png", full_page=True)
+    page.screenshot(path="screenshots/shell-profile.png", full_page=True)
     page.get_by_test_id("current-user").click()
     page.get_by_role("button", name="Выйти").click()
     expect(page).to_have_url(re.compile(r"/login/"))
@@ -40,7 +40,7 @@ def test_the_language_switch_and_the_phone_menu(live_server, page, login, owner)
     expect(menu_button).to_be_visible()
     menu_button.click()
     expect(page.locator("#crm-sidebar")).to_be_visible()
-    page.screenshot(path="test-results/shell-phone-menu.png")
+    page.screenshot(path="screenshots/shell-phone-menu.png")
 
 
 def test_the_page_has_no_console_errors_or_blocked_resources(live_server, page, login, owner):

@@ -250,3 +250,10 @@ def test_converted_is_set_only_by_conversion(ready_lead, owner):
     with pytest.raises(services.LeadError, match="конвертации"):
         services.lead_move(lead, to=Status.CONVERTED, by=owner)
     assert services.lead_move(lead, to=Status.CONVERTED, by=owner, converting=True).status == Status.CONVERTED
+
+
+def test_creation_rules_are_data_too(owner):
+    Requirement.objects.filter(status=Status.NEW, key="company_phone").delete()
+    lead = services.lead_create(data=dict(title="Только название", source=ref("Source"), company_name="X",
+                                          responsible=owner), by=owner)
+    assert lead.status == Status.NEW and lead.company_phone == ""

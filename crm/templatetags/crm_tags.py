@@ -1,0 +1,20 @@
+from django import template
+from django.conf import settings
+
+from crm.requisites import REQUISITES_FIELDS
+
+register = template.Library()
+
+
+@register.simple_tag
+def dadata_configured() -> bool:
+    """Whether «Заполнить по ИНН» can work (DADATA_API_KEY is set)."""
+    return bool((getattr(settings, "DADATA_API_KEY", "") or "").strip())
+
+
+@register.simple_tag
+def requisites_required(form=None) -> str:
+    """Comma-separated names of the requisites fields that `form` requires, for the partial to keep
+    their asterisks after it swaps the inputs."""
+    fields = getattr(form, "fields", None) or {}
+    return ",".join(name for name in REQUISITES_FIELDS if name in fields and fields[name].required)
