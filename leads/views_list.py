@@ -1,12 +1,236 @@
-# Replaced by the list page (filters, search, sorting, pagination, bulk actions).
-from django.shortcuts import render
+"""The leads list («Список»): filters, search, sorting, pagination, and the bulk actions on the
+ticked rows. Every queryset starts at the access gate (leads.selectors.visible_leads); every
+change goes through leads.services."""
 
-from .selectors import visible_leads
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Action
+from crm import phones
+
+from . import services
+from .filters import LeadFilter, active_users, apply_sort, next_sort, parse_sort
+from .models import IN_PROCESS, Status
+from .selectors import ROW_RELATED, visible_leads
+
+PER_PAGE = 50
+# One bulk action handles at most this many leads (a page has 50; more is a tampered request).
+MAX_BULK = 500
+# The result message lists at most this many leads that could not be changed.
+MAX_LISTED_FAILURES = 20
+
+CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€"}
+
+STATUS_BADGES = {
+    Status.NEW: "text-bg-secondary",
+    Status.FIRST_CALL: "text-bg-info",
+    Status.QUALIFICATION: "text-bg-primary",
+    Status.RECONNAISSANCE: "crm-badge-reconnaissance",
+    Status.DECISION_MAKER: "text-bg-warning",
+    Status.CONVERTED: "text-bg-success",
+    Status.JUNK: "text-bg-danger",
+}
+
+# (sort key or None, header, CSS classes of the header: less important columns hide on small screens)
+COLUMNS = [
+    ("title", gettext_lazy("Название лида"), ""),
+    ("company", gettext_lazy("Компания"), ""),
+    (None, gettext_lazy("Телефон"), ""),
+    ("status", gettext_lazy("Статус"), ""),
+    (None, gettext_lazy("Источник"), "d-none d-md-table-cell"),
+    ("amount", gettext_lazy("Сумма"), "text-end"),
+    ("responsible", gettext_lazy("Ответственный"), "d-none d-sm-table-cell"),
+    ("created_at", gettext_lazy("Дата создания"), ""),
+    ("updated_at", gettext_lazy("Дата изменения"), "d-none d-xxl-table-cell"),
+]
 
 
-def lead_list(request):
-    return render(request, "leads/lead_list.html", {"leads": visible_leads(request.user)[:50]})
+def money(amount: Decimal | None, currency: str) -> str:
+    """«150 000,00 ₽»: grouped digits and the currency sign, in the active language's format."""
+    number = formats.number_format(amount or Decimal("0"), 2, use_l10n=True, force_grouping=True)
+    return f"{number}\N{NO-BREAK SPACE}{CURRENCY_SIGNS.get(currency, currency)}"
 
 
-def lead_bulk(request):
-    raise NotImplementedError
+def _columns(sort: str) -> list[dict]:
+    columns = []
+    for key, label, css in COLUMNS:
+        direction = ""
+        if key and sort.lstrip("-") == key:
+            direction = "desc" if sort.startswith("-") else "asc"
+        columns.append({"key": key, "label": label, "css": css, "direction": direction,
+                        "next": next_sort(sort, key) if key else ""})
+    return columns
+
+
+@require_GET
+def lead_list(request: HttpRequest) -> HttpResponse:
+    base = visible_leads(request.user).select_related(*ROW_RELATED)
+    # Sorting or paging alone is not filtering: the page then says «Лидов пока нет», not «не найдено».
+    filtering = any(key not in ("sort", "page") for key in request.GET)
+    filterset = LeadFilter(request.GET if filtering else None, queryset=base, request=request)
+    sort = parse_sort(request.GET.get("sort"))
+    queryset = apply_sort(filterset.qs, sort)
+    # get_page: a page number that is not a number gives the first page, one past the end the last.
+    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    leads = list(page.object_list)
+    for lead in leads:
+        lead.phone_display = phones.display(lead.company_phone)
+        lead.amount_display = money(lead.amount, lead.currency)
+        lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
+    return render(request, "leads/lead_list.html", {
+        "filter": filterset,
+        "form": filterset.form,
+        "select_fields": [filterset.form[name] for name in ("source", "responsible", "niche", "client_type", "crm_system")],
+        "range_fields": [filterset.form["created"], filterset.form["updated"]],
+        "page": page,
+        "leads": leads,
+        "total": page.paginator.count,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "sort": sort,
+        "columns": _columns(sort),
+        "bulk_users": active_users(),
+        "bulk_statuses": [(s.value, s.label) for s in IN_PROCESS],
+    })
+
+
+# --- Bulk actions ---
+
+def _next_url(request: HttpRequest) -> str:
+    """Back to the list with the filters, sorting and page it was sent from; only a local URL."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return url
+    return reverse("leads:list")
+
+
+def _ids(request: HttpRequest) -> tuple[set[int], int]:
+    """The ticked ids, and how many values were not ids at all."""
+    ids, bad = set(), 0
+    for raw in request.POST.getlist("ids"):
+        raw = raw.strip()
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+            ids.add(int(raw))
+        else:
+            bad += 1
+    return ids, bad
+
+
+def _refuse(request: HttpRequest, text: str) -> HttpResponse:
+    messages.error(request, text)
+    return redirect(_next_url(request))
+
+
+@require_POST
+def lead_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign a responsible to, or move to a status, the ticked leads. The ids are looked up again
+    through the gate for «change»: ids of leads the user may not change (or that do not exist)
+    are skipped and counted, never acted on."""
+    action = request.POST.get("action", "")
+    if action not in ("assign", "move"):
+        return _refuse(request, _("Неизвестное действие. Выберите «Назначить ответственного» или "
+                                  "«Перенести в статус»."))
+    ids, bad = _ids(request)
+    if not ids:
+        return _refuse(request, _("Не выбрано ни одного лида: отметьте лиды в списке галочками."))
+    if len(ids) > MAX_BULK:
+        return _refuse(request, _("За один раз можно изменить не больше %(max)s лидов.") % {"max": MAX_BULK})
+
+    if action == "assign":
+        raw = request.POST.get("responsible", "").strip()
+        responsible = None
+        if raw.isascii() and raw.isdigit() and int(raw) < 2**63:
+            responsible = active_users().filter(pk=int(raw)).first()
+        if responsible is None:
+            return _refuse(request, _("Выберите ответственного из списка активных сотрудников."))
+    else:
+        to = request.POST.get("to", "").strip()
+        if not to:
+            return _refuse(request, _("Выберите статус, в который перенести лиды."))
+        if to == Status.JUNK:
+            return _refuse(request, _("Массово забраковать лиды нельзя: у каждого нужна причина закрытия. "
+                                      "Забракуйте лид в его карточке кнопкой «Забраковать»."))
+        if to == Status.CONVERTED:
+            return _refuse(request, _("В статус «Успешный» лид переводится только конвертацией из его карточки."))
+        if to not in IN_PROCESS:
+            return _refuse(request, _("Неизвестный статус «%(to)s». Выберите статус из списка.") % {"to": to[:50]})
+
+    leads = list(
+        visible_leads(request.user, Action.CHANGE).filter(pk__in=ids).select_related("responsible").order_by("pk")
+    )
+    skipped = len(ids) - len(leads) + bad
+
+    if action == "assign":
+        report = services.leads_bulk_assign(leads, responsible=responsible, by=request.user)
+        _report_assign(request, report, responsible, skipped)
+    else:
+        already = {lead.pk for lead in leads if lead.status == to}
+        report = services.leads_bulk_move(leads, to=to, by=request.user)
+        _report_move(request, report, Status(to), skipped, already)
+    return redirect(_next_url(request))
+
+
+def _failures(report: services.BulkReport):
+    shown = report.failed[:MAX_LISTED_FAILURES]
+    items = format_html_join(
+        "", '<li><a href="{}" class="alert-link">{}</a> — {}</li>',
+        ((reverse("leads:detail", args=[lead.pk]), lead.title, reason) for lead, reason in shown),
+    )
+    more = ""
+    if len(report.failed) > len(shown):
+        more = format_html("<li>{}</li>", _("…и ещё лидов: %(count)s.") % {"count": len(report.failed) - len(shown)})
+    return format_html('<ul class="mb-0 mt-1" data-testid="bulk-failures">{}{}</ul>', items, more)
+
+
+def _skipped_note(skipped: int):
+    if not skipped:
+        return ""
+    return format_html(" {}", _("Пропущено лидов: %(count)s — их нет или у вас нет прав на их изменение.")
+                       % {"count": skipped})
+
+
+def _report_move(request, report: services.BulkReport, to: Status, skipped: int, already: set[int]) -> None:
+    moved = [lead for lead in report.done if lead.pk not in already]
+    head = _("Перенесено в статус «%(status)s» лидов: %(count)s.") % {"status": to.label, "count": len(moved)}
+    if len(report.done) > len(moved):
+        head += " " + _("Уже были в этом статусе: %(count)s.") % {"count": len(report.done) - len(moved)}
+    if not report.failed:
+        level = messages.SUCCESS if moved or not skipped else messages.WARNING
+        messages.add_message(request, level, format_html("{}{}", head, _skipped_note(skipped)))
+        return
+    messages.add_message(
+        request, messages.WARNING if report.done else messages.ERROR,
+        format_html(
+            '<div class="fw-semibold">{}</div><div>{}{}</div>{}', head,
+            _("Некоторые лиды не удалось перенести в выбранный статус. Заполните обязательные поля и "
+              "перенесите лиды снова."), _skipped_note(skipped), _failures(report),
+        ),
+    )
+
+
+def _report_assign(request, report: services.BulkReport, responsible, skipped: int) -> None:
+    head = _("Ответственный «%(user)s» назначен лидам: %(count)s.") % {"user": responsible, "count": len(report.done)}
+    if not report.failed:
+        level = messages.SUCCESS if report.done else messages.WARNING
+        messages.add_message(request, level, format_html("{}{}", head, _skipped_note(skipped)))
+        return
+    messages.add_message(
+        request, messages.WARNING if report.done else messages.ERROR,
+        format_html('<div class="fw-semibold">{}</div><div>{}{}</div>{}', head,
+                    _("Некоторым лидам не удалось назначить ответственного:"), _skipped_note(skipped),
+                    _failures(report)),
+    )
+
