@@ -9,6 +9,7 @@ from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 from accounts.models import Entity
 from crm.duplicates import company_key
 from crm.inn import validate_inn
+from crm.money import Currency
 
 
 class Status(models.TextChoices):
@@ -25,12 +26,6 @@ class Status(models.TextChoices):
 IN_PROCESS = [Status.NEW, Status.FIRST_CALL, Status.QUALIFICATION, Status.RECONNAISSANCE, Status.DECISION_MAKER]
 CLOSED = [Status.CONVERTED, Status.JUNK]
 ORDER = [*IN_PROCESS, *CLOSED]
-
-
-class Currency(models.TextChoices):
-    RUB = "RUB", _("Российский рубль")
-    USD = "USD", _("Доллар США")
-    EUR = "EUR", _("Евро")
 
 
 class PhoneType(models.TextChoices):

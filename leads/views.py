@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -178,7 +179,10 @@ def _moved(request, lead: Lead, source: str):
         })
         return response
     messages.success(request, text)
-    return redirect(request.POST.get("next") or reverse("leads:detail", args=[lead.pk]))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("leads:detail", args=[lead.pk])
+    return redirect(target)
 
 
 def _dialog(request, template: str, context: dict, status: int = 200):

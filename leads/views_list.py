@@ -4,14 +4,11 @@ change goes through leads.services."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -20,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Action
 from crm import phones
+from crm.money import format_money
 
 from . import services
 from .filters import LeadFilter, active_users, apply_sort, next_sort, parse_sort
@@ -32,7 +30,6 @@ MAX_BULK = 500
 # The result message lists at most this many leads that could not be changed.
 MAX_LISTED_FAILURES = 20
 
-CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€"}
 
 STATUS_BADGES = {
     Status.NEW: "text-bg-secondary",
@@ -56,12 +53,6 @@ COLUMNS = [
     ("created_at", gettext_lazy("Дата создания"), ""),
     ("updated_at", gettext_lazy("Дата изменения"), "d-none d-xxl-table-cell"),
 ]
-
-
-def money(amount: Decimal | None, currency: str) -> str:
-    """«150 000,00 ₽»: grouped digits and the currency sign, in the active language's format."""
-    number = formats.number_format(amount or Decimal("0"), 2, use_l10n=True, force_grouping=True)
-    return f"{number}\N{NO-BREAK SPACE}{CURRENCY_SIGNS.get(currency, currency)}"
 
 
 def _columns(sort: str) -> list[dict]:
@@ -88,7 +79,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     leads = list(page.object_list)
     for lead in leads:
         lead.phone_display = phones.display(lead.company_phone)
-        lead.amount_display = money(lead.amount, lead.currency)
+        lead.amount_display = format_money(lead.amount, lead.currency)
         lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
     return render(request, "leads/lead_list.html", {
         "filter": filterset,

@@ -235,3 +235,11 @@ class TestTimeline:
         response = client.post(reverse("leads:comment_add", args=[lead.pk]), {"text": "  "}, HTTP_HX_REQUEST="true")
         assert "Комментарий пуст" in html(response) or "Обязательное поле" in html(response)
         assert not timeline.entries(lead).filter(kind="comment").exists()
+
+
+def test_the_move_redirect_stays_on_this_site(client, owner, lead):
+    client.force_login(owner)
+    response = client.post(reverse("leads:move", args=[lead.pk]), {"to": "first_call", "next": "https://evil.example/"})
+    assert response["Location"] == reverse("leads:detail", args=[lead.pk])
+    response = client.post(reverse("leads:move", args=[lead.pk]), {"to": "new", "next": "/leads/kanban/"})
+    assert response["Location"] == "/leads/kanban/"

@@ -84,7 +84,7 @@ def test_it_shows_the_columns_of_a_row(client, owner):
     assert reverse("leads:detail", args=[lead.pk]) in page
     assert "Поставка CRM" in page and "ООО «Ромашка»" in page
     assert "8 (912) 000-00-01" in page
-    assert "150 000,00 ₽" in page
+    assert "150 000 ₽" in page
     assert "Не обработан" in page and "badge" in page
     assert "Холодный звонок" in page
     assert 'title="Иванов Пётр">Иванов П.</td>' in page

@@ -1,0 +1,203 @@
+// The leads kanban: native HTML5 drag and drop of cards onto status columns.
+// The server decides every move (POST leads:move). A card never moves optimistically: it stays
+// where it was until the server answers with the `lead-moved` event (HX-Trigger); a
+// missing-fields, junk or refusal dialog opens in the shared modal instead (crm.js), and the
+// card moves only once that dialog is saved. No inline scripts anywhere (CSP script-src 'self').
+(() => {
+  "use strict";
+
+  function init() {
+    const board = document.getElementById("kanban-board");
+    if (!board || !window.htmx) return;
+    const live = document.getElementById("kanban-live");
+    const errorBox = document.getElementById("kanban-error");
+    let dragged = null;
+
+    const elementOf = (node) => (node instanceof Element ? node : node && node.parentElement);
+    const columnOf = (node) => elementOf(node)?.closest(".kanban-column") || null;
+    const columnFor = (status) => board.querySelector(`.kanban-column[data-status="${CSS.escape(status)}"]`);
+    const cardFor = (id) => board.querySelector(`.kanban-card[data-lead-id="${CSS.escape(String(id))}"]`);
+
+    function say(text) {
+      if (live) live.textContent = text || "";
+    }
+
+    function showError(text) {
+      if (!errorBox) return;
+      errorBox.textContent = text;
+      errorBox.classList.remove("d-none");
+    }
+
+    function clearTargets() {
+      board.querySelectorAll(".kanban-column.is-drop-target").forEach((c) => c.classList.remove("is-drop-target"));
+    }
+
+    function endDrag() {
+      if (dragged) dragged.classList.remove("is-dragging");
+      dragged = null;
+      clearTargets();
+    }
+
+    // --- Drag and drop ---
+    board.addEventListener("dragstart", (e) => {
+      const card = elementOf(e.target)?.closest(".kanban-card");
+      if (!card || card.getAttribute("draggable") !== "true" || card.classList.contains("is-moving")) return;
+      dragged = card;
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", card.dataset.leadId);
+      card.classList.add("is-dragging");
+    });
+
+    board.addEventListener("dragend", endDrag);
+
+    // Near the board's left or right edge, a drag scrolls the columns (the board is wider than the screen).
+    function autoscroll(x) {
+      const box = board.getBoundingClientRect();
+      const edge = Math.min(80, box.width / 6);
+      if (x > box.right - edge) board.scrollLeft += 16;
+      else if (x < box.left + edge) board.scrollLeft -= 16;
+    }
+
+    board.addEventListener("dragover", (e) => {
+      if (!dragged) return;
+      const column = columnOf(e.target);
+      if (!column) return;
+      e.preventDefault(); // allows the drop
+      e.dataTransfer.dropEffect = "move";
+      autoscroll(e.clientX);
+      if (!column.classList.contains("is-drop-target")) {
+        clearTargets();
+        if (column.dataset.status !== dragged.dataset.status) column.classList.add("is-drop-target");
+      }
+    });
+
+    board.addEventListener("dragleave", (e) => {
+      const column = columnOf(e.target);
+      if (column && !column.contains(elementOf(e.relatedTarget))) column.classList.remove("is-drop-target");
+    });
+
+    board.addEventListener("drop", (e) => {
+      if (!dragged) return;
+      e.preventDefault();
+      const card = dragged;
+      const column = columnOf(e.target);
+      endDrag();
+      // A card dropped on its own column stays; nothing is sent.
+      if (!column || column.dataset.status === card.dataset.status) return;
+      requestMove(card, column.dataset.status);
+    });
+
+    function requestMove(card, to) {
+      errorBox?.classList.add("d-none");
+      card.classList.add("is-moving");
+      card.setAttribute("aria-busy", "true");
+      const done = () => {
+        card.classList.remove("is-moving");
+        card.removeAttribute("aria-busy");
+      };
+      // htmx adds the CSRF header (hx-headers on <body>) and handles HX-Trigger / HX-Retarget / HX-Reswap.
+      htmx.ajax("POST", card.dataset.moveUrl, { source: card, values: { to }, swap: "none" }).then(done, done);
+    }
+
+    // --- The server moved a lead (drop, the «Перевести в…» form, or a dialog saved in the modal) ---
+    function sortKey(card) {
+      const [created, pk] = (card.dataset.created || "0_0").split("_");
+      return [Number(created), Number(pk)];
+    }
+
+    function newer(a, b) {
+      const [ca, pa] = sortKey(a);
+      const [cb, pb] = sortKey(b);
+      return ca > cb || (ca === cb && pa > pb);
+    }
+
+    function place(card, column) {
+      const list = column.querySelector(".kanban-cards");
+      // Keep the columns' order (newest first) among the cards loaded so far.
+      const before = Array.from(list.querySelectorAll(":scope > .kanban-card")).find((other) => other !== card && newer(card, other));
+      list.insertBefore(card, before || list.querySelector(":scope > .kanban-more"));
+    }
+
+    function retag(card, to) {
+      card.dataset.status = to;
+      card.querySelectorAll(".kanban-move-option").forEach((button) => {
+        button.hidden = button.value === to;
+      });
+      const details = card.querySelector("details.kanban-card-move");
+      if (details) details.open = false;
+    }
+
+    function refreshTotals() {
+      // The server's counts and sums (out-of-band swaps): honest even when others moved leads too.
+      htmx.ajax("GET", board.dataset.totalsUrl, { source: board, target: board, swap: "none" });
+    }
+
+    document.body.addEventListener("lead-moved", (e) => {
+      const detail = e.detail || {};
+      const card = cardFor(detail.id);
+      const target = columnFor(detail.to);
+      if (card) {
+        card.classList.remove("is-moving");
+        card.removeAttribute("aria-busy");
+        if (target && target.dataset.loaded === "1") {
+          retag(card, detail.to);
+          place(card, target);
+          card.classList.remove("is-arrived");
+          void card.offsetWidth; // restart the highlight animation
+          card.classList.add("is-arrived");
+        } else {
+          card.remove(); // its column is collapsed and not loaded: it will come with that column
+        }
+      }
+      say(detail.message);
+      refreshTotals();
+    });
+
+    // --- Errors the server or the network gave to a move ---
+    board.addEventListener("htmx:responseError", (e) => {
+      if (elementOf(e.target)?.closest(".kanban-card")) showError(board.dataset.errorText);
+    });
+    board.addEventListener("htmx:sendError", (e) => {
+      if (elementOf(e.target)?.closest(".kanban-card")) showError(board.dataset.offlineText);
+    });
+
+    // --- Collapsed closed columns: expand (and load the first page once) ---
+    board.addEventListener("click", (e) => {
+      const toggle = elementOf(e.target)?.closest("[data-kanban-expand]");
+      if (!toggle) return;
+      e.preventDefault();
+      const column = toggle.closest(".kanban-column");
+      const collapsed = column.classList.toggle("is-collapsed");
+      toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+      toggle.textContent = collapsed ? toggle.dataset.showText : toggle.dataset.hideText;
+      if (!collapsed && column.dataset.loaded !== "1") {
+        column.dataset.loaded = "1";
+        htmx.ajax("GET", column.dataset.url, { source: toggle, target: column.querySelector(".kanban-cards"), swap: "innerHTML" });
+      }
+    });
+
+    // --- «Показать ещё»: a card that moved into a column may also come with its next page ---
+    let dedupQueued = false;
+    board.addEventListener("htmx:afterSwap", () => {
+      // htmx fires this once per swapped element: tidy up once per swap.
+      if (dedupQueued) return;
+      dedupQueued = true;
+      queueMicrotask(() => {
+        dedupQueued = false;
+        const seen = new Set();
+        board.querySelectorAll(".kanban-card").forEach((card) => {
+          if (seen.has(card.dataset.leadId)) card.remove();
+          else seen.add(card.dataset.leadId);
+        });
+      });
+    });
+
+    // --- Filters: «Только мои» applies at once ---
+    document.querySelectorAll("[data-kanban-autosubmit]").forEach((input) => {
+      input.addEventListener("change", () => input.form?.requestSubmit());
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

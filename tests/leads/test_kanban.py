@@ -1,0 +1,379 @@
+"""The leads kanban board: columns, counts and sums, access, paging, query budget, moves."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.money import format_money
+from leads.models import CLOSED, IN_PROCESS, ORDER, Lead, Status
+from leads.views_kanban import PAGE_SIZE, format_sums
+from tests.factories import LeadFactory, UserFactory, ref
+
+from .conftest import qualification_data
+
+pytestmark = pytest.mark.django_db
+
+BOARD = reverse("leads:kanban")
+MISSING = "Для изменения статуса лида заполните обязательные поля"
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def column(response, status):
+    return next(c for c in response.context["columns"] if c["status"] == status)
+
+
+def titles(cards) -> list[str]:
+    return [lead.title for lead in cards]
+
+
+def column_url(status, **params):
+    from django.utils.http import urlencode
+
+    url = reverse("leads:kanban_column", args=[status])
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def make_leads(n, *, responsible, status=Status.NEW, start=None, **kwargs):
+    """`n` leads created a minute apart (newest last), so the board's order is known."""
+    start = start or timezone.now() - dt.timedelta(days=30)
+    leads = LeadFactory.create_batch(n, responsible=responsible, status=status, **kwargs)
+    for i, lead in enumerate(leads):
+        Lead.objects.filter(pk=lead.pk).update(created_at=start + dt.timedelta(minutes=i))
+    return leads
+
+
+class TestMoney:
+    def test_it_formats_roubles_the_russian_way(self):
+        assert format_money(Decimal("1234567"), "RUB") == "1\xa0234\xa0567\xa0₽"
+        assert format_money(Decimal("1234.5"), "USD") == "1\xa0234,50\xa0$"
+        assert format_money(Decimal("0"), "EUR") == "0\xa0€"
+
+    def test_sums_in_different_currencies_are_not_added_up(self):
+        assert format_sums({"RUB": Decimal("100"), "USD": Decimal("5")}) == ["100\xa0₽", "5\xa0$"]
+        assert format_sums({}) == ["0\xa0₽"]
+
+
+class TestBoard:
+    def test_it_shows_a_column_per_status_in_order_with_closed_ones_collapsed(self, client, owner):
+        client.force_login(owner)
+        response = client.get(BOARD)
+        assert response.status_code == 200
+        page = html(response)
+        positions = [page.index(f'data-testid="kanban-column-{s}"') for s in ORDER]
+        assert positions == sorted(positions)
+        for status in ORDER:
+            assert str(Status(status).label) in page
+        columns = response.context["columns"]
+        assert [c["status"] for c in columns] == [s.value for s in ORDER]
+        assert [c["collapsed"] for c in columns] == [s in CLOSED for s in ORDER]
+        assert 'kanban-status-junk is-closed is-collapsed' in page
+        assert 'href="/leads/kanban/"' in page and "Канбан" in page  # the shared header
+        assert "js/kanban.js" in page and "css/kanban.css" in page
+
+    def test_it_counts_and_sums_per_column_in_one_query(self, client, owner):
+        LeadFactory(responsible=owner, amount=Decimal("1000000"))
+        LeadFactory(responsible=owner, amount=Decimal("234567"))
+        LeadFactory(responsible=owner, amount=Decimal("100"), currency="USD")
+        LeadFactory(responsible=owner, amount=Decimal("50"), status=Status.FIRST_CALL)
+        LeadFactory(responsible=owner, amount=Decimal("7"), status=Status.JUNK, junk_reason=ref("JunkReason"))
+        client.force_login(owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(BOARD)
+        new = column(response, Status.NEW)
+        assert new["count"] == 3
+        assert new["sum_lines"] == ["1\xa0234\xa0567\xa0₽", "100\xa0$"]
+        assert column(response, Status.FIRST_CALL)["count"] == 1
+        assert column(response, Status.QUALIFICATION)["sum_lines"] == ["0\xa0₽"]
+        junk = column(response, Status.JUNK)
+        assert junk["count"] == 1 and junk["sum_lines"] == ["7\xa0₽"] and "cards" not in junk  # collapsed: not loaded
+        page = html(response)
+        assert "1\xa0234\xa0567\xa0₽" in page and "100\xa0$" in page
+        assert 'data-testid="kanban-count-new">3<' in page.replace(' hx-swap-oob="true"', "")
+        grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"] and "leads_lead" in q["sql"]]
+        assert len(grouped) == 1
+
+    def test_a_card_shows_title_company_amount_responsible_date_and_next_touch(self, client, owner):
+        lead = LeadFactory(title="Тест Решение", company_name="ООО «Ромашка»", responsible=owner,
+                           amount=Decimal("150000"), next_touch_date=dt.date(2030, 5, 12))
+        client.force_login(owner)
+        page = html(client.get(BOARD))
+        assert reverse("leads:detail", args=[lead.pk]) in page
+        for text in ("Тест Решение", "ООО «Ромашка»", "150\xa0000\xa0₽", "Иванов П.",
+                     timezone.localtime(lead.created_at).strftime("%d.%m.%Y"), "Касание: 12.05.2030",
+                     "Перевести в…", reverse("leads:move", args=[lead.pk])):
+            assert text in page, text
+        assert "просрочено" not in page
+
+    def test_an_overdue_next_touch_is_flagged(self, client, owner):
+        LeadFactory(responsible=owner, next_touch_date=timezone.localdate() - dt.timedelta(days=1))
+        client.force_login(owner)
+        page = html(client.get(BOARD))
+        assert "kanban-card-touch is-overdue" in page and "просрочено" in page
+
+    def test_closed_columns_open_on_request(self, client, owner):
+        LeadFactory(title="Брак", responsible=owner, status=Status.JUNK, junk_reason=ref("JunkReason"))
+        client.force_login(owner)
+        response = client.get(BOARD, {"open": "junk"})
+        junk = column(response, Status.JUNK)
+        assert not junk["collapsed"] and titles(junk["cards"]) == ["Брак"]
+        converted = column(response, Status.CONVERTED)
+        assert converted["collapsed"]
+        # Without JavaScript the links toggle one column and keep the other as it is.
+        assert junk["open_url"] == "?" and converted["open_url"] == "?open=converted&open=junk"
+
+    def test_search_and_only_mine(self, client, owner, head):
+        LeadFactory(title="Ромашка", responsible=owner)
+        LeadFactory(title="Лютик", company_name="ООО «Лютик»", responsible=owner)
+        LeadFactory(title="Чужой", responsible=head)
+        client.force_login(head)
+        new = column(client.get(BOARD, {"q": "Лют"}), Status.NEW)
+        assert titles(new["cards"]) == ["Лютик"] and new["count"] == 1
+        new = column(client.get(BOARD, {"mine": "1"}), Status.NEW)
+        assert titles(new["cards"]) == ["Чужой"] and new["count"] == 1
+        new = column(client.get(BOARD), Status.NEW)
+        assert new["count"] == 3
+
+    def test_totals_refresh_as_out_of_band_swaps(self, client, owner):
+        LeadFactory.create_batch(2, responsible=owner, amount=Decimal("10"))
+        client.force_login(owner)
+        response = client.get(BOARD, {"part": "totals"}, HTTP_HX_REQUEST="true")
+        page = html(response)
+        assert response.status_code == 200
+        assert page.count('hx-swap-oob="true"') == 2 * len(ORDER)
+        assert 'id="kanban-count-new" data-testid="kanban-count-new" hx-swap-oob="true">2<' in page
+        assert "20\xa0₽" in page and "kanban-card" not in page
+
+
+class TestAccess:
+    @pytest.mark.parametrize(("persona", "sees"), [
+        ("owner", {"Лид владельца"}),
+        ("teammate", {"Лид коллеги"}),
+        ("outsider", {"Лид чужого отдела"}),
+        ("head", {"Лид владельца", "Лид коллеги", "Лид чужого отдела"}),
+        ("crm_admin", {"Лид владельца", "Лид коллеги", "Лид чужого отдела", "Лид вне отделов"}),
+    ])
+    def test_it_shows_only_the_leads_the_user_may_see(self, client, personas, persona, sees):
+        LeadFactory(title="Лид владельца", responsible=personas["owner"], amount=Decimal("1"))
+        LeadFactory(title="Лид коллеги", responsible=personas["teammate"], amount=Decimal("10"))
+        LeadFactory(title="Лид чужого отдела", responsible=personas["outsider"], amount=Decimal("100"))
+        LeadFactory(title="Лид вне отделов", responsible=UserFactory(), amount=Decimal("1000"))
+        client.force_login(personas[persona])
+        response = client.get(BOARD)
+        new = column(response, Status.NEW)
+        assert set(titles(new["cards"])) == sees
+        assert new["count"] == len(sees)
+        page = html(response)
+        for title in {"Лид владельца", "Лид коллеги", "Лид чужого отдела", "Лид вне отделов"} - sees:
+            assert title not in page
+        # The column endpoint goes through the same gate.
+        page = html(client.get(column_url(Status.NEW), HTTP_HX_REQUEST="true"))
+        for title in {"Лид владельца", "Лид коллеги", "Лид чужого отдела", "Лид вне отделов"}:
+            assert (title in page) == (title in sees)
+
+    def test_a_card_the_user_may_not_change_is_not_draggable(self, client, owner):
+        from accounts.models import Action, Entity, Level, Permission, Role
+
+        viewer = Role.objects.create(name="Наблюдатель")
+        Permission.objects.create(role=viewer, entity=Entity.LEAD, action=Action.VIEW, level=Level.ALL)
+        watcher = UserFactory()
+        watcher.roles.add(viewer)
+        LeadFactory(title="Только смотреть", responsible=owner)
+        client.force_login(watcher)
+        page = html(client.get(BOARD))
+        assert "Только смотреть" in page
+        assert 'draggable="false"' in page and "Перевести в…" not in page
+
+    def test_anonymous_users_are_sent_to_login(self, client):
+        assert client.get(BOARD).status_code == 302
+        assert client.get(column_url(Status.NEW)).status_code == 302
+
+
+class TestPaging:
+    def test_each_column_loads_only_its_first_page_and_more_on_demand(self, client, owner):
+        leads = make_leads(PAGE_SIZE + 5, responsible=owner)
+        newest_first = [lead.title for lead in reversed(leads)]
+        client.force_login(owner)
+        response = client.get(BOARD)
+        new = column(response, Status.NEW)
+        assert new["count"] == PAGE_SIZE + 5
+        assert titles(new["cards"]) == newest_first[:PAGE_SIZE]
+        assert new["next_url"]
+        assert "Показать ещё" in html(response)
+
+        more = client.get(new["next_url"], HTTP_HX_REQUEST="true")
+        assert more.status_code == 200
+        assert titles(more.context["cards"]) == newest_first[PAGE_SIZE:]
+        assert "Показать ещё" not in html(more)
+        assert "<html" not in html(more)  # a fragment for htmx
+
+    def test_the_cursor_neither_skips_nor_repeats_when_cards_leave_the_column(self, client, owner):
+        leads = make_leads(PAGE_SIZE + 3, responsible=owner)
+        client.force_login(owner)
+        new = column(client.get(BOARD), Status.NEW)
+        shown = new["cards"]
+        # Meanwhile two of the shown cards move on.
+        Lead.objects.filter(pk__in=[shown[0].pk, shown[1].pk]).update(status=Status.FIRST_CALL)
+        more = client.get(new["next_url"], HTTP_HX_REQUEST="true")
+        assert titles(more.context["cards"]) == [lead.title for lead in reversed(leads)][PAGE_SIZE:]
+
+    def test_the_next_page_works_without_javascript_too(self, client, owner):
+        make_leads(PAGE_SIZE + 1, responsible=owner)
+        client.force_login(owner)
+        new = column(client.get(BOARD), Status.NEW)
+        page = html(client.get(new["next_url"]))
+        assert "<html" in page and "Вернуться к канбану" in page and "kanban-card" in page
+
+    def test_the_column_keeps_the_filters(self, client, owner):
+        make_leads(PAGE_SIZE + 2, responsible=owner, title="Ромашка")
+        make_leads(3, responsible=owner, title="Лютик", start=timezone.now() - dt.timedelta(days=60))
+        client.force_login(owner)
+        new = column(client.get(BOARD, {"q": "Ромашка"}), Status.NEW)
+        assert "q=" in new["next_url"]
+        more = client.get(new["next_url"], HTTP_HX_REQUEST="true")
+        assert len(more.context["cards"]) == 2
+        assert set(titles(more.context["cards"])) == {"Ромашка"}
+
+    def test_a_closed_column_loads_when_expanded(self, client, owner):
+        LeadFactory(title="Брак", responsible=owner, status=Status.JUNK, junk_reason=ref("JunkReason"))
+        client.force_login(owner)
+        response = client.get(column_url(Status.JUNK), HTTP_HX_REQUEST="true")
+        assert titles(response.context["cards"]) == ["Брак"]
+
+    @pytest.mark.parametrize("status", ["nonsense", "NEW", "' OR 1=1 --"])
+    def test_an_unknown_status_is_a_404_not_a_500(self, client, owner, status):
+        client.force_login(owner)
+        assert client.get(column_url(status)).status_code == 404
+
+    @pytest.mark.parametrize("after", ["abc", "1_x", "99999999999999999999999999_1", "_"])
+    def test_a_tampered_cursor_is_refused_in_russian(self, client, owner, after):
+        client.force_login(owner)
+        response = client.get(column_url(Status.NEW, after=after))
+        assert response.status_code == 400
+        assert "Неверная позиция" in html(response)
+
+
+class TestQueryBudget:
+    def _spread(self, n, users):
+        for i in range(n):
+            status = IN_PROCESS[i % len(IN_PROCESS)] if i % 10 else Status.JUNK
+            LeadFactory(responsible=users[i % len(users)], status=status, amount=Decimal(i),
+                        currency="USD" if i % 7 == 0 else "RUB",
+                        junk_reason=ref("JunkReason") if status == Status.JUNK else None,
+                        next_touch_date=dt.date(2030, 1, 1) if i % 3 == 0 else None)
+
+    def _board_queries(self, client, user) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(BOARD).status_code == 200
+        return len(queries)
+
+    @pytest.mark.parametrize("persona", ["owner", "head", "crm_admin"])
+    def test_the_board_costs_a_fixed_number_of_queries(self, client, personas, persona, django_assert_max_num_queries):
+        users = [personas["owner"], personas["teammate"], personas["outsider"]]
+        self._spread(50, users)
+        client.force_login(personas[persona])
+        small = self._board_queries(client, personas[persona])
+        self._spread(200, users)
+        assert Lead.objects.count() == 250
+        big = self._board_queries(client, personas[persona])
+        assert big == small
+        # session, user, access levels, (department tree), one aggregate, one query per open column
+        with django_assert_max_num_queries(12):
+            response = client.get(BOARD)
+        if persona != "owner":
+            assert sum(len(c["cards"]) for c in response.context["columns"] if c["loaded"]) == PAGE_SIZE * len(IN_PROCESS)
+
+    def test_the_next_page_costs_a_fixed_number_of_queries(self, client, owner, django_assert_max_num_queries):
+        make_leads(3 * PAGE_SIZE, responsible=owner)
+        client.force_login(owner)
+        new = column(client.get(BOARD), Status.NEW)
+        with django_assert_max_num_queries(6):
+            client.get(new["next_url"], HTTP_HX_REQUEST="true")
+
+
+class TestMove:
+    """The board's drop posts `to` to leads:move with HX-Request; the endpoint answers."""
+
+    def test_an_allowed_move_triggers_lead_moved(self, client, owner):
+        lead = LeadFactory(responsible=owner)
+        client.force_login(owner)
+        response = client.post(reverse("leads:move", args=[lead.pk]), {"to": Status.FIRST_CALL}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        assert response["HX-Reswap"] == "none"
+        trigger = json.loads(response["HX-Trigger"])
+        assert trigger["lead-moved"]["id"] == lead.pk
+        assert trigger["lead-moved"]["from"] == Status.NEW and trigger["lead-moved"]["to"] == Status.FIRST_CALL
+        assert "crm:close-modal" in trigger
+        lead.refresh_from_db()
+        assert lead.status == Status.FIRST_CALL
+        # The board now counts it in its new column.
+        board = client.get(BOARD)
+        assert column(board, Status.NEW)["count"] == 0 and column(board, Status.FIRST_CALL)["count"] == 1
+
+    def test_missing_fields_answer_the_dialog_and_the_lead_stays(self, client, owner):
+        lead = LeadFactory(responsible=owner, status=Status.FIRST_CALL)
+        client.force_login(owner)
+        response = client.post(reverse("leads:move", args=[lead.pk]), {"to": Status.QUALIFICATION},
+                               HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        page = html(response)
+        assert MISSING in page
+        for label in ("Ниша компании", "Корпоративный портал (CRM система)", "Тип клиента"):
+            assert label in page
+        assert response["HX-Retarget"] == "#crm-modal-content"
+        assert "HX-Trigger" not in response
+        lead.refresh_from_db()
+        assert lead.status == Status.FIRST_CALL
+
+    def test_the_dialog_saved_moves_the_lead_and_triggers_lead_moved(self, client, owner):
+        lead = LeadFactory(responsible=owner, status=Status.FIRST_CALL)
+        client.force_login(owner)
+        data = {k: v.pk for k, v in qualification_data().items()}
+        response = client.post(reverse("leads:move", args=[lead.pk]),
+                               {"to": Status.QUALIFICATION, "dialog": "1", **data}, HTTP_HX_REQUEST="true")
+        assert json.loads(response["HX-Trigger"])["lead-moved"]["to"] == Status.QUALIFICATION
+        lead.refresh_from_db()
+        assert lead.status == Status.QUALIFICATION
+
+    def test_a_drop_on_not_successful_asks_for_the_reason(self, client, owner):
+        lead = LeadFactory(responsible=owner)
+        client.force_login(owner)
+        response = client.post(reverse("leads:move", args=[lead.pk]), {"to": Status.JUNK}, HTTP_HX_REQUEST="true")
+        assert 'data-testid="junk-dialog"' in html(response)
+        assert response["HX-Retarget"] == "#crm-modal-content"
+        lead.refresh_from_db()
+        assert lead.status == Status.NEW
+
+    def test_a_drop_on_successful_is_refused(self, client, owner):
+        lead = LeadFactory(responsible=owner)
+        client.force_login(owner)
+        response = client.post(reverse("leads:move", args=[lead.pk]), {"to": Status.CONVERTED}, HTTP_HX_REQUEST="true")
+        assert response["HX-Retarget"] == "#crm-modal-content"
+        assert 'data-testid="move-refused"' in html(response)
+        lead.refresh_from_db()
+        assert lead.status == Status.NEW
+
+    @pytest.mark.parametrize("persona", ["teammate", "outsider"])
+    def test_strangers_cannot_move_a_card_they_cannot_see(self, client, personas, persona):
+        lead = LeadFactory(responsible=personas["owner"])
+        client.force_login(personas[persona])
+        response = client.post(reverse("leads:move", args=[lead.pk]), {"to": Status.FIRST_CALL}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 404
+        lead.refresh_from_db()
+        assert lead.status == Status.NEW
+
+    def test_the_fallback_form_without_javascript_returns_to_the_board(self, client, owner):
+        lead = LeadFactory(responsible=owner)
+        client.force_login(owner)
+        response = client.post(reverse("leads:move", args=[lead.pk]), {"to": Status.FIRST_CALL, "next": BOARD})
+        assert response.status_code == 302 and response["Location"] == BOARD
+        lead.refresh_from_db()
+        assert lead.status == Status.FIRST_CALL
