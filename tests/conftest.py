@@ -78,6 +78,30 @@ def browser_context_args(browser_context_args):
             "viewport": {"width": 1366, "height": 860}}
 
 
+@pytest.fixture(autouse=True)
+def _default_language(settings):
+    """A request in English (a language cookie) leaves the thread in English; every test starts
+    in the default language whatever ran before it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def seeded_defaults(transactional_db):
+    """Transactional tests (browser tests, concurrency tests) run on a database that is emptied
+    after each test, data migrations included; put the seeded defaults (roles, reference lists,
+    rules…) back. Every app's `defaults.seed(apps)` is what its data migration runs."""
+    from django.apps import apps
+
+    from config.discovery import app_modules
+
+    for module in app_modules("defaults"):
+        module.seed(apps)
+
+
 # --- Personas ---
 
 @pytest.fixture

@@ -21,18 +21,5 @@ def login(live_server, page):
 
 
 @pytest.fixture(autouse=True)
-def seeded_defaults(transactional_db):
-    """Browser tests run on a transactional database that is emptied after each test, data
-    migrations included; put the seeded defaults (roles, reference lists, rules…) back."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.defaults")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.defaults":
-                raise
-            continue
-        module.seed(apps)
+def _browser_tests_need_seeded_defaults(seeded_defaults):
+    """Every browser test runs on a transactional database: see tests/conftest.py."""

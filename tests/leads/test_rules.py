@@ -213,7 +213,7 @@ def test_bulk_move_reports_each_lead_that_could_not_move(owner):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_managers_moving_one_lead_at_once_leave_a_consistent_history(head, crm_admin):
+def test_two_managers_moving_one_lead_at_once_leave_a_consistent_history(seeded_defaults, head, crm_admin):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway")
     lead = LeadFactory(responsible=head)
