@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action, Entity, Level
-from crm import timeline
+from crm import phones, timeline
 from crm.requirements import Requirement
 
 from .models import CLOSED, IN_PROCESS, Lead, Status
@@ -60,6 +60,33 @@ def _check_can_change(lead: Lead, by) -> None:
         raise PermissionDenied(_("Нет прав на изменение этого лида."))
 
 
+class InvalidData(LeadError):
+    """Values no form checked (an import, a script): the same validation the forms do."""
+
+
+def _validate(lead: Lead, m2m: dict[str, Any] | None) -> None:
+    """The lead's own field rules, whoever calls: phones normalised, ИНН checksum, e-mails,
+    amount ≥ 0, «Ничем не пользовалась» alone. Forms run the same checks first, so in the UI
+    this never fires; it keeps imports and scripts from storing what a form would refuse."""
+    errors = []
+    for name in ("company_phone", "contact_phone"):
+        try:
+            setattr(lead, name, phones.normalize(getattr(lead, name)))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    try:
+        lead.full_clean(exclude=["status", "company_phone", "contact_phone", "responsible", "source", "created_by"],
+                        validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors.extend(f"{Lead._meta.get_field(k).verbose_name}: {m}" if k != "__all__" else m
+                      for k, msgs in exc.message_dict.items() for m in msgs)
+    used = list((m2m or {}).get("used_products", []))
+    if len(used) > 1 and any(p.means_none for p in used):
+        errors.append(_("«Ничем не пользовалась» нельзя отметить вместе с другими продуктами."))
+    if errors:
+        raise InvalidData(" ".join(errors))
+
+
 def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, str]]:
     """Set fields on the (locked) lead; returns the changes for the history."""
     changes = []
@@ -69,6 +96,7 @@ def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) 
             f = Lead._meta.get_field(name)
             changes.append({"field": str(f.verbose_name), "old": _display(f, old), "new": _display(f, value)})
             setattr(lead, name, value)
+    _validate(lead, m2m)
     lead.version += 1
     lead.save()
     for name, values in (m2m or {}).items():
@@ -102,6 +130,7 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
     if by is not None and not access.can_add(by, Lead):
         raise PermissionDenied(_("Нет прав на создание лидов."))
     lead = Lead(**data, created_by=by)
+    _validate(lead, m2m)
     lead.save()
     for name, values in (m2m or {}).items():
         getattr(lead, name).set(values)

@@ -257,3 +257,27 @@ def test_creation_rules_are_data_too(owner):
     lead = services.lead_create(data=dict(title="Только название", source=ref("Source"), company_name="X",
                                           responsible=owner), by=owner)
     assert lead.status == Status.NEW and lead.company_phone == ""
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"company_phone": "12ab"}, "Телефон может содержать только цифры"),
+    ({"inn": "7707083894"}, "контрольной суммы"),
+    ({"amount": -1}, "не может быть отрицательной"),
+    ({"company_email": "не почта"}, "E-mail"),
+])
+def test_the_service_validates_what_no_form_checked(lead, owner, data, message):
+    """An import or a script calls the service directly: it must refuse what a form refuses."""
+    with pytest.raises(services.InvalidData, match=message):
+        services.lead_update(lead, data=data, by=owner, version=lead.version)
+    with pytest.raises(services.InvalidData, match=message):
+        services.lead_create(data={"title": "x", "source": ref("Source"), "company_name": "x",
+                                   "company_phone": "+79120000000", "responsible": owner, **data}, by=owner)
+
+
+def test_the_service_normalises_phones_and_refuses_nothing_used_with_others(lead, owner):
+    lead = services.lead_update(lead, data={"contact_phone": "8 (952) 266-63-48"}, by=owner, version=lead.version)
+    assert lead.contact_phone == "+79522666348"
+    with pytest.raises(services.InvalidData, match="Ничем не пользовалась"):
+        services.lead_update(lead, data={}, m2m={"used_products": [ref("UsedProduct", "Ничем не пользовалась"),
+                                                                   ref("UsedProduct", "Консультации")]},
+                             by=owner, version=lead.version)
