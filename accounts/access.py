@@ -14,15 +14,12 @@ A model opts in by naming its entity and its owner field:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import Max, Model, Q, QuerySet
+from django.db.models import Max, Model, QuerySet
 from django.http import Http404
 
-from .models import Action, Department, Level, Permission
-
-if TYPE_CHECKING:
-    from .models import User
+from .models import Action, Department, Level, Permission, User
 
 
 def level(user: User, entity: str, action: str) -> Level:
@@ -68,6 +65,21 @@ def department_ids(user: User, lvl: Level) -> set[int]:
     return cache
 
 
+def owner_ids(user: User, lvl: Level) -> set[int]:
+    """The users whose records a user with a department level sees: the user and the members of
+    those departments. Fetched once (a department has tens of people, not thousands), so record
+    queries filter on their own indexed owner column instead of joining the users table for
+    every row — on 100,000 leads that join cost more than the rest of the list page."""
+    cache = getattr(user, "_owner_ids", None)
+    if cache is None:
+        cache = user._owner_ids = {}
+    if lvl not in cache:
+        departments = department_ids(user, lvl)
+        members = set(User.objects.filter(department_id__in=departments).values_list("pk", flat=True)) if departments else set()
+        cache[lvl] = members | {user.pk}
+    return cache[lvl]
+
+
 def scope(user: User, queryset: QuerySet, action: str = Action.VIEW) -> QuerySet:
     """The records of `queryset` that `user` may perform `action` on."""
     model = queryset.model
@@ -77,16 +89,13 @@ def scope(user: User, queryset: QuerySet, action: str = Action.VIEW) -> QuerySet
         return queryset
     if lvl == Level.NONE:
         return queryset.none()
-    condition = Q(**{f"{owner}_id": user.pk})
-    departments = department_ids(user, lvl)
-    if departments:
-        condition |= Q(**{f"{owner}__department_id__in": departments})
-    return queryset.filter(condition)
+    if lvl == Level.OWN:
+        return queryset.filter(**{f"{owner}_id": user.pk})
+    return queryset.filter(**{f"{owner}_id__in": sorted(owner_ids(user, lvl))})
 
 
 def can(user: User, action: str, obj: Model) -> bool:
-    """Whether `user` may perform `action` on the loaded `obj` (select_related its owner to keep
-    this query-free)."""
+    """Whether `user` may perform `action` on the loaded `obj`."""
     lvl = level(user, obj.access_entity, action)
     if lvl == Level.ALL:
         return True
@@ -97,8 +106,7 @@ def can(user: User, action: str, obj: Model) -> bool:
         return True
     if owner_id is None:
         return False
-    owner = getattr(obj, obj.access_owner_field)
-    return owner.department_id in department_ids(user, lvl)
+    return owner_id in owner_ids(user, lvl)
 
 
 def get_or_404(user: User, queryset: QuerySet, action: str = Action.VIEW, **lookup: Any) -> Model:

@@ -39,6 +39,11 @@ class Match:
 _LEGAL_FORMS = r"\b(ооо|оао|зао|пао|ао|ип|нко|ano|ано|llc|ltd|inc)\b"
 
 
+def search_normalize(text: str) -> str:
+    """Lower case, ё as е, single spaces: how search columns are stored and queries compared."""
+    return " ".join((text or "").lower().replace("ё", "е").split())
+
+
 def company_key(name: str) -> str:
     name = (name or "").lower().replace("ё", "е")
     name = re.sub(_LEGAL_FORMS, " ", name)

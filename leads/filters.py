@@ -5,27 +5,21 @@ one (leads.selectors.visible_leads), so a filter can never widen what a user see
 
 from __future__ import annotations
 
-import re
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 
 import django_filters
 from django import forms
-from django.db import connections
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from crm import phones
+from crm.duplicates import search_normalize
 from crm.models import ClientType, CrmSystem, Niche, Source
 
 from .models import ORDER, Lead, Status
 
-# What the search box looks in, besides phones (which need their digits, see crm.phones).
-SEARCH_FIELDS = (
-    "title", "company_name", "contact_last_name", "contact_first_name", "contact_middle_name",
-    "company_email", "contact_email", "inn",
-)
 SEARCH_MAX_LENGTH = 100
 SEARCH_MAX_WORDS = 5
 NOT_SET = _("не выбрано")
@@ -55,34 +49,20 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
         self.widgets = [DateInput(attrs=dict(w.attrs)) for w in self.widgets]
 
 
-def _contains(vendor: str, name: str, term: str) -> Q:
-    # SQLite's LIKE ignores the case of ASCII letters only («иванов» would miss «Иванов»); its
-    # REGEXP is Python's re, which folds any case. PostgreSQL's ILIKE/UPPER handle Cyrillic.
-    if vendor == "sqlite":
-        return Q(**{f"{name}__iregex": re.escape(term)})
-    return Q(**{f"{name}__icontains": term})
-
-
-def search_condition(query: str, vendor: str = "postgresql") -> Q | None:
-    """Leads whose title, company, contact person, e-mail or ИНН contain `query` (any case), or
-    whose phones contain it typed in any format. Several words may match different fields
-    («Иванов Пётр», «Ромашка Иванов»). None for an empty query."""
-    query = " ".join((query or "").split())[:SEARCH_MAX_LENGTH]
+def search_condition(query: str) -> Q | None:
+    """Leads whose title, company, contact person, e-mail or ИНН contain every word of `query`
+    (any case, ё = е), or whose phones contain it typed in any format. Words may match different
+    fields («Иванов Пётр», «Ромашка Иванов»). None for an empty query. Matches Lead.search_text,
+    which the model keeps up to date on save."""
+    query = search_normalize(query)[:SEARCH_MAX_LENGTH]
     if not query:
         return None
-
-    def anywhere(term: str) -> Q:
-        return reduce(or_, (_contains(vendor, name, term) for name in SEARCH_FIELDS))
-
-    condition = anywhere(query)
     digits = phones.search_digits(query)
     if digits:
         # A phone's groups («8 (912) 000-00-01») are not words to look for one by one.
-        return condition | Q(company_phone__contains=digits) | Q(contact_phone__contains=digits)
+        return Q(search_text__contains=query) | Q(search_text__contains=digits)
     words = query.split(" ")[:SEARCH_MAX_WORDS]
-    if len(words) > 1:
-        condition |= reduce(and_, (anywhere(w) for w in words))
-    return condition
+    return reduce(and_, (Q(search_text__contains=w) for w in words))
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -145,7 +125,7 @@ class LeadFilter(django_filters.FilterSet):
                     part.attrs["class"] = part.attrs.get("class", "") + " is-invalid"
 
     def filter_search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
-        condition = search_condition(value, connections[queryset.db].vendor)
+        condition = search_condition(value)
         return queryset if condition is None else queryset.filter(condition)
 
     @property
