@@ -42,6 +42,7 @@
     board.addEventListener("dragstart", (e) => {
       const card = elementOf(e.target)?.closest(".kanban-card");
       if (!card || card.getAttribute("draggable") !== "true" || card.classList.contains("is-moving")) return;
+      closeMenu(false);
       dragged = card;
       e.dataTransfer.effectAllowed = "move";
       e.dataTransfer.setData("text/plain", card.dataset.leadId);
@@ -99,7 +100,81 @@
       htmx.ajax("POST", card.dataset.moveUrl, { source: card, values: { to }, swap: "none" }).then(done, done);
     }
 
-    // --- The server moved a lead (drop, the «Перевести в…» form, or a dialog saved in the modal) ---
+    // --- «Перевести в…»: one move menu for the whole board ---
+    // kanban.html renders the menu once (<template id="kanban-move-menu">); a card's button opens a
+    // copy of it right under the button, aimed at that card's move URL and without the card's
+    // current status. One menu is open at a time. A choice is sent exactly as a drop is.
+    const menuTemplate = document.getElementById("kanban-move-menu");
+    let menu = null; // the open one: { form, button, card }
+
+    function closeMenu(refocus) {
+      if (!menu) return;
+      const { form, button } = menu;
+      menu = null;
+      form.remove();
+      button.setAttribute("aria-expanded", "false");
+      button.removeAttribute("aria-controls");
+      if (refocus && button.isConnected) button.focus();
+    }
+
+    function openMenu(button) {
+      const card = button.closest(".kanban-card");
+      closeMenu(false);
+      if (!card || !menuTemplate || card.classList.contains("is-moving")) return;
+      const form = menuTemplate.content.firstElementChild.cloneNode(true);
+      form.id = "kanban-move-menu-open";
+      form.action = card.dataset.moveUrl; // a real form: the action a submit would post to
+      form.setAttribute("aria-label", button.textContent.trim());
+      form.querySelectorAll(".kanban-move-option").forEach((option) => {
+        option.hidden = option.value === card.dataset.status;
+      });
+      button.after(form);
+      button.setAttribute("aria-expanded", "true");
+      button.setAttribute("aria-controls", form.id);
+      menu = { form, button, card };
+      form.scrollIntoView({ block: "nearest" }); // the last card of a column: its menu in sight
+      form.querySelector(".kanban-move-option:not([hidden])")?.focus();
+    }
+
+    board.addEventListener("click", (e) => {
+      const button = elementOf(e.target)?.closest("[data-kanban-move]");
+      if (!button) return;
+      if (menu && menu.button === button) closeMenu(true);
+      else openMenu(button);
+    });
+
+    board.addEventListener("submit", (e) => {
+      if (!menu || e.target !== menu.form) return;
+      e.preventDefault();
+      const { card } = menu;
+      const to = e.submitter?.value;
+      closeMenu(true);
+      if (to && to !== card.dataset.status) requestMove(card, to);
+    });
+
+    board.addEventListener("keydown", (e) => {
+      if (!menu || !(menu.form.contains(e.target) || e.target === menu.button)) return;
+      if (e.key === "Escape") {
+        e.preventDefault();
+        closeMenu(true);
+      } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && menu.form.contains(e.target)) {
+        e.preventDefault();
+        const options = Array.from(menu.form.querySelectorAll(".kanban-move-option:not([hidden])"));
+        const next = options.indexOf(e.target) + (e.key === "ArrowDown" ? 1 : -1);
+        options[(next + options.length) % options.length]?.focus();
+      }
+    });
+
+    // A click elsewhere, or Tab out of the menu (to anything but its button), closes it.
+    document.addEventListener("pointerdown", (e) => {
+      if (menu && !menu.form.contains(e.target) && !menu.button.contains(e.target)) closeMenu(false);
+    });
+    board.addEventListener("focusout", (e) => {
+      if (!menu || !menu.form.contains(e.target) || !e.relatedTarget) return;
+      if (!menu.form.contains(e.relatedTarget) && e.relatedTarget !== menu.button) closeMenu(false);
+    });
+
+    // --- The server moved a lead (drop, the «Перевести в…» menu, or a dialog saved in the modal) ---
     function sortKey(card) {
       const [created, pk] = (card.dataset.created || "0_0").split("_");
       return [Number(created), Number(pk)];
@@ -119,12 +194,8 @@
     }
 
     function retag(card, to) {
-      card.dataset.status = to;
-      card.querySelectorAll(".kanban-move-option").forEach((button) => {
-        button.hidden = button.value === to;
-      });
-      const details = card.querySelector("details.kanban-card-move");
-      if (details) details.open = false;
+      if (menu && menu.card === card) closeMenu(false);
+      card.dataset.status = to; // the menu reads it when it opens
     }
 
     function refreshTotals() {
@@ -140,12 +211,19 @@
         card.classList.remove("is-moving");
         card.removeAttribute("aria-busy");
         if (target && target.dataset.loaded === "1") {
+          // Moving the card in the DOM drops the focus: a keyboard user keeps it on the card's button.
+          const focused = card.contains(document.activeElement) ? document.activeElement : null;
+          const keyboard = focused?.matches(":focus-visible");
           retag(card, detail.to);
           place(card, target);
+          if (focused && focused.isConnected && document.activeElement !== focused) {
+            focused.focus({ preventScroll: !keyboard });
+          }
           card.classList.remove("is-arrived");
           void card.offsetWidth; // restart the highlight animation
           card.classList.add("is-arrived");
         } else {
+          if (menu && menu.card === card) closeMenu(false);
           card.remove(); // its column is collapsed and not loaded: it will come with that column
         }
       }
@@ -186,8 +264,11 @@
         dedupQueued = false;
         const seen = new Set();
         board.querySelectorAll(".kanban-card").forEach((card) => {
-          if (seen.has(card.dataset.leadId)) card.remove();
-          else seen.add(card.dataset.leadId);
+          if (!seen.has(card.dataset.leadId)) seen.add(card.dataset.leadId);
+          else {
+            if (menu && menu.card === card) closeMenu(false);
+            card.remove();
+          }
         });
       });
     });
@@ -196,6 +277,8 @@
     document.querySelectorAll("[data-kanban-autosubmit]").forEach((input) => {
       input.addEventListener("change", () => input.form?.requestSubmit());
     });
+
+    board.classList.add("is-live"); // shows the cards' «Перевести в…» buttons (hidden without JavaScript)
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -1,4 +1,4 @@
-"""The leads kanban in a real browser: drag and drop, the missing-fields dialog, the fallback form."""
+"""The leads kanban in a real browser: drag and drop, the missing-fields dialog, the «Перевести в…» menu."""
 
 from decimal import Decimal
 
@@ -77,10 +77,17 @@ def test_a_manager_drags_a_lead_through_first_call_and_qualification(live_server
     page.get_by_test_id("kanban-expand-junk").click()
     expect(column(page, Status.JUNK).get_by_test_id("kanban-card").filter(has_text="Брак")).to_be_visible()
     page.screenshot(path="screenshots/kanban-closed.png", full_page=True)
+    # A card loaded later (here with its column) opens the same board menu, without its own status.
+    card(page, "Брак").get_by_role("button", name="Перевести в…").click()
+    menu = card(page, "Брак").get_by_test_id("kanban-move-menu")
+    expect(menu.get_by_role("button", name="Не успешный")).to_be_hidden()
+    expect(menu.get_by_role("button", name="Не обработан")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("kanban-move-menu")).to_have_count(0)
     assert problems == []
 
 
-def test_junk_by_drop_asks_for_the_reason_and_the_fallback_form_moves_without_drag(live_server, page, login, owner):
+def test_junk_by_drop_asks_for_the_reason_and_the_move_menu_moves_without_drag(live_server, page, login, owner):
     lead = LeadFactory(title="Тест Решение", responsible=owner)
     LeadFactory(title="Второй", responsible=owner)
     # Wide enough for all seven columns: dragging from the first column to the last one.
@@ -106,18 +113,57 @@ def test_junk_by_drop_asks_for_the_reason_and_the_fallback_form_moves_without_dr
     expect(page.locator("#crm-modal")).to_be_hidden()
     expect(column(page, Status.NEW).get_by_test_id("kanban-card").filter(has_text="Второй")).to_be_visible()
 
-    # Without dragging: «Перевести в…» on the card.
+    # Without dragging: the card's «Перевести в…» opens the board's one move menu under it,
+    # without the card's own status.
+    menu = page.get_by_test_id("kanban-move-menu")
+    expect(menu).to_have_count(0)
     second = card(page, "Второй")
-    second.get_by_text("Перевести в…").click()
-    second.get_by_role("button", name="Первый звонок").click()
+    toggle = second.get_by_role("button", name="Перевести в…")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(menu).to_have_count(1)
+    expect(second.get_by_test_id("kanban-move-menu")).to_be_visible()  # opened in this card
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(menu.get_by_role("button", name="Не обработан")).to_be_hidden()
+    for label in ("Первый звонок", "Квалификация", "Разведка", "Выход на ЛПР", "Успешный", "Не успешный"):
+        expect(menu.get_by_role("button", name=label, exact=True)).to_be_visible()
+    expect(menu.get_by_role("button", name="Первый звонок")).to_be_focused()  # keyboard: the first choice
+    page.screenshot(path="screenshots/kanban-move-menu.png", full_page=True)
+    menu.get_by_role("button", name="Первый звонок").click()
     expect(column(page, Status.FIRST_CALL).get_by_test_id("kanban-card").filter(has_text="Второй")).to_be_visible()
     expect(page.get_by_test_id("kanban-count-first_call")).to_have_text("1")
     expect(page.get_by_test_id("kanban-count-new")).to_have_text("0")
+    expect(menu).to_have_count(0)  # the choice closed the menu
     assert Lead.objects.get(title="Второй").status == Status.FIRST_CALL
-    # The moved card's form now offers its old column and not its new one.
-    second.get_by_text("Перевести в…").click()
-    expect(second.get_by_role("button", name="Не обработан")).to_be_visible()
-    expect(second.get_by_role("button", name="Первый звонок")).to_be_hidden()
+
+    # The moved card's menu offers its old column and not its new one; Escape closes it.
+    toggle.click()
+    expect(menu.get_by_role("button", name="Не обработан")).to_be_visible()
+    expect(menu.get_by_role("button", name="Первый звонок")).to_be_hidden()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+    # By keyboard only: → «Квалификация» asks for the missing fields, as a drop does; the card stays.
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    page.keyboard.press("ArrowDown")  # «Не обработан» → «Квалификация» («Первый звонок» is hidden)
+    expect(menu.get_by_role("button", name="Квалификация")).to_be_focused()
+    second.screenshot(path="screenshots/kanban-move-menu-keyboard.png")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("missing-fields-dialog")).to_be_visible()
+    expect(menu).to_have_count(0)
+    expect(column(page, Status.FIRST_CALL).get_by_test_id("kanban-card").filter(has_text="Второй")).to_be_visible()
+    assert Lead.objects.get(title="Второй").status == Status.FIRST_CALL
+
+    # Only one menu at a time, and a click elsewhere closes it.
+    page.get_by_test_id("missing-fields-dialog").get_by_role("button", name="Закрыть").click()
+    expect(page.locator("#crm-modal")).to_be_hidden()
+    toggle.click()
+    expect(menu).to_have_count(1)
+    page.get_by_test_id("kanban-filters").click(position={"x": 5, "y": 5})
+    expect(menu).to_have_count(0)
 
 
 def test_show_more_loads_the_next_page(live_server, page, login, owner):

@@ -113,6 +113,46 @@ class TestBoard:
             assert text in page, text
         assert "просрочено" not in page
 
+    def test_one_move_menu_serves_every_card(self, client, owner):
+        """«Перевести в…» is one menu for the whole board (kanban.js opens it for a card), not a
+        form with seven buttons per card."""
+        leads = LeadFactory.create_batch(3, responsible=owner)
+        LeadFactory(responsible=owner, status=Status.FIRST_CALL)
+        client.force_login(owner)
+        page = html(client.get(BOARD))
+        assert page.count('<template id="kanban-move-menu">') == 1
+        assert page.count('class="kanban-move-option') == len(ORDER)  # the menu's, once
+        for status in ORDER:
+            assert f'name="to" value="{status}"' in page
+        assert page.count("data-kanban-move") == 4 and page.count("Перевести в…") == 4
+        assert 'name="next" value="/leads/kanban/"' in page
+        for lead in leads:
+            assert f'data-move-url="{reverse("leads:move", args=[lead.pk])}"' in page
+            assert f'href="{reverse("leads:detail", args=[lead.pk])}"' in page
+        # A further page of cards brings only cards: their buttons open the board's menu.
+        fragment = html(client.get(column_url(Status.NEW), HTTP_HX_REQUEST="true"))
+        assert fragment.count("data-kanban-move") == 3 and "kanban-move-option" not in fragment
+
+    def test_a_card_shows_its_dates_as_the_date_filter_would(self, client, owner, settings):
+        lead = LeadFactory(responsible=owner, next_touch_date=dt.date(2030, 5, 12))
+        Lead.objects.filter(pk=lead.pk).update(created_at=dt.datetime(2026, 1, 31, 22, 30, tzinfo=dt.UTC))
+        client.force_login(owner)
+        page = html(client.get(BOARD))
+        # Moscow is UTC+3: created on the 1st of February there.
+        assert settings.TIME_ZONE == "Europe/Moscow"
+        assert '<time datetime="2026-02-01T01:30:00+03:00" title="Дата создания">01.02.2026</time>' in page
+        assert "Касание: 12.05.2030" in page
+
+    def test_the_card_template_stays_lean(self):
+        """The card is rendered a hundred times per board: no `{% url %}`, loops, forms or
+        translations in it (the board measured ~1 ms a card with them, against a budget of
+        ~0.3 ms — BENCHMARKS.md, finding 1b)."""
+        from django.template.loader import get_template
+
+        source = get_template("leads/_kanban_card.html").template.source
+        for costly in ("{% url", "{% for", "<form", "{% translate", "{% csrf_token", "|date"):
+            assert costly not in source, costly
+
     def test_an_overdue_next_touch_is_flagged(self, client, owner):
         LeadFactory(responsible=owner, next_touch_date=timezone.localdate() - dt.timedelta(days=1))
         client.force_login(owner)
