@@ -9,6 +9,7 @@ from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 from accounts.models import Entity
 from crm.duplicates import company_key, search_normalize
 from crm.inn import validate_inn
+from crm.models import CommunicationType as PhoneType
 from crm.money import Currency
 
 
@@ -26,13 +27,6 @@ class Status(models.TextChoices):
 IN_PROCESS = [Status.NEW, Status.FIRST_CALL, Status.QUALIFICATION, Status.RECONNAISSANCE, Status.DECISION_MAKER]
 CLOSED = [Status.CONVERTED, Status.JUNK]
 ORDER = [*IN_PROCESS, *CLOSED]
-
-
-class PhoneType(models.TextChoices):
-    WORK = "work", _("Рабочий")
-    MOBILE = "mobile", _("Мобильный")
-    HOME = "home", _("Домашний")
-    OTHER = "other", _("Другой")
 
 
 def _requirements_met(target):
@@ -132,6 +126,11 @@ class Lead(FSMModelMixin, models.Model):
     status_changed_at = models.DateTimeField(_("Статус изменён"), auto_now_add=True)
     junk_reason = models.ForeignKey("crm.JunkReason", verbose_name=_("Причина закрытия"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    # What conversion («Успешный») created or found; the deal points back with Deal.lead.
+    company = models.ForeignKey("clients.Company", verbose_name=_("Компания"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="leads", editable=False)
+    contact = models.ForeignKey("clients.Contact", verbose_name=_("Контакт"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="leads", editable=False)
     # Incremented on every save through the services: an edit made on a stale form is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
 

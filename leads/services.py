@@ -276,3 +276,84 @@ def leads_bulk_assign(leads, *, responsible, by) -> BulkReport:
         except PermissionDenied as exc:
             report.failed.append((lead, str(exc)))
     return report
+
+
+@dataclass
+class Conversion:
+    lead: Lead
+    company: Any = None
+    contact: Any = None
+    deal: Any = None
+    company_found: bool = False
+    contact_found: bool = False
+
+
+def default_pipeline(lead: Lead):
+    """PROCESS.md §1.5: cold-call sources convert into «Холодное подключение», inbound ones into
+    «Входящие заявки» — by the source's kind and the pipelines' «по умолчанию для», both data."""
+    from deals.models import Pipeline
+
+    pipelines = Pipeline.objects.order_by("sort", "pk")
+    return (pipelines.filter(default_for=lead.source.kind).first() or pipelines.filter(default_for="other").first()
+            or pipelines.first())
+
+
+@transaction.atomic
+def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline=None) -> Conversion:
+    """«Успешный»: create (or find) the chosen contact, company and deal from the lead and close it,
+    all in one transaction — any refusal leaves nothing behind. The company is matched by ИНН,
+    then by name and phone; the contact by phone, then e-mail."""
+    from clients import services as clients
+    from crm.models import Communication
+    from deals import services as deals
+
+    if not (contact or company or deal):
+        raise LeadError(_("Выберите, что создать: контакт, компанию или сделку."))
+    locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
+    _check_can_change(locked, by)
+    if locked.status != Status.DECISION_MAKER:
+        raise LeadError(_("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))
+    result = Conversion(lead=locked)
+    phone, email = Communication.Kind.PHONE, Communication.Kind.EMAIL
+    if company:
+        found = clients.find_company(inn=locked.inn, name=locked.company_name, phones_e164=[locked.company_phone])
+        result.company_found = found is not None
+        result.company = found or clients.company_create(by=by, data=dict(
+            name=locked.company_name or locked.title, inn=locked.inn, kpp=locked.kpp, ogrn=locked.ogrn,
+            legal_name=locked.legal_name, legal_address=locked.legal_address, website=locked.company_website,
+            address=locked.company_address, niche=locked.niche, client_type=locked.client_type,
+            responsible=locked.responsible, comment=locked.comment,
+        ), communications=[(phone, "work", locked.company_phone, ""), (email, "work", locked.company_email, "")])
+    if contact:
+        found = clients.find_contact(phones_e164=[p for p in [locked.contact_phone] if p],
+                                     emails=[e for e in [locked.contact_email] if e])
+        result.contact_found = found is not None
+        if found is None:
+            if not (locked.contact_first_name or locked.contact_last_name):
+                raise LeadError(_("Для контакта нужны имя или фамилия ЛПР/ЛВР."))
+            found = clients.contact_create(by=by, data=dict(
+                last_name=locked.contact_last_name, first_name=locked.contact_first_name or locked.contact_last_name,
+                middle_name=locked.contact_middle_name, birth_date=locked.contact_birth_date,
+                position=locked.contact_position, responsible=locked.responsible,
+            ), communications=[(phone, locked.contact_phone_type, locked.contact_phone, locked.contact_phone_ext),
+                               (email, "work", locked.contact_email, "")],
+                companies=[result.company] if result.company else [])
+        elif result.company:
+            found.companies.add(result.company)
+        result.contact = found
+    if deal:
+        result.deal = deals.deal_create(by=by, pipeline=pipeline or default_pipeline(locked), data=dict(
+            title=locked.title, amount=locked.amount, currency=locked.currency, source=locked.source,
+            responsible=locked.responsible, lead=locked, comment=locked.comment, company=result.company,
+            start_date=_now().date(),
+        ), m2m={"contacts": [result.contact] if result.contact else []},
+            products=[(p, 1, 0) for p in locked.products_to_sell.all()])
+    locked.company, locked.contact = result.company, result.contact
+    locked.save(update_fields=["company", "contact"])
+    result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)
+    made = [f"{label}: {obj}{' (' + _('найдена в CRM') + ')' if was_found else ''}"
+            for label, obj, was_found in ((_("компания"), result.company, result.company_found),
+                                          (_("контакт"), result.contact, result.contact_found),
+                                          (_("сделка"), result.deal, False)) if obj]
+    timeline.log(result.lead, Kind.SYSTEM, by, _("Лид сконвертирован — ") + "; ".join(made))
+    return result

@@ -32,7 +32,7 @@ from .filters import search_condition
 from .models import CLOSED, ORDER, Lead, Status
 from .selectors import ROW_RELATED, visible_leads
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
 
@@ -173,10 +173,15 @@ def _common_context(filters: dict) -> dict:
 @require_GET
 def board(request):
     """GET /leads/kanban/: the whole board. `?part=totals` answers only the columns' counts and
-    sums as htmx out-of-band swaps (the board refreshes them after a move)."""
+    sums as htmx out-of-band swaps: the board asks for them right after it is shown and after
+    each move. Counting and summing every visible lead is the one cost that grows with the
+    number of leads (BENCHMARKS.md), so the cards do not wait for it; without JavaScript
+    (`?totals=1`, the board's «Показать суммы» link) the totals are in the page itself."""
     filters = _filters(request)
     leads = board_leads(request.user, filters)
-    totals = column_totals(leads)
+    with_totals = request.GET.get("part") == "totals" or request.GET.get("totals") == "1"
+    pending = {"count": "…", "sum_lines": ["…"], "pending": True}
+    totals = column_totals(leads) if with_totals else {status: pending for status in ORDER}
     opened = {s for s in request.GET.getlist("open") if s in CLOSED}
     columns = []
     for status in ORDER:
@@ -199,8 +204,9 @@ def board(request):
             column["next_url"] = (_column_url(status, filters, after=page["next_cursor"])
                                   if page["next_cursor"] else "")
         columns.append(column)
-    context = {**_common_context(filters), "columns": columns,
-               "totals_url": reverse("leads:kanban") + "?" + _query_string(filters, part="totals")}
+    context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals,
+               "totals_url": reverse("leads:kanban") + "?" + _query_string(filters, part="totals"),
+               "with_totals_url": "?" + _query_string(filters, totals="1", open=sorted(opened))}
     if request.GET.get("part") == "totals":
         return render(request, "leads/_kanban_totals.html", context)
     return render(request, "leads/kanban.html", context)

@@ -279,6 +279,8 @@
     });
 
     board.classList.add("is-live"); // shows the cards' «Перевести в…» buttons (hidden without JavaScript)
+    // The counts and sums come right after the cards (the server renders the board without them).
+    if (board.dataset.totalsPending === "1") refreshTotals();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

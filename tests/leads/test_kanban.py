@@ -65,7 +65,7 @@ class TestMoney:
 class TestBoard:
     def test_it_shows_a_column_per_status_in_order_with_closed_ones_collapsed(self, client, owner):
         client.force_login(owner)
-        response = client.get(BOARD)
+        response = client.get(BOARD, {"totals": "1"})
         assert response.status_code == 200
         page = html(response)
         positions = [page.index(f'data-testid="kanban-column-{s}"') for s in ORDER]
@@ -87,7 +87,7 @@ class TestBoard:
         LeadFactory(responsible=owner, amount=Decimal("7"), status=Status.JUNK, junk_reason=ref("JunkReason"))
         client.force_login(owner)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(BOARD)
+            response = client.get(BOARD, {"totals": "1"})
         new = column(response, Status.NEW)
         assert new["count"] == 3
         assert new["sum_lines"] == ["1\xa0234\xa0567\xa0₽", "100\xa0$"]
@@ -105,7 +105,7 @@ class TestBoard:
         lead = LeadFactory(title="Тест Решение", company_name="ООО «Ромашка»", responsible=owner,
                            amount=Decimal("150000"), next_touch_date=dt.date(2030, 5, 12))
         client.force_login(owner)
-        page = html(client.get(BOARD))
+        page = html(client.get(BOARD, {"totals": "1"}))
         assert reverse("leads:detail", args=[lead.pk]) in page
         for text in ("Тест Решение", "ООО «Ромашка»", "150\xa0000\xa0₽", "Иванов П.",
                      timezone.localtime(lead.created_at).strftime("%d.%m.%Y"), "Касание: 12.05.2030",
@@ -119,7 +119,7 @@ class TestBoard:
         leads = LeadFactory.create_batch(3, responsible=owner)
         LeadFactory(responsible=owner, status=Status.FIRST_CALL)
         client.force_login(owner)
-        page = html(client.get(BOARD))
+        page = html(client.get(BOARD, {"totals": "1"}))
         assert page.count('<template id="kanban-move-menu">') == 1
         assert page.count('class="kanban-move-option') == len(ORDER)  # the menu's, once
         for status in ORDER:
@@ -137,7 +137,7 @@ class TestBoard:
         lead = LeadFactory(responsible=owner, next_touch_date=dt.date(2030, 5, 12))
         Lead.objects.filter(pk=lead.pk).update(created_at=dt.datetime(2026, 1, 31, 22, 30, tzinfo=dt.UTC))
         client.force_login(owner)
-        page = html(client.get(BOARD))
+        page = html(client.get(BOARD, {"totals": "1"}))
         # Moscow is UTC+3: created on the 1st of February there.
         assert settings.TIME_ZONE == "Europe/Moscow"
         assert '<time datetime="2026-02-01T01:30:00+03:00" title="Дата создания">01.02.2026</time>' in page
@@ -156,13 +156,13 @@ class TestBoard:
     def test_an_overdue_next_touch_is_flagged(self, client, owner):
         LeadFactory(responsible=owner, next_touch_date=timezone.localdate() - dt.timedelta(days=1))
         client.force_login(owner)
-        page = html(client.get(BOARD))
+        page = html(client.get(BOARD, {"totals": "1"}))
         assert "kanban-card-touch is-overdue" in page and "просрочено" in page
 
     def test_closed_columns_open_on_request(self, client, owner):
         LeadFactory(title="Брак", responsible=owner, status=Status.JUNK, junk_reason=ref("JunkReason"))
         client.force_login(owner)
-        response = client.get(BOARD, {"open": "junk"})
+        response = client.get(BOARD, {"totals": "1", "open": "junk"})
         junk = column(response, Status.JUNK)
         assert not junk["collapsed"] and titles(junk["cards"]) == ["Брак"]
         converted = column(response, Status.CONVERTED)
@@ -175,11 +175,11 @@ class TestBoard:
         LeadFactory(title="Лютик", company_name="ООО «Лютик»", responsible=owner)
         LeadFactory(title="Чужой", responsible=head)
         client.force_login(head)
-        new = column(client.get(BOARD, {"q": "Лют"}), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1", "q": "Лют"}), Status.NEW)
         assert titles(new["cards"]) == ["Лютик"] and new["count"] == 1
-        new = column(client.get(BOARD, {"mine": "1"}), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1", "mine": "1"}), Status.NEW)
         assert titles(new["cards"]) == ["Чужой"] and new["count"] == 1
-        new = column(client.get(BOARD), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
         assert new["count"] == 3
 
     def test_totals_refresh_as_out_of_band_swaps(self, client, owner):
@@ -207,7 +207,7 @@ class TestAccess:
         LeadFactory(title="Лид чужого отдела", responsible=personas["outsider"], amount=Decimal("100"))
         LeadFactory(title="Лид вне отделов", responsible=UserFactory(), amount=Decimal("1000"))
         client.force_login(personas[persona])
-        response = client.get(BOARD)
+        response = client.get(BOARD, {"totals": "1"})
         new = column(response, Status.NEW)
         assert set(titles(new["cards"])) == sees
         assert new["count"] == len(sees)
@@ -228,12 +228,12 @@ class TestAccess:
         watcher.roles.add(viewer)
         LeadFactory(title="Только смотреть", responsible=owner)
         client.force_login(watcher)
-        page = html(client.get(BOARD))
+        page = html(client.get(BOARD, {"totals": "1"}))
         assert "Только смотреть" in page
         assert 'draggable="false"' in page and "Перевести в…" not in page
 
     def test_anonymous_users_are_sent_to_login(self, client):
-        assert client.get(BOARD).status_code == 302
+        assert client.get(BOARD, {"totals": "1"}).status_code == 302
         assert client.get(column_url(Status.NEW)).status_code == 302
 
 
@@ -242,7 +242,7 @@ class TestPaging:
         leads = make_leads(PAGE_SIZE + 5, responsible=owner)
         newest_first = [lead.title for lead in reversed(leads)]
         client.force_login(owner)
-        response = client.get(BOARD)
+        response = client.get(BOARD, {"totals": "1"})
         new = column(response, Status.NEW)
         assert new["count"] == PAGE_SIZE + 5
         assert titles(new["cards"]) == newest_first[:PAGE_SIZE]
@@ -258,7 +258,7 @@ class TestPaging:
     def test_the_cursor_neither_skips_nor_repeats_when_cards_leave_the_column(self, client, owner):
         leads = make_leads(PAGE_SIZE + 3, responsible=owner)
         client.force_login(owner)
-        new = column(client.get(BOARD), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
         shown = new["cards"]
         # Meanwhile two of the shown cards move on.
         Lead.objects.filter(pk__in=[shown[0].pk, shown[1].pk]).update(status=Status.FIRST_CALL)
@@ -268,7 +268,7 @@ class TestPaging:
     def test_the_next_page_works_without_javascript_too(self, client, owner):
         make_leads(PAGE_SIZE + 1, responsible=owner)
         client.force_login(owner)
-        new = column(client.get(BOARD), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
         page = html(client.get(new["next_url"]))
         assert "<html" in page and "Вернуться к канбану" in page and "kanban-card" in page
 
@@ -276,7 +276,7 @@ class TestPaging:
         make_leads(PAGE_SIZE + 2, responsible=owner, title="Ромашка")
         make_leads(3, responsible=owner, title="Лютик", start=timezone.now() - dt.timedelta(days=60))
         client.force_login(owner)
-        new = column(client.get(BOARD, {"q": "Ромашка"}), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1", "q": "Ромашка"}), Status.NEW)
         assert "q=" in new["next_url"]
         more = client.get(new["next_url"], HTTP_HX_REQUEST="true")
         assert len(more.context["cards"]) == 2
@@ -312,7 +312,7 @@ class TestQueryBudget:
 
     def _board_queries(self, client, user) -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(BOARD).status_code == 200
+            assert client.get(BOARD, {"totals": "1"}).status_code == 200
         return len(queries)
 
     @pytest.mark.parametrize("persona", ["owner", "head", "crm_admin"])
@@ -327,14 +327,14 @@ class TestQueryBudget:
         assert big == small
         # session, user, access levels, (department tree), one aggregate, one query per open column
         with django_assert_max_num_queries(12):
-            response = client.get(BOARD)
+            response = client.get(BOARD, {"totals": "1"})
         if persona != "owner":
             assert sum(len(c["cards"]) for c in response.context["columns"] if c["loaded"]) == PAGE_SIZE * len(IN_PROCESS)
 
     def test_the_next_page_costs_a_fixed_number_of_queries(self, client, owner, django_assert_max_num_queries):
         make_leads(3 * PAGE_SIZE, responsible=owner)
         client.force_login(owner)
-        new = column(client.get(BOARD), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
         with django_assert_max_num_queries(6):
             client.get(new["next_url"], HTTP_HX_REQUEST="true")
 
@@ -355,7 +355,7 @@ class TestMove:
         lead.refresh_from_db()
         assert lead.status == Status.FIRST_CALL
         # The board now counts it in its new column.
-        board = client.get(BOARD)
+        board = client.get(BOARD, {"totals": "1"})
         assert column(board, Status.NEW)["count"] == 0 and column(board, Status.FIRST_CALL)["count"] == 1
 
     def test_missing_fields_answer_the_dialog_and_the_lead_stays(self, client, owner):
@@ -417,3 +417,22 @@ class TestMove:
         assert response.status_code == 302 and response["Location"] == BOARD
         lead.refresh_from_db()
         assert lead.status == Status.FIRST_CALL
+
+
+class TestDeferredTotals:
+    def test_the_board_shows_cards_first_and_loads_totals_after(self, client, owner):
+        LeadFactory(responsible=owner, title="Сразу видна", amount=Decimal("5000"))
+        client.force_login(owner)
+        response = client.get(BOARD)
+        page = html(response)
+        assert "Сразу видна" in page and 'data-totals-pending="1"' in page
+        assert column(response, Status.NEW)["count"] == "…"
+        totals = html(client.get(BOARD, {"part": "totals"}, HTTP_HX_REQUEST="true"))
+        assert 'id="kanban-count-new"' in totals and ">1<" in totals and "5\xa0000\xa0₽" in totals
+
+    def test_without_javascript_a_link_shows_the_totals_in_the_page(self, client, owner):
+        LeadFactory(responsible=owner)
+        client.force_login(owner)
+        page = html(client.get(BOARD))
+        assert "totals=1" in page and "<noscript>" in page
+        assert column(client.get(BOARD, {"totals": "1"}), Status.NEW)["count"] == 1
