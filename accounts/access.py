@@ -16,28 +16,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Max, Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from .models import Action, Department, Level, Permission, User
 
 
-def level(user: User, entity: str, action: str) -> Level:
+def _matrix(user: User) -> dict[tuple[str, str, str], Level]:
+    """(entity, action, scope) → level, the highest over the user's roles. A role's level for a
+    scope (e.g. one deal pipeline) is its row for that scope if it has one, else its row for the
+    whole entity. One query per user object and request."""
+    cache = getattr(user, "_access_levels", None)
+    if cache is None:
+        per_role: dict[int, dict[tuple[str, str, str], int]] = {}
+        for role, entity, action, scope, lvl in Permission.objects.filter(role__users=user).values_list(
+                "role_id", "entity", "action", "scope", "level"):
+            per_role.setdefault(role, {})[(entity, action, scope)] = lvl
+        cache = {}
+        for rows in per_role.values():
+            for (entity, action, scope), lvl in rows.items():
+                key = (entity, action, scope)
+                cache[key] = Level(max(cache.get(key, Level.NONE), lvl))
+            # A scope one role sets but another does not: the other's entity-wide level counts too.
+        scopes = {k for k in cache if k[2]}
+        for entity, action, scope in scopes:
+            for rows in per_role.values():
+                if (entity, action, scope) not in rows and (entity, action, "") in rows:
+                    key = (entity, action, scope)
+                    cache[key] = Level(max(cache[key], rows[(entity, action, "")]))
+        user._access_levels = cache
+    return cache
+
+
+def level(user: User, entity: str, action: str, scope: str = "") -> Level:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Level.NONE
     if user.is_superuser:
         return Level.ALL
-    # One query per user object and request: the whole matrix of the user's roles.
-    cache = getattr(user, "_access_levels", None)
-    if cache is None:
-        rows = (
-            Permission.objects.filter(role__users=user)
-            .values_list("entity", "action")
-            .annotate(best=Max("level"))
-        )
-        cache = {(e, a): Level(best) for e, a, best in rows}
-        user._access_levels = cache
-    return cache.get((entity, action), Level.NONE)
+    matrix = _matrix(user)
+    if scope and (entity, action, scope) in matrix:
+        return matrix[(entity, action, scope)]
+    return matrix.get((entity, action, ""), Level.NONE)
+
+
+def scoped_levels(user: User, entity: str, action: str) -> dict[str, Level]:
+    """The scopes (e.g. "pipeline:3") with a level of their own for this entity and action."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+        return {}
+    return {scope: lvl for (e, a, scope), lvl in _matrix(user).items() if e == entity and a == action and scope}
 
 
 def can_add(user: User, model: type[Model]) -> bool:
@@ -80,23 +106,49 @@ def owner_ids(user: User, lvl: Level) -> set[int]:
     return cache[lvl]
 
 
+def _condition(user: User, owner: str, lvl: Level) -> Q | None:
+    """Which records a level opens: None for none, an empty Q for all."""
+    if lvl == Level.NONE:
+        return None
+    if lvl == Level.ALL:
+        return Q()
+    if lvl == Level.OWN:
+        return Q(**{f"{owner}_id": user.pk})
+    return Q(**{f"{owner}_id__in": sorted(owner_ids(user, lvl))})
+
+
 def scope(user: User, queryset: QuerySet, action: str = Action.VIEW) -> QuerySet:
-    """The records of `queryset` that `user` may perform `action` on."""
+    """The records of `queryset` that `user` may perform `action` on. A model with
+    `access_scope_field` (deals: "pipeline") may have a different level per scope value."""
     model = queryset.model
     owner = model.access_owner_field
-    lvl = level(user, model.access_entity, action)
-    if lvl == Level.ALL:
-        return queryset
-    if lvl == Level.NONE:
+    default = _condition(user, owner, level(user, model.access_entity, action))
+    scope_field = getattr(model, "access_scope_field", None)
+    scoped = scoped_levels(user, model.access_entity, action) if scope_field else {}
+    if not scoped:
+        return queryset.none() if default is None else queryset.filter(default)
+    values = {int(s.split(":", 1)[1]): lvl for s, lvl in scoped.items() if s.startswith(f"{scope_field}:")}
+    parts = [] if default is None else [default & ~Q(**{f"{scope_field}_id__in": list(values)})]
+    for value, lvl in values.items():
+        condition = _condition(user, owner, lvl)
+        if condition is not None:
+            parts.append(condition & Q(**{f"{scope_field}_id": value}))
+    if not parts:
         return queryset.none()
-    if lvl == Level.OWN:
-        return queryset.filter(**{f"{owner}_id": user.pk})
-    return queryset.filter(**{f"{owner}_id__in": sorted(owner_ids(user, lvl))})
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return queryset.filter(combined)
+
+
+def record_scope(obj: Model) -> str:
+    field = getattr(obj, "access_scope_field", None)
+    return f"{field}:{getattr(obj, f'{field}_id')}" if field else ""
 
 
 def can(user: User, action: str, obj: Model) -> bool:
     """Whether `user` may perform `action` on the loaded `obj`."""
-    lvl = level(user, obj.access_entity, action)
+    lvl = level(user, obj.access_entity, action, record_scope(obj))
     if lvl == Level.ALL:
         return True
     if lvl == Level.NONE:

@@ -54,7 +54,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 class PermissionInline(admin.TabularInline):
     model = Permission
     extra = 0
-    fields = ("entity", "action", "level")
+    fields = ("entity", "action", "scope", "level")
 
 
 @admin.register(Role)

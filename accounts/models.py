@@ -91,12 +91,16 @@ class Permission(models.Model):
     entity = models.CharField(_("Сущность"), max_length=20, choices=Entity.choices)
     action = models.CharField(_("Действие"), max_length=20, choices=Action.choices)
     level = models.PositiveSmallIntegerField(_("Уровень доступа"), choices=Level.choices, default=Level.NONE)
+    # Empty: the whole entity. «pipeline:<id>»: one deal pipeline only (overrides the row without
+    # a scope for that pipeline), as Bitrix24 sets deal rights per pipeline.
+    scope = models.CharField(_("Область"), max_length=50, blank=True, default="",
+                             help_text=_("Пусто — вся сущность; «pipeline:3» — только воронка с номером 3."))
 
     class Meta:
         verbose_name = _("Право доступа")
         verbose_name_plural = _("Права доступа")
         constraints = [
-            models.UniqueConstraint(fields=["role", "entity", "action"], name="unique_role_entity_action")
+            models.UniqueConstraint(fields=["role", "entity", "action", "scope"], name="unique_role_entity_action_scope")
         ]
         ordering = ["role", "entity", "action"]
 

@@ -86,6 +86,40 @@ class JunkReason(ReferenceItem):
         verbose_name_plural = _("Причины закрытия лидов")
 
 
+class CommunicationType(models.TextChoices):
+    WORK = "work", _("Рабочий")
+    MOBILE = "mobile", _("Мобильный")
+    HOME = "home", _("Домашний")
+    OTHER = "other", _("Другой")
+
+
+class Communication(models.Model):
+    """A phone or an e-mail of a company or a contact (Bitrix24's multifields): any number of
+    them, each with its type. Phones are stored in E.164 and e-mails lower-cased, so matching
+    a lead's phone «8 (880) 000-00-00» to a company is an exact, indexed lookup."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Телефон")
+        EMAIL = "email", _("E-mail")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("Вид"), max_length=10, choices=Kind.choices)
+    type = models.CharField(_("Тип"), max_length=10, choices=CommunicationType.choices, default=CommunicationType.WORK)
+    value = models.CharField(_("Значение"), max_length=254)
+    ext = models.CharField(_("Доб."), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("Телефон или e-mail")
+        verbose_name_plural = _("Телефоны и e-mail")
+        ordering = ["kind", "pk"]
+        indexes = [models.Index(fields=["kind", "value"]), models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class TimelineEntry(models.Model):
     """One line of a record's timeline: a comment, a status move, a field change, a note from the
     system. Bound to any CRM record through one generic binding."""

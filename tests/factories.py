@@ -49,3 +49,28 @@ class LeadFactory(factory.django.DjangoModelFactory):
     company_name = factory.Sequence(lambda n: f"ООО «Компания {n}»")
     company_phone = factory.Sequence(lambda n: f"+7912{n:07d}")
     responsible = factory.SubFactory(UserFactory)
+
+
+def stage(pipeline_name: str, stage_name: str):
+    from deals.models import Stage
+
+    return Stage.objects.get(pipeline__name=pipeline_name, name=stage_name)
+
+
+def pipeline(name: str):
+    from deals.models import Pipeline
+
+    return Pipeline.objects.get(name=name)
+
+
+GENERAL, COLD, INBOUND = "Общая воронка", "Холодное подключение «Битрикс 24»", "Входящие заявки «Битрикс 24»"
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "deals.Deal"
+
+    title = factory.Sequence(lambda n: f"Сделка {n}")
+    pipeline = factory.LazyFunction(lambda: pipeline(COLD))
+    stage_id = factory.LazyAttribute(lambda d: d.pipeline.first_stage().pk)
+    responsible = factory.SubFactory(UserFactory)

@@ -34,7 +34,9 @@ INSTALLED_APPS = [
     # ours
     "accounts",
     "crm",
+    "clients",
     "leads",
+    "deals",
 ]
 
 MIDDLEWARE = [

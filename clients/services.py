@@ -1,0 +1,159 @@
+"""The only ways companies and contacts change, and how conversion finds existing ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import Action
+from crm import phones, timeline
+from crm.duplicates import company_key
+from crm.models import Communication
+
+from .models import Company, Contact
+
+Kind = timeline.Kind
+PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
+
+
+class ClientError(Exception):
+    """A refusal with a message for the manager (in Russian)."""
+
+
+def _normalise(items) -> list[tuple[str, str, str, str]]:
+    """(kind, type, value, ext) with phones in E.164 and e-mails lower-cased; empty ones dropped."""
+    result = []
+    for kind, type_, value, ext in items:
+        value = (value or "").strip()
+        if not value:
+            continue
+        if kind == PHONE:
+            try:
+                value = phones.normalize(value)
+            except ValidationError as exc:
+                raise ClientError(" ".join(exc.messages)) from exc
+        else:
+            value = value.lower()
+        result.append((kind, type_ or "work", value, ext or ""))
+    return result
+
+
+def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[dict[str, str]]:
+    changes = []
+    for name, value in data.items():
+        if record.pk is None:
+            setattr(record, name, value)
+            continue
+        old = getattr(record, name)
+        if old != value:
+            f = record._meta.get_field(name)
+            changes.append({"field": str(f.verbose_name), "old": str(old or "—"), "new": str(value or "—")})
+            setattr(record, name, value)
+    try:
+        record.full_clean(exclude=["responsible", "niche", "client_type", "created_by"], validate_unique=False,
+                          validate_constraints=False)
+    except ValidationError as exc:
+        raise ClientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+    items = _normalise(communications) if communications is not None else None
+    if items is not None:
+        record.refresh_search_text([Communication(kind=k, type=t, value=v, ext=e) for k, t, v, e in items])
+    else:
+        record.refresh_search_text()
+    record.version += 1
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        raise ClientError(_("Компания с таким ИНН уже есть в CRM.")) from exc
+    if items is not None:
+        ct = ContentType.objects.get_for_model(record)
+        old = sorted((c.kind, c.type, c.value, c.ext) for c in record.communications.all())
+        if old != sorted(items):
+            Communication.objects.filter(content_type=ct, object_id=record.pk).delete()
+            Communication.objects.bulk_create([Communication(content_type=ct, object_id=record.pk, kind=k, type=t,
+                                                             value=v, ext=e) for k, t, v, e in items])
+            changes.append({"field": str(_("Телефоны и e-mail")), "old": ", ".join(o[2] for o in old) or "—",
+                            "new": ", ".join(i[2] for i in items) or "—"})
+    for name, values in (m2m or {}).items():
+        getattr(record, name).set(values)
+    return changes
+
+
+@transaction.atomic
+def company_create(*, data: dict[str, Any], communications=(), by) -> Company:
+    if by is not None and not access.can_add(by, Company):
+        raise PermissionDenied(_("Нет прав на создание компаний."))
+    company = Company(created_by=by)
+    _save(company, data, communications, by)
+    timeline.log(company, Kind.CREATED, by, _("Компания создана"))
+    return company
+
+
+@transaction.atomic
+def company_update(company: Company, *, data: dict[str, Any], communications=None, by, version: int) -> Company:
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    if by is not None and not access.can(by, Action.CHANGE, locked):
+        raise PermissionDenied(_("Нет прав на изменение этой компании."))
+    if locked.version != version:
+        raise ClientError(_("Компанию уже изменил другой пользователь. Обновите страницу."))
+    changes = _save(locked, data, communications, by)
+    if changes:
+        timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def contact_create(*, data: dict[str, Any], communications=(), companies=(), by) -> Contact:
+    if by is not None and not access.can_add(by, Contact):
+        raise PermissionDenied(_("Нет прав на создание контактов."))
+    contact = Contact(created_by=by)
+    _save(contact, data, communications, by, m2m={"companies": list(companies)})
+    timeline.log(contact, Kind.CREATED, by, _("Контакт создан"))
+    return contact
+
+
+@transaction.atomic
+def contact_update(contact: Contact, *, data: dict[str, Any], communications=None, companies=None, by,
+                   version: int) -> Contact:
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    if by is not None and not access.can(by, Action.CHANGE, locked):
+        raise PermissionDenied(_("Нет прав на изменение этого контакта."))
+    if locked.version != version:
+        raise ClientError(_("Контакт уже изменил другой пользователь. Обновите страницу."))
+    changes = _save(locked, data, communications, by, m2m=None if companies is None else {"companies": companies})
+    if changes:
+        timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    return locked
+
+
+def _owners(model, kind: str, values) -> list[int]:
+    ct = ContentType.objects.get_for_model(model)
+    return list(Communication.objects.filter(content_type=ct, kind=kind, value__in=[v for v in values if v])
+                .values_list("object_id", flat=True))
+
+
+def find_company(*, inn: str = "", name: str = "", phones_e164=()) -> Company | None:
+    """An existing company for conversion: by ИНН; else by the same name (legal form and quotes
+    aside) together with one of the phones."""
+    if inn:
+        found = Company.objects.filter(inn=inn).first()
+        if found:
+            return found
+    key = company_key(name)
+    if key and phones_e164:
+        return Company.objects.filter(company_key=key, pk__in=_owners(Company, PHONE, phones_e164)).first()
+    return None
+
+
+def find_contact(*, phones_e164=(), emails=()) -> Contact | None:
+    """An existing contact for conversion: by phone, else by e-mail."""
+    for kind, values in ((PHONE, phones_e164), (EMAIL, [e.lower() for e in emails])):
+        ids = _owners(Contact, kind, values)
+        if ids:
+            return Contact.objects.filter(pk__in=ids).order_by("pk").first()
+    return None

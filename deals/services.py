@@ -1,0 +1,186 @@
+"""The only ways a deal changes: the card, the kanban, the admin, conversion and imports call these."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from accounts import access
+from accounts.models import Action
+from crm import timeline
+from crm.requirements import Requirement
+
+from .models import Deal, DealProduct, Pipeline, Stage
+from .requirements import missing_for
+
+Kind = timeline.Kind
+
+
+class DealError(Exception):
+    """A refusal with a message for the manager (in Russian)."""
+
+
+class MissingFields(DealError):
+    def __init__(self, deal: Deal, target: Stage, requirements: list[Requirement]):
+        self.deal, self.target, self.requirements = deal, target, requirements
+        super().__init__(_("Для перевода сделки на стадию «%(stage)s» заполните обязательные поля: %(fields)s.")
+                         % {"stage": target.name, "fields": ", ".join(r.label for r in requirements)})
+
+
+class StaleEdit(DealError):
+    def __init__(self):
+        super().__init__(_("Сделку уже изменил другой пользователь. Обновите страницу: ваши изменения не сохранены, "
+                           "чтобы не затереть чужие."))
+
+
+def _check(deal: Deal, by, action: str = Action.CHANGE) -> None:
+    if by is not None and not access.can(by, action, deal):
+        raise PermissionDenied(_("Нет прав на изменение этой сделки."))
+
+
+def _validate(deal: Deal) -> None:
+    try:
+        deal.full_clean(exclude=["stage", "pipeline", "responsible", "company", "source", "lead", "loss_reason",
+                                 "created_by"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise DealError(" ".join(f"{Deal._meta.get_field(k).verbose_name}: {m}" if k != "__all__" else m
+                                 for k, msgs in exc.message_dict.items() for m in msgs)) from exc
+
+
+def _apply(deal: Deal, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, str]]:
+    changes = []
+    for name, value in (data or {}).items():
+        old = getattr(deal, name)
+        if old != value:
+            f = Deal._meta.get_field(name)
+            changes.append({"field": str(f.verbose_name), "old": str(old or "—"), "new": str(value or "—")})
+            setattr(deal, name, value)
+    _validate(deal)
+    deal.version += 1
+    deal.save()
+    for name, values in (m2m or {}).items():
+        manager = getattr(deal, name)
+        old, new = set(manager.all()), set(values)
+        if old != new:
+            manager.set(new)
+            f = Deal._meta.get_field(name)
+            changes.append({"field": str(f.verbose_name), "old": ", ".join(sorted(map(str, old))) or "—",
+                            "new": ", ".join(sorted(map(str, new))) or "—"})
+        getattr(deal, "_prefetched_objects_cache", {}).pop(name, None)
+    return changes
+
+
+def _follow_products(deal: Deal) -> None:
+    """When the product rows add up to more than zero, the amount is their total."""
+    total = sum((row.total for row in deal.products.all()), Decimal("0"))
+    if total > 0 and deal.amount != total:
+        deal.amount = total
+        deal.save(update_fields=["amount"])
+
+
+@transaction.atomic
+def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, products=(), by,
+                pipeline: Pipeline | None = None) -> Deal:
+    """A new deal starts on its pipeline's first stage."""
+    pipeline = pipeline or data.pop("pipeline", None) or Pipeline.objects.order_by("sort", "pk").first()
+    data.pop("pipeline", None)
+    deal = Deal(**data, pipeline=pipeline, stage_id=pipeline.first_stage().pk, created_by=by)
+    if by is not None and not access.level(by, Deal.access_entity, Action.ADD, pipeline.access_scope):
+        raise PermissionDenied(_("Нет прав на создание сделок в воронке «%(p)s».") % {"p": pipeline})
+    _validate(deal)
+    deal.save()
+    for name, values in (m2m or {}).items():
+        getattr(deal, name).set(values)
+    for product, quantity, price in products:
+        DealProduct.objects.create(deal=deal, product=product, quantity=quantity, price=price)
+    _follow_products(deal)
+    timeline.log(deal, Kind.CREATED, by, _("Сделка создана"))
+    return deal
+
+
+@transaction.atomic
+def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, version: int) -> Deal:
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    _check(locked, by)
+    if locked.version != version:
+        raise StaleEdit()
+    changes = _apply(locked, data, m2m)
+    if changes:
+        timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def deal_set_products(deal: Deal, *, rows: list[tuple[Any, Decimal, Decimal]], by) -> Deal:
+    """Replace the product rows (product, quantity, price); the amount follows them."""
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    _check(locked, by)
+    for _product, quantity, price in rows:
+        if quantity <= 0 or price < 0:
+            raise DealError(_("Количество должно быть больше нуля, а цена — не меньше нуля."))
+    locked.products.all().delete()
+    DealProduct.objects.bulk_create([DealProduct(deal=locked, product=p, quantity=q, price=pr) for p, q, pr in rows])
+    _follow_products(locked)
+    locked.version += 1
+    locked.save(update_fields=["version"])
+    timeline.log(locked, Kind.CHANGE, by, changes=[{"field": str(_("Товары/услуги")), "old": "…",
+                                                    "new": "; ".join(f"{p} × {q} по {pr}" for p, q, pr in rows) or "—"}])
+    return locked
+
+
+@transaction.atomic
+def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
+              m2m: dict[str, Any] | None = None) -> Deal:
+    """Move to a stage of the deal's pipeline (forward, back, won, lost), saving `data` first
+    (the missing-fields dialog). On a locked row; MissingFields leaves nothing saved."""
+    locked = Deal.objects.select_for_update().select_related("pipeline").get(pk=deal.pk)
+    _check(locked, by)
+    if to.pipeline_id != locked.pipeline_id:
+        raise DealError(_("Стадия «%(stage)s» из другой воронки: чтобы перенести сделку в другую воронку, "
+                          "смените воронку.") % {"stage": to.name})
+    source = locked.current_stage
+    if source.pk == to.pk:
+        return locked
+    changes = _apply(locked, data, m2m) if (data or m2m) else []
+    locked._target_stage = to
+    if not can_proceed(locked.move_to):
+        missing = missing_for(locked, to)
+        transaction.set_rollback(True)
+        raise MissingFields(locked, to, missing)
+    locked.move_to(to)
+    locked.stage_changed_at = timezone.now()
+    if not changes:
+        locked.version += 1
+    locked.save()
+    if changes:
+        timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    text = _("Причина: %(reason)s") % {"reason": locked.loss_reason} if to.semantics == Stage.Semantics.FAILURE else ""
+    timeline.log(locked, Kind.STATUS, by, text, **{"from": source.pk, "to": to.pk, "from_label": source.name,
+                                                   "to_label": to.name})
+    return locked
+
+
+@transaction.atomic
+def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
+    """To another pipeline, landing on its first stage; recorded in the history."""
+    locked = Deal.objects.select_for_update().select_related("pipeline").get(pk=deal.pk)
+    _check(locked, by)
+    if locked.pipeline_id == pipeline.pk:
+        return locked
+    if by is not None and not access.level(by, Deal.access_entity, Action.ADD, pipeline.access_scope):
+        raise PermissionDenied(_("Нет прав на сделки воронки «%(p)s».") % {"p": pipeline})
+    old_pipeline, old_stage = locked.pipeline, locked.current_stage
+    locked.change_pipeline(pipeline)
+    locked.stage_changed_at = timezone.now()
+    locked.version += 1
+    locked.save()
+    timeline.log(locked, Kind.STATUS, by, _("Воронка: %(old)s → %(new)s") % {"old": old_pipeline, "new": pipeline},
+                 **{"from": old_stage.pk, "to": locked.stage_id, "from_label": f"{old_pipeline}: {old_stage.name}",
+                    "to_label": f"{pipeline}: {locked.current_stage.name}"})
+    return locked
