@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Entity
@@ -77,6 +78,9 @@ class Company(ClientBase):
         self.company_key = company_key(self.name)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("clients:company_detail", args=[self.pk])
+
     def searched_parts(self) -> list[str]:
         return [self.name, self.legal_name, self.inn]
 
@@ -98,6 +102,9 @@ class Contact(ClientBase):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:contact_detail", args=[self.pk])
 
     @property
     def full_name(self) -> str:

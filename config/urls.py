@@ -7,6 +7,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("leads/", include("leads.urls")),
+    path("deals/", include("deals.urls")),
+    path("clients/", include("clients.urls")),
     path("crm/", include("crm.urls")),
     path("", include("accounts.urls")),
 ]

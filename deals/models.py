@@ -171,6 +171,11 @@ class Deal(FSMModelMixin, models.Model):
         super().save(*args, **kwargs)
         self._loaded_stage_id, self._stage_moved = self.stage_id, False
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("deals:detail", args=[self.pk])
+
     @property
     def current_stage(self) -> Stage:
         """The Stage object. `deal.stage` itself is the state machine's value (the stage id):

@@ -161,9 +161,3 @@ class JunkForm(forms.Form):
                         "invalid_choice": _("Такой причины закрытия нет: выберите из списка.")},
     )
     comment = forms.CharField(label=_("Комментарий"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
-class CommentForm(forms.Form):
-    text = forms.CharField(label=_("Комментарий"), widget=forms.Textarea(attrs={"rows": 2}), max_length=10000,
-                           error_messages={"required": _("Комментарий пуст.")})
-    pin = forms.BooleanField(label=_("Закрепить"), required=False)

@@ -175,6 +175,11 @@ class Lead(FSMModelMixin, models.Model):
             kwargs["update_fields"] = {*kwargs["update_fields"], "company_key", "search_text"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("leads:detail", args=[self.pk])
+
     def derive_search_fields(self) -> None:
         self.company_key = company_key(self.company_name)
         self.search_text = self.build_search_text()

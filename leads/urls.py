@@ -15,6 +15,4 @@ urlpatterns = [
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/move/", views.lead_move, name="move"),
     path("<int:pk>/junk/", views.lead_junk, name="junk"),
-    path("<int:pk>/comments/", views.comment_add, name="comment_add"),
-    path("<int:pk>/comments/<int:entry>/pin/", views.comment_pin, name="comment_pin"),
 ]

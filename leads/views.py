@@ -8,7 +8,7 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,11 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.models import Action, User
 from crm import duplicates as dup
-from crm import timeline
-from crm.models import TimelineEntry
+from crm.timeline_views import timeline_context
 
 from . import services
-from .forms import GROUPS, CommentForm, JunkForm, LeadForm, requirements_form_class
+from .forms import GROUPS, JunkForm, LeadForm, requirements_form_class
 from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
 from .requirements import checklist, missing_for
 from .selectors import lead_for_card
@@ -150,16 +149,12 @@ def _card_context(request, lead: Lead) -> dict:
                 value = getattr(lead, name)
             rows.append((field.verbose_name, value or ""))
         values.append((label, rows))
-    entries = list(timeline.entries(lead)[:200])
     return {
+        **timeline_context(request, lead),
         "lead": lead,
         "groups": values,
         "steps": status_bar(lead, request.user),
         "checklist": checklist(lead),
-        "pinned": next((e for e in entries if e.is_pinned), None),
-        "entries": entries,
-        "can_change": access.can(request.user, Action.CHANGE, lead),
-        "comment_form": CommentForm(),
     }
 
 
@@ -258,33 +253,3 @@ def lead_junk(request, pk):
             return _refused(request, lead, str(exc))
         return _moved(request, lead, source)
     return _dialog(request, "leads/_junk.html", {"lead": lead, "form": form})
-
-
-@require_POST
-def comment_add(request, pk):
-    lead = lead_for_card(request.user, pk)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        pin = form.cleaned_data["pin"] and access.can(request.user, Action.CHANGE, lead)
-        timeline.add_comment(lead, request.user, form.cleaned_data["text"], pin_it=pin)
-        form = CommentForm()
-    elif not request.htmx:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    if request.htmx:
-        context = _card_context(request, lead)
-        context["comment_form"] = form
-        return render(request, "leads/_timeline.html", context)
-    return redirect("leads:detail", pk=lead.pk)
-
-
-@require_POST
-def comment_pin(request, pk, entry):
-    lead = lead_for_card(request.user, pk, Action.CHANGE)
-    item = get_object_or_404(timeline.entries(lead), pk=entry, kind=TimelineEntry.Kind.COMMENT)
-    if item.is_pinned:
-        timeline.unpin(item)
-    else:
-        timeline.pin(item)
-    if request.htmx:
-        return render(request, "leads/_timeline.html", _card_context(request, lead))
-    return redirect("leads:detail", pk=lead.pk)

@@ -40,7 +40,7 @@ class TestAccess:
         for url, data in [(reverse("leads:edit", args=[lead.pk]), {}),
                           (reverse("leads:move", args=[lead.pk]), {"to": "first_call"}),
                           (reverse("leads:junk", args=[lead.pk]), {"dialog": "1", "junk_reason": ref("JunkReason").pk}),
-                          (reverse("leads:comment_pin", args=[lead.pk, entry.pk]), {})]:
+                          (reverse("crm:comment_pin", args=["leads.lead", lead.pk, entry.pk]), {})]:
             assert client.post(url, data).status_code == 404, url
         lead.refresh_from_db()
         assert lead.status == Status.NEW and not timeline.pinned(lead)
@@ -220,19 +220,19 @@ class TestJunk:
 class TestTimeline:
     def test_comment_pin_and_unpin(self, client, owner, lead):
         client.force_login(owner)
-        response = client.post(reverse("leads:comment_add", args=[lead.pk]), {"text": "Первый"}, HTTP_HX_REQUEST="true")
+        response = client.post(reverse("crm:comment_add", args=["leads.lead", lead.pk]), {"text": "Первый"}, HTTP_HX_REQUEST="true")
         assert "Первый" in html(response)
         first = timeline.entries(lead).get(text="Первый")
-        client.post(reverse("leads:comment_add", args=[lead.pk]), {"text": "Второй", "pin": "on"})
+        client.post(reverse("crm:comment_add", args=["leads.lead", lead.pk]), {"text": "Второй", "pin": "on"})
         assert timeline.pinned(lead).text == "Второй"
-        client.post(reverse("leads:comment_pin", args=[lead.pk, first.pk]))
+        client.post(reverse("crm:comment_pin", args=["leads.lead", lead.pk, first.pk]))
         assert timeline.pinned(lead).text == "Первый"  # one pinned at a time
-        client.post(reverse("leads:comment_pin", args=[lead.pk, first.pk]))
+        client.post(reverse("crm:comment_pin", args=["leads.lead", lead.pk, first.pk]))
         assert timeline.pinned(lead) is None
 
     def test_an_empty_comment_is_refused(self, client, owner, lead):
         client.force_login(owner)
-        response = client.post(reverse("leads:comment_add", args=[lead.pk]), {"text": "  "}, HTTP_HX_REQUEST="true")
+        response = client.post(reverse("crm:comment_add", args=["leads.lead", lead.pk]), {"text": "  "}, HTTP_HX_REQUEST="true")
         assert "Комментарий пуст" in html(response) or "Обязательное поле" in html(response)
         assert not timeline.entries(lead).filter(kind="comment").exists()
 
