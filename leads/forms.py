@@ -161,3 +161,36 @@ class JunkForm(forms.Form):
                         "invalid_choice": _("Такой причины закрытия нет: выберите из списка.")},
     )
     comment = forms.CharField(label=_("Комментарий"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class ConvertForm(forms.Form):
+    """«Успешный»: which records to create from the lead (any non-empty set) and the pipeline."""
+
+    contact = forms.BooleanField(label=_("Контакт"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"}))
+    company = forms.BooleanField(label=_("Компания"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"}))
+    deal = forms.BooleanField(label=_("Сделка"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"}))
+    pipeline = forms.ModelChoiceField(label=_("Воронка сделки"), queryset=None, required=False, empty_label=None,
+                                      error_messages={"invalid_choice": _("Такой воронки нет или она вам недоступна.")})
+
+    def __init__(self, *args, user, lead, **kwargs):
+        from accounts import access
+        from deals.models import Pipeline
+
+        from .services import default_pipeline
+
+        super().__init__(*args, **kwargs)
+        allowed = [p.pk for p in Pipeline.objects.all() if access.level(user, "deal", "add", p.access_scope)]
+        self.fields["pipeline"].queryset = Pipeline.objects.filter(pk__in=allowed)
+        default = default_pipeline(lead)
+        self.initial.setdefault("pipeline", default.pk if default and default.pk in allowed else None)
+        self.initial.setdefault("company", bool(lead.company_name))
+        self.initial.setdefault("contact", bool(lead.contact_first_name or lead.contact_last_name))
+        self.initial.setdefault("deal", True)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("contact") or cleaned.get("company") or cleaned.get("deal")):
+            raise forms.ValidationError(_("Выберите, что создать: контакт, компанию или сделку."))
+        if cleaned.get("deal") and not cleaned.get("pipeline"):
+            self.add_error("pipeline", _("Выберите воронку для сделки."))
+        return cleaned

@@ -20,6 +20,6 @@ def visible_leads(user, action: str = Action.VIEW) -> QuerySet[Lead]:
 
 def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
     queryset = Lead.objects.select_related(
-        *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by"
+        *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by", "company", "contact"
     ).prefetch_related("products_to_sell", "used_products")
     return access.get_or_404(user, queryset, action, pk=pk)

@@ -298,11 +298,21 @@ def default_pipeline(lead: Lead):
             or pipelines.first())
 
 
-@transaction.atomic
 def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline=None) -> Conversion:
     """«Успешный»: create (or find) the chosen contact, company and deal from the lead and close it,
     all in one transaction — any refusal leaves nothing behind. The company is matched by ИНН,
     then by name and phone; the contact by phone, then e-mail."""
+    from clients.services import ClientError
+    from deals.services import DealError
+
+    try:
+        return _convert(lead, contact=contact, company=company, deal=deal, by=by, pipeline=pipeline)
+    except (ClientError, DealError) as exc:  # the transaction is already rolled back
+        raise LeadError(str(exc)) from exc
+
+
+@transaction.atomic
+def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline) -> Conversion:
     from clients import services as clients
     from crm.models import Communication
     from deals import services as deals

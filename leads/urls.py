@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/move/", views.lead_move, name="move"),
     path("<int:pk>/junk/", views.lead_junk, name="junk"),
+    path("<int:pk>/convert/", views.lead_convert, name="convert"),
 ]

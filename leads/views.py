@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from accounts.models import Action, User
 from crm import duplicates as dup
+from crm import phones
+from crm.money import format_money
 from crm.timeline_views import timeline_context
 
 from . import services
-from .forms import GROUPS, JunkForm, LeadForm, requirements_form_class
+from .forms import GROUPS, ConvertForm, JunkForm, LeadForm, requirements_form_class
 from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
 from .requirements import checklist, missing_for
 from .selectors import lead_for_card
@@ -115,8 +117,8 @@ def status_bar(lead: Lead, user) -> list[dict]:
     steps = []
     for i, status in enumerate(ORDER):
         if status == Status.CONVERTED:
-            # «Успешный» comes with conversion into contact/company/deal, not by a click here.
-            clickable = False
+            # «Успешный» opens the conversion dialog (contact/company/deal), from «Выход на ЛПР» only.
+            clickable = can_change and lead.status == Status.DECISION_MAKER
         elif status == Status.JUNK:
             clickable = can_change and lead.status in IN_PROCESS
         elif lead.status in CLOSED:
@@ -155,6 +157,7 @@ def _card_context(request, lead: Lead) -> dict:
         "groups": values,
         "steps": status_bar(lead, request.user),
         "checklist": checklist(lead),
+        "converted_deals": list(lead.deals.all()),
     }
 
 
@@ -208,7 +211,7 @@ def lead_move(request, pk):
     if to == Status.JUNK:
         return lead_junk(request, pk)
     if to == Status.CONVERTED:
-        return _try_move(request, lead, lead.status, to, None)
+        return lead_convert(request, pk)
     source = lead.status
     missing = missing_for(lead, to) if lead.status in IN_PROCESS else []
     form_class = requirements_form_class(missing)
@@ -253,3 +256,46 @@ def lead_junk(request, pk):
             return _refused(request, lead, str(exc))
         return _moved(request, lead, source)
     return _dialog(request, "leads/_junk.html", {"lead": lead, "form": form})
+
+
+def lead_convert(request, pk):
+    """«Успешный»: choose what to create (contact, company, deal and its pipeline) with a preview
+    of the values each gets and of the existing records that will be reused; one transaction."""
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    if lead.status != Status.DECISION_MAKER:
+        return _refused(request, lead, _("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))
+    bound = request.method == "POST" and request.POST.get("dialog")
+    form = ConvertForm(request.POST if bound else None, user=request.user, lead=lead)
+    if bound and form.is_valid():
+        source = lead.status
+        try:
+            result = services.lead_convert(lead, by=request.user, **form.cleaned_data)
+        except (services.LeadError, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Лид сконвертирован."))
+            if result.deal is not None and not request.htmx:
+                return redirect(result.deal.get_absolute_url())
+            return _moved(request, result.lead, source)
+    return _dialog(request, "leads/_convert.html", {"lead": lead, "form": form, "preview": conversion_preview(lead)})
+
+
+def conversion_preview(lead: Lead) -> dict:
+    """What each record would get, and the existing company/contact conversion would reuse."""
+    from clients.services import find_company, find_contact
+
+    company = find_company(inn=lead.inn, name=lead.company_name, phones_e164=[lead.company_phone])
+    contact = find_contact(phones_e164=[p for p in [lead.contact_phone] if p],
+                           emails=[e for e in [lead.contact_email] if e])
+    return {
+        "existing_company": company,
+        "existing_contact": contact,
+        "company": [(_("Название компании"), lead.company_name or lead.title), (_("ИНН"), lead.inn),
+                    (_("Телефон"), phones.display(lead.company_phone)), (_("E-mail"), lead.company_email),
+                    (_("Ниша компании"), lead.niche), (_("Тип клиента"), lead.client_type)],
+        "contact": [(_("ФИО"), lead.contact_full_name), (_("Должность"), lead.contact_position),
+                    (_("Телефон"), phones.display(lead.contact_phone)), (_("E-mail"), lead.contact_email)],
+        "deal": [(_("Название"), lead.title), (_("Сумма"), format_money(lead.amount, lead.currency)),
+                 (_("Источник"), lead.source),
+                 (_("Товары/услуги"), ", ".join(str(p) for p in lead.products_to_sell.all()))],
+    }

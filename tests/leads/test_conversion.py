@@ -91,7 +91,7 @@ def test_a_failed_conversion_leaves_nothing_behind(decided, owner, monkeypatch):
         raise deals.DealError("сбой при создании сделки")
 
     monkeypatch.setattr(deals, "deal_create", broken)
-    with pytest.raises(deals.DealError):
+    with pytest.raises(services.LeadError, match="сбой при создании сделки"):
         services.lead_convert(decided, contact=True, company=True, deal=True, by=owner)
     decided.refresh_from_db()
     assert decided.status == Status.DECISION_MAKER and decided.company is None
