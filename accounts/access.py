@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from .models import Action, Department, Level, Permission, User
@@ -113,15 +113,23 @@ def _condition(user: User, owner: str, lvl: Level) -> Q | None:
     if lvl == Level.ALL:
         return Q()
     if lvl == Level.OWN:
-        return Q(**{f"{owner}_id": user.pk})
-    return Q(**{f"{owner}_id__in": sorted(owner_ids(user, lvl))})
+        return Q(**{owner: user.pk})
+    return Q(**{f"{owner}__in": sorted(owner_ids(user, lvl))})
 
 
-def scope(user: User, queryset: QuerySet, action: str = Action.VIEW) -> QuerySet:
+def scope(user: User, queryset: QuerySet, action: str = Action.VIEW, owner_index: bool = True) -> QuerySet:
     """The records of `queryset` that `user` may perform `action` on. A model with
-    `access_scope_field` (deals: "pipeline") may have a different level per scope value."""
+    `access_scope_field` (deals: "pipeline") may have a different level per scope value.
+
+    `owner_index=False` is a planner hint for pages that read the first few rows of a status in
+    date order (kanban columns): the owner filter is then written so that no index on the owner
+    can serve it, and the database walks the (status, date) index instead of collecting every
+    row of the owners and sorting them — on SQLite that was 50 ms a column at 100,000 leads."""
     model = queryset.model
-    owner = model.access_owner_field
+    owner = f"{model.access_owner_field}_id"
+    if not owner_index:
+        queryset = queryset.alias(_access_owner=F(owner) + 0)
+        owner = "_access_owner"
     default = _condition(user, owner, level(user, model.access_entity, action))
     scope_field = getattr(model, "access_scope_field", None)
     scoped = scoped_levels(user, model.access_entity, action) if scope_field else {}

@@ -13,9 +13,10 @@ from .models import Lead
 ROW_RELATED = ("source", "responsible", "niche", "client_type", "crm_system")
 
 
-def visible_leads(user, action: str = Action.VIEW) -> QuerySet[Lead]:
-    """The one entry point for lead querysets in views: the access gate applied."""
-    return access.scope(user, Lead.objects.all(), action)
+def visible_leads(user, action: str = Action.VIEW, owner_index: bool = True) -> QuerySet[Lead]:
+    """The one entry point for lead querysets in views: the access gate applied (see
+    accounts.access.scope for `owner_index`)."""
+    return access.scope(user, Lead.objects.all(), action, owner_index=owner_index)
 
 
 def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
