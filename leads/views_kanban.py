@@ -68,11 +68,12 @@ def _query_string(filters: dict, **extra) -> str:
     return urlencode(params)
 
 
-def board_leads(user, filters: dict) -> QuerySet[Lead]:
+def board_leads(user, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
     """The leads on this user's board: through the access gate, then the board's filters.
     Columns read their first cards in date order: the gate leaves the (status, date) index to
-    the database (owner_index=False)."""
-    leads = visible_leads(user, owner_index=False)
+    the database (owner_index=False); the totals, which read every visible lead, keep the owner
+    index (the covering totals index has the owner column)."""
+    leads = visible_leads(user, owner_index=owner_index)
     if filters["q"]:
         # The same search as the list's search box (phones in any format, e-mail, ИНН, person).
         condition = search_condition(filters["q"])
@@ -185,7 +186,8 @@ def board(request):
     leads = board_leads(request.user, filters)
     with_totals = request.GET.get("part") == "totals" or request.GET.get("totals") == "1"
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
-    totals = column_totals(leads) if with_totals else {status: pending for status in ORDER}
+    totals = (column_totals(board_leads(request.user, filters, owner_index=True)) if with_totals
+              else {status: pending for status in ORDER})
     opened = {s for s in request.GET.getlist("open") if s in CLOSED}
     columns = []
     for status in ORDER:
