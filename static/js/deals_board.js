@@ -1,0 +1,295 @@
+// The deals board (one pipeline): native HTML5 drag and drop of cards onto stage columns, and
+// the deal card's reload after a move. Adapted from the leads kanban (kanban.js): the server
+// decides every move (POST deals:move). A card never moves optimistically: it stays where it
+// was until the server answers with the `deal-moved` event (HX-Trigger); the missing-fields or
+// refusal dialog opens in the shared modal instead (crm.js), and the card moves only once that
+// dialog is saved. No inline scripts anywhere (CSP script-src 'self').
+(() => {
+  "use strict";
+
+  // --- The deal card: the stage bar, fields and history all change with a move ---
+  function initCard() {
+    if (!document.querySelector(".deals-card")) return;
+    document.body.addEventListener("deal-moved", () => window.location.reload());
+  }
+
+  function initBoard() {
+    const board = document.getElementById("deals-board");
+    if (!board || !window.htmx) return;
+    const live = document.getElementById("board-live");
+    const errorBox = document.getElementById("board-error");
+    let dragged = null;
+
+    const elementOf = (node) => (node instanceof Element ? node : node && node.parentElement);
+    const columnOf = (node) => elementOf(node)?.closest(".kanban-column") || null;
+    const columnFor = (stage) => board.querySelector(`.kanban-column[data-stage="${CSS.escape(String(stage))}"]`);
+    const cardFor = (id) => board.querySelector(`.kanban-card[data-deal-id="${CSS.escape(String(id))}"]`);
+
+    function say(text) {
+      if (live) live.textContent = text || "";
+    }
+
+    function showError(text) {
+      if (!errorBox) return;
+      errorBox.textContent = text;
+      errorBox.classList.remove("d-none");
+    }
+
+    function clearTargets() {
+      board.querySelectorAll(".kanban-column.is-drop-target").forEach((c) => c.classList.remove("is-drop-target"));
+    }
+
+    function endDrag() {
+      if (dragged) dragged.classList.remove("is-dragging");
+      dragged = null;
+      clearTargets();
+    }
+
+    // --- Drag and drop ---
+    board.addEventListener("dragstart", (e) => {
+      const card = elementOf(e.target)?.closest(".kanban-card");
+      if (!card || card.getAttribute("draggable") !== "true" || card.classList.contains("is-moving")) return;
+      closeMenu(false);
+      dragged = card;
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", card.dataset.dealId);
+      card.classList.add("is-dragging");
+    });
+
+    board.addEventListener("dragend", endDrag);
+
+    function autoscroll(x) {
+      const box = board.getBoundingClientRect();
+      const edge = Math.min(80, box.width / 6);
+      if (x > box.right - edge) board.scrollLeft += 16;
+      else if (x < box.left + edge) board.scrollLeft -= 16;
+    }
+
+    board.addEventListener("dragover", (e) => {
+      if (!dragged) return;
+      const column = columnOf(e.target);
+      if (!column) return;
+      e.preventDefault(); // allows the drop
+      e.dataTransfer.dropEffect = "move";
+      autoscroll(e.clientX);
+      if (!column.classList.contains("is-drop-target")) {
+        clearTargets();
+        if (column.dataset.stage !== dragged.dataset.stage) column.classList.add("is-drop-target");
+      }
+    });
+
+    board.addEventListener("dragleave", (e) => {
+      const column = columnOf(e.target);
+      if (column && !column.contains(elementOf(e.relatedTarget))) column.classList.remove("is-drop-target");
+    });
+
+    board.addEventListener("drop", (e) => {
+      if (!dragged) return;
+      e.preventDefault();
+      const card = dragged;
+      const column = columnOf(e.target);
+      endDrag();
+      // A card dropped on its own column stays; nothing is sent.
+      if (!column || column.dataset.stage === card.dataset.stage) return;
+      requestMove(card, column.dataset.stage);
+    });
+
+    function requestMove(card, to) {
+      errorBox?.classList.add("d-none");
+      card.classList.add("is-moving");
+      card.setAttribute("aria-busy", "true");
+      const done = () => {
+        card.classList.remove("is-moving");
+        card.removeAttribute("aria-busy");
+      };
+      // htmx adds the CSRF header (hx-headers on <body>) and handles HX-Trigger / HX-Retarget / HX-Reswap.
+      htmx.ajax("POST", card.dataset.moveUrl, { source: card, values: { to }, swap: "none" }).then(done, done);
+    }
+
+    // --- «Перевести в…»: one move menu for the whole board ---
+    const menuTemplate = document.getElementById("board-move-menu");
+    let menu = null; // the open one: { form, button, card }
+
+    function closeMenu(refocus) {
+      if (!menu) return;
+      const { form, button } = menu;
+      menu = null;
+      form.remove();
+      button.setAttribute("aria-expanded", "false");
+      button.removeAttribute("aria-controls");
+      if (refocus && button.isConnected) button.focus();
+    }
+
+    function openMenu(button) {
+      const card = button.closest(".kanban-card");
+      closeMenu(false);
+      if (!card || !menuTemplate || card.classList.contains("is-moving")) return;
+      const form = menuTemplate.content.firstElementChild.cloneNode(true);
+      form.id = "board-move-menu-open";
+      form.action = card.dataset.moveUrl; // a real form: the action a submit would post to
+      form.setAttribute("aria-label", button.textContent.trim());
+      form.querySelectorAll(".kanban-move-option").forEach((option) => {
+        option.hidden = option.value === card.dataset.stage;
+      });
+      button.after(form);
+      button.setAttribute("aria-expanded", "true");
+      button.setAttribute("aria-controls", form.id);
+      menu = { form, button, card };
+      form.scrollIntoView({ block: "nearest" });
+      form.querySelector(".kanban-move-option:not([hidden])")?.focus();
+    }
+
+    board.addEventListener("click", (e) => {
+      const button = elementOf(e.target)?.closest("[data-board-move]");
+      if (!button) return;
+      if (menu && menu.button === button) closeMenu(true);
+      else openMenu(button);
+    });
+
+    board.addEventListener("submit", (e) => {
+      if (!menu || e.target !== menu.form) return;
+      e.preventDefault();
+      const { card } = menu;
+      const to = e.submitter?.value;
+      closeMenu(true);
+      if (to && to !== card.dataset.stage) requestMove(card, to);
+    });
+
+    board.addEventListener("keydown", (e) => {
+      if (!menu || !(menu.form.contains(e.target) || e.target === menu.button)) return;
+      if (e.key === "Escape") {
+        e.preventDefault();
+        closeMenu(true);
+      } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && menu.form.contains(e.target)) {
+        e.preventDefault();
+        const options = Array.from(menu.form.querySelectorAll(".kanban-move-option:not([hidden])"));
+        const next = options.indexOf(e.target) + (e.key === "ArrowDown" ? 1 : -1);
+        options[(next + options.length) % options.length]?.focus();
+      }
+    });
+
+    document.addEventListener("pointerdown", (e) => {
+      if (menu && !menu.form.contains(e.target) && !menu.button.contains(e.target)) closeMenu(false);
+    });
+    board.addEventListener("focusout", (e) => {
+      if (!menu || !menu.form.contains(e.target) || !e.relatedTarget) return;
+      if (!menu.form.contains(e.relatedTarget) && e.relatedTarget !== menu.button) closeMenu(false);
+    });
+
+    // --- The server moved a deal (drop, the menu, or a dialog saved in the modal) ---
+    function sortKey(card) {
+      const [created, pk] = (card.dataset.created || "0_0").split("_");
+      return [Number(created), Number(pk)];
+    }
+
+    function newer(a, b) {
+      const [ca, pa] = sortKey(a);
+      const [cb, pb] = sortKey(b);
+      return ca > cb || (ca === cb && pa > pb);
+    }
+
+    function place(card, column) {
+      const list = column.querySelector(".kanban-cards");
+      const before = Array.from(list.querySelectorAll(":scope > .kanban-card")).find((other) => other !== card && newer(card, other));
+      list.insertBefore(card, before || list.querySelector(":scope > .kanban-more"));
+    }
+
+    function freshCard(html) {
+      const template = document.createElement("template");
+      template.innerHTML = html;
+      return template.content.querySelector(".kanban-card");
+    }
+
+    function refreshTotals() {
+      htmx.ajax("GET", board.dataset.totalsUrl, { source: board, target: board, swap: "none" });
+    }
+
+    document.body.addEventListener("deal-moved", (e) => {
+      const detail = e.detail || {};
+      const card = cardFor(detail.id);
+      const target = columnFor(detail.to);
+      if (card) {
+        card.classList.remove("is-moving");
+        card.removeAttribute("aria-busy");
+        if (menu && menu.card === card) closeMenu(false);
+        if (target && target.dataset.loaded === "1") {
+          const focused = card.contains(document.activeElement) ? document.activeElement : null;
+          const keyboard = focused?.matches(":focus-visible");
+          let node = card;
+          // The server's fresh card: the dialog may have changed its amount, company or dates.
+          const fresh = detail.card ? freshCard(detail.card) : null;
+          if (fresh) {
+            card.replaceWith(fresh);
+            node = fresh;
+          }
+          node.dataset.stage = String(detail.to); // the menu reads it when it opens
+          place(node, target);
+          const refocus = focused && (focused.isConnected ? focused : node.querySelector("[data-board-move]"));
+          if (refocus && document.activeElement !== refocus) refocus.focus({ preventScroll: !keyboard });
+          node.classList.remove("is-arrived");
+          void node.offsetWidth; // restart the highlight animation
+          node.classList.add("is-arrived");
+        } else {
+          card.remove(); // its column is collapsed (or of another pipeline): it comes with that column
+        }
+      }
+      say(detail.message);
+      refreshTotals();
+    });
+
+    board.addEventListener("htmx:responseError", (e) => {
+      if (elementOf(e.target)?.closest(".kanban-card")) showError(board.dataset.errorText);
+    });
+    board.addEventListener("htmx:sendError", (e) => {
+      if (elementOf(e.target)?.closest(".kanban-card")) showError(board.dataset.offlineText);
+    });
+
+    // --- Collapsed success/failure columns: expand (and load the first page once) ---
+    board.addEventListener("click", (e) => {
+      const toggle = elementOf(e.target)?.closest("[data-board-expand]");
+      if (!toggle) return;
+      e.preventDefault();
+      const column = toggle.closest(".kanban-column");
+      const collapsed = column.classList.toggle("is-collapsed");
+      toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+      toggle.textContent = collapsed ? toggle.dataset.showText : toggle.dataset.hideText;
+      if (!collapsed && column.dataset.loaded !== "1") {
+        column.dataset.loaded = "1";
+        htmx.ajax("GET", column.dataset.url, { source: toggle, target: column.querySelector(".kanban-cards"), swap: "innerHTML" });
+      }
+    });
+
+    // --- «Показать ещё»: a card that moved into a column may also come with its next page ---
+    let dedupQueued = false;
+    board.addEventListener("htmx:afterSwap", () => {
+      if (dedupQueued) return;
+      dedupQueued = true;
+      queueMicrotask(() => {
+        dedupQueued = false;
+        const seen = new Set();
+        board.querySelectorAll(".kanban-card").forEach((card) => {
+          if (!seen.has(card.dataset.dealId)) seen.add(card.dataset.dealId);
+          else {
+            if (menu && menu.card === card) closeMenu(false);
+            card.remove();
+          }
+        });
+      });
+    });
+
+    document.querySelectorAll("[data-board-autosubmit]").forEach((input) => {
+      input.addEventListener("change", () => input.form?.requestSubmit());
+    });
+
+    board.classList.add("is-live"); // shows the cards' «Перевести в…» buttons (hidden without JavaScript)
+    if (board.dataset.totalsPending === "1") refreshTotals();
+  }
+
+  function init() {
+    initCard();
+    initBoard();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
