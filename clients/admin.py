@@ -1,0 +1,96 @@
+"""Supervisors' view of companies and contacts. Read-only, as for leads: a company or contact
+changes only through clients.services (the CRM card), which keeps the search column, the
+optimistic lock and the history; the admin lists, searches, filters and links to the card."""
+
+from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from crm import phones, timeline
+from crm.models import Communication
+
+from .filters import search_condition
+from .models import Company, Contact
+
+HIDDEN = {"id", "search_text", "company_key"}  # internal columns
+
+
+class CommunicationInline(GenericTabularInline):
+    model = Communication
+    fields = ("kind", "type", "shown_value", "ext")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("Телефон или e-mail")
+    verbose_name_plural = _("Телефоны и e-mail")
+
+    @admin.display(description=_("Значение"))
+    def shown_value(self, obj):
+        return phones.display(obj.value) if obj.kind == Communication.Kind.PHONE else obj.value
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClientAdmin(admin.ModelAdmin):
+    inlines = [CommunicationInline]
+    list_select_related = ("responsible",)
+    date_hierarchy = "created_at"
+    # The search column holds names, requisites, phones (also with 8) and e-mails, lower-cased.
+    search_fields = ("search_text",)
+    search_help_text = _("Название или ФИО, ИНН, телефон в любом формате или e-mail.")
+    card_url_name = ""
+    extra_readonly: list[str] = []
+
+    def get_search_results(self, request, queryset, search_term):
+        condition = search_condition(search_term)
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in HIDDEN] + self.extra_readonly + ["history",
+                                                                                                     "card_link"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("История"))
+    def history(self, obj):
+        return format_html_join("", "<div>{} · {} · {} {}</div>", (
+            (e.created_at.strftime("%d.%m.%Y %H:%M"), e.author or "—", e.get_kind_display(),
+             e.text or "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in e.data.get("changes", [])))
+            for e in timeline.entries(obj)[:50]
+        ))
+
+    @admin.display(description=_("Карточка в CRM"))
+    def card_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse(self.card_url_name, args=[obj.pk]), _("Открыть карточку"))
+
+
+@admin.register(Company)
+class CompanyAdmin(ClientAdmin):
+    list_display = ("name", "inn", "niche", "client_type", "responsible", "created_at")
+    list_filter = ("responsible", "niche", "client_type", "created_at")
+    list_select_related = ("responsible", "niche", "client_type")
+    card_url_name = "clients:company_detail"
+
+
+@admin.register(Contact)
+class ContactAdmin(ClientAdmin):
+    list_display = ("full_name", "position", "responsible", "created_at")
+    list_filter = ("responsible", "companies", "created_at")
+    card_url_name = "clients:contact_detail"
+    extra_readonly = ["companies"]
+
+    @admin.display(description=_("ФИО"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.full_name

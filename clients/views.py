@@ -1,0 +1,356 @@
+"""Companies and contacts: lists, cards, create/edit forms and the live duplicate check. Views
+parse the request and render; every change goes through clients.services, every lookup through
+the access gate (clients.selectors)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import access
+from accounts.models import Action
+from crm import duplicates as dup
+from crm import timeline
+from crm.inn import is_valid as inn_is_valid
+from crm.timeline_views import timeline_context
+
+from . import selectors, services
+from .filters import (
+    COMPANY_SORTS,
+    CONTACT_SORTS,
+    DEFAULT_SORT,
+    CompanyFilter,
+    ContactFilter,
+    active_users,
+    apply_sort,
+    next_sort,
+    parse_sort,
+)
+from .forms import (
+    COMPANY_GROUPS,
+    CONTACT_GROUPS,
+    EMAIL,
+    PHONE,
+    CompanyForm,
+    ContactForm,
+    communication_formset,
+    stored_items,
+)
+from .models import Company, Contact
+
+PER_PAGE = 50
+
+# (sort key or None, header, CSS classes of the header: less important columns hide on small screens)
+COMPANY_COLUMNS = [
+    ("name", gettext_lazy("Название компании"), ""),
+    ("inn", gettext_lazy("ИНН"), "d-none d-md-table-cell"),
+    (None, gettext_lazy("Телефон"), ""),
+    (None, gettext_lazy("E-mail"), "d-none d-lg-table-cell"),
+    ("responsible", gettext_lazy("Ответственный"), "d-none d-sm-table-cell"),
+    ("created_at", gettext_lazy("Дата создания"), "d-none d-md-table-cell"),
+]
+CONTACT_COLUMNS = [
+    ("name", gettext_lazy("ФИО"), ""),
+    (None, gettext_lazy("Компании"), ""),
+    (None, gettext_lazy("Телефон"), ""),
+    (None, gettext_lazy("E-mail"), "d-none d-lg-table-cell"),
+    ("responsible", gettext_lazy("Ответственный"), "d-none d-sm-table-cell"),
+    ("created_at", gettext_lazy("Дата создания"), "d-none d-md-table-cell"),
+]
+
+
+def _columns(columns, sort: str) -> list[dict]:
+    result = []
+    for key, label, css in columns:
+        direction = ""
+        if key and sort.lstrip("-") == key:
+            direction = "desc" if sort.startswith("-") else "asc"
+        result.append({"key": key, "label": label, "css": css, "direction": direction,
+                       "next": next_sort(sort, key) if key else ""})
+    return result
+
+
+def _page(request: HttpRequest, queryset):
+    # Pages of ids: a deep page skips its offset over the narrow index, and only the rows shown
+    # are then read with their related objects and communications.
+    return Paginator(queryset.values_list("pk", flat=True), PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _list_context(filterset, page, sort: str, columns) -> dict:
+    return {
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "total": page.paginator.count,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "sort": sort,
+        "default_sort": DEFAULT_SORT,
+        "columns": _columns(columns, sort),
+    }
+
+
+def _filtering(request: HttpRequest) -> bool:
+    # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
+    return any(key not in ("sort", "page") for key in request.GET)
+
+
+@require_GET
+def company_list(request: HttpRequest) -> HttpResponse:
+    filterset = CompanyFilter(request.GET if _filtering(request) else None,
+                              queryset=selectors.visible_companies(request.user), request=request)
+    sort = parse_sort(request.GET.get("sort"), COMPANY_SORTS)
+    page = _page(request, apply_sort(filterset.qs, sort, COMPANY_SORTS))
+    return render(request, "clients/company_list.html", {
+        **_list_context(filterset, page, sort, COMPANY_COLUMNS),
+        "companies": selectors.company_rows(list(page.object_list)),
+        "select_fields": [filterset.form[name] for name in ("responsible", "niche", "client_type")],
+        "can_add": access.can_add(request.user, Company),
+    })
+
+
+@require_GET
+def contact_list(request: HttpRequest) -> HttpResponse:
+    filterset = ContactFilter(request.GET if _filtering(request) else None,
+                              queryset=selectors.visible_contacts(request.user), request=request,
+                              companies=selectors.visible_companies(request.user).order_by("name"))
+    sort = parse_sort(request.GET.get("sort"), CONTACT_SORTS)
+    page = _page(request, apply_sort(filterset.qs, sort, CONTACT_SORTS))
+    return render(request, "clients/contact_list.html", {
+        **_list_context(filterset, page, sort, CONTACT_COLUMNS),
+        "contacts": selectors.contact_rows(request.user, list(page.object_list)),
+        "select_fields": [filterset.form[name] for name in ("responsible", "company")],
+        "can_add": access.can_add(request.user, Contact),
+    })
+
+
+# --- Cards ---
+
+def _groups(record, groups) -> list[tuple[str, list[dict]]]:
+    """The card's fields in the form's grouping: label, shown value, and a link where it is one."""
+    result = []
+    for label, names in groups:
+        rows = []
+        for name in names:
+            field = record._meta.get_field(name)
+            if field.many_to_many:
+                continue  # companies of a contact have a section of their own
+            value = getattr(record, name)
+            url = ""
+            if name == "website" and value:
+                url = value if "://" in value else f"https://{value}"
+            if name == "birth_date" and value:
+                value = value.strftime("%d.%m.%Y")
+            rows.append({"label": field.verbose_name, "value": "" if value is None else str(value), "url": url})
+        if rows:
+            result.append((label, rows))
+    return result
+
+
+def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    company = selectors.company_for_card(request.user, pk)
+    return render(request, "clients/company_detail.html", {
+        **timeline_context(request, company),
+        "company": company,
+        "groups": _groups(company, COMPANY_GROUPS),
+        "contacts": selectors.contacts_of(request.user, company),
+        "deals": selectors.deals_of(request.user, company.deals.all()),
+        "leads": selectors.leads_of(request.user, company.leads.all()),
+        "can_add_contact": access.can_add(request.user, Contact),
+    })
+
+
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_for_card(request.user, pk)
+    selectors.mark_visible_companies(request.user, [contact])
+    return render(request, "clients/contact_detail.html", {
+        **timeline_context(request, contact),
+        "contact": contact,
+        "groups": _groups(contact, CONTACT_GROUPS),
+        "deals": selectors.deals_of(request.user, contact.deals.all()),
+        "leads": selectors.leads_of(request.user, contact.leads.all()),
+    })
+
+
+# --- Duplicates ---
+
+def _visible_matches(user, matches):
+    for match in matches:
+        match.can_open = bool(match.url) and (match.record is None or access.can(user, Action.VIEW, match.record))
+    return matches
+
+
+def _probe(data, formset, entity: str, pk: int | None) -> dup.Probe:
+    """What the duplicates are searched by, from the values typed so far (invalid ones aside)."""
+    items = formset.partial_items()
+    inn = (data.get("inn") or "").strip() if entity == "company" else ""
+    return dup.Probe(
+        phones=tuple(value for kind, _type, value, _ext in items if kind == PHONE),
+        emails=tuple(value for kind, _type, value, _ext in items if kind == EMAIL),
+        inn=inn if inn_is_valid(inn) else "",
+        company_name=(data.get("name") or "").strip() if entity == "company" else "",
+        exclude=(entity, pk) if pk else None,
+    )
+
+
+def _dup_fields_changed(record, probe: dup.Probe) -> bool:
+    """Whether an edit touches what duplicates are found by (warn only then, as on leads)."""
+    if record is None:
+        return True
+    stored = {(kind, value) for kind, _type, value, _ext in stored_items(record)}
+    typed = {(PHONE, p) for p in probe.phones} | {(EMAIL, e) for e in probe.emails}
+    if typed - stored:
+        return True
+    if isinstance(record, Company):
+        return (bool(probe.inn) and probe.inn != record.inn) or probe.company_key != record.company_key
+    return False
+
+
+def _matches_data(matches) -> list[dict]:
+    return [{"kind": str(m.kind), "title": str(m.title), "url": m.url, "reasons": [str(r) for r in m.reasons]}
+            for m in matches]
+
+
+@require_POST
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """htmx: possible duplicates for the values being typed into a company or contact form."""
+    entity = request.POST.get("entity")
+    if entity not in ("company", "contact"):
+        entity = "company"
+    raw_id = request.POST.get("record_id", "")
+    pk = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and int(raw_id) < 2**63 else None
+    probe = _probe(request.POST, communication_formset(request.POST), entity, pk)
+    matches = _visible_matches(request.user, dup.find(probe))
+    return render(request, "clients/_duplicates.html", {"matches": matches})
+
+
+# --- Create and edit ---
+
+def _save(request, form, formset, record, entity: str, save):
+    """The create/edit flow both forms share: validate, warn about duplicates (once, unless
+    «Сохранить всё равно»), save through the service, record an overridden warning in the
+    timeline. Returns the saved record, or None with the errors put on the form."""
+    probe = _probe(request.POST, formset, entity, record.pk if record else None)
+    # Before the form is validated: a model form writes the typed values onto its instance.
+    changed = _dup_fields_changed(record, probe)
+    valid = all([form.is_valid(), formset.is_valid()])  # both, so that every error is shown
+    matches = _visible_matches(request.user, dup.find(probe)) if changed else []
+    save_anyway = bool(request.POST.get("save_anyway"))
+    if not valid or (matches and not save_anyway):
+        return None, matches
+    try:
+        with transaction.atomic():
+            saved = save(formset.items())
+            if matches:
+                timeline.log(saved, timeline.Kind.DUPLICATE, request.user,
+                             _("Сохранён, несмотря на возможные дубликаты"), matches=_matches_data(matches))
+    except services.ClientError as exc:
+        # The ИНН taken meanwhile (a race the form's own check could not see) belongs to its field.
+        taken = str(exc) == _("Компания с таким ИНН уже есть в CRM.") and "inn" in form.fields
+        form.add_error("inn" if taken else None, str(exc))
+        return None, []
+    return saved, []
+
+
+def _after_save(request, record, list_url: str, text: str):
+    messages.success(request, text)
+    if access.can(request.user, Action.VIEW, record):
+        return redirect(record.get_absolute_url())
+    # Handed over to someone whose records this user does not see: the card would be a 404.
+    return redirect(list_url)
+
+
+def company_create(request: HttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Company):
+        raise PermissionDenied(_("Нет прав на создание компаний."))
+    return _company_form(request, None)
+
+
+def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _company_form(request, selectors.company_for_card(request.user, pk, Action.CHANGE))
+
+
+def _company_form(request: HttpRequest, company: Company | None) -> HttpResponse:
+    post = request.POST if request.method == "POST" else None
+    title = company.name if company else ""  # as stored: the form writes typed values onto its instance
+    form = CompanyForm(post, instance=company, initial={"responsible": request.user} if company is None else None,
+                       responsible_choices=active_users())
+    formset = communication_formset(post, record=company)
+    matches = []
+    if post is not None:
+        original = company
+
+        def save(items):
+            data = form.data_for_service()
+            if original is None:
+                return services.company_create(data=data, communications=items, by=request.user)
+            return services.company_update(original, data=data, communications=items, by=request.user,
+                                           version=form.cleaned_data.get("version") or 0)
+
+        saved, matches = _save(request, form, formset, company, "company", save)
+        if saved is not None:
+            if company is None:
+                text = _("Компания «%(name)s» создана.") % {"name": saved.name}
+            else:
+                text = _("Изменения сохранены.")
+            return _after_save(request, saved, "clients:company_list", text)
+    return render(request, "clients/company_form.html", {
+        "form": form, "formset": formset, "matches": matches, "company": company, "entity": "company", "title": title,
+        "confirm": bool(matches) and form.is_bound and not form.errors and not any(formset.errors),
+    })
+
+
+def contact_create(request: HttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Contact):
+        raise PermissionDenied(_("Нет прав на создание контактов."))
+    return _contact_form(request, None)
+
+
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _contact_form(request, selectors.contact_for_card(request.user, pk, Action.CHANGE))
+
+
+def _contact_form(request: HttpRequest, contact: Contact | None) -> HttpResponse:
+    post = request.POST if request.method == "POST" else None
+    title = contact.full_name if contact else ""
+    companies = selectors.visible_companies(request.user)
+    initial = None
+    if contact is None:
+        initial = {"responsible": request.user}
+        raw = request.GET.get("company", "")
+        if raw.isascii() and raw.isdigit() and int(raw) < 2**63:
+            # «Добавить контакт» on a company card: the new contact belongs to it.
+            initial["companies"] = list(companies.filter(pk=int(raw)).values_list("pk", flat=True))
+    form = ContactForm(post, instance=contact, initial=initial, responsible_choices=active_users(), companies=companies)
+    formset = communication_formset(post, record=contact)
+    matches = []
+    if post is not None:
+        original = contact
+
+        def save(items):
+            data = form.data_for_service()
+            chosen = list(form.cleaned_data.get("companies") or [])
+            if original is None:
+                return services.contact_create(data=data, communications=items, companies=chosen, by=request.user)
+            # Links to companies this user may not see are not in the form: keep them.
+            hidden = list(original.companies.exclude(pk__in=companies.values("pk")))
+            return services.contact_update(original, data=data, communications=items, companies=chosen + hidden,
+                                           by=request.user, version=form.cleaned_data.get("version") or 0)
+
+        saved, matches = _save(request, form, formset, contact, "contact", save)
+        if saved is not None:
+            if contact is None:
+                text = _("Контакт «%(name)s» создан.") % {"name": saved.full_name}
+            else:
+                text = _("Изменения сохранены.")
+            return _after_save(request, saved, "clients:contact_list", text)
+    return render(request, "clients/contact_form.html", {
+        "form": form, "formset": formset, "matches": matches, "contact": contact, "entity": "contact", "title": title,
+        "confirm": bool(matches) and form.is_bound and not form.errors and not any(formset.errors),
+    })
