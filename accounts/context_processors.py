@@ -26,7 +26,7 @@ def _entry(user, label, url_name, entity):
         return None
     if entity and access.level(user, entity, Action.VIEW) == Level.NONE:
         return None
-    return {"label": label, "url": url, "namespace": url_name.split(":")[0]}
+    return {"label": label, "url": url}
 
 
 def navigation(request):
@@ -43,5 +43,7 @@ def navigation(request):
             entry = _entry(user, label, target, rest[0])
             if entry:
                 menu.append(entry)
-    current = request.resolver_match.namespace if request.resolver_match else ""
-    return {"menu": menu, "menu_current": current}
+    # An entry is current on its own pages and below them (/leads/ → /leads/kanban/, /leads/5/).
+    for entry in (e for item in menu for e in item.get("children", [item])):
+        entry["active"] = request.path.startswith(entry["url"])
+    return {"menu": menu}

@@ -40,7 +40,9 @@ class StaleEdit(DealError):
 
 
 def _check(deal: Deal, by, action: str = Action.CHANGE) -> None:
-    if by is not None and not access.can(by, action, deal):
+    # A pipeline hidden from the user (no «view» there) hides its deals from every action, even
+    # where an entity-wide «change» level would allow it.
+    if by is not None and not (access.can(by, Action.VIEW, deal) and access.can(by, action, deal)):
         raise PermissionDenied(_("Нет прав на изменение этой сделки."))
 
 

@@ -107,3 +107,11 @@ def test_head_can_see_levels_in_every_entity(personas):
     from accounts import access
 
     assert all(access.level(personas["head"], e, Action.VIEW) == Level.SUBDEPARTMENTS for e in Entity)
+
+
+def test_only_the_current_section_is_highlighted_in_the_menu(client, owner):
+    client.force_login(owner)
+    html = client.get("/clients/contacts/").content.decode()
+    menu = html.split('data-testid="menu"')[1].split("</ul>")[0]
+    assert 'nav-link active" href="/clients/contacts/"' in menu
+    assert 'nav-link active" href="/clients/companies/"' not in menu

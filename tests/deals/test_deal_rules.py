@@ -131,3 +131,12 @@ def test_moves_need_change_rights(owner, teammate):
     deal = DealFactory(responsible=owner)
     with pytest.raises(PermissionDenied):
         services.deal_move(deal, to=stage(COLD, "Презентация"), by=teammate)
+
+
+def test_a_hidden_pipeline_hides_its_deals_from_the_services_too(owner):
+    deal = DealFactory(responsible=owner, pipeline=pipeline(INBOUND))
+    Permission.objects.create(role=owner.roles.get(), entity=Entity.DEAL, action=Action.VIEW, level=Level.NONE,
+                              scope=pipeline(INBOUND).access_scope)
+    fresh = type(owner).objects.get(pk=owner.pk)
+    with pytest.raises(PermissionDenied):
+        services.deal_move(deal, to=stage(INBOUND, "Демонстрация"), by=fresh)
