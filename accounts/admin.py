@@ -1,3 +1,5 @@
+from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -51,8 +53,36 @@ class DepartmentAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
 
 
+def scope_choices():
+    """«Вся сущность» and, for deals, each pipeline (looked up by name: accounts does not import
+    the apps whose records it guards)."""
+    choices = [("", _("Вся сущность"))]
+    try:
+        pipeline_model = apps.get_model("deals", "Pipeline")
+    except LookupError:
+        return choices
+    return choices + [(f"pipeline:{p.pk}", _("Сделки, воронка «%(name)s»") % {"name": p.name})
+                      for p in pipeline_model.objects.order_by("sort", "pk")]
+
+
+class PermissionForm(forms.ModelForm):
+    scope = forms.ChoiceField(label=_("Область"), required=False, choices=scope_choices,
+                              help_text=_("Права на одну воронку сделок заменяют для неё права на все сделки."))
+
+    class Meta:
+        model = Permission
+        fields = ("entity", "action", "scope", "level")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope", "").startswith("pipeline:") and cleaned.get("entity") != "deal":
+            self.add_error("scope", _("Воронку можно выбрать только для сделок."))
+        return cleaned
+
+
 class PermissionInline(admin.TabularInline):
     model = Permission
+    form = PermissionForm
     extra = 0
     fields = ("entity", "action", "scope", "level")
 

@@ -115,3 +115,29 @@ def test_only_the_current_section_is_highlighted_in_the_menu(client, owner):
     menu = html.split('data-testid="menu"')[1].split("</ul>")[0]
     assert 'nav-link active" href="/clients/contacts/"' in menu
     assert 'nav-link active" href="/clients/companies/"' not in menu
+
+
+def test_a_role_gets_rights_on_one_pipeline_in_the_admin(client, db):
+    from accounts.models import Role
+    from deals.models import Pipeline
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    role = Role.objects.get(name="Менеджер")
+    inbound = Pipeline.objects.get(name="Входящие заявки «Битрикс 24»")
+    page = client.get(f"/admin/accounts/role/{role.pk}/change/").content.decode()
+    assert f'value="pipeline:{inbound.pk}"' in page and "Входящие заявки" in page
+    existing = list(role.permissions.order_by("pk"))
+    data = {"name": role.name, "description": role.description,
+            "permissions-TOTAL_FORMS": str(len(existing) + 1), "permissions-INITIAL_FORMS": str(len(existing)),
+            "permissions-MIN_NUM_FORMS": "0", "permissions-MAX_NUM_FORMS": "1000"}
+    for i, p in enumerate(existing):
+        data.update({f"permissions-{i}-id": p.pk, f"permissions-{i}-role": role.pk, f"permissions-{i}-entity": p.entity,
+                     f"permissions-{i}-action": p.action, f"permissions-{i}-scope": p.scope,
+                     f"permissions-{i}-level": p.level})
+    n = len(existing)
+    data.update({f"permissions-{n}-role": role.pk, f"permissions-{n}-entity": "deal", f"permissions-{n}-action": "view",
+                 f"permissions-{n}-scope": f"pipeline:{inbound.pk}", f"permissions-{n}-level": "0"})
+    response = client.post(f"/admin/accounts/role/{role.pk}/change/", data)
+    assert response.status_code == 302
+    assert role.permissions.filter(scope=f"pipeline:{inbound.pk}", level=0).exists()
