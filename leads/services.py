@@ -288,6 +288,13 @@ class Conversion:
     contact_found: bool = False
 
 
+def _product_rows(lead: Lead) -> list[tuple]:
+    """The lead's products as deal rows. The deal's amount follows its rows, so the lead's amount
+    goes on the first row: the rows add up to what the manager estimated on the lead."""
+    products = list(lead.products_to_sell.all())
+    return [(p, 1, lead.amount if i == 0 else 0) for i, p in enumerate(products)]
+
+
 def default_pipeline(lead: Lead):
     """PROCESS.md §1.5: cold-call sources convert into «Холодное подключение», inbound ones into
     «Входящие заявки» — by the source's kind and the pipelines' «по умолчанию для», both data."""
@@ -357,7 +364,7 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
             responsible=locked.responsible, lead=locked, comment=locked.comment, company=result.company,
             start_date=_now().date(),
         ), m2m={"contacts": [result.contact] if result.contact else []},
-            products=[(p, 1, 0) for p in locked.products_to_sell.all()])
+            products=_product_rows(locked))
     locked.company, locked.contact = result.company, result.contact
     locked.save(update_fields=["company", "contact"])
     result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)

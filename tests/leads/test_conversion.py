@@ -113,3 +113,12 @@ def test_conversion_needs_change_rights_on_the_lead(decided, teammate):
     with pytest.raises(PermissionDenied):
         services.lead_convert(decided, contact=True, company=True, deal=True, by=teammate)
     assert Company.objects.count() == 0
+
+
+def test_the_deal_rows_add_up_to_the_lead_amount(decided, owner):
+    services.lead_update(decided, data={}, m2m={"products_to_sell": [ref("Product", "Тренинги"),
+                                                                    ref("Product", "Консультации")]},
+                         by=owner, version=decided.version)
+    deal = services.lead_convert(type(decided).objects.get(pk=decided.pk), contact=False, company=False, deal=True,
+                                 by=owner).deal
+    assert sum(row.total for row in deal.products.all()) == deal.amount == 90000
