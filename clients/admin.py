@@ -9,9 +9,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm import phones, timeline
+from crm.lists import search_condition
 from crm.models import Communication
 
-from .filters import search_condition
 from .models import Company, Contact
 
 HIDDEN = {"id", "search_text", "company_key"}  # internal columns

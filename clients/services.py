@@ -25,6 +25,10 @@ class ClientError(Exception):
     """A refusal with a message for the manager (in Russian)."""
 
 
+class InnTaken(ClientError):
+    """The ИНН belongs to another company already: the form puts this on its ИНН field."""
+
+
 def _normalise(items) -> list[tuple[str, str, str, str]]:
     """(kind, type, value, ext) with phones in E.164 and e-mails lower-cased; empty ones dropped."""
     result = []
@@ -69,7 +73,7 @@ def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[di
         with transaction.atomic():
             record.save()
     except IntegrityError as exc:
-        raise ClientError(_("Компания с таким ИНН уже есть в CRM.")) from exc
+        raise InnTaken(_("Компания с таким ИНН уже есть в CRM.")) from exc
     if items is not None:
         ct = ContentType.objects.get_for_model(record)
         old = sorted((c.kind, c.type, c.value, c.ext) for c in record.communications.all())

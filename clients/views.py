@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,22 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import access
 from accounts.models import Action
 from crm import duplicates as dup
-from crm import timeline
+from crm import lists, timeline
 from crm.inn import is_valid as inn_is_valid
+from crm.lists import active_users
 from crm.timeline_views import timeline_context
 
 from . import selectors, services
-from .filters import (
-    COMPANY_SORTS,
-    CONTACT_SORTS,
-    DEFAULT_SORT,
-    CompanyFilter,
-    ContactFilter,
-    active_users,
-    apply_sort,
-    next_sort,
-    parse_sort,
-)
+from .filters import COMPANY_SORTING, CONTACT_SORTING, CompanyFilter, ContactFilter
 from .forms import (
     COMPANY_GROUPS,
     CONTACT_GROUPS,
@@ -66,66 +56,33 @@ CONTACT_COLUMNS = [
 ]
 
 
-def _columns(columns, sort: str) -> list[dict]:
-    result = []
-    for key, label, css in columns:
-        direction = ""
-        if key and sort.lstrip("-") == key:
-            direction = "desc" if sort.startswith("-") else "asc"
-        result.append({"key": key, "label": label, "css": css, "direction": direction,
-                       "next": next_sort(sort, key) if key else ""})
-    return result
-
-
-def _page(request: HttpRequest, queryset):
-    # Pages of ids: a deep page skips its offset over the narrow index, and only the rows shown
-    # are then read with their related objects and communications.
-    return Paginator(queryset.values_list("pk", flat=True), PER_PAGE).get_page(request.GET.get("page"))
-
-
-def _list_context(filterset, page, sort: str, columns) -> dict:
-    return {
-        "filter": filterset,
-        "form": filterset.form,
-        "page": page,
-        "total": page.paginator.count,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "sort": sort,
-        "default_sort": DEFAULT_SORT,
-        "columns": _columns(columns, sort),
-    }
-
-
-def _filtering(request: HttpRequest) -> bool:
-    # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
-    return any(key not in ("sort", "page") for key in request.GET)
-
-
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    filterset = CompanyFilter(request.GET if _filtering(request) else None,
+    filterset = CompanyFilter(request.GET if lists.filtering(request) else None,
                               queryset=selectors.visible_companies(request.user), request=request)
-    sort = parse_sort(request.GET.get("sort"), COMPANY_SORTS)
-    page = _page(request, apply_sort(filterset.qs, sort, COMPANY_SORTS))
+    sort = COMPANY_SORTING.parse(request.GET.get("sort"))
+    page = lists.page_of_ids(request, COMPANY_SORTING.apply(filterset.qs, sort), PER_PAGE)
     return render(request, "clients/company_list.html", {
-        **_list_context(filterset, page, sort, COMPANY_COLUMNS),
+        **lists.list_context(filterset, page, COMPANY_SORTING, sort, COMPANY_COLUMNS),
         "companies": selectors.company_rows(list(page.object_list)),
         "select_fields": [filterset.form[name] for name in ("responsible", "niche", "client_type")],
+        "range_fields": [filterset.form["created"]],
         "can_add": access.can_add(request.user, Company),
     })
 
 
 @require_GET
 def contact_list(request: HttpRequest) -> HttpResponse:
-    filterset = ContactFilter(request.GET if _filtering(request) else None,
+    filterset = ContactFilter(request.GET if lists.filtering(request) else None,
                               queryset=selectors.visible_contacts(request.user), request=request,
                               companies=selectors.visible_companies(request.user).order_by("name"))
-    sort = parse_sort(request.GET.get("sort"), CONTACT_SORTS)
-    page = _page(request, apply_sort(filterset.qs, sort, CONTACT_SORTS))
+    sort = CONTACT_SORTING.parse(request.GET.get("sort"))
+    page = lists.page_of_ids(request, CONTACT_SORTING.apply(filterset.qs, sort), PER_PAGE)
     return render(request, "clients/contact_list.html", {
-        **_list_context(filterset, page, sort, CONTACT_COLUMNS),
+        **lists.list_context(filterset, page, CONTACT_SORTING, sort, CONTACT_COLUMNS),
         "contacts": selectors.contact_rows(request.user, list(page.object_list)),
         "select_fields": [filterset.form[name] for name in ("responsible", "company")],
+        "range_fields": [filterset.form["created"]],
         "can_add": access.can_add(request.user, Contact),
     })
 
@@ -227,7 +184,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     pk = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and int(raw_id) < 2**63 else None
     probe = _probe(request.POST, communication_formset(request.POST), entity, pk)
     matches = _visible_matches(request.user, dup.find(probe))
-    return render(request, "clients/_duplicates.html", {"matches": matches})
+    return render(request, "crm/_duplicates.html", {"matches": matches})
 
 
 # --- Create and edit ---
@@ -252,7 +209,7 @@ def _save(request, form, formset, record, entity: str, save):
                              _("Сохранён, несмотря на возможные дубликаты"), matches=_matches_data(matches))
     except services.ClientError as exc:
         # The ИНН taken meanwhile (a race the form's own check could not see) belongs to its field.
-        taken = str(exc) == _("Компания с таким ИНН уже есть в CRM.") and "inn" in form.fields
+        taken = isinstance(exc, services.InnTaken) and "inn" in form.fields
         form.add_error("inn" if taken else None, str(exc))
         return None, []
     return saved, []

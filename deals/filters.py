@@ -11,23 +11,16 @@ from operator import and_
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from accounts.models import User
 from clients.models import Company
 from crm.duplicates import company_key, search_normalize
+from crm.lists import SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS, DateRangeWidget, ListFilterSet, Sorting, active_users
 from crm.models import Source
 
 from .models import Deal, Pipeline, Stage
-
-SEARCH_MAX_LENGTH = 100
-SEARCH_MAX_WORDS = 5
-
-
-def active_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
 
 
 def search_condition(query: str) -> Q | None:
@@ -50,23 +43,6 @@ def _word(word: str) -> Q:
     return condition | Q(company__company_key__contains=key) if key else condition
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateRangeWidget(django_filters.widgets.DateRangeWidget):
-    """«с … по …» as two date pickers in one input group (the leads list's widget template)."""
-
-    template_name = "deals/_list_daterange.html"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs)
-        self.widgets = [DateInput(attrs=dict(w.attrs)) for w in self.widgets]
-
-
 class StageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Stage) -> str:
         return obj.name
@@ -76,7 +52,9 @@ class StageFilter(django_filters.ModelChoiceFilter):
     field_class = StageChoiceField
 
 
-class DealFilter(django_filters.FilterSet):
+class DealFilter(ListFilterSet):
+    search_condition = staticmethod(search_condition)
+
     q = django_filters.CharFilter(
         label=_("Поиск"), method="filter_search", max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Название сделки или компании")}),
@@ -100,8 +78,11 @@ class DealFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, *args, pipelines=(), stages=None, user=None, **kwargs):
+        self.pipelines, self.user = pipelines, user
         super().__init__(*args, **kwargs)
-        fields = self.form.fields
+
+    def prepare_form(self, fields) -> None:
+        pipelines = self.pipelines
         fields["pipeline"].queryset = Pipeline.objects.filter(pk__in=[p.pk for p in pipelines]).order_by("sort", "pk")
         # The stage list follows the chosen pipeline (all visible pipelines' stages otherwise).
         chosen = self.data.get("pipeline") if self.is_bound else None
@@ -111,41 +92,9 @@ class DealFilter(django_filters.FilterSet):
         if len(stage_pipelines) > 1:
             fields["stage"].label_from_instance = lambda s, names={p.pk: p.name for p in pipelines}: (
                 f"{names.get(s.pipeline_id, '')}: {s.name}")
-        fields["company"].queryset = access.scope(user, Company.objects.all()).order_by("name", "pk")
-        for name, field in fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.Select):
-                widget.attrs["class"] = "form-select form-select-sm"
-            elif isinstance(widget, forms.MultiWidget):
-                for sub, part in zip(widget.widgets, (_("с"), _("по")), strict=True):
-                    sub.attrs["class"] = "form-control form-control-sm"
-                    sub.attrs["aria-label"] = f"{field.label}: {part}"
-            else:
-                widget.attrs["class"] = "form-control"
-            if self.is_bound and name in self.form.errors:
-                for sub in getattr(widget, "widgets", None) or [widget]:
-                    sub.attrs["class"] = sub.attrs.get("class", "") + " is-invalid"
-
-    def filter_search(self, queryset: QuerySet[Deal], name: str, value: str) -> QuerySet[Deal]:
-        condition = search_condition(value)
-        return queryset if condition is None else queryset.filter(condition)
-
-    @property
-    def active_count(self) -> int:
-        if not self.is_bound or not hasattr(self.form, "cleaned_data"):
-            return 0
-        count = 0
-        for name, value in self.form.cleaned_data.items():
-            if name == "q":
-                continue
-            if isinstance(value, slice):
-                count += value.start is not None or value.stop is not None
-            elif value not in (None, "", [], ()):
-                count += 1
-        return count
+        fields["company"].queryset = access.scope(self.user, Company.objects.all()).order_by("name", "pk")
 
 
-# Sorting: the key in the URL → the columns to order by. Unknown keys fall back to the default.
 SORTS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
     "company": ("company__name",),
@@ -155,26 +104,4 @@ SORTS: dict[str, tuple[str, ...]] = {
     "close_date": ("close_date",),
     "created_at": ("created_at",),
 }
-DEFAULT_SORT = "-created_at"
-DESC_FIRST = {"amount", "created_at"}
-
-
-def parse_sort(raw: str | None) -> str:
-    raw = (raw or "").strip()
-    return raw if raw.lstrip("-") in SORTS and raw.count("-") <= 1 else DEFAULT_SORT
-
-
-def apply_sort(queryset: QuerySet[Deal], sort: str) -> QuerySet[Deal]:
-    """Order by a validated key (see parse_sort); the primary key breaks ties so that a page
-    never repeats or skips a row."""
-    descending = sort.startswith("-")
-    prefix = "-" if descending else ""
-    return queryset.order_by(*(prefix + f for f in SORTS[sort.lstrip("-")]), prefix + "pk")
-
-
-def next_sort(current: str, key: str) -> str:
-    if current == key:
-        return "-" + key
-    if current == "-" + key:
-        return key
-    return "-" + key if key in DESC_FIRST else key
+SORTING = Sorting(SORTS, default="-created_at", desc_first=frozenset({"amount", "created_at"}))

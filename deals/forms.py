@@ -13,8 +13,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from accounts.models import User
 from clients.models import Company, Contact
+from crm.lists import active_users
 from crm.models import Product
 
 from .models import Deal, LossReason, Pipeline
@@ -27,10 +27,6 @@ GROUPS = [
     (_("Клиент"), ["company", "contacts"]),
     (_("Сроки"), ["start_date", "close_date"]),
 ]
-
-
-def active_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
 
 
 def _with_current(queryset: QuerySet, current) -> QuerySet:

@@ -9,23 +9,21 @@ saying why."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import Action, Level
-from crm import timeline
+from crm import dialogs, timeline
 from crm.money import Currency, format_money
 from crm.timeline_views import timeline_context
 
@@ -210,41 +208,27 @@ def deal_products(request, pk):
 # --- Moves ---
 
 def _moved(request, deal: Deal, source: int):
-    stage = deal.current_stage
-    text = _("Сделка «%(title)s» переведена на стадию «%(stage)s».") % {"title": deal.title, "stage": stage.name}
-    if request.htmx:
-        moved = {"id": deal.pk, "from": source, "to": deal.stage_id, "message": text}
-        if urlsplit(request.htmx.current_url or "").path == reverse("deals:board"):
-            from .views_board import card_html
+    text = _("Сделка «%(title)s» переведена на стадию «%(stage)s».") % {"title": deal.title,
+                                                                        "stage": deal.current_stage.name}
+    extra = {}
+    if request.htmx and urlsplit(request.htmx.current_url or "").path == reverse("deals:board"):
+        from .views_board import card_html
 
-            moved["card"] = card_html(request, deal)  # the board puts it in place of the old card
-        response = HttpResponse(status=200)
-        response["HX-Reswap"] = "none"
-        response["HX-Trigger"] = json.dumps({"crm:close-modal": None, "deal-moved": moved})
-        return response
-    messages.success(request, text)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = reverse("deals:detail", args=[deal.pk])
-    return redirect(target)
+        extra["card"] = card_html(request, deal)  # the board puts it in place of the old card
+    return dialogs.moved(request, deal, event="deal-moved", source=source, to=deal.stage_id, message=text,
+                         extra=extra)
 
 
-def _dialog(request, template: str, context: dict, status: int = 200):
-    """A dialog: into the page's modal for htmx, as a page of its own without JavaScript."""
-    if request.htmx:
-        response = render(request, template, context, status=status)
-        response["HX-Retarget"] = "#crm-modal-content"
-        response["HX-Reswap"] = "innerHTML"
-        return response
-    return render(request, "deals/dialog_page.html", {**context, "dialog_template": template}, status=status)
+_STYLESHEETS = ("css/deals.css",)
+
+
+def _dialog(request, template: str, context: dict):
+    return dialogs.dialog(request, template, context, record=context["deal"], stylesheets=_STYLESHEETS)
 
 
 def _refused(request, deal: Deal, message: str):
-    if request.htmx:
-        return _dialog(request, "deals/_refused.html", {"deal": deal, "message": message})
-    messages.error(request, message)
-    return redirect("deals:detail", pk=deal.pk)
+    return dialogs.refused(request, deal, message, title=_("Стадия не изменена"), context={"deal": deal},
+                           stylesheets=_STYLESHEETS)
 
 
 def _missing_dialog(request, deal: Deal, to: Stage, missing, data=None):

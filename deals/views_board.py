@@ -1,6 +1,6 @@
 """The deals board: one pipeline at a time, a column per stage, cards moved by drag and drop.
 
-Built like the leads kanban (leads/views_kanban.py) and for the same reasons: counts and sums
+Built like the leads kanban on crm.boards and for the same reasons: counts and sums
 come from one aggregate query grouped by stage and currency, loaded right after the board
 (`?part=totals`, htmx out-of-band swaps); each open column loads only its first page of cards
 (one query per column: the page costs a fixed number of queries); «Показать ещё» fetches the
@@ -12,22 +12,19 @@ Moving is not done here: a drop posts to deals:move (deals.views.deal_move → d
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.models import Action
-from crm.money import Currency, format_money
+from crm import boards
+from crm.money import format_money
 
 from .filters import search_condition
 from .models import Deal, Pipeline, Stage
@@ -36,117 +33,46 @@ from .views import movable_pipelines, parse_id
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
 CARD_RELATED = ("company", "responsible")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICRO = dt.timedelta(microseconds=1)
-
-
-# --- Money ---
-
-def format_sums(sums: dict[str, Decimal]) -> list[str]:
-    """One line per currency present (different currencies are not added up); «0 ₽» when empty."""
-    lines = [format_money(sums[c], c) for c in Currency.values if sums.get(c)]
-    lines += [format_money(v, c) for c, v in sums.items() if c not in Currency.values and v]
-    return lines or [format_money(0, Currency.RUB)]
 
 
 # --- Queries ---
 
-def _filters(request) -> dict:
-    return {
-        "q": request.GET.get("q", "").strip()[:100],
-        "mine": request.GET.get("mine", "") in ("1", "on", "true"),
-    }
-
-
 def _query_string(pipeline: Pipeline | None, filters: dict, **extra) -> str:
-    params: list[tuple[str, str]] = []
-    if pipeline is not None:
-        params.append(("pipeline", str(pipeline.pk)))
-    if filters["q"]:
-        params.append(("q", filters["q"]))
-    if filters["mine"]:
-        params.append(("mine", "1"))
-    for key, value in extra.items():
-        for item in value if isinstance(value, list | tuple) else [value]:
-            params.append((key, str(item)))
-    return urlencode(params)
+    leading = [("pipeline", str(pipeline.pk))] if pipeline is not None else []
+    return boards.query_string(filters, *leading, **extra)
 
 
 def board_deals(user, pipeline: Pipeline, filters: dict) -> QuerySet[Deal]:
     """The pipeline's deals on this user's board: through the access gate, then the filters."""
-    deals = visible_deals(user).filter(pipeline=pipeline)
-    if filters["q"]:
-        condition = search_condition(filters["q"])
-        if condition is not None:
-            deals = deals.filter(condition)
-    if filters["mine"]:
-        deals = deals.filter(responsible=user)
-    return deals
+    return boards.narrow(visible_deals(user).filter(pipeline=pipeline), user, filters, search_condition)
 
 
 def column_totals(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, dict]:
     """Count and money per stage in one query (grouped by stage and currency)."""
-    totals: dict[int, dict] = {s.pk: {"count": 0, "sums": {}} for s in stages}
-    rows = deals.order_by().values("stage", "currency").annotate(n=Count("pk"), total=Sum("amount"))
-    for row in rows:
-        column = totals.get(row["stage"])
-        if column is None:
-            continue
-        column["count"] += row["n"]
-        column["sums"][row["currency"]] = column["sums"].get(row["currency"], Decimal(0)) + (row["total"] or 0)
-    for column in totals.values():
-        column["sum_lines"] = format_sums(column["sums"])
-    return totals
-
-
-def cursor_of(deal: Deal) -> str:
-    return f"{(deal.created_at - _EPOCH) // _MICRO}_{deal.pk}"
-
-
-def parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
-    """`<microseconds since the epoch>_<pk>` of the last card shown; ValueError when tampered."""
-    if not value:
-        return None
-    micro, _sep, pk = value.partition("_")
-    created = _EPOCH + dt.timedelta(microseconds=int(micro))
-    return created, int(pk)
-
-
-_PK = 2147483647  # a placeholder pk: a card's URLs are one reverse() per page, not per card
-
-
-def _url_parts(name: str) -> tuple[str, str]:
-    url = reverse(name, args=[_PK])
-    head, _sep, tail = url.rpartition(str(_PK))
-    return head, tail
+    return boards.column_totals(deals, "stage", [s.pk for s in stages])
 
 
 def column_page(user, deals: QuerySet[Deal], stage: Stage, after=None, limit: int = PAGE_SIZE) -> dict:
     """One page of a column's cards, newest first, and the cursor of the next page if any. Each
     card gets what its template shows ready-made (`board_*`): the card template only prints."""
     rows = deals.filter(stage=stage.pk).select_related(*CARD_RELATED).order_by("-created_at", "-pk")
-    if after is not None:
-        created, pk = after
-        rows = rows.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
-    cards = list(rows[: limit + 1])
-    has_more = len(cards) > limit
-    cards = decorate(user, cards[:limit], stage)
-    return {"cards": cards, "next_cursor": cards[-1].board_cursor if has_more else None}
+    cards, next_cursor = boards.keyset_page(rows, after, limit)
+    return {"cards": decorate(user, cards, stage), "next_cursor": next_cursor}
 
 
 def decorate(user, cards: list[Deal], stage: Stage) -> list[Deal]:
     """What a card shows, ready-made (`board_*`): URLs built once per page, money and dates
     formatted here. Needs the deals' company and responsible loaded."""
     today = timezone.localdate()
-    detail_head, detail_tail = _url_parts("deals:detail")
-    move_head, move_tail = _url_parts("deals:move")
+    detail_head, detail_tail = boards.url_parts("deals:detail")
+    move_head, move_tail = boards.url_parts("deals:move")
     in_process = stage.semantics == Stage.Semantics.IN_PROCESS
     for deal in cards:
         deal._current_stage = stage
         deal.board_url = f"{detail_head}{deal.pk}{detail_tail}"
         deal.board_move_url = f"{move_head}{deal.pk}{move_tail}"
         deal.board_amount = format_money(deal.amount, deal.currency) if deal.amount else ""
-        deal.board_cursor = cursor_of(deal)
+        deal.board_cursor = boards.cursor_of(deal)
         deal.board_company = deal.company.name if deal.company_id else ""
         deal.board_responsible = deal.responsible.short_name
         deal.board_close = deal.close_date.strftime("%d.%m.%Y") if deal.close_date else ""
@@ -195,7 +121,7 @@ def board(request):
         return render(request, "deals/board.html", {"pipelines": [], "columns": []}, status=403)
     pipeline = _pipeline_or_404(request, pipelines)
     stages = list(stages_by_id([pipeline]).values())
-    filters = _filters(request)
+    filters = boards.board_filters(request)
     deals = board_deals(request.user, pipeline, filters)
     part_totals = request.GET.get("part") == "totals"
     with_totals = part_totals or request.GET.get("totals") == "1"
@@ -252,10 +178,10 @@ def column(request, stage):
                                       target.pipeline.access_scope) == 0:
         raise Http404(_("Нет такой стадии или у вас нет доступа к сделкам её воронки."))
     try:
-        after = parse_cursor(request.GET.get("after"))
+        after = boards.parse_cursor(request.GET.get("after"))
     except (ValueError, OverflowError):
         return HttpResponseBadRequest(_("Неверная позиция в колонке: обновите страницу."))
-    filters = _filters(request)
+    filters = boards.board_filters(request)
     page = column_page(request.user, board_deals(request.user, target.pipeline, filters), target, after=after)
     context = {
         "stage": target,

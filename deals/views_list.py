@@ -4,7 +4,6 @@ fixed number of queries (the stages of the visible pipelines are read once and m
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,9 +11,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import Action
+from crm import lists
 from crm.money import format_money
 
-from .filters import DealFilter, apply_sort, next_sort, parse_sort
+from .filters import SORTING, DealFilter
 from .models import Deal, Stage
 from .selectors import ROW_RELATED, pipelines_for, stages_by_id, visible_deals
 from .views import movable_pipelines
@@ -34,32 +34,14 @@ COLUMNS = [
 ]
 
 
-def _columns(sort: str) -> list[dict]:
-    columns = []
-    for key, label, css in COLUMNS:
-        direction = ""
-        if key and sort.lstrip("-") == key:
-            direction = "desc" if sort.startswith("-") else "asc"
-        columns.append({"key": key, "label": label, "css": css, "direction": direction,
-                        "next": next_sort(sort, key) if key else ""})
-    return columns
-
-
 @require_GET
 def deal_list(request: HttpRequest) -> HttpResponse:
     pipelines = pipelines_for(request.user, Action.VIEW)
-    base = visible_deals(request.user)
-    # Sorting or paging alone is not filtering: the page then says «Сделок пока нет», not «не найдено».
-    filtering = any(key not in ("sort", "page") for key in request.GET)
-    filterset = DealFilter(request.GET if filtering else None, queryset=base, request=request,
-                           pipelines=pipelines, user=request.user)
-    sort = parse_sort(request.GET.get("sort"))
-    queryset = apply_sort(filterset.qs, sort)
-    # Pages of ids: a deep page skips its offset over a narrow index, and only the 50 rows shown
-    # are then read with their related objects.
-    page = Paginator(queryset.values_list("pk", flat=True), PER_PAGE).get_page(request.GET.get("page"))
-    rows = Deal.objects.select_related(*ROW_RELATED).in_bulk(list(page.object_list))
-    deals = [rows[pk] for pk in page.object_list if pk in rows]
+    filterset = DealFilter(request.GET if lists.filtering(request) else None, queryset=visible_deals(request.user),
+                           request=request, pipelines=pipelines, user=request.user)
+    sort = SORTING.parse(request.GET.get("sort"))
+    page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE)
+    deals = lists.rows_of(Deal.objects.select_related(*ROW_RELATED), page)
     stages = stages_by_id(pipelines) if deals else {}
     today = timezone.localdate()
     for deal in deals:
@@ -71,15 +53,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         deal.close_overdue = bool(deal.close_date and deal.close_date < today
                                   and stage.semantics == Stage.Semantics.IN_PROCESS)
     return render(request, "deals/deal_list.html", {
-        "filter": filterset,
-        "form": filterset.form,
+        **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
         "select_fields": [filterset.form[n] for n in ("pipeline", "stage", "responsible", "company", "source")],
         "range_fields": [filterset.form["created"], filterset.form["close"]],
-        "page": page,
         "deals": deals,
-        "total": page.paginator.count,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "sort": sort,
-        "columns": _columns(sort),
         "can_add": bool(movable_pipelines(request.user, pipelines)),
     })

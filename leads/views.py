@@ -3,21 +3,17 @@ through leads.services, every lookup through the access gate (leads.selectors)."
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from accounts.models import Action, User
+from accounts.models import Action
+from crm import dialogs, phones
 from crm import duplicates as dup
-from crm import phones
+from crm.lists import active_users
 from crm.money import format_money
 from crm.timeline_views import timeline_context
 
@@ -26,10 +22,6 @@ from .forms import GROUPS, ConvertForm, JunkForm, LeadForm, requirements_form_cl
 from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
 from .requirements import checklist, missing_for
 from .selectors import lead_for_card
-
-
-def assignable_users():
-    return User.objects.filter(is_active=True).order_by("last_name", "first_name")
 
 
 def _probe(form, exclude=None) -> dup.Probe:
@@ -53,7 +45,7 @@ def lead_create(request):
     if not access.can_add(request.user, Lead):
         raise PermissionDenied(_("Нет прав на создание лидов."))
     form = LeadForm(request.POST or None, initial={"responsible": request.user, "source": None},
-                    responsible_choices=assignable_users())
+                    responsible_choices=active_users())
     matches = []
     if request.method == "POST" and form.is_valid():
         matches = _visible_matches(request.user, dup.find(_probe(form)))
@@ -71,7 +63,7 @@ def lead_create(request):
 
 def lead_edit(request, pk):
     lead = lead_for_card(request.user, pk, Action.CHANGE)
-    form = LeadForm(request.POST or None, instance=lead, responsible_choices=assignable_users())
+    form = LeadForm(request.POST or None, instance=lead, responsible_choices=active_users())
     matches = []
     if request.method == "POST" and form.is_valid():
         matches = _visible_matches(request.user, dup.find(_probe(form, exclude=("lead", lead.pk))))
@@ -108,7 +100,7 @@ def duplicates(request):
     if request.POST.get("lead_id", "").isdigit():
         exclude = ("lead", int(request.POST["lead_id"]))
     matches = _visible_matches(request.user, dup.find(_probe(form, exclude=exclude)))
-    return render(request, "leads/_duplicates.html", {"matches": matches})
+    return render(request, "crm/_duplicates.html", {"matches": matches})
 
 
 def status_bar(lead: Lead, user) -> list[dict]:
@@ -168,36 +160,15 @@ def lead_detail(request, pk):
 
 def _moved(request, lead: Lead, source: str):
     text = _("Лид «%(title)s» переведён в статус «%(status)s».") % {"title": lead.title, "status": lead.get_status_display()}
-    if request.htmx:
-        response = HttpResponse(status=200)
-        response["HX-Reswap"] = "none"
-        response["HX-Trigger"] = json.dumps({
-            "crm:close-modal": None,
-            "lead-moved": {"id": lead.pk, "from": source, "to": lead.status, "message": text},
-        })
-        return response
-    messages.success(request, text)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = reverse("leads:detail", args=[lead.pk])
-    return redirect(target)
+    return dialogs.moved(request, lead, event="lead-moved", source=source, to=lead.status, message=text)
 
 
-def _dialog(request, template: str, context: dict, status: int = 200):
-    """Render a dialog: into the page's modal for htmx, as a page of its own without JavaScript."""
-    if request.htmx:
-        response = render(request, template, context, status=status)
-        response["HX-Retarget"] = "#crm-modal-content"
-        response["HX-Reswap"] = "innerHTML"
-        return response
-    return render(request, "leads/dialog_page.html", {**context, "dialog_template": template}, status=status)
+def _dialog(request, template: str, context: dict):
+    return dialogs.dialog(request, template, context, record=context["lead"])
 
 
 def _refused(request, lead: Lead, message: str):
-    if request.htmx:
-        return _dialog(request, "leads/_refused.html", {"lead": lead, "message": message})
-    messages.error(request, message)
-    return redirect("leads:detail", pk=lead.pk)
+    return dialogs.refused(request, lead, message, title=_("Статус не изменён"), context={"lead": lead})
 
 
 def lead_move(request, pk):

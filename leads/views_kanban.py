@@ -12,115 +12,39 @@ which moves the lead or answers with the missing-fields / junk / refusal dialog.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.models import Action
-from crm.money import Currency, format_money
+from crm import boards
+from crm.lists import search_condition
+from crm.money import format_money
 
-from .filters import search_condition
 from .models import CLOSED, ORDER, Lead, Status
 from .selectors import ROW_RELATED, visible_leads
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICRO = dt.timedelta(microseconds=1)
-
-
-# --- Money ---
-
-def format_sums(sums: dict[str, Decimal]) -> list[str]:
-    """One line per currency present (amounts in different currencies are not added up);
-    «0 ₽» for a column with no money in it."""
-    lines = [format_money(sums[c], c) for c in Currency.values if sums.get(c)]
-    lines += [format_money(v, c) for c, v in sums.items() if c not in Currency.values and v]
-    return lines or [format_money(0, Currency.RUB)]
 
 
 # --- Queries ---
-
-def _filters(request) -> dict:
-    return {
-        "q": request.GET.get("q", "").strip()[:100],
-        "mine": request.GET.get("mine", "") in ("1", "on", "true"),
-    }
-
-
-def _query_string(filters: dict, **extra) -> str:
-    params: list[tuple[str, str]] = []
-    if filters["q"]:
-        params.append(("q", filters["q"]))
-    if filters["mine"]:
-        params.append(("mine", "1"))
-    for key, value in extra.items():
-        for item in value if isinstance(value, list | tuple) else [value]:
-            params.append((key, item))
-    return urlencode(params)
-
 
 def board_leads(user, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
     """The leads on this user's board: through the access gate, then the board's filters.
     Columns read their first cards in date order: the gate leaves the (status, date) index to
     the database (owner_index=False); the totals, which read every visible lead, keep the owner
     index (the covering totals index has the owner column)."""
-    leads = visible_leads(user, owner_index=owner_index)
-    if filters["q"]:
-        # The same search as the list's search box (phones in any format, e-mail, ИНН, person).
-        condition = search_condition(filters["q"])
-        if condition is not None:
-            leads = leads.filter(condition)
-    if filters["mine"]:
-        leads = leads.filter(responsible=user)
-    return leads
+    return boards.narrow(visible_leads(user, owner_index=owner_index), user, filters, search_condition)
 
 
 def column_totals(leads: QuerySet[Lead]) -> dict[str, dict]:
     """Count and money per status in one query (grouped by status and currency)."""
-    totals: dict[str, dict] = {s: {"count": 0, "sums": {}} for s in ORDER}
-    rows = leads.order_by().values("status", "currency").annotate(n=Count("pk"), total=Sum("amount"))
-    for row in rows:
-        column = totals.get(row["status"])
-        if column is None:
-            continue
-        column["count"] += row["n"]
-        column["sums"][row["currency"]] = column["sums"].get(row["currency"], Decimal(0)) + (row["total"] or 0)
-    for column in totals.values():
-        column["sum_lines"] = format_sums(column["sums"])
-    return totals
-
-
-def cursor_of(lead: Lead) -> str:
-    return f"{(lead.created_at - _EPOCH) // _MICRO}_{lead.pk}"
-
-
-def parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
-    """`<microseconds since the epoch>_<pk>` of the last card shown; ValueError when tampered."""
-    if not value:
-        return None
-    micro, _sep, pk = value.partition("_")
-    created = _EPOCH + dt.timedelta(microseconds=int(micro))
-    return created, int(pk)
-
-
-_PK = 2147483647  # a placeholder pk: a card's URL is one reverse() per page, not one per card
-
-
-def _url_parts(name: str) -> tuple[str, str]:
-    """`name`'s URL around its pk, e.g. ("/leads/", "/move/"): a card's URL is then a plain
-    f-string — `{% url %}` costs ~25 µs a tag, which the board paid four times per card."""
-    url = reverse(name, args=[_PK])
-    head, _sep, tail = url.rpartition(str(_PK))
-    return head, tail
+    return boards.column_totals(leads, "status", ORDER)
 
 
 def column_page(user, leads: QuerySet[Lead], status: str, after=None, limit: int = PAGE_SIZE) -> dict:
@@ -130,23 +54,16 @@ def column_page(user, leads: QuerySet[Lead], status: str, after=None, limit: int
     a hundred times per board, so it only prints values — no `{% url %}`, date filters or per-card
     loops there (the board's target leaves a card about what a row of a minimal table costs)."""
     rows = leads.filter(status=status).select_related(*ROW_RELATED).order_by("-created_at", "-pk")
-    if after is not None:
-        created, pk = after
-        # «Older than the cursor», written as a range on created_at (which the (status, date)
-        # index serves) minus the cursor's own instant's newer ids: an OR would not use the index.
-        rows = rows.filter(created_at__lte=created).exclude(created_at=created, pk__gte=pk)
-    cards = list(rows[: limit + 1])
-    has_more = len(cards) > limit
-    cards = cards[:limit]
+    cards, next_cursor = boards.keyset_page(rows, after, limit)
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
-    detail_head, detail_tail = _url_parts("leads:detail")
-    move_head, move_tail = _url_parts("leads:move")
+    detail_head, detail_tail = boards.url_parts("leads:detail")
+    move_head, move_tail = boards.url_parts("leads:move")
     for lead in cards:
         lead.kanban_url = f"{detail_head}{lead.pk}{detail_tail}"
         lead.kanban_move_url = f"{move_head}{lead.pk}{move_tail}"
         lead.kanban_amount = format_money(lead.amount, lead.currency) if lead.amount else ""
-        lead.kanban_cursor = cursor_of(lead)
+        lead.kanban_cursor = boards.cursor_of(lead)
         created = lead.created_at.astimezone(zone)  # what the `date` filter would show
         lead.kanban_created_iso = created.isoformat()
         lead.kanban_created = created.strftime("%d.%m.%Y")
@@ -156,16 +73,16 @@ def column_page(user, leads: QuerySet[Lead], status: str, after=None, limit: int
         lead.kanban_can_move = access.can(user, Action.CHANGE, lead)
         lead.kanban_touch_overdue = bool(lead.next_touch_date and lead.next_touch_date < today
                                          and lead.status not in CLOSED)
-    return {"cards": cards, "next_cursor": cards[-1].kanban_cursor if has_more else None}
+    return {"cards": cards, "next_cursor": next_cursor}
 
 
 def _column_url(status: str, filters: dict, **extra) -> str:
-    query = _query_string(filters, **extra)
+    query = boards.query_string(filters, **extra)
     return reverse("leads:kanban_column", args=[status]) + (f"?{query}" if query else "")
 
 
 def _common_context(filters: dict) -> dict:
-    query = _query_string(filters)
+    query = boards.query_string(filters)
     return {
         "filters": filters,
         "statuses": [(s.value, s.label) for s in ORDER],
@@ -182,7 +99,7 @@ def board(request):
     each move. Counting and summing every visible lead is the one cost that grows with the
     number of leads (BENCHMARKS.md), so the cards do not wait for it; without JavaScript
     (`?totals=1`, the board's «Показать суммы» link) the totals are in the page itself."""
-    filters = _filters(request)
+    filters = boards.board_filters(request)
     leads = board_leads(request.user, filters)
     with_totals = request.GET.get("part") == "totals" or request.GET.get("totals") == "1"
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
@@ -201,7 +118,7 @@ def board(request):
             "loaded": expanded,
             "url": _column_url(status, filters),
             # Without JavaScript the «Показать» / «Свернуть» link reloads the board with the column toggled.
-            "open_url": "?" + _query_string(filters, open=sorted(opened ^ {status.value})),
+            "open_url": "?" + boards.query_string(filters, open=sorted(opened ^ {status.value})),
             **totals[status],
         }
         if expanded and request.GET.get("part") != "totals":
@@ -211,8 +128,8 @@ def board(request):
                                   if page["next_cursor"] else "")
         columns.append(column)
     context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals,
-               "totals_url": reverse("leads:kanban") + "?" + _query_string(filters, part="totals"),
-               "with_totals_url": "?" + _query_string(filters, totals="1", open=sorted(opened))}
+               "totals_url": reverse("leads:kanban") + "?" + boards.query_string(filters, part="totals"),
+               "with_totals_url": "?" + boards.query_string(filters, totals="1", open=sorted(opened))}
     if request.GET.get("part") == "totals":
         return render(request, "leads/_kanban_totals.html", context)
     return render(request, "leads/kanban.html", context)
@@ -225,10 +142,10 @@ def column(request, status):
     if status not in Status.values:
         raise Http404(_("Нет такого статуса лида: «%(status)s».") % {"status": status[:50]})
     try:
-        after = parse_cursor(request.GET.get("after"))
+        after = boards.parse_cursor(request.GET.get("after"))
     except (ValueError, OverflowError):
         return HttpResponseBadRequest(_("Неверная позиция в колонке: обновите страницу."))
-    filters = _filters(request)
+    filters = boards.board_filters(request)
     page = column_page(request.user, board_leads(request.user, filters), status, after=after)
     context = {
         **_common_context(filters),

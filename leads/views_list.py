@@ -5,7 +5,6 @@ change goes through leads.services."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,11 +15,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Action
-from crm import phones
+from crm import lists, phones
+from crm.lists import active_users
 from crm.money import format_money
 
 from . import services
-from .filters import LeadFilter, active_users, apply_sort, next_sort, parse_sort
+from .filters import SORTING, LeadFilter, apply_sort
 from .models import IN_PROCESS, Lead, Status
 from .selectors import ROW_RELATED, visible_leads
 
@@ -55,46 +55,22 @@ COLUMNS = [
 ]
 
 
-def _columns(sort: str) -> list[dict]:
-    columns = []
-    for key, label, css in COLUMNS:
-        direction = ""
-        if key and sort.lstrip("-") == key:
-            direction = "desc" if sort.startswith("-") else "asc"
-        columns.append({"key": key, "label": label, "css": css, "direction": direction,
-                        "next": next_sort(sort, key) if key else ""})
-    return columns
-
-
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
-    base = visible_leads(request.user)
-    # Sorting or paging alone is not filtering: the page then says «Лидов пока нет», not «не найдено».
-    filtering = any(key not in ("sort", "page") for key in request.GET)
-    filterset = LeadFilter(request.GET if filtering else None, queryset=base, request=request)
-    sort = parse_sort(request.GET.get("sort"))
-    queryset = apply_sort(filterset.qs, sort)
-    # get_page: a page number that is not a number gives the first page, one past the end the last.
-    # The pages are of ids: a deep page skips its offset over the narrow index, not over joined
-    # rows, and only the 50 rows shown are then read with their related objects.
-    page = Paginator(queryset.values_list("pk", flat=True), PER_PAGE).get_page(request.GET.get("page"))
-    rows = Lead.objects.select_related(*ROW_RELATED).in_bulk(list(page.object_list))
-    leads = [rows[pk] for pk in page.object_list if pk in rows]
+    filterset = LeadFilter(request.GET if lists.filtering(request) else None, queryset=visible_leads(request.user),
+                           request=request)
+    sort = SORTING.parse(request.GET.get("sort"))
+    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE)
+    leads = lists.rows_of(Lead.objects.select_related(*ROW_RELATED), page)
     for lead in leads:
         lead.phone_display = phones.display(lead.company_phone)
         lead.amount_display = format_money(lead.amount, lead.currency)
         lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
     return render(request, "leads/lead_list.html", {
-        "filter": filterset,
-        "form": filterset.form,
+        **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
         "select_fields": [filterset.form[name] for name in ("source", "responsible", "niche", "client_type", "crm_system")],
         "range_fields": [filterset.form["created"], filterset.form["updated"]],
-        "page": page,
         "leads": leads,
-        "total": page.paginator.count,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "sort": sort,
-        "columns": _columns(sort),
         "bulk_users": active_users(),
         "bulk_statuses": [(s.value, s.label) for s in IN_PROCESS],
     })

@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from accounts.models import Action, Entity, Level, Permission
+from crm.boards import format_sums
 from crm.money import format_money
 from deals.models import Deal, DealProduct, LossReason, Stage, StageRequirement
-from deals.views_board import PAGE_SIZE, format_sums
+from deals.views_board import PAGE_SIZE
 from tests.factories import COLD, GENERAL, INBOUND, DealFactory, UserFactory, pipeline, ref, stage
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ class TestBoard:
         # Each column in its stage's colour; the stylesheets and script of the board.
         for s in expected:
             assert f"--kanban-color: {s.color}" in page
-        assert "js/deals_board.js" in page and "css/kanban.css" in page and "css/deals.css" in page
+        assert "js/board.js" in page and "css/kanban.css" in page and "css/deals.css" in page
 
     def test_the_default_is_the_first_pipeline_and_tabs_switch(self, client, owner):
         client.force_login(owner)

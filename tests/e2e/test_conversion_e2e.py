@@ -85,7 +85,7 @@ def test_the_seed_lead_converts_into_a_deal_that_is_dragged_to_kp_sent(live_serv
     expect(result).to_be_visible()
     deal = Deal.objects.get(lead=lead)
     company, contact = Company.objects.get(name='Тест "Решение"'), Contact.objects.get(last_name="Лактионова")
-    expect(result.get_by_role("link", name=f'Компания: Тест "Решение"')).to_have_attribute(
+    expect(result.get_by_role("link", name='Компания: Тест "Решение"')).to_have_attribute(
         "href", company.get_absolute_url())
     expect(result.get_by_role("link", name="Контакт: Лактионова Анна Игоревна")).to_have_attribute(
         "href", contact.get_absolute_url())

@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.boards import format_sums
 from crm.money import format_money
 from leads.models import CLOSED, IN_PROCESS, ORDER, Lead, Status
-from leads.views_kanban import PAGE_SIZE, format_sums
+from leads.views_kanban import PAGE_SIZE
 from tests.factories import LeadFactory, UserFactory, ref
 
 from .conftest import qualification_data
@@ -77,7 +78,7 @@ class TestBoard:
         assert [c["collapsed"] for c in columns] == [s in CLOSED for s in ORDER]
         assert 'kanban-status-junk is-closed is-collapsed' in page
         assert 'href="/leads/kanban/"' in page and "Канбан" in page  # the shared header
-        assert "js/kanban.js" in page and "css/kanban.css" in page
+        assert "js/board.js" in page and "css/kanban.css" in page
 
     def test_it_counts_and_sums_per_column_in_one_query(self, client, owner):
         LeadFactory(responsible=owner, amount=Decimal("1000000"))
@@ -114,7 +115,7 @@ class TestBoard:
         assert "просрочено" not in page
 
     def test_one_move_menu_serves_every_card(self, client, owner):
-        """«Перевести в…» is one menu for the whole board (kanban.js opens it for a card), not a
+        """«Перевести в…» is one menu for the whole board (board.js opens it for a card), not a
         form with seven buttons per card."""
         leads = LeadFactory.create_batch(3, responsible=owner)
         LeadFactory(responsible=owner, status=Status.FIRST_CALL)

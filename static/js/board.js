@@ -1,29 +1,43 @@
-// The deals board (one pipeline): native HTML5 drag and drop of cards onto stage columns, and
-// the deal card's reload after a move. Adapted from the leads kanban (kanban.js): the server
-// decides every move (POST deals:move). A card never moves optimistically: it stays where it
-// was until the server answers with the `deal-moved` event (HX-Trigger); the missing-fields or
-// refusal dialog opens in the shared modal instead (crm.js), and the card moves only once that
-// dialog is saved. No inline scripts anywhere (CSP script-src 'self').
+// The kanban boards (leads by status, deals by stage): native HTML5 drag and drop of cards onto
+// columns, and a record card's reload after a move. The server decides every move (POST to the
+// card's data-move-url). A card never moves optimistically: it stays where it was until the
+// server answers with the board's move event (HX-Trigger); a missing-fields, junk or refusal
+// dialog opens in the shared modal instead (crm.js), and the card moves only once that dialog is
+// saved. No inline scripts anywhere (CSP script-src 'self').
+//
+// The board element (.kanban-board[data-move-event]) says what differs between the boards:
+//   data-move-event   the HX-Trigger event of a move ("lead-moved", "deal-moved");
+//   data-record-attr  the card's attribute holding the record's id ("data-lead-id");
+//   data-column-key   the column's and card's data-* key of the column ("status", "stage");
+//   data-board-prefix the prefix of the board's ids and data attributes ("kanban": #kanban-live,
+//                     #kanban-error, <template id="kanban-move-menu">, [data-kanban-move],
+//                     [data-kanban-expand], [data-kanban-autosubmit]);
+//   data-totals-url, data-totals-pending, data-error-text, data-offline-text.
+// A record card page marks an element with data-reload-on="<move event>".
 (() => {
   "use strict";
 
-  // --- The deal card: the stage bar, fields and history all change with a move ---
-  function initCard() {
-    if (!document.querySelector(".deals-card")) return;
-    document.body.addEventListener("deal-moved", () => window.location.reload());
+  // --- A record's card page: its status or stage bar, fields and history all change with a move ---
+  function initCards() {
+    document.querySelectorAll("[data-reload-on]").forEach((card) => {
+      document.body.addEventListener(card.dataset.reloadOn, () => window.location.reload());
+    });
   }
 
-  function initBoard() {
-    const board = document.getElementById("deals-board");
-    if (!board || !window.htmx) return;
-    const live = document.getElementById("board-live");
-    const errorBox = document.getElementById("board-error");
+  function initBoard(board) {
+    if (!window.htmx) return;
+    const { moveEvent, recordAttr, columnKey, boardPrefix: prefix } = board.dataset;
+    const moveButton = `[data-${prefix}-move]`;
+    const live = document.getElementById(`${prefix}-live`);
+    const errorBox = document.getElementById(`${prefix}-error`);
     let dragged = null;
 
     const elementOf = (node) => (node instanceof Element ? node : node && node.parentElement);
     const columnOf = (node) => elementOf(node)?.closest(".kanban-column") || null;
-    const columnFor = (stage) => board.querySelector(`.kanban-column[data-stage="${CSS.escape(String(stage))}"]`);
-    const cardFor = (id) => board.querySelector(`.kanban-card[data-deal-id="${CSS.escape(String(id))}"]`);
+    const columnFor = (key) => board.querySelector(`.kanban-column[data-${columnKey}="${CSS.escape(String(key))}"]`);
+    const cardFor = (id) => board.querySelector(`.kanban-card[${recordAttr}="${CSS.escape(String(id))}"]`);
+    const recordOf = (card) => card.getAttribute(recordAttr);
+    const columnKeyOf = (node) => node.dataset[columnKey];
 
     function say(text) {
       if (live) live.textContent = text || "";
@@ -52,12 +66,13 @@
       closeMenu(false);
       dragged = card;
       e.dataTransfer.effectAllowed = "move";
-      e.dataTransfer.setData("text/plain", card.dataset.dealId);
+      e.dataTransfer.setData("text/plain", recordOf(card));
       card.classList.add("is-dragging");
     });
 
     board.addEventListener("dragend", endDrag);
 
+    // Near the board's left or right edge, a drag scrolls the columns (the board is wider than the screen).
     function autoscroll(x) {
       const box = board.getBoundingClientRect();
       const edge = Math.min(80, box.width / 6);
@@ -74,7 +89,7 @@
       autoscroll(e.clientX);
       if (!column.classList.contains("is-drop-target")) {
         clearTargets();
-        if (column.dataset.stage !== dragged.dataset.stage) column.classList.add("is-drop-target");
+        if (columnKeyOf(column) !== columnKeyOf(dragged)) column.classList.add("is-drop-target");
       }
     });
 
@@ -90,8 +105,8 @@
       const column = columnOf(e.target);
       endDrag();
       // A card dropped on its own column stays; nothing is sent.
-      if (!column || column.dataset.stage === card.dataset.stage) return;
-      requestMove(card, column.dataset.stage);
+      if (!column || columnKeyOf(column) === columnKeyOf(card)) return;
+      requestMove(card, columnKeyOf(column));
     });
 
     function requestMove(card, to) {
@@ -107,7 +122,10 @@
     }
 
     // --- «Перевести в…»: one move menu for the whole board ---
-    const menuTemplate = document.getElementById("board-move-menu");
+    // The board's template renders the menu once (<template id="<prefix>-move-menu">); a card's
+    // button opens a copy of it right under the button, aimed at that card's move URL and without
+    // the card's current column. One menu is open at a time. A choice is sent exactly as a drop is.
+    const menuTemplate = document.getElementById(`${prefix}-move-menu`);
     let menu = null; // the open one: { form, button, card }
 
     function closeMenu(refocus) {
@@ -125,22 +143,22 @@
       closeMenu(false);
       if (!card || !menuTemplate || card.classList.contains("is-moving")) return;
       const form = menuTemplate.content.firstElementChild.cloneNode(true);
-      form.id = "board-move-menu-open";
+      form.id = `${prefix}-move-menu-open`;
       form.action = card.dataset.moveUrl; // a real form: the action a submit would post to
       form.setAttribute("aria-label", button.textContent.trim());
       form.querySelectorAll(".kanban-move-option").forEach((option) => {
-        option.hidden = option.value === card.dataset.stage;
+        option.hidden = option.value === columnKeyOf(card);
       });
       button.after(form);
       button.setAttribute("aria-expanded", "true");
       button.setAttribute("aria-controls", form.id);
       menu = { form, button, card };
-      form.scrollIntoView({ block: "nearest" });
+      form.scrollIntoView({ block: "nearest" }); // the last card of a column: its menu in sight
       form.querySelector(".kanban-move-option:not([hidden])")?.focus();
     }
 
     board.addEventListener("click", (e) => {
-      const button = elementOf(e.target)?.closest("[data-board-move]");
+      const button = elementOf(e.target)?.closest(moveButton);
       if (!button) return;
       if (menu && menu.button === button) closeMenu(true);
       else openMenu(button);
@@ -152,7 +170,7 @@
       const { card } = menu;
       const to = e.submitter?.value;
       closeMenu(true);
-      if (to && to !== card.dataset.stage) requestMove(card, to);
+      if (to && to !== columnKeyOf(card)) requestMove(card, to);
     });
 
     board.addEventListener("keydown", (e) => {
@@ -168,6 +186,7 @@
       }
     });
 
+    // A click elsewhere, or Tab out of the menu (to anything but its button), closes it.
     document.addEventListener("pointerdown", (e) => {
       if (menu && !menu.form.contains(e.target) && !menu.button.contains(e.target)) closeMenu(false);
     });
@@ -176,7 +195,7 @@
       if (!menu.form.contains(e.relatedTarget) && e.relatedTarget !== menu.button) closeMenu(false);
     });
 
-    // --- The server moved a deal (drop, the menu, or a dialog saved in the modal) ---
+    // --- The server moved a record (drop, the «Перевести в…» menu, or a dialog saved in the modal) ---
     function sortKey(card) {
       const [created, pk] = (card.dataset.created || "0_0").split("_");
       return [Number(created), Number(pk)];
@@ -190,6 +209,7 @@
 
     function place(card, column) {
       const list = column.querySelector(".kanban-cards");
+      // Keep the columns' order (newest first) among the cards loaded so far.
       const before = Array.from(list.querySelectorAll(":scope > .kanban-card")).find((other) => other !== card && newer(card, other));
       list.insertBefore(card, before || list.querySelector(":scope > .kanban-more"));
     }
@@ -201,10 +221,11 @@
     }
 
     function refreshTotals() {
+      // The server's counts and sums (out-of-band swaps): honest even when others moved records too.
       htmx.ajax("GET", board.dataset.totalsUrl, { source: board, target: board, swap: "none" });
     }
 
-    document.body.addEventListener("deal-moved", (e) => {
+    document.body.addEventListener(moveEvent, (e) => {
       const detail = e.detail || {};
       const card = cardFor(detail.id);
       const target = columnFor(detail.to);
@@ -213,30 +234,32 @@
         card.removeAttribute("aria-busy");
         if (menu && menu.card === card) closeMenu(false);
         if (target && target.dataset.loaded === "1") {
+          // Moving the card in the DOM drops the focus: a keyboard user keeps it on the card's button.
           const focused = card.contains(document.activeElement) ? document.activeElement : null;
           const keyboard = focused?.matches(":focus-visible");
           let node = card;
-          // The server's fresh card: the dialog may have changed its amount, company or dates.
+          // The server's fresh card (the deals board sends one): the dialog may have changed what it shows.
           const fresh = detail.card ? freshCard(detail.card) : null;
           if (fresh) {
             card.replaceWith(fresh);
             node = fresh;
           }
-          node.dataset.stage = String(detail.to); // the menu reads it when it opens
+          node.dataset[columnKey] = String(detail.to); // the menu reads it when it opens
           place(node, target);
-          const refocus = focused && (focused.isConnected ? focused : node.querySelector("[data-board-move]"));
+          const refocus = focused && (focused.isConnected ? focused : node.querySelector(moveButton));
           if (refocus && document.activeElement !== refocus) refocus.focus({ preventScroll: !keyboard });
           node.classList.remove("is-arrived");
           void node.offsetWidth; // restart the highlight animation
           node.classList.add("is-arrived");
         } else {
-          card.remove(); // its column is collapsed (or of another pipeline): it comes with that column
+          card.remove(); // its column is collapsed and not loaded (or not on this board): it comes with that column
         }
       }
       say(detail.message);
       refreshTotals();
     });
 
+    // --- Errors the server or the network gave to a move ---
     board.addEventListener("htmx:responseError", (e) => {
       if (elementOf(e.target)?.closest(".kanban-card")) showError(board.dataset.errorText);
     });
@@ -244,9 +267,9 @@
       if (elementOf(e.target)?.closest(".kanban-card")) showError(board.dataset.offlineText);
     });
 
-    // --- Collapsed success/failure columns: expand (and load the first page once) ---
+    // --- Collapsed closed columns: expand (and load the first page once) ---
     board.addEventListener("click", (e) => {
-      const toggle = elementOf(e.target)?.closest("[data-board-expand]");
+      const toggle = elementOf(e.target)?.closest(`[data-${prefix}-expand]`);
       if (!toggle) return;
       e.preventDefault();
       const column = toggle.closest(".kanban-column");
@@ -262,13 +285,14 @@
     // --- «Показать ещё»: a card that moved into a column may also come with its next page ---
     let dedupQueued = false;
     board.addEventListener("htmx:afterSwap", () => {
+      // htmx fires this once per swapped element: tidy up once per swap.
       if (dedupQueued) return;
       dedupQueued = true;
       queueMicrotask(() => {
         dedupQueued = false;
         const seen = new Set();
         board.querySelectorAll(".kanban-card").forEach((card) => {
-          if (!seen.has(card.dataset.dealId)) seen.add(card.dataset.dealId);
+          if (!seen.has(recordOf(card))) seen.add(recordOf(card));
           else {
             if (menu && menu.card === card) closeMenu(false);
             card.remove();
@@ -277,17 +301,19 @@
       });
     });
 
-    document.querySelectorAll("[data-board-autosubmit]").forEach((input) => {
+    // --- Filters: «Только мои» applies at once ---
+    document.querySelectorAll(`[data-${prefix}-autosubmit]`).forEach((input) => {
       input.addEventListener("change", () => input.form?.requestSubmit());
     });
 
     board.classList.add("is-live"); // shows the cards' «Перевести в…» buttons (hidden without JavaScript)
+    // The counts and sums come right after the cards (the server renders the board without them).
     if (board.dataset.totalsPending === "1") refreshTotals();
   }
 
   function init() {
-    initCard();
-    initBoard();
+    initCards();
+    document.querySelectorAll(".kanban-board[data-move-event]").forEach(initBoard);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -1,0 +1,195 @@
+"""What the record lists (leads, deals, companies, contacts) share: the filter panel's widgets,
+the search over a record's search column, sortable columns and pages of ids.
+
+A filter set only narrows the queryset it is given; each list hands it the access-gated one, so
+a filter can never widen what a user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import and_
+
+import django_filters
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from crm import phones
+from crm.duplicates import search_normalize
+
+SEARCH_MAX_LENGTH = 100
+SEARCH_MAX_WORDS = 5
+
+
+def active_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+
+
+# --- Search ---
+
+def search_condition(query: str) -> Q | None:
+    """Records whose search column (kept up to date by the model on save) contains every word of
+    `query` (any case, ё = е), or a phone typed in any format. Words may match different fields
+    («Иванов Пётр», «Ромашка Иванов»). None for an empty query."""
+    query = search_normalize(query)[:SEARCH_MAX_LENGTH]
+    if not query:
+        return None
+    digits = phones.search_digits(query)
+    if digits:
+        # A phone's groups («8 (912) 000-00-01») are not words to look for one by one.
+        return Q(search_text__contains=query) | Q(search_text__contains=digits)
+    words = query.split(" ")[:SEARCH_MAX_WORDS]
+    return reduce(and_, (Q(search_text__contains=w) for w in words))
+
+
+# --- The filter panel ---
+
+class DateInput(forms.DateInput):
+    """A browser date picker. Its value is always ISO (YYYY-MM-DD) whatever the locale, and
+    Django's date fields accept ISO input in every locale; «01.02.2026» typed by hand works too."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateRangeWidget(django_filters.widgets.DateRangeWidget):
+    """«с … по …» as two date pickers in one input group."""
+
+    template_name = "crm/_daterange.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.widgets = [DateInput(attrs=dict(w.attrs)) for w in self.widgets]
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A list's filters styled for the filter panel (crm/_list_filters.html), with the search box
+    `q` (method="filter_search") searching by `search_condition`."""
+
+    search_condition = staticmethod(search_condition)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepare_filters()
+        self.prepare_form(self.form.fields)
+        # Styling reads the form's errors, which validates it: the choices must be final by now.
+        for name, field in self.form.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs["class"] = "btn-check"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select form-select-sm"
+            elif isinstance(widget, forms.MultiWidget):
+                for sub, part in zip(widget.widgets, (_("с"), _("по")), strict=True):
+                    sub.attrs["class"] = "form-control form-control-sm"
+                    sub.attrs["aria-label"] = f"{field.label}: {part}"
+            else:
+                widget.attrs["class"] = "form-control"
+            if self.is_bound and name in self.form.errors:
+                for part in getattr(widget, "widgets", None) or [widget]:
+                    part.attrs["class"] = part.attrs.get("class", "") + " is-invalid"
+
+    def prepare_filters(self) -> None:
+        """Adjust the filters before their form exists."""
+
+    def prepare_form(self, fields: dict[str, forms.Field]) -> None:
+        """Adjust the form's fields before it is validated."""
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        condition = self.search_condition(value)
+        return queryset if condition is None else queryset.filter(condition)
+
+    @property
+    def active_count(self) -> int:
+        """How many filters (the search box aside) narrow the list now: shown on the phone's
+        «Фильтры» button, whose panel is folded."""
+        if not self.is_bound or not hasattr(self.form, "cleaned_data"):
+            return 0
+        count = 0
+        for name, value in self.form.cleaned_data.items():
+            if name == "q":
+                continue
+            if isinstance(value, slice):
+                count += value.start is not None or value.stop is not None
+            elif value not in (None, "", [], ()):
+                count += 1
+        return count
+
+
+def filtering(request) -> bool:
+    # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
+    return any(key not in ("sort", "page") for key in request.GET)
+
+
+# --- Sorting ---
+
+@dataclass(frozen=True)
+class Sorting:
+    """A list's sortable columns: the key in the URL → the columns to order by. Unknown keys
+    fall back to `default`; the keys in `desc_first` sort the biggest/newest first on a first click."""
+
+    orders: dict[str, tuple[str, ...]]
+    default: str
+    desc_first: frozenset[str] = frozenset()
+
+    def parse(self, raw: str | None) -> str:
+        raw = (raw or "").strip()
+        return raw if raw.lstrip("-") in self.orders and raw.count("-") <= 1 else self.default
+
+    def apply(self, queryset: QuerySet, sort: str) -> QuerySet:
+        """Order by a validated key (see parse); the primary key breaks ties so that a page
+        never repeats or skips a row."""
+        prefix = "-" if sort.startswith("-") else ""
+        return queryset.order_by(*(prefix + f for f in self.orders[sort.lstrip("-")]), prefix + "pk")
+
+    def next(self, current: str, key: str) -> str:
+        """What clicking the header of `key` sorts by: the other direction if it is sorted by it now."""
+        if current == key:
+            return "-" + key
+        if current == "-" + key:
+            return key
+        return "-" + key if key in self.desc_first else key
+
+    def headers(self, columns, sort: str) -> list[dict]:
+        """The table's headers from (sort key or None, label, CSS classes) triples."""
+        result = []
+        for key, label, css in columns:
+            direction = ""
+            if key and sort.lstrip("-") == key:
+                direction = "desc" if sort.startswith("-") else "asc"
+            result.append({"key": key, "label": label, "css": css, "direction": direction,
+                           "next": self.next(sort, key) if key else ""})
+        return result
+
+
+# --- Pages ---
+
+def page_of_ids(request, queryset: QuerySet, per_page: int) -> Page:
+    """A page of the ids of `queryset`. get_page: a page number that is not a number gives the
+    first page, one past the end the last. The pages are of ids: a deep page skips its offset over
+    the narrow index, not over joined rows, and only the rows shown are then read (rows_of)."""
+    return Paginator(queryset.values_list("pk", flat=True), per_page).get_page(request.GET.get("page"))
+
+
+def rows_of(queryset: QuerySet, page: Page) -> list:
+    """The page's records in the page's order (read from `queryset`, with its related objects)."""
+    rows = queryset.in_bulk(list(page.object_list))
+    return [rows[pk] for pk in page.object_list if pk in rows]
+
+
+def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns) -> dict:
+    return {
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "total": page.paginator.count,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "sort": sort,
+        "default_sort": sorting.default,
+        "columns": sorting.headers(columns, sort),
+    }
