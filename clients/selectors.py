@@ -129,7 +129,21 @@ def deals_of(user: User, queryset: QuerySet) -> dict:
 
 
 def leads_of(user: User, queryset: QuerySet) -> dict:
-    return linked(user, queryset.order_by("-created_at", "-pk"), ("responsible",))
+    """The record's leads, each with its pinned comment (the «Разведка» summary, PROCESS.md §1.5:
+    visible from what the lead was converted into) — one query for all of them."""
+    result = linked(user, queryset.order_by("-created_at", "-pk"), ("responsible",))
+    leads = result["items"]
+    if leads:
+        from django.contrib.contenttypes.models import ContentType
+
+        from crm.models import TimelineEntry
+
+        pinned = dict(TimelineEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(leads[0]), object_id__in=[lead.pk for lead in leads],
+            is_pinned=True).values_list("object_id", "text"))
+        for lead in leads:
+            lead.pinned_text = pinned.get(lead.pk, "")
+    return result
 
 
 def contacts_of(user: User, company: Company) -> dict:

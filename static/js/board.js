@@ -20,7 +20,11 @@
   // --- A record's card page: its status or stage bar, fields and history all change with a move ---
   function initCards() {
     document.querySelectorAll("[data-reload-on]").forEach((card) => {
-      document.body.addEventListener(card.dataset.reloadOn, () => window.location.reload());
+      // Reload at the top: the message about the move is there (a plain reload keeps the scroll).
+      document.body.addEventListener(card.dataset.reloadOn, () => {
+        history.scrollRestoration = "manual";
+        window.location.reload();
+      });
     });
   }
 

@@ -84,3 +84,11 @@ def test_a_pipeline_the_user_may_not_use_is_refused(client, owner, decided):
 def test_strangers_cannot_convert(client, teammate, decided):
     client.force_login(teammate)
     assert client.post(reverse("leads:convert", args=[decided.pk]), {"dialog": "1", "deal": "on"}).status_code == 404
+
+
+def test_the_company_and_contact_cards_show_the_leads_pinned_comment(client, owner, decided):
+    result = services.lead_convert(decided, contact=True, company=True, deal=False, by=owner)
+    client.force_login(owner)
+    for record in (result.company, result.contact):
+        page = html(client.get(record.get_absolute_url()))
+        assert 'data-testid="lead-pinned-comment"' in page and "Разведка: 12 магазинов" in page
