@@ -368,9 +368,10 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     locked.company, locked.contact = result.company, result.contact
     locked.save(update_fields=["company", "contact"])
     result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)
-    made = [f"{label}: {obj}{' (' + _('найдена в CRM') + ')' if was_found else ''}"
+    found = _("найдена в CRM")
+    made = [f"{label}: {obj}" + (f" ({found})" if was_found else "")
             for label, obj, was_found in ((_("компания"), result.company, result.company_found),
                                           (_("контакт"), result.contact, result.contact_found),
                                           (_("сделка"), result.deal, False)) if obj]
-    timeline.log(result.lead, Kind.SYSTEM, by, _("Лид сконвертирован — ") + "; ".join(made))
+    timeline.log(result.lead, Kind.SYSTEM, by, _("Лид сконвертирован — %(records)s") % {"records": "; ".join(made)})
     return result
