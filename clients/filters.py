@@ -4,6 +4,7 @@ crm.lists). The views hand a filter set the access-gated records (clients.select
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -49,9 +50,11 @@ class CompanyFilter(ClientFilter):
 class ContactFilter(ClientFilter):
     search_placeholder = _("ФИО, должность, телефон или e-mail")
 
+    # Chosen by a link (?company=<id>), not from a drop-down of every visible company, which cost
+    # 12–17× the page at 5,000 companies (BENCHMARKS.md). One company: one row per contact.
     company = django_filters.ModelChoiceFilter(label=_("Компания"), field_name="companies",
-                                               queryset=Company.objects.none(), empty_label=_("любая"),
-                                               distinct=False)  # one company: one row per contact
+                                               queryset=Company.objects.none(), distinct=False,
+                                               widget=forms.HiddenInput)
 
     class Meta:
         model = Contact

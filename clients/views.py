@@ -81,7 +81,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/contact_list.html", {
         **lists.list_context(filterset, page, CONTACT_SORTING, sort, CONTACT_COLUMNS),
         "contacts": selectors.contact_rows(request.user, list(page.object_list)),
-        "select_fields": [filterset.form[name] for name in ("responsible", "company")],
+        "select_fields": [filterset.form[name] for name in ("responsible",)],
         "range_fields": [filterset.form["created"]],
         "can_add": access.can_add(request.user, Contact),
     })

@@ -64,8 +64,11 @@ class DealFilter(ListFilterSet):
     stage = StageFilter(label=_("Стадия"), queryset=Stage.objects.none(), empty_label=_("любая"))
     responsible = django_filters.ModelChoiceFilter(label=_("Ответственный"), queryset=active_users(),
                                                    empty_label=_("любой"))
+    # Chosen by a link (?company=<id>, e.g. from a company card), not from a drop-down: a list of
+    # every visible company cost 30× the page at 5,000 companies (BENCHMARKS.md). The search box
+    # finds deals by company name.
     company = django_filters.ModelChoiceFilter(label=_("Компания"), queryset=Company.objects.none(),
-                                               empty_label=_("любая"), null_label=_("не указана"))
+                                               null_label=_("не указана"), widget=forms.HiddenInput)
     source = django_filters.ModelChoiceFilter(label=_("Источник"), queryset=Source.objects.all(),
                                               empty_label=_("любой"), null_label=_("не указан"))
     created = django_filters.DateFromToRangeFilter(label=_("Дата создания"), field_name="created_at",

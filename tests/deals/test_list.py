@@ -219,3 +219,19 @@ def test_demo_data_makes_deals_in_every_pipeline_and_is_idempotent(db):
     paid = Deal.objects.get(title="Модный квартал — тайный покупатель (3 точки)")
     assert paid.current_stage.name == "Оплачено"
     assert timeline.entries(paid).filter(kind="status").count() == 6  # five stages in process, then «Оплачено»
+
+
+def test_a_company_card_links_to_its_deals_in_the_list(client, owner):
+    from clients import services as clients
+    from tests.factories import DealFactory
+
+    company = clients.company_create(data={"name": "ООО «Фильтр»", "responsible": owner}, by=None)
+    DealFactory(responsible=owner, title="Своя сделка", company=company)
+    DealFactory(responsible=owner, title="Чужая компания")
+    client.force_login(owner)
+    page = client.get(company.get_absolute_url()).content.decode()
+    link = f"/deals/list/?company={company.pk}"
+    assert link in page
+    listed = client.get(link).context
+    assert [d.title for d in listed["deals"]] == ["Своя сделка"]
+    assert 'name="company"' in listed["form"]["company"].as_widget() and "<select" not in listed["form"]["company"].as_widget()
