@@ -1,5 +1,5 @@
-"""The project's URLs plus the benchmark's minimal view (scripts/bench_leads.py sets
-ROOT_URLCONF to this module; the product never does)."""
+"""The project's URLs plus the benchmarks' minimal views (scripts/bench_leads.py and
+scripts/bench_deals.py set ROOT_URLCONF to this module; the product never does)."""
 
 from django.urls import path
 
@@ -9,5 +9,7 @@ from . import views
 
 urlpatterns = [
     path("bench/minimal/", views.minimal_leads, name="bench_minimal"),
+    path("bench/minimal/deals/", views.minimal_deals, name="bench_minimal_deals"),
+    path("bench/minimal/companies/", views.minimal_companies, name="bench_minimal_companies"),
     *project_urlpatterns,
 ]

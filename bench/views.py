@@ -1,16 +1,27 @@
-"""The benchmark's yardstick: the least a Django page can do to show the 50 rows the leads list
-shows by default. Same middleware, session and user lookups as any page; one query with the same
-joins as the list (leads.selectors.ROW_RELATED); a trivial table rendered by Django's template
-engine from a string, without context processors, filters, counts or pagination.
+"""The benchmarks' yardsticks: the least a Django page can do to show the 50 rows a list shows by
+default. Same middleware, session and user lookups as any page; one query with the same joins as
+the list (plus, for companies, the prefetch of their phones and e-mails, which the list shows); a
+trivial table rendered by Django's template engine from a string, without context processors,
+filters, counts or pagination.
 
-It reads Lead.objects with no access gate: for the admin these are exactly the list's rows; for
-the head of sales (who does not see the admin's own leads) nearly the same rows."""
+They read the models with no access gate: for the admin these are exactly the list's rows; for
+the head of sales (who does not see the admin's own records) nearly the same rows.
+
+- minimal_leads (/bench/minimal/): the leads list's rows (scripts/bench_leads.py);
+- minimal_deals (/bench/minimal/deals/): the deals list's rows (scripts/bench_deals.py);
+- minimal_companies (/bench/minimal/companies/): the companies list's rows (scripts/bench_deals.py).
+"""
 
 from functools import cache
 
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 
+from clients.models import Company
+from clients.selectors import COMPANY_ROW_RELATED
+from deals.models import Deal
+from deals.selectors import ROW_RELATED as DEAL_ROW_RELATED
 from leads.models import Lead
 from leads.selectors import ROW_RELATED
 
@@ -31,12 +42,58 @@ SOURCE = """<!doctype html>
 </body></html>
 """
 
+# The deals list's eight columns (the stage's name comes with the row, by a join).
+DEALS_SOURCE = """<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><title>Сделки</title></head><body>
+<table>
+<thead><tr><th>Название</th><th>Компания</th><th>Стадия</th><th>Сумма</th><th>Ответственный</th>
+<th>Дата закрытия</th><th>Источник</th><th>Дата создания</th></tr></thead>
+<tbody>
+{% for deal in deals %}<tr data-deal="{{ deal.pk }}"><td>{{ deal.title }}<div>{{ deal.pipeline.name }}</div></td>
+<td>{{ deal.company.name|default:"" }}</td><td>{{ deal.stage_name }}</td><td>{{ deal.amount }} {{ deal.currency }}</td>
+<td>{{ deal.responsible.short_name }}</td><td>{{ deal.close_date|date:"d.m.Y" }}</td><td>{{ deal.source|default:"" }}</td>
+<td>{{ deal.created_at|date:"d.m.Y" }}</td></tr>
+{% endfor %}</tbody>
+</table>
+</body></html>
+"""
+
+# The companies list's six columns (phones and e-mails as stored, not formatted).
+COMPANIES_SOURCE = """<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><title>Компании</title></head><body>
+<table>
+<thead><tr><th>Название компании</th><th>ИНН</th><th>Телефон</th><th>E-mail</th><th>Ответственный</th>
+<th>Дата создания</th></tr></thead>
+<tbody>
+{% for company in companies %}<tr data-company="{{ company.pk }}"><td>{{ company.name }}<div>{{ company.niche|default:"" }}
+{{ company.client_type|default:"" }}</div></td><td>{{ company.inn }}</td>
+<td>{% for c in company.communications.all %}{% if c.kind == "phone" %}<div>{{ c.value }}</div>{% endif %}{% endfor %}</td>
+<td>{% for c in company.communications.all %}{% if c.kind == "email" %}<div>{{ c.value }}</div>{% endif %}{% endfor %}</td>
+<td>{{ company.responsible.short_name }}</td><td>{{ company.created_at|date:"d.m.Y" }}</td></tr>
+{% endfor %}</tbody>
+</table>
+</body></html>
+"""
+
 
 @cache
-def _template():
-    return engines["django"].from_string(SOURCE)
+def _template(source: str = SOURCE):
+    return engines["django"].from_string(source)
 
 
 def minimal_leads(request: HttpRequest) -> HttpResponse:
     leads = Lead.objects.select_related(*ROW_RELATED).order_by("-created_at", "-pk")[:ROWS]
     return HttpResponse(_template().render({"leads": leads}))
+
+
+def minimal_deals(request: HttpRequest) -> HttpResponse:
+    # Never select_related("stage") (deals.selectors): the stage's name is joined as a value.
+    deals = (Deal.objects.select_related(*DEAL_ROW_RELATED).annotate(stage_name=F("stage__name"))
+             .order_by("-created_at", "-pk")[:ROWS])
+    return HttpResponse(_template(DEALS_SOURCE).render({"deals": deals}))
+
+
+def minimal_companies(request: HttpRequest) -> HttpResponse:
+    companies = (Company.objects.select_related(*COMPANY_ROW_RELATED).prefetch_related("communications")
+                 .order_by("name", "pk")[:ROWS])
+    return HttpResponse(_template(COMPANIES_SOURCE).render({"companies": companies}))

@@ -11,148 +11,53 @@ reads the same 50 rows (bench/views.py). The developer's db.sqlite3 is never ope
 
 Results are printed as markdown and replace that database's section of BENCHMARKS.md
 (--no-write to only print). Each database runs in a child process of its own (a Django process
-has one set of settings); the parent owns the temp dirs and the PostgreSQL cluster.
+has one set of settings); the parent owns the temp dirs and the PostgreSQL cluster. The machinery
+is shared with scripts/bench_deals.py (scripts/bench_common.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import html
-import json
 import math
 import os
-import platform
 import random
 import re
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "BENCHMARKS.md"
-TARGET = 3.0  # the list and the board within 3× the minimal view
-SLOW_QUERY = 0.001  # queries faster than this are not worth an EXPLAIN
-DB_TITLES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Re-run under the project's virtualenv when started with another Python.
-_venv_python = ROOT / ".venv" / "bin" / "python"
-if _venv_python.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and not os.environ.get(
-    "BENCH_NO_REEXEC"
-):
-    os.environ["BENCH_NO_REEXEC"] = "1"
-    os.execv(str(_venv_python), [str(_venv_python), *sys.argv])
+import bench_common as common
+from bench_common import (
+    DB_TITLES,
+    NEEDS,
+    OWNERS,
+    POSITIONS,
+    REPORT,
+    Page,
+    n_,
+    random_company,
+    random_mobile,
+    random_person,
+    random_phone,
+    translit,
+)
+
+common.reexec_in_venv()
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    common.add_common_arguments(parser, "leads")
     parser.add_argument("--leads", type=int, default=100_000, help="how many leads to create (default 100000)")
-    parser.add_argument("--repeat", type=int, default=20, help="timed requests per page and user (default 20)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page and user first (default 3)")
-    parser.add_argument("--batch", type=int, default=5_000, help="leads per bulk_create batch (default 5000)")
-    parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated data")
-    parser.add_argument("--no-write", action="store_true", help="print the results, leave BENCHMARKS.md alone")
-    # Internal: the child process that does the work for one database.
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.leads < 200:
         parser.error("--leads must be at least 200 (the pages need several pages of leads)")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    common.check_common_arguments(parser, args)
     return args
-
-
-# ---------------------------------------------------------------------------------------------
-# Parent: throwaway databases, the child process, the report.
-# ---------------------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)] or [0])
-    if not found:
-        sys.exit("PostgreSQL's binaries are not installed (apt-get install postgresql): cannot benchmark PostgreSQL.")
-    return found[-1].parent
-
-
-@contextlib.contextmanager
-def throwaway_database(db: str):
-    """Yields (DATABASE_URL, temp dir). Everything is removed on exit, errors included."""
-    if db == "sqlite":
-        tmp = Path(tempfile.mkdtemp(prefix="crm-bench-sqlite."))
-        try:
-            yield f"sqlite:///{tmp / 'bench.sqlite3'}", tmp
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-
-    pgbin = _pg_bin()
-    tmp = Path(tempfile.mkdtemp(prefix="crm-bench-pg."))
-    (tmp / "sock").mkdir()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root
-        shutil.chown(tmp, "postgres", "postgres")
-        shutil.chown(tmp / "sock", "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data = tmp / "data"
-    started = False
-    try:
-        subprocess.run([*as_postgres, str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
-        port = _free_port()
-        # fsync & co. off only speed up the fill (writes); the timed pages only read.
-        options = (f"-k {tmp / 'sock'} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        subprocess.run([*as_postgres, str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"),
-                        "-w", "-t", "30", "-o", options, "start"], check=True, stdout=subprocess.DEVNULL)
-        started = True
-        subprocess.run([*as_postgres, str(pgbin / "createdb"), "-h", str(tmp / "sock"), "-p", str(port),
-                        "-U", "postgres", "crm"], check=True)
-        print(f"PostgreSQL: a throwaway cluster in {tmp}, port {port}.", flush=True)
-        yield f"postgres://postgres@127.0.0.1:{port}/crm", tmp
-    finally:
-        if started:
-            subprocess.run([*as_postgres, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run_database(db: str, args: argparse.Namespace) -> dict:
-    with throwaway_database(db) as (url, tmp):
-        result_file = tmp / "result.json"
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DEBUG": "False",
-               "BENCH_NO_REEXEC": "1", "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", db, "--leads", str(args.leads),
-               "--repeat", str(args.repeat), "--warmup", str(args.warmup), "--batch", str(args.batch),
-               "--seed", str(args.seed), "--result", str(result_file)]
-        child = subprocess.Popen(cmd, env=env, cwd=ROOT)
-        try:
-            code = child.wait()
-        finally:
-            if child.poll() is None:
-                child.terminate()
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
-        if code != 0:
-            raise SystemExit(f"The {DB_TITLES[db]} benchmark failed (exit code {code}).")
-        return json.loads(result_file.read_text())
 
 
 def main() -> None:
@@ -160,17 +65,8 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    # SIGTERM ends the run like Ctrl-C: the finally blocks stop the cluster and remove temp dirs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    for db in dbs:
-        result = run_database(db, args)
-        section = render_section(result)
-        print()
-        print(section)
-        if not args.no_write:
-            write_section(db, section)
-            print(f"\n{DB_TITLES[db]}: results written to {REPORT.relative_to(ROOT)}.", flush=True)
+    common.run(args, script=__file__, extra_args=["--leads", str(args.leads)], render_section=render_section,
+               write_section=write_section)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,157 +137,32 @@ def _marker(db: str) -> tuple[str, str]:
 
 
 def write_section(db: str, section: str) -> None:
-    start, end = _marker(db)
-    block = f"{start}\n{section.rstrip()}\n{end}"
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else REPORT_HEAD
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        _old, after = rest.split(end, 1)
-        text = before + block + after
-    else:
+    def place(text: str, block: str) -> str:
         # SQLite's section goes before PostgreSQL's; both before the hand-written findings.
-        anchor = None
         if db == "sqlite" and _marker("postgres")[0] in text:
-            anchor = _marker("postgres")[0]
-        elif "\n## Findings" in text:
-            anchor = "## Findings"
-        if anchor:
-            before, after = text.split(anchor, 1)
-            text = before + block + "\n\n" + anchor + after
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-    REPORT.write_text(text, encoding="utf-8")
+            return common.insert_before(text, _marker("postgres")[0], block)
+        if "\n## Findings" in text:
+            return common.insert_before(text, "## Findings", block)
+        return text.rstrip() + "\n\n" + block + "\n"
 
-
-def _n(number: int) -> str:
-    return f"{number:,}".replace(",", "\N{NO-BREAK SPACE}")
-
-
-def _ms(seconds: float) -> str:
-    value = seconds * 1000
-    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else REPORT_HEAD
+    REPORT.write_text(common.replace_block(text, *_marker(db), section, place), encoding="utf-8")
 
 
 def render_section(r: dict) -> str:
-    m = r["machine"]
-    lines = [
-        f"## {r['database_title']}",
-        "",
-        f"- **Date:** {r['date']}",
-        f"- **Machine:** {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
-        f"Django {m['django']}, SQLite {m['sqlite']}"
-        + (f", PostgreSQL {m['postgresql']}" if m.get("postgresql") else "")
-        + (f" (psycopg {m['psycopg']})" if m.get("psycopg") else ""),
-        f"- **Database:** {r['database_note']}",
-        f"- **Load average** (1 min) at the start and the end of the timing: {r['load'][0]} → {r['load'][1]} "
-        "(other work on the machine shows in the p95 more than in the median).",
-        f"- **Data:** {_n(r['leads'])} leads ({r['status_spread']}); {_n(r['timeline_entries'])} timeline "
-        f"entries; the card's lead #{r['card_pk']} has {r['card_comments']} comments (one pinned).",
-        f"- **Fill:** {r['fill']['total']:.1f} s (migrate {r['fill']['migrate']:.1f} s, leads {r['fill']['leads']:.1f} s, "
-        f"timeline {r['fill']['timeline']:.1f} s, {r['fill']['analyze_label']} {r['fill']['analyze']:.1f} s).",
-        f"- **Timing:** in-process `django.test.Client`, DEBUG=False, {r['warmup']} warm-up rounds then "
-        f"{r['repeat']} timed rounds (each round requests every page once); median and p95 (nearest rank) "
-        "of the wall time of `client.get()`. Queries: one more untimed request per page, "
-        "`CaptureQueriesContext`; «SQL ms» is the time spent in the database during that request.",
-        "",
-    ]
+    lines = common.section_head(
+        r, r["database_title"],
+        data=f"{n_(r['leads'])} leads ({r['status_spread']}); {n_(r['timeline_entries'])} timeline "
+             f"entries; the card's lead #{r['card_pk']} has {r['card_comments']} comments (one pinned).",
+        fill=f"{r['fill']['total']:.1f} s (migrate {r['fill']['migrate']:.1f} s, leads {r['fill']['leads']:.1f} s, "
+             f"timeline {r['fill']['timeline']:.1f} s, {r['fill']['analyze_label']} {r['fill']['analyze']:.1f} s).",
+    )
     for user in r["users"]:
-        lines += [
-            f"### {user['label']}",
-            "",
-            "| Page | URL | median ms | p95 ms | min ms | × minimal | ≤ 3× | queries | SQL ms | slowest query ms |",
-            "|---|---|---:|---:|---:|---:|:---:|---:|---:|---:|",
-        ]
-        for page in user["pages"]:
-            ratio = page["ratio"]
-            verdict = "—" if page["name"] == "minimal" else ("✅" if ratio <= TARGET else "❌")
-            if page["target"]:
-                verdict = f"**{verdict}**"
-            url = page["url"] if len(page["url"]) <= 60 else page["url"][:57] + "…"
-            lines.append(
-                f"| {page['title']} | `{url}` | {_ms(page['median'])} | {_ms(page['p95'])} | {_ms(page['min'])} "
-                f"| {ratio:.2f} | {verdict} "
-                f"| {page['queries']} | {_ms(page['sql_time'])} | {_ms(page['slowest']['time'])} |"
-            )
-        misses = [p["title"].replace("*", "") for p in user["pages"] if p["target"] and p["ratio"] > TARGET]
-        lines += ["", ("**Target (list and board ≤ 3× minimal): met.**" if not misses else
-                       f"**Target (list and board ≤ 3× minimal): missed by {', '.join(misses)}.**"), ""]
-    over = any(p["name"] != "minimal" and p["ratio"] > TARGET for u in r["users"] for p in u["pages"])
-    if over:
-        lines += [
-            "#### Slowest queries of the pages over 3×",
-            "",
-            "The two slowest queries of each page whose median is over 3× the minimal view's (those taking at "
-            f"least {SLOW_QUERY * 1000:.0f} ms and 10% of the page's median), with the database's plan ("
-            + ("`EXPLAIN (ANALYZE, BUFFERS)`" if r["db"] == "postgres" else "`EXPLAIN QUERY PLAN`") + ").",
-            "",
-        ]
-        if not r["plans"]:
-            lines += ["None: no query of those pages takes 1 ms; their time is spent in Python.", ""]
-        for plan in r["plans"]:
-            lines += [
-                f"<details><summary>{html.escape(plan['pages'])}: {_ms(plan['time'])} ms — "
-                f"<code>{html.escape(_short_sql(plan['sql']))}</code></summary>",
-                "",
-                "```sql",
-                _abbreviate_select(plan["sql"]),
-                "```",
-                "",
-                "```",
-                plan["plan"].rstrip(),
-                "```",
-                "",
-                "</details>",
-                "",
-            ]
-    if r.get("profiles"):
-        lines += [
-            "#### Where the time goes: the minimal view, the list and the board",
-            "",
-            "Ten more requests of each with instruments on: the time in the database, the own time of each "
-            "template and `{% block %}` (without the templates rendered inside it and the queries run from it), "
-            "the rest; then cProfile by own time. The instruments add overhead, so these totals are higher than "
-            "the medians above; compare the parts, not the totals.",
-            "",
-        ]
-    for prof in r.get("profiles", []):
-        lines += [
-            f"<details><summary>Where the time of «{html.escape(prof['page'])}» goes (as {prof['user']})</summary>",
-            "",
-            "```",
-            prof["text"],
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
+        lines += [f"### {user['label']}", "", *common.page_table(user["pages"]), "",
+                  common.target_line(user["pages"], "list and board ≤ 3× minimal"), ""]
+    lines += common.plans_section(r)
+    lines += common.profiles_section(r, "Where the time goes: the minimal view, the list and the board")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _abbreviate_select(sql: str) -> str:
-    """«SELECT <46 columns> FROM …»: the column list of a select_related query says nothing."""
-    m = re.match(r"(SELECT )(.*?)( FROM .*)", sql, re.S)
-    if m and m.group(2).count(",") >= 8:
-        return f"{m.group(1)}/* {m.group(2).count(',') + 1} columns */{m.group(3)}"
-    return sql
-
-
-def _short_sql(sql: str) -> str:
-    sql = " ".join(sql.split())
-    m = re.match(r"SELECT (.{0,40}).*? FROM (\S+)(.*)", sql)
-    if not m:
-        return sql[:100]
-    rest = m.group(3)
-    tail = []
-    for word in ("WHERE", "GROUP BY", "ORDER BY", "LIMIT", "OFFSET"):
-        if f" {word} " in rest:
-            tail.append(word)
-    select = m.group(1)
-    if "COUNT(" in select.upper():
-        select = "COUNT(*)"
-    elif len(select) >= 40:
-        select = "…"
-    return f"SELECT {select} FROM {m.group(2)}" + (" … " + ", ".join(tail) if tail else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,30 +170,7 @@ def _short_sql(sql: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def worker(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-
-    db_name = str(settings.DATABASES["default"]["NAME"])
-    assert Path(db_name).resolve() != (ROOT / "db.sqlite3").resolve(), "refusing to touch the developer's db.sqlite3"
-    assert connection.vendor == ("sqlite" if args.db == "sqlite" else "postgresql"), connection.vendor
-    # Timing conditions: no query logging, the bench URLconf (the project's URLs + the minimal
-    # view), the test client's host allowed, plain static storage (the manifest storage of the
-    # settings needs collectstatic when DEBUG is off).
-    settings.DEBUG = False
-    settings.ROOT_URLCONF = "bench.urls"
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-    t0 = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    migrate_time = time.perf_counter() - t0
+    migrate_time = common.setup_django(args)
     print(f"{DB_TITLES[args.db]}: migrated in {migrate_time:.1f} s; filling {args.leads} leads…", flush=True)
 
     fill = Filler(args)
@@ -434,19 +182,13 @@ def worker(args: argparse.Namespace) -> None:
           f"{fill.times['analyze_label']} {fill.times['analyze']:.1f} s).", flush=True)
 
     result = {
-        "db": args.db,
-        "database_title": DB_TITLES[args.db] + (f" {_pg_version()}" if args.db == "postgres" else f" {_sqlite_version()}"),
-        "database_note": _database_note(args.db),
-        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "machine": machine_info(args.db),
+        **common.base_result(args),
         "leads": fill.count,
         "status_spread": fill.status_spread(),
         "timeline_entries": fill.timeline_count,
         "card_pk": fill.card.pk,
         "card_comments": len(fill.card_comments),
         "fill": fill.times,
-        "warmup": args.warmup,
-        "repeat": args.repeat,
     }
     bench = Bench(args, fill)
     load_before = os.getloadavg()[0]
@@ -454,113 +196,13 @@ def worker(args: argparse.Namespace) -> None:
     result["load"] = [f"{load_before:.2f}", f"{os.getloadavg()[0]:.2f}"]
     result["plans"] = bench.explain_slow()
     result["profiles"] = bench.profiles
-    Path(args.result).write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    common.write_result(args, result)
 
 
-def _sqlite_version() -> str:
-    import sqlite3
+# --- Realistic data (the names, places and ИНН are bench_common's) -------------------------
 
-    return sqlite3.sqlite_version
-
-
-def _pg_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return cursor.fetchone()[0]
-
-
-def _database_note(db: str) -> str:
-    from django.db import connection
-
-    if db == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode")
-            journal = cursor.fetchone()[0]
-        return (f"a temp file, Django's default connection settings (journal_mode={journal}); "
-                "`ANALYZE` after the fill, as the project's bulk loads do (planner statistics)")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('shared_buffers'), current_setting('work_mem')")
-        shared_buffers, work_mem = cursor.fetchone()
-    return (f"a throwaway cluster over TCP 127.0.0.1 (initdb defaults: shared_buffers={shared_buffers}, "
-            f"work_mem={work_mem}; fsync off for the fill); `VACUUM ANALYZE` after the fill, as autovacuum "
-            "would do; the test client keeps one connection open (as CONN_MAX_AGE > 0 or a pool would)")
-
-
-def machine_info(db: str) -> dict:
-    import django
-
-    info = {
-        "nproc": os.cpu_count(),
-        "cpu": "?",
-        "ram_gb": "?",
-        "os": platform.platform(terse=True),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "sqlite": _sqlite_version(),
-    }
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = " ".join(line.split(":", 1)[1].split())
-                break
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                info["ram_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
-    if db == "postgres":
-        import psycopg
-
-        info["postgresql"] = _pg_version()
-        info["psycopg"] = f"{psycopg.__version__}, {psycopg.pq.__impl__}"
-    return info
-
-
-# --- Realistic data -------------------------------------------------------------------------
-
-CITIES = [
-    ("Москва", ["ул. Тверская", "Ленинградский пр-т", "ул. Новый Арбат", "Варшавское ш.", "ул. Профсоюзная"], "495"),
-    ("Санкт-Петербург", ["Невский пр-т", "пр-т Косыгина", "ул. Садовая", "Московский пр-т"], "812"),
-    ("Екатеринбург", ["ул. Малышева", "пр-т Ленина", "ул. 8 Марта"], "343"),
-    ("Казань", ["ул. Баумана", "ул. Пушкина", "пр-т Победы"], "843"),
-    ("Новосибирск", ["Красный пр-т", "ул. Ленина", "ул. Кирова"], "383"),
-    ("Нижний Новгород", ["ул. Большая Покровская", "ул. Рождественская"], "831"),
-    ("Самара", ["ул. Ленинградская", "Московское ш."], "846"),
-    ("Краснодар", ["ул. Красная", "ул. Северная"], "861"),
-    ("Ростов-на-Дону", ["ул. Пушкинская", "ул. Большая Садовая"], "863"),
-    ("Уфа", ["ул. Ленина", "пр-т Октября"], "347"),
-    ("Пермь", ["ул. Ленина", "Комсомольский пр-т"], "342"),
-    ("Воронеж", ["пр-т Революции", "ул. Плехановская"], "473"),
-    ("Тюмень", ["ул. Республики", "ул. Мельникайте"], "345"),
-    ("Томск", ["пр-т Ленина", "ул. Советская"], "382"),
-]
-MOBILE_CODES = ["912", "916", "921", "926", "903", "905", "915", "950", "952", "960", "977", "999"]
-WORDS_A = ["Северный", "Южный", "Зелёный", "Новый", "Первый", "Городской", "Народный", "Сибирский", "Уральский",
-           "Волжский", "Столичный", "Быстрый", "Точный", "Русский", "Добрый", "Золотой", "Белый", "Честный",
-           "Умный", "Большой", "Домашний", "Лесной", "Морской", "Цифровой", "Торговый", "Технический"]
-WORDS_B = ["ветер", "сад", "дом", "мастер", "двор", "рынок", "маркет", "сервис", "торг", "строй", "парк", "альянс",
-           "стиль", "квартал", "мир", "вкус", "хлеб", "текстиль", "металл", "пласт", "капитал", "партнёр", "проект",
-           "склад", "инструмент", "климат", "свет", "лес"]
-SUFFIXES = ["", "", "", " Плюс", " Групп", " Трейд", " Про", "-М", " 2000", " Регион", " Сервис"]
-LEGAL_FORMS = ["ООО"] * 8 + ["АО", "ПАО"]
-NEEDS = ["Битрикс24", "тайный покупатель", "обучение менеджеров", "интеграция с 1С", "внедрение CRM",
-         "аудит портала", "консультация", "продление лицензии", "тренинг по продажам", "настройка воронки"]
-SURNAMES = [("Иванов", "Иванова"), ("Смирнов", "Смирнова"), ("Кузнецов", "Кузнецова"), ("Попов", "Попова"),
-            ("Соколов", "Соколова"), ("Лебедев", "Лебедева"), ("Козлов", "Козлова"), ("Новиков", "Новикова"),
-            ("Морозов", "Морозова"), ("Волков", "Волкова"), ("Фёдоров", "Фёдорова"), ("Никитин", "Никитина"),
-            ("Лактионов", "Лактионова"), ("Орлов", "Орлова"), ("Егоров", "Егорова"), ("Павлов", "Павлова")]
-MALE = [("Дмитрий", "Олегович"), ("Игорь", "Петрович"), ("Сергей", "Николаевич"), ("Андрей", "Викторович"),
-        ("Алексей", "Игоревич"), ("Павел", "Сергеевич"), ("Михаил", "Андреевич")]
-FEMALE = [("Анна", "Игоревна"), ("Елена", "Сергеевна"), ("Ольга", "Андреевна"), ("Мария", "Павловна"),
-          ("Татьяна", "Викторовна"), ("Наталья", "Олеговна"), ("Ирина", "Дмитриевна")]
-POSITIONS = ["Генеральный директор", "Коммерческий директор", "Собственник", "Руководитель отдела продаж",
-             "Директор по развитию", "Исполнительный директор", "Менеджер по закупкам"]
 COMMENTS = ["", "", "", "Пришёл с вебинара", "Просили перезвонить после обеда", "Интересует демо портала",
             "Нашли нас через поиск", "Рекомендация от партнёра", "Был клиентом в 2023 году"]
-TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s",
-                     "t", "u", "f", "h", "ts", "ch", "sh", "sch", "", "y", "", "e", "yu", "ya"], strict=True))
 
 # Statuses by the lead's age: fresh leads are mostly unprocessed, old ones mostly closed.
 STATUS_WEIGHTS = [  # (max age in days, {status: weight})
@@ -571,26 +213,7 @@ STATUS_WEIGHTS = [  # (max age in days, {status: weight})
     (10_000, {"new": 28, "first_call": 12, "qualification": 10, "reconnaissance": 6, "decision_maker": 5,
               "converted": 10, "junk": 29}),
 ]
-# The responsible: the three managers do most of the work; the head and the admin own a few.
-OWNERS = [("ivanov", 31), ("petrova", 31), ("sidorov", 30), ("head", 5), ("admin", 3)]
 PATH = ["new", "first_call", "qualification", "reconnaissance", "decision_maker", "converted"]
-
-
-def translit(text: str) -> str:
-    return "".join(TRANSLIT.get(ch, ch) for ch in text.lower() if ch.isalnum() or ch == " ").replace(" ", "")
-
-
-def inn_for(rng: random.Random, digits: int) -> str:
-    """A random ИНН with a valid checksum (10 digits: an organisation, 12: an individual)."""
-    w10, w11, w12 = (2, 4, 10, 3, 5, 9, 4, 6, 8), (7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-    check = lambda ds, ws: sum(d * w for d, w in zip(ds, ws, strict=False)) % 11 % 10  # noqa: E731
-    ds = [rng.randrange(1, 10)] + [rng.randrange(10) for _ in range(digits - 3 if digits == 12 else digits - 2)]
-    if digits == 10:
-        ds.append(check(ds, w10))
-    else:
-        ds.append(check(ds, w11))
-        ds.append(check(ds, w12))
-    return "".join(map(str, ds))
 
 
 class Filler:
@@ -611,28 +234,16 @@ class Filler:
 
         return ", ".join(f"{Status(s).label} {n * 100 / self.count:.0f}%" for s, n in self.by_status.items())
 
-    @contextlib.contextmanager
     def explicit_timestamps(self):
-        """bulk_create would stamp auto_now/auto_now_add fields with the current time. The fill
-        switches those flags off on the model fields (this process only) for its inserts, so
-        created_at/updated_at/status_changed_at are written as generated, in the same INSERT."""
+        """created_at/updated_at/status_changed_at written as generated (bench_common.explicit_timestamps)."""
         from crm.models import TimelineEntry
         from leads.models import Lead
 
         fields = [Lead._meta.get_field(n) for n in ("created_at", "updated_at", "status_changed_at")]
         fields.append(TimelineEntry._meta.get_field("created_at"))
-        saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
-        for f in fields:
-            f.auto_now = f.auto_now_add = False
-        try:
-            yield
-        finally:
-            for f, auto_now, auto_now_add in saved:
-                f.auto_now, f.auto_now_add = auto_now, auto_now_add
+        return common.explicit_timestamps(fields)
 
     def run(self) -> None:
-        from django.db import connection
-
         from accounts import demo
         from crm import models as ref
 
@@ -663,37 +274,8 @@ class Filler:
         self._card()
         self.times["timeline"] = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("VACUUM ANALYZE")
-                self.times["analyze_label"] = "VACUUM ANALYZE"
-            else:
-                # What `manage.py demo_data` and bulk imports do after loading (planner statistics).
-                cursor.execute("ANALYZE")
-                self.times["analyze_label"] = "ANALYZE"
-        self.times["analyze"] = time.perf_counter() - t0
-
-    def _company(self):
-        rng = self.rng
-        city, streets, area = rng.choice(CITIES)
-        address = f"{city}, {rng.choice(streets)}, {rng.randrange(1, 180)}"
-        if rng.random() < 0.12:
-            male = rng.random() < 0.6
-            last = rng.choice(SURNAMES)[0 if male else 1]
-            first = rng.choice(MALE if male else FEMALE)
-            name = f"ИП {last} {first[0][0]}. {first[1][0]}."
-            core = last
-            inn = inn_for(rng, 12)
-        else:
-            core = f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)}{rng.choice(SUFFIXES)}"
-            name = f"{rng.choice(LEGAL_FORMS)} «{core}»"
-            inn = inn_for(rng, 10)
-        return name, core, address, area, inn
-
-    def _phone(self, area: str) -> str:
-        code = area if self.rng.random() < 0.55 else self.rng.choice(MOBILE_CODES)
-        return f"+7{code}{self.rng.randrange(10**6, 10**7)}"
+        # What `manage.py demo_data` and bulk imports do after loading (planner statistics).
+        self.times["analyze_label"], self.times["analyze"] = common.analyze()
 
     def _status(self, age_days: float) -> str:
         for max_age, weights in STATUS_WEIGHTS:
@@ -710,7 +292,7 @@ class Filler:
         status = self._status(age)
         stage = PATH.index(status) if status in PATH else rng.randrange(0, 4)  # junk: closed at some stage
         responsible = rng.choices(self.owners, self.owner_weights)[0]
-        name, core, address, area, inn = self._company()
+        name, core, address, area, inn = random_company(rng)
         domain = translit(core) + rng.choice([".ru", ".ru", ".ru", ".com", ".рф"])
         ascii_domain = domain if domain.isascii() else translit(core) + ".ru"
         amount = 0
@@ -730,7 +312,7 @@ class Filler:
             comment=rng.choice(COMMENTS),
             company_name=name,
             company_key=company_key(name),
-            company_phone=self._phone(area),
+            company_phone=random_phone(rng, area),
             company_email=f"{rng.choice(['info', 'sales', 'office', 'zakaz'])}@{ascii_domain}" if rng.random() < 0.7 else "",
             company_address=address,
             company_website=domain if rng.random() < 0.5 else "",
@@ -747,12 +329,10 @@ class Filler:
             lead.legal_name = name.replace("ООО", "Общество с ограниченной ответственностью", 1)
             lead.legal_address = address
         if stage >= 1 or rng.random() < 0.4:
-            male = rng.random() < 0.5
-            first, middle = rng.choice(MALE if male else FEMALE)
-            lead.contact_last_name = rng.choice(SURNAMES)[0 if male else 1]
+            lead.contact_last_name, first, middle = random_person(rng)
             lead.contact_first_name, lead.contact_middle_name = first, middle
             lead.contact_position = rng.choice(POSITIONS)
-            lead.contact_phone = f"+7{rng.choice(MOBILE_CODES)}{rng.randrange(10**6, 10**7)}"
+            lead.contact_phone = random_mobile(rng)
             lead.contact_phone_type = "mobile"
             lead.contact_email = f"{translit(first)[:1]}.{translit(lead.contact_last_name)}@{ascii_domain}"
         if stage >= 2:
@@ -849,92 +429,18 @@ class Filler:
         self.timeline_count += len(texts)
 
 
+
+
 # --- Timing ---------------------------------------------------------------------------------
-
-class Page:
-    def __init__(self, name, title, url, check, target=False, headers=None):
-        self.name, self.title, self.url, self.check, self.target = name, title, url, check, target
-        self.headers = headers or {}
-
-
-class QueryTimer:
-    """connection.execute_wrapper: each query's SQL, parameters and time. Given template_timer's
-    stack, a query run while a template renders is not counted in that template's own time."""
-
-    def __init__(self, stack: list[float] | None = None):
-        self.calls: list[tuple[str, object, float]] = []
-        self.stack = stack
-
-    def __call__(self, execute, sql, params, many, context):
-        t0 = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            elapsed = time.perf_counter() - t0
-            self.calls.append((sql, params, elapsed))
-            if self.stack:
-                self.stack[-1] += elapsed
-
-
-@contextlib.contextmanager
-def template_timer():
-    """Time every template render (pages, includes, form widgets) and every {% block %} (whose
-    content belongs to the template that fills it, not to the one it extends). Yields
-    ({name: [renders, inclusive s, own s]}, stack): own time leaves out the templates and blocks
-    rendered inside, and the queries run inside (QueryTimer(stack) adds them to the stack)."""
-    from django.template import base, loader_tags
-
-    stats: dict[str, list] = {}
-    stack: list[float] = []
-
-    def timed(original, name_of):
-        def wrapper(self, context):
-            stack.append(0.0)
-            t0 = time.perf_counter()
-            try:
-                return original(self, context)
-            finally:
-                elapsed = time.perf_counter() - t0
-                children = stack.pop()
-                if stack:
-                    stack[-1] += elapsed
-                entry = stats.setdefault(name_of(self, context), [0, 0.0, 0.0])
-                entry[0] += 1
-                entry[1] += elapsed
-                entry[2] += elapsed - children
-        return wrapper
-
-    def template_name(template, context) -> str:
-        name = getattr(template.origin, "template_name", None) or template.origin.name
-        return "bench/views.py (the minimal view's template)" if name == "<unknown source>" else str(name)
-
-    def block_name(node, context) -> str:
-        # The block that rendered is the child template's (the last one pushed), not base.html's.
-        blocks = context.render_context.get(loader_tags.BLOCK_CONTEXT_KEY)
-        origin = getattr((blocks and blocks.get_block(node.name)) or node, "origin", None)
-        where = getattr(origin, "template_name", None) or getattr(origin, "name", "?")
-        return f"{where} {{% block {node.name} %}}"
-
-    originals = [(base.Template, "_render", base.Template._render, template_name),
-                 (loader_tags.BlockNode, "render", loader_tags.BlockNode.render, block_name)]
-    for cls, attr, original, name_of in originals:
-        setattr(cls, attr, timed(original, name_of))
-    try:
-        yield stats, stack
-    finally:
-        for cls, attr, original, _name_of in originals:
-            setattr(cls, attr, original)
-
 
 def _rows(content: str) -> int:
     return content.count('<tr data-lead="')
 
 
-class Bench:
+class Bench(common.Bench):
     def __init__(self, args, fill: Filler):
-        self.args, self.fill = args, fill
-        self.slow: list[dict] = []  # the slowest queries of the pages over the target
-        self.profiles: list[dict] = []  # cProfile of the list and the board (as the first user)
+        super().__init__(args)
+        self.fill = fill
 
     def run(self) -> list[dict]:
         from django.db import connection
@@ -948,8 +454,8 @@ class Bench:
             visible = visible_leads(user).count()
             print(f"Timing as «{login}» ({visible} visible leads)…", flush=True)
             pages = self._pages(user, visible)
-            users.append({"login": login, "label": f"{label}: {_n(visible)} лидов",
-                          "visible": visible, "pages": self._time(user, pages)})
+            users.append({"login": login, "label": f"{label}: {n_(visible)} лидов",
+                          "visible": visible, "pages": self.time_pages(user, pages)})
         connection.close()
         return users
 
@@ -1028,143 +534,6 @@ class Bench:
             Page("card", "Lead card", reverse("leads:detail", args=[card.pk]),
                  expect(escape(card.title), 'data-testid="timeline"', escape(self.fill.pinned_text))),
         ]
-
-    def _time(self, user, pages: list[Page]) -> list[dict]:
-        from django.db import connection
-        from django.test import Client
-        from django.test.utils import CaptureQueriesContext
-
-        client = Client()
-        client.force_login(user)
-
-        def get(page: Page):
-            t0 = time.perf_counter()
-            response = client.get(page.url, **page.headers)
-            elapsed = time.perf_counter() - t0
-            assert response.status_code == 200, f"{page.url}: HTTP {response.status_code}"
-            page.check(response.content.decode())
-            return elapsed
-
-        for _ in range(self.args.warmup):
-            for page in pages:
-                get(page)
-        times: dict[str, list[float]] = {p.name: [] for p in pages}
-        # Rounds over all pages rather than page after page: a slow drift of the machine then
-        # weighs on every page alike.
-        for _ in range(self.args.repeat):
-            for page in pages:
-                times[page.name].append(get(page))
-
-        results = []
-        for page in pages:
-            timer = QueryTimer()
-            with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
-                get(page)
-            ordered = sorted(timer.calls, key=lambda c: c[2], reverse=True)
-            sample = sorted(times[page.name])
-            results.append({
-                "name": page.name, "title": page.title, "url": page.url, "target": page.target,
-                "median": statistics.median(sample),
-                "p95": sample[max(0, math.ceil(0.95 * len(sample)) - 1)],
-                "min": sample[0],
-                "queries": len(captured.captured_queries),
-                "sql_time": sum(c[2] for c in timer.calls),
-                "slowest": {"sql": ordered[0][0], "time": ordered[0][2]},
-                "_top": ordered[:2],
-            })
-        minimal = results[0]["median"]
-        for r in results:
-            r["ratio"] = r["median"] / minimal
-            top = r.pop("_top")
-            if r["name"] != "minimal" and r["ratio"] > TARGET:
-                for sql, params, elapsed in top:
-                    if elapsed < max(SLOW_QUERY, 0.1 * r["median"]):
-                        continue
-                    self.slow.append({"page": f"{r['title'].replace('*', '')} ({user.username})", "sql": sql,
-                                      "params": params, "time": elapsed})
-            if (r["target"] or r["name"] == "minimal") and user.username == "head":
-                page = next(p for p in pages if p.name == r["name"])
-                self.profiles.append({"page": r["title"].replace("*", ""), "user": user.username,
-                                      "text": self._profile(page, get)})
-            print(f"  {r['title']:<40} median {r['median'] * 1000:8.1f} ms  p95 {r['p95'] * 1000:8.1f} ms  "
-                  f"×{r['ratio']:.2f}  {r['queries']} queries, SQL {r['sql_time'] * 1000:.1f} ms", flush=True)
-        return results
-
-    def _profile(self, page: Page, get, requests: int = 10) -> str:
-        """Where a page's time goes: the database, each template (own time, without the templates
-        it includes), the rest; then cProfile's functions by own time. Measured over a few more
-        requests with the instruments on (they add some overhead of their own)."""
-        import cProfile
-        import io
-        import pstats
-
-        from django.db import connection
-
-        with template_timer() as (templates, stack):
-            sql = QueryTimer(stack)
-            with connection.execute_wrapper(sql):
-                t0 = time.perf_counter()
-                for _ in range(requests):
-                    get(page)
-                total = time.perf_counter() - t0
-        sql_time = sum(c[2] for c in sql.calls)
-        template_time = sum(own for _n, _incl, own in templates.values())
-        per = 1000 / requests
-        out = io.StringIO()
-        out.write(f"{requests} requests of {page.url}, per request:\n"
-                  f"  total {total * per:7.1f} ms\n"
-                  f"  SQL   {sql_time * per:7.1f} ms  ({len(sql.calls) // requests} queries)\n"
-                  f"  templates {template_time * per:7.1f} ms  (own time of each template and block, below)\n"
-                  f"  other {max(0.0, total - sql_time - template_time) * per:7.1f} ms  "
-                  "(view code, middleware, the test client)\n\n")
-        out.write(f"{'template / block':<62} {'renders':>7} {'own ms':>7} {'incl. ms':>8}\n")
-        for name, (calls, inclusive, own) in sorted(templates.items(), key=lambda kv: -kv[1][2])[:14]:
-            out.write(f"{name[:62]:<62} {calls / requests:7.0f} {own * per:7.1f} {inclusive * per:8.1f}\n")
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(requests):
-            get(page)
-        profiler.disable()
-        stream = io.StringIO()
-        stats = pstats.Stats(profiler, stream=stream)
-        stats.strip_dirs().sort_stats("tottime").print_stats(15)
-        text = stream.getvalue()
-        text = re.sub(r"\n\s*(Ordered by|List reduced)[^\n]*", "", text)
-        out.write(f"\ncProfile, {requests} requests, by own time:\n" + re.sub(r"\n{3,}", "\n\n", text).strip("\n"))
-        return out.getvalue().strip()
-
-    def explain_slow(self) -> list[dict]:
-        """EXPLAIN the slowest queries of the pages over the target (each distinct statement once)."""
-        from django.db import connection
-
-        plans: dict[str, dict] = {}
-        for item in self.slow:
-            key = item["sql"] + repr(item["params"])
-            if key in plans:
-                plans[key]["pages"].append(item["page"])
-                plans[key]["time"] = max(plans[key]["time"], item["time"])
-                continue
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + item["sql"], item["params"])
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                    sql = cursor.mogrify(item["sql"], item["params"])  # psycopg's ClientCursor
-                else:
-                    cursor.execute("EXPLAIN QUERY PLAN " + item["sql"], item["params"])
-                    depth: dict[int, int] = {0: -1}
-                    lines = []
-                    for node, parent, _unused, detail in cursor.fetchall():
-                        depth[node] = depth.get(parent, -1) + 1
-                        lines.append("  " * depth[node] + detail)
-                    plan = "\n".join(lines)
-                    sql = connection.ops.last_executed_query(cursor, item["sql"], item["params"])
-            plans[key] = {"pages": [item["page"]], "sql": sql, "plan": plan, "time": item["time"]}
-        connection.close()
-        out = sorted(plans.values(), key=lambda p: p["time"], reverse=True)
-        for p in out:
-            p["pages"] = ", ".join(dict.fromkeys(p["pages"]))
-        return out
 
 
 if __name__ == "__main__":
