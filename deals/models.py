@@ -150,7 +150,8 @@ class Deal(FSMModelMixin, models.Model):
         verbose_name_plural = _("Сделки")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["pipeline", "stage", "-created_at"]),
+            # A board column: one stage's newest deals (the stage implies the pipeline).
+            models.Index(fields=["stage", "-created_at"], name="deal_stage_created_idx"),
             models.Index(fields=["stage", "currency", "amount", "responsible"], name="deal_totals_idx"),
             models.Index(fields=["-amount", "-id"], name="deal_amount_idx"),
         ]
