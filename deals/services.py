@@ -33,6 +33,24 @@ class MissingFields(DealError):
                          % {"stage": target.name, "fields": ", ".join(r.label for r in requirements)})
 
 
+class StageRulesBroken(DealError):
+    """An edit would leave the deal without what its current stage requires (e.g. removing the
+    last product row on «КП отправлено»): refused, whoever edits — card, admin or import."""
+
+    def __init__(self, deal: Deal, stage: Stage, requirements: list[Requirement]):
+        self.requirements = requirements
+        super().__init__(_("На стадии «%(stage)s» обязательны: %(fields)s. Изменения не сохранены.")
+                         % {"stage": stage.name, "fields": ", ".join(r.label for r in requirements)})
+
+
+def _keep_stage_rules(deal: Deal) -> None:
+    stage = deal.current_stage
+    missing = missing_for(deal, stage)
+    if missing:
+        transaction.set_rollback(True)
+        raise StageRulesBroken(deal, stage, missing)
+
+
 class StaleEdit(DealError):
     def __init__(self):
         super().__init__(_("Сделку уже изменил другой пользователь. Обновите страницу: ваши изменения не сохранены, "
@@ -113,22 +131,27 @@ def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     if locked.version != version:
         raise StaleEdit()
     changes = _apply(locked, data, m2m)
+    _keep_stage_rules(locked)
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
     return locked
 
 
 @transaction.atomic
-def deal_set_products(deal: Deal, *, rows: list[tuple[Any, Decimal, Decimal]], by) -> Deal:
-    """Replace the product rows (product, quantity, price); the amount follows them."""
+def deal_set_products(deal: Deal, *, rows: list[tuple[Any, Decimal, Decimal]], by, version: int | None = None) -> Deal:
+    """Replace the product rows (product, quantity, price); the amount follows them. The current
+    stage's rules still hold afterwards (its «products» rule keeps at least one row)."""
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
     _check(locked, by)
+    if version is not None and locked.version != version:
+        raise StaleEdit()
     for _product, quantity, price in rows:
         if quantity <= 0 or price < 0:
             raise DealError(_("Количество должно быть больше нуля, а цена — не меньше нуля."))
     locked.products.all().delete()
     DealProduct.objects.bulk_create([DealProduct(deal=locked, product=p, quantity=q, price=pr) for p, q, pr in rows])
     _follow_products(locked)
+    _keep_stage_rules(locked)
     locked.version += 1
     locked.save(update_fields=["version"])
     timeline.log(locked, Kind.CHANGE, by, changes=[{"field": str(_("Товары/услуги")), "old": "…",

@@ -29,8 +29,8 @@ from crm.timeline_views import timeline_context
 
 from . import services
 from .forms import ChangePipelineForm, DealForm, ProductsForm, product_rows, requirements_form_class
-from .models import Deal, Pipeline, Stage, StageRequirement
-from .requirements import missing_for, stages_required_for
+from .models import Deal, Pipeline, Stage
+from .requirements import missing_for
 from .selectors import deal_for_card, pipelines_for, stages_by_id
 
 MAX_ID = 2**63 - 1
@@ -173,14 +173,6 @@ def deal_edit(request, pk):
 
 # --- Product rows ---
 
-def _required_keys(deal: Deal) -> set[str]:
-    """The requirement keys of the deal's current stage (cumulative)."""
-    stages = list(deal.pipeline.stages.all())
-    current = next(s for s in stages if s.pk == deal.stage_id)
-    wanted = stages_required_for(current, stages)
-    return set(StageRequirement.objects.filter(stage__in=wanted).values_list("key", flat=True))
-
-
 def deal_products(request, pk):
     """Edit the deal's product rows (product, quantity, price); the amount follows them."""
     deal = deal_for_card(request.user, pk, Action.CHANGE)
@@ -188,20 +180,14 @@ def deal_products(request, pk):
     formset = product_rows(deal, request.POST if bound else None)
     form = ProductsForm(request.POST if bound else None, initial={"version": deal.version})
     if bound and form.is_valid() and formset.is_valid():
-        rows = formset.rows()
-        if form.cleaned_data.get("version") not in (None, deal.version):
-            form.add_error(None, str(services.StaleEdit()))
-        elif not rows and "products" in _required_keys(deal):
-            form.add_error(None, _("На стадии «%(stage)s» у сделки должна быть хотя бы одна строка товара.")
-                           % {"stage": deal.current_stage.name})
+        try:
+            services.deal_set_products(deal, rows=formset.rows(), by=request.user,
+                                       version=form.cleaned_data.get("version"))
+        except (services.DealError, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
         else:
-            try:
-                services.deal_set_products(deal, rows=rows, by=request.user)
-            except (services.DealError, PermissionDenied) as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Товары сделки сохранены."))
-                return redirect("deals:products" if request.POST.get("more") else "deals:detail", pk=deal.pk)
+            messages.success(request, _("Товары сделки сохранены."))
+            return redirect("deals:products" if request.POST.get("more") else "deals:detail", pk=deal.pk)
     return render(request, "deals/deal_products.html", {"deal": deal, "formset": formset, "form": form})
 
 

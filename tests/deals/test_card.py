@@ -339,7 +339,7 @@ class TestProducts:
         response = client.post(reverse("deals:products", args=[deal.pk]), self._rows(
             {"product": ref("Product").pk, "quantity": "1", "price": "10", "DELETE": "on"}, initial=1,
             version=deal.version))
-        assert response.status_code == 200 and "хотя бы одна строка товара" in html(response)
+        assert response.status_code == 200 and "На стадии «КП отправлено» обязательны" in html(response)
         assert DealProduct.objects.filter(deal=deal).count() == 1
 
     def test_a_stale_version_is_refused(self, client, owner, deal):

@@ -140,3 +140,15 @@ def test_a_hidden_pipeline_hides_its_deals_from_the_services_too(owner):
     fresh = type(owner).objects.get(pk=owner.pk)
     with pytest.raises(PermissionDenied):
         services.deal_move(deal, to=stage(INBOUND, "Демонстрация"), by=fresh)
+
+
+def test_an_edit_cannot_break_the_current_stage_rules_whoever_calls(owner):
+    deal = DealFactory(responsible=owner)
+    services.deal_set_products(deal, rows=[(ref("Product"), Decimal("1"), Decimal("500"))], by=owner)
+    deal = services.deal_move(deal, to=stage(COLD, "КП отправлено"), by=owner)
+    with pytest.raises(services.StageRulesBroken, match="КП отправлено"):
+        services.deal_set_products(deal, rows=[], by=None)  # an import or a script, not the card
+    with pytest.raises(services.StageRulesBroken):
+        services.deal_update(deal, data={"amount": Decimal("0")}, by=owner, version=deal.version)
+    deal.refresh_from_db()
+    assert deal.products.count() == 1 and deal.amount == Decimal("500")
