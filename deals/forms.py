@@ -219,6 +219,14 @@ class ChangePipelineForm(forms.Form):
     )
 
     def __init__(self, *args, pipelines=(), current=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        ids = [p.pk for p in pipelines if current is None or p.pk != current.pk]
+        # The current pipeline is a choice too, selected first, so the select shows where the deal is.
+        super().__init__(*args, initial={"pipeline": current}, **kwargs)
+        self.current = current
+        ids = [p.pk for p in pipelines] + ([current.pk] if current else [])
         self.fields["pipeline"].queryset = Pipeline.objects.filter(pk__in=ids).order_by("sort", "pk")
+
+    def clean_pipeline(self):
+        pipeline = self.cleaned_data["pipeline"]
+        if self.current is not None and pipeline.pk == self.current.pk:
+            raise forms.ValidationError(_("Сделка уже в воронке «%(name)s»: выберите другую.") % {"name": pipeline.name})
+        return pipeline

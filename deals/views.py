@@ -100,7 +100,7 @@ def _card_context(request, deal: Deal) -> dict:
         row.total_display = format_money(row.total, deal.currency)
     contacts = [{"name": str(c), "url": _url(c)} for c in deal.contacts.all()]
     lead = deal.lead
-    others = [p for p in movable_pipelines(request.user) if p.pk != deal.pipeline_id] if can_change else []
+    movable = movable_pipelines(request.user) if can_change else []
     return {
         **timeline_context(request, deal),
         "deal": deal,
@@ -118,7 +118,9 @@ def _card_context(request, deal: Deal) -> dict:
         "lead_visible": bool(lead and access.can(request.user, Action.VIEW, lead)),
         # PROCESS.md §1.5: the lead's pinned comment (the «Разведка» findings) is visible from the deal.
         "lead_pinned": timeline.pinned(lead) if lead else None,
-        "pipeline_form": ChangePipelineForm(pipelines=others) if others else None,
+        # Offered only when there is another pipeline to go to.
+        "pipeline_form": (ChangePipelineForm(pipelines=movable, current=deal.pipeline)
+                          if any(p.pk != deal.pipeline_id for p in movable) else None),
         "close_overdue": bool(deal.close_date and deal.close_date < timezone.localdate()
                               and deal._current_stage.semantics == Stage.Semantics.IN_PROCESS),
     }

@@ -9,3 +9,17 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.body.addEventListener("crm:close-modal", () => modal.hide());
 });
+
+// A form marked data-submit-when-changed (e.g. «Сменить воронку») can be submitted only after its
+// select leaves the value it showed: submitting the current value would do nothing.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-submit-when-changed]").forEach((form) => {
+    const select = form.querySelector("select");
+    const button = form.querySelector("[type=submit]");
+    if (!select || !button) return;
+    const initial = select.value;
+    const sync = () => { button.disabled = select.value === initial; };
+    select.addEventListener("change", sync);
+    sync();
+  });
+});

@@ -156,7 +156,8 @@ class TestChangePipeline:
         client.force_login(owner)
         page = html(client.get(detail(deal)))
         assert "Сменить воронку" in page and f'<option value="{pipeline(INBOUND).pk}">' in page
-        assert f'<option value="{pipeline(COLD).pk}">' not in page  # not its own
+        # The select shows where the deal is, not the first other pipeline.
+        assert f'<option value="{pipeline(COLD).pk}" selected>' in page
         response = client.post(reverse("deals:change_pipeline", args=[deal.pk]), {"pipeline": pipeline(INBOUND).pk},
                                follow=True)
         moved = Deal.objects.get(pk=deal.pk)
@@ -182,6 +183,21 @@ class TestChangePipeline:
         assert f'<option value="{pipeline(GENERAL).pk}">' in page
         client.post(reverse("deals:change_pipeline", args=[deal.pk]), {"pipeline": pipeline(INBOUND).pk})
         assert Deal.objects.get(pk=deal.pk).pipeline == pipeline(COLD)
+
+    def test_choosing_the_current_pipeline_says_so(self, client, owner, deal):
+        client.force_login(owner)
+        response = client.post(reverse("deals:change_pipeline", args=[deal.pk]), {"pipeline": pipeline(COLD).pk},
+                               follow=True)
+        assert "Сделка уже в воронке" in html(response)
+        assert Deal.objects.get(pk=deal.pk).pipeline == pipeline(COLD)
+
+    def test_it_is_not_offered_without_another_pipeline_to_go_to(self, client, owner, deal):
+        for role in owner.roles.all():
+            for other in (INBOUND, GENERAL):
+                Permission.objects.create(role=role, entity=Entity.DEAL, action=Action.ADD, level=Level.NONE,
+                                          scope=pipeline(other).access_scope)
+        client.force_login(owner)
+        assert 'data-testid="change-pipeline"' not in html(client.get(detail(deal)))
 
     def test_it_needs_a_post(self, client, owner, deal):
         client.force_login(owner)

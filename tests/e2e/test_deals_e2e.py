@@ -116,8 +116,11 @@ def test_the_card_moves_by_its_stage_bar_and_changes_pipeline(live_server, page,
     expect(page.get_by_test_id("current-stage")).to_contain_text("Отказ — Дорого")
     assert Deal.objects.get(pk=deal.pk).loss_reason == LossReason.objects.get(name="Дорого")
 
-    # «Сменить воронку»: to the first stage of the other pipeline.
-    page.get_by_test_id("change-pipeline").get_by_role("combobox").select_option(label=INBOUND)
+    # «Сменить воронку»: the select shows the deal's pipeline and the button waits for another one.
+    select = page.get_by_test_id("change-pipeline").get_by_role("combobox")
+    expect(select.locator("option:checked")).to_have_text(pipeline(COLD).name)
+    expect(page.get_by_test_id("change-pipeline-submit")).to_be_disabled()
+    select.select_option(label=INBOUND)
     page.get_by_test_id("change-pipeline-submit").click()
     expect(page.get_by_test_id("current-stage")).to_contain_text("Новая заявка")
     assert Deal.objects.get(pk=deal.pk).pipeline == pipeline(INBOUND)
