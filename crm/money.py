@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,11 +17,21 @@ SYMBOLS = {Currency.RUB: "₽", Currency.USD: "$", Currency.EUR: "€"}
 
 
 def format_money(amount, currency: str = Currency.RUB) -> str:
-    """Thousands by spaces, kopecks only when there are any."""
+    """Kopecks only when there are any; grouping and separators of the reader's language
+    («1 234,50 $» in Russian, «1,234.50 $» in English)."""
     amount = Decimal(amount or 0).quantize(Decimal("0.01"))
-    whole, fraction = divmod(abs(amount), 1)
-    text = f"{int(whole):,}".replace(",", "\N{NO-BREAK SPACE}")
-    if fraction:
-        text += "," + f"{fraction:.2f}"[2:]
+    places = 2 if amount % 1 else 0
+    text = formats.number_format(abs(amount), places, use_l10n=True, force_grouping=True)
+    # Russian groups with a plain space in some locales' data: never let a sum break across lines.
+    text = text.replace(" ", "\N{NO-BREAK SPACE}")
     sign = "−" if amount < 0 else ""
     return f"{sign}{text}\N{NO-BREAK SPACE}{SYMBOLS.get(currency, currency)}"
+
+
+def format_number(value) -> str:
+    """A bare number (quantity, count) as the reader's language writes it: «1 500», «2,5»."""
+    if value is None or value == "":
+        return ""
+    value = Decimal(value)
+    places = 0 if value == value.to_integral_value() else len(str(value.normalize()).partition(".")[2])
+    return formats.number_format(value, places, use_l10n=True, force_grouping=True).replace(" ", "\N{NO-BREAK SPACE}")

@@ -1,5 +1,5 @@
 """Phones are stored in E.164 («+78800000000») and shown in the Russian format
-(«8 (880) 000-00-00»), so «8 (880) 000-00-00» and «+7 880 000-00-00» are one number."""
+(«+7 (880) 000-00-00»), so «8 (880) 000-00-00» and «+7 880 000-00-00» are one number."""
 
 import re
 
@@ -43,7 +43,7 @@ def display(e164: str) -> str:
     if number.country_code == 7:
         digits = str(number.national_number)
         if len(digits) == 10:
-            return f"8 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+            return f"+7 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 

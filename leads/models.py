@@ -57,6 +57,9 @@ class LeadQuerySet(models.QuerySet):
 class Lead(FSMModelMixin, models.Model):
     access_entity = Entity.LEAD
     access_owner_field = "responsible"
+    # How cards show these (crm.display): tel: links in the Russian format, money in the lead's currency.
+    phone_fields = ("company_phone", "contact_phone")
+    money_fields = ("amount",)
 
     # «О лиде»
     title = models.CharField(_("Название лида"), max_length=255)

@@ -13,6 +13,7 @@ from accounts import access
 from accounts.models import Action
 from crm import dialogs, phones
 from crm import duplicates as dup
+from crm.display import field_value
 from crm.lists import active_users
 from crm.money import format_money
 from crm.timeline_views import timeline_context
@@ -124,25 +125,7 @@ def status_bar(lead: Lead, user) -> list[dict]:
 
 
 def _card_context(request, lead: Lead) -> dict:
-    values = []
-    for label, names in GROUPS:
-        rows = []
-        for name in names:
-            field = Lead._meta.get_field(name)
-            if field.many_to_many:
-                value = ", ".join(str(v) for v in getattr(lead, name).all())
-            elif field.choices:
-                value = getattr(lead, f"get_{name}_display")()
-            elif isinstance(getattr(lead, name), bool):
-                value = _("да") if getattr(lead, name) else _("нет")
-            elif name in ("company_phone", "contact_phone"):
-                from crm.phones import display
-
-                value = display(getattr(lead, name))
-            else:
-                value = getattr(lead, name)
-            rows.append((field.verbose_name, value or ""))
-        values.append((label, rows))
+    values = [(label, [field_value(lead, name) for name in names]) for label, names in GROUPS]
     return {
         **timeline_context(request, lead),
         "lead": lead,

@@ -34,7 +34,7 @@ def test_the_admin_lists_searches_and_filters_companies(client, superuser, owner
 def test_the_admin_change_page_is_read_only_with_phones_history_and_a_card_link(client, superuser, company):
     client.force_login(superuser)
     page = client.get(reverse("admin:clients_company_change", args=[company.pk])).content.decode()
-    assert "8 (880) 000-00-00" in page and "Компания создана" in page
+    assert "+7 (880) 000-00-00" in page and "Компания создана" in page
     assert reverse("clients:company_detail", args=[company.pk]) in page
     assert 'name="name"' not in page  # edits go through the CRM card
     assert client.get(reverse("admin:clients_company_add")).status_code == 403

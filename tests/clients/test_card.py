@@ -27,7 +27,7 @@ def test_the_company_card_shows_groups_requisites_and_typed_phones(client, owner
     client.force_login(owner)
     page = html(client.get(reverse("clients:company_detail", args=[company.pk])))
     for value in ("О компании", "Реквизиты", "Работа с клиентом", "Телефоны и e-mail", INN, "773601001",
-                  "Телефон (рабочий)", "8 (880) 000-00-00", "E-mail (рабочий)", "info@romashka.ru",
+                  "Телефон (рабочий)", "+7 (880) 000-00-00", "E-mail (рабочий)", "info@romashka.ru",
                   str(ref("Niche")), "Санкт-Петербург, проспект Косыгина, 25 к1", "Иванов Пётр",
                   'href="https://romashka.ru"', "История и комментарии", "Компания создана"):
         assert value in page, value
@@ -40,7 +40,7 @@ def test_the_company_card_lists_its_contacts_deals_and_leads(client, owner, team
     client.force_login(owner)
     page = html(client.get(reverse("clients:company_detail", args=[company.pk])))
     assert "Лактионова Анна Игоревна" in page and reverse("clients:contact_detail", args=[contact.pk]) in page
-    assert "8 (952) 266-63-48" in page
+    assert "+7 (952) 266-63-48" in page
     assert "Внедрение Битрикс24" in page and COLD in page and "Новая" in page and "150 000 ₽" in page
     assert deal.current_stage.name == "Новая"
     assert "Чужая сделка" not in page and "Ещё сделок, недоступных вам: 1." in page
@@ -58,7 +58,7 @@ def test_the_contact_card_lists_its_companies_deals_and_leads(client, owner, tea
     client.force_login(owner)
     page = html(client.get(reverse("clients:contact_detail", args=[contact.pk])))
     for value in ("О контакте", "Лактионова Анна Игоревна", "Руководитель отдела продаж", "Телефон (мобильный)",
-                  "8 (952) 266-63-48", "anna@romashka.ru", "ООО «Ромашка»", "Тайный покупатель", "Лид Анны",
+                  "+7 (952) 266-63-48", "anna@romashka.ru", "ООО «Ромашка»", "Тайный покупатель", "Лид Анны",
                   "Чужая компания", "нет доступа"):
         assert value in page, value
     assert reverse("clients:company_detail", args=[company.pk]) in page

@@ -240,7 +240,7 @@ def test_the_live_check_leaves_out_the_record_being_edited_and_names_strangers_w
 def test_the_edit_form_shows_the_stored_phones_in_the_russian_format(client, owner, company):
     client.force_login(owner)
     page = html(client.get(reverse("clients:company_edit", args=[company.pk])))
-    assert 'value="8 (880) 000-00-00"' in page and 'value="info@romashka.ru"' in page
+    assert 'value="+7 (880) 000-00-00"' in page and 'value="info@romashka.ru"' in page
     assert f'name="version" value="{company.version}"' in page
 
 

@@ -75,7 +75,7 @@ def test_the_search_finds_a_contact_by_name_phone_email_and_position(client, own
 def test_the_company_list_shows_phones_emails_inn_and_responsible(client, owner, two_companies):
     client.force_login(owner)
     page = text(client.get(COMPANIES))
-    for value in ("ООО «Ромашка»", "8 (880) 000-00-00", "sales@romashka.ru", INN, "Иванов П.", "Найдено компаний: 2"):
+    for value in ("ООО «Ромашка»", "+7 (880) 000-00-00", "sales@romashka.ru", INN, "Иванов П.", "Найдено компаний: 2"):
         assert value in page, value
     assert 'href="tel:+78800000000"' in page
 
@@ -85,7 +85,7 @@ def test_the_contact_list_shows_companies_linked_only_when_visible(client, owner
     make_contact(owner, first_name="Олег", last_name="Общий", companies=[company, theirs], phones=["+79031112233"])
     client.force_login(owner)
     page = text(client.get(CONTACTS))
-    assert "Общий Олег" in page and "8 (903) 111-22-33" in page
+    assert "Общий Олег" in page and "+7 (903) 111-22-33" in page
     assert "ООО «Ромашка»" in page and reverse("clients:company_detail", args=[company.pk]) in page
     assert "Чужая компания" in page and reverse("clients:company_detail", args=[theirs.pk]) not in page
 

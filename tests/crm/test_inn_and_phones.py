@@ -38,7 +38,7 @@ def test_one_number_in_any_format_is_one_e164(raw):
 
 
 def test_phones_are_shown_in_the_russian_format():
-    assert phones.display("+78800000000") == "8 (880) 000-00-00"
+    assert phones.display("+78800000000") == "+7 (880) 000-00-00"
     assert phones.display("") == ""
 
 

@@ -33,9 +33,9 @@ def test_a_manager_creates_a_company_with_a_phone_and_a_contact_linked_to_it(liv
 
     expect(page.get_by_test_id("company-title")).to_have_text('ООО "Тест Решение"')
     communications = page.get_by_test_id("card-communications")
-    expect(communications).to_contain_text("8 (880) 000-00-00")
+    expect(communications).to_contain_text("+7 (880) 000-00-00")
     expect(communications).to_contain_text("доб. 12")
-    expect(communications).to_contain_text("8 (952) 266-63-48")
+    expect(communications).to_contain_text("+7 (952) 266-63-48")
     expect(communications).to_contain_text("proshenia.hr@yandex.ru")
 
     # A comment in the shared timeline, without leaving the card.
@@ -46,7 +46,7 @@ def test_a_manager_creates_a_company_with_a_phone_and_a_contact_linked_to_it(liv
 
     # A wrong ИНН and a half-typed phone are refused in words, and nothing typed is lost.
     page.get_by_test_id("company-edit").click()
-    expect(page.locator("[name=comm-0-value]")).to_have_value("8 (880) 000-00-00")
+    expect(page.locator("[name=comm-0-value]")).to_have_value("+7 (880) 000-00-00")
     expect(page.locator("[name=comm-0-ext]")).to_have_value("12")
     page.get_by_label("ИНН").fill("7707083894")
     page.get_by_test_id("add-phone").click()

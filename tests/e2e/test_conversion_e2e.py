@@ -62,7 +62,7 @@ def test_the_seed_lead_converts_into_a_deal_that_is_dragged_to_kp_sent(live_serv
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Успешный лид: что создать в CRM")
     expect(dialog).to_contain_text('Тест "Решение"')  # the company's name
-    expect(dialog).to_contain_text("8 (880) 000-00-00")
+    expect(dialog).to_contain_text("+7 (880) 000-00-00")
     expect(dialog).to_contain_text("Лактионова Анна Игоревна")  # the contact's ФИО
     expect(dialog).to_contain_text("Руководитель отдела продаж")
     expect(dialog).to_contain_text("Тест Решение")  # the deal's title

@@ -33,7 +33,7 @@ def test_the_seed_example_from_not_processed_to_decision_maker(live_server, page
 
     expect(page.get_by_test_id("lead-title")).to_have_text("Тест Решение")
     expect(page.get_by_test_id("current-status")).to_contain_text("Не обработан")
-    expect(page.locator(".crm-card")).to_contain_text("8 (880) 000-00-00")
+    expect(page.locator(".crm-card")).to_contain_text("+7 (880) 000-00-00")
 
     click_status(page, "Первый звонок")
     expect(page.get_by_test_id("current-status")).to_contain_text("Первый звонок")

@@ -50,7 +50,7 @@ def test_a_manager_searches_and_moves_leads_in_bulk(live_server, page, login, ow
     page.get_by_label("Поиск").fill("8 (912) 000-00-01")
     page.get_by_test_id("lead-search").click()
     expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 1")
-    expect(page.get_by_test_id("lead-table")).to_contain_text("8 (912) 000-00-01")
+    expect(page.get_by_test_id("lead-table")).to_contain_text("+7 (912) 000-00-01")
 
     # Bulk buttons wake up once a row is ticked; the move is refused for the missing fields.
     expect(page.get_by_test_id("bulk-move")).to_be_disabled()

@@ -56,7 +56,7 @@ class TestCard:
         client.force_login(owner)
         page = html(client.get(reverse("leads:detail", args=[ready_lead.pk])))
         for text in ("О лиде", "Компания", "Реквизиты", "Контактное лицо", "Квалификация", "Выход на ЛПР",
-                     "Не обработан", "Первый звонок", "Разведка", "Забраковать", "8 (880) 000-00-00",
+                     "Не обработан", "Первый звонок", "Разведка", "Забраковать", "+7 (880) 000-00-00",
                      "Разведка: 12 магазинов"):
             assert text in page, text
         assert page.count('data-done="1"') == 10  # the ready lead meets all ten checklist points

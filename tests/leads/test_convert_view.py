@@ -37,7 +37,7 @@ def test_the_dialog_previews_values_and_defaults_the_pipeline_by_source(client, 
     assert response["HX-Retarget"] == "#crm-modal-content"
     assert "Успешный лид: что создать в CRM" in page
     assert 'Тест "Решение"' in page or "Тест &quot;Решение&quot;" in page
-    assert "Лактионова Анна" in page and "8 (880) 000-00-00" in page and "Тренинги" in page
+    assert "Лактионова Анна" in page and "+7 (880) 000-00-00" in page and "Тренинги" in page
     assert f'value="{pipeline(COLD).pk}" selected' in page
 
 

@@ -58,6 +58,13 @@ class TestMoney:
         assert format_money(Decimal("1234.5"), "USD") == "1\xa0234,50\xa0$"
         assert format_money(Decimal("0"), "EUR") == "0\xa0€"
 
+    def test_money_follows_the_readers_language(self):
+        from django.utils import translation
+
+        with translation.override("en"):
+            assert format_money(Decimal("1234.5"), "USD") == "1,234.50\xa0$"
+            assert format_money(Decimal("150000"), "RUB") == "150,000\xa0₽"
+
     def test_sums_in_different_currencies_are_not_added_up(self):
         assert format_sums({"RUB": Decimal("100"), "USD": Decimal("5")}) == ["100\xa0₽", "5\xa0$"]
         assert format_sums({}) == ["0\xa0₽"]

@@ -83,7 +83,7 @@ def test_it_shows_the_columns_of_a_row(client, owner):
     page = text(response)
     assert reverse("leads:detail", args=[lead.pk]) in page
     assert "Поставка CRM" in page and "ООО «Ромашка»" in page
-    assert "8 (912) 000-00-01" in page
+    assert "+7 (912) 000-00-01" in page
     assert "150 000 ₽" in page
     assert "Не обработан" in page and "badge" in page
     assert "Холодный звонок" in page
