@@ -25,6 +25,8 @@ class Department(models.Model):
         related_name="headed_departments",
     )
 
+    name_forms = (_("отдел"), _("отдел"), _("отдела"), _("отделов"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Отдел")
         verbose_name_plural = _("Отделы")
@@ -75,6 +77,8 @@ class Role(models.Model):
     name = models.CharField(_("Название"), max_length=100, unique=True)
     description = models.TextField(_("Описание"), blank=True)
 
+    name_forms = (_("роль"), _("роль"), _("роли"), _("ролей"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Роль")
         verbose_name_plural = _("Роли")
@@ -121,6 +125,8 @@ class User(AbstractUser):
         related_name="members",
     )
     roles = models.ManyToManyField(Role, verbose_name=_("Роли"), blank=True, related_name="users")
+
+    name_forms = (_("пользователя"), _("пользователь"), _("пользователя"), _("пользователей"))  # crm.admin_names
 
     class Meta:
         verbose_name = _("Пользователь")

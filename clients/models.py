@@ -62,6 +62,8 @@ class Company(ClientBase):
                                     on_delete=models.PROTECT, related_name="+")
     company_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
 
+    name_forms = (_("компанию"), _("компания"), _("компании"), _("компаний"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Компания")
         verbose_name_plural = _("Компании")
@@ -94,6 +96,8 @@ class Contact(ClientBase):
     birth_date = models.DateField(_("Дата рождения"), null=True, blank=True)
     position = models.CharField(_("Должность"), max_length=200, blank=True)
     companies = models.ManyToManyField(Company, verbose_name=_("Компании"), blank=True, related_name="contacts")
+
+    name_forms = (_("контакт"), _("контакт"), _("контакта"), _("контактов"))  # crm.admin_names
 
     class Meta:
         verbose_name = _("Контакт")

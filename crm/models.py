@@ -32,30 +32,40 @@ class Source(ReferenceItem):
     # Chooses the default deal pipeline at conversion (PROCESS.md §1.5).
     kind = models.CharField(_("Тип источника"), max_length=10, choices=Kind.choices, default=Kind.INBOUND)
 
+    name_forms = (_("источник"), _("источник"), _("источника"), _("источников"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Источник")
         verbose_name_plural = _("Источники")
 
 
 class Niche(ReferenceItem):
+    name_forms = (_("нишу компании"), _("ниша компании"), _("ниши компаний"), _("ниш компаний"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Ниша компании")
         verbose_name_plural = _("Ниши компаний")
 
 
 class ClientType(ReferenceItem):
+    name_forms = (_("тип клиента"), _("тип клиента"), _("типа клиента"), _("типов клиента"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Тип клиента")
         verbose_name_plural = _("Типы клиентов")
 
 
 class CrmSystem(ReferenceItem):
+    name_forms = (_("корпоративный портал"), _("корпоративный портал"), _("корпоративных портала"), _("корпоративных порталов"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Корпоративный портал (CRM система)")
         verbose_name_plural = _("Корпоративные порталы (CRM системы)")
 
 
 class SalesChannel(ReferenceItem):
+    name_forms = (_("канал сбыта"), _("канал сбыта"), _("канала сбыта"), _("каналов сбыта"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Канал сбыта")
         verbose_name_plural = _("Каналы сбыта")
@@ -63,6 +73,8 @@ class SalesChannel(ReferenceItem):
 
 class Product(ReferenceItem):
     """What «Решение» sells («Продукты для продажи»)."""
+
+    name_forms = (_("продукт для продажи"), _("продукт для продажи"), _("продукта для продажи"), _("продуктов для продажи"))  # crm.admin_names
 
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Продукт для продажи")
@@ -75,12 +87,16 @@ class UsedProduct(ReferenceItem):
 
     means_none = models.BooleanField(_("Означает «ничем не пользовалась»"), default=False)
 
+    name_forms = (_("продукт, которым пользовалась компания"), _("продукт, которым пользовалась компания"), _("продукта, которыми пользовалась компания"), _("продуктов, которыми пользовалась компания"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Продукт, которым пользовалась компания")
         verbose_name_plural = _("Продукты, которыми пользовалась компания")
 
 
 class JunkReason(ReferenceItem):
+    name_forms = (_("причину закрытия лида"), _("причина закрытия лида"), _("причины закрытия лида"), _("причин закрытия лида"))  # crm.admin_names
+
     class Meta(ReferenceItem.Meta):
         verbose_name = _("Причина закрытия лида")
         verbose_name_plural = _("Причины закрытия лидов")

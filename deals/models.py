@@ -26,6 +26,8 @@ class Pipeline(models.Model):
     default_for = models.CharField(_("Воронка по умолчанию для"), max_length=10, choices=DefaultFor.choices,
                                    blank=True, default="")
 
+    name_forms = (_("воронку"), _("воронка"), _("воронки"), _("воронок"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Воронка")
         verbose_name_plural = _("Воронки")
@@ -54,6 +56,8 @@ class Stage(models.Model):
     color = models.CharField(_("Цвет"), max_length=7, default="#2fc6f6", help_text=_("#RRGGBB"))
     semantics = models.CharField(_("Смысл"), max_length=10, choices=Semantics.choices, default=Semantics.IN_PROCESS)
 
+    name_forms = (_("стадию"), _("стадия"), _("стадии"), _("стадий"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Стадия")
         verbose_name_plural = _("Стадии")
@@ -79,6 +83,8 @@ class StageRequirement(models.Model):
     stage = models.ForeignKey(Stage, verbose_name=_("Стадия"), on_delete=models.CASCADE, related_name="requirements")
     key = models.CharField(_("Обязательное поле"), max_length=50)
 
+    name_forms = (_("обязательное поле стадии"), _("обязательное поле"), _("обязательных поля"), _("обязательных полей"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Обязательное поле стадии")
         verbose_name_plural = _("Обязательные поля по стадиям")
@@ -92,6 +98,8 @@ class LossReason(models.Model):
     name = models.CharField(_("Название"), max_length=200, unique=True)
     sort = models.PositiveIntegerField(_("Порядок"), default=100)
     is_active = models.BooleanField(_("Активно"), default=True)
+
+    name_forms = (_("причину провала"), _("причина провала"), _("причины провала"), _("причин провала"))  # crm.admin_names
 
     class Meta:
         verbose_name = _("Причина провала сделки")
@@ -144,6 +152,8 @@ class Deal(FSMModelMixin, models.Model):
                                    on_delete=models.SET_NULL, related_name="+", editable=False)
     created_at = models.DateTimeField(_("Дата создания"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("Дата изменения"), auto_now=True, db_index=True)
+
+    name_forms = (_("сделку"), _("сделка"), _("сделки"), _("сделок"))  # crm.admin_names
 
     class Meta:
         verbose_name = _("Сделка")

@@ -149,6 +149,8 @@ class Lead(FSMModelMixin, models.Model):
 
     objects = LeadQuerySet.as_manager()
 
+    name_forms = (_("лид"), _("лид"), _("лида"), _("лидов"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Лид")
         verbose_name_plural = _("Лиды")
@@ -254,6 +256,8 @@ class Requirement(models.Model):
 
     status = models.CharField(_("Статус"), max_length=20, choices=Status.choices)
     key = models.CharField(_("Обязательное поле"), max_length=50)
+
+    name_forms = (_("обязательное поле статуса"), _("обязательное поле"), _("обязательных поля"), _("обязательных полей"))  # crm.admin_names
 
     class Meta:
         verbose_name = _("Обязательное поле статуса")
