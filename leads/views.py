@@ -141,7 +141,7 @@ def _card_context(request, lead: Lead) -> dict:
                 value = display(getattr(lead, name))
             else:
                 value = getattr(lead, name)
-            rows.append((field.verbose_name, value or ""))
+            rows.append((field.verbose_name, value or "", name == "company_website"))  # a site: a link if http(s)
         values.append((label, rows))
     return {
         **timeline_context(request, lead),

@@ -2,15 +2,22 @@
 website that is not an http(s) link, a phone extension that is not digits."""
 
 import threading
+from html import unescape
 
 import pytest
 from django.db import IntegrityError, connection, connections
 from django.test import Client
 from django.urls import reverse
 
+from clients import services as clients
+from clients.models import Company
 from crm import timeline
-from leads.models import Status
+from leads import services as leads
+from leads.models import Lead, Status
+from tests.clients.conftest import make_company
+from tests.clients.test_forms import company_payload
 from tests.factories import LeadFactory
+from tests.leads.test_card import create_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +140,104 @@ def test_it_answers_a_pin_that_lost_a_race_with_the_timeline_and_a_message(clien
     assert 'data-testid="timeline"' in response.content.decode()
     response = client.post(_pin_url(lead, entry), {"pin": "true"}, follow=True)
     assert "Закреплённый комментарий только что изменили" in response.content.decode()
+
+
+# --- Websites: only http(s) ---
+
+BAD_SITES = ["javascript://%0aalert(4)", "javascript:alert(1)", "JavaScript://x", "data:text/html,<b>x</b>",
+             "ftp://files.romashka.ru", "mailto:a@romashka.ru", "romashka ru"]
+SITE_MESSAGE = "Укажите адрес сайта"
+
+
+def page(response) -> str:
+    return unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("site", BAD_SITES)
+def test_it_refuses_a_company_website_that_is_not_http(client, owner, site):
+    client.force_login(owner)
+    response = client.post(reverse("clients:company_create"), company_payload(owner, website=site))
+    assert response.status_code == 200 and SITE_MESSAGE in page(response)
+    assert not Company.objects.exists()
+    with pytest.raises(clients.ClientError, match=SITE_MESSAGE):
+        make_company(owner, website=site)
+    company = make_company(owner, name="ООО «Лютик»")
+    with pytest.raises(clients.ClientError, match=SITE_MESSAGE):
+        clients.company_update(company, data={"website": site}, by=owner, version=company.version)
+
+
+@pytest.mark.parametrize("site", BAD_SITES)
+def test_it_refuses_a_lead_website_that_is_not_http(client, owner, site):
+    client.force_login(owner)
+    response = client.post(reverse("leads:create"), create_payload(responsible=owner.pk, company_website=site))
+    assert response.status_code == 200 and SITE_MESSAGE in page(response)
+    assert not Lead.objects.exists()
+    lead = LeadFactory(responsible=owner)
+    with pytest.raises(leads.InvalidData, match=SITE_MESSAGE):
+        leads.lead_update(lead, data={"company_website": site}, by=owner, version=lead.version)
+
+
+@pytest.mark.parametrize(("site", "href"), [("romashka.ru", "https://romashka.ru"),
+                                            ("http://romashka.ru/shop?a=1", "http://romashka.ru/shop?a=1"),
+                                            ("https://сайт.рф", "https://сайт.рф")])
+def test_it_links_an_http_website_on_the_company_and_lead_cards(client, owner, site, href):
+    company = make_company(owner, website=site)
+    lead = LeadFactory(responsible=owner, company_website=site)
+    client.force_login(owner)
+    for card in (company.get_absolute_url(), lead.get_absolute_url()):
+        assert f'<a href="{href}" target="_blank" rel="noopener noreferrer">{site}</a>' in page(client.get(card))
+
+
+def test_it_shows_a_stored_javascript_website_as_text_not_a_link(client, owner):
+    """Saved before the check: shown, so nothing is lost, but never clickable."""
+    company, lead = make_company(owner), LeadFactory(responsible=owner)
+    Company.objects.filter(pk=company.pk).update(website="javascript://%0aalert(4)")
+    Lead.objects.filter(pk=lead.pk).update(company_website="javascript://%0aalert(4)")
+    client.force_login(owner)
+    for card in (company.get_absolute_url(), lead.get_absolute_url()):
+        html = page(client.get(card))
+        assert "javascript://%0aalert(4)" in html
+        assert 'href="javascript' not in html.lower()
+
+
+# --- The phone extension: digits ---
+
+BAD_EXTS = ["+7 952 266", "12-34", "²³", "доб. 12", "12345678901"]
+EXT_MESSAGE = "Добавочный номер — только цифры"
+
+
+def refused_ext(response) -> bool:
+    # Eleven digits are stopped by the field's length first, with Django's own Russian message.
+    return response.status_code == 200 and (EXT_MESSAGE in page(response) or "не более 10 символов" in page(response))
+
+
+@pytest.mark.parametrize("ext", BAD_EXTS)
+def test_it_refuses_a_lead_extension_that_is_not_digits(client, owner, ext):
+    client.force_login(owner)
+    response = client.post(reverse("leads:create"), create_payload(responsible=owner.pk, contact_phone_ext=ext))
+    assert refused_ext(response)
+    assert not Lead.objects.exists()
+    lead = LeadFactory(responsible=owner)
+    with pytest.raises(leads.InvalidData, match=EXT_MESSAGE):
+        leads.lead_update(lead, data={"contact_phone_ext": ext}, by=owner, version=lead.version)
+
+
+@pytest.mark.parametrize("ext", BAD_EXTS)
+def test_it_refuses_a_company_extension_that_is_not_digits(client, owner, ext):
+    client.force_login(owner)
+    payload = company_payload(owner, ("phone", "work", "8 (880) 000-00-00", ext))
+    response = client.post(reverse("clients:company_create"), payload)
+    assert refused_ext(response)
+    assert not Company.objects.exists()
+    with pytest.raises(clients.ClientError, match=EXT_MESSAGE):
+        clients.company_create(data={"name": "ООО «Лютик»", "responsible": owner},
+                               communications=[("phone", "work", "+78800000000", ext)], by=owner)
+
+
+def test_it_keeps_a_digits_extension(client, owner):
+    lead = LeadFactory(responsible=owner)
+    lead = leads.lead_update(lead, data={"contact_phone_ext": " 266 "}, by=owner, version=lead.version)
+    assert lead.contact_phone_ext == "266"
+    client.force_login(owner)
+    client.post(reverse("clients:company_create"), company_payload(owner, ("phone", "work", "8 (880) 000-00-00", "0123")))
+    assert Company.objects.get().communications.get().ext == "0123"
