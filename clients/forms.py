@@ -11,7 +11,7 @@ from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from crm import phones
+from crm import phones, websites
 from crm.models import Communication, CommunicationType
 
 from .models import Company, Contact
@@ -78,8 +78,10 @@ class CommunicationForm(forms.Form):
                 cleaned["value"] = phones.normalize(value)
             except ValidationError as exc:
                 self.add_error("value", exc)
-            if ext and not ext.isdigit():
-                self.add_error("ext", _("Добавочный номер — только цифры."))
+            try:
+                cleaned["ext"] = phones.normalize_ext(ext)
+            except ValidationError as exc:
+                self.add_error("ext", exc)
         elif kind == EMAIL:
             try:
                 validate_email(value)
@@ -206,6 +208,9 @@ class CompanyForm(ClientFormMixin, forms.ModelForm):
 
     def clean_name(self):
         return (self.cleaned_data.get("name") or "").strip()
+
+    def clean_website(self):
+        return websites.clean(self.cleaned_data.get("website"))
 
     def clean_inn(self):
         inn = (self.cleaned_data.get("inn") or "").strip()

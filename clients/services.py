@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Action
-from crm import phones, timeline
+from crm import phones, timeline, websites
 from crm.duplicates import company_key
 from crm.models import Communication
 
@@ -38,13 +38,22 @@ def _normalise(items) -> list[tuple[str, str, str, str]]:
             continue
         if kind == PHONE:
             try:
-                value = phones.normalize(value)
+                value, ext = phones.normalize(value), phones.normalize_ext(ext)
             except ValidationError as exc:
                 raise ClientError(" ".join(exc.messages)) from exc
         else:
-            value = value.lower()
-        result.append((kind, type_ or "work", value, ext or ""))
+            value, ext = value.lower(), ""
+        result.append((kind, type_ or "work", value, ext))
     return result
+
+
+def _clean_website(record) -> None:
+    """Only http(s) sites or bare domains, whoever saves (a form, the conversion, an import)."""
+    if hasattr(record, "website"):
+        try:
+            record.website = websites.clean(record.website)
+        except ValidationError as exc:
+            raise ClientError(" ".join(exc.messages)) from exc
 
 
 def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[dict[str, str]]:
@@ -58,6 +67,7 @@ def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[di
             f = record._meta.get_field(name)
             changes.append({"field": str(f.verbose_name), "old": str(old or "—"), "new": str(value or "—")})
             setattr(record, name, value)
+    _clean_website(record)
     try:
         record.full_clean(exclude=["responsible", "niche", "client_type", "created_by"], validate_unique=False,
                           validate_constraints=False)

@@ -90,7 +90,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 # --- Cards ---
 
 def _groups(record, groups) -> list[tuple[str, list[dict]]]:
-    """The card's fields in the form's grouping: label, shown value, and a link where it is one."""
+    """The card's fields in the form's grouping: label, shown value, and whether it is the website."""
     result = []
     for label, names in groups:
         rows = []
@@ -99,12 +99,10 @@ def _groups(record, groups) -> list[tuple[str, list[dict]]]:
             if field.many_to_many:
                 continue  # companies of a contact have a section of their own
             value = getattr(record, name)
-            url = ""
-            if name == "website" and value:
-                url = value if "://" in value else f"https://{value}"
             if name == "birth_date" and value:
                 value = value.strftime("%d.%m.%Y")
-            rows.append({"label": field.verbose_name, "value": "" if value is None else str(value), "url": url})
+            rows.append({"label": field.verbose_name, "value": "" if value is None else str(value),
+                         "website": name == "website"})  # a link only if http(s): the template's website_href
         if rows:
             result.append((label, rows))
     return result

@@ -12,7 +12,8 @@ import json
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+
+from .redirects import safe_next
 
 
 def dialog(request, template: str, context: dict, *, record, stylesheets: tuple[str, ...] = (), status: int = 200):
@@ -49,7 +50,4 @@ def moved(request, record, *, event: str, source, to, message: str, extra: dict 
         })
         return response
     messages.success(request, message)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = record.get_absolute_url()
-    return redirect(target)
+    return safe_next(request, record.get_absolute_url())

@@ -1,5 +1,6 @@
 """A record's field as a card shows it, in the reader's language: money «150 000 ₽» (the record's
 currency), dates «02.12.2026», phones «+7 (912) 859-87-48» as a tel: link, e-mails as mailto: links,
+http(s) websites as links,
 choices by their label, yes/no. One function, so every card formats the same way."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from . import phones
+from . import phones, websites
 from .money import format_money, format_number
 
 
@@ -21,6 +22,7 @@ class Shown:
     label: str
     text: str
     href: str = ""
+    external: bool = False  # opens in a new tab (a website)
 
 
 def field_value(record: models.Model, name: str) -> Shown:
@@ -37,6 +39,9 @@ def field_value(record: models.Model, name: str) -> Shown:
         return Shown(label, _("да") if value else _("нет"))
     if name in getattr(record, "phone_fields", ()):
         return Shown(label, phones.display(value), f"tel:{value}")
+    if name in getattr(record, "website_fields", ()):
+        # Only an http(s) address becomes a link; anything stored before the check stays text.
+        return Shown(label, value, websites.href(value), external=True)
     if isinstance(field, models.EmailField):
         return Shown(label, value, f"mailto:{value}")
     if isinstance(value, Decimal) and name in getattr(record, "money_fields", ()):

@@ -33,6 +33,19 @@ def normalize(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+EXT_MAX_DIGITS = 10
+
+
+def normalize_ext(raw: str) -> str:
+    """A phone's extension («Доб.»): digits only, at most 10; '' for none. Raises ValidationError
+    with a Russian message otherwise — «+7 952 266» is a second phone, not an extension."""
+    raw = (raw or "").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= EXT_MAX_DIGITS):
+        raise ValidationError(_("Добавочный номер — только цифры, не больше %(max)d."), code="ext",
+                              params={"max": EXT_MAX_DIGITS})
+    return raw
+
+
 def display(e164: str) -> str:
     if not e164:
         return ""

@@ -28,24 +28,34 @@ def pinned(record: models.Model) -> TimelineEntry | None:
     return entries(record).filter(is_pinned=True).first()
 
 
+def _lock_record_of(entry: TimelineEntry) -> None:
+    """Serialise the pin changes of one record: its row is the lock. Locking the pinned entries
+    would not do — with none pinned there is nothing to lock, and two requests would each pin
+    one and break the «one pinned per record» constraint (a 500 under 20 clients at once)."""
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
+    list(model._base_manager.select_for_update().filter(pk=entry.object_id).values_list("pk"))
+
+
 @transaction.atomic
-def pin(entry: TimelineEntry) -> None:
-    """Pin a comment; the previously pinned one of the same record is unpinned."""
-    TimelineEntry.objects.filter(
-        content_type_id=entry.content_type_id, object_id=entry.object_id, is_pinned=True
-    ).exclude(pk=entry.pk).update(is_pinned=False)
-    entry.is_pinned = True
+def set_pinned(entry: TimelineEntry, pinned: bool | None = None) -> bool:
+    """Pin the comment (unpinning the record's previously pinned one) or unpin it; with nothing
+    asked, the opposite of its state read under the record's lock (not of the page the user
+    clicked on). Returns whether it is pinned now."""
+    _lock_record_of(entry)
+    if pinned is None:
+        pinned = not TimelineEntry.objects.filter(pk=entry.pk, is_pinned=True).exists()
+    if pinned:
+        TimelineEntry.objects.filter(
+            content_type_id=entry.content_type_id, object_id=entry.object_id, is_pinned=True
+        ).exclude(pk=entry.pk).update(is_pinned=False)
+    entry.is_pinned = pinned
     entry.save(update_fields=["is_pinned"])
-
-
-def unpin(entry: TimelineEntry) -> None:
-    entry.is_pinned = False
-    entry.save(update_fields=["is_pinned"])
+    return pinned
 
 
 def add_comment(record: models.Model, by, text: str, pin_it: bool = False) -> TimelineEntry:
     with transaction.atomic():
         entry = log(record, Kind.COMMENT, by, text.strip())
         if pin_it:
-            pin(entry)
+            set_pinned(entry, True)
     return entry

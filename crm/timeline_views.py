@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import Action
 
 from . import timeline
-from .forms import CommentForm
+from .forms import CommentForm, PinForm
 from .models import TimelineEntry
 
 
@@ -68,8 +70,15 @@ def comment_pin(request, kind: str, pk: int, entry: int):
     """Pin a comment (the previously pinned one is unpinned) or unpin it."""
     record = _record(request, kind, pk, Action.CHANGE)
     item = get_object_or_404(timeline.entries(record), pk=entry, kind=TimelineEntry.Kind.COMMENT)
-    if item.is_pinned:
-        timeline.unpin(item)
-    else:
-        timeline.pin(item)
-    return _back(request, record) or render(request, "crm/_timeline.html", timeline_context(request, record))
+    form = PinForm(request.POST)
+    wanted = form.cleaned_data["pin"] if form.is_valid() else None
+    error = ""
+    try:
+        timeline.set_pinned(item, wanted)
+    except IntegrityError:
+        # The record's lock serialises pins; should another writer slip past it, say so, not 500.
+        error = _("Закреплённый комментарий только что изменили: посмотрите ленту и повторите.")
+        if not request.htmx:
+            messages.error(request, error)
+    return _back(request, record) or render(request, "crm/_timeline.html",
+                                            {**timeline_context(request, record), "timeline_error": error})

@@ -5,7 +5,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm import phones
+from crm import phones, websites
 from crm.models import JunkReason
 
 from .models import Lead, Status
@@ -53,12 +53,22 @@ class LeadFieldsMixin:
                 self.fields[name].widget.attrs.update(inputmode="tel", placeholder="8 (912) 345-67-89")
         if "inn" in self.fields:
             self.fields["inn"].widget.attrs.update(inputmode="numeric", maxlength=12)
+        if "contact_phone_ext" in self.fields:
+            self.fields["contact_phone_ext"].widget.attrs.update(inputmode="numeric")
+        if "company_website" in self.fields:
+            self.fields["company_website"].widget.attrs.update(placeholder="example.ru")
 
     def clean_company_phone(self):
         return phones.normalize(self.cleaned_data.get("company_phone", ""))
 
     def clean_contact_phone(self):
         return phones.normalize(self.cleaned_data.get("contact_phone", ""))
+
+    def clean_contact_phone_ext(self):
+        return phones.normalize_ext(self.cleaned_data.get("contact_phone_ext", ""))
+
+    def clean_company_website(self):
+        return websites.clean(self.cleaned_data.get("company_website", ""))
 
     def clean_inn(self):
         return (self.cleaned_data.get("inn") or "").strip()

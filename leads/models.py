@@ -60,6 +60,7 @@ class Lead(FSMModelMixin, models.Model):
     # How cards show these (crm.display): tel: links in the Russian format, money in the lead's currency.
     phone_fields = ("company_phone", "contact_phone")
     money_fields = ("amount",)
+    website_fields = ("company_website",)
 
     # «О лиде»
     title = models.CharField(_("Название лида"), max_length=255)

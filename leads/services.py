@@ -13,7 +13,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action, Entity, Level
-from crm import phones, timeline
+from crm import phones, timeline, websites
 from crm.requirements import Requirement
 
 from .models import CLOSED, IN_PROCESS, Lead, Status
@@ -65,13 +65,19 @@ class InvalidData(LeadError):
 
 
 def _validate(lead: Lead, m2m: dict[str, Any] | None) -> None:
-    """The lead's own field rules, whoever calls: phones normalised, ИНН checksum, e-mails,
-    amount ≥ 0, «Ничем не пользовалась» alone. Forms run the same checks first, so in the UI
+    """The lead's own field rules, whoever calls: phones normalised, the extension digits, the
+    website an http(s) address or a domain, ИНН checksum, e-mails, amount ≥ 0, «Ничем не
+    пользовалась» alone. Forms run the same checks first, so in the UI
     this never fires; it keeps imports and scripts from storing what a form would refuse."""
     errors = []
     for name in ("company_phone", "contact_phone"):
         try:
             setattr(lead, name, phones.normalize(getattr(lead, name)))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    for name, clean in (("contact_phone_ext", phones.normalize_ext), ("company_website", websites.clean)):
+        try:
+            setattr(lead, name, clean(getattr(lead, name)))
         except ValidationError as exc:
             errors.extend(exc.messages)
     try:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +17,7 @@ from accounts.models import Action
 from crm import lists, phones
 from crm.lists import active_users
 from crm.money import format_money
+from crm.redirects import safe_next
 
 from . import services
 from .filters import SORTING, LeadFilter, apply_sort
@@ -78,15 +78,6 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 # --- Bulk actions ---
 
-def _next_url(request: HttpRequest) -> str:
-    """Back to the list with the filters, sorting and page it was sent from; only a local URL."""
-    url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-        return url
-    return reverse("leads:list")
-
-
 def _ids(request: HttpRequest) -> tuple[set[int], int]:
     """The ticked ids, and how many values were not ids at all."""
     ids, bad = set(), 0
@@ -99,9 +90,14 @@ def _ids(request: HttpRequest) -> tuple[set[int], int]:
     return ids, bad
 
 
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the list with the filters, sorting and page it was sent from."""
+    return safe_next(request, reverse("leads:list"))
+
+
 def _refuse(request: HttpRequest, text: str) -> HttpResponse:
     messages.error(request, text)
-    return redirect(_next_url(request))
+    return _back(request)
 
 
 @require_POST
@@ -150,7 +146,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
         already = {lead.pk for lead in leads if lead.status == to}
         report = services.leads_bulk_move(leads, to=to, by=request.user)
         _report_move(request, report, Status(to), skipped, already)
-    return redirect(_next_url(request))
+    return _back(request)
 
 
 def _failures(report: services.BulkReport):
