@@ -157,3 +157,20 @@ class TestLinkedRecords:
         client.force_login(owner)
         page = html(client.get(result.deal.get_absolute_url()))
         assert result.company.get_absolute_url() in page and result.contact.get_absolute_url() in page
+
+
+def test_the_deal_list_does_not_name_a_company_the_user_may_not_see(client, owner, decided, org):
+    from accounts.models import Action, Entity, Level, Permission, Role
+    from tests.factories import UserFactory
+
+    result = services.lead_convert(decided, contact=False, company=True, deal=True, by=owner)
+    role = Role.objects.create(name="Только одна воронка")
+    Permission.objects.create(role=role, entity=Entity.DEAL, action=Action.VIEW, level=Level.ALL,
+                              scope=f"pipeline:{result.deal.pipeline_id}")
+    narrow = UserFactory(department=org["group1"])
+    narrow.roles.add(role)
+    client.force_login(narrow)
+    page = html(client.get(reverse("deals:list")))
+    assert result.deal.get_absolute_url() in page and "Тест &quot;Решение&quot;" not in page
+    client.force_login(owner)
+    assert "Тест &quot;Решение&quot;" in html(client.get(reverse("deals:list")))
