@@ -158,6 +158,23 @@ class TestLinkedRecords:
         page = html(client.get(result.deal.get_absolute_url()))
         assert result.company.get_absolute_url() in page and result.contact.get_absolute_url() in page
 
+    def test_the_deal_form_keeps_but_does_not_name_clients_the_editor_may_not_see(self, client, owner, decided, org):
+        from accounts.models import Action, Entity, Level, Permission, Role
+        from tests.factories import UserFactory
+
+        result = services.lead_convert(decided, contact=True, company=True, deal=True, by=owner)
+        role = Role.objects.create(name="Только одна воронка")
+        for action in (Action.VIEW, Action.CHANGE):
+            Permission.objects.create(role=role, entity=Entity.DEAL, action=action, level=Level.ALL,
+                                      scope=f"pipeline:{result.deal.pipeline_id}")
+        narrow = UserFactory(department=org["group1"])
+        narrow.roles.add(role)
+        client.force_login(narrow)
+        page = html(client.get(reverse("deals:edit", args=[result.deal.pk])))
+        assert "Тест &quot;Решение&quot;" not in page and "Лактионова" not in page
+        assert f'value="{result.company.pk}" selected' in page  # kept: saving does not drop it
+        assert "Связанная компания есть (нет доступа)" in page and "Связанный контакт есть (нет доступа)" in page
+
 
 def test_the_deal_list_does_not_name_a_company_the_user_may_not_see(client, owner, decided, org):
     from accounts.models import Action, Entity, Level, Permission, Role
