@@ -44,7 +44,6 @@ class Match:
     url: str
     reasons: list[str] = field(default_factory=list)
     owner: str = ""
-    record: object = None
     can_open: bool = False  # the user may open the record: the title is a link
     hidden: bool = False  # a record the user may not see: `title` is the masked notice
 
@@ -76,8 +75,7 @@ def match(user, record: Model, *, kind: str, title: str, url: str, reasons: list
     docstring). The record's owner should come with its department (select_related)."""
     if access.can(user, Action.VIEW, record):
         owner = getattr(record, record.access_owner_field, None)
-        return Match(kind=kind, title=title, url=url, reasons=reasons, owner=str(owner or ""), record=record,
-                     can_open=bool(url))
+        return Match(kind=kind, title=title, url=url, reasons=reasons, owner=str(owner or ""), can_open=bool(url))
     if access.can_add(user, type(record)):
         return Match(kind=kind, title=hidden_notice(record), url="", reasons=reasons, hidden=True)
     return None
