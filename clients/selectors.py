@@ -5,12 +5,16 @@ prefetched, never read row by row)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.db.models import F, Model, Prefetch, QuerySet, prefetch_related_objects
-from django.urls import NoReverseMatch
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Action, User
+from crm import duplicates as dup
 from crm import phones
 from crm.models import Communication
 from crm.money import format_money
@@ -154,3 +158,124 @@ def contacts_of(user: User, company: Company) -> dict:
         prefetch_related_objects(contacts, communications_prefetch())
         decorate(contacts)
     return result
+
+
+# --- Duplicates (crm.duplicates: what the lead, company and contact forms warn about) ---
+
+def _card_url(name: str, pk: int) -> str:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _by_communication(model, probe: dup.Probe) -> dict[int, list[str]]:
+    """Record id → why it matches («телефон», «e-mail») for the probe's phones and e-mails."""
+    reasons: dict[int, list[str]] = {}
+    ct = ContentType.objects.get_for_model(model)
+    condition = Q()
+    if probe.phones:
+        condition |= Q(kind=Communication.Kind.PHONE, value__in=probe.phones)
+    if probe.emails:
+        condition |= Q(kind=Communication.Kind.EMAIL, value__in=probe.emails)
+    if condition:
+        for object_id, kind in Communication.objects.filter(condition, content_type=ct).values_list("object_id", "kind"):
+            reason = _("телефон") if kind == Communication.Kind.PHONE else _("e-mail")
+            if reason not in reasons.setdefault(object_id, []):
+                reasons[object_id].append(reason)
+    return reasons
+
+
+def duplicate_companies(user: User, probe: dup.Probe) -> list[dup.Match]:
+    reasons = _by_communication(Company, probe)
+    condition = Q(pk__in=list(reasons))
+    if probe.inn:
+        condition |= Q(inn=probe.inn)
+    key = probe.company_key
+    if len(key) >= 3:
+        condition |= Q(company_key=key)
+    found = dup.candidates(user, Company.objects.filter(condition)).select_related("responsible__department")
+    if probe.exclude and probe.exclude[0] == "company":
+        found = found.exclude(pk=probe.exclude[1])
+    matches = []
+    for company in found.order_by("pk")[:20]:
+        why = list(reasons.get(company.pk, []))
+        if probe.inn and company.inn == probe.inn:
+            why.append(_("ИНН"))
+        if len(key) >= 3 and company.company_key == key:
+            why.append(_("название компании"))
+        m = dup.match(user, company, kind=_("Компания"), title=company.name,
+                      url=_card_url("clients:company_detail", company.pk), reasons=why)
+        if m is not None:
+            matches.append(m)
+    return matches
+
+
+def duplicate_contacts(user: User, probe: dup.Probe) -> list[dup.Match]:
+    reasons = _by_communication(Contact, probe)
+    if not reasons:
+        return []
+    found = dup.candidates(user, Contact.objects.filter(pk__in=list(reasons))).select_related("responsible__department")
+    if probe.exclude and probe.exclude[0] == "contact":
+        found = found.exclude(pk=probe.exclude[1])
+    matches = [dup.match(user, c, kind=_("Контакт"), title=c.full_name, url=_card_url("clients:contact_detail", c.pk),
+                         reasons=reasons[c.pk]) for c in found.order_by("pk")[:20]]
+    return [m for m in matches if m is not None]
+
+
+# --- Conversion: which existing company or contact a lead's conversion reuses ---
+
+@dataclass
+class Existing:
+    """What conversion finds for one kind of record. `record` is the one it reuses: the user may
+    see and change it (linking a company to a contact changes the contact; a deal on a company
+    changes what the company's card shows). `others` match too but may not be reused by this
+    user: conversion creates a new record and flags them as its possible duplicates."""
+
+    record: Company | Contact | None = None
+    others: list = field(default_factory=list)
+    reason: str = ""
+
+
+def _reusable(user: User | None, queryset: QuerySet) -> QuerySet:
+    if user is None:  # a system call (a command): no user to hide anything from
+        return queryset
+    return access.scope(user, access.scope(user, queryset), Action.CHANGE)
+
+
+def _existing(user: User | None, queryset: QuerySet, reason: str) -> Existing:
+    queryset = queryset.select_related("responsible__department").order_by("pk")
+    record = _reusable(user, queryset).first()
+    if record is not None:
+        return Existing(record=record, reason=reason)
+    return Existing(others=list(queryset[:5]), reason=reason)
+
+
+def conversion_company(user: User | None, *, inn: str = "", name: str = "", phones_e164=()) -> Existing:
+    """The company a lead's conversion would reuse: by ИНН; else by the same name (legal form and
+    quotes aside) together with one of the phones. The preview and the service both ask this."""
+    if inn and Company.objects.filter(inn=inn).exists():
+        return _existing(user, Company.objects.filter(inn=inn), _("ИНН"))
+    key = dup.company_key(name)
+    phones_e164 = [p for p in phones_e164 if p]
+    if key and phones_e164:
+        ids = Communication.objects.filter(content_type=ContentType.objects.get_for_model(Company),
+                                           kind=Communication.Kind.PHONE, value__in=phones_e164).values("object_id")
+        queryset = Company.objects.filter(company_key=key, pk__in=ids)
+        if queryset.exists():
+            return _existing(user, queryset, _("название компании и телефон"))
+    return Existing()
+
+
+def conversion_contact(user: User | None, *, phones_e164=(), emails=()) -> Existing:
+    """The contact a lead's conversion would reuse: by phone, else by e-mail."""
+    ct = ContentType.objects.get_for_model(Contact)
+    for kind, values, reason in ((Communication.Kind.PHONE, [p for p in phones_e164 if p], _("телефон")),
+                                 (Communication.Kind.EMAIL, [e.lower() for e in emails if e], _("e-mail"))):
+        if not values:
+            continue
+        ids = Communication.objects.filter(content_type=ct, kind=kind, value__in=values).values("object_id")
+        queryset = Contact.objects.filter(pk__in=ids)
+        if queryset.exists():
+            return _existing(user, queryset, reason)
+    return Existing()

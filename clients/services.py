@@ -1,4 +1,4 @@
-"""The only ways companies and contacts change, and how conversion finds existing ones."""
+"""The only ways companies and contacts change (conversion finds existing ones in clients.selectors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import Action
 from crm import phones, timeline, websites
-from crm.duplicates import company_key
 from crm.models import Communication
 
 from .models import Company, Contact
@@ -145,29 +144,12 @@ def contact_update(contact: Contact, *, data: dict[str, Any], communications=Non
     return locked
 
 
-def _owners(model, kind: str, values) -> list[int]:
-    ct = ContentType.objects.get_for_model(model)
-    return list(Communication.objects.filter(content_type=ct, kind=kind, value__in=[v for v in values if v])
-                .values_list("object_id", flat=True))
-
-
-def find_company(*, inn: str = "", name: str = "", phones_e164=()) -> Company | None:
-    """An existing company for conversion: by ИНН; else by the same name (legal form and quotes
-    aside) together with one of the phones."""
-    if inn:
-        found = Company.objects.filter(inn=inn).first()
-        if found:
-            return found
-    key = company_key(name)
-    if key and phones_e164:
-        return Company.objects.filter(company_key=key, pk__in=_owners(Company, PHONE, phones_e164)).first()
-    return None
-
-
-def find_contact(*, phones_e164=(), emails=()) -> Contact | None:
-    """An existing contact for conversion: by phone, else by e-mail."""
-    for kind, values in ((PHONE, phones_e164), (EMAIL, [e.lower() for e in emails])):
-        ids = _owners(Contact, kind, values)
-        if ids:
-            return Contact.objects.filter(pk__in=ids).order_by("pk").first()
-    return None
+def contact_link_company(contact: Contact, company: Company, *, by) -> Contact:
+    """Conversion links the contact it reuses to the lead's company: a change of the contact, so
+    only by a user who may change it, and recorded in its history."""
+    if by is not None and not access.can(by, Action.CHANGE, contact):
+        raise PermissionDenied(_("Нет прав на изменение этого контакта."))
+    if not contact.companies.filter(pk=company.pk).exists():
+        contact.companies.add(company)
+        timeline.log(contact, Kind.CHANGE, by, changes=[{"field": str(Contact._meta.get_field("companies").verbose_name), "old": "—", "new": str(company)}])
+    return contact

@@ -135,12 +135,6 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Duplicates ---
 
-def _visible_matches(user, matches):
-    for match in matches:
-        match.can_open = bool(match.url) and (match.record is None or access.can(user, Action.VIEW, match.record))
-    return matches
-
-
 def _probe(data, formset, entity: str, pk: int | None) -> dup.Probe:
     """What the duplicates are searched by, from the values typed so far (invalid ones aside)."""
     items = formset.partial_items()
@@ -167,21 +161,20 @@ def _dup_fields_changed(record, probe: dup.Probe) -> bool:
     return False
 
 
-def _matches_data(matches) -> list[dict]:
-    return [{"kind": str(m.kind), "title": str(m.title), "url": m.url, "reasons": [str(r) for r in m.reasons]}
-            for m in matches]
-
-
 @require_POST
 def duplicates(request: HttpRequest) -> HttpResponse:
-    """htmx: possible duplicates for the values being typed into a company or contact form."""
+    """htmx: possible duplicates for the values being typed into a company or contact form — only
+    for a user who may add or change such records (see crm.duplicates for what he is told)."""
     entity = request.POST.get("entity")
     if entity not in ("company", "contact"):
         entity = "company"
+    if not dup.may_check(request.user, Company if entity == "company" else Contact):
+        raise PermissionDenied(_("Нет прав на создание компаний.") if entity == "company"
+                               else _("Нет прав на создание контактов."))
     raw_id = request.POST.get("record_id", "")
     pk = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and int(raw_id) < 2**63 else None
     probe = _probe(request.POST, communication_formset(request.POST), entity, pk)
-    matches = _visible_matches(request.user, dup.find(probe))
+    matches = dup.find(request.user, probe)
     return render(request, "crm/_duplicates.html", {"matches": matches})
 
 
@@ -195,7 +188,7 @@ def _save(request, form, formset, record, entity: str, save):
     # Before the form is validated: a model form writes the typed values onto its instance.
     changed = _dup_fields_changed(record, probe)
     valid = all([form.is_valid(), formset.is_valid()])  # both, so that every error is shown
-    matches = _visible_matches(request.user, dup.find(probe)) if changed else []
+    matches = dup.find(request.user, probe) if changed else []
     save_anyway = bool(request.POST.get("save_anyway"))
     if not valid or (matches and not save_anyway):
         return None, matches
@@ -204,7 +197,7 @@ def _save(request, form, formset, record, entity: str, save):
             saved = save(formset.items())
             if matches:
                 timeline.log(saved, timeline.Kind.DUPLICATE, request.user,
-                             _("Сохранён, несмотря на возможные дубликаты"), matches=_matches_data(matches))
+                             _("Сохранён, несмотря на возможные дубликаты"), matches=dup.as_data(matches))
     except services.ClientError as exc:
         # The ИНН taken meanwhile (a race the form's own check could not see) belongs to its field.
         taken = isinstance(exc, services.InnTaken) and "inn" in form.fields

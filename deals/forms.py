@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
+from accounts.models import Action
 from clients.models import Company, Contact
 from crm.lists import active_users
 from crm.models import Product
@@ -36,6 +37,12 @@ def _with_current(queryset: QuerySet, current) -> QuerySet:
     return queryset.model.objects.filter(Q(pk__in=queryset.values("pk")) | Q(pk__in=ids)) if ids else queryset
 
 
+def _label_if_visible(user, hidden: str):
+    """The kept current company or contact the editor may not see is not named in the choices
+    (deal rights are per pipeline, client rights are not); only that one is linked."""
+    return lambda record: str(record) if access.can(user, Action.VIEW, record) else hidden
+
+
 class DealFieldsMixin:
     """Widgets and the choice lists (through the access gate) shared by every form on a deal."""
 
@@ -54,9 +61,13 @@ class DealFieldsMixin:
             self.fields["company"].queryset = _with_current(
                 access.scope(user, Company.objects.all()), instance.company_id if instance.pk else None
             ).order_by("name", "pk")
+            self.fields["company"].label_from_instance = _label_if_visible(
+                user, _("Связанная компания есть (нет доступа)"))
         if "contacts" in self.fields:
             current = list(instance.contacts.values_list("pk", flat=True)) if instance.pk else []
             self.fields["contacts"].queryset = _with_current(access.scope(user, Contact.objects.all()), current)
+            self.fields["contacts"].label_from_instance = _label_if_visible(
+                user, _("Связанный контакт есть (нет доступа)"))
             self.fields["contacts"].widget.attrs["size"] = 6
             self.fields["contacts"].help_text = _("Несколько — с Ctrl (⌘ на Mac).")
         if "source" in self.fields:

@@ -98,7 +98,11 @@ def _card_context(request, deal: Deal) -> dict:
     for row in products:
         row.price_display = format_money(row.price, deal.currency)
         row.total_display = format_money(row.total, deal.currency)
-    contacts = [{"name": str(c), "url": _url(c)} for c in deal.contacts.all()]
+    # A company or contact the user may not see is not named: a deal's rights are per pipeline,
+    # a client's are not (a user with rights in one pipeline only may see no clients at all).
+    linked = list(deal.contacts.all())
+    contacts = [{"name": str(c), "url": _url(c)} for c in linked if access.can(request.user, Action.VIEW, c)]
+    company_visible = bool(deal.company and access.can(request.user, Action.VIEW, deal.company))
     lead = deal.lead
     movable = movable_pipelines(request.user) if can_change else []
     return {
@@ -109,8 +113,10 @@ def _card_context(request, deal: Deal) -> dict:
         "can_change": can_change,
         "amount_display": format_money(deal.amount, deal.currency),
         "currency_label": Currency(deal.currency).label if deal.currency in Currency.values else deal.currency,
-        "company_url": _url(deal.company) if deal.company else "",
+        "company_visible": company_visible,
+        "company_url": _url(deal.company) if company_visible else "",
         "contacts": contacts,
+        "contacts_hidden": len(linked) - len(contacts),
         "products": products,
         "products_total": format_money(total, deal.currency),
         "lead": lead,

@@ -204,3 +204,9 @@ class ConvertForm(forms.Form):
         if cleaned.get("deal") and not cleaned.get("pipeline"):
             self.add_error("pipeline", _("Выберите воронку для сделки."))
         return cleaned
+
+
+class DuplicatesForm(forms.Form):
+    """The live duplicate check's own parameter: the lead being edited, left out of the matches."""
+
+    lead_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from difflib import SequenceMatcher
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Action
+from crm import duplicates as dup
 
 from .models import Lead
 
@@ -24,3 +29,66 @@ def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
         *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by", "company", "contact"
     ).prefetch_related("products_to_sell", "used_products")
     return access.get_or_404(user, queryset, action, pk=pk)
+
+
+def linked_records(user, lead: Lead) -> dict:
+    """What the lead was converted into, as far as the user may see it: the company, contact and
+    deals he may open, and for the rest only that they exist (an owner of the lead may not see
+    a deal moved to a pipeline he has no rights in, nor a company handed over to another team)."""
+    company = lead.company if lead.company_id and access.can(user, Action.VIEW, lead.company) else None
+    contact = lead.contact if lead.contact_id and access.can(user, Action.VIEW, lead.contact) else None
+    deals = list(access.scope(user, lead.deals.all()).order_by("pk"))
+    hidden_deals = lead.deals.count() - len(deals)
+    return {
+        "company": company, "company_hidden": bool(lead.company_id and company is None),
+        "contact": contact, "contact_hidden": bool(lead.contact_id and contact is None),
+        "deals": deals, "deals_hidden": hidden_deals,
+        "any": bool(lead.company_id or lead.contact_id or deals or hidden_deals),
+    }
+
+
+# --- Duplicates (crm.duplicates: same phone, e-mail, ИНН or a very similar company name) ---
+
+SIMILAR = 0.85
+
+
+def _similar(a: str, b: str) -> bool:
+    return a == b or SequenceMatcher(None, a, b).ratio() >= SIMILAR
+
+
+def duplicate_leads(user, probe: dup.Probe) -> list[dup.Match]:
+    condition = Q()
+    if probe.phones:
+        condition |= Q(company_phone__in=probe.phones) | Q(contact_phone__in=probe.phones)
+    if probe.emails:
+        for email in probe.emails:
+            condition |= Q(company_email__iexact=email) | Q(contact_email__iexact=email)
+    if probe.inn:
+        condition |= Q(inn=probe.inn)
+    key = probe.company_key
+    if len(key) >= 3:
+        # Candidates share the first word; the similarity check below decides.
+        condition |= Q(company_key__startswith=key.split()[0])
+    if not condition:
+        return []
+    found = (dup.candidates(user, Lead.objects.filter(condition))
+             .select_related("responsible__department").order_by("-created_at"))
+    if probe.exclude and probe.exclude[0] == "lead":
+        found = found.exclude(pk=probe.exclude[1])
+    matches = []
+    for lead in found[:50]:
+        reasons = []
+        if probe.phones and {lead.company_phone, lead.contact_phone} & set(probe.phones):
+            reasons.append(_("телефон"))
+        if probe.emails and {lead.company_email.lower(), lead.contact_email.lower()} & set(probe.emails):
+            reasons.append(_("e-mail"))
+        if probe.inn and lead.inn == probe.inn:
+            reasons.append(_("ИНН"))
+        if len(key) >= 3 and _similar(key, lead.company_key):
+            reasons.append(_("название компании"))
+        if reasons:
+            m = dup.match(user, lead, kind=_("Лид"), title=f"{lead.title} ({lead.company_name})",
+                          url=reverse("leads:detail", args=[lead.pk]), reasons=reasons)
+            if m is not None:
+                matches.append(m)
+    return matches

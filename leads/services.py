@@ -314,7 +314,9 @@ def default_pipeline(lead: Lead):
 def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline=None) -> Conversion:
     """«Успешный»: create (or find) the chosen contact, company and deal from the lead and close it,
     all in one transaction — any refusal leaves nothing behind. The company is matched by ИНН,
-    then by name and phone; the contact by phone, then e-mail."""
+    then by name and phone; the contact by phone, then e-mail (clients.selectors). A match is
+    reused only if `by` may see and change it; otherwise a new record is created and the match is
+    flagged on it as a possible duplicate for a supervisor (README, «Доступ»)."""
     from clients.services import ClientError
     from deals.services import DealError
 
@@ -324,8 +326,21 @@ def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pi
         raise LeadError(str(exc)) from exc
 
 
+def _flag_duplicates(record, existing, by) -> None:
+    """The possible duplicates conversion could not reuse, on the new record's timeline: their
+    number, owner and department, never their title (the converting user may not see them), so
+    that a supervisor finds and merges them."""
+    from crm.duplicates import hidden_notice
+
+    timeline.log(record, Kind.DUPLICATE, by, _("Возможный дубль"), matches=[
+        {"kind": str(record._meta.verbose_name), "url": "", "reasons": [str(existing.reason)],
+         "title": _("№%(pk)s — %(notice)s") % {"pk": other.pk, "notice": hidden_notice(other)}}
+        for other in existing.others])
+
+
 @transaction.atomic
 def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline) -> Conversion:
+    from clients import selectors as found_in
     from clients import services as clients
     from crm.models import Communication
     from deals import services as deals
@@ -338,32 +353,44 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
         raise LeadError(_("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))
     result = Conversion(lead=locked)
     phone, email = Communication.Kind.PHONE, Communication.Kind.EMAIL
+    flagged = []
     if company:
-        found = clients.find_company(inn=locked.inn, name=locked.company_name, phones_e164=[locked.company_phone])
-        result.company_found = found is not None
-        result.company = found or clients.company_create(by=by, data=dict(
-            name=locked.company_name or locked.title, inn=locked.inn, kpp=locked.kpp, ogrn=locked.ogrn,
-            legal_name=locked.legal_name, legal_address=locked.legal_address, website=locked.company_website,
-            address=locked.company_address, niche=locked.niche, client_type=locked.client_type,
-            responsible=locked.responsible, comment=locked.comment,
-        ), communications=[(phone, "work", locked.company_phone, ""), (email, "work", locked.company_email, "")])
+        existing = found_in.conversion_company(by, inn=locked.inn, name=locked.company_name,
+                                               phones_e164=[locked.company_phone])
+        result.company_found = existing.record is not None
+        result.company = existing.record
+        if result.company is None:
+            # The ИНН is unique: when it is another's company's, the new one goes without it (the
+            # lead keeps it, the flag names the match) rather than refusing the whole conversion.
+            inn_taken = any(other.inn == locked.inn for other in existing.others) if locked.inn else False
+            result.company = clients.company_create(by=by, data=dict(
+                name=locked.company_name or locked.title, inn="" if inn_taken else locked.inn, kpp=locked.kpp,
+                ogrn=locked.ogrn, legal_name=locked.legal_name, legal_address=locked.legal_address,
+                website=locked.company_website, address=locked.company_address, niche=locked.niche,
+                client_type=locked.client_type, responsible=locked.responsible, comment=locked.comment,
+            ), communications=[(phone, "work", locked.company_phone, ""), (email, "work", locked.company_email, "")])
+            if existing.others:
+                _flag_duplicates(result.company, existing, by)
+                flagged.append(result.company)
     if contact:
-        found = clients.find_contact(phones_e164=[p for p in [locked.contact_phone] if p],
-                                     emails=[e for e in [locked.contact_email] if e])
-        result.contact_found = found is not None
-        if found is None:
+        existing = found_in.conversion_contact(by, phones_e164=[locked.contact_phone], emails=[locked.contact_email])
+        result.contact_found = existing.record is not None
+        result.contact = existing.record
+        if result.contact is None:
             if not (locked.contact_first_name or locked.contact_last_name):
                 raise LeadError(_("Для контакта нужны имя или фамилия ЛПР/ЛВР."))
-            found = clients.contact_create(by=by, data=dict(
+            result.contact = clients.contact_create(by=by, data=dict(
                 last_name=locked.contact_last_name, first_name=locked.contact_first_name or locked.contact_last_name,
                 middle_name=locked.contact_middle_name, birth_date=locked.contact_birth_date,
                 position=locked.contact_position, responsible=locked.responsible,
             ), communications=[(phone, locked.contact_phone_type, locked.contact_phone, locked.contact_phone_ext),
                                (email, "work", locked.contact_email, "")],
                 companies=[result.company] if result.company else [])
+            if existing.others:
+                _flag_duplicates(result.contact, existing, by)
+                flagged.append(result.contact)
         elif result.company:
-            found.companies.add(result.company)
-        result.contact = found
+            clients.contact_link_company(result.contact, result.company, by=by)
     if deal:
         result.deal = deals.deal_create(by=by, pipeline=pipeline or default_pipeline(locked), data=dict(
             title=locked.title, amount=locked.amount, currency=locked.currency, source=locked.source,
@@ -374,8 +401,8 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     locked.company, locked.contact = result.company, result.contact
     locked.save(update_fields=["company", "contact"])
     result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)
-    found = _("найдена в CRM")
-    made = [f"{label}: {obj}" + (f" ({found})" if was_found else "")
+    found, duplicate = _("найдена в CRM"), _("возможный дубль отмечен")
+    made = [f"{label}: {obj}" + (f" ({found})" if was_found else "") + (f" ({duplicate})" if obj in flagged else "")
             for label, obj, was_found in ((_("компания"), result.company, result.company_found),
                                           (_("контакт"), result.contact, result.contact_found),
                                           (_("сделка"), result.deal, False)) if obj]

@@ -19,10 +19,10 @@ from crm.money import format_money
 from crm.timeline_views import timeline_context
 
 from . import services
-from .forms import GROUPS, ConvertForm, JunkForm, LeadForm, requirements_form_class
+from .forms import GROUPS, ConvertForm, DuplicatesForm, JunkForm, LeadForm, requirements_form_class
 from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
 from .requirements import checklist, missing_for
-from .selectors import lead_for_card
+from .selectors import lead_for_card, linked_records
 
 
 def _probe(form, exclude=None) -> dup.Probe:
@@ -36,12 +36,6 @@ def _probe(form, exclude=None) -> dup.Probe:
     )
 
 
-def _visible_matches(user, matches):
-    for match in matches:
-        match.can_open = match.record is None or access.can(user, Action.VIEW, match.record)
-    return matches
-
-
 def lead_create(request):
     if not access.can_add(request.user, Lead):
         raise PermissionDenied(_("Нет прав на создание лидов."))
@@ -49,7 +43,7 @@ def lead_create(request):
                     responsible_choices=active_users())
     matches = []
     if request.method == "POST" and form.is_valid():
-        matches = _visible_matches(request.user, dup.find(_probe(form)))
+        matches = dup.find(request.user, _probe(form))
         if not matches or form.cleaned_data["save_anyway"]:
             data, m2m = form.split()
             try:
@@ -67,7 +61,7 @@ def lead_edit(request, pk):
     form = LeadForm(request.POST or None, instance=lead, responsible_choices=active_users())
     matches = []
     if request.method == "POST" and form.is_valid():
-        matches = _visible_matches(request.user, dup.find(_probe(form, exclude=("lead", lead.pk))))
+        matches = dup.find(request.user, _probe(form, exclude=("lead", lead.pk)))
         # Warn only when the edit touches the fields duplicates are found by.
         warn = matches and not form.cleaned_data["save_anyway"] and _duplicates_changed(form)
         if not warn:
@@ -94,13 +88,15 @@ def _duplicates_changed(form) -> bool:
 
 @require_POST
 def duplicates(request):
-    """htmx: possible duplicates for the values being typed into the create/edit form."""
+    """htmx: possible duplicates for the values being typed into the create/edit form — only for a
+    user who may add or change leads (see crm.duplicates for what he is told)."""
+    if not dup.may_check(request.user, Lead):
+        raise PermissionDenied(_("Нет прав на создание лидов."))
     form = LeadForm(request.POST)
     form.is_valid()  # partial data is fine: only the cleaned contact fields are used
-    exclude = None
-    if request.POST.get("lead_id", "").isdigit():
-        exclude = ("lead", int(request.POST["lead_id"]))
-    matches = _visible_matches(request.user, dup.find(_probe(form, exclude=exclude)))
+    lead_id = DuplicatesForm(request.POST)
+    exclude = ("lead", lead_id.cleaned_data["lead_id"]) if lead_id.is_valid() and lead_id.cleaned_data["lead_id"] else None
+    matches = dup.find(request.user, _probe(form, exclude=exclude))
     return render(request, "crm/_duplicates.html", {"matches": matches})
 
 
@@ -132,7 +128,7 @@ def _card_context(request, lead: Lead) -> dict:
         "groups": values,
         "steps": status_bar(lead, request.user),
         "checklist": checklist(lead),
-        "converted_deals": list(lead.deals.all()),
+        "linked": linked_records(request.user, lead),
     }
 
 
@@ -231,19 +227,34 @@ def lead_convert(request, pk):
             if result.deal is not None and not request.htmx:
                 return redirect(result.deal.get_absolute_url())
             return _moved(request, result.lead, source)
-    return _dialog(request, "leads/_convert.html", {"lead": lead, "form": form, "preview": conversion_preview(lead)})
+    return _dialog(request, "leads/_convert.html", {"lead": lead, "form": form,
+                                                     "preview": conversion_preview(lead, request.user)})
 
 
-def conversion_preview(lead: Lead) -> dict:
+def _existing_view(user, existing, model) -> dict:
+    """What the dialog says about the record conversion would find — the same answer the service
+    acts on (clients.selectors): reused, or a new one with the match flagged. A match the user may
+    not see is told as the duplicate warnings tell it, and only to a user who may add such records."""
+    if existing.record is not None:
+        return {"reused": existing.record}
+    visible = [r for r in existing.others if access.can(user, Action.VIEW, r)]
+    if visible:
+        return {"not_changeable": visible[0]}
+    if existing.others and access.can_add(user, model):
+        return {"hidden": dup.hidden_notice(existing.others[0])}
+    return {}
+
+
+def conversion_preview(lead: Lead, user) -> dict:
     """What each record would get, and the existing company/contact conversion would reuse."""
-    from clients.services import find_company, find_contact
+    from clients import selectors as clients
+    from clients.models import Company, Contact
 
-    company = find_company(inn=lead.inn, name=lead.company_name, phones_e164=[lead.company_phone])
-    contact = find_contact(phones_e164=[p for p in [lead.contact_phone] if p],
-                           emails=[e for e in [lead.contact_email] if e])
+    company = clients.conversion_company(user, inn=lead.inn, name=lead.company_name, phones_e164=[lead.company_phone])
+    contact = clients.conversion_contact(user, phones_e164=[lead.contact_phone], emails=[lead.contact_email])
     return {
-        "existing_company": company,
-        "existing_contact": contact,
+        "existing_company": _existing_view(user, company, Company),
+        "existing_contact": _existing_view(user, contact, Contact),
         "company": [(_("Название компании"), lead.company_name or lead.title), (_("ИНН"), lead.inn),
                     (_("Телефон"), phones.display(lead.company_phone)), (_("E-mail"), lead.company_email),
                     (_("Ниша компании"), lead.niche), (_("Тип клиента"), lead.client_type)],

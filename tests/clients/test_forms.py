@@ -154,8 +154,9 @@ def test_a_duplicate_inn_is_refused_in_words_and_nothing_is_lost(client, owner, 
     page = html(response)
     assert "Компания с таким ИНН уже есть в CRM." in page
     assert 'value="Совсем другое имя"' in page and 'value="8 (880) 000-00-00"' in page
-    # The company found by the ИНН is named (not linked: it is not the manager's).
-    assert "Чужая Ромашка" in page and "совпадает ИНН" in page
+    # The company found by the ИНН is not the manager's: he is told whose it is, not its name.
+    assert "Такой клиент уже есть в CRM у Сидоров Алексей, Группа продаж 2" in page and "совпадает ИНН" in page
+    assert "Чужая Ромашка" not in page
     assert Company.objects.count() == 1
 
 
@@ -224,13 +225,13 @@ def test_the_live_duplicate_check_finds_each_kind(client, owner, company, data, 
     assert reverse("clients:company_detail", args=[company.pk]) in page
 
 
-def test_the_live_check_leaves_out_the_record_being_edited_and_names_strangers_without_links(client, owner, outsider,
-                                                                                           company):
+def test_the_live_check_leaves_out_the_record_being_edited_and_masks_strangers(client, owner, outsider, company):
     theirs = make_company(outsider, name="Чужая", phones=["+78800000000"])
     client.force_login(owner)
     page = html(client.post(reverse("clients:duplicates"), {"entity": "company", "record_id": str(company.pk),
                                                             **comms(("phone", "work", "88800000000"))}))
-    assert "Чужая" in page and reverse("clients:company_detail", args=[theirs.pk]) not in page
+    assert "Такой клиент уже есть в CRM у Сидоров Алексей" in page
+    assert "Чужая" not in page and reverse("clients:company_detail", args=[theirs.pk]) not in page
     assert "ООО «Ромашка»" not in page
     assert client.post(reverse("clients:duplicates"), {"entity": "x", "record_id": "abc"}).status_code == 200
 

@@ -122,11 +122,12 @@ class TestCreateAndEdit:
         response = client.post(reverse("leads:duplicates"), {field: value, "company_phone": ""})
         assert reason in html(response) and "Ромашка" in html(response)
 
-    def test_a_duplicate_owned_by_someone_else_is_named_but_not_linked(self, client, owner, outsider):
-        other = LeadFactory(responsible=outsider, company_phone="+78800000000")
+    def test_a_duplicate_owned_by_someone_else_tells_only_whose_it_is(self, client, owner, outsider):
+        other = LeadFactory(responsible=outsider, company_phone="+78800000000", title="Чужой лид")
         client.force_login(owner)
         page = html(client.post(reverse("leads:duplicates"), {"company_phone": "88800000000"}))
-        assert other.title in page and reverse("leads:detail", args=[other.pk]) not in page
+        assert "Такой клиент уже есть в CRM у Сидоров Алексей, Группа продаж 2" in page
+        assert other.title not in page and reverse("leads:detail", args=[other.pk]) not in page
 
     def test_edit_on_a_stale_form_is_refused_and_keeps_the_newer_data(self, client, owner, lead):
         client.force_login(owner)

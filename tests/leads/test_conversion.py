@@ -59,8 +59,8 @@ def test_inbound_sources_default_to_the_inbound_pipeline_and_a_choice_wins(decid
     assert result.deal.pipeline.name == GENERAL
 
 
-def test_an_existing_company_is_matched_by_inn_not_duplicated(decided, owner, teammate):
-    existing = clients.company_create(data={"name": "ПАО Сбербанк", "inn": "7707083893", "responsible": teammate},
+def test_an_existing_company_is_matched_by_inn_not_duplicated(decided, owner):
+    existing = clients.company_create(data={"name": "ПАО Сбербанк", "inn": "7707083893", "responsible": owner},
                                       by=None)
     result = services.lead_convert(decided, contact=False, company=True, deal=True, by=owner)
     assert result.company == existing and result.company_found
