@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from leads import services
 from leads.models import Lead, Status
-from tests.factories import ref
+from tests.e2e.test_conversion_e2e import seed_lead_at_decision_maker
+from tests.factories import DealFactory, LeadFactory, ref
 from tests.leads.conftest import qualification_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -64,3 +65,48 @@ def test_the_decision_maker_dialog_scrolls_and_its_save_button_is_clicked_by_mou
     expect(page.get_by_test_id("current-status")).to_contain_text("Выход на ЛПР")
     lead.refresh_from_db()
     assert lead.status == Status.DECISION_MAKER
+
+
+def assert_footer_on_screen_and_body_reachable(page, dialog, button_test_id, name, width, height):
+    """The dialog's action button is on screen without scrolling the page, and whatever of the
+    body does not fit scrolls inside it."""
+    button = dialog.get_by_test_id(button_test_id)
+    expect(button).to_be_in_viewport()
+    body = dialog.locator(".modal-body")
+    box = body.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height, (name, box)
+    overflow = body.evaluate("el => getComputedStyle(el).overflowY")
+    assert body.evaluate("el => el.scrollHeight <= el.clientHeight") or overflow == "auto", name
+    page.wait_for_timeout(300)  # the modal's fade-in, for the screenshot
+    page.screenshot(path=f"screenshots/dialog-{name}-{width}x{height}.png")
+    dialog.get_by_role("link", name="Отмена").click()
+    expect(page.locator("#crm-modal")).to_be_hidden()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_the_junk_conversion_and_deal_dialogs_keep_their_buttons_on_screen(
+        live_server, page, login, owner, width, height):
+    lead = seed_lead_at_decision_maker(owner)
+    fresh = LeadFactory(responsible=owner, title="Новый лид")
+    deal = DealFactory(responsible=owner, title="Внедрение Битрикс24")
+    page.set_viewport_size({"width": width, "height": height})
+    login(owner)
+
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    page.get_by_test_id("status-bar").get_by_role("button", name="Успешный", exact=True).click()
+    dialog = page.get_by_test_id("convert-dialog")
+    expect(dialog).to_be_visible()
+    assert_footer_on_screen_and_body_reachable(page, dialog, "convert-save", "convert", width, height)
+
+    page.goto(f"{live_server.url}/leads/{fresh.pk}/")
+    page.get_by_test_id("status-bar").get_by_role("button", name="Забраковать", exact=True).click()
+    dialog = page.get_by_test_id("junk-dialog")
+    expect(dialog).to_be_visible()
+    assert_footer_on_screen_and_body_reachable(page, dialog, "junk-save", "junk", width, height)
+
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    page.get_by_test_id("stage-bar").get_by_role("button", name="КП отправлено").click()
+    dialog = page.get_by_test_id("missing-fields-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_test_id("dialog-product-rows")).to_be_visible()
+    assert_footer_on_screen_and_body_reachable(page, dialog, "missing-fields-save", "deal-kp-sent", width, height)
