@@ -12,8 +12,11 @@ from tests.factories import LeadFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_creates_a_lead_that_duplicates_another_by_saving_anyway(live_server, page, login, owner):
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_a_manager_creates_a_lead_that_duplicates_another_by_saving_anyway(
+        live_server, page, login, owner, width, height):
     existing = LeadFactory(responsible=owner, title="Тест Решение", company_phone="+78800000000")
+    page.set_viewport_size({"width": width, "height": height})
     login(owner)
     page.goto(f"{live_server.url}/leads/new/")
     page.locator("[name=title]").fill("Тест Решение — второй")
@@ -26,7 +29,7 @@ def test_a_manager_creates_a_lead_that_duplicates_another_by_saving_anyway(live_
     expect(warning).to_be_visible()
     expect(page.locator("#duplicates")).to_contain_text("Тест Решение")
     assert Lead.objects.count() == 1
-    page.screenshot(path="screenshots/lead-create-duplicate.png", full_page=True)
+    page.screenshot(path=f"screenshots/lead-create-duplicate-{width}x{height}.png", full_page=True)
     warning.get_by_role("button", name="Сохранить всё равно").click()
 
     expect(page.get_by_test_id("lead-title")).to_have_text("Тест Решение — второй")
