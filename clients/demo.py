@@ -12,6 +12,12 @@ from .models import Company, Contact
 PHONE, EMAIL = "phone", "email"
 
 
+def short_name(company: str) -> str:
+    """«ООО «Ромашка»» → «Ромашка», «Торговый дом «Северный ветер»» → «Северный ветер»: how managers
+    name a company in a lead's or deal's title (the demo titles follow it)."""
+    return company.split("«", 1)[1].rstrip("»") if "«" in company else company
+
+
 def _inn(base9: str) -> str:
     """A 10-digit ИНН of an organisation: the nine digits given and the check digit that fits."""
     return next(base9 + str(d) for d in range(10) if is_valid(base9 + str(d)))

@@ -1,6 +1,7 @@
-"""Demo deals: ~25 deals over the three pipelines and their stages, owned by the demo managers,
-created and moved through deals.services (so their histories look like real work), some with
-product rows. Linked to the demo companies and contacts when the clients demo made any.
+"""Demo deals: ~25 deals over the three pipelines, every stage with an example, each deal of the
+demo company its title names (and owned by that company's manager, with its contacts), created and
+moved through deals.services so their histories look like real work, some with product rows.
+The deals that conversion made from the demo's leads (leads/demo.py) are moved on a few stages.
 Idempotent: a second run adds nothing."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from clients.demo import short_name
 from clients.models import Company, Contact
 from crm.models import Product, Source
 
@@ -20,73 +22,89 @@ from .requirements import missing_for
 
 GENERAL, COLD, INBOUND = "Общая воронка", "Холодное подключение «Битрикс 24»", "Входящие заявки «Битрикс 24»"
 
-# (pipeline, target stage, title); the first title marks that the demo has run.
+# (pipeline, target stage, company as titles name it, what is sold); the first deal marks that the
+# demo has run.
 PLAN = [
-    (COLD, "Новая", "Ромашка — внедрение Битрикс24"),
-    (COLD, "Новая", "Автодеталь — тайный покупатель"),
-    (COLD, "Бесплатный продукт согласован", "Северный ветер — бесплатный аудит портала"),
-    (COLD, "Бесплатный продукт проведён", "Мебельный двор — аудит отдела продаж"),
-    (COLD, "Презентация", "СтройМаркет — CRM для розницы"),
-    (COLD, "Презентация", "Вкусная жизнь — обучение продавцов"),
-    (COLD, "КП отправлено", "ТехноПарк — интеграция с 1С"),
-    (COLD, "Счёт выставлен", "Зелёный сад — лицензия Битрикс24"),
-    (COLD, "Оплачено", "Модный квартал — тайный покупатель (3 точки)"),
-    (COLD, "Отказ", "Уют-Сервис — внедрение CRM"),
-    (INBOUND, "Новая заявка", "Заявка с сайта: Аптека Здоровье"),
-    (INBOUND, "Новая заявка", "Веб-форма: СпортЛайн"),
-    (INBOUND, "Первичный контакт", "ЭкоДом — продление Битрикс24"),
-    (INBOUND, "Выявление потребностей", "КлинингПро — настройка воронок"),
-    (INBOUND, "Демонстрация", "Детский мир игрушек — демонстрация CRM"),
-    (INBOUND, "КП отправлено", "Оптторг — роботы и бизнес-процессы"),
-    (INBOUND, "Счёт выставлен", "Пекарня №1 — тренинг для менеджеров"),
-    (INBOUND, "Оплачено", "Цифровые решения — консультации"),
-    (INBOUND, "Отказ", "Входящий звонок: Альфа-Строй"),
-    (GENERAL, "Новая", "Тест \"Решение\" — проект внедрения"),
-    (GENERAL, "Подготовка документов", "Северный ветер — договор на сопровождение"),
-    (GENERAL, "Счёт на предоплату", "Ромашка — предоплата за проект"),
-    (GENERAL, "В работе", "СтройМаркет — проект интеграции"),
-    (GENERAL, "Финальный счёт", "Мебельный двор — финальный этап проекта"),
-    (GENERAL, "Сделка успешна", "ТехноПарк — обучение руководителей"),
+    (COLD, "Новая", "Волга-Моторс", "тайный покупатель в автосалоне"),
+    (COLD, "Бесплатный продукт согласован", "Северный ветер", "бесплатный аудит портала"),
+    (COLD, "Бесплатный продукт проведён", "Дубрава", "аудит отдела продаж"),
+    (COLD, "Презентация", "УралСтройКомплект", "CRM для отдела снабжения"),
+    (COLD, "Презентация", "Зерно", "обучение продавцов"),
+    (COLD, "КП отправлено", "Сибирские окна", "интеграция с 1С"),
+    (COLD, "Счёт выставлен", "Кубань-Агро", "лицензия Битрикс24"),
+    (COLD, "Оплачено", "Добрый доктор", "тайный покупатель (3 филиала)"),
+    (COLD, "Отказ", "Профи", "внедрение CRM"),
+    (INBOUND, "Новая заявка", "Здоровье+", "заявка с сайта"),
+    (INBOUND, "Новая заявка", "Зерно", "веб-форма: вторая кофейня"),
+    (INBOUND, "Первичный контакт", "Северный ветер", "продление Битрикс24"),
+    (INBOUND, "Выявление потребностей", "Сибирские окна", "настройка воронок"),
+    (INBOUND, "Демонстрация", "Профи", "демонстрация CRM"),
+    (INBOUND, "КП отправлено", "УралСтройКомплект", "роботы и бизнес-процессы"),
+    (INBOUND, "Счёт выставлен", "Дубрава", "тренинг для менеджеров"),
+    (INBOUND, "Оплачено", "Волга-Моторс", "консультации"),
+    (INBOUND, "Отказ", "Кубань-Агро", "телефония в Битрикс24"),
+    (GENERAL, "Новая", "Добрый доктор", "проект внедрения"),
+    (GENERAL, "Подготовка документов", "Северный ветер", "договор на сопровождение"),
+    (GENERAL, "Счёт на предоплату", "Здоровье+", "предоплата за проект"),
+    (GENERAL, "В работе", "УралСтройКомплект", "проект интеграции"),
+    (GENERAL, "Финальный счёт", "Дубрава", "финальный этап проекта"),
+    (GENERAL, "Сделка успешна", "Волга-Моторс", "обучение руководителей"),
+    (GENERAL, "Сделка провалена", "Зерно", "проект для сети кофеен"),
 ]
+# Where the deals converted from the demo's leads have got to since, by pipeline.
+CONVERTED_MOVED_TO = {COLD: "Бесплатный продукт согласован", INBOUND: "Выявление потребностей"}
 PRICES = [Decimal(p) for p in ("15000", "25000", "40000", "60000", "90000", "150000")]
 COMMENTS = ["Клиент просит перезвонить после планёрки.", "ЛПР — собственник, решение за ним.",
             "Интересует интеграция с 1С и телефонией.", "Сравнивают с amoCRM.", ""]
 
 
+def title(company: str, what: str) -> str:
+    return f"{company} — {what}"
+
+
 def seed(users, stdout=None) -> None:
-    if Deal.objects.filter(title=PLAN[0][2]).exists():
+    if Deal.objects.filter(title=title(*PLAN[0][2:])).exists():
         return
     rng = random.Random(2026)
     managers = [users["ivanov"], users["petrova"], users["sidorov"]]
     pipelines = {p.name: p for p in Pipeline.objects.all()}
     if not all(name in pipelines for name in (GENERAL, COLD, INBOUND)):
         return  # a supervisor renamed the default pipelines: nothing sensible to seed
-    companies = list(Company.objects.order_by("pk")[:40])
-    contacts = list(Contact.objects.prefetch_related("companies").order_by("pk")[:80])
+    companies = {short_name(c.name): c for c in Company.objects.select_related("responsible")}
+    contacts = list(Contact.objects.prefetch_related("companies").order_by("pk"))
     sources = list(Source.objects.filter(is_active=True))
     products = list(Product.objects.filter(is_active=True))
     reasons = list(LossReason.objects.filter(is_active=True))
     today = timezone.localdate()
-    for n, (pipeline_name, target_name, title) in enumerate(PLAN):
-        owner = managers[n % len(managers)]
+    for n, (pipeline_name, target_name, company_name, what) in enumerate(PLAN):
+        company = companies.get(company_name)
+        # The company's manager leads its deals; the managers take turns if the company is missing.
+        owner = company.responsible if company and company.responsible else managers[n % len(managers)]
+        people = [c for c in contacts if company in c.companies.all()][:2] if company else []
         pipeline = pipelines[pipeline_name]
-        company = companies[n % len(companies)] if companies and n % 4 != 3 else None
-        people = [c for c in contacts if company and company in c.companies.all()][:2] if company else []
         deal = services.deal_create(by=owner, pipeline=pipeline, data={
-            "title": title, "responsible": owner, "company": company,
+            "title": title(company_name, what), "responsible": owner, "company": company,
             "source": rng.choice(sources) if sources else None,
             "start_date": today - timedelta(days=rng.randrange(3, 60)),
             "close_date": today + timedelta(days=rng.randrange(-5, 45)),
             "comment": rng.choice(COMMENTS),
         }, m2m={"contacts": people} if people else None)
-        stages = list(pipeline.stages.order_by("sort", "pk"))
-        target = next((s for s in stages if s.name == target_name), None)
-        if target is None:
-            continue
-        for stage in _path(stages, target, rng):
-            deal = _move(deal, stage, owner, rng, products, reasons, companies, contacts, sources, today)
+        _walk(deal, pipeline, target_name, owner, rng, products, reasons, sources, today)
+    for deal in Deal.objects.filter(lead__isnull=False).select_related("pipeline", "responsible").order_by("pk"):
+        if deal.pipeline.name in CONVERTED_MOVED_TO:
+            _walk(deal, deal.pipeline, CONVERTED_MOVED_TO[deal.pipeline.name], deal.responsible, rng, products,
+                  reasons, sources, today)
     if stdout:
         stdout.write(f"  сделки: {Deal.objects.count()}")
+
+
+def _walk(deal, pipeline, target_name, owner, rng, products, reasons, sources, today):
+    stages = list(pipeline.stages.order_by("sort", "pk"))
+    target = next((s for s in stages if s.name == target_name), None)
+    if target is None:
+        return
+    for stage in _path(stages, target, rng):
+        deal = _move(deal, stage, owner, rng, products, reasons, sources, today)
 
 
 def _path(stages: list[Stage], target: Stage, rng) -> list[Stage]:
@@ -99,7 +117,7 @@ def _path(stages: list[Stage], target: Stage, rng) -> list[Stage]:
     return process[1: process.index(target) + 1]
 
 
-def _move(deal, stage, owner, rng, products, reasons, companies, contacts, sources, today):
+def _move(deal, stage, owner, rng, products, reasons, sources, today):
     """Fill what the stage's rules ask for (as a manager would in the dialog), then move."""
     data, m2m = {}, {}
     for requirement in missing_for(deal, stage):
@@ -112,10 +130,6 @@ def _move(deal, stage, owner, rng, products, reasons, companies, contacts, sourc
             data["amount"] = rng.choice(PRICES)
         elif key == "loss_reason" and reasons:
             data["loss_reason"] = rng.choice(reasons)
-        elif key == "company" and companies:
-            data["company"] = rng.choice(companies)
-        elif key == "contacts" and contacts:
-            m2m["contacts"] = [rng.choice(contacts)]
         elif key == "source" and sources:
             data["source"] = rng.choice(sources)
         elif key in ("start_date", "close_date"):

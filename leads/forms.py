@@ -91,7 +91,9 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
     required, so the form says what is missing before the service refuses."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    save_anyway = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    # Set only by the «Сохранить всё равно» button; never rendered, because a hidden empty
+    # input later in the form would override the button's value in the request.
+    save_anyway = forms.BooleanField(required=False)
 
     class Meta:
         model = Lead
@@ -121,7 +123,7 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
                  HTML('{% include "leads/_requisites_button.html" %}')] if label == _("Реквизиты") else names
             ), css_class="crm-fieldset"), css_class="col-lg-6")
             for label, names in GROUPS
-        ], "version", "save_anyway")
+        ], "version")
 
 
 def requirements_form_class(requirements):

@@ -216,7 +216,7 @@ def test_demo_data_makes_deals_in_every_pipeline_and_is_idempotent(db):
     # Moved through the one service: the history shows the stages walked.
     from crm import timeline
 
-    paid = Deal.objects.get(title="Модный квартал — тайный покупатель (3 точки)")
+    paid = Deal.objects.get(title="Добрый доктор — тайный покупатель (3 филиала)")
     assert paid.current_stage.name == "Оплачено"
     assert timeline.entries(paid).filter(kind="status").count() == 6  # five stages in process, then «Оплачено»
 

@@ -1,0 +1,49 @@
+"""scripts/run on a busy or bad port: it says so and how to choose another, before setting anything
+up (it used to print the URL and then fail in runserver)."""
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parent.parent / "scripts" / "run"
+
+
+@pytest.fixture
+def busy_port():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+def run(*args, port_env=None):
+    env = {"PATH": "/usr/bin:/bin", **({"PORT": port_env} if port_env else {})}
+    return subprocess.run(["bash", str(RUN), *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("how", ["argument", "PORT"])
+def test_it_names_a_busy_port_and_a_free_one_instead_of_starting(busy_port, how):
+    result = run(str(busy_port)) if how == "argument" else run(port_env=str(busy_port))
+    assert result.returncode == 1
+    assert f"Порт {busy_port} уже занят" in result.stderr
+    suggested = int(result.stderr.split("scripts/run ")[1].split()[0])
+    assert suggested > busy_port
+    with socket.socket() as probe:  # the suggestion is really free
+        probe.bind(("127.0.0.1", suggested))
+    assert f"PORT={suggested} scripts/run" in result.stderr
+    # Nothing was set up and no URL was promised.
+    assert "CRM: http" not in result.stdout and "Installing" not in result.stdout
+
+
+def test_the_argument_wins_over_the_environment(busy_port):
+    result = run(str(busy_port), port_env="1")
+    assert f"Порт {busy_port} уже занят" in result.stderr
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "70000", "80 01"])
+def test_a_bad_port_gets_a_russian_message(port):
+    result = run(port)
+    assert result.returncode == 2
+    assert "Порт должен быть числом от 1 до 65535" in result.stderr and "CRM: http" not in result.stdout
