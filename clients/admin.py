@@ -1,6 +1,7 @@
-"""Supervisors' view of companies and contacts. Read-only, as for leads: a company or contact
-changes only through clients.services (the CRM card), which keeps the search column, the
-optimistic lock and the history; the admin lists, searches, filters and links to the card."""
+"""Supervisors' view of companies and contacts, scoped as in the CRM. Read-only, as for leads: a
+company or contact changes only through clients.services (the CRM card), which keeps the search
+column, the optimistic lock and the history; the admin lists, searches, filters, links to the
+card and deletes through `company_delete`/`contact_delete`."""
 
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -9,9 +10,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm import phones, timeline
+from crm.admin import ScopedAdmin
 from crm.lists import search_condition
 from crm.models import Communication
 
+from . import services
 from .models import Company, Contact
 
 HIDDEN = {"id", "search_text", "company_key"}  # internal columns
@@ -37,7 +40,7 @@ class CommunicationInline(GenericTabularInline):
         return False
 
 
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ScopedAdmin):
     inlines = [CommunicationInline]
     list_select_related = ("responsible",)
     date_hierarchy = "created_at"
@@ -82,6 +85,7 @@ class CompanyAdmin(ClientAdmin):
     list_filter = ("responsible", "niche", "client_type", "created_at")
     list_select_related = ("responsible", "niche", "client_type")
     card_url_name = "clients:company_detail"
+    delete_service = staticmethod(services.company_delete)
 
 
 @admin.register(Contact)
@@ -89,6 +93,7 @@ class ContactAdmin(ClientAdmin):
     list_display = ("full_name", "position", "responsible", "created_at")
     list_filter = ("responsible", "companies", "created_at")
     card_url_name = "clients:contact_detail"
+    delete_service = staticmethod(services.contact_delete)
     extra_readonly = ["companies"]
 
     @admin.display(description=_("ФИО"), ordering="last_name")

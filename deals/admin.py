@@ -1,6 +1,6 @@
 """The admin for supervisors: pipelines and their stages (add, rename, reorder, colour), the
 rules per stage, loss reasons. Deals are read-only here: they change on the card and the board,
-through deals.services."""
+through deals.services, and are deleted through deals.services.deal_delete."""
 
 from django import forms
 from django.contrib import admin
@@ -10,7 +10,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm import timeline
+from crm.admin import ScopedAdmin
 
+from . import services
 from .models import Deal, DealProduct, LossReason, Pipeline, Stage, StageRequirement
 from .requirements import CATALOGUE
 
@@ -150,9 +152,12 @@ class DealProductInline(admin.TabularInline):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
-    """Supervisors' view of deals: read-only. Stages, fields and product rows change on the deal
-    card and the board (the rules, history and optimistic locking live there)."""
+class DealAdmin(ScopedAdmin):
+    """Supervisors' view of deals, scoped as in the CRM (per pipeline too): read-only. Stages,
+    fields and product rows change on the deal card and the board (the rules, history and
+    optimistic locking live there); deletion goes through `deal_delete`."""
+
+    delete_service = staticmethod(services.deal_delete)
 
     list_display = ("title", "pipeline", "stage_name", "company", "amount", "currency", "responsible", "created_at")
     list_filter = ("pipeline", StageFilter, "responsible", "source", "created_at")

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from crm import timeline
+from crm.admin import ScopedAdmin
 
 from . import services
 from .models import Lead, Requirement, Status
@@ -39,14 +40,18 @@ def _move_action(status):
             messages.error(request, f"«{lead.title}»: {reason}")
 
     action.__name__ = f"move_to_{status}"
+    action.allowed_permissions = ("change",)
     action.short_description = _("Перевести в «%(status)s»") % {"status": status.label}
     return action
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
-    """Supervisors' view of leads. The status is read-only here: status changes go through the
-    admin actions, which call the same service as the card and the kanban."""
+class LeadAdmin(ScopedAdmin):
+    """Supervisors' view of leads, scoped as in the CRM. The status is read-only here: status
+    changes go through the admin actions, which call the same service as the card and the kanban;
+    deletion goes through `lead_delete`."""
+
+    delete_service = staticmethod(services.lead_delete)
 
     list_display = ("title", "company_name", "status", "source", "responsible", "amount", "created_at")
     list_filter = ("status", "source", "responsible", "niche", "client_type", "crm_system", "created_at")
