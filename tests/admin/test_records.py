@@ -1,0 +1,140 @@
+"""Leads, deals, companies and contacts in the admin obey the CRM's access rules: the head of sales
+lists, opens, reads the history of and deletes only his department tree's records; a deletion
+goes through the app's service and leaves a DeletionRecord."""
+
+import pytest
+from django.urls import reverse
+
+from crm.models import DeletionRecord
+from tests.clients.conftest import make_company
+from tests.factories import DealFactory, LeadFactory
+
+from .conftest import KINDS
+
+pytestmark = pytest.mark.django_db
+
+
+def _model(kind):
+    from django.apps import apps
+
+    return apps.get_model({"lead": "leads", "deal": "deals", "company": "clients", "contact": "clients"}[kind], kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_it_hides_records_outside_the_heads_tree_on_every_admin_page(client, supervisor, stranger, outsider, kind):
+    prefix, make = KINDS[kind]
+    foreign = make(stranger, "СЕКРЕТ-чужой")
+    mine = make(outsider, "Запись-группы-2")  # «Группа продаж 2» is in the head's tree
+    client.force_login(supervisor)
+
+    page = client.get(reverse(f"admin:{prefix}_changelist")).content.decode()
+    assert "Запись-группы-2" in page and "СЕКРЕТ-чужой" not in page
+    page = client.get(reverse(f"admin:{prefix}_changelist"), {"q": "СЕКРЕТ"}).content.decode()
+    assert "СЕКРЕТ-чужой" not in page
+    for view in ("change", "history", "delete"):
+        response = client.get(reverse(f"admin:{prefix}_{view}", args=[foreign.pk]))
+        assert response.status_code == 404, view
+        assert "СЕКРЕТ-чужой" not in response.content.decode()
+    response = client.post(reverse(f"admin:{prefix}_delete", args=[foreign.pk]), {"post": "yes"})
+    assert response.status_code == 404
+    assert _model(kind).objects.filter(pk=foreign.pk).exists()
+    assert client.get(reverse(f"admin:{prefix}_history", args=[mine.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_it_lets_the_head_delete_a_record_of_his_tree_and_records_the_deletion(client, supervisor, owner, kind):
+    prefix, make = KINDS[kind]
+    record = make(owner, "Удаляемая-запись")
+    client.force_login(supervisor)
+
+    page = client.get(reverse(f"admin:{prefix}_delete", args=[record.pk])).content.decode()
+    assert "Удаляемая-запись" in page and 'name="post"' in page
+    response = client.post(reverse(f"admin:{prefix}_delete", args=[record.pk]), {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert not _model(kind).objects.filter(pk=record.pk).exists()
+    entry = DeletionRecord.objects.get()
+    assert (entry.entity, entry.object_id, entry.deleted_by, entry.responsible) == (kind, record.pk, supervisor, owner)
+    assert "Удаляемая-запись" in entry.title
+
+    page = client.get(reverse("admin:crm_deletionrecord_changelist")).content.decode()
+    assert "Удаляемая-запись" in page
+    page = client.get(reverse("admin:crm_deletionrecord_change", args=[entry.pk])).content.decode()
+    assert "Удаляемая-запись" in page and "responsible" in page  # the snapshot of the fields
+
+
+def test_it_refuses_to_delete_without_the_crm_delete_right(client, supervisor, owner):
+    """A head whose role may view but not delete leads: the admin offers no deletion either."""
+    from accounts.models import Permission
+
+    Permission.objects.filter(role__name="Руководитель отдела продаж", entity="lead", action="delete").update(level=0)
+    lead = LeadFactory(responsible=owner, title="Нельзя-удалить")
+    client.force_login(supervisor)
+    assert client.get(reverse("admin:leads_lead_change", args=[lead.pk])).status_code == 200
+    assert client.post(reverse("admin:leads_lead_delete", args=[lead.pk]), {"post": "yes"}).status_code == 403
+    assert lead.__class__.objects.filter(pk=lead.pk).exists() and not DeletionRecord.objects.exists()
+
+
+def test_the_bulk_delete_goes_through_the_service_and_reports_each_refusal(client, supervisor, owner, stranger):
+    doomed = LeadFactory(responsible=owner, title="Лид-в-корзину")
+    foreign = LeadFactory(responsible=stranger, title="СЕКРЕТ-лид")
+    client.force_login(supervisor)
+    url = reverse("admin:leads_lead_changelist")
+    selected = {"action": "delete_selected", "_selected_action": [doomed.pk, foreign.pk]}
+
+    page = client.post(url, selected).content.decode()  # the confirmation page
+    assert "Лид-в-корзину" in page and "СЕКРЕТ-лид" not in page
+    page = client.post(url, {**selected, "post": "yes"}, follow=True).content.decode()
+    assert "Удалена 1 запись" in page
+    assert not doomed.__class__.objects.filter(pk=doomed.pk).exists()
+    assert foreign.__class__.objects.filter(pk=foreign.pk).exists()
+    assert list(DeletionRecord.objects.values_list("title", flat=True)) == ["Лид-в-корзину"]
+
+
+def test_a_company_with_deals_is_not_deleted_and_hidden_deals_are_only_counted(client, supervisor, owner, stranger):
+    company = make_company(owner, name="ООО «Занятая»")
+    DealFactory(responsible=owner, company=company, title="Видимая-сделка")
+    DealFactory(responsible=stranger, company=company, title="СЕКРЕТ-сделка")
+    free = make_company(owner, name="ООО «Свободная»")
+    client.force_login(supervisor)
+
+    page = client.get(reverse("admin:clients_company_delete", args=[company.pk])).content.decode()
+    assert "Видимая-сделка" in page and "СЕКРЕТ-сделка" not in page and "ещё 1 запись, которую вам не видно" in page
+    client.post(reverse("admin:clients_company_delete", args=[company.pk]), {"post": "yes"})
+    assert company.__class__.objects.filter(pk=company.pk).exists()
+
+    url = reverse("admin:clients_company_changelist")
+    page = client.post(url, {"action": "delete_selected", "_selected_action": [company.pk, free.pk], "post": "yes"},
+                       follow=True).content.decode()
+    assert "ООО «Занятая»" in page and "нельзя удалить" in page and "Удалена 1 запись" in page
+    assert company.__class__.objects.filter(pk=company.pk).exists()
+    assert not company.__class__.objects.filter(pk=free.pk).exists()
+
+
+def test_the_head_sees_only_deletions_of_his_trees_records(client, supervisor, owner, stranger, superuser):
+    from leads.services import lead_delete
+
+    lead_delete(LeadFactory(responsible=owner, title="Удалён-в-отделе"), by=owner)
+    lead_delete(LeadFactory(responsible=stranger, title="СЕКРЕТ-удалён"), by=stranger)
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:crm_deletionrecord_changelist")).content.decode()
+    assert "Удалён-в-отделе" in page and "СЕКРЕТ-удалён" not in page
+    hidden = DeletionRecord.objects.get(title="СЕКРЕТ-удалён")
+    assert client.get(reverse("admin:crm_deletionrecord_change", args=[hidden.pk])).status_code in (302, 404)
+
+    client.force_login(superuser)
+    page = client.get(reverse("admin:crm_deletionrecord_changelist")).content.decode()
+    assert "Удалён-в-отделе" in page and "СЕКРЕТ-удалён" in page
+    seen = DeletionRecord.objects.get(title="Удалён-в-отделе")
+    assert client.post(reverse("admin:crm_deletionrecord_delete", args=[seen.pk]), {"post": "yes"}).status_code == 403
+    assert DeletionRecord.objects.count() == 2
+
+
+def test_a_manager_without_staff_status_gets_nothing_from_the_admin(client, owner):
+    lead = LeadFactory(responsible=owner, title="Свой-лид")
+    client.force_login(owner)
+    for url in (reverse("admin:leads_lead_changelist"), reverse("admin:leads_lead_change", args=[lead.pk]),
+                reverse("admin:accounts_user_changelist")):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+    client.post(reverse("admin:leads_lead_delete", args=[lead.pk]), {"post": "yes"})
+    assert lead.__class__.objects.filter(pk=lead.pk).exists()
