@@ -7,6 +7,7 @@ import json
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -31,6 +32,31 @@ from .models import (
 )
 
 
+def linked_field(name: str, description):
+    """A read-only column or field for `ScopedAdmin.linked_fields`: the linked record's name if
+    the user may see it, else only that there is one (as the CRM card shows it)."""
+
+    @admin.display(description=description)
+    def show(self, obj):
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            visible = getattr(obj, f"_visible_{name}", [])
+            hidden = getattr(obj, name).count() - len(visible)
+            parts = [str(o) for o in visible]
+        else:
+            if getattr(obj, f"{name}_id") is None:
+                return "—"
+            visible = getattr(obj, f"_visible_{name}", False)
+            parts, hidden = ([str(getattr(obj, name))], 0) if visible else ([], 1)
+        if hidden:
+            parts.append(ngettext("ещё %(n)s, нет доступа", "ещё %(n)s, нет доступа", hidden) % {"n": hidden}
+                         if parts else gettext("есть, нет доступа"))
+        return "; ".join(parts) or "—"
+
+    show.__name__ = f"linked_{name}"
+    return show
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A CRM record in the admin obeys the same rules as in the CRM: the list and every page
     start from `access.scope` (view level), a record is viewed, changed or deleted only if
@@ -40,9 +66,24 @@ class ScopedAdmin(admin.ModelAdmin):
     again, refuses what other records depend on and leaves a DeletionRecord."""
 
     delete_service = None  # e.g. staticmethod(leads.services.lead_delete): (obj, *, by) → DeletionRecord
+    # Links to other CRM records (a deal's company, a contact's companies) shown through
+    # `linked_field`: named only when the user may see the linked record.
+    linked_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request):
-        return access.scope(request.user, super().get_queryset(request), Action.VIEW)
+        queryset = access.scope(request.user, super().get_queryset(request), Action.VIEW)
+        for name in self.linked_fields:
+            field = self.model._meta.get_field(name)
+            visible = access.scope(request.user, field.related_model._default_manager.all(), Action.VIEW)
+            if field.many_to_many:
+                queryset = queryset.prefetch_related(Prefetch(name, queryset=visible, to_attr=f"_visible_{name}"))
+            else:
+                queryset = queryset.annotate(**{f"_visible_{name}": Exists(visible.filter(pk=OuterRef(f"{name}_id")))})
+        return queryset
+
+    def shown(self, names) -> list[str]:
+        """Field names for a read-only page, links to other records replaced by `linked_field`s."""
+        return [f"linked_{name}" if name in self.linked_fields else name for name in names]
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

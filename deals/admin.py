@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm import timeline
-from crm.admin import ScopedAdmin
+from crm.admin import ScopedAdmin, linked_field
 
 from . import services
 from .models import Deal, DealProduct, LossReason, Pipeline, Stage, StageRequirement
@@ -158,8 +158,13 @@ class DealAdmin(ScopedAdmin):
     optimistic locking live there); deletion goes through `deal_delete`."""
 
     delete_service = staticmethod(services.deal_delete)
+    linked_fields = ("company", "contacts", "lead")
+    linked_company = linked_field("company", _("Компания"))
+    linked_contacts = linked_field("contacts", _("Контакты"))
+    linked_lead = linked_field("lead", _("Лид"))
 
-    list_display = ("title", "pipeline", "stage_name", "company", "amount", "currency", "responsible", "created_at")
+    list_display = ("title", "pipeline", "stage_name", "linked_company", "amount", "currency", "responsible",
+                    "created_at")
     list_filter = ("pipeline", StageFilter, "responsible", "source", "created_at")
     search_fields = ("title", "company__name", "comment")
     list_select_related = ("pipeline", "company", "responsible")
@@ -186,8 +191,8 @@ class DealAdmin(ScopedAdmin):
         return format_html('<a href="{}">{}</a>', reverse("deals:detail", args=[obj.pk]), _("Открыть карточку сделки"))
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Deal._meta.fields if f.name not in ("id", "stage")] + [
-            "stage_name", "contacts", "history", "card_link"]
+        return self.shown([f.name for f in Deal._meta.fields if f.name not in ("id", "stage")] + ["contacts"]) + [
+            "stage_name", "history", "card_link"]
 
     def get_fields(self, request, obj=None):
         return [f for f in self.get_readonly_fields(request, obj) if f not in ("search_text",)]

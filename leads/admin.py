@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from crm import timeline
-from crm.admin import ScopedAdmin
+from crm.admin import ScopedAdmin, linked_field
 
 from . import services
 from .models import Lead, Requirement, Status
@@ -52,6 +52,9 @@ class LeadAdmin(ScopedAdmin):
     deletion goes through `lead_delete`."""
 
     delete_service = staticmethod(services.lead_delete)
+    linked_fields = ("company", "contact")
+    linked_company = linked_field("company", _("Компания"))
+    linked_contact = linked_field("contact", _("Контакт"))
 
     list_display = ("title", "company_name", "status", "source", "responsible", "amount", "created_at")
     list_filter = ("status", "source", "responsible", "niche", "client_type", "crm_system", "created_at")
@@ -74,8 +77,8 @@ class LeadAdmin(ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Edits happen on the lead card in the CRM (rules, duplicates, optimistic locking); the
         # admin shows everything and changes statuses only through the actions above.
-        return [f.name for f in Lead._meta.fields if f.name != "id"] + ["products_to_sell", "used_products", "history",
-                                                                         "card_link"]
+        return self.shown([f.name for f in Lead._meta.fields if f.name != "id"]) + [
+            "products_to_sell", "used_products", "history", "card_link"]
 
     def has_add_permission(self, request):
         return False

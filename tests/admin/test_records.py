@@ -138,3 +138,26 @@ def test_a_manager_without_staff_status_gets_nothing_from_the_admin(client, owne
         assert response.status_code == 302 and "/login/" in response["Location"], url
     client.post(reverse("admin:leads_lead_delete", args=[lead.pk]), {"post": "yes"})
     assert lead.__class__.objects.filter(pk=lead.pk).exists()
+
+
+def test_linked_records_out_of_reach_are_not_named(client, supervisor, owner, stranger):
+    from tests.clients.conftest import make_contact
+
+    hidden = make_company(stranger, name="СЕКРЕТ-компания")
+    shown = make_company(owner, name="Видимая-компания")
+    contact = make_contact(owner, first_name="Контакт-отдела", last_name="", companies=[hidden, shown])
+    deal = DealFactory(responsible=owner, company=hidden, title="Сделка-отдела")
+    deal.contacts.add(make_contact(stranger, first_name="СЕКРЕТ-контакт", last_name=""))
+    lead = LeadFactory(responsible=owner, title="Лид-отдела", company=hidden)
+    client.force_login(supervisor)
+
+    for url in (reverse("admin:deals_deal_changelist"), reverse("admin:clients_contact_changelist")):
+        assert "СЕКРЕТ" not in client.get(url).content.decode(), url
+    for url in (reverse("admin:deals_deal_change", args=[deal.pk]), reverse("admin:leads_lead_change", args=[lead.pk]),
+                reverse("admin:clients_contact_change", args=[contact.pk])):
+        page = client.get(url).content.decode()
+        assert "СЕКРЕТ" not in page and "нет доступа" in page, url
+    page = client.get(reverse("admin:clients_contact_change", args=[contact.pk])).content.decode()
+    assert "Видимая-компания" in page
+    page = client.get(reverse("admin:clients_contact_changelist"), {"company": hidden.pk}).content.decode()
+    assert "Контакт-отдела" not in page
