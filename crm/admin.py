@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
@@ -49,8 +49,7 @@ def linked_field(name: str, description):
             visible = getattr(obj, f"_visible_{name}", False)
             parts, hidden = ([str(getattr(obj, name))], 0) if visible else ([], 1)
         if hidden:
-            parts.append(ngettext("ещё %(n)s, нет доступа", "ещё %(n)s, нет доступа", hidden) % {"n": hidden}
-                         if parts else gettext("есть, нет доступа"))
+            parts.append(gettext("ещё без доступа: %(n)s") % {"n": hidden} if parts else gettext("есть, нет доступа"))
         return "; ".join(parts) or "—"
 
     show.__name__ = f"linked_{name}"
@@ -152,8 +151,7 @@ class ScopedAdmin(admin.ModelAdmin):
             super().log_deletions(request, [obj])
             deleted += 1
         if deleted:
-            self.message_user(request, ngettext("Удалена %(n)s запись.", "Удалено записей: %(n)s.", deleted)
-                              % {"n": deleted}, messages.SUCCESS)
+            self.message_user(request, gettext("Удалено записей: %(n)s.") % {"n": deleted}, messages.SUCCESS)
 
     def delete_selected(self, request, queryset):
         """The bulk «delete» action: Django's confirmation page, then each record through the

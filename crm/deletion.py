@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts import access
 from accounts.models import Action
@@ -59,8 +58,7 @@ def blockers(obj: models.Model, by) -> list[str]:
         else:
             hidden += 1
     if hidden:
-        shown.append(ngettext("ещё %(n)s запись, которую вам не видно", "ещё %(n)s записей, которых вам не видно",
-                              hidden) % {"n": hidden})
+        shown.append(_("записи, которых вам не видно: %(n)s") % {"n": hidden})
     return shown
 
 
