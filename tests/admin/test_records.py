@@ -161,3 +161,14 @@ def test_linked_records_out_of_reach_are_not_named(client, supervisor, owner, st
     assert "Видимая-компания" in page
     page = client.get(reverse("admin:clients_contact_changelist"), {"company": hidden.pk}).content.decode()
     assert "Контакт-отдела" not in page
+
+
+def test_a_staff_user_without_admin_permissions_sees_no_records(client, owner):
+    owner.is_staff = True
+    owner.save()
+    lead = LeadFactory(responsible=owner, title="Свой-лид")
+    client.force_login(owner)
+    assert client.get(reverse("admin:leads_lead_changelist")).status_code == 403
+    assert client.get(reverse("admin:leads_lead_change", args=[lead.pk])).status_code == 403
+    assert client.post(reverse("admin:leads_lead_delete", args=[lead.pk]), {"post": "yes"}).status_code == 403
+    assert "Свой-лид" not in client.get(reverse("admin:index")).content.decode()
