@@ -82,7 +82,7 @@ class ClientAdmin(ScopedAdmin):
 @admin.register(Company)
 class CompanyAdmin(ClientAdmin):
     list_display = ("name", "inn", "niche", "client_type", "responsible", "created_at")
-    list_filter = ("responsible", "niche", "client_type", "created_at")
+    list_filter = (("responsible", admin.RelatedOnlyFieldListFilter), "niche", "client_type", "created_at")
     list_select_related = ("responsible", "niche", "client_type")
     card_url_name = "clients:company_detail"
     delete_service = staticmethod(services.company_delete)
@@ -111,7 +111,7 @@ class CompanyFilter(admin.SimpleListFilter):
 @admin.register(Contact)
 class ContactAdmin(ClientAdmin):
     list_display = ("full_name", "position", "responsible", "created_at")
-    list_filter = ("responsible", CompanyFilter, "created_at")
+    list_filter = (("responsible", admin.RelatedOnlyFieldListFilter), CompanyFilter, "created_at")
     card_url_name = "clients:contact_detail"
     delete_service = staticmethod(services.contact_delete)
     extra_readonly = ["companies"]

@@ -60,7 +60,9 @@ class ScopedAdmin(admin.ModelAdmin):
     """A CRM record in the admin obeys the same rules as in the CRM: the list and every page
     start from `access.scope` (view level), a record is viewed, changed or deleted only if
     `access.can` allows it (and the Django model permission too), and a record out of reach is
-    «not found» (404), as on the card, so ids cannot be probed. Deleting — one record or the
+    «not found» (404), as on the card, so ids cannot be probed. Subclasses filter by responsible
+    with `RelatedOnlyFieldListFilter`, which reads this scoped queryset: only the owners of
+    records the user sees are offered. Deleting — one record or the
     bulk action — goes through the app's delete service (`delete_service`), which checks access
     again, refuses what other records depend on and leaves a DeletionRecord."""
 

@@ -165,7 +165,8 @@ class DealAdmin(ScopedAdmin):
 
     list_display = ("title", "pipeline", "stage_name", "linked_company", "amount", "currency", "responsible",
                     "created_at")
-    list_filter = ("pipeline", StageFilter, "responsible", "source", "created_at")
+    list_filter = ("pipeline", StageFilter, ("responsible", admin.RelatedOnlyFieldListFilter), "source",
+                   "created_at")
     search_fields = ("title", "company__name", "comment")
     list_select_related = ("pipeline", "company", "responsible")
     date_hierarchy = "created_at"

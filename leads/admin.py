@@ -57,7 +57,8 @@ class LeadAdmin(ScopedAdmin):
     linked_contact = linked_field("contact", _("Контакт"))
 
     list_display = ("title", "company_name", "status", "source", "responsible", "amount", "created_at")
-    list_filter = ("status", "source", "responsible", "niche", "client_type", "crm_system", "created_at")
+    list_filter = ("status", "source", ("responsible", admin.RelatedOnlyFieldListFilter), "niche", "client_type",
+                   "crm_system", "created_at")
     search_fields = ("title", "company_name", "inn", "company_phone", "contact_phone", "contact_last_name",
                      "company_email", "contact_email")
     list_select_related = ("source", "responsible")

@@ -172,3 +172,16 @@ def test_a_staff_user_without_admin_permissions_sees_no_records(client, owner):
     assert client.get(reverse("admin:leads_lead_change", args=[lead.pk])).status_code == 403
     assert client.post(reverse("admin:leads_lead_delete", args=[lead.pk]), {"post": "yes"}).status_code == 403
     assert "Свой-лид" not in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_responsible_filter_offers_only_owners_of_visible_records(client, supervisor, owner, outsider, stranger,
+                                                                      kind):
+    prefix, make = KINDS[kind]
+    make(owner, "Своя-запись")
+    make(outsider, "Запись-группы-2")
+    make(stranger, "СЕКРЕТ-запись")
+    client.force_login(supervisor)
+    page = client.get(reverse(f"admin:{prefix}_changelist")).content.decode()
+    assert f"responsible__id__exact={owner.pk}" in page and f"responsible__id__exact={outsider.pk}" in page
+    assert f"responsible__id__exact={stranger.pk}" not in page and "Чужой" not in page
