@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from clients.selectors import visible_companies
 from crm import timeline
 from crm.admin import ScopedAdmin, linked_field
 
@@ -167,7 +168,7 @@ class DealAdmin(ScopedAdmin):
                     "created_at")
     list_filter = ("pipeline", StageFilter, ("responsible", admin.RelatedOnlyFieldListFilter), "source",
                    "created_at")
-    search_fields = ("title", "company__name", "comment")
+    search_fields = ("title", "comment")  # and the company's name: get_search_results
     list_select_related = ("pipeline", "company", "responsible")
     date_hierarchy = "created_at"
     inlines = [DealProductInline]
@@ -175,6 +176,16 @@ class DealAdmin(ScopedAdmin):
     def get_queryset(self, request):
         # The stage's name as a column of the row: never select_related the FSM key field.
         return super().get_queryset(request).annotate(stage_label=F("stage__name"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Deals found by their company's name too, for companies the user may see only: a hidden
+        company's name must not be learnt by which deals it finds."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            companies = visible_companies(request.user).filter(name__icontains=term).values("pk")
+            found |= queryset.filter(company__in=companies)
+        return found, duplicates
 
     @admin.display(description=_("Стадия"), ordering="stage__sort")
     def stage_name(self, obj):

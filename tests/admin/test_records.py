@@ -185,3 +185,12 @@ def test_the_responsible_filter_offers_only_owners_of_visible_records(client, su
     page = client.get(reverse(f"admin:{prefix}_changelist")).content.decode()
     assert f"responsible__id__exact={owner.pk}" in page and f"responsible__id__exact={outsider.pk}" in page
     assert f"responsible__id__exact={stranger.pk}" not in page and "Чужой" not in page
+
+
+def test_deals_are_found_by_the_names_of_visible_companies_only(client, supervisor, owner, stranger):
+    DealFactory(responsible=owner, title="Сделка-1", company=make_company(owner, name="ООО «Видимая»"))
+    DealFactory(responsible=owner, title="Сделка-2", company=make_company(stranger, name="ООО «Тайная»"))
+    client.force_login(supervisor)
+    url = reverse("admin:deals_deal_changelist")
+    assert "Сделка-1" in client.get(url, {"q": "Видимая"}).content.decode()
+    assert "Сделка-2" not in client.get(url, {"q": "Тайная"}).content.decode()
