@@ -55,6 +55,9 @@ def test_it_lets_the_head_delete_a_record_of_his_tree_and_records_the_deletion(c
     entry = DeletionRecord.objects.get()
     assert (entry.entity, entry.object_id, entry.deleted_by, entry.responsible) == (kind, record.pk, supervisor, owner)
     assert "Удаляемая-запись" in entry.title
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    assert LogEntry.objects.filter(action_flag=DELETION, object_id=str(record.pk), user=supervisor).count() == 1
 
     page = client.get(reverse("admin:crm_deletionrecord_changelist")).content.decode()
     assert "Удаляемая-запись" in page
@@ -194,3 +197,23 @@ def test_deals_are_found_by_the_names_of_visible_companies_only(client, supervis
     url = reverse("admin:deals_deal_changelist")
     assert "Сделка-1" in client.get(url, {"q": "Видимая"}).content.decode()
     assert "Сделка-2" not in client.get(url, {"q": "Тайная"}).content.decode()
+
+
+def test_a_refusal_at_the_last_moment_is_reported_not_logged_as_a_deletion(client, supervisor, owner, monkeypatch):
+    """Something linked to the company between the confirmation page and the click: the service
+    refuses, the admin says so, and its log does not claim a deletion."""
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from clients.admin import CompanyAdmin
+    from crm.deletion import DeletionRefused
+
+    def refuse(obj, *, by):
+        raise DeletionRefused("Запись нельзя удалить: от неё зависят: Сделка «Только что»")
+
+    monkeypatch.setattr(CompanyAdmin, "delete_service", staticmethod(refuse))
+    company = make_company(owner, name="ООО «Гонка»")
+    client.force_login(supervisor)
+    response = client.post(reverse("admin:clients_company_delete", args=[company.pk]), {"post": "yes"}, follow=True)
+    assert "Только что" in response.content.decode()
+    assert company.__class__.objects.filter(pk=company.pk).exists()
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
