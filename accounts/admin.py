@@ -36,11 +36,11 @@ class SuperuserOnly:
     has_delete_permission = has_change_permission
 
 
-# What gives power in the system: only a superuser changes these, and never on his own record
-# the first three (a slip would lock him out or leave the system without a superuser).
-PRIVILEGES = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions", "roles")
+# A superuser does not change these on his own record: a slip would lock him out or leave the
+# system without a superuser.
 OWN_PRIVILEGES = ("is_active", "is_staff", "is_superuser")
-# What a head of sales may edit for the people of his department tree.
+# What a non-superuser (the head of sales) may edit for the people of his department tree;
+# everything else on the page is read-only to him.
 HEAD_EDITABLE = ("last_name", "first_name", "middle_name", "phone", "position", "department")
 
 

@@ -39,7 +39,7 @@ def linked_field(name: str, description):
     @admin.display(description=description)
     def show(self, obj):
         field = obj._meta.get_field(name)
-        if field.many_to_many:
+        if field.many_to_many:  # one count per record: for change pages, not list columns
             visible = getattr(obj, f"_visible_{name}", [])
             hidden = getattr(obj, name).count() - len(visible)
             parts = [str(o) for o in visible]
@@ -62,9 +62,9 @@ class ScopedAdmin(admin.ModelAdmin):
     `access.can` allows it (and the Django model permission too), and a record out of reach is
     «not found» (404), as on the card, so ids cannot be probed. Subclasses filter by responsible
     with `RelatedOnlyFieldListFilter`, which reads this scoped queryset: only the owners of
-    records the user sees are offered. Deleting — one record or the
-    bulk action — goes through the app's delete service (`delete_service`), which checks access
-    again, refuses what other records depend on and leaves a DeletionRecord."""
+    records the user sees are offered. Deleting — one record or the bulk action — goes through
+    the app's delete service (`delete_service`), which checks access again, refuses what other
+    records depend on and leaves a DeletionRecord."""
 
     delete_service = None  # e.g. staticmethod(leads.services.lead_delete): (obj, *, by) → DeletionRecord
     # Links to other CRM records (a deal's company, a contact's companies) shown through
@@ -140,6 +140,7 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().response_delete(request, obj_display, obj_id)
 
     def delete_queryset(self, request, queryset):
+        # Not reached through our delete_selected; kept so that no caller deletes around the service.
         self._delete_each(request, queryset)
 
     def _delete_each(self, request, queryset) -> None:
@@ -168,7 +169,6 @@ class ScopedAdmin(admin.ModelAdmin):
         if "delete_selected" in actions:
             actions["delete_selected"] = (type(self).delete_selected, "delete_selected", actions["delete_selected"][2])
         return actions
-
 
 
 class ReferenceAdmin(admin.ModelAdmin):
