@@ -1,7 +1,9 @@
 from django import forms
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -34,6 +36,14 @@ class SuperuserOnly:
         return request.user.is_active and request.user.is_superuser
 
     has_delete_permission = has_change_permission
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SuperuserOnly, BaseGroupAdmin):
+    """Groups carry Django permissions: whoever edits them could widen his own group's."""
 
 
 # A superuser does not change these on his own record: a slip would lock him out or leave the

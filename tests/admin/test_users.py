@@ -113,3 +113,20 @@ def test_the_supervisors_group_grants_what_a_head_needs_and_no_accounts_power(su
     assert {codename for app, codename in granted if app == "accounts"} == {"view_user", "change_user"}
     assert not supervisor.has_perm("accounts.change_role") and not supervisor.has_perm("auth.change_group")
     assert not supervisor.has_perm("crm.delete_deletionrecord") and not supervisor.has_perm("clients.change_company")
+
+
+def test_even_a_granted_django_permission_opens_no_roles_groups_or_departments(client, supervisor, org):
+    """Defence in depth: were the supervisors' group given accounts or auth permissions by
+    mistake, the head still could not raise his own access."""
+    from django.contrib.auth.models import Permission
+
+    group = supervisor.groups.get()
+    group.permissions.add(*Permission.objects.filter(content_type__app_label__in=["accounts", "auth"]))
+    client.force_login(supervisor)
+    for url in (reverse("admin:auth_group_change", args=[group.pk]), reverse("admin:accounts_role_changelist"),
+                reverse("admin:accounts_department_change", args=[org["sales"].pk]),
+                reverse("admin:accounts_user_add")):
+        assert client.get(url).status_code == 403, url
+    client.post(reverse("admin:accounts_user_change", args=[supervisor.pk]), _profile(supervisor, is_superuser="on"))
+    supervisor.refresh_from_db()
+    assert not supervisor.is_superuser
