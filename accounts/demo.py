@@ -53,15 +53,43 @@ def seed(users=None, stdout=None) -> dict[str, User]:
 
 
 SUPERVISORS_GROUP = "Руководители"
-# Apps whose admin pages supervisors use: the structure, reference lists, rules and records.
-SUPERVISED_APPS = ("accounts", "crm", "leads", "deals", "clients", "tasks_app", "calendar_app", "disk")
+ALL = ("view", "add", "change", "delete")
+# What a head of sales does in the admin, as Django permissions (app → model → actions). The
+# CRM's own access levels (roles) still decide which records he reaches: every record admin is
+# scoped by accounts.access, so «view lead» here means «his department's leads».
+SUPERVISOR_PERMISSIONS = {
+    # Reference lists and the lead rules are his to run; the deletion log is his to read.
+    "crm": {"source": ALL, "niche": ALL, "clienttype": ALL, "crmsystem": ALL, "saleschannel": ALL,
+            "product": ALL, "usedproduct": ALL, "junkreason": ALL, "deletionrecord": ("view",)},
+    # Records: read, status moves through the admin actions (change), delete through the service
+    # (access-checked and recorded); he returns closed leads to work.
+    "leads": {"requirement": ALL, "lead": ("view", "change", "delete", "reopen_lead")},
+    "deals": {"pipeline": ALL, "stage": ALL, "stagerequirement": ALL, "lossreason": ALL,
+              "deal": ("view", "change", "delete"), "dealproduct": ("view",)},
+    "clients": {"company": ("view", "delete"), "contact": ("view", "delete")},
+    # People: names, phones, positions and departments of his own tree (accounts.admin.UserAdmin
+    # says what exactly). Never roles, groups, departments or the access matrix: with those he
+    # could raise his own access; they are a superuser's (accounts.admin.SuperuserOnly).
+    "accounts": {"user": ("view", "change")},
+}
+
+
+def supervisor_permissions():
+    from django.contrib.auth.models import Permission as DjangoPermission
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    for app, models in SUPERVISOR_PERMISSIONS.items():
+        for model, actions in models.items():
+            codenames = [a if "_" in a else f"{a}_{model}" for a in actions]
+            condition |= Q(content_type__app_label=app, content_type__model=model, codename__in=codenames)
+    return DjangoPermission.objects.filter(condition)
 
 
 def grant_supervisors(users: dict[str, User]) -> None:
     """Django-admin permissions for the head of sales (the CRM's own access levels are roles)."""
     from django.contrib.auth.models import Group
-    from django.contrib.auth.models import Permission as DjangoPermission
 
     group, _ = Group.objects.get_or_create(name=SUPERVISORS_GROUP)
-    group.permissions.set(DjangoPermission.objects.filter(content_type__app_label__in=SUPERVISED_APPS))
+    group.permissions.set(supervisor_permissions())
     users["head"].groups.add(group)

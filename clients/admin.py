@@ -1,6 +1,7 @@
-"""Supervisors' view of companies and contacts. Read-only, as for leads: a company or contact
-changes only through clients.services (the CRM card), which keeps the search column, the
-optimistic lock and the history; the admin lists, searches, filters and links to the card."""
+"""Supervisors' view of companies and contacts, scoped as in the CRM. Read-only, as for leads: a
+company or contact changes only through clients.services (the CRM card), which keeps the search
+column, the optimistic lock and the history; the admin lists, searches, filters, links to the
+card and deletes through `company_delete`/`contact_delete`."""
 
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -9,9 +10,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm import phones, timeline
+from crm.admin import ScopedAdmin, linked_field
 from crm.lists import search_condition
 from crm.models import Communication
 
+from . import selectors, services
 from .models import Company, Contact
 
 HIDDEN = {"id", "search_text", "company_key"}  # internal columns
@@ -37,7 +40,7 @@ class CommunicationInline(GenericTabularInline):
         return False
 
 
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ScopedAdmin):
     inlines = [CommunicationInline]
     list_select_related = ("responsible",)
     date_hierarchy = "created_at"
@@ -54,8 +57,8 @@ class ClientAdmin(admin.ModelAdmin):
         return queryset.filter(condition), False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in HIDDEN] + self.extra_readonly + ["history",
-                                                                                                     "card_link"]
+        return self.shown([f.name for f in self.model._meta.fields if f.name not in HIDDEN] + self.extra_readonly) + [
+            "history", "card_link"]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -79,17 +82,41 @@ class ClientAdmin(admin.ModelAdmin):
 @admin.register(Company)
 class CompanyAdmin(ClientAdmin):
     list_display = ("name", "inn", "niche", "client_type", "responsible", "created_at")
-    list_filter = ("responsible", "niche", "client_type", "created_at")
+    list_filter = (("responsible", admin.RelatedOnlyFieldListFilter), "niche", "client_type", "created_at")
     list_select_related = ("responsible", "niche", "client_type")
     card_url_name = "clients:company_detail"
+    delete_service = staticmethod(services.company_delete)
+
+
+class CompanyFilter(admin.SimpleListFilter):
+    """Contacts of one company, choosing among the companies the user may see (the default
+    filter would list every company's name)."""
+
+    title = _("Компания")
+    parameter_name = "company"
+    LIMIT = 200  # a longer drop-down is of no use; the search box finds the rest
+
+    def lookups(self, request, model_admin):
+        return [(c.pk, c.name) for c in selectors.visible_companies(request.user).only("pk", "name")
+                .order_by("name")[:self.LIMIT]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isascii() and value.isdigit() and len(value) < 19:
+            # A company out of reach filters to nothing: its contacts are not a way to learn of it.
+            return queryset.filter(companies__in=selectors.visible_companies(request.user).filter(pk=int(value)))
+        return queryset
 
 
 @admin.register(Contact)
 class ContactAdmin(ClientAdmin):
     list_display = ("full_name", "position", "responsible", "created_at")
-    list_filter = ("responsible", "companies", "created_at")
+    list_filter = (("responsible", admin.RelatedOnlyFieldListFilter), CompanyFilter, "created_at")
     card_url_name = "clients:contact_detail"
+    delete_service = staticmethod(services.contact_delete)
     extra_readonly = ["companies"]
+    linked_fields = ("companies",)
+    linked_companies = linked_field("companies", _("Компании"))
 
     @admin.display(description=_("ФИО"), ordering="last_name")
     def full_name(self, obj):

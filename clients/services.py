@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Action
-from crm import phones, timeline, websites
+from crm import deletion, phones, timeline, websites
 from crm.models import Communication
 
 from .models import Company, Contact
@@ -153,3 +153,23 @@ def contact_link_company(contact: Contact, company: Company, *, by) -> Contact:
         contact.companies.add(company)
         timeline.log(contact, Kind.CHANGE, by, changes=[{"field": str(Contact._meta.get_field("companies").verbose_name), "old": "—", "new": str(company)}])
     return contact
+
+
+@transaction.atomic
+def company_delete(company: Company, *, by):
+    """Delete a company for good. Refused while deals are attached to it (Deal.company is
+    PROTECT: a deal without its client loses its meaning; the manager moves or deletes the deals
+    first); leads made from it keep their own copy of its requisites and lose only the link;
+    contacts stay, unlinked. Returns the DeletionRecord; raises PermissionDenied or
+    DeletionRefused."""
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    return deletion.delete_record(locked, by=by, title=locked.name, related=list(locked.contacts.all()))
+
+
+@transaction.atomic
+def contact_delete(contact: Contact, *, by):
+    """Delete a contact for good: deals and companies lose it from their contacts (a deal keeps
+    its company), leads keep their own copy of the person and lose only the link. Returns the
+    DeletionRecord; raises PermissionDenied or DeletionRefused."""
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    return deletion.delete_record(locked, by=by, title=locked.full_name, related=list(locked.companies.all()))

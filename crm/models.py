@@ -3,9 +3,12 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Entity
 
 
 class ReferenceItem(models.Model):
@@ -174,3 +177,31 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class DeletionRecord(models.Model):
+    """What was deleted, by whom and when: a lead, deal, company or contact removed through its
+    delete service leaves one of these (the record itself, its timeline and phones are gone).
+    Supervisors read them in the admin, scoped as the deleted record would have been: by its
+    entity, its owner and (for deals) its pipeline. Nobody edits or deletes them."""
+
+    entity = models.CharField(_("Сущность"), max_length=20, choices=Entity.choices)
+    object_id = models.PositiveBigIntegerField(_("Номер записи"))
+    title = models.CharField(_("Запись"), max_length=500)
+    # Copied from the deleted record for access: whose it was and, for deals, which pipeline.
+    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Ответственный"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    scope = models.CharField(_("Область"), max_length=50, blank=True, default="")
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Кто удалил"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    deleted_at = models.DateTimeField(_("Когда удалено"), auto_now_add=True, db_index=True)
+    snapshot = models.JSONField(_("Содержимое"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("Удалённая запись")
+        verbose_name_plural = _("Удалённые записи")
+        ordering = ["-deleted_at", "-pk"]
+        indexes = [models.Index(fields=["entity", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_entity_display()}: {self.title}"

@@ -1,6 +1,6 @@
 """The admin for supervisors: pipelines and their stages (add, rename, reorder, colour), the
 rules per stage, loss reasons. Deals are read-only here: they change on the card and the board,
-through deals.services."""
+through deals.services, and are deleted through deals.services.deal_delete."""
 
 from django import forms
 from django.contrib import admin
@@ -9,8 +9,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from clients.selectors import visible_companies
 from crm import timeline
+from crm.admin import ScopedAdmin, linked_field
 
+from . import services
 from .models import Deal, DealProduct, LossReason, Pipeline, Stage, StageRequirement
 from .requirements import CATALOGUE
 
@@ -150,13 +153,22 @@ class DealProductInline(admin.TabularInline):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
-    """Supervisors' view of deals: read-only. Stages, fields and product rows change on the deal
-    card and the board (the rules, history and optimistic locking live there)."""
+class DealAdmin(ScopedAdmin):
+    """Supervisors' view of deals, scoped as in the CRM (per pipeline too): read-only. Stages,
+    fields and product rows change on the deal card and the board (the rules, history and
+    optimistic locking live there); deletion goes through `deal_delete`."""
 
-    list_display = ("title", "pipeline", "stage_name", "company", "amount", "currency", "responsible", "created_at")
-    list_filter = ("pipeline", StageFilter, "responsible", "source", "created_at")
-    search_fields = ("title", "company__name", "comment")
+    delete_service = staticmethod(services.deal_delete)
+    linked_fields = ("company", "contacts", "lead")
+    linked_company = linked_field("company", _("Компания"))
+    linked_contacts = linked_field("contacts", _("Контакты"))
+    linked_lead = linked_field("lead", _("Лид"))
+
+    list_display = ("title", "pipeline", "stage_name", "linked_company", "amount", "currency", "responsible",
+                    "created_at")
+    list_filter = ("pipeline", StageFilter, ("responsible", admin.RelatedOnlyFieldListFilter), "source",
+                   "created_at")
+    search_fields = ("title", "comment")  # and the company's name: get_search_results
     list_select_related = ("pipeline", "company", "responsible")
     date_hierarchy = "created_at"
     inlines = [DealProductInline]
@@ -164,6 +176,16 @@ class DealAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The stage's name as a column of the row: never select_related the FSM key field.
         return super().get_queryset(request).annotate(stage_label=F("stage__name"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Deals found by their company's name too, for companies the user may see only: a hidden
+        company's name must not be learnt by which deals it finds."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            companies = visible_companies(request.user).filter(name__icontains=term).values("pk")
+            found |= queryset.filter(company__in=companies)
+        return found, duplicates
 
     @admin.display(description=_("Стадия"), ordering="stage__sort")
     def stage_name(self, obj):
@@ -181,8 +203,8 @@ class DealAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("deals:detail", args=[obj.pk]), _("Открыть карточку сделки"))
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Deal._meta.fields if f.name not in ("id", "stage")] + [
-            "stage_name", "contacts", "history", "card_link"]
+        return self.shown([f.name for f in Deal._meta.fields if f.name not in ("id", "stage")] + ["contacts"]) + [
+            "stage_name", "history", "card_link"]
 
     def get_fields(self, request, obj=None):
         return [f for f in self.get_readonly_fields(request, obj) if f not in ("search_text",)]

@@ -13,7 +13,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action
-from crm import timeline
+from crm import deletion, timeline
 from crm.requirements import Requirement
 
 from .models import Deal, DealProduct, Pipeline, Stage
@@ -209,3 +209,13 @@ def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
                  **{"from": old_stage.pk, "to": locked.stage_id, "from_label": f"{old_pipeline}: {old_stage.name}",
                     "to_label": f"{pipeline}: {locked.current_stage.name}"})
     return locked
+
+
+@transaction.atomic
+def deal_delete(deal: Deal, *, by):
+    """Delete a deal for good (the admin's delete and bulk delete call this): its product rows go
+    with it; its company, contacts and lead stay and note the deletion in their timelines.
+    Returns the DeletionRecord; raises PermissionDenied or DeletionRefused."""
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    related = [locked.company, locked.lead, *locked.contacts.all()]
+    return deletion.delete_record(locked, by=by, title=locked.title, related=related)

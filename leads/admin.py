@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from crm import timeline
+from crm.admin import ScopedAdmin, linked_field
 
 from . import services
 from .models import Lead, Requirement, Status
@@ -39,17 +40,25 @@ def _move_action(status):
             messages.error(request, f"«{lead.title}»: {reason}")
 
     action.__name__ = f"move_to_{status}"
+    action.allowed_permissions = ("change",)
     action.short_description = _("Перевести в «%(status)s»") % {"status": status.label}
     return action
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
-    """Supervisors' view of leads. The status is read-only here: status changes go through the
-    admin actions, which call the same service as the card and the kanban."""
+class LeadAdmin(ScopedAdmin):
+    """Supervisors' view of leads, scoped as in the CRM. The status is read-only here: status
+    changes go through the admin actions, which call the same service as the card and the kanban;
+    deletion goes through `lead_delete`."""
+
+    delete_service = staticmethod(services.lead_delete)
+    linked_fields = ("company", "contact")
+    linked_company = linked_field("company", _("Компания"))
+    linked_contact = linked_field("contact", _("Контакт"))
 
     list_display = ("title", "company_name", "status", "source", "responsible", "amount", "created_at")
-    list_filter = ("status", "source", "responsible", "niche", "client_type", "crm_system", "created_at")
+    list_filter = ("status", "source", ("responsible", admin.RelatedOnlyFieldListFilter), "niche", "client_type",
+                   "crm_system", "created_at")
     search_fields = ("title", "company_name", "inn", "company_phone", "contact_phone", "contact_last_name",
                      "company_email", "contact_email")
     list_select_related = ("source", "responsible")
@@ -69,8 +78,8 @@ class LeadAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Edits happen on the lead card in the CRM (rules, duplicates, optimistic locking); the
         # admin shows everything and changes statuses only through the actions above.
-        return [f.name for f in Lead._meta.fields if f.name != "id"] + ["products_to_sell", "used_products", "history",
-                                                                         "card_link"]
+        return self.shown([f.name for f in Lead._meta.fields if f.name != "id"]) + [
+            "products_to_sell", "used_products", "history", "card_link"]
 
     def has_add_permission(self, request):
         return False

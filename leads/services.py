@@ -13,7 +13,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action, Entity, Level
-from crm import phones, timeline, websites
+from crm import deletion, phones, timeline, websites
 from crm.requirements import Requirement
 
 from .models import CLOSED, IN_PROCESS, Lead, Status
@@ -408,3 +408,12 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
                                           (_("сделка"), result.deal, False)) if obj]
     timeline.log(result.lead, Kind.SYSTEM, by, _("Лид сконвертирован — %(records)s") % {"records": "; ".join(made)})
     return result
+
+
+@transaction.atomic
+def lead_delete(lead: Lead, *, by):
+    """Delete a lead for good (the admin's delete and bulk delete call this). Deals made from it
+    keep existing and lose only the link; its company and contact stay and note the deletion in
+    their timelines. Returns the DeletionRecord; raises PermissionDenied or DeletionRefused."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    return deletion.delete_record(locked, by=by, title=locked.title, related=[locked.company, locked.contact])
