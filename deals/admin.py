@@ -110,13 +110,17 @@ class StageAdmin(admin.ModelAdmin):
     """A stage with its rules («Обязательное на стадии»): the next move obeys a row added here."""
 
     form = StageForm
-    list_display = ("name", "pipeline", "sort", "semantics", "color")
+    list_display = ("name", "pipeline", "sort", "semantics", "color_swatch")
     list_filter = ("pipeline", "semantics")
     list_select_related = ("pipeline",)
     ordering = ("pipeline__sort", "pipeline", "sort", "pk")
     inlines = [RequirementInline]
 
     fields = ["pipeline", "name", "sort", "color", "semantics"]
+
+    @admin.display(description=_("Цвет"), ordering="color")
+    def color_swatch(self, obj):
+        return format_html('<span class="crm-color-swatch" style="background:{}"></span>{}', obj.color, obj.color)
 
 
 @admin.register(StageRequirement)

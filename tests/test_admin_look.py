@@ -56,3 +56,9 @@ def test_every_admin_page_leads_back_to_the_crm(admin_client):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert 'data-testid="admin-back-to-crm"' in page and f'href="{reverse("home")}"' in page
     assert "css/admin.css" in page
+
+
+def test_stage_colours_are_shown_as_colours(admin_client):
+    page = admin_client.get(reverse("admin:deals_stage_changelist")).content.decode()
+    colour = stage(GENERAL, "Новая").color
+    assert f'<span class="crm-color-swatch" style="background:{colour}"></span>{colour}' in page
