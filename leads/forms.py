@@ -214,7 +214,9 @@ class ConvertForm(forms.Form):
         self.initial.setdefault("company", bool(lead.company_name))
         self.initial.setdefault("contact", bool(lead.contact_first_name or lead.contact_last_name))
         self.initial.setdefault("deal", True)
-        self.initial.setdefault("amount", format_amount(lead.amount))
+        # No amount on the lead: an empty field to type into rather than a «0» to delete first.
+        self.initial.setdefault("amount", format_amount(lead.amount) if lead.amount else "")
+        self.fields["amount"].widget.attrs["placeholder"] = "0"
         self.initial.setdefault("currency", lead.currency)
         self.fields["close_date"].widget.attrs["min"] = timezone.localdate().isoformat()
         self.lead = lead

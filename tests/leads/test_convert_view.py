@@ -177,3 +177,10 @@ def test_a_refused_dialog_keeps_the_deal_fields_disabled_when_no_deal_was_ticked
     page = html(client.post(reverse("leads:convert", args=[decided.pk]), {"dialog": "1"}))
     assert "Выберите, что создать" in page
     assert 'data-testid="convert-deal-fields" disabled>' in page
+
+
+def test_a_lead_without_an_amount_leaves_the_field_empty_to_type_into(client, owner, decided):
+    client.force_login(owner)
+    page = html(client.post(reverse("leads:convert", args=[decided.pk]), HTTP_HX_REQUEST="true"))
+    field = re.search(r'<input[^>]* name="amount"[^>]*>', page).group()
+    assert 'placeholder="0"' in field and "value=" not in field
