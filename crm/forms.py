@@ -1,5 +1,11 @@
+import re
+
 from django import forms
+from django.core.validators import MinValueValidator
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+
+from .money import SYMBOLS
 
 
 class CommentForm(forms.Form):
@@ -13,3 +19,30 @@ class PinForm(forms.Form):
     of now». Not a toggle of what the page showed: two people clicking «Закрепить» both mean pin."""
 
     pin = forms.NullBooleanField(required=False)
+
+
+class AmountField(forms.DecimalField):
+    """A sum typed as people write it — «150 000,50», «150000.50», «150 000 ₽» in Russian,
+    «150,000.50» in English — read into a Decimal ≥ 0 with kopecks at most. A text input, not
+    type=number: the number input refuses the grouping spaces and the comma the card shows."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("validators", [MinValueValidator(0, message=_("Сумма не может быть отрицательной."))])
+        kwargs.setdefault("error_messages", {"invalid": _("Введите сумму числом, например 150 000,50.")})
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"\s", "", value)
+            for symbol in SYMBOLS.values():
+                value = value.replace(symbol, "")
+            thousands, decimal = formats.get_format("THOUSAND_SEPARATOR"), formats.get_format("DECIMAL_SEPARATOR")
+            if thousands.strip():  # «,» in English; Russian groups with a space, gone already
+                value = value.replace(thousands, "")
+            # A point is a decimal point in Russian too (the numeric keypad types it).
+            value = value.replace(decimal, ".")
+        return super().to_python(value)

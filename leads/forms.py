@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import phones, websites
+from crm.forms import AmountField
 from crm.models import JunkReason
+from crm.money import Currency, format_amount
 
 from .models import Lead, Status
 from .requirements import CATALOGUE, rules_by_status, statuses_required_for
@@ -176,13 +181,24 @@ class JunkForm(forms.Form):
 
 
 class ConvertForm(forms.Form):
-    """«Успешный»: which records to create from the lead (any non-empty set) and the pipeline."""
+    """«Успешный»: which records to create from the lead (any non-empty set), the deal's pipeline
+    and, as in Bitrix24's conversion form, the deal's amount, currency and expected close date —
+    prefilled with the lead's amount and currency; the close date starts empty (the lead has no
+    such date, and its next touch is a call, not a closing)."""
+
+    DEAL_FIELDS = ("amount", "currency", "close_date")
 
     contact = forms.BooleanField(label=_("Контакт"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"}))
     company = forms.BooleanField(label=_("Компания"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"}))
     deal = forms.BooleanField(label=_("Сделка"), required=False, widget=forms.CheckboxInput({"class": "form-check-input"}))
     pipeline = forms.ModelChoiceField(label=_("Воронка сделки"), queryset=None, required=False, empty_label=None,
                                       error_messages={"invalid_choice": _("Такой воронки нет или она вам недоступна.")})
+    amount = AmountField(label=_("Сумма"), required=False)
+    currency = forms.ChoiceField(label=_("Валюта"), choices=Currency.choices, required=False,
+                                 error_messages={"invalid_choice": _("Такой валюты нет: выберите из списка.")})
+    close_date = forms.DateField(label=_("Предполагаемая дата закрытия"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                 error_messages={"invalid": _("Введите дату, например 02.12.2026.")})
 
     def __init__(self, *args, user, lead, **kwargs):
         from accounts import access
@@ -198,14 +214,45 @@ class ConvertForm(forms.Form):
         self.initial.setdefault("company", bool(lead.company_name))
         self.initial.setdefault("contact", bool(lead.contact_first_name or lead.contact_last_name))
         self.initial.setdefault("deal", True)
+        # No amount on the lead: an empty field to type into rather than a «0» to delete first.
+        self.initial.setdefault("amount", format_amount(lead.amount) if lead.amount else "")
+        self.fields["amount"].widget.attrs["placeholder"] = "0"
+        self.initial.setdefault("currency", lead.currency)
+        self.fields["close_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+        self.lead = lead
+
+    def clean_close_date(self):
+        close_date = self.cleaned_data.get("close_date")
+        if close_date and close_date < timezone.localdate():
+            raise forms.ValidationError(_("Дата закрытия не может быть раньше сегодняшнего дня."))
+        return close_date
 
     def clean(self):
         cleaned = super().clean()
+        if not cleaned.get("deal"):
+            # No deal, nothing of its to check: its fields are disabled in the dialog then.
+            for name in self.DEAL_FIELDS:
+                self.errors.pop(name, None)
         if not (cleaned.get("contact") or cleaned.get("company") or cleaned.get("deal")):
             raise forms.ValidationError(_("Выберите, что создать: контакт, компанию или сделку."))
         if cleaned.get("deal") and not cleaned.get("pipeline"):
             self.add_error("pipeline", _("Выберите воронку для сделки."))
         return cleaned
+
+    @property
+    def deal_disabled(self) -> bool:
+        """The deal's fields start disabled when «Сделка» is not ticked (static/js/crm.js follows the switch)."""
+        return not (self["deal"].value() if self.is_bound else self.initial.get("deal"))
+
+    def conversion(self) -> dict:
+        """cleaned_data as services.lead_convert takes it. An emptied amount is zero, as in
+        Bitrix24; an emptied currency is the lead's."""
+        data = self.cleaned_data
+        deal_data = {"amount": data["amount"] if data.get("amount") is not None else Decimal("0"),
+                     "currency": data.get("currency") or self.lead.currency,
+                     "close_date": data.get("close_date")} if data["deal"] else None
+        return {"contact": data["contact"], "company": data["company"], "deal": data["deal"],
+                "pipeline": data.get("pipeline"), "deal_data": deal_data}
 
 
 class DuplicatesForm(forms.Form):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -294,11 +295,15 @@ class Conversion:
     contact_found: bool = False
 
 
-def _product_rows(lead: Lead) -> list[tuple]:
-    """The lead's products as deal rows. The deal's amount follows its rows, so the lead's amount
-    goes on the first row: the rows add up to what the manager estimated on the lead."""
+def _product_rows(lead: Lead, amount) -> list[tuple]:
+    """The lead's products as deal rows. The deal's amount follows its rows, so the deal's amount
+    goes on the first row: the rows add up to what the manager set in the conversion dialog."""
     products = list(lead.products_to_sell.all())
-    return [(p, 1, lead.amount if i == 0 else 0) for i, p in enumerate(products)]
+    return [(p, 1, amount if i == 0 else 0) for i, p in enumerate(products)]
+
+
+# What the conversion dialog may set on the deal; the rest comes from the lead.
+DEAL_DATA = {"amount", "currency", "close_date"}
 
 
 def default_pipeline(lead: Lead):
@@ -311,9 +316,11 @@ def default_pipeline(lead: Lead):
             or pipelines.first())
 
 
-def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline=None) -> Conversion:
+def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline=None,
+                 deal_data: dict[str, Any] | None = None) -> Conversion:
     """«Успешный»: create (or find) the chosen contact, company and deal from the lead and close it,
-    all in one transaction — any refusal leaves nothing behind. The company is matched by ИНН,
+    all in one transaction — any refusal leaves nothing behind. `deal_data` may set the deal's
+    «amount», «currency» and «close_date» (the dialog's); the lead's amount and currency otherwise. The company is matched by ИНН,
     then by name and phone; the contact by phone, then e-mail (clients.selectors). A match is
     reused only if `by` may see and change it; otherwise a new record is created and the match is
     flagged on it as a possible duplicate for a supervisor (README, «Доступ»)."""
@@ -321,7 +328,8 @@ def lead_convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pi
     from deals.services import DealError
 
     try:
-        return _convert(lead, contact=contact, company=company, deal=deal, by=by, pipeline=pipeline)
+        return _convert(lead, contact=contact, company=company, deal=deal, by=by, pipeline=pipeline,
+                        deal_data=deal_data or {})
     except (ClientError, DealError) as exc:  # the transaction is already rolled back
         raise LeadError(str(exc)) from exc
 
@@ -339,7 +347,8 @@ def _flag_duplicates(record, existing, by) -> None:
 
 
 @transaction.atomic
-def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline) -> Conversion:
+def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline,
+             deal_data: dict[str, Any]) -> Conversion:
     from clients import selectors as found_in
     from clients import services as clients
     from crm.models import Communication
@@ -347,6 +356,9 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
 
     if not (contact or company or deal):
         raise LeadError(_("Выберите, что создать: контакт, компанию или сделку."))
+    unknown = set(deal_data) - DEAL_DATA
+    if unknown:
+        raise TypeError(f"lead_convert: deal_data takes only {sorted(DEAL_DATA)}, not {sorted(unknown)}")
     locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
     _check_can_change(locked, by)
     if locked.status != Status.DECISION_MAKER:
@@ -392,12 +404,12 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
         elif result.company:
             clients.contact_link_company(result.contact, result.company, by=by)
     if deal:
-        result.deal = deals.deal_create(by=by, pipeline=pipeline or default_pipeline(locked), data=dict(
-            title=locked.title, amount=locked.amount, currency=locked.currency, source=locked.source,
-            responsible=locked.responsible, lead=locked, comment=locked.comment, company=result.company,
-            start_date=_now().date(),
-        ), m2m={"contacts": [result.contact] if result.contact else []},
-            products=_product_rows(locked))
+        data = dict(title=locked.title, amount=locked.amount, currency=locked.currency, source=locked.source,
+                    responsible=locked.responsible, lead=locked, comment=locked.comment, company=result.company,
+                    start_date=timezone.localdate(_now())) | deal_data
+        result.deal = deals.deal_create(by=by, pipeline=pipeline or default_pipeline(locked), data=data,
+                                        m2m={"contacts": [result.contact] if result.contact else []},
+                                        products=_product_rows(locked, data["amount"]))
     locked.company, locked.contact = result.company, result.contact
     locked.save(update_fields=["company", "contact"])
     result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)

@@ -15,7 +15,6 @@ from crm import dialogs, phones
 from crm import duplicates as dup
 from crm.display import field_value
 from crm.lists import active_users
-from crm.money import format_money
 from crm.timeline_views import timeline_context
 
 from . import services
@@ -219,7 +218,7 @@ def lead_convert(request, pk):
     if bound and form.is_valid():
         source = lead.status
         try:
-            result = services.lead_convert(lead, by=request.user, **form.cleaned_data)
+            result = services.lead_convert(lead, by=request.user, **form.conversion())
         except (services.LeadError, PermissionDenied) as exc:
             form.add_error(None, str(exc))
         else:
@@ -260,7 +259,7 @@ def conversion_preview(lead: Lead, user) -> dict:
                     (_("Ниша компании"), lead.niche), (_("Тип клиента"), lead.client_type)],
         "contact": [(_("ФИО"), lead.contact_full_name), (_("Должность"), lead.contact_position),
                     (_("Телефон"), phones.display(lead.contact_phone)), (_("E-mail"), lead.contact_email)],
-        "deal": [(_("Название"), lead.title), (_("Сумма"), format_money(lead.amount, lead.currency)),
-                 (_("Источник"), lead.source),
+        # The deal's amount is not here: the dialog's «Сумма» field shows it, prefilled from the lead.
+        "deal": [(_("Название"), lead.title), (_("Источник"), lead.source),
                  (_("Товары/услуги"), ", ".join(str(p) for p in lead.products_to_sell.all()))],
     }

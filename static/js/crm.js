@@ -23,3 +23,12 @@ document.addEventListener("DOMContentLoaded", () => {
     sync();
   });
 });
+
+// A fieldset marked data-enabled-by="<checkbox id>" (the conversion dialog's deal fields) is usable
+// only while that checkbox is ticked. Delegated: the dialogs arrive later through htmx.
+document.addEventListener("change", (e) => {
+  if (!e.target.id) return;
+  document.querySelectorAll(`fieldset[data-enabled-by="${CSS.escape(e.target.id)}"]`).forEach((fieldset) => {
+    fieldset.disabled = !e.target.checked;
+  });
+});

@@ -3,9 +3,11 @@
 deal is dragged on the board «Новая» → «Презентация» → «КП отправлено» (the missing-fields dialog)."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from clients.models import Company, Contact
@@ -189,4 +191,58 @@ def test_the_seed_lead_converts_into_a_deal_that_is_dragged_to_kp_sent(live_serv
     assert list(deal.contacts.all()) == [contact]
     assert list(contact.companies.all()) == [company]
     assert company.responsible == owner and contact.responsible == owner and deal.responsible == owner
+    assert problems == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_the_manager_sets_the_deals_amount_and_close_date_in_the_conversion_dialog(
+        live_server, page, login, owner, width, height):
+    problems = []
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    lead = seed_lead_at_decision_maker(owner)
+    lead = services.lead_update(lead, data={"amount": Decimal("90000")}, by=owner, version=lead.version)
+    close = timezone.localdate() + timedelta(days=30)
+    page.set_viewport_size({"width": width, "height": height})
+    login(owner)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    page.get_by_test_id("status-bar").get_by_role("button", name="Успешный", exact=True).click()
+    dialog = page.get_by_test_id("convert-dialog")
+    expect(dialog).to_be_visible()
+
+    # Prefilled from the lead, as the card writes it; the close date is left to the manager.
+    amount, currency = dialog.get_by_label("Сумма"), dialog.get_by_label("Валюта")
+    close_date = dialog.get_by_label("Предполагаемая дата закрытия")
+    expect(amount).to_have_value("90\xa0000")
+    expect(currency.locator("option:checked")).to_have_text("Российский рубль")
+    expect(close_date).to_have_value("")
+    # The deal's fields follow the «Сделка» switch.
+    deal_switch = dialog.get_by_label("Сделка", exact=True)
+    deal_switch.uncheck()
+    expect(amount).to_be_disabled()
+    expect(close_date).to_be_disabled()
+    deal_switch.check()
+    expect(amount).to_be_enabled()
+
+    # A date in the past is refused in the dialog; nothing is converted.
+    amount.fill("150 000")
+    close_date.fill((timezone.localdate() - timedelta(days=1)).isoformat())
+    dialog.get_by_test_id("convert-save").click()
+    expect(dialog).to_contain_text("Дата закрытия не может быть раньше сегодняшнего дня.")
+    assert Lead.objects.get(pk=lead.pk).status == Status.DECISION_MAKER and not Deal.objects.exists()
+    expect(amount).to_have_value("150 000")  # what was typed survives the refusal
+
+    close_date.fill(close.isoformat())
+    page.wait_for_timeout(300)  # the modal's fade-in, for the screenshot
+    page.screenshot(path=f"screenshots/lead-convert-dialog-amount-{width}x{height}.png")
+    dialog.get_by_test_id("convert-save").click()
+    expect(page.locator("#crm-modal")).to_be_hidden()
+    page.get_by_test_id("conversion-result").get_by_role("link", name="Сделка: Тест Решение").click()
+
+    expect(page.get_by_test_id("deal-amount")).to_contain_text("150\xa0000\xa0₽")
+    expect(page.get_by_test_id("deal-fields")).to_contain_text(close.strftime("%d.%m.%Y"))
+    expect(page.get_by_test_id("deal-products")).to_contain_text("Тренинги")
+    page.screenshot(path=f"screenshots/deal-card-converted-amount-{width}x{height}.png", full_page=True)
+    deal = Deal.objects.get(lead=lead)
+    assert (deal.amount, deal.currency, deal.close_date) == (Decimal("150000"), "RUB", close)
     assert problems == []

@@ -1,6 +1,10 @@
 """«Успешный»: conversion into contact, company and deal — atomic, matching existing records."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
+from django.utils import timezone
 
 from clients import services as clients
 from clients.models import Company, Contact
@@ -122,3 +126,33 @@ def test_the_deal_rows_add_up_to_the_lead_amount(decided, owner):
     deal = services.lead_convert(type(decided).objects.get(pk=decided.pk), contact=False, company=False, deal=True,
                                  by=owner).deal
     assert sum(row.total for row in deal.products.all()) == deal.amount == 90000
+
+
+def test_the_dialog_sets_the_deals_amount_currency_and_close_date(decided, owner):
+    close = timezone.localdate() + timedelta(days=10)
+    deal = services.lead_convert(decided, contact=False, company=False, deal=True, by=owner, deal_data={
+        "amount": Decimal("150000.50"), "currency": "USD", "close_date": close}).deal
+    assert (deal.amount, deal.currency, deal.close_date) == (Decimal("150000.50"), "USD", close)
+    assert [(row.product.name, row.price) for row in deal.products.all()] == [("Тренинги", Decimal("150000.50"))]
+    assert deal.start_date == timezone.localdate() and deal.current_stage.name == "Новая"
+
+
+def test_without_the_dialogs_values_the_deal_takes_the_leads(decided, owner):
+    deal = services.lead_convert(decided, contact=False, company=False, deal=True, by=owner, deal_data={}).deal
+    assert (deal.amount, deal.currency, deal.close_date) == (Decimal("90000"), "RUB", None)
+
+
+def test_a_negative_amount_is_refused_and_nothing_is_left_behind(decided, owner):
+    with pytest.raises(services.LeadError, match="Сумма не может быть отрицательной"):
+        services.lead_convert(decided, contact=True, company=True, deal=True, by=owner,
+                              deal_data={"amount": Decimal("-1")})
+    decided.refresh_from_db()
+    assert decided.status == Status.DECISION_MAKER
+    assert (Company.objects.count(), Contact.objects.count(), Deal.objects.count()) == (0, 0, 0)
+
+
+def test_the_dialog_may_set_only_the_amount_currency_and_close_date(decided, owner):
+    with pytest.raises(TypeError, match="deal_data"):
+        services.lead_convert(decided, contact=False, company=False, deal=True, by=owner,
+                              deal_data={"title": "Другое"})
+    assert not Deal.objects.exists()
