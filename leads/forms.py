@@ -3,6 +3,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from crm import phones, websites
@@ -14,19 +15,47 @@ from .requirements import CATALOGUE, rules_by_status, statuses_required_for
 M2M_FIELDS = ("products_to_sell", "used_products")
 PHONE_FIELDS = ("company_phone", "contact_phone")
 
-# The card's grouping (PROCESS.md §1.2), used by the create/edit form and the card itself.
+# The card's grouping (PROCESS.md §1.2), used by the create/edit form and the card itself; the slug
+# names a group in the card's in-place edit URLs.
 GROUPS = [
-    (_("О лиде"), ["title", "source", "amount", "currency", "responsible", "comment"]),
-    (_("Компания"), ["company_name", "company_phone", "company_email", "company_address", "company_website"]),
-    (_("Реквизиты"), ["inn", "kpp", "ogrn", "legal_name", "legal_address"]),
-    (_("Контактное лицо (ЛПР/ЛВР)"), ["contact_last_name", "contact_first_name", "contact_middle_name",
-                                      "contact_birth_date", "contact_position", "contact_phone",
-                                      "contact_phone_type", "contact_phone_ext", "contact_email"]),
-    (_("Квалификация"), ["crm_system", "niche", "client_type"]),
-    (_("Выход на ЛПР"), ["sales_channel", "employees_count", "talked_to_decision_maker", "products_to_sell",
-                         "usp_acknowledged", "used_products", "next_touch", "next_touch_date", "training_info"]),
+    ("about", _("О лиде"), ["title", "source", "amount", "currency", "responsible", "comment"]),
+    ("company", _("Компания"), ["company_name", "company_phone", "company_email", "company_address",
+                                "company_website"]),
+    ("requisites", _("Реквизиты"), ["inn", "kpp", "ogrn", "legal_name", "legal_address"]),
+    ("contact", _("Контактное лицо (ЛПР/ЛВР)"), ["contact_last_name", "contact_first_name", "contact_middle_name",
+                                                 "contact_birth_date", "contact_position", "contact_phone",
+                                                 "contact_phone_type", "contact_phone_ext", "contact_email"]),
+    ("qualification", _("Квалификация"), ["crm_system", "niche", "client_type"]),
+    ("decision-maker", _("Выход на ЛПР"), ["sales_channel", "employees_count", "talked_to_decision_maker",
+                                           "products_to_sell", "usp_acknowledged", "used_products", "next_touch",
+                                           "next_touch_date", "training_info"]),
 ]
-ALL_FIELDS = [name for _label, names in GROUPS for name in names]
+ALL_FIELDS = [name for _slug, _label, names in GROUPS for name in names]
+# What a new lead is created with; the other groups are folded on the create form.
+OPEN_ON_CREATE = {"about", "company", "contact"}
+
+
+def group_by_slug(slug: str) -> tuple[str, str, list[str]]:
+    """The group named `slug` in a URL; anything else is a 404."""
+    for entry in GROUPS:
+        if entry[0] == slug:
+            return entry
+    raise Http404
+
+
+class FoldedFieldset(Fieldset):
+    """A group a new lead may fill in later: folded (<details>, no script), unless one of its
+    fields has an error — a folded error would be an error nobody sees."""
+
+    template = "leads/layout/folded_fieldset.html"
+
+    def __init__(self, legend, *fields, names=(), **kwargs):
+        super().__init__(legend, *fields, **kwargs)
+        self.names = names
+
+    def render(self, form, context, **kwargs):
+        context.update({"folded_open": any(form[name].errors for name in self.names if name in form.fields)})
+        return super().render(form, context, **kwargs)
 
 
 class LeadFieldsMixin:
@@ -99,12 +128,18 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         model = Lead
         fields = ALL_FIELDS
 
-    def __init__(self, *args, responsible_choices=None, **kwargs):
+    def __init__(self, *args, responsible_choices=None, group=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if group is not None:
+            # One group of the card edited in place: only its fields are validated and saved.
+            keep = {*group[2], "version", "save_anyway"}
+            for name in [n for n in self.fields if n not in keep]:
+                del self.fields[name]
         self.setup_fields()
-        if responsible_choices is not None:
-            self.fields["responsible"].queryset = responsible_choices
-        self.fields["responsible"].empty_label = None
+        if "responsible" in self.fields:
+            if responsible_choices is not None:
+                self.fields["responsible"].queryset = responsible_choices
+            self.fields["responsible"].empty_label = None
         if self.instance.pk:
             self.initial.setdefault("version", self.instance.version)
         status = self.instance.status if self.instance.pk else Status.NEW
@@ -117,13 +152,23 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        if group is not None:
+            self.helper.layout = Layout(*self._group_fields(*group), "version")
+            return
+        creating = not self.instance.pk
         self.helper.layout = Layout(*[
-            Div(Fieldset(label, *(
-                [Div(*names, css_id="requisites-fields"),
-                 HTML('{% include "leads/_requisites_button.html" %}')] if label == _("Реквизиты") else names
-            ), css_class="crm-fieldset"), css_class="col-lg-6")
-            for label, names in GROUPS
+            Div((FoldedFieldset(label, *self._group_fields(slug, label, names), names=names, css_class="crm-fieldset")
+                 if creating and slug not in OPEN_ON_CREATE else
+                 Fieldset(label, *self._group_fields(slug, label, names), css_class="crm-fieldset")),
+                css_class="col-lg-6", css_id=f"group-{slug}")
+            for slug, label, names in GROUPS
         ], "version")
+
+    @staticmethod
+    def _group_fields(slug, label, names) -> list:
+        if slug == "requisites":
+            return [Div(*names, css_id="requisites-fields"), HTML('{% include "leads/_requisites_button.html" %}')]
+        return list(names)
 
 
 def requirements_form_class(requirements):
