@@ -155,14 +155,23 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         if group is not None:
             self.helper.layout = Layout(*self._group_fields(*group), "version")
             return
-        creating = not self.instance.pk
+        if self.instance.pk:
+            self.helper.layout = Layout(*[
+                Div(Fieldset(label, *self._group_fields(slug, label, names), css_class="crm-fieldset"),
+                    css_class="col-lg-6", css_id=f"group-{slug}")
+                for slug, label, names in GROUPS
+            ], "version")
+            return
+        # A new lead: what it is created with, and beside the contact the folded rest, stacked.
         self.helper.layout = Layout(*[
-            Div((FoldedFieldset(label, *self._group_fields(slug, label, names), names=names, css_class="crm-fieldset")
-                 if creating and slug not in OPEN_ON_CREATE else
-                 Fieldset(label, *self._group_fields(slug, label, names), css_class="crm-fieldset")),
+            Div(Fieldset(label, *self._group_fields(slug, label, names), css_class="crm-fieldset"),
                 css_class="col-lg-6", css_id=f"group-{slug}")
-            for slug, label, names in GROUPS
-        ], "version")
+            for slug, label, names in GROUPS if slug in OPEN_ON_CREATE
+        ], Div(*[
+            FoldedFieldset(label, *self._group_fields(slug, label, names), names=names, css_class="crm-fieldset",
+                           css_id=f"group-{slug}")
+            for slug, label, names in GROUPS if slug not in OPEN_ON_CREATE
+        ], css_class="col-lg-6"), "version")
 
     @staticmethod
     def _group_fields(slug, label, names) -> list:
