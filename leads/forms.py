@@ -153,6 +153,8 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         if group is not None:
+            # Opened by a click on the card: typing starts in the group's first field (htmx focuses it).
+            self.fields[group[2][0]].widget.attrs["autofocus"] = True
             self.helper.layout = Layout(*self._group_fields(*group), "version")
             return
         if self.instance.pk:

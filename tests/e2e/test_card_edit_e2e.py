@@ -37,6 +37,7 @@ def test_a_manager_changes_the_company_phone_on_the_card(live_server, page, logi
 
     phone = company.locator("[name=company_phone]")
     expect(phone).to_have_value("+7 (880) 000-00-00")
+    expect(company.locator("[name=company_name]")).to_be_focused()
     # The other groups keep showing while this one is edited.
     expect(page.get_by_test_id("group-about")).to_contain_text("Тест Решение")
     page.screenshot(path=f"screenshots/lead-card-group-edit-{width}x{height}.png", full_page=True)

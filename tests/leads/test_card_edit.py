@@ -76,6 +76,7 @@ class TestOpening:
         assert 'name="company_phone"' in page and 'value="+7 (880) 000-00-00"' in page
         assert 'name="title"' not in page and 'name="inn"' not in page
         assert f'name="version" value="{lead.version}"' in page
+        assert re.search(r'<input type="text" name="company_name"[^>]* autofocus', page)
 
     def test_without_javascript_opening_goes_to_the_edit_page(self, client, owner, lead):
         client.force_login(owner)
