@@ -5,6 +5,7 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,19 +20,47 @@ from .requirements import CATALOGUE, rules_by_status, statuses_required_for
 M2M_FIELDS = ("products_to_sell", "used_products")
 PHONE_FIELDS = ("company_phone", "contact_phone")
 
-# The card's grouping (PROCESS.md §1.2), used by the create/edit form and the card itself.
+# The card's grouping (PROCESS.md §1.2), used by the create/edit form and the card itself; the slug
+# names a group in the card's in-place edit URLs.
 GROUPS = [
-    (_("О лиде"), ["title", "source", "amount", "currency", "responsible", "comment"]),
-    (_("Компания"), ["company_name", "company_phone", "company_email", "company_address", "company_website"]),
-    (_("Реквизиты"), ["inn", "kpp", "ogrn", "legal_name", "legal_address"]),
-    (_("Контактное лицо (ЛПР/ЛВР)"), ["contact_last_name", "contact_first_name", "contact_middle_name",
-                                      "contact_birth_date", "contact_position", "contact_phone",
-                                      "contact_phone_type", "contact_phone_ext", "contact_email"]),
-    (_("Квалификация"), ["crm_system", "niche", "client_type"]),
-    (_("Выход на ЛПР"), ["sales_channel", "employees_count", "talked_to_decision_maker", "products_to_sell",
-                         "usp_acknowledged", "used_products", "next_touch", "next_touch_date", "training_info"]),
+    ("about", _("О лиде"), ["title", "source", "amount", "currency", "responsible", "comment"]),
+    ("company", _("Компания"), ["company_name", "company_phone", "company_email", "company_address",
+                                "company_website"]),
+    ("requisites", _("Реквизиты"), ["inn", "kpp", "ogrn", "legal_name", "legal_address"]),
+    ("contact", _("Контактное лицо (ЛПР/ЛВР)"), ["contact_last_name", "contact_first_name", "contact_middle_name",
+                                                 "contact_birth_date", "contact_position", "contact_phone",
+                                                 "contact_phone_type", "contact_phone_ext", "contact_email"]),
+    ("qualification", _("Квалификация"), ["crm_system", "niche", "client_type"]),
+    ("decision-maker", _("Выход на ЛПР"), ["sales_channel", "employees_count", "talked_to_decision_maker",
+                                           "products_to_sell", "usp_acknowledged", "used_products", "next_touch",
+                                           "next_touch_date", "training_info"]),
 ]
-ALL_FIELDS = [name for _label, names in GROUPS for name in names]
+ALL_FIELDS = [name for _slug, _label, names in GROUPS for name in names]
+# What a new lead is created with; the other groups are folded on the create form.
+OPEN_ON_CREATE = {"about", "company", "contact"}
+
+
+def group_by_slug(slug: str) -> tuple[str, str, list[str]]:
+    """The group named `slug` in a URL; anything else is a 404."""
+    for entry in GROUPS:
+        if entry[0] == slug:
+            return entry
+    raise Http404
+
+
+class FoldedFieldset(Fieldset):
+    """A group a new lead may fill in later: folded (<details>, no script), unless one of its
+    fields has an error — a folded error would be an error nobody sees."""
+
+    template = "leads/layout/folded_fieldset.html"
+
+    def __init__(self, legend, *fields, names=(), **kwargs):
+        super().__init__(legend, *fields, **kwargs)
+        self.names = names
+
+    def render(self, form, context, **kwargs):
+        context.update({"folded_open": any(form[name].errors for name in self.names if name in form.fields)})
+        return super().render(form, context, **kwargs)
 
 
 class LeadFieldsMixin:
@@ -104,12 +133,18 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         model = Lead
         fields = ALL_FIELDS
 
-    def __init__(self, *args, responsible_choices=None, **kwargs):
+    def __init__(self, *args, responsible_choices=None, group=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if group is not None:
+            # One group of the card edited in place: only its fields are validated and saved.
+            keep = {*group[2], "version", "save_anyway"}
+            for name in [n for n in self.fields if n not in keep]:
+                del self.fields[name]
         self.setup_fields()
-        if responsible_choices is not None:
-            self.fields["responsible"].queryset = responsible_choices
-        self.fields["responsible"].empty_label = None
+        if "responsible" in self.fields:
+            if responsible_choices is not None:
+                self.fields["responsible"].queryset = responsible_choices
+            self.fields["responsible"].empty_label = None
         if self.instance.pk:
             self.initial.setdefault("version", self.instance.version)
         status = self.instance.status if self.instance.pk else Status.NEW
@@ -122,13 +157,34 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        if group is not None:
+            # Opened by a click on the card: typing starts in the group's first field (htmx focuses it).
+            self.fields[group[2][0]].widget.attrs["autofocus"] = True
+            self.helper.layout = Layout(*self._group_fields(*group), "version")
+            return
+        if self.instance.pk:
+            self.helper.layout = Layout(*[
+                Div(Fieldset(label, *self._group_fields(slug, label, names), css_class="crm-fieldset"),
+                    css_class="col-lg-6", css_id=f"group-{slug}")
+                for slug, label, names in GROUPS
+            ], "version")
+            return
+        # A new lead: what it is created with, and beside the contact the folded rest, stacked.
         self.helper.layout = Layout(*[
-            Div(Fieldset(label, *(
-                [Div(*names, css_id="requisites-fields"),
-                 HTML('{% include "leads/_requisites_button.html" %}')] if label == _("Реквизиты") else names
-            ), css_class="crm-fieldset"), css_class="col-lg-6")
-            for label, names in GROUPS
-        ], "version")
+            Div(Fieldset(label, *self._group_fields(slug, label, names), css_class="crm-fieldset"),
+                css_class="col-lg-6", css_id=f"group-{slug}")
+            for slug, label, names in GROUPS if slug in OPEN_ON_CREATE
+        ], Div(*[
+            FoldedFieldset(label, *self._group_fields(slug, label, names), names=names, css_class="crm-fieldset",
+                           css_id=f"group-{slug}")
+            for slug, label, names in GROUPS if slug not in OPEN_ON_CREATE
+        ], css_class="col-lg-6"), "version")
+
+    @staticmethod
+    def _group_fields(slug, label, names) -> list:
+        if slug == "requisites":
+            return [Div(*names, css_id="requisites-fields"), HTML('{% include "leads/_requisites_button.html" %}')]
+        return list(names)
 
 
 def requirements_form_class(requirements):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from crm.lists import active_users
 from crm.timeline_views import timeline_context
 
 from . import services
-from .forms import GROUPS, ConvertForm, DuplicatesForm, JunkForm, LeadForm, requirements_form_class
+from .forms import GROUPS, ConvertForm, DuplicatesForm, JunkForm, LeadForm, group_by_slug, requirements_form_class
 from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
 from .requirements import checklist, missing_for
 from .selectors import lead_for_card, linked_records
@@ -60,24 +61,31 @@ def lead_edit(request, pk):
     form = LeadForm(request.POST or None, instance=lead, responsible_choices=active_users())
     matches = []
     if request.method == "POST" and form.is_valid():
-        matches = dup.find(request.user, _probe(form, exclude=("lead", lead.pk)))
-        # Warn only when the edit touches the fields duplicates are found by.
-        warn = matches and not form.cleaned_data["save_anyway"] and _duplicates_changed(form)
-        if not warn:
-            data, m2m = form.split()
-            try:
-                services.lead_update(lead, data=data, m2m=m2m, by=request.user,
+        saved, matches = _save_edit(request, lead, form)
+        if saved:
+            messages.success(request, _("Изменения сохранены."))
+            return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/lead_form.html", {"form": form, "matches": matches, "lead": lead})
+
+
+def _save_edit(request, lead: Lead, form: LeadForm) -> tuple[Lead | None, list]:
+    """Save a valid edit form — the whole lead's or one card group's — with the edit page's rules:
+    a duplicate warning when the contact fields changed into a match (until «Сохранить всё
+    равно»), the version check, the current status's requirements. Returns the saved lead, or None
+    and the matches to warn about; a refusal is put on the form."""
+    matches = dup.find(request.user, _probe(form, exclude=("lead", lead.pk)))
+    # Warn only when the edit touches the fields duplicates are found by.
+    if matches and not form.cleaned_data["save_anyway"] and _duplicates_changed(form):
+        return None, matches
+    data, m2m = form.split()
+    try:
+        saved = services.lead_update(lead, data=data, m2m=m2m, by=request.user,
                                      version=form.cleaned_data.get("version") or 0,
                                      duplicates=matches if form.cleaned_data["save_anyway"] else ())
-            except services.StaleEdit as exc:
-                form.add_error(None, str(exc))
-            except services.MissingFields as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Изменения сохранены."))
-                return redirect("leads:detail", pk=lead.pk)
-            matches = []
-    return render(request, "leads/lead_form.html", {"form": form, "matches": matches, "lead": lead})
+    except (services.StaleEdit, services.MissingFields) as exc:
+        form.add_error(None, str(exc))
+        return None, []
+    return saved, []
 
 
 def _duplicates_changed(form) -> bool:
@@ -119,12 +127,15 @@ def status_bar(lead: Lead, user) -> list[dict]:
     return steps
 
 
+def _group_view(lead: Lead, slug: str, label, names) -> dict:
+    return {"slug": slug, "label": label, "rows": [field_value(lead, name) for name in names]}
+
+
 def _card_context(request, lead: Lead) -> dict:
-    values = [(label, [field_value(lead, name) for name in names]) for label, names in GROUPS]
     return {
         **timeline_context(request, lead),
         "lead": lead,
-        "groups": values,
+        "groups": [_group_view(lead, *entry) for entry in GROUPS],
         "steps": status_bar(lead, request.user),
         "checklist": checklist(lead),
         "linked": linked_records(request.user, lead),
@@ -134,6 +145,43 @@ def _card_context(request, lead: Lead) -> dict:
 def lead_detail(request, pk):
     lead = lead_for_card(request.user, pk)
     return render(request, "leads/lead_detail.html", _card_context(request, lead))
+
+
+def lead_group(request, pk, slug):
+    """htmx: one group of the card in view mode («Отмена» of its in-place form)."""
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    entry = group_by_slug(slug)
+    if not request.htmx:
+        return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/_group.html", {"lead": lead, "group": _group_view(lead, *entry), "can_change": True})
+
+
+def lead_group_edit(request, pk, slug):
+    """One group of the card edited in place (htmx): opening it reads the current lead, so its
+    version is fresh; saving goes through the edit page's rules (_save_edit) and answers with the
+    group in view mode plus the header, checklist and timeline swapped out of band. Without
+    JavaScript the card links to the edit page instead; a plain POST still works."""
+    lead = lead_for_card(request.user, pk, Action.CHANGE)
+    entry = group_by_slug(slug)
+    if request.method != "POST" and not request.htmx:
+        return redirect(reverse("leads:edit", args=[lead.pk]) + f"#group-{slug}")
+    form = LeadForm(request.POST if request.method == "POST" else None, instance=lead,
+                    responsible_choices=active_users(), group=entry)
+    matches = []
+    if form.is_bound and form.is_valid():
+        saved, matches = _save_edit(request, lead, form)
+        if saved:
+            if not request.htmx:
+                messages.success(request, _("Изменения сохранены."))
+                return redirect("leads:detail", pk=lead.pk)
+            lead = lead_for_card(request.user, pk)
+            return render(request, "leads/_group_saved.html", {
+                **timeline_context(request, lead), "lead": lead, "group": _group_view(lead, *entry),
+                "checklist": checklist(lead), "oob": True})
+    context = {"lead": lead, "form": form, "matches": matches, "group": {"slug": slug, "label": entry[1]}}
+    if not request.htmx:
+        return render(request, "leads/lead_group_page.html", context)
+    return render(request, "leads/_group_form.html", context)
 
 
 def _moved(request, lead: Lead, source: str):
