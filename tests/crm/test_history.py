@@ -166,3 +166,25 @@ def test_the_admin_history_column_renders_the_same_entries(client, head, owner):
     page = english(client).get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
     assert "Status: Not processed → Qualification" in page and "Company niche: — → " in page
     assert "Квалификация" not in page.split("Status: ", 1)[1][:200]
+
+
+def test_product_rows_keep_what_was_there_and_read_as_money(owner):
+    deal = DealFactory(responsible=owner)
+    deal = deals.deal_set_products(deal, rows=[(ref("Product", "Тренинги"), Decimal("2"), Decimal("15000"))], by=owner)
+    deal = deals.deal_set_products(deal, rows=[(ref("Product", "Тренинги"), Decimal("1"), Decimal("5000.50"))],
+                                   by=owner)
+    (label, old, new), = timeline.render(last(deal, "change")).changes
+    assert label == "Товары/услуги"
+    assert old == f"Тренинги: 2 × 15{NBSP}000{NBSP}₽" and new == f"Тренинги: 1 × 5{NBSP}000,50{NBSP}₽"
+    assert in_english(last(deal, "change")).changes[0][2] == f"Тренинги: 1 × 5,000.50{NBSP}₽"
+
+
+def test_a_deleted_records_note_names_its_kind_in_the_readers_language(owner):
+    company = clients.company_create(data={"name": "Ромашка", "responsible": owner}, by=owner)
+    lead = LeadFactory(responsible=owner, title="Лид на удаление", company=company)
+    leads.lead_delete(lead, by=owner)
+    note = last(company, "system")
+    assert note.text == "Удалена связанная запись: Лид «Лид на удаление»"
+    assert timeline.render(note).text == note.text
+    with translation.override("en"):
+        assert "Lead «Лид на удаление»" in timeline.render(note).text  # the sentence waits for its translation
