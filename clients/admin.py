@@ -6,10 +6,10 @@ card and deletes through `company_delete`/`contact_delete`."""
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from crm import phones, timeline
+from crm import phones
 from crm.admin import ScopedAdmin, linked_field
 from crm.lists import search_condition
 from crm.models import Communication
@@ -65,14 +65,6 @@ class ClientAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    @admin.display(description=_("История"))
-    def history(self, obj):
-        return format_html_join("", "<div>{} · {} · {} {}</div>", (
-            (e.created_at.strftime("%d.%m.%Y %H:%M"), e.author or "—", e.get_kind_display(),
-             e.text or "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in e.data.get("changes", [])))
-            for e in timeline.entries(obj)[:50]
-        ))
 
     @admin.display(description=_("Карточка в CRM"))
     def card_link(self, obj):

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from accounts import access
 from accounts.models import Action
@@ -55,7 +56,7 @@ def _clean_website(record) -> None:
             raise ClientError(" ".join(exc.messages)) from exc
 
 
-def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[dict[str, str]]:
+def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[dict[str, Any]]:
     changes = []
     for name, value in data.items():
         if record.pk is None:
@@ -63,8 +64,7 @@ def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[di
             continue
         old = getattr(record, name)
         if old != value:
-            f = record._meta.get_field(name)
-            changes.append({"field": str(f.verbose_name), "old": str(old or "—"), "new": str(value or "—")})
+            changes.append(timeline.change(name, old, value))
             setattr(record, name, value)
     _clean_website(record)
     try:
@@ -90,8 +90,7 @@ def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[di
             Communication.objects.filter(content_type=ct, object_id=record.pk).delete()
             Communication.objects.bulk_create([Communication(content_type=ct, object_id=record.pk, kind=k, type=t,
                                                              value=v, ext=e) for k, t, v, e in items])
-            changes.append({"field": str(_("Телефоны и e-mail")), "old": ", ".join(o[2] for o in old) or "—",
-                            "new": ", ".join(i[2] for i in items) or "—"})
+            changes.append(timeline.change("communications", [o[2] for o in old], [i[2] for i in items]))
     for name, values in (m2m or {}).items():
         getattr(record, name).set(values)
     return changes
@@ -103,7 +102,7 @@ def company_create(*, data: dict[str, Any], communications=(), by) -> Company:
         raise PermissionDenied(_("Нет прав на создание компаний."))
     company = Company(created_by=by)
     _save(company, data, communications, by)
-    timeline.log(company, Kind.CREATED, by, _("Компания создана"))
+    timeline.log(company, Kind.CREATED, by, timeline.message(N_("Компания создана")))
     return company
 
 
@@ -126,7 +125,7 @@ def contact_create(*, data: dict[str, Any], communications=(), companies=(), by)
         raise PermissionDenied(_("Нет прав на создание контактов."))
     contact = Contact(created_by=by)
     _save(contact, data, communications, by, m2m={"companies": list(companies)})
-    timeline.log(contact, Kind.CREATED, by, _("Контакт создан"))
+    timeline.log(contact, Kind.CREATED, by, timeline.message(N_("Контакт создан")))
     return contact
 
 
@@ -149,9 +148,10 @@ def contact_link_company(contact: Contact, company: Company, *, by) -> Contact:
     only by a user who may change it, and recorded in its history."""
     if by is not None and not access.can(by, Action.CHANGE, contact):
         raise PermissionDenied(_("Нет прав на изменение этого контакта."))
-    if not contact.companies.filter(pk=company.pk).exists():
+    before = set(contact.companies.all())
+    if company not in before:
         contact.companies.add(company)
-        timeline.log(contact, Kind.CHANGE, by, changes=[{"field": str(Contact._meta.get_field("companies").verbose_name), "old": "—", "new": str(company)}])
+        timeline.log(contact, Kind.CHANGE, by, changes=[timeline.change("companies", before, before | {company})])
     return contact
 
 

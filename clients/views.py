@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
@@ -197,7 +198,8 @@ def _save(request, form, formset, record, entity: str, save):
             saved = save(formset.items())
             if matches:
                 timeline.log(saved, timeline.Kind.DUPLICATE, request.user,
-                             _("Сохранён, несмотря на возможные дубликаты"), matches=dup.as_data(matches))
+                             timeline.message(N_("Сохранён, несмотря на возможные дубликаты")),
+                             matches=dup.as_data(matches))
     except services.ClientError as exc:
         # The ИНН taken meanwhile (a race the form's own check could not see) belongs to its field.
         taken = isinstance(exc, services.InnTaken) and "inn" in form.fields

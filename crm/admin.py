@@ -11,14 +11,15 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Action
 
-from . import deletion, selectors
+from . import deletion, selectors, timeline
 from .models import (
     ClientType,
     CrmSystem,
@@ -85,6 +86,14 @@ class ScopedAdmin(admin.ModelAdmin):
     def shown(self, names) -> list[str]:
         """Field names for a read-only page, links to other records replaced by `linked_field`s."""
         return [f"linked_{name}" if name in self.linked_fields else name for name in names]
+
+    @admin.display(description=_("История"))
+    def history(self, obj):
+        """The record's last entries, rendered as the card renders them (reader's language)."""
+        return format_html_join("", "<div>{} · {} · {} {}</div>", (
+            (formats.date_format(timezone.localtime(e.created_at), "SHORT_DATETIME_FORMAT"), e.author or "—",
+             e.get_kind_display(), str(timeline.render(e))) for e in timeline.entries(obj)[:50]
+        ))
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action
@@ -109,8 +110,8 @@ def delete_record(obj: models.Model, *, by, title: str = "", related=()) -> Dele
         TimelineEntry.objects.filter(content_type=content_type, object_id=pk).delete()
         Communication.objects.filter(content_type=content_type, object_id=pk).delete()
         record.save()
-        note = _("Удалена связанная запись: %(entity)s «%(title)s»") % {
-            "entity": obj._meta.verbose_name, "title": record.title}
+        note = timeline.message(gettext_noop("Удалена связанная запись: %(entity)s «%(title)s»"),
+                                entity={"model": obj._meta.label_lower}, title=record.title)
         for other in related:
             if other is not None and other.pk is not None:
                 timeline.log(other, timeline.Kind.SYSTEM, by, note, deleted=record.pk)

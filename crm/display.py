@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from . import phones, websites
@@ -33,10 +34,6 @@ def field_value(record: models.Model, name: str) -> Shown:
     value = getattr(record, name)
     if value is None or value == "":
         return Shown(label, "")
-    if field.choices:
-        return Shown(label, str(getattr(record, f"get_{name}_display")()))
-    if isinstance(value, bool):
-        return Shown(label, _("да") if value else _("нет"))
     if name in getattr(record, "phone_fields", ()):
         return Shown(label, phones.display(value), f"tel:{value}")
     if name in getattr(record, "website_fields", ()):
@@ -44,12 +41,36 @@ def field_value(record: models.Model, name: str) -> Shown:
         return Shown(label, value, websites.href(value), external=True)
     if isinstance(field, models.EmailField):
         return Shown(label, value, f"mailto:{value}")
-    if isinstance(value, Decimal) and name in getattr(record, "money_fields", ()):
-        return Shown(label, format_money(value, getattr(record, "currency", "RUB")))
-    if isinstance(value, (int, Decimal)):
-        return Shown(label, format_number(value))
-    if isinstance(value, datetime):
-        return Shown(label, formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT"))
-    if isinstance(value, date):
-        return Shown(label, formats.date_format(value, "SHORT_DATE_FORMAT"))
-    return Shown(label, str(value))
+    return Shown(label, value_text(type(record), name, value, getattr(record, "currency", "RUB")))
+
+
+def value_text(model: type[models.Model], name: str, value, currency: str = "RUB") -> str:
+    """A value of the model's field `name` as text ('' for none). The history shares it: it keeps
+    raw values (dates ISO, Decimals as strings, links as {"id", "text"}, many-to-many as lists of
+    names — crm.timeline) and formats them when shown, in the reader's language."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):  # a link, named as it was then
+        return str(value.get("text", ""))
+    field = model._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("да") if value else _("нет")
+    if name in getattr(model, "phone_fields", ()):
+        return phones.display(value)
+    if isinstance(field, models.DecimalField) or isinstance(value, Decimal):
+        if name in getattr(model, "money_fields", ()):
+            return format_money(Decimal(value), currency)
+        return format_number(value)
+    if isinstance(value, int):
+        return format_number(value)
+    if isinstance(field, models.DateTimeField):
+        moment = value if isinstance(value, datetime) else parse_datetime(value)
+        return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else str(value)
+    if isinstance(field, models.DateField):
+        day = value if isinstance(value, date) else parse_date(value)
+        return formats.date_format(day, "SHORT_DATE_FORMAT") if day else str(value)
+    return str(value)

@@ -1,14 +1,35 @@
-"""Writing and reading a record's timeline (comments, the pinned comment, history)."""
+"""Writing and reading a record's timeline (comments, the pinned comment, history).
+
+The history keeps what happened, not sentences: a status move keeps the codes (a deal's stage
+its id and the stage's name then — names are data), a change keeps the field's name and its raw
+values (`change`), a note from the system keeps its msgid and parameters (`message`). `render`
+makes the sentences when shown, in the reader's language and formats (crm.display), so an English
+user reads English history and a date reads «02.12.2026» in Russian. Entries written before
+this keep their Russian labels and texts and are shown as they were. Comments stay as typed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.apps import apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
+from . import display, phones
 from .models import TimelineEntry
+from .money import format_money, format_number
 
 Kind = TimelineEntry.Kind
+
+# Changes that are no single field of the record: their labels (msgids).
+OTHER_FIELDS = {"communications": gettext_noop("Телефоны и e-mail"), "products": gettext_noop("Товары/услуги")}
 
 
 def entries(record: models.Model) -> QuerySet[TimelineEntry]:
@@ -17,7 +38,22 @@ def entries(record: models.Model) -> QuerySet[TimelineEntry]:
     ).select_related("author")
 
 
-def log(record: models.Model, kind: str, by, text: str = "", **data) -> TimelineEntry:
+def message(msgid: str, **params) -> dict:
+    """A sentence of the history kept as its msgid (mark it with gettext_noop where it is written)
+    and parameters, translated when shown. A parameter is a name kept as text (names are data),
+    another `message`, {"model": "app.model"} (that model's name) or a list of these (joined by «; »)."""
+    return {"msgid": msgid, "params": params}
+
+
+def log(record: models.Model, kind: str, by, text: str | dict = "", **data) -> TimelineEntry:
+    """`text` is what the user typed (a comment) or a `message`. A message's source sentence goes
+    in `text` too, in the site's language: for search, the admin's lists and the deletion snapshot."""
+    if isinstance(text, dict):
+        data = {**data, "msgid": text["msgid"], "params": text["params"]}
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _say(text)
+    if kind == Kind.CHANGE and hasattr(record, "currency"):
+        data.setdefault("currency", record.currency)  # money in the history reads in the record's currency
     return TimelineEntry.objects.create(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
         kind=kind, author=by, text=text, data=data,
@@ -59,3 +95,128 @@ def add_comment(record: models.Model, by, text: str, pin_it: bool = False) -> Ti
         if pin_it:
             set_pinned(entry, True)
     return entry
+
+
+def change(name: str, old, new) -> dict:
+    """One field's change for the history: its name and raw values, JSON-able — Decimals as
+    strings, dates ISO, a link as {"id", "text"} (its name then), choices as codes, many-to-many
+    as the sorted names. `render` gives the label and the formats of the reader."""
+    return {"name": name, "old": _raw(old), "new": _raw(new)}
+
+
+def _raw(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, models.Model):
+        return {"id": value.pk, "text": str(value)}
+    if isinstance(value, (set, frozenset, QuerySet)):
+        return sorted(str(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_raw(v) if isinstance(v, (Decimal, date, models.Model)) else v for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)  # a choices enum becomes its plain code
+    return value
+
+
+@dataclass
+class Shown:
+    """An entry as the reader reads it. Status moves: `heading` («Статус»), `old` → `new` and
+    `text` (a reason); changes: `changes` as (label, old, new); everything else: `text`."""
+
+    text: str = ""
+    heading: str = ""
+    old: str = ""
+    new: str = ""
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        """One line (the admin's history column)."""
+        if self.heading:
+            line = f"{self.heading}: {self.old} → {self.new}"
+            return f"{line} · {self.text}" if self.text else line
+        if self.changes:
+            return "; ".join(f"{label}: {old} → {new}" for label, old, new in self.changes)
+        return self.text
+
+
+def render(entry: TimelineEntry) -> Shown:
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
+    data = entry.data or {}
+    text = entry.text
+    if data.get("msgid"):
+        try:
+            text = _say(data)
+        except (KeyError, TypeError, ValueError, LookupError):  # a translation that lost a parameter
+            pass
+    if entry.kind == Kind.STATUS:
+        name = data.get("field") or ("stage" if _field(model, "stage") else "status")
+        status = _field(model, name)
+        return Shown(text=text, heading=str(status.verbose_name) if status else gettext("Статус"),
+                     old=_status_label(status, data.get("from"), data.get("from_label")),
+                     new=_status_label(status, data.get("to"), data.get("to_label")))
+    if entry.kind == Kind.CHANGE:
+        return Shown(text=text, changes=[_shown_change(model, c, data.get("currency") or "RUB")
+                                         for c in data.get("changes", [])])
+    return Shown(text=text)
+
+
+def _say(msg: dict) -> str:
+    params = {key: _param(value) for key, value in (msg.get("params") or {}).items()}
+    return gettext(msg["msgid"]) % params if params else gettext(msg["msgid"])
+
+
+def _param(value) -> str:
+    if isinstance(value, list):
+        return "; ".join(_param(v) for v in value)
+    if isinstance(value, dict) and "msgid" in value:
+        return _say(value)
+    if isinstance(value, dict) and "model" in value:
+        try:
+            return str(apps.get_model(value["model"])._meta.verbose_name)
+        except (LookupError, ValueError):
+            return value["model"]
+    return str(value)
+
+
+def _field(model, name: str):
+    try:
+        return model._meta.get_field(name) if model else None
+    except FieldDoesNotExist:
+        return None
+
+
+def _status_label(status, code, label) -> str:
+    if status is not None and status.choices and code is not None:
+        return str(dict(status.flatchoices).get(code, label or code))
+    return str(label if label is not None else (code if code is not None else "—"))
+
+
+def _shown_change(model, item: dict, currency: str) -> tuple[str, str, str]:
+    if "name" not in item:  # written before the history kept raw values: shown as it was
+        return str(item.get("field", "")), str(item.get("old", "")), str(item.get("new", ""))
+    name = item["name"]
+    known = None if name in OTHER_FIELDS else _field(model, name)
+    label = str(known.verbose_name) if known else gettext(OTHER_FIELDS.get(name, name))
+    return label, _value(model, known, name, item.get("old"), currency), _value(model, known, name, item.get("new"),
+                                                                                  currency)
+
+
+def _value(model, known, name: str, value, currency: str) -> str:
+    if name == "communications" and isinstance(value, list):
+        text = ", ".join(phones.display(v) if str(v).startswith("+") else str(v) for v in value)
+    elif name == "products" and isinstance(value, list):
+        text = "; ".join(gettext("%(product)s: %(quantity)s × %(price)s") % {
+            "product": row["product"], "quantity": format_number(row["quantity"]),
+            "price": format_money(Decimal(row["price"]), currency)} for row in value)
+    elif known is None:
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
+    else:
+        try:
+            text = display.value_text(model, name, value, currency)
+        except (TypeError, ValueError, ArithmeticError):  # a field whose type changed since
+            text = str(value)
+    return text or "—"

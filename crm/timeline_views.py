@@ -36,6 +36,8 @@ def _record(request, kind: str, pk: int, action: str = Action.VIEW):
 
 def timeline_context(request, record, comment_form: CommentForm | None = None, limit: int = 200) -> dict:
     entries = list(timeline.entries(record)[:limit])
+    for entry in entries:
+        entry.shown = timeline.render(entry)  # the sentences in the reader's language
     return {
         "record": record,
         "timeline_kind": kind_of(record),

@@ -6,11 +6,10 @@ from django import forms
 from django.contrib import admin
 from django.db.models import F
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.selectors import visible_companies
-from crm import timeline
 from crm.admin import ScopedAdmin, linked_field
 
 from . import services
@@ -194,13 +193,6 @@ class DealAdmin(ScopedAdmin):
     @admin.display(description=_("Стадия"), ordering="stage__sort")
     def stage_name(self, obj):
         return getattr(obj, "stage_label", None) or obj.current_stage.name
-
-    @admin.display(description=_("История"))
-    def history(self, obj):
-        return format_html_join("", "<div>{} · {} · {} {}</div>", (
-            (e.created_at.strftime("%d.%m.%Y %H:%M"), e.author or "—", e.get_kind_display(),
-             e.data.get("to_label", "") or e.text) for e in timeline.entries(obj)[:50]
-        ))
 
     @admin.display(description=_("Карточка в CRM"))
     def card_link(self, obj):

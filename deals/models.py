@@ -122,6 +122,7 @@ class Deal(FSMModelMixin, models.Model):
     access_entity = Entity.DEAL
     access_owner_field = "responsible"
     access_scope_field = "pipeline"  # rights may differ per pipeline
+    money_fields = ("amount",)  # crm.display: shown in the deal's currency (the history too)
 
     title = models.CharField(_("Название"), max_length=255)
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("Воронка"), on_delete=models.PROTECT, related_name="deals")

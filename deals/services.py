@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from django_fsm import can_proceed
 
 from accounts import access
@@ -73,13 +74,12 @@ def _validate(deal: Deal) -> None:
                                  for k, msgs in exc.message_dict.items() for m in msgs)) from exc
 
 
-def _apply(deal: Deal, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, str]]:
+def _apply(deal: Deal, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, Any]]:
     changes = []
     for name, value in (data or {}).items():
         old = getattr(deal, name)
         if old != value:
-            f = Deal._meta.get_field(name)
-            changes.append({"field": str(f.verbose_name), "old": str(old or "—"), "new": str(value or "—")})
+            changes.append(timeline.change(name, old, value))
             setattr(deal, name, value)
     _validate(deal)
     deal.version += 1
@@ -89,9 +89,7 @@ def _apply(deal: Deal, data: dict[str, Any] | None, m2m: dict[str, Any] | None) 
         old, new = set(manager.all()), set(values)
         if old != new:
             manager.set(new)
-            f = Deal._meta.get_field(name)
-            changes.append({"field": str(f.verbose_name), "old": ", ".join(sorted(map(str, old))) or "—",
-                            "new": ", ".join(sorted(map(str, new))) or "—"})
+            changes.append(timeline.change(name, old, new))
         getattr(deal, "_prefetched_objects_cache", {}).pop(name, None)
     return changes
 
@@ -120,7 +118,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
     for product, quantity, price in products:
         DealProduct.objects.create(deal=deal, product=product, quantity=quantity, price=price)
     _follow_products(deal)
-    timeline.log(deal, Kind.CREATED, by, _("Сделка создана"))
+    timeline.log(deal, Kind.CREATED, by, timeline.message(N_("Сделка создана")))
     return deal
 
 
@@ -148,15 +146,22 @@ def deal_set_products(deal: Deal, *, rows: list[tuple[Any, Decimal, Decimal]], b
     for _product, quantity, price in rows:
         if quantity <= 0 or price < 0:
             raise DealError(_("Количество должно быть больше нуля, а цена — не меньше нуля."))
+    before = _product_rows(locked)
     locked.products.all().delete()
     DealProduct.objects.bulk_create([DealProduct(deal=locked, product=p, quantity=q, price=pr) for p, q, pr in rows])
     _follow_products(locked)
     _keep_stage_rules(locked)
     locked.version += 1
     locked.save(update_fields=["version"])
-    timeline.log(locked, Kind.CHANGE, by, changes=[{"field": str(_("Товары/услуги")), "old": "…",
-                                                    "new": "; ".join(f"{p} × {q} по {pr}" for p, q, pr in rows) or "—"}])
+    after = [{"product": str(p), "quantity": str(q), "price": str(pr)} for p, q, pr in rows]
+    timeline.log(locked, Kind.CHANGE, by, changes=[timeline.change("products", before, after)])
     return locked
+
+
+def _product_rows(deal: Deal) -> list[dict[str, str]]:
+    """The rows as the history keeps them: names then, raw numbers."""
+    return [{"product": str(row.product), "quantity": str(row.quantity), "price": str(row.price)}
+            for row in deal.products.select_related("product")]
 
 
 @transaction.atomic
@@ -185,9 +190,10 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     locked.save()
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
-    text = _("Причина: %(reason)s") % {"reason": locked.loss_reason} if to.semantics == Stage.Semantics.FAILURE else ""
-    timeline.log(locked, Kind.STATUS, by, text, **{"from": source.pk, "to": to.pk, "from_label": source.name,
-                                                   "to_label": to.name})
+    text = (timeline.message(N_("Причина: %(reason)s"), reason=str(locked.loss_reason))
+            if to.semantics == Stage.Semantics.FAILURE else "")
+    timeline.log(locked, Kind.STATUS, by, text, **{"field": "stage", "from": source.pk, "to": to.pk,
+                                                   "from_label": source.name, "to_label": to.name})
     return locked
 
 
@@ -205,8 +211,9 @@ def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     locked.stage_changed_at = timezone.now()
     locked.version += 1
     locked.save()
-    timeline.log(locked, Kind.STATUS, by, _("Воронка: %(old)s → %(new)s") % {"old": old_pipeline, "new": pipeline},
-                 **{"from": old_stage.pk, "to": locked.stage_id, "from_label": f"{old_pipeline}: {old_stage.name}",
+    timeline.log(locked, Kind.STATUS, by, timeline.message(N_("Воронка: %(old)s → %(new)s"), old=str(old_pipeline),
+                                                           new=str(pipeline)),
+                 **{"field": "stage", "from": old_stage.pk, "to": locked.stage_id, "from_label": f"{old_pipeline}: {old_stage.name}",
                     "to_label": f"{pipeline}: {locked.current_stage.name}"})
     return locked
 

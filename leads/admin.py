@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from crm import timeline
 from crm.admin import ScopedAdmin, linked_field
 
 from . import services
@@ -65,15 +64,6 @@ class LeadAdmin(ScopedAdmin):
     date_hierarchy = "created_at"
     actions = [_move_action(s) for s in (Status.FIRST_CALL, Status.QUALIFICATION, Status.RECONNAISSANCE,
                                          Status.DECISION_MAKER)]
-
-    @admin.display(description=_("История"))
-    def history(self, obj):
-        from django.utils.html import format_html_join
-
-        return format_html_join("", "<div>{} · {} · {} {}</div>", (
-            (e.created_at.strftime("%d.%m.%Y %H:%M"), e.author or "—", e.get_kind_display(),
-             e.data.get("to_label", "") or e.text) for e in timeline.entries(obj)[:50]
-        ))
 
     def get_readonly_fields(self, request, obj=None):
         # Edits happen on the lead card in the CRM (rules, duplicates, optimistic locking); the

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from django_fsm import can_proceed
 
 from accounts import access
@@ -94,14 +95,13 @@ def _validate(lead: Lead, m2m: dict[str, Any] | None) -> None:
         raise InvalidData(" ".join(errors))
 
 
-def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, str]]:
+def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Set fields on the (locked) lead; returns the changes for the history."""
     changes = []
     for name, value in (data or {}).items():
         old = getattr(lead, name)
         if old != value:
-            f = Lead._meta.get_field(name)
-            changes.append({"field": str(f.verbose_name), "old": _display(f, old), "new": _display(f, value)})
+            changes.append(timeline.change(name, old, value))
             setattr(lead, name, value)
     _validate(lead, m2m)
     lead.version += 1
@@ -112,22 +112,10 @@ def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) 
         new = set(values)
         if old != new:
             manager.set(new)
-            f = Lead._meta.get_field(name)
-            changes.append({"field": str(f.verbose_name), "old": ", ".join(sorted(map(str, old))),
-                            "new": ", ".join(sorted(map(str, new)))})
+            changes.append(timeline.change(name, old, new))
         # Drop a stale prefetch so the requirement checker sees the new values.
         getattr(lead, "_prefetched_objects_cache", {}).pop(name, None)
     return changes
-
-
-def _display(f, value) -> str:
-    if value is None or value == "":
-        return "—"
-    if f.choices:
-        return str(dict(f.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return _("да") if value else _("нет")
-    return str(value)
 
 
 @transaction.atomic
@@ -145,9 +133,9 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
     if missing:
         transaction.set_rollback(True)
         raise MissingFields(lead, Status.NEW, missing)
-    timeline.log(lead, Kind.CREATED, by, _("Лид создан"))
+    timeline.log(lead, Kind.CREATED, by, timeline.message(N_("Лид создан")))
     if duplicates:
-        timeline.log(lead, Kind.DUPLICATE, by, _("Сохранён, несмотря на возможные дубликаты"),
+        timeline.log(lead, Kind.DUPLICATE, by, timeline.message(N_("Сохранён, несмотря на возможные дубликаты")),
                      matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
     return lead
 
@@ -171,7 +159,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
     if duplicates:
-        timeline.log(locked, Kind.DUPLICATE, by, _("Сохранён, несмотря на возможные дубликаты"),
+        timeline.log(locked, Kind.DUPLICATE, by, timeline.message(N_("Сохранён, несмотря на возможные дубликаты")),
                      matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
     return locked
 
@@ -224,11 +212,8 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
     locked.save()
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
-    text = ""
-    if to == Status.JUNK:
-        text = _("Причина: %(reason)s") % {"reason": locked.junk_reason}
-    timeline.log(locked, Kind.STATUS, by, text, **{"from": source, "to": to, "from_label": str(Status(source).label),
-                                                    "to_label": str(Status(to).label)})
+    text = timeline.message(N_("Причина: %(reason)s"), reason=str(locked.junk_reason)) if to == Status.JUNK else ""
+    timeline.log(locked, Kind.STATUS, by, text, **{"field": "status", "from": source, "to": to})
     return locked
 
 
@@ -340,7 +325,7 @@ def _flag_duplicates(record, existing, by) -> None:
     that a supervisor finds and merges them."""
     from crm.duplicates import hidden_notice
 
-    timeline.log(record, Kind.DUPLICATE, by, _("Возможный дубль"), matches=[
+    timeline.log(record, Kind.DUPLICATE, by, timeline.message(N_("Возможный дубль")), matches=[
         {"kind": str(record._meta.verbose_name), "url": "", "reasons": [str(existing.reason)],
          "title": _("№%(pk)s — %(notice)s") % {"pk": other.pk, "notice": hidden_notice(other)}}
         for other in existing.others])
@@ -413,12 +398,13 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     locked.company, locked.contact = result.company, result.contact
     locked.save(update_fields=["company", "contact"])
     result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)
-    found, duplicate = _("найдена в CRM"), _("возможный дубль отмечен")
-    made = [f"{label}: {obj}" + (f" ({found})" if was_found else "") + (f" ({duplicate})" if obj in flagged else "")
-            for label, obj, was_found in ((_("компания"), result.company, result.company_found),
-                                          (_("контакт"), result.contact, result.contact_found),
-                                          (_("сделка"), result.deal, False)) if obj]
-    timeline.log(result.lead, Kind.SYSTEM, by, _("Лид сконвертирован — %(records)s") % {"records": "; ".join(made)})
+    found, duplicate = timeline.message(N_("найдена в CRM")), timeline.message(N_("возможный дубль отмечен"))
+    made = [timeline.message("%(what)s: %(name)s (%(note)s)" if was_found or obj in flagged else "%(what)s: %(name)s",
+                             what=timeline.message(label), name=str(obj), note=found if was_found else duplicate)
+            for label, obj, was_found in ((N_("компания"), result.company, result.company_found),
+                                          (N_("контакт"), result.contact, result.contact_found),
+                                          (N_("сделка"), result.deal, False)) if obj]
+    timeline.log(result.lead, Kind.SYSTEM, by, timeline.message(N_("Лид сконвертирован — %(records)s"), records=made))
     return result
 
 

@@ -405,7 +405,7 @@ class Filler:
 
         ct = ContentType.objects.get_for_model(records[0])
         return [TimelineEntry(content_type=ct, object_id=r.pk, kind="created", author_id=r.responsible_id,
-                              created_at=r.created_at, text=text) for r in records]
+                              created_at=r.created_at, text=text, data={"msgid": text, "params": {}}) for r in records]
 
     def _companies(self) -> None:
         """Companies (ООО/АО/ИП with valid unique ИНН for most), 1–2 phones and an e-mail each,
@@ -612,15 +612,18 @@ class Filler:
             entries = []
             for d in deals:
                 entries.append(TimelineEntry(content_type=ct, object_id=d.pk, kind="created", author_id=d.responsible_id,
-                                             created_at=d.created_at, text="Сделка создана"))
+                                             created_at=d.created_at, text="Сделка создана",
+                                             data={"msgid": "Сделка создана", "params": {}}))
                 first = self.shape[d.pipeline_id]["process"][0]
                 if d.stage_id != first.pk:
                     to = stage_names[d.stage_id]
-                    text = f"Причина: {d.loss_reason}" if to.semantics == "failure" else ""
+                    reason = {"msgid": "Причина: %(reason)s", "params": {"reason": str(d.loss_reason)}}
+                    failed = to.semantics == "failure"
                     entries.append(TimelineEntry(
                         content_type=ct, object_id=d.pk, kind="status", author_id=d.responsible_id,
-                        created_at=d.stage_changed_at, text=text,
-                        data={"from": first.pk, "to": to.pk, "from_label": first.name, "to_label": to.name},
+                        created_at=d.stage_changed_at, text=f"Причина: {d.loss_reason}" if failed else "",
+                        data={"field": "stage", "from": first.pk, "to": to.pk, "from_label": first.name,
+                              "to_label": to.name, **(reason if failed else {})},
                     ))
             self._timeline(entries)
             self.counts["deals"] += len(deals)

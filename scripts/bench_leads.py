@@ -393,12 +393,12 @@ class Filler:
 
         for pk, owner, created, status, changed in list(rows):
             entries.append(TimelineEntry(content_type=ct, object_id=pk, kind="created", author_id=owner,
-                                         created_at=created, text="Лид создан"))
+                                         created_at=created, text="Лид создан",
+                                         data={"msgid": "Лид создан", "params": {}}))  # as crm.timeline writes it
             if status != Status.NEW:
                 entries.append(TimelineEntry(
                     content_type=ct, object_id=pk, kind="status", author_id=owner, created_at=changed,
-                    data={"from": "new", "to": status, "from_label": str(Status.NEW.label),
-                          "to_label": str(Status(status).label)},
+                    data={"field": "status", "from": "new", "to": status},
                 ))
             if len(entries) >= self.args.batch:
                 flush()

@@ -276,7 +276,8 @@ class TestCreateAndEdit:
         assert fresh.title == "Внедрение и обучение" and str(fresh.close_date) == "2026-04-30"
         assert fresh.version == deal.version + 1
         change = timeline.entries(fresh).get(kind="change")
-        assert {c["field"] for c in change.data["changes"]} == {"Название", "Предполагаемая дата закрытия"}
+        assert {label for label, _old, _new in timeline.render(change).changes} == {
+            "Название", "Предполагаемая дата закрытия"}
 
     def test_a_stale_edit_shows_the_message_and_keeps_the_input(self, client, owner, teammate, deal):
         client.force_login(owner)

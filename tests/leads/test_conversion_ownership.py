@@ -84,7 +84,7 @@ def test_a_reused_contact_joining_the_company_is_in_its_history(decided, owner):
     result = services.lead_convert(decided, contact=True, company=True, deal=False, by=owner)
     assert result.contact == mine and list(mine.companies.all()) == [result.company]
     change = timeline.entries(mine).get(kind="change")
-    assert change.data["changes"][0]["new"] == str(result.company)
+    assert timeline.render(change).changes[0][2] == str(result.company)
 
 
 def test_linking_a_contact_needs_the_right_to_change_it(owner, sidorovs):

@@ -98,7 +98,7 @@ def test_back_moves_are_allowed_and_recorded(ready_lead, owner):
     moves = [(e.data["from"], e.data["to"]) for e in timeline.entries(lead).filter(kind="status").order_by("pk")]
     assert moves == [("new", "decision_maker"), ("decision_maker", "first_call")]
     entry = timeline.entries(lead).filter(kind="status").first()
-    assert entry.author == owner and entry.data["to_label"] == "Первый звонок"
+    assert entry.author == owner and timeline.render(entry).new == "Первый звонок"
 
 
 def test_converted_only_from_decision_maker(lead, owner):
@@ -190,7 +190,7 @@ def test_a_stale_edit_is_refused_not_silently_overwriting(lead, owner):
 def test_an_edit_records_field_changes(lead, owner):
     services.lead_update(lead, data={"company_email": "a@b.ru", "amount": 1500}, by=owner, version=lead.version)
     change = timeline.entries(lead).get(kind="change")
-    fields = {c["field"]: (c["old"], c["new"]) for c in change.data["changes"]}
+    fields = {label: (old, new) for label, old, new in timeline.render(change).changes}
     assert fields["E-mail"] == ("—", "a@b.ru")
     assert "Сумма" in fields
 
