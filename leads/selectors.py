@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from accounts import access
 from accounts.models import Action
+from clients.selectors import linked
+from crm import boards
+from crm.lists import search_condition
+from crm.models import TimelineEntry
 
 from .models import Lead
 
@@ -24,3 +29,39 @@ def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
         *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by", "company", "contact"
     ).prefetch_related("products_to_sell", "used_products")
     return access.get_or_404(user, queryset, action, pk=pk)
+
+
+# --- The kanban board ---
+
+def board_leads(user, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
+    """The leads on this user's board: through the access gate, then the board's filters (crm.boards
+    validated them). Columns read their first cards in date order: the gate leaves the (status,
+    date) index to the database (owner_index=False); the totals, which read every visible lead,
+    keep the owner index (the covering totals index has the owner column)."""
+    return boards.narrow(visible_leads(user, owner_index=owner_index), user, filters, search_condition)
+
+
+def board_column(leads: QuerySet[Lead], status: str) -> QuerySet[Lead]:
+    """One column of `leads` (a board_leads queryset), newest first, with what a card shows."""
+    return leads.filter(status=status).select_related(*ROW_RELATED).order_by("-created_at", "-pk")
+
+
+# --- The leads panel of company and contact cards (leads.cards) ---
+
+def leads_of(user, record) -> dict | None:
+    """The leads of a company or a contact card that the user may see, each with its pinned
+    comment (the «Разведка» summary, PROCESS.md §1.5: visible from what the lead was converted
+    into) — one query for all of them; None for another kind of record."""
+    link = {"company": "company", "contact": "contact"}.get(record._meta.model_name)
+    if link is None:
+        return None
+    queryset = Lead.objects.filter(**{link: record.pk}).order_by("-created_at", "-pk")
+    result = linked(user, queryset, ("responsible",))
+    leads = result["items"]
+    if leads:
+        pinned = dict(TimelineEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Lead), object_id__in=[lead.pk for lead in leads],
+            is_pinned=True).values_list("object_id", "text"))
+        for lead in leads:
+            lead.pinned_text = pinned.get(lead.pk, "")
+    return result
