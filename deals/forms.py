@@ -12,12 +12,12 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts import access
-from clients.models import Company, Contact
+from clients.selectors import visible_companies, visible_contacts
 from crm.lists import active_users
 from crm.models import Product
 
 from .models import Deal, LossReason, Pipeline
+from .selectors import contact_ids_of
 
 M2M_FIELDS = ("contacts",)
 
@@ -52,11 +52,11 @@ class DealFieldsMixin:
                 field.empty_label = _("не выбрано")
         if "company" in self.fields:
             self.fields["company"].queryset = _with_current(
-                access.scope(user, Company.objects.all()), instance.company_id if instance.pk else None
+                visible_companies(user), instance.company_id if instance.pk else None
             ).order_by("name", "pk")
         if "contacts" in self.fields:
-            current = list(instance.contacts.values_list("pk", flat=True)) if instance.pk else []
-            self.fields["contacts"].queryset = _with_current(access.scope(user, Contact.objects.all()), current)
+            current = contact_ids_of(instance) if instance.pk else []
+            self.fields["contacts"].queryset = _with_current(visible_contacts(user), current)
             self.fields["contacts"].widget.attrs["size"] = 6
             self.fields["contacts"].help_text = _("Несколько — с Ctrl (⌘ на Mac).")
         if "source" in self.fields:

@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts import access
 from accounts.models import Action, Level
 from clients.selectors import linked
-from crm import boards
+from crm import boards, lists
 from crm.money import format_money
 
 from .filters import search_condition
@@ -26,6 +26,18 @@ ROW_RELATED = ("pipeline", "company", "source", "responsible")
 def visible_deals(user, action: str = Action.VIEW) -> QuerySet[Deal]:
     """The one entry point for deal querysets in views: the access gate applied (per pipeline)."""
     return access.scope(user, Deal.objects.all(), action)
+
+
+def list_rows(user, page) -> list[Deal]:
+    """The rows of one page of the deals list (its ids already gated, filtered and sorted), in
+    the page's order, with what a row shows."""
+    return lists.rows_of(visible_deals(user).select_related(*ROW_RELATED), page)
+
+
+def contact_ids_of(deal: Deal) -> list[int]:
+    """The ids of a deal's contacts, visible or not: the deal form keeps the ones the user may not
+    see among its choices, so saving the form does not unlink them."""
+    return list(deal.contacts.values_list("pk", flat=True))
 
 
 def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:

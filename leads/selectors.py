@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from accounts import access
 from accounts.models import Action
 from clients.selectors import linked
-from crm import boards
+from crm import boards, lists
 from crm.lists import search_condition
 from crm.models import TimelineEntry
 
@@ -29,6 +29,12 @@ def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
         *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by", "company", "contact"
     ).prefetch_related("products_to_sell", "used_products")
     return access.get_or_404(user, queryset, action, pk=pk)
+
+
+def list_rows(user, page) -> list[Lead]:
+    """The rows of one page of the leads list (its ids already gated, filtered and sorted), in
+    the page's order, with what a row shows."""
+    return lists.rows_of(visible_leads(user).select_related(*ROW_RELATED), page)
 
 
 # --- The kanban board ---
