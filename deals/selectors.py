@@ -31,7 +31,11 @@ def visible_deals(user, action: str = Action.VIEW) -> QuerySet[Deal]:
 def list_rows(user, page) -> list[Deal]:
     """The rows of one page of the deals list (its ids already gated, filtered and sorted), in
     the page's order, with what a row shows."""
-    return lists.rows_of(visible_deals(user).select_related(*ROW_RELATED), page)
+    rows = lists.rows_of(visible_deals(user).select_related(*ROW_RELATED), page)
+    for deal in rows:
+        # Rights in a pipeline are not rights on companies: a company is named to who may see it.
+        deal.company_visible = bool(deal.company_id) and access.can(user, Action.VIEW, deal.company)
+    return rows
 
 
 def contact_ids_of(deal: Deal) -> list[int]:

@@ -65,7 +65,10 @@ def decorate(user, cards: list[Deal], stage: Stage) -> list[Deal]:
         deal.board_move_url = f"{move_head}{deal.pk}{move_tail}"
         deal.board_amount = format_money(deal.amount, deal.currency) if deal.amount else ""
         deal.board_cursor = boards.cursor_of(deal)
-        deal.board_company = deal.company.name if deal.company_id else ""
+        # A deal's company is named only to who may see it (rights in a pipeline are not rights
+        # on companies); query-free, like the move check below.
+        deal.board_company = (deal.company.name if deal.company_id and access.can(user, Action.VIEW, deal.company)
+                              else "")
         deal.board_responsible = deal.responsible.short_name
         deal.board_close = deal.close_date.strftime("%d.%m.%Y") if deal.close_date else ""
         deal.board_close_iso = deal.close_date.isoformat() if deal.close_date else ""
