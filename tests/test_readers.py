@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,50 @@ def test_every_admin_of_a_crm_record_reads_through_the_gate():
         "These admins show CRM records without the access gate; define get_queryset from "
         "accounts.access.scope (or a selector) with the request's user:\n"
         + "\n".join(f"  {file}: {what}" for file, what in unexpected))
+
+
+# --- The kernel names no feature (ARCHITECTURE «Features register into the kernel») ---
+
+KERNEL_APPS = ("clients", "crm", "accounts")
+FEATURE_REFERENCES = [
+    (re.compile(r"^\s*(?:from|import)\s+(leads|deals)\b", re.M), "imports {}"),
+    (re.compile(r"""["'](leads|deals)/[\w/]+\.html"""), "names the template {}"),
+    (re.compile(r"\.(deals|leads)\.(?:all|filter|exclude|count|order_by)\b"), "reads .{} of a record"),
+    (re.compile(r"""\{%\s*url\s+["'](leads|deals):"""), "links to a {} page"),
+]
+# clients/forms.py lays out the company form with the lead form's «requisites» button template
+# (a crm/ partial in fact); clients/forms.py is edited on i7-badinput: move the template to
+# crm/templates/crm/ after merging.
+KERNEL_PENDING = {("clients/forms.py", "names the template leads/_requisites_button.html")}
+
+
+def kernel_findings() -> set[tuple[str, str]]:
+    found = set()
+    for app in KERNEL_APPS:
+        for path in sorted((ROOT / app).rglob("*")):
+            if path.suffix not in (".py", ".html") or (SKIPPED_DIRS - {"templates"}) & set(path.parts):
+                continue
+            text = path.read_text(encoding="utf-8")
+            for pattern, what in FEATURE_REFERENCES:
+                for match in pattern.finditer(text):
+                    name = match.group(0).strip("\"' ") if "template" in what else match.group(1)
+                    found.add((str(path.relative_to(ROOT)), what.format(name)))
+    return found
+
+
+def test_the_kernel_apps_name_no_feature_app():
+    """clients, crm and accounts never import, read or render leads and deals: those register
+    what they show (crm.cards panels, crm.duplicates finders)."""
+    unexpected = sorted(kernel_findings() - KERNEL_PENDING)
+    assert not unexpected, "\n".join(f"  {file}: {what}" for file, what in unexpected)
+    assert KERNEL_PENDING <= kernel_findings(), "a pending entry is fixed: remove it from KERNEL_PENDING"
+
+
+@pytest.mark.django_db
+def test_leads_and_deals_register_their_card_panels(owner):
+    from clients.services import company_create
+    from crm import cards
+
+    company = company_create(data={"name": "ООО «Панели»", "responsible": owner}, by=None)
+    templates = [panel.template for panel in cards.panels_for(owner, company)]
+    assert templates == ["deals/_card_panel.html", "leads/_card_panel.html"]
