@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Model, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,6 @@ from accounts.models import Action, User
 from crm import duplicates as dup
 from crm import phones
 from crm.models import Communication
-from crm.money import format_money
 
 from .models import Company, Contact
 
@@ -111,43 +110,14 @@ def _url(record: Model) -> str:
 
 def linked(user: User, queryset: QuerySet, related: tuple[str, ...] = ()) -> dict:
     """The records of a card's related list that the user may see (through the gate), and how many
-    more there are that the user may not see."""
+    more there are that the user may not see. Also used by the panels leads and deals register
+    on the cards (crm.cards)."""
     total = queryset.count()
     shown = list(access.scope(user, queryset).select_related(*related)[:CARD_LIMIT])
     for record in shown:
         record.card_url = _url(record)
     return {"items": shown, "hidden": max(total - len(shown), 0) if len(shown) < CARD_LIMIT else 0,
             "more": total > CARD_LIMIT and len(shown) == CARD_LIMIT, "total": total}
-
-
-def deals_of(user: User, queryset: QuerySet) -> dict:
-    """Deals for a card: title, pipeline and the stage's name and colour. The stage is read by a
-    join (annotation), never by select_related("stage"): `deal.stage` is the state machine's
-    integer value, and a cached Stage object would break the deal's save()."""
-    queryset = queryset.annotate(stage_name=F("stage__name"), stage_color=F("stage__color"),
-                                 stage_semantics=F("stage__semantics")).order_by("-created_at", "-pk")
-    result = linked(user, queryset, ("pipeline", "responsible"))
-    for deal in result["items"]:
-        deal.amount_display = format_money(deal.amount, deal.currency)
-    return result
-
-
-def leads_of(user: User, queryset: QuerySet) -> dict:
-    """The record's leads, each with its pinned comment (the «Разведка» summary, PROCESS.md §1.5:
-    visible from what the lead was converted into) — one query for all of them."""
-    result = linked(user, queryset.order_by("-created_at", "-pk"), ("responsible",))
-    leads = result["items"]
-    if leads:
-        from django.contrib.contenttypes.models import ContentType
-
-        from crm.models import TimelineEntry
-
-        pinned = dict(TimelineEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(leads[0]), object_id__in=[lead.pk for lead in leads],
-            is_pinned=True).values_list("object_id", "text"))
-        for lead in leads:
-            lead.pinned_text = pinned.get(lead.pk, "")
-    return result
 
 
 def contacts_of(user: User, company: Company) -> dict:

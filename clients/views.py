@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
 from accounts.models import Action
+from crm import cards, lists, timeline
 from crm import duplicates as dup
-from crm import lists, timeline
 from crm.inn import is_valid as inn_is_valid
 from crm.lists import active_users
 from crm.timeline_views import timeline_context
@@ -116,8 +116,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "company": company,
         "groups": _groups(company, COMPANY_GROUPS),
         "contacts": selectors.contacts_of(request.user, company),
-        "deals": selectors.deals_of(request.user, company.deals.all()),
-        "leads": selectors.leads_of(request.user, company.leads.all()),
+        "panels": cards.panels_for(request.user, company),
         "can_add_contact": access.can_add(request.user, Contact),
     })
 
@@ -129,8 +128,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **timeline_context(request, contact),
         "contact": contact,
         "groups": _groups(contact, CONTACT_GROUPS),
-        "deals": selectors.deals_of(request.user, contact.deals.all()),
-        "leads": selectors.leads_of(request.user, contact.leads.all()),
+        "panels": cards.panels_for(request.user, contact),
     })
 
 

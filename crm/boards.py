@@ -11,10 +11,13 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django import forms
 from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
+from crm.lists import SEARCH_MAX_LENGTH
 from crm.money import Currency, format_money
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -24,10 +27,49 @@ _PK = 2147483647  # a placeholder pk: a card's URL is one reverse() per page, no
 
 # --- Filters and query strings ---
 
-def board_filters(request) -> dict:
+class BoardForm(forms.Form):
+    """Every GET parameter of a board. A bad value (a NUL character, which PostgreSQL refuses in
+    text; a tampered cursor; an unknown column) is left out and named above the board — the board
+    still shows, without that filter — rather than reaching the database."""
+
+    q = forms.CharField(label=_("Поиск"), required=False)  # CharField rejects NUL characters itself
+    mine = forms.BooleanField(label=_("Только мои"), required=False)
+    open = forms.MultipleChoiceField(label=_("Развёрнутые колонки"), required=False)
+    part = forms.ChoiceField(label=_("Часть страницы"), required=False, choices=[("totals", "totals")])
+    totals = forms.BooleanField(label=_("Суммы по колонкам"), required=False)
+    after = forms.CharField(label=_("Позиция в колонке"), required=False)
+
+    def __init__(self, data, open_choices=()):
+        super().__init__(data)
+        self.fields["open"].choices = [(str(c), str(c)) for c in open_choices]
+
+    def clean_q(self) -> str:
+        # Cut rather than refused: a long paste still searches by its beginning, as before.
+        return self.cleaned_data["q"][:SEARCH_MAX_LENGTH]
+
+    def clean_after(self):
+        try:
+            return parse_cursor(self.cleaned_data["after"])
+        except (ValueError, OverflowError) as exc:
+            raise forms.ValidationError(_("Неверная позиция в колонке: обновите страницу.")) from exc
+
+
+def board_filters(request, open_choices=()) -> dict:
+    """The board's parameters, validated: `q` and `mine` (kept in the board's links), `open` (the
+    closed columns shown), `part`, `totals`, `after` (a column's cursor) and `errors`, one
+    «label: message» per refused parameter, whose value is then ignored."""
+    form = BoardForm(request.GET, open_choices)
+    form.is_valid()
+    data = form.cleaned_data  # only the valid fields
     return {
-        "q": request.GET.get("q", "").strip()[:100],
-        "mine": request.GET.get("mine", "") in ("1", "on", "true"),
+        "q": data.get("q", ""),
+        "mine": data.get("mine", False),
+        "open": data.get("open", []),
+        "part": data.get("part", ""),
+        "totals": data.get("totals", False),
+        "after": data.get("after"),
+        "errors": [f"{form.fields[name].label}: {message}" for name, messages in form.errors.items()
+                   for message in messages],
     }
 
 

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DealsConfig(AppConfig):
     name = "deals"
     verbose_name = _("Сделки")
+
+    def ready(self) -> None:
+        from . import cards  # noqa: F401  (registers the deals panel of company and contact cards)

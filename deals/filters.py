@@ -14,8 +14,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts import access
 from clients.models import Company
+from clients.selectors import visible_companies
 from crm.duplicates import company_key, search_normalize
 from crm.lists import SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS, DateRangeWidget, ListFilterSet, Sorting, active_users
 from crm.models import Source
@@ -95,7 +95,7 @@ class DealFilter(ListFilterSet):
         if len(stage_pipelines) > 1:
             fields["stage"].label_from_instance = lambda s, names={p.pk: p.name for p in pipelines}: (
                 f"{names.get(s.pipeline_id, '')}: {s.name}")
-        fields["company"].queryset = access.scope(self.user, Company.objects.all()).order_by("name", "pk")
+        fields["company"].queryset = visible_companies(self.user).order_by("name", "pk")
 
 
 SORTS: dict[str, tuple[str, ...]] = {

@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Action
-from clients.models import Company, Contact
+from clients.selectors import visible_companies, visible_contacts
 from crm.lists import active_users
 from crm.models import Product
 
 from .models import Deal, LossReason, Pipeline
+from .selectors import contact_ids_of
 
 M2M_FIELDS = ("contacts",)
 
@@ -59,13 +60,13 @@ class DealFieldsMixin:
                 field.empty_label = _("не выбрано")
         if "company" in self.fields:
             self.fields["company"].queryset = _with_current(
-                access.scope(user, Company.objects.all()), instance.company_id if instance.pk else None
+                visible_companies(user), instance.company_id if instance.pk else None
             ).order_by("name", "pk")
             self.fields["company"].label_from_instance = _label_if_visible(
                 user, _("Связанная компания есть (нет доступа)"))
         if "contacts" in self.fields:
-            current = list(instance.contacts.values_list("pk", flat=True)) if instance.pk else []
-            self.fields["contacts"].queryset = _with_current(access.scope(user, Contact.objects.all()), current)
+            current = contact_ids_of(instance) if instance.pk else []
+            self.fields["contacts"].queryset = _with_current(visible_contacts(user), current)
             self.fields["contacts"].label_from_instance = _label_if_visible(
                 user, _("Связанный контакт есть (нет доступа)"))
             self.fields["contacts"].widget.attrs["size"] = 6

@@ -7,12 +7,16 @@ query of the pipeline's stages instead (`stages_by_id`)."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 
 from accounts import access
 from accounts.models import Action, Level
+from clients.selectors import linked
+from crm import boards, lists
+from crm.money import format_money
 
+from .filters import search_condition
 from .models import Deal, DealProduct, Pipeline, Stage
 
 # What a list row or a board card shows.
@@ -22,6 +26,22 @@ ROW_RELATED = ("pipeline", "company", "source", "responsible")
 def visible_deals(user, action: str = Action.VIEW) -> QuerySet[Deal]:
     """The one entry point for deal querysets in views: the access gate applied (per pipeline)."""
     return access.scope(user, Deal.objects.all(), action)
+
+
+def list_rows(user, page) -> list[Deal]:
+    """The rows of one page of the deals list (its ids already gated, filtered and sorted), in
+    the page's order, with what a row shows."""
+    rows = lists.rows_of(visible_deals(user).select_related(*ROW_RELATED), page)
+    for deal in rows:
+        # Rights in a pipeline are not rights on companies: a company is named to who may see it.
+        deal.company_visible = bool(deal.company_id) and access.can(user, Action.VIEW, deal.company)
+    return rows
+
+
+def contact_ids_of(deal: Deal) -> list[int]:
+    """The ids of a deal's contacts, visible or not: the deal form keeps the ones the user may not
+    see among its choices, so saving the form does not unlink them."""
+    return list(deal.contacts.values_list("pk", flat=True))
 
 
 def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:
@@ -50,3 +70,54 @@ def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
     if action != Action.VIEW and not access.can(user, action, deal):
         raise Http404
     return deal
+
+
+# --- The board ---
+
+BOARD_CARD_RELATED = ("company", "responsible")
+
+
+def board_deals(user, stages: list[Stage], filters: dict) -> QuerySet[Deal]:
+    """A pipeline's deals on this user's board: through the access gate, then the board's filters
+    (crm.boards validated them). Selected by the pipeline's stages rather than the pipeline (the
+    same deals): the covering totals index starts with the stage, so SQLite totals one pipeline
+    without walking them all."""
+    return boards.narrow(visible_deals(user).filter(stage_id__in=[s.pk for s in stages]), user, filters,
+                         search_condition)
+
+
+def board_column(deals: QuerySet[Deal], stage: Stage) -> QuerySet[Deal]:
+    """One column of `deals` (a board_deals queryset), newest first, with what a card shows."""
+    return deals.filter(stage=stage.pk).select_related(*BOARD_CARD_RELATED).order_by("-created_at", "-pk")
+
+
+def board_card(user, pk: int) -> Deal:
+    """One deal as its board card shows it (after a move), through the gate."""
+    return access.get_or_404(user, Deal.objects.select_related(*BOARD_CARD_RELATED), Action.VIEW, pk=pk)
+
+
+def board_stage(user, pk: int) -> Stage | None:
+    """A column's stage, if the user sees deals of its pipeline (None otherwise: the same answer
+    for a stage that does not exist)."""
+    stage = Stage.objects.select_related("pipeline").filter(pk=pk).first()
+    if stage is None or access.level(user, Deal.access_entity, Action.VIEW, stage.pipeline.access_scope) == Level.NONE:
+        return None
+    return stage
+
+
+# --- The deals panel of company and contact cards (deals.cards) ---
+
+def deals_of(user, record) -> dict | None:
+    """The deals of a company or a contact card that the user may see: title, pipeline and the
+    stage's name and colour; None for another kind of record. The stage is read by a join
+    (annotation), never by select_related("stage") (see the module's docstring)."""
+    link = {"company": "company", "contact": "contacts"}.get(record._meta.model_name)
+    if link is None:
+        return None
+    queryset = Deal.objects.filter(**{link: record.pk}).annotate(
+        stage_name=F("stage__name"), stage_color=F("stage__color"), stage_semantics=F("stage__semantics"),
+    ).order_by("-created_at", "-pk")
+    result = linked(user, queryset, ("pipeline", "responsible"))
+    for deal in result["items"]:
+        deal.amount_display = format_money(deal.amount, deal.currency)
+    return result

@@ -175,7 +175,7 @@ def deal_edit(request, pk):
         else:
             messages.success(request, _("Изменения сохранены."))
             return redirect("deals:detail", pk=deal.pk)
-    deal = Deal.objects.select_related("pipeline").get(pk=deal.pk)  # the title as saved, not as typed
+    deal = deal_for_card(request.user, deal.pk)  # the title as saved, not as typed
     return render(request, "deals/deal_form.html", {"form": form, "deal": deal, "pipeline": deal.pipeline})
 
 

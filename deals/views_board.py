@@ -26,28 +26,18 @@ from accounts.models import Action
 from crm import boards
 from crm.money import format_money
 
-from .filters import search_condition
 from .models import Deal, Pipeline, Stage
-from .selectors import pipelines_for, stages_by_id, visible_deals
+from .selectors import board_card, board_column, board_deals, board_stage, pipelines_for, stages_by_id
 from .views import movable_pipelines, parse_id
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
-CARD_RELATED = ("company", "responsible")
 
 
-# --- Queries ---
+# --- Columns (the queries are deals.selectors.board_deals / board_column / board_card) ---
 
 def _query_string(pipeline: Pipeline | None, filters: dict, **extra) -> str:
     leading = [("pipeline", str(pipeline.pk))] if pipeline is not None else []
     return boards.query_string(filters, *leading, **extra)
-
-
-def board_deals(user, stages: list[Stage], filters: dict) -> QuerySet[Deal]:
-    """A pipeline's deals on this user's board: through the access gate, then the filters.
-    Selected by the pipeline's stages rather than the pipeline (the same deals): the covering
-    totals index starts with the stage, so SQLite totals one pipeline without walking them all."""
-    return boards.narrow(visible_deals(user).filter(stage_id__in=[s.pk for s in stages]), user, filters,
-                         search_condition)
 
 
 def column_totals(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, dict]:
@@ -58,8 +48,7 @@ def column_totals(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, dict]
 def column_page(user, deals: QuerySet[Deal], stage: Stage, after=None, limit: int = PAGE_SIZE) -> dict:
     """One page of a column's cards, newest first, and the cursor of the next page if any. Each
     card gets what its template shows ready-made (`board_*`): the card template only prints."""
-    rows = deals.filter(stage=stage.pk).select_related(*CARD_RELATED).order_by("-created_at", "-pk")
-    cards, next_cursor = boards.keyset_page(rows, after, limit)
+    cards, next_cursor = boards.keyset_page(board_column(deals, stage), after, limit)
     return {"cards": decorate(user, cards, stage), "next_cursor": next_cursor}
 
 
@@ -76,7 +65,10 @@ def decorate(user, cards: list[Deal], stage: Stage) -> list[Deal]:
         deal.board_move_url = f"{move_head}{deal.pk}{move_tail}"
         deal.board_amount = format_money(deal.amount, deal.currency) if deal.amount else ""
         deal.board_cursor = boards.cursor_of(deal)
-        deal.board_company = deal.company.name if deal.company_id else ""
+        # A deal's company is named only to who may see it (rights in a pipeline are not rights
+        # on companies); query-free, like the move check below.
+        deal.board_company = (deal.company.name if deal.company_id and access.can(user, Action.VIEW, deal.company)
+                              else "")
         deal.board_responsible = deal.responsible.short_name
         deal.board_close = deal.close_date.strftime("%d.%m.%Y") if deal.close_date else ""
         deal.board_close_iso = deal.close_date.isoformat() if deal.close_date else ""
@@ -89,7 +81,7 @@ def decorate(user, cards: list[Deal], stage: Stage) -> list[Deal]:
 def card_html(request, deal: Deal) -> str:
     """A moved deal's card as the board shows it: the move may have changed what it shows (the
     missing-fields dialog sets the amount, the company, the close date…)."""
-    fresh = Deal.objects.select_related(*CARD_RELATED).get(pk=deal.pk)
+    fresh = board_card(request.user, deal.pk)
     decorate(request.user, [fresh], deal.current_stage)
     return render_to_string("deals/_board_cards.html", {"cards": [fresh], "next_url": ""}, request=request)
 
@@ -124,13 +116,13 @@ def board(request):
         return render(request, "deals/board.html", {"pipelines": [], "columns": []}, status=403)
     pipeline = _pipeline_or_404(request, pipelines)
     stages = list(stages_by_id([pipeline]).values())
-    filters = boards.board_filters(request)
+    filters = boards.board_filters(request, open_choices=[s.pk for s in stages if s.is_closed])
     deals = board_deals(request.user, stages, filters)
-    part_totals = request.GET.get("part") == "totals"
-    with_totals = part_totals or request.GET.get("totals") == "1"
+    part_totals = filters["part"] == "totals"
+    with_totals = part_totals or filters["totals"]
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
     totals = column_totals(deals, stages) if with_totals else {s.pk: pending for s in stages}
-    opened = {pk for pk in (parse_id(v) for v in request.GET.getlist("open")) if pk}
+    opened = {int(pk) for pk in filters["open"]}
     columns = []
     for stage in stages:
         closed = stage.is_closed
@@ -176,16 +168,15 @@ def board(request):
 def column(request, stage):
     """GET /deals/board/column/<stage>/?after=<cursor>: the next page of one column's cards (an
     htmx fragment; a page of its own without JavaScript)."""
-    target = Stage.objects.select_related("pipeline").filter(pk=stage).first()
-    if target is None or access.level(request.user, Deal.access_entity, Action.VIEW,
-                                      target.pipeline.access_scope) == 0:
+    target = board_stage(request.user, stage)
+    if target is None:
         raise Http404(_("Нет такой стадии или у вас нет доступа к сделкам её воронки."))
-    try:
-        after = boards.parse_cursor(request.GET.get("after"))
-    except (ValueError, OverflowError):
-        return HttpResponseBadRequest(_("Неверная позиция в колонке: обновите страницу."))
     filters = boards.board_filters(request)
-    page = column_page(request.user, board_deals(request.user, [target], filters), target, after=after)
+    if filters["errors"]:
+        # A fragment has nowhere to show a message: the next page asked with a bad cursor or
+        # filter would be the wrong cards, so it is refused with the reason.
+        return HttpResponseBadRequest(" ".join(filters["errors"]))
+    page = column_page(request.user, board_deals(request.user, [target], filters), target, after=filters["after"])
     context = {
         "stage": target,
         "pipeline": target.pipeline,

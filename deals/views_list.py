@@ -16,8 +16,8 @@ from crm import lists
 from crm.money import format_money
 
 from .filters import SORTING, DealFilter
-from .models import Deal, Stage
-from .selectors import ROW_RELATED, pipelines_for, stages_by_id, visible_deals
+from .models import Stage
+from .selectors import list_rows, pipelines_for, stages_by_id, visible_deals
 from .views import movable_pipelines
 
 PER_PAGE = 50
@@ -42,7 +42,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
                            request=request, pipelines=pipelines, user=request.user)
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE)
-    deals = lists.rows_of(Deal.objects.select_related(*ROW_RELATED), page)
+    deals = list_rows(request.user, page)
     stages = stages_by_id(pipelines) if deals else {}
     today = timezone.localdate()
     for deal in deals:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Action
+from clients.selectors import linked
+from crm import boards, lists
 from crm import duplicates as dup
+from crm.lists import search_condition
+from crm.models import TimelineEntry
 
 from .models import Lead
 
@@ -92,3 +97,45 @@ def duplicate_leads(user, probe: dup.Probe) -> list[dup.Match]:
             if m is not None:
                 matches.append(m)
     return matches
+
+
+def list_rows(user, page) -> list[Lead]:
+    """The rows of one page of the leads list (its ids already gated, filtered and sorted), in
+    the page's order, with what a row shows."""
+    return lists.rows_of(visible_leads(user).select_related(*ROW_RELATED), page)
+
+
+# --- The kanban board ---
+
+def board_leads(user, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
+    """The leads on this user's board: through the access gate, then the board's filters (crm.boards
+    validated them). Columns read their first cards in date order: the gate leaves the (status,
+    date) index to the database (owner_index=False); the totals, which read every visible lead,
+    keep the owner index (the covering totals index has the owner column)."""
+    return boards.narrow(visible_leads(user, owner_index=owner_index), user, filters, search_condition)
+
+
+def board_column(leads: QuerySet[Lead], status: str) -> QuerySet[Lead]:
+    """One column of `leads` (a board_leads queryset), newest first, with what a card shows."""
+    return leads.filter(status=status).select_related(*ROW_RELATED).order_by("-created_at", "-pk")
+
+
+# --- The leads panel of company and contact cards (leads.cards) ---
+
+def leads_of(user, record) -> dict | None:
+    """The leads of a company or a contact card that the user may see, each with its pinned
+    comment (the «Разведка» summary, PROCESS.md §1.5: visible from what the lead was converted
+    into) — one query for all of them; None for another kind of record."""
+    link = {"company": "company", "contact": "contact"}.get(record._meta.model_name)
+    if link is None:
+        return None
+    queryset = Lead.objects.filter(**{link: record.pk}).order_by("-created_at", "-pk")
+    result = linked(user, queryset, ("responsible",))
+    leads = result["items"]
+    if leads:
+        pinned = dict(TimelineEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Lead), object_id__in=[lead.pk for lead in leads],
+            is_pinned=True).values_list("object_id", "text"))
+        for lead in leads:
+            lead.pinned_text = pinned.get(lead.pk, "")
+    return result

@@ -23,24 +23,15 @@ from django.views.decorators.http import require_GET
 from accounts import access
 from accounts.models import Action
 from crm import boards
-from crm.lists import search_condition
 from crm.money import format_money
 
 from .models import CLOSED, ORDER, Lead, Status
-from .selectors import ROW_RELATED, visible_leads
+from .selectors import board_column, board_leads
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
 
 
-# --- Queries ---
-
-def board_leads(user, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
-    """The leads on this user's board: through the access gate, then the board's filters.
-    Columns read their first cards in date order: the gate leaves the (status, date) index to
-    the database (owner_index=False); the totals, which read every visible lead, keep the owner
-    index (the covering totals index has the owner column)."""
-    return boards.narrow(visible_leads(user, owner_index=owner_index), user, filters, search_condition)
-
+# --- Columns (the queries are leads.selectors.board_leads / board_column) ---
 
 def column_totals(leads: QuerySet[Lead]) -> dict[str, dict]:
     """Count and money per status in one query (grouped by status and currency)."""
@@ -53,8 +44,7 @@ def column_page(user, leads: QuerySet[Lead], status: str, after=None, limit: int
     Each card gets what its template shows ready-made (`kanban_*`): the card template is rendered
     a hundred times per board, so it only prints values — no `{% url %}`, date filters or per-card
     loops there (the board's target leaves a card about what a row of a minimal table costs)."""
-    rows = leads.filter(status=status).select_related(*ROW_RELATED).order_by("-created_at", "-pk")
-    cards, next_cursor = boards.keyset_page(rows, after, limit)
+    cards, next_cursor = boards.keyset_page(board_column(leads, status), after, limit)
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
     detail_head, detail_tail = boards.url_parts("leads:detail")
@@ -99,13 +89,14 @@ def board(request):
     each move. Counting and summing every visible lead is the one cost that grows with the
     number of leads (BENCHMARKS.md), so the cards do not wait for it; without JavaScript
     (`?totals=1`, the board's «Показать суммы» link) the totals are in the page itself."""
-    filters = boards.board_filters(request)
+    filters = boards.board_filters(request, open_choices=CLOSED)
     leads = board_leads(request.user, filters)
-    with_totals = request.GET.get("part") == "totals" or request.GET.get("totals") == "1"
+    part_totals = filters["part"] == "totals"
+    with_totals = part_totals or filters["totals"]
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
     totals = (column_totals(board_leads(request.user, filters, owner_index=True)) if with_totals
               else {status: pending for status in ORDER})
-    opened = {s for s in request.GET.getlist("open") if s in CLOSED}
+    opened = set(filters["open"])
     columns = []
     for status in ORDER:
         closed = status in CLOSED
@@ -121,7 +112,7 @@ def board(request):
             "open_url": "?" + boards.query_string(filters, open=sorted(opened ^ {status.value})),
             **totals[status],
         }
-        if expanded and request.GET.get("part") != "totals":
+        if expanded and not part_totals:
             page = column_page(request.user, leads, status)
             column["cards"] = page["cards"]
             column["next_url"] = (_column_url(status, filters, after=page["next_cursor"])
@@ -130,7 +121,7 @@ def board(request):
     context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals,
                "totals_url": reverse("leads:kanban") + "?" + boards.query_string(filters, part="totals"),
                "with_totals_url": "?" + boards.query_string(filters, totals="1", open=sorted(opened))}
-    if request.GET.get("part") == "totals":
+    if part_totals:
         return render(request, "leads/_kanban_totals.html", context)
     return render(request, "leads/kanban.html", context)
 
@@ -141,12 +132,12 @@ def column(request, status):
     (an htmx fragment; a page of its own without JavaScript)."""
     if status not in Status.values:
         raise Http404(_("Нет такого статуса лида: «%(status)s».") % {"status": status[:50]})
-    try:
-        after = boards.parse_cursor(request.GET.get("after"))
-    except (ValueError, OverflowError):
-        return HttpResponseBadRequest(_("Неверная позиция в колонке: обновите страницу."))
     filters = boards.board_filters(request)
-    page = column_page(request.user, board_leads(request.user, filters), status, after=after)
+    if filters["errors"]:
+        # A fragment has nowhere to show a message: the next page asked with a bad cursor or
+        # filter would be the wrong cards, so it is refused with the reason.
+        return HttpResponseBadRequest(" ".join(filters["errors"]))
+    page = column_page(request.user, board_leads(request.user, filters), status, after=filters["after"])
     context = {
         **_common_context(filters),
         "status": Status(status),

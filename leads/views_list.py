@@ -21,8 +21,8 @@ from crm.redirects import safe_next
 
 from . import services
 from .filters import SORTING, LeadFilter, apply_sort
-from .models import IN_PROCESS, Lead, Status
-from .selectors import ROW_RELATED, visible_leads
+from .models import IN_PROCESS, Status
+from .selectors import list_rows, visible_leads
 
 PER_PAGE = 50
 # One bulk action handles at most this many leads (a page has 50; more is a tampered request).
@@ -61,7 +61,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
                            request=request)
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE)
-    leads = lists.rows_of(Lead.objects.select_related(*ROW_RELATED), page)
+    leads = list_rows(request.user, page)
     for lead in leads:
         lead.phone_display = phones.display(lead.company_phone)
         lead.amount_display = format_money(lead.amount, lead.currency)
