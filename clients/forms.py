@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import phones, websites
 from crm.models import Communication, CommunicationType
 
+from . import selectors
 from .models import Company, Contact
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -177,7 +178,7 @@ class ClientFormMixin:
         parts = []
         for index, (label, names) in enumerate(self.groups):
             if names == ["inn", "kpp", "ogrn", "legal_name", "legal_address"]:
-                body = [Div(*names, css_id="requisites-fields"), HTML('{% include "leads/_requisites_button.html" %}')]
+                body = [Div(*names, css_id="requisites-fields"), HTML('{% include "crm/_requisites_button.html" %}')]
             else:
                 body = names
             # Phones and e-mails come right after the main group, as on the card, and get the wider
@@ -215,7 +216,7 @@ class CompanyForm(ClientFormMixin, forms.ModelForm):
     def clean_inn(self):
         inn = (self.cleaned_data.get("inn") or "").strip()
         # ИНН identifies a company (a unique constraint): say so in words, before the database does.
-        if inn and Company.objects.filter(inn=inn).exclude(pk=self.instance.pk).exists():
+        if inn and selectors.inn_taken(inn, exclude_pk=self.instance.pk):
             raise forms.ValidationError(_("Компания с таким ИНН уже есть в CRM."), code="inn_taken")
         return inn
 

@@ -287,7 +287,7 @@ def _contact_form(request: HttpRequest, contact: Contact | None) -> HttpResponse
             if original is None:
                 return services.contact_create(data=data, communications=items, companies=chosen, by=request.user)
             # Links to companies this user may not see are not in the form: keep them.
-            hidden = list(original.companies.exclude(pk__in=companies.values("pk")))
+            hidden = selectors.hidden_companies_of(request.user, original)
             return services.contact_update(original, data=data, communications=items, companies=chosen + hidden,
                                            by=request.user, version=form.cleaned_data.get("version") or 0)
 

@@ -44,6 +44,17 @@ def contact_ids_of(deal: Deal) -> list[int]:
     return list(deal.contacts.values_list("pk", flat=True))
 
 
+def visible_clients_of(user, deal: Deal) -> tuple[bool, list, int]:
+    """Whether the user may see the deal's company, and the deal's contacts he may see (from the
+    card's prefetch). A deal's rights are per pipeline, a client's are not: a user with rights in
+    one pipeline only may see no clients at all, and then none is named. Also how many contacts
+    are hidden."""
+    company_visible = bool(deal.company_id and access.can(user, Action.VIEW, deal.company))
+    contacts = list(deal.contacts.all())
+    visible = [c for c in contacts if access.can(user, Action.VIEW, c)]
+    return company_visible, visible, len(contacts) - len(visible)
+
+
 def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:
     """The pipelines in which `user` has any level for `action` (rights are set per pipeline):
     the board's tabs and the list's filter offer only these; create and «Сменить воронку» ask

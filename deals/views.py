@@ -31,7 +31,7 @@ from . import services
 from .forms import ChangePipelineForm, DealForm, ProductsForm, product_rows, requirements_form_class
 from .models import Deal, Pipeline, Stage
 from .requirements import missing_for
-from .selectors import deal_for_card, pipelines_for, stages_by_id
+from .selectors import deal_for_card, pipelines_for, stages_by_id, visible_clients_of
 
 MAX_ID = 2**63 - 1
 
@@ -100,9 +100,8 @@ def _card_context(request, deal: Deal) -> dict:
         row.total_display = format_money(row.total, deal.currency)
     # A company or contact the user may not see is not named: a deal's rights are per pipeline,
     # a client's are not (a user with rights in one pipeline only may see no clients at all).
-    linked = list(deal.contacts.all())
-    contacts = [{"name": str(c), "url": _url(c)} for c in linked if access.can(request.user, Action.VIEW, c)]
-    company_visible = bool(deal.company and access.can(request.user, Action.VIEW, deal.company))
+    company_visible, visible_contacts, contacts_hidden = visible_clients_of(request.user, deal)
+    contacts = [{"name": str(c), "url": _url(c)} for c in visible_contacts]
     lead = deal.lead
     movable = movable_pipelines(request.user) if can_change else []
     return {
@@ -116,7 +115,7 @@ def _card_context(request, deal: Deal) -> dict:
         "company_visible": company_visible,
         "company_url": _url(deal.company) if company_visible else "",
         "contacts": contacts,
-        "contacts_hidden": len(linked) - len(contacts),
+        "contacts_hidden": contacts_hidden,
         "products": products,
         "products_total": format_money(total, deal.currency),
         "lead": lead,

@@ -183,7 +183,7 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
     @staticmethod
     def _group_fields(slug, label, names) -> list:
         if slug == "requisites":
-            return [Div(*names, css_id="requisites-fields"), HTML('{% include "leads/_requisites_button.html" %}')]
+            return [Div(*names, css_id="requisites-fields"), HTML('{% include "crm/_requisites_button.html" %}')]
         return list(names)
 
 

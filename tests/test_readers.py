@@ -41,32 +41,6 @@ MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 READER_FILES = frozenset({"selectors.py", "services.py", "access.py", "models.py", "demo.py", "defaults.py"})
 SKIPPED_DIRS = frozenset({"migrations", "management", "tests", "templates", "static", "__pycache__"})
 
-# Findings in files other helpers of issue 7 are rewriting on their branches (the admin scoping,
-# the conversion preview, the duplicate finders). The lead removes each entry when that branch is
-# merged; an entry that no longer matches anything fails the test, so the list cannot go stale.
-PENDING_OTHER_BRANCHES: set[tuple[str, str]] = {
-    # i7-admin: every CRM ModelAdmin gets a get_queryset scoped by accounts.access.
-    ("leads/admin.py", "LeadAdmin.get_queryset"),
-    ("deals/admin.py", "DealAdmin.get_queryset"),
-    ("clients/admin.py", "CompanyAdmin.get_queryset"),
-    ("clients/admin.py", "ContactAdmin.get_queryset"),
-    # i7-ownership: the duplicate finders and the conversion preview move into selectors that
-    # start at the gate; the lead card's converted deals and the deal card's contacts are shown
-    # only as far as the user may see them.
-    ("leads/duplicates.py", "Lead.objects"),
-    ("clients/duplicates.py", "Company.objects"),
-    ("clients/duplicates.py", "Contact.objects"),
-    ("leads/views.py", ".deals.all()"),
-    ("deals/views.py", ".contacts.all()"),
-    # The company form's «ИНН already in the CRM» check reads every company (an oracle of the
-    # kind the duplicate policy of i7-ownership settles); clients/forms.py is edited on
-    # i7-badinput. To move into clients.selectors with that policy.
-    ("clients/forms.py", "Company.objects"),
-    # The contact edit keeps the companies the user may not see (clients/views.py contact_edit,
-    # outside the lines this branch may edit): a one-line move to a clients.selectors function.
-    ("clients/views.py", ".companies.exclude()"),
-}
-
 # Unavoidable, with the reason.
 ALLOWED: set[tuple[str, str]] = {
     # The stage-requirement checker asks whether a deal has any contact at all: it shows nothing,
@@ -148,19 +122,37 @@ def test_it_finds_a_queryset_built_in_a_view(tmp_path, monkeypatch):
 
 def test_it_finds_no_queryset_of_a_crm_record_outside_the_selectors():
     found = all_findings() - ALLOWED
-    unexpected = sorted(found - PENDING_OTHER_BRANCHES)
+    unexpected = sorted(found)
     assert not unexpected, (
         "These modules build querysets of CRM records themselves; read them through a function in "
         "<app>/selectors.py that starts from accounts.access instead:\n"
         + "\n".join(f"  {file}: {what}" for file, what in unexpected))
 
 
-@pytest.mark.parametrize("entry", sorted(PENDING_OTHER_BRANCHES | ALLOWED) or [None])
+@pytest.mark.parametrize("entry", sorted(ALLOWED) or [None])
 def test_it_keeps_the_allow_lists_honest(entry):
     """An entry whose finding is gone (fixed, merged) must leave the list."""
     if entry is None:
         return
     assert entry in all_findings() | _admin_findings(), f"{entry} is no longer found: remove it from the allow-list"
+
+
+def _gated(admin_class) -> bool:
+    """Whether the get_queryset an admin class inherits goes through the gate: the first one
+    along the MRO that does not just refine super()'s (e.g. an annotation over crm.admin.ScopedAdmin)
+    must name the access module or a selector."""
+    for klass in admin_class.__mro__:
+        method = klass.__dict__.get("get_queryset")
+        if method is None:
+            continue
+        if klass is admin.ModelAdmin:
+            return False
+        source = inspect.getsource(method)
+        if any(gate in source for gate in ("access.", "selectors.", "visible_", "scope(")):
+            return True
+        if "super().get_queryset(" not in source:
+            return False
+    return False
 
 
 def _admin_findings() -> set[tuple[str, str]]:
@@ -170,9 +162,7 @@ def _admin_findings() -> set[tuple[str, str]]:
     for model, model_admin in admin.site._registry.items():
         if not hasattr(model, "access_entity"):
             continue
-        method = type(model_admin).get_queryset
-        source = inspect.getsource(method) if method is not admin.ModelAdmin.get_queryset else ""
-        if not any(gate in source for gate in ("access.", "selectors.", "visible_", "scope(")):
+        if not _gated(type(model_admin)):
             rel = str(Path(inspect.getfile(type(model_admin))).resolve().relative_to(ROOT))
             found.add((rel, f"{type(model_admin).__name__}.get_queryset"))
     return found
@@ -184,7 +174,7 @@ def test_it_finds_every_crm_admin():
 
 
 def test_every_admin_of_a_crm_record_reads_through_the_gate():
-    unexpected = sorted(_admin_findings() - PENDING_OTHER_BRANCHES - ALLOWED)
+    unexpected = sorted(_admin_findings() - ALLOWED)
     assert not unexpected, (
         "These admins show CRM records without the access gate; define get_queryset from "
         "accounts.access.scope (or a selector) with the request's user:\n"
@@ -200,12 +190,6 @@ FEATURE_REFERENCES = [
     (re.compile(r"\.(deals|leads)\.(?:all|filter|exclude|count|order_by)\b"), "reads .{} of a record"),
     (re.compile(r"""\{%\s*url\s+["'](leads|deals):"""), "links to a {} page"),
 ]
-# clients/forms.py lays out the company form with the lead form's «requisites» button template
-# (a crm/ partial in fact); clients/forms.py is edited on i7-badinput: move the template to
-# crm/templates/crm/ after merging.
-KERNEL_PENDING = {("clients/forms.py", "names the template leads/_requisites_button.html")}
-
-
 def kernel_findings() -> set[tuple[str, str]]:
     found = set()
     for app in KERNEL_APPS:
@@ -223,9 +207,8 @@ def kernel_findings() -> set[tuple[str, str]]:
 def test_the_kernel_apps_name_no_feature_app():
     """clients, crm and accounts never import, read or render leads and deals: those register
     what they show (crm.cards panels, crm.duplicates finders)."""
-    unexpected = sorted(kernel_findings() - KERNEL_PENDING)
+    unexpected = sorted(kernel_findings())
     assert not unexpected, "\n".join(f"  {file}: {what}" for file, what in unexpected)
-    assert KERNEL_PENDING <= kernel_findings(), "a pending entry is fixed: remove it from KERNEL_PENDING"
 
 
 @pytest.mark.django_db

@@ -396,7 +396,7 @@ def test_it_only_answers_post_and_only_to_signed_in_users(client, db, settings):
 
 def test_the_button_posts_the_requisites_to_the_view(settings):
     settings.DADATA_API_KEY = KEY
-    html = render_to_string("leads/_requisites_button.html", {})
+    html = render_to_string("crm/_requisites_button.html", {})
 
     assert "Заполнить по ИНН" in html
     assert f'hx-post="{URL}"' in html
@@ -409,7 +409,7 @@ def test_the_button_posts_the_requisites_to_the_view(settings):
 
 def test_without_a_key_the_button_is_disabled_and_says_why(settings):
     settings.DADATA_API_KEY = ""
-    html = render_to_string("leads/_requisites_button.html", {})
+    html = render_to_string("crm/_requisites_button.html", {})
 
     assert "Заполнить по ИНН" in html
     assert '<button type="button" class="btn btn-outline-secondary btn-sm" disabled aria-disabled="true">' in html

@@ -104,7 +104,7 @@ class TestSaving:
         assert lead.title == "Тест Решение" and lead.contact_first_name == "Анна" and lead.niche is not None
         assert lead.products_to_sell.count() == 1 and lead.used_products.count() == 1
         change = timeline.entries(lead).filter(kind="change").first()
-        assert [c["field"] for c in change.data["changes"]] == ["Телефон"]
+        assert [label for label, _old, _new in timeline.render(change).changes] == ["Телефон"]
 
     def test_the_answer_refreshes_the_timeline_header_and_checklist_out_of_band(self, client, owner, lead):
         client.force_login(owner)
