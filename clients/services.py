@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action
@@ -102,7 +102,7 @@ def company_create(*, data: dict[str, Any], communications=(), by) -> Company:
         raise PermissionDenied(_("Нет прав на создание компаний."))
     company = Company(created_by=by)
     _save(company, data, communications, by)
-    timeline.log(company, Kind.CREATED, by, timeline.message(N_("Компания создана")))
+    timeline.log(company, Kind.CREATED, by, timeline.message(gettext_noop("Компания создана")))
     return company
 
 
@@ -125,7 +125,7 @@ def contact_create(*, data: dict[str, Any], communications=(), companies=(), by)
         raise PermissionDenied(_("Нет прав на создание контактов."))
     contact = Contact(created_by=by)
     _save(contact, data, communications, by, m2m={"companies": list(companies)})
-    timeline.log(contact, Kind.CREATED, by, timeline.message(N_("Контакт создан")))
+    timeline.log(contact, Kind.CREATED, by, timeline.message(gettext_noop("Контакт создан")))
     return contact
 
 

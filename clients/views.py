@@ -10,8 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
@@ -196,7 +195,7 @@ def _save(request, form, formset, record, entity: str, save):
             saved = save(formset.items())
             if matches:
                 timeline.log(saved, timeline.Kind.DUPLICATE, request.user,
-                             timeline.message(N_("Сохранён, несмотря на возможные дубликаты")),
+                             timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
                              matches=dup.as_data(matches))
     except services.ClientError as exc:
         # The ИНН taken meanwhile (a race the form's own check could not see) belongs to its field.

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from accounts import access
@@ -118,7 +118,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
     for product, quantity, price in products:
         DealProduct.objects.create(deal=deal, product=product, quantity=quantity, price=price)
     _follow_products(deal)
-    timeline.log(deal, Kind.CREATED, by, timeline.message(N_("Сделка создана")))
+    timeline.log(deal, Kind.CREATED, by, timeline.message(gettext_noop("Сделка создана")))
     return deal
 
 
@@ -190,7 +190,7 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     locked.save()
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
-    text = (timeline.message(N_("Причина: %(reason)s"), reason=str(locked.loss_reason))
+    text = (timeline.message(gettext_noop("Причина: %(reason)s"), reason=str(locked.loss_reason))
             if to.semantics == Stage.Semantics.FAILURE else "")
     timeline.log(locked, Kind.STATUS, by, text, **{"field": "stage", "from": source.pk, "to": to.pk,
                                                    "from_label": source.name, "to_label": to.name})
@@ -211,7 +211,7 @@ def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     locked.stage_changed_at = timezone.now()
     locked.version += 1
     locked.save()
-    timeline.log(locked, Kind.STATUS, by, timeline.message(N_("Воронка: %(old)s → %(new)s"), old=str(old_pipeline),
+    timeline.log(locked, Kind.STATUS, by, timeline.message(gettext_noop("Воронка: %(old)s → %(new)s"), old=str(old_pipeline),
                                                            new=str(pipeline)),
                  **{"field": "stage", "from": old_stage.pk, "to": locked.stage_id, "from_label": f"{old_pipeline}: {old_stage.name}",
                     "to_label": f"{pipeline}: {locked.current_stage.name}"})

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from accounts import access
@@ -133,9 +133,9 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
     if missing:
         transaction.set_rollback(True)
         raise MissingFields(lead, Status.NEW, missing)
-    timeline.log(lead, Kind.CREATED, by, timeline.message(N_("Лид создан")))
+    timeline.log(lead, Kind.CREATED, by, timeline.message(gettext_noop("Лид создан")))
     if duplicates:
-        timeline.log(lead, Kind.DUPLICATE, by, timeline.message(N_("Сохранён, несмотря на возможные дубликаты")),
+        timeline.log(lead, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
                      matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
     return lead
 
@@ -159,7 +159,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
     if duplicates:
-        timeline.log(locked, Kind.DUPLICATE, by, timeline.message(N_("Сохранён, несмотря на возможные дубликаты")),
+        timeline.log(locked, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
                      matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
     return locked
 
@@ -212,7 +212,7 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
     locked.save()
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
-    text = timeline.message(N_("Причина: %(reason)s"), reason=str(locked.junk_reason)) if to == Status.JUNK else ""
+    text = timeline.message(gettext_noop("Причина: %(reason)s"), reason=str(locked.junk_reason)) if to == Status.JUNK else ""
     timeline.log(locked, Kind.STATUS, by, text, **{"field": "status", "from": source, "to": to})
     return locked
 
@@ -325,7 +325,7 @@ def _flag_duplicates(record, existing, by) -> None:
     that a supervisor finds and merges them."""
     from crm.duplicates import hidden_notice
 
-    timeline.log(record, Kind.DUPLICATE, by, timeline.message(N_("Возможный дубль")), matches=[
+    timeline.log(record, Kind.DUPLICATE, by, timeline.message(gettext_noop("Возможный дубль")), matches=[
         {"kind": str(record._meta.verbose_name), "url": "", "reasons": [str(existing.reason)],
          "title": _("№%(pk)s — %(notice)s") % {"pk": other.pk, "notice": hidden_notice(other)}}
         for other in existing.others])
@@ -398,13 +398,13 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     locked.company, locked.contact = result.company, result.contact
     locked.save(update_fields=["company", "contact"])
     result.lead = lead_move(locked, to=Status.CONVERTED, by=by, converting=True)
-    found, duplicate = timeline.message(N_("найдена в CRM")), timeline.message(N_("возможный дубль отмечен"))
+    found, duplicate = timeline.message(gettext_noop("найдена в CRM")), timeline.message(gettext_noop("возможный дубль отмечен"))
     made = [timeline.message("%(what)s: %(name)s (%(note)s)" if was_found or obj in flagged else "%(what)s: %(name)s",
                              what=timeline.message(label), name=str(obj), note=found if was_found else duplicate)
-            for label, obj, was_found in ((N_("компания"), result.company, result.company_found),
-                                          (N_("контакт"), result.contact, result.contact_found),
-                                          (N_("сделка"), result.deal, False)) if obj]
-    timeline.log(result.lead, Kind.SYSTEM, by, timeline.message(N_("Лид сконвертирован — %(records)s"), records=made))
+            for label, obj, was_found in ((gettext_noop("компания"), result.company, result.company_found),
+                                          (gettext_noop("контакт"), result.contact, result.contact_found),
+                                          (gettext_noop("сделка"), result.deal, False)) if obj]
+    timeline.log(result.lead, Kind.SYSTEM, by, timeline.message(gettext_noop("Лид сконвертирован — %(records)s"), records=made))
     return result
 
 

@@ -1,5 +1,5 @@
 // The kanban boards (leads by status, deals by stage): native HTML5 drag and drop of cards onto
-// columns, and a record card's reload after a move. The server decides every move (POST to the
+// columns, and a record card's refresh after a move. The server decides every move (POST to the
 // card's data-move-url). A card never moves optimistically: it stays where it was until the
 // server answers with the board's move event (HX-Trigger); a missing-fields, junk or refusal
 // dialog opens in the shared modal instead (crm.js), and the card moves only once that dialog is
@@ -18,12 +18,15 @@
   "use strict";
 
   // --- A record's card page: its status or stage bar, fields and history all change with a move ---
+  // The page's content is fetched again and swapped in place (no full page load): the card, its
+  // history and the message about the move, shown at the top.
   function initCards() {
-    document.querySelectorAll("[data-reload-on]").forEach((card) => {
-      // Reload at the top: the message about the move is there (a plain reload keeps the scroll).
-      document.body.addEventListener(card.dataset.reloadOn, () => {
-        history.scrollRestoration = "manual";
-        window.location.reload();
+    const events = new Set([...document.querySelectorAll("[data-reload-on]")].map((card) => card.dataset.reloadOn));
+    events.forEach((event) => {
+      document.body.addEventListener(event, () => {
+        if (!window.htmx) { window.location.reload(); return; }
+        htmx.ajax("GET", window.location.href, { target: "main.crm-content", select: "main.crm-content", swap: "outerHTML" })
+          .then(() => window.scrollTo(0, 0));
       });
     });
   }

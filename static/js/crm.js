@@ -11,9 +11,11 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // A form marked data-submit-when-changed (e.g. «Сменить воронку») can be submitted only after its
-// select leaves the value it showed: submitting the current value would do nothing.
+// select leaves the value it showed: submitting the current value would do nothing. htmx.onLoad
+// runs for the page and for every piece htmx swaps in (a card refreshed after a move).
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("form[data-submit-when-changed]").forEach((form) => {
+  if (!window.htmx) return;
+  htmx.onLoad((root) => root.querySelectorAll("form[data-submit-when-changed]").forEach((form) => {
     const select = form.querySelector("select");
     const button = form.querySelector("[type=submit]");
     if (!select || !button) return;
@@ -21,7 +23,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const sync = () => { button.disabled = select.value === initial; };
     select.addEventListener("change", sync);
     sync();
-  });
+  }));
 });
 
 // A fieldset marked data-enabled-by="<checkbox id>" (the conversion dialog's deal fields) is usable

@@ -187,4 +187,4 @@ def test_a_deleted_records_note_names_its_kind_in_the_readers_language(owner):
     assert note.text == "Удалена связанная запись: Лид «Лид на удаление»"
     assert timeline.render(note).text == note.text
     with translation.override("en"):
-        assert "Lead «Лид на удаление»" in timeline.render(note).text  # the sentence waits for its translation
+        assert "Lead “Лид на удаление”" in timeline.render(note).text  # the sentence waits for its translation
