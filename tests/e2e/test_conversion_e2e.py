@@ -14,30 +14,14 @@ from clients.models import Company, Contact
 from deals.models import Deal
 from leads import services
 from leads.models import Lead, Status
-from tests.factories import COLD, pipeline, ref, stage
-from tests.leads.conftest import decision_maker_data, decision_maker_m2m, qualification_data
+from tests.e2e.seed import PINNED, seed_lead
+from tests.factories import COLD, pipeline, stage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PINNED = "Разведка: 3 магазина, Битрикс24 (облако) не внедрён; ЛПР — Лактионова А. И."
-
-
 def seed_lead_at_decision_maker(owner) -> Lead:
-    """The seed's example lead walked to «Выход на ЛПР» through the services (the UI walk is
-    test_lead_walk_e2e's job)."""
-    lead = services.lead_create(data={
-        "title": "Тест Решение", "source": ref("Source", "Контур.Компас"), "company_name": 'Тест "Решение"',
-        "company_phone": "+78800000000", "responsible": owner,
-        "contact_last_name": "Лактионова", "contact_first_name": "Анна", "contact_middle_name": "Игоревна",
-        "contact_position": "Руководитель отдела продаж", "contact_phone": "+79522666348",
-    }, by=owner)
-    lead = services.lead_move(lead, to=Status.FIRST_CALL, by=owner)
-    lead = services.lead_move(lead, to=Status.QUALIFICATION, by=owner, data=qualification_data())
-    lead = services.lead_move(lead, to=Status.RECONNAISSANCE, by=owner)
-    lead = services.lead_move(lead, to=Status.DECISION_MAKER, by=owner, data=decision_maker_data(),
-                              m2m=decision_maker_m2m(), pinned_comment=PINNED)
+    lead = seed_lead(owner, upto=Status.DECISION_MAKER)
     assert lead.status == Status.DECISION_MAKER
-    assert lead.contact_full_name == "Лактионова Анна Игоревна"
     assert [p.name for p in lead.products_to_sell.all()] == ["Тренинги"]
     return lead
 

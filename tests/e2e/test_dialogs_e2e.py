@@ -5,31 +5,18 @@ clipped the footer instead of scrolling the body. Checked at a desktop and a pho
 import pytest
 from playwright.sync_api import expect
 
-from leads import services
-from leads.models import Lead, Status
+from leads.models import Status
+from tests.e2e.seed import fill_decision_maker_dialog, seed_lead
 from tests.e2e.test_conversion_e2e import seed_lead_at_decision_maker
-from tests.factories import DealFactory, LeadFactory, ref
-from tests.leads.conftest import qualification_data
+from tests.factories import DealFactory, LeadFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def lead_in_reconnaissance(owner) -> Lead:
-    lead = services.lead_create(data={
-        "title": "Тест Решение", "source": ref("Source", "Контур.Компас"), "company_name": 'Тест "Решение"',
-        "company_phone": "+78800000000", "responsible": owner,
-        "contact_last_name": "Лактионова", "contact_first_name": "Анна", "contact_middle_name": "Игоревна",
-        "contact_position": "Руководитель отдела продаж", "contact_phone": "+79522666348",
-    }, by=owner)
-    lead = services.lead_move(lead, to=Status.FIRST_CALL, by=owner)
-    lead = services.lead_move(lead, to=Status.QUALIFICATION, by=owner, data=qualification_data())
-    return services.lead_move(lead, to=Status.RECONNAISSANCE, by=owner)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
 def test_the_decision_maker_dialog_scrolls_and_its_save_button_is_clicked_by_mouse(
         live_server, page, login, owner, width, height):
-    lead = lead_in_reconnaissance(owner)
+    lead = seed_lead(owner, upto=Status.RECONNAISSANCE)
     page.set_viewport_size({"width": width, "height": height})
     login(owner)
     page.goto(f"{live_server.url}/leads/{lead.pk}/")
@@ -43,15 +30,7 @@ def test_the_decision_maker_dialog_scrolls_and_its_save_button_is_clicked_by_mou
     assert body.evaluate("el => el.scrollHeight > el.clientHeight")
     page.screenshot(path=f"screenshots/dialog-decision-maker-{width}x{height}.png")
 
-    dialog.get_by_label("Закреплённый комментарий").fill("Разведка: 3 магазина; ЛПР — Лактионова А. И.")
-    dialog.get_by_label("Канал сбыта").select_option(label="Розничные точки")
-    dialog.get_by_label("Количество сотрудников").fill("25")
-    dialog.get_by_label("Разговор с ЛПР/ЛВР состоялся").check()
-    dialog.get_by_label("Тренинги", exact=True).check()
-    dialog.get_by_label("ЛПР/ЛВР ознакомлен с УТП компании «Решение»").check()
-    dialog.get_by_label("Ничем не пользовалась").check()
-    dialog.get_by_label("Договорённость о следующем касании или о бесплатном продукте").fill("Бесплатный аудит")
-    dialog.get_by_label("Какое обучение проводят для сотрудников").fill("Внутреннее")
+    fill_decision_maker_dialog(dialog)
 
     # The wheel over the body scrolls it, both ways.
     body.evaluate("el => el.scrollTop = 0")

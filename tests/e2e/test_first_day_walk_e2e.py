@@ -15,12 +15,12 @@ from playwright.sync_api import expect
 
 from deals.models import Deal
 from leads.models import Lead, Status
+from tests.e2e.seed import fill_decision_maker_dialog
 from tests.factories import COLD, pipeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 MAX_ACTIONS = 30
-PINNED = "Разведка: 3 магазина, Битрикс24 (облако) не внедрён; ЛПР — Лактионова А. И."
 
 
 class Counter:
@@ -36,7 +36,7 @@ class Counter:
         self.clicks += 1
         locator.check()
 
-    def choose(self, locator, label):
+    def choose(self, locator, label) -> None:
         self.choices += 1
         locator.select_option(label=label)
 
@@ -93,18 +93,11 @@ def test_the_seed_lead_becomes_a_deal_two_stages_on_within_thirty_actions(live_s
     move(page, act, "status-bar", "Выход на ЛПР", None)
     dialog = page.get_by_test_id("missing-fields-dialog")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Закреплённый комментарий").fill(PINNED)
-    act.choose(dialog.get_by_label("Канал сбыта"), "Розничные точки")
-    dialog.get_by_label("Количество сотрудников").fill("25")
-    act.check(dialog.get_by_label("Разговор с ЛПР/ЛВР состоялся"))
-    act.check(dialog.get_by_label("Тренинги", exact=True))
-    act.check(dialog.get_by_label("ЛПР/ЛВР ознакомлен с УТП компании «Решение»"))
-    act.check(dialog.get_by_label("Ничем не пользовалась"))
-    dialog.get_by_label("Договорённость о следующем касании или о бесплатном продукте").fill("Бесплатный аудит портала")
-    dialog.get_by_label("Какое обучение проводят для сотрудников").fill("Внутреннее, раз в квартал")
+    fill_decision_maker_dialog(dialog, click=act.check, choose=act.choose)
     act.click(dialog.get_by_test_id("missing-fields-save"))
     expect(page.get_by_test_id("current-status")).to_contain_text("Выход на ЛПР")
     expect(page.get_by_test_id("pinned-comment")).to_contain_text("Разведка: 3 магазина")
+    expect(page.get_by_test_id("checklist").locator('[data-done="1"]')).to_have_count(10)
     assert len(act.loads) == loads, "a move through a dialog loaded the whole page"
 
     # --- «Успешный»: company, contact and a deal with its amount and close date ---
