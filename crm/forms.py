@@ -1,11 +1,12 @@
 import re
+from decimal import Decimal
 
 from django import forms
 from django.core.validators import MinValueValidator
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from .money import SYMBOLS
+from .money import SYMBOLS, format_amount
 
 
 class CommentForm(forms.Form):
@@ -34,6 +35,12 @@ class AmountField(forms.DecimalField):
         kwargs.setdefault("validators", [MinValueValidator(0, message=_("Сумма не может быть отрицательной."))])
         kwargs.setdefault("error_messages", {"invalid": _("Введите сумму числом, например 150 000,50.")})
         super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        # A stored Decimal is shown as the card shows it («150 000», not «150000.00»).
+        if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+            return format_amount(value)
+        return value
 
     def to_python(self, value):
         if isinstance(value, str):

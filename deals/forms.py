@@ -9,12 +9,14 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.core.validators import MinValueValidator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Action
 from clients.selectors import visible_companies, visible_contacts
+from crm.forms import AmountField
 from crm.lists import active_users
 from crm.models import Product
 
@@ -78,8 +80,6 @@ class DealFieldsMixin:
         if "loss_reason" in self.fields:
             current = instance.loss_reason_id if instance.pk else None
             self.fields["loss_reason"].queryset = LossReason.objects.filter(Q(is_active=True) | Q(pk=current))
-        if "amount" in self.fields:
-            self.fields["amount"].widget.attrs.update(min="0", step="0.01", inputmode="decimal")
 
     def split(self) -> tuple[dict, dict]:
         """cleaned_data as the services take it: plain fields and many-to-many sets apart."""
@@ -99,6 +99,7 @@ class DealForm(DealFieldsMixin, forms.ModelForm):
         model = Deal
         fields = ["pipeline", "title", "amount", "currency", "source", "responsible", "comment", "company",
                   "contacts", "start_date", "close_date"]
+        field_classes = {"amount": AmountField}  # «150 000,50» as typed and as shown
 
     def __init__(self, *args, user, pipelines=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,15 +135,13 @@ class ProductRowForm(forms.Form):
     quantity = forms.DecimalField(label=_("Количество"), max_digits=10, decimal_places=2, initial=Decimal("1"),
                                   min_value=Decimal("0.01"),
                                   error_messages={"min_value": _("Количество должно быть больше нуля.")})
-    price = forms.DecimalField(label=_("Цена"), max_digits=14, decimal_places=2, min_value=Decimal("0"),
-                               error_messages={"min_value": _("Цена не может быть отрицательной.")})
+    price = AmountField(label=_("Цена"), validators=[MinValueValidator(0, message=_("Цена не может быть отрицательной."))])
 
     def __init__(self, *args, current_products=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Active products, plus the retired ones already on the deal's rows.
         self.fields["product"].queryset = Product.objects.filter(Q(is_active=True) | Q(pk__in=list(current_products)))
         self.fields["quantity"].widget.attrs.update(step="0.01", min="0.01", inputmode="decimal")
-        self.fields["price"].widget.attrs.update(step="0.01", min="0", inputmode="decimal")
 
 
 class BaseProductRows(forms.BaseFormSet):
@@ -199,6 +198,7 @@ def requirements_form_class(requirements):
         class Meta:
             model = Deal
             fields = names
+            field_classes = {"amount": AmountField}  # «150 000,50» as typed and as shown
 
         def __init__(self, *args, user, with_products: bool = False, **kwargs):
             super().__init__(*args, **kwargs)

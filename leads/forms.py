@@ -132,6 +132,7 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
     class Meta:
         model = Lead
         fields = ALL_FIELDS
+        field_classes = {"amount": AmountField}  # «150 000,50» as typed and as shown
 
     def __init__(self, *args, responsible_choices=None, group=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,6 +205,7 @@ def requirements_form_class(requirements):
         class Meta:
             model = Lead
             fields = list(dict.fromkeys(names))
+            field_classes = {"amount": AmountField}  # «150 000,50» as typed and as shown
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)

@@ -35,3 +35,10 @@ def test_english_readers_get_english_forms(owner):
     with translation.override("en"):
         assert field_value(lead, "amount").text == "150,000.50\xa0₽"
         assert field_value(lead, "next_touch_date").text == "12/02/2026"
+
+
+def test_an_amount_input_shows_the_sum_as_the_card_does_and_reads_it_back(client, owner):
+    lead = LeadFactory(responsible=owner, amount=Decimal("150000.5"))
+    client.force_login(owner)
+    page = client.get(reverse("leads:edit", args=[lead.pk])).content.decode()
+    assert 'value="150\xa0000,50"' in page and "150000.50" not in page

@@ -227,7 +227,7 @@ class TestCreateAndEdit:
 
     @pytest.mark.parametrize(("field", "value", "message"), [
         ("amount", "-5", "не может быть отрицательной"),
-        ("amount", "abc", "Введите число"),
+        ("amount", "abc", "Введите сумму числом"),
         ("title", "", "Обязательное поле"),
         ("pipeline", "999999", "Выберите корректный вариант"),
         ("close_date", "32.13.2026", "Введите правильную дату"),
