@@ -34,3 +34,18 @@ document.addEventListener("change", (e) => {
     fieldset.disabled = !e.target.checked;
   });
 });
+
+// A strip that scrolls sideways on a phone (a card's status bar, the pipeline tabs) shows its
+// current item: without this a lead in «Выход на ЛПР» opened with its status off screen. Only the
+// strip scrolls — element.scrollIntoView would move the page as well.
+function showCurrentInStrips(root) {
+  root.querySelectorAll(".crm-status-bar, .deals-pipelines").forEach((strip) => {
+    const current = strip.querySelector(".crm-step-current, .deals-step-current, .nav-link.active");
+    if (!current || strip.scrollWidth <= strip.clientWidth) return;
+    const stripBox = strip.getBoundingClientRect();
+    const box = current.getBoundingClientRect();
+    strip.scrollLeft += box.left - stripBox.left - (stripBox.width - box.width) / 2;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => showCurrentInStrips(document));
+document.addEventListener("htmx:afterSwap", (e) => showCurrentInStrips(e.detail.target.parentElement || document));
