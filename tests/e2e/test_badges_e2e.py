@@ -48,3 +48,14 @@ def test_deal_stage_and_lead_status_badges_stay_tags(live_server, page, login, o
     expect(badges.first).to_be_visible()
     page.screenshot(path=f"screenshots/lead-list-{width}x{height}.png", full_page=True)
     assert_tag_shaped(badges)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_the_checklist_marks_keep_one_line(live_server, page, login, owner, width, height):
+    lead = LeadFactory(responsible=owner)
+    page.set_viewport_size({"width": width, "height": height})
+    login(owner)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    marks = page.get_by_test_id("checklist").locator(".badge")
+    expect(marks.first).to_be_visible()
+    assert all(shape["lines"] == 1 for shape in (m.evaluate(SHAPE) for m in marks.all()))
