@@ -186,7 +186,7 @@ class TestBoard:
         client.force_login(head)
         new = column(board(client, q="лют"), "Новая")
         assert titles(new["cards"]) == ["Лютик"] and new["count"] == 1
-        new = column(board(client, mine="1"), "Новая")
+        new = column(board(client, preset="mine"), "Новая")
         assert titles(new["cards"]) == ["Своя"] and new["count"] == 1
 
     def test_totals_come_after_the_board_as_out_of_band_swaps(self, client, owner):
