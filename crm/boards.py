@@ -80,7 +80,8 @@ class BoardForm(forms.Form):
                 self.add_error(name, _("Выберите вариант из списка."))
         for start, end in (("created_after", "created_before"), ("close_after", "close_before")):
             if data.get(start) and data.get(end) and data[start] > data[end]:
-                self.add_error(end, _("Дата «по» раньше даты «с»."))
+                self.add_error(end, _("Дата «по» раньше даты «с»: период не применён."))
+                del data[start]  # the range as a whole is dropped, not half of it
         return data
 
 
