@@ -103,7 +103,9 @@ def board_filters(request, open_choices=(), close_dates: bool = False, choices: 
     filters["preset"] = filters["preset"] or ""
     return {
         **filters,
-        "active": any(filters[name] not in (None, "") for name in KEPT if name != "preset"),
+        # How many filters (the search box and the presets aside) narrow the board: shown on the
+        # phone's «Фильтры» button, whose panel is folded.
+        "active": sum(filters[name] not in (None, "") for name in KEPT if name not in ("q", "preset")),
         "open": data.get("open", []),
         "part": data.get("part", ""),
         "totals": data.get("totals", False),
