@@ -216,6 +216,38 @@ class ListFilterSet(django_filters.FilterSet):
         return count
 
 
+class OwnedListFilterSet(ListFilterSet):
+    """A list of records with an owner (`owner_field`): the presets «Мои», «Мой отдел», «Все» and
+    the department filter, offered as on the boards (crm.lists.Owners). `owner_levels(user)` says
+    the levels the user has for these records (deals: one per pipeline); the highest one counts."""
+
+    owner_field = "responsible"
+
+    preset = django_filters.ChoiceFilter(label=_("Чьи"), choices=[], method="filter_owners", empty_label=ALL_LABEL)
+    department = django_filters.ChoiceFilter(label=_("Отдел"), choices=[], method="filter_owners",
+                                             empty_label=_("любой"))
+
+    def owner_levels(self, user) -> list[Level]:
+        raise NotImplementedError
+
+    def prepare_form(self, fields) -> None:
+        super().prepare_form(fields)
+        user = self.request.user
+        self.owners = Owners(user, max(self.owner_levels(user), default=Level.NONE))
+        fields["preset"].choices = [(v, label) for v, label in self.owners.presets() if v]
+        fields["department"].choices = self.owners.department_choices()
+
+    def owner_fields(self) -> list:
+        """The bound fields of the owner filters the user is offered (for the filter panel)."""
+        offered = {"preset": self.owners.presets(), "department": self.owners.department_choices()}
+        return [self.form[name] for name, choices in offered.items() if choices]
+
+    def filter_owners(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # The value is one of the choices (the form checked it): a department is an id.
+        value = int(value) if name == "department" else value
+        return queryset.filter(self.owners.condition(self.owner_field, **{name: value}))
+
+
 def filtering(request) -> bool:
     # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
     return any(key not in ("sort", "page") for key in request.GET)

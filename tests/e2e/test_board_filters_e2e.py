@@ -81,3 +81,15 @@ def test_the_filter_bars_at_both_sizes(live_server, page, login, personas, width
             box = element.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (element, box)
         page.screenshot(path=f"screenshots/board-filters-{name}-{width}x{height}.png")
+    # The lists offer the same presets and the department in their filter panel.
+    for url, prefix, name in (("/leads/", "lead", "lead-list"), ("/deals/list/", "deal", "deal-list")):
+        page.goto(live_server.url + url)
+        panel = page.locator(f"#{prefix}-filter-panel")
+        if width < 992:
+            page.get_by_test_id(f"{prefix}-filters").get_by_role("button", name="Фильтры").click()
+            expect(panel).to_have_class(re.compile(r"\bshow\b"))
+        panel.get_by_label("Чьи").select_option(label="Мои")
+        panel.get_by_role("button", name="Применить").click()
+        expect(page.get_by_label("Чьи")).to_have_value("mine")
+        page.screenshot(path=f"screenshots/board-filters-{name}-{width}x{height}.png")
+
