@@ -226,3 +226,16 @@ def filter_bar(owners: lists.Owners, sources) -> dict:
     checks = {"preset": [v for v, _label in bar["presets"] if v], "responsible": [pk for pk, _n in users],
               "department": [pk for pk, _n in departments], "source": [pk for pk, _n in sources]}
     return {**bar, "checks": checks}
+
+
+def preset_links(filters: dict, bar: dict | None, query) -> list[dict]:
+    """The presets as links (a segmented control that works without JavaScript): `query(filters)`
+    is the board's query string for those filters. Choosing a preset keeps the other filters but
+    drops a responsible or department chosen before, which the preset replaces."""
+    if not bar:
+        return []
+    kept = {**filters, "responsible": None, "department": None}
+    return [{"label": label, "value": value, "active": value == filters["preset"],
+             "url": "?" + query({**kept, "preset": value})}
+            for value, label in bar["presets"]]
+

@@ -97,17 +97,6 @@ def _owners(request, pipeline: Pipeline) -> lists.Owners:
     return lists.Owners(request.user, access.level(request.user, Deal.access_entity, Action.VIEW, pipeline.access_scope))
 
 
-def _preset_urls(pipeline: Pipeline, filters: dict, bar: dict | None, opened: set) -> list[dict]:
-    """The presets as links (a segmented control that works without JavaScript), keeping the
-    other filters; choosing a preset drops a responsible or department chosen before."""
-    if not bar:
-        return []
-    kept = {**filters, "responsible": None, "department": None}
-    return [{"label": label, "active": value == filters["preset"], "value": value,
-             "url": "?" + _query_string(pipeline, {**kept, "preset": value}, open=sorted(opened))}
-            for value, label in bar["presets"]]
-
-
 def _pipeline_or_404(request, pipelines: list[Pipeline]) -> Pipeline:
     raw = request.GET.get("pipeline")
     if raw in (None, ""):
@@ -175,7 +164,7 @@ def board(request):
         "stages": stages,
         "filters": filters,
         "bar": bar,
-        "preset_urls": _preset_urls(pipeline, filters, bar, opened),
+        "preset_urls": boards.preset_links(filters, bar, lambda f: _query_string(pipeline, f, open=sorted(opened))),
         "pipeline_reset_url": f"?pipeline={pipeline.pk}",
         "columns": columns,
         "board_url": reverse("deals:board") + f"?{query}",

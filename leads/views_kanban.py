@@ -85,17 +85,6 @@ def _common_context(filters: dict) -> dict:
     }
 
 
-def _preset_urls(filters: dict, bar: dict | None, opened: set) -> list[dict]:
-    """The presets as links (a segmented control that works without JavaScript), keeping the
-    other filters; choosing a preset drops a responsible or department chosen before."""
-    if not bar:
-        return []
-    kept = {**filters, "responsible": None, "department": None}
-    return [{"label": label, "active": value == filters["preset"], "value": value,
-             "url": "?" + boards.query_string({**kept, "preset": value}, open=sorted(opened))}
-            for value, label in bar["presets"]]
-
-
 # --- Views ---
 
 @require_GET
@@ -139,7 +128,8 @@ def board(request):
                                   if page["next_cursor"] else "")
         columns.append(column)
     context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals, "bar": bar,
-               "preset_urls": _preset_urls(filters, bar, opened),
+               "preset_urls": boards.preset_links(filters, bar,
+                                                  lambda f: boards.query_string(f, open=sorted(opened))),
                "totals_url": reverse("leads:kanban") + "?" + boards.query_string(filters, part="totals"),
                "with_totals_url": "?" + boards.query_string(filters, totals="1", open=sorted(opened))}
     if part_totals:
