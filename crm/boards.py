@@ -14,14 +14,17 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from crm import lists
 from crm.lists import SEARCH_MAX_LENGTH
 from crm.money import Currency, format_money
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
+_MAX_ID = 2**63 - 1  # a bigger «id» would be refused by the database, not found
 _PK = 2147483647  # a placeholder pk: a card's URL is one reverse() per page, not one per card
 
 
@@ -29,19 +32,35 @@ _PK = 2147483647  # a placeholder pk: a card's URL is one reverse() per page, no
 
 class BoardForm(forms.Form):
     """Every GET parameter of a board. A bad value (a NUL character, which PostgreSQL refuses in
-    text; a tampered cursor; an unknown column) is left out and named above the board — the board
-    still shows, without that filter — rather than reaching the database."""
+    text; a tampered cursor or id; an unknown column; a date that is no date) is left out and
+    named above the board — the board still shows, without that filter — rather than reaching
+    the database.
+
+    The ids (responsible, department, source) are checked against the choices only where the
+    page offers them (`choices`, the whole board): the column and totals endpoints take the ids
+    the board put in their URLs, and an id the user may not choose narrows the access-gated
+    records to nothing he could not see anyway."""
 
     q = forms.CharField(label=_("Поиск"), required=False)  # CharField rejects NUL characters itself
-    mine = forms.BooleanField(label=_("Только мои"), required=False)
+    preset = forms.ChoiceField(label=_("Чьи"), required=False,
+                               choices=[("", ""), *((k, v) for k, v in lists.PRESETS.items())])
+    responsible = forms.IntegerField(label=_("Ответственный"), required=False, min_value=1, max_value=_MAX_ID)
+    department = forms.IntegerField(label=_("Отдел"), required=False, min_value=1, max_value=_MAX_ID)
+    source = forms.IntegerField(label=_("Источник"), required=False, min_value=1, max_value=_MAX_ID)
+    created_after = forms.DateField(label=_("Дата создания с"), required=False)
+    created_before = forms.DateField(label=_("Дата создания по"), required=False)
     open = forms.MultipleChoiceField(label=_("Развёрнутые колонки"), required=False)
     part = forms.ChoiceField(label=_("Часть страницы"), required=False, choices=[("totals", "totals")])
     totals = forms.BooleanField(label=_("Суммы по колонкам"), required=False)
     after = forms.CharField(label=_("Позиция в колонке"), required=False)
 
-    def __init__(self, data, open_choices=()):
+    def __init__(self, data, open_choices=(), close_dates: bool = False, choices: dict | None = None):
         super().__init__(data)
         self.fields["open"].choices = [(str(c), str(c)) for c in open_choices]
+        if close_dates:
+            self.fields["close_after"] = forms.DateField(label=_("Дата закрытия с"), required=False)
+            self.fields["close_before"] = forms.DateField(label=_("Дата закрытия по"), required=False)
+        self.choices = choices
 
     def clean_q(self) -> str:
         # Cut rather than refused: a long paste still searches by its beginning, as before.
@@ -53,17 +72,40 @@ class BoardForm(forms.Form):
         except (ValueError, OverflowError) as exc:
             raise forms.ValidationError(_("Неверная позиция в колонке: обновите страницу.")) from exc
 
+    def clean(self):
+        data = super().clean()
+        for name in CHOSEN:
+            value = data.get(name)
+            if value not in (None, "") and self.choices is not None and value not in self.choices.get(name, ()):
+                self.add_error(name, _("Выберите вариант из списка."))
+        for start, end in (("created_after", "created_before"), ("close_after", "close_before")):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, _("Дата «по» раньше даты «с»: период не применён."))
+                del data[start]  # the range as a whole is dropped, not half of it
+        return data
 
-def board_filters(request, open_choices=()) -> dict:
-    """The board's parameters, validated: `q` and `mine` (kept in the board's links), `open` (the
-    closed columns shown), `part`, `totals`, `after` (a column's cursor) and `errors`, one
-    «label: message» per refused parameter, whose value is then ignored."""
-    form = BoardForm(request.GET, open_choices)
+
+CHOSEN = ("preset", "responsible", "department", "source")  # the filters picked from a list
+# The filters kept in the board's links (columns, totals, «Показать ещё», the pipeline tabs).
+KEPT = ("q", *CHOSEN, "created_after", "created_before", "close_after", "close_before")
+
+
+def board_filters(request, open_choices=(), close_dates: bool = False, choices: dict | None = None) -> dict:
+    """The board's parameters, validated: the filters in KEPT (kept in the board's links), `open`
+    (the closed columns shown), `part`, `totals`, `after` (a column's cursor) and `errors`, one
+    «label: message» per refused parameter, whose value is then ignored. `choices` (filter name →
+    the values the page offers) makes a value outside them an error too."""
+    form = BoardForm(request.GET, open_choices, close_dates=close_dates, choices=choices)
     form.is_valid()
     data = form.cleaned_data  # only the valid fields
+    filters = {name: data.get(name) for name in KEPT}
+    filters["q"] = filters["q"] or ""
+    filters["preset"] = filters["preset"] or ""
     return {
-        "q": data.get("q", ""),
-        "mine": data.get("mine", False),
+        **filters,
+        # How many filters (the search box and the presets aside) narrow the board: shown on the
+        # phone's «Фильтры» button, whose panel is folded.
+        "active": sum(filters[name] not in (None, "") for name in KEPT if name not in ("q", "preset")),
         "open": data.get("open", []),
         "part": data.get("part", ""),
         "totals": data.get("totals", False),
@@ -77,10 +119,10 @@ def query_string(filters: dict, *leading: tuple[str, str], **extra) -> str:
     """The board's filters as a query string; `leading` pairs come first (the deals board's
     pipeline), `extra` values may be lists (one pair per item)."""
     params: list[tuple[str, str]] = list(leading)
-    if filters["q"]:
-        params.append(("q", filters["q"]))
-    if filters["mine"]:
-        params.append(("mine", "1"))
+    for name in KEPT:
+        value = filters.get(name)
+        if value not in (None, ""):
+            params.append((name, value.isoformat() if isinstance(value, dt.date) else str(value)))
     for key, value in extra.items():
         for item in value if isinstance(value, list | tuple) else [value]:
             params.append((key, str(item)))
@@ -148,12 +190,52 @@ def url_parts(name: str) -> tuple[str, str]:
     return head, tail
 
 
-def narrow(records: QuerySet, user, filters: dict, search_condition) -> QuerySet:
-    """The board's filters on the access-gated `records`: the list's search box, «Только мои»."""
+def narrow(records: QuerySet, owners: lists.Owners, filters: dict, search_condition) -> QuerySet:
+    """The board's filters on the access-gated `records`: the list's search box, whose records
+    («Мои», «Мой отдел», a responsible, a department), the source and the date ranges."""
     if filters["q"]:
         condition = search_condition(filters["q"])
         if condition is not None:
             records = records.filter(condition)
-    if filters["mine"]:
-        records = records.filter(responsible=user)
+    records = records.filter(owners.condition(records.model.access_owner_field, filters["preset"],
+                                              filters["responsible"], filters["department"]))
+    if filters["source"] is not None:
+        records = records.filter(source_id=filters["source"])
+    zone = timezone.get_current_timezone()
+    if filters["created_after"]:
+        records = records.filter(created_at__gte=dt.datetime.combine(filters["created_after"], dt.time.min, zone))
+    if filters["created_before"]:
+        # Up to the end of that day in the user's time zone, as the list's date filter does.
+        next_day = filters["created_before"] + dt.timedelta(days=1)
+        records = records.filter(created_at__lt=dt.datetime.combine(next_day, dt.time.min, zone))
+    if filters.get("close_after"):
+        records = records.filter(close_date__gte=filters["close_after"])
+    if filters.get("close_before"):
+        records = records.filter(close_date__lte=filters["close_before"])
     return records
+
+
+def filter_bar(owners: lists.Owners, sources) -> dict:
+    """The choices of a board's filter bar (two queries: the users and the sources; the
+    departments came with `owners`) and what BoardForm checks the values against."""
+    users = [(u.pk, str(u)) for u in owners.user_choices()]
+    sources = [(s.pk, str(s)) for s in sources]
+    departments = owners.department_choices()
+    bar = {"presets": owners.presets(), "users": users if len(users) > 1 else [],
+           "departments": departments, "sources": sources}
+    checks = {"preset": [v for v, _label in bar["presets"] if v], "responsible": [pk for pk, _n in users],
+              "department": [pk for pk, _n in departments], "source": [pk for pk, _n in sources]}
+    return {**bar, "checks": checks}
+
+
+def preset_links(filters: dict, bar: dict | None, query) -> list[dict]:
+    """The presets as links (a segmented control that works without JavaScript): `query(filters)`
+    is the board's query string for those filters. Choosing a preset keeps the other filters but
+    drops a responsible or department chosen before, which the preset replaces."""
+    if not bar:
+        return []
+    kept = {**filters, "responsible": None, "department": None}
+    return [{"label": label, "value": value, "active": value == filters["preset"],
+             "url": "?" + query({**kept, "preset": value})}
+            for value, label in bar["presets"]]
+

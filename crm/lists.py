@@ -7,7 +7,7 @@ a filter can never widen what a user sees."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
+from functools import cached_property, reduce
 from operator import and_
 
 import django_filters
@@ -16,7 +16,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts import access
+from accounts.models import Department, Level, User
 from crm import phones
 from crm.duplicates import search_normalize
 
@@ -26,6 +27,100 @@ SEARCH_MAX_WORDS = 5
 
 def active_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+
+
+# --- Whose records: the presets «Мои», «Мой отдел», «Все» and the responsible / department filters ---
+
+MINE, DEPARTMENT = "mine", "department"
+PRESETS = {MINE: _("Мои"), DEPARTMENT: _("Мой отдел")}
+ALL_LABEL = _("Все")
+
+
+class Owners:
+    """What the owner filters of a list or a board offer `user`, whose level for the records is
+    `lvl`, and the condition they select. The filters only narrow the access-gated records, so
+    an id the user may not choose selects nothing he could not see anyway.
+
+    A department stands for itself and its sub-departments («Отдел продаж» holds the sales
+    groups). «Мой отдел» is the user's department with its sub-departments, which the gate then
+    cuts to what the level opens. Presets are offered only where they differ: with «Свои» all
+    three are the same; with a department level «Мой отдел» is «Все»; with «Все» it is offered
+    unless the user's department holds the whole company.
+
+    Costs one query (the department tree) for a level above «Свои», whatever the filters — so a
+    filtered page costs what an unfiltered one does — and one more for `user_choices`."""
+
+    def __init__(self, user, lvl: Level):
+        self.user, self.level = user, lvl
+        self.children: dict[int | None, list[int]] = {}
+        self.names: dict[int, str] = {}
+        if lvl > Level.OWN:
+            for pk, parent, name in Department.objects.order_by("name", "pk").values_list("pk", "parent_id", "name"):
+                self.children.setdefault(parent, []).append(pk)
+                self.names[pk] = name
+
+    def subtree(self, pk: int | None) -> set[int]:
+        found: set[int] = set()
+        stack = [pk] if pk is not None else []
+        while stack:
+            node = stack.pop()
+            if node not in found:
+                found.add(node)
+                stack.extend(self.children.get(node, []))
+        return found
+
+    @cached_property
+    def my_departments(self) -> set[int]:
+        return self.subtree(self.user.department_id) if self.user.department_id in self.names else set()
+
+    def presets(self) -> list[tuple[str, str]]:
+        """(value, label) of the presets worth offering, «Все» last (value ""); empty when they
+        would all show the same records."""
+        if self.level <= Level.OWN:
+            return []
+        offered = [(MINE, PRESETS[MINE])]
+        if self.level == Level.ALL and self.my_departments and self.my_departments != set(self.names):
+            offered.append((DEPARTMENT, PRESETS[DEPARTMENT]))
+        return [*offered, ("", ALL_LABEL)]
+
+    def department_choices(self) -> list[tuple[int, str]]:
+        """The departments whose members' records the user sees; none when there is only one."""
+        if self.level == Level.ALL:
+            visible = set(self.names)
+        elif self.level == Level.SUBDEPARTMENTS:
+            visible = self.my_departments
+        else:
+            visible = set()
+        choices = [(pk, name) for pk, name in self.names.items() if pk in visible]
+        return choices if len(choices) > 1 else []
+
+    def user_choices(self) -> QuerySet[User]:
+        """The active users whose records the user may see (none to choose from with «Свои»)."""
+        if self.level <= Level.OWN:
+            return User.objects.none()
+        if self.level == Level.ALL:
+            return active_users()
+        return active_users().filter(pk__in=sorted(access.owner_ids(self.user, self.level)))
+
+    def condition(self, owner_field: str, preset: str = "", responsible: int | None = None,
+                  department: int | None = None) -> Q:
+        """The records whose owner (`owner_field`, e.g. "responsible") matches the filters."""
+        condition = Q()
+        if preset == MINE:
+            condition &= Q(**{f"{owner_field}_id": self.user.pk})
+        elif preset == DEPARTMENT:
+            condition &= self._in_departments(owner_field, self.my_departments)
+        if responsible is not None:
+            condition &= Q(**{f"{owner_field}_id": responsible})
+        if department is not None:
+            condition &= self._in_departments(owner_field, self.subtree(department) if department in self.names else set())
+        return condition
+
+    @staticmethod
+    def _in_departments(owner_field: str, departments: set[int]) -> Q:
+        # A subquery, not a join: the records keep filtering on their own indexed owner column.
+        members = User.objects.filter(department_id__in=sorted(departments)).values("pk")
+        return Q(**{f"{owner_field}_id__in": members})
 
 
 # --- Search ---
@@ -119,6 +214,38 @@ class ListFilterSet(django_filters.FilterSet):
             elif value not in (None, "", [], ()):
                 count += 1
         return count
+
+
+class OwnedListFilterSet(ListFilterSet):
+    """A list of records with an owner (`owner_field`): the presets «Мои», «Мой отдел», «Все» and
+    the department filter, offered as on the boards (crm.lists.Owners). `owner_levels(user)` says
+    the levels the user has for these records (deals: one per pipeline); the highest one counts."""
+
+    owner_field = "responsible"
+
+    preset = django_filters.ChoiceFilter(label=_("Чьи"), choices=[], method="filter_owners", empty_label=ALL_LABEL)
+    department = django_filters.ChoiceFilter(label=_("Отдел"), choices=[], method="filter_owners",
+                                             empty_label=_("любой"))
+
+    def owner_levels(self, user) -> list[Level]:
+        raise NotImplementedError
+
+    def prepare_form(self, fields) -> None:
+        super().prepare_form(fields)
+        user = self.request.user
+        self.owners = Owners(user, max(self.owner_levels(user), default=Level.NONE))
+        fields["preset"].choices = [(v, label) for v, label in self.owners.presets() if v]
+        fields["department"].choices = self.owners.department_choices()
+
+    def owner_fields(self) -> list:
+        """The bound fields of the owner filters the user is offered (for the filter panel)."""
+        offered = {"preset": self.owners.presets(), "department": self.owners.department_choices()}
+        return [self.form[name] for name, choices in offered.items() if choices]
+
+    def filter_owners(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # The value is one of the choices (the form checked it): a department is an id.
+        value = int(value) if name == "department" else value
+        return queryset.filter(self.owners.condition(self.owner_field, **{name: value}))
 
 
 def filtering(request) -> bool:

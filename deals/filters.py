@@ -14,10 +14,12 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
+from accounts.models import Action
 from clients.models import Company
 from clients.selectors import visible_companies
 from crm.duplicates import company_key, search_normalize
-from crm.lists import SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS, DateRangeWidget, ListFilterSet, Sorting, active_users
+from crm.lists import SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS, DateRangeWidget, OwnedListFilterSet, Sorting, active_users
 from crm.models import Source
 
 from .models import Deal, Pipeline, Stage
@@ -52,7 +54,7 @@ class StageFilter(django_filters.ModelChoiceFilter):
     field_class = StageChoiceField
 
 
-class DealFilter(ListFilterSet):
+class DealFilter(OwnedListFilterSet):
     search_condition = staticmethod(search_condition)
 
     q = django_filters.CharFilter(
@@ -84,7 +86,12 @@ class DealFilter(ListFilterSet):
         self.pipelines, self.user = pipelines, user
         super().__init__(*args, **kwargs)
 
+    def owner_levels(self, user):
+        # Rights are per pipeline: the list spans the user's pipelines, so the widest level counts.
+        return [access.level(user, Deal.access_entity, Action.VIEW, p.access_scope) for p in self.pipelines]
+
     def prepare_form(self, fields) -> None:
+        super().prepare_form(fields)
         pipelines = self.pipelines
         fields["pipeline"].queryset = Pipeline.objects.filter(pk__in=[p.pk for p in pipelines]).order_by("sort", "pk")
         # The stage list follows the chosen pipeline (all visible pipelines' stages otherwise).

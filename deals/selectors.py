@@ -88,12 +88,12 @@ def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
 BOARD_CARD_RELATED = ("company", "responsible")
 
 
-def board_deals(user, stages: list[Stage], filters: dict) -> QuerySet[Deal]:
+def board_deals(user, owners: lists.Owners, stages: list[Stage], filters: dict) -> QuerySet[Deal]:
     """A pipeline's deals on this user's board: through the access gate, then the board's filters
     (crm.boards validated them). Selected by the pipeline's stages rather than the pipeline (the
     same deals): the covering totals index starts with the stage, so SQLite totals one pipeline
     without walking them all."""
-    return boards.narrow(visible_deals(user).filter(stage_id__in=[s.pk for s in stages]), user, filters,
+    return boards.narrow(visible_deals(user).filter(stage_id__in=[s.pk for s in stages]), owners, filters,
                          search_condition)
 
 

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.models import Action
-from crm import boards
+from crm import boards, lists
+from crm.models import Source
 from crm.money import format_money
 
 from .models import Deal, Pipeline, Stage
@@ -91,6 +92,11 @@ def _column_url(stage: Stage, filters: dict, **extra) -> str:
     return reverse("deals:board_column", args=[stage.pk]) + (f"?{query}" if query else "")
 
 
+def _owners(request, pipeline: Pipeline) -> lists.Owners:
+    # Rights are per pipeline: the presets follow the level in this one.
+    return lists.Owners(request.user, access.level(request.user, Deal.access_entity, Action.VIEW, pipeline.access_scope))
+
+
 def _pipeline_or_404(request, pipelines: list[Pipeline]) -> Pipeline:
     raw = request.GET.get("pipeline")
     if raw in (None, ""):
@@ -116,8 +122,13 @@ def board(request):
         return render(request, "deals/board.html", {"pipelines": [], "columns": []}, status=403)
     pipeline = _pipeline_or_404(request, pipelines)
     stages = list(stages_by_id([pipeline]).values())
-    filters = boards.board_filters(request, open_choices=[s.pk for s in stages if s.is_closed])
-    deals = board_deals(request.user, stages, filters)
+    owners = _owners(request, pipeline)
+    # The filter bar's choices only for the whole page: the totals part takes the filters the page
+    # validated, and costs no more queries when filtered.
+    bar = boards.filter_bar(owners, Source.objects.filter(is_active=True)) if request.GET.get("part") != "totals" else None
+    filters = boards.board_filters(request, open_choices=[s.pk for s in stages if s.is_closed], close_dates=True,
+                                   choices=bar and bar["checks"])
+    deals = board_deals(request.user, owners, stages, filters)
     part_totals = filters["part"] == "totals"
     with_totals = part_totals or filters["totals"]
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
@@ -152,6 +163,9 @@ def board(request):
         "pipeline": pipeline,
         "stages": stages,
         "filters": filters,
+        "bar": bar,
+        "preset_urls": boards.preset_links(filters, bar, lambda f: _query_string(pipeline, f, open=sorted(opened))),
+        "pipeline_reset_url": f"?pipeline={pipeline.pk}",
         "columns": columns,
         "board_url": reverse("deals:board") + f"?{query}",
         "totals_pending": not with_totals,
@@ -171,12 +185,14 @@ def column(request, stage):
     target = board_stage(request.user, stage)
     if target is None:
         raise Http404(_("Нет такой стадии или у вас нет доступа к сделкам её воронки."))
-    filters = boards.board_filters(request)
+    filters = boards.board_filters(request, close_dates=True)
     if filters["errors"]:
         # A fragment has nowhere to show a message: the next page asked with a bad cursor or
         # filter would be the wrong cards, so it is refused with the reason.
         return HttpResponseBadRequest(" ".join(filters["errors"]))
-    page = column_page(request.user, board_deals(request.user, [target], filters), target, after=filters["after"])
+    owners = _owners(request, target.pipeline)
+    page = column_page(request.user, board_deals(request.user, owners, [target], filters), target,
+                       after=filters["after"])
     context = {
         "stage": target,
         "pipeline": target.pipeline,

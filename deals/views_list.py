@@ -58,7 +58,8 @@ def deal_list(request: HttpRequest) -> HttpResponse:
                                   and stage.semantics == Stage.Semantics.IN_PROCESS)
     return render(request, "deals/deal_list.html", {
         **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
-        "select_fields": [filterset.form[n] for n in ("pipeline", "stage", "responsible", "source")],
+        "select_fields": [*filterset.owner_fields(), *(filterset.form[n] for n in ("pipeline", "stage", "responsible",
+                                                                               "source"))],
         "range_fields": [filterset.form["created"], filterset.form["close"]],
         "deals": deals,
         "can_add": bool(movable_pipelines(request.user, pipelines)),

@@ -8,7 +8,9 @@ from django import forms
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from crm.lists import SEARCH_MAX_LENGTH, DateRangeWidget, ListFilterSet, Sorting, active_users
+from accounts import access
+from accounts.models import Action
+from crm.lists import SEARCH_MAX_LENGTH, DateRangeWidget, OwnedListFilterSet, Sorting, active_users
 from crm.models import ClientType, CrmSystem, Niche, Source
 
 from .models import ORDER, Lead, Status
@@ -16,7 +18,7 @@ from .models import ORDER, Lead, Status
 NOT_SET = _("не выбрано")
 
 
-class LeadFilter(ListFilterSet):
+class LeadFilter(OwnedListFilterSet):
     q = django_filters.CharFilter(
         label=_("Поиск"), method="filter_search", max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={
@@ -56,6 +58,9 @@ class LeadFilter(ListFilterSet):
     class Meta:
         model = Lead
         fields: list[str] = []
+
+    def owner_levels(self, user):
+        return [access.level(user, Lead.access_entity, Action.VIEW)]
 
 
 SORTS: dict[str, tuple[str, ...]] = {

@@ -107,12 +107,12 @@ def list_rows(user, page) -> list[Lead]:
 
 # --- The kanban board ---
 
-def board_leads(user, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
+def board_leads(user, owners: lists.Owners, filters: dict, owner_index: bool = False) -> QuerySet[Lead]:
     """The leads on this user's board: through the access gate, then the board's filters (crm.boards
     validated them). Columns read their first cards in date order: the gate leaves the (status,
     date) index to the database (owner_index=False); the totals, which read every visible lead,
     keep the owner index (the covering totals index has the owner column)."""
-    return boards.narrow(visible_leads(user, owner_index=owner_index), user, filters, search_condition)
+    return boards.narrow(visible_leads(user, owner_index=owner_index), owners, filters, search_condition)
 
 
 def board_column(leads: QuerySet[Lead], status: str) -> QuerySet[Lead]:

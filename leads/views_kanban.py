@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.models import Action
-from crm import boards
+from crm import boards, lists
+from crm.models import Source
 from crm.money import format_money
 
 from .models import CLOSED, ORDER, Lead, Status
@@ -71,6 +72,10 @@ def _column_url(status: str, filters: dict, **extra) -> str:
     return reverse("leads:kanban_column", args=[status]) + (f"?{query}" if query else "")
 
 
+def _owners(request) -> lists.Owners:
+    return lists.Owners(request.user, access.level(request.user, Lead.access_entity, Action.VIEW))
+
+
 def _common_context(filters: dict) -> dict:
     query = boards.query_string(filters)
     return {
@@ -89,12 +94,16 @@ def board(request):
     each move. Counting and summing every visible lead is the one cost that grows with the
     number of leads (BENCHMARKS.md), so the cards do not wait for it; without JavaScript
     (`?totals=1`, the board's «Показать суммы» link) the totals are in the page itself."""
-    filters = boards.board_filters(request, open_choices=CLOSED)
-    leads = board_leads(request.user, filters)
+    owners = _owners(request)
+    # The filter bar's choices only for the whole page: the totals part takes the filters the page
+    # validated, and costs no more queries when filtered.
+    bar = boards.filter_bar(owners, Source.objects.filter(is_active=True)) if request.GET.get("part") != "totals" else None
+    filters = boards.board_filters(request, open_choices=CLOSED, choices=bar and bar["checks"])
+    leads = board_leads(request.user, owners, filters)
     part_totals = filters["part"] == "totals"
     with_totals = part_totals or filters["totals"]
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
-    totals = (column_totals(board_leads(request.user, filters, owner_index=True)) if with_totals
+    totals = (column_totals(board_leads(request.user, owners, filters, owner_index=True)) if with_totals
               else {status: pending for status in ORDER})
     opened = set(filters["open"])
     columns = []
@@ -118,7 +127,9 @@ def board(request):
             column["next_url"] = (_column_url(status, filters, after=page["next_cursor"])
                                   if page["next_cursor"] else "")
         columns.append(column)
-    context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals,
+    context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals, "bar": bar,
+               "preset_urls": boards.preset_links(filters, bar,
+                                                  lambda f: boards.query_string(f, open=sorted(opened))),
                "totals_url": reverse("leads:kanban") + "?" + boards.query_string(filters, part="totals"),
                "with_totals_url": "?" + boards.query_string(filters, totals="1", open=sorted(opened))}
     if part_totals:
@@ -137,7 +148,8 @@ def column(request, status):
         # A fragment has nowhere to show a message: the next page asked with a bad cursor or
         # filter would be the wrong cards, so it is refused with the reason.
         return HttpResponseBadRequest(" ".join(filters["errors"]))
-    page = column_page(request.user, board_leads(request.user, filters), status, after=filters["after"])
+    page = column_page(request.user, board_leads(request.user, _owners(request), filters), status,
+                       after=filters["after"])
     context = {
         **_common_context(filters),
         "status": Status(status),

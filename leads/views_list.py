@@ -68,7 +68,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
     return render(request, "leads/lead_list.html", {
         **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
-        "select_fields": [filterset.form[name] for name in ("source", "responsible", "niche", "client_type", "crm_system")],
+        "select_fields": [*filterset.owner_fields(), *(filterset.form[name] for name in (
+            "source", "responsible", "niche", "client_type", "crm_system"))],
         "range_fields": [filterset.form["created"], filterset.form["updated"]],
         "leads": leads,
         "bulk_users": active_users(),

@@ -308,7 +308,7 @@
       });
     });
 
-    // --- Filters: «Только мои» applies at once ---
+    // --- Filters: a choice in a select of the filter bar applies at once ---
     document.querySelectorAll(`[data-${prefix}-autosubmit]`).forEach((input) => {
       input.addEventListener("change", () => input.form?.requestSubmit());
     });

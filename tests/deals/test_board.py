@@ -186,7 +186,7 @@ class TestBoard:
         client.force_login(head)
         new = column(board(client, q="лют"), "Новая")
         assert titles(new["cards"]) == ["Лютик"] and new["count"] == 1
-        new = column(board(client, mine="1"), "Новая")
+        new = column(board(client, preset="mine"), "Новая")
         assert titles(new["cards"]) == ["Своя"] and new["count"] == 1
 
     def test_totals_come_after_the_board_as_out_of_band_swaps(self, client, owner):
@@ -324,6 +324,100 @@ class TestPaging:
         assert client.get("/deals/board/column/abc/").status_code == 404
 
 
+class TestFilters:
+    """The head filters the deals board as he filters the list: responsible, department, source,
+    creation and close dates, the presets; cards, totals and the columns' URLs agree."""
+
+    @pytest.fixture
+    def spread(self, personas):
+        cold, site = ref("Source", "Холодный звонок"), ref("Source", "Сайт")
+        made = {
+            "Сделка владельца": DealFactory(responsible=personas["owner"], source=cold, amount=Decimal("1"),
+                                            close_date=dt.date(2030, 1, 10)),
+            "Сделка коллеги": DealFactory(responsible=personas["teammate"], source=site, amount=Decimal("10"),
+                                          close_date=dt.date(2030, 2, 10)),
+            "Сделка чужого отдела": DealFactory(responsible=personas["outsider"], source=cold, amount=Decimal("100")),
+            "Сделка руководителя": DealFactory(responsible=personas["head"], source=site, amount=Decimal("1000")),
+        }
+        for title, deal in made.items():
+            Deal.objects.filter(pk=deal.pk).update(title=title)
+        Deal.objects.filter(pk=made["Сделка чужого отдела"].pk).update(created_at=timezone.now() - dt.timedelta(days=40))
+        return {"cold": cold, "site": site}
+
+    def _new(self, client, **params):
+        response = board(client, **params)
+        assert response.status_code == 200
+        new = column(response, "Новая")
+        return set(titles(new["cards"])), new["count"], new["sum_lines"]
+
+    def test_the_head_filters_by_a_manager_department_source_and_dates(self, client, personas, org, spread):
+        client.force_login(personas["head"])
+        assert self._new(client, responsible=personas["teammate"].pk) == ({"Сделка коллеги"}, 1, ["10\xa0₽"])
+        assert self._new(client, department=org["group2"].pk) == ({"Сделка чужого отдела"}, 1, ["100\xa0₽"])
+        assert self._new(client, source=spread["site"].pk)[:2] == ({"Сделка коллеги", "Сделка руководителя"}, 2)
+        since = (timezone.localdate() - dt.timedelta(days=5)).isoformat()
+        assert self._new(client, created_after=since)[1] == 3
+        assert self._new(client, close_after="2030-02-01", close_before="2030-02-28")[:2] == ({"Сделка коллеги"}, 1)
+        assert self._new(client, preset="mine")[:2] == ({"Сделка руководителя"}, 1)
+        assert self._new(client)[1] == 4
+
+    @pytest.mark.parametrize(("persona", "presets"), [
+        ("owner", []),
+        ("head", ["mine", "all"]),
+        ("head_of_all", ["mine", "department", "all"]),
+    ])
+    def test_presets_are_offered_where_they_differ(self, client, personas, persona, presets):
+        user = personas["owner" if persona == "owner" else "head"]
+        if persona == "head_of_all":
+            user = see_all_deals(user)
+        client.force_login(user)
+        response = board(client)
+        assert [item["value"] or "all" for item in response.context["preset_urls"]] == presets
+        assert ('data-testid="board-presets"' in html(response)) == bool(presets)
+
+    def test_my_department_for_a_head_who_sees_every_deal(self, client, personas, spread):
+        DealFactory(title="Сделка вне отделов", responsible=UserFactory())
+        client.force_login(see_all_deals(personas["head"]))
+        assert self._new(client)[1] == 5
+        cards, count, _sums = self._new(client, preset="department")
+        assert "Сделка вне отделов" not in cards and count == 4
+
+    @pytest.mark.parametrize("params", [
+        {"responsible": "abc"}, {"department": "1.5"}, {"source": "\x00"}, {"close_after": "31.02.2030"},
+        {"preset": "\x00"}, {"close_after": "2030-02-02", "close_before": "2030-01-01"},
+    ])
+    def test_bad_values_get_a_russian_message_not_a_500(self, client, owner, params):
+        DealFactory(title="Своя сделка", responsible=owner)
+        client.force_login(owner)
+        response = board(client, **params)
+        assert response.status_code == 200
+        assert 'data-testid="board-filter-errors"' in html(response)
+        assert titles(column(response, "Новая")["cards"]) == ["Своя сделка"]
+        assert client.get(column_url(stage(COLD, "Новая"), **params)).status_code == 400
+
+    def test_columns_totals_and_tabs_carry_the_filters(self, client, personas, spread):
+        make_deals(PAGE_SIZE + 1, responsible=personas["teammate"], source=spread["site"], close_date=dt.date(2030, 2, 1))
+        client.force_login(personas["head"])
+        params = {"responsible": personas["teammate"].pk, "source": spread["site"].pk, "close_after": "2030-01-15"}
+        response = board(client, **params)
+        new = column(response, "Новая")
+        tabs = [item["url"] for item in response.context["pipelines"]]
+        for url in (new["url"], new["next_url"], response.context["totals_url"], *tabs):
+            for key in params:
+                assert f"{key}=" in url
+        more = client.get(new["next_url"], HTTP_HX_REQUEST="true")
+        assert more.status_code == 200 and len(more.context["cards"]) == 2  # 11 + «Сделка коллеги», 10 a page
+        totals = client.get(response.context["totals_url"], HTTP_HX_REQUEST="true")
+        assert f'id="board-count-{stage(COLD, "Новая").pk}"' in html(totals)
+        assert 'hx-swap-oob="true">12<' in html(totals)
+
+
+def see_all_deals(user):
+    """A head of sales whose role sees every deal (while he works with his own department)."""
+    Permission.objects.filter(role__in=user.roles.all(), entity=Entity.DEAL, action=Action.VIEW).update(level=Level.ALL)
+    return type(user).objects.get(pk=user.pk)
+
+
 class TestQueryBudget:
     def _spread(self, n, users):
         stages = {name: list(pipeline(name).stages.order_by("sort")) for name in (GENERAL, COLD, INBOUND)}
@@ -342,6 +436,14 @@ class TestQueryBudget:
             assert board(client, **params).status_code == 200
         return len(queries)
 
+    def _filters(self, personas, persona) -> dict:
+        """Every filter the persona is offered, applied at once."""
+        params = {"source": ref("Source").pk, "created_after": "2020-01-01", "close_before": "2100-01-01"}
+        if persona != "owner":
+            params |= {"responsible": personas["teammate"].pk, "department": personas["teammate"].department_id,
+                       "preset": "mine" if persona == "head" else "department"}
+        return params
+
     @pytest.mark.parametrize("persona", ["owner", "head", "crm_admin"])
     def test_the_board_costs_a_fixed_number_of_queries(self, client, personas, persona,
                                                        django_assert_max_num_queries):
@@ -352,10 +454,19 @@ class TestQueryBudget:
         self._spread(190, users)
         assert Deal.objects.count() == 250
         assert self._queries(client) == small
+        # Filters cost no query: their choices are read whether a filter is applied or not.
+        filters = self._filters(personas, persona)
+        assert self._queries(client, **filters) == small
         # session, user, access levels, (department tree, owners), pipelines, stages, one
-        # aggregate, one query per open column (six in process)
-        with django_assert_max_num_queries(16):
+        # aggregate, one query per open column (six in process), the filter bar's choices
+        # (departments, users, sources)
+        with django_assert_max_num_queries(19):
             response = board(client)
+        with django_assert_max_num_queries(19):
+            board(client, **filters)
+        with django_assert_max_num_queries(small - 6 + 1):
+            # The totals part: no cards, no filter bar
+            assert board(client, part="totals", **filters).status_code == 200
         if persona == "crm_admin":
             assert sum(len(c["cards"]) for c in response.context["columns"] if c["loaded"]) == PAGE_SIZE * 6
 
@@ -364,7 +475,24 @@ class TestQueryBudget:
         client.force_login(owner)
         new = column(board(client), "Новая")
         with django_assert_max_num_queries(7):
-            client.get(new["next_url"], HTTP_HX_REQUEST="true")
+            assert client.get(new["next_url"], HTTP_HX_REQUEST="true").status_code == 200
+
+    @pytest.mark.parametrize("persona", ["owner", "head", "crm_admin"])
+    def test_a_filtered_column_costs_what_an_unfiltered_one_does(self, client, personas, persona,
+                                                                  django_assert_max_num_queries):
+        make_deals(3 * PAGE_SIZE, responsible=personas["teammate"] if persona != "owner" else personas["owner"])
+        client.force_login(personas[persona])
+        plain = column(board(client), "Новая")["url"]
+        filtered = column(board(client, **self._filters(personas, persona)), "Новая")["url"]
+        assert filtered != plain
+        counts = []
+        for url in (plain, filtered):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+            counts.append(len(queries))
+        assert counts[1] == counts[0]
+        with django_assert_max_num_queries(8):
+            client.get(filtered, HTTP_HX_REQUEST="true")
 
 
 class TestMove:

@@ -235,3 +235,21 @@ def test_a_company_card_links_to_its_deals_in_the_list(client, owner):
     listed = client.get(link).context
     assert [d.title for d in listed["deals"]] == ["Своя сделка"]
     assert 'name="company"' in listed["form"]["company"].as_widget() and "<select" not in listed["form"]["company"].as_widget()
+
+
+class TestOwnerFilters:
+    def test_the_head_filters_the_list_by_department_and_my_department(self, client, personas, org):
+        for name in ("owner", "teammate", "outsider", "head"):
+            DealFactory(title=f"Сделка {name}", responsible=personas[name])
+        DealFactory(title="Сделка вне отделов", responsible=UserFactory())
+        head = personas["head"]
+        client.force_login(head)
+        assert set(titles(client.get(LIST, {"department": org["group2"].pk}))) == {"Сделка outsider"}
+        assert titles(client.get(LIST, {"preset": "mine"})) == ["Сделка head"]
+        # A head whose role sees every deal is offered «Мой отдел» too.
+        Permission.objects.filter(role__in=head.roles.all(), entity=Entity.DEAL, action=Action.VIEW).update(level=Level.ALL)
+        response = client.get(LIST, {"preset": "department"})
+        assert [v for v, _label in response.context["form"].fields["preset"].choices] == ["", "mine", "department"]
+        assert "Сделка вне отделов" not in titles(response) and len(titles(response)) == 4
+        assert len(titles(client.get(LIST))) == 5
+

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Entity, Level, Permission
 from crm.boards import format_sums
 from crm.money import format_money
 from leads.models import CLOSED, IN_PROCESS, ORDER, Lead, Status
@@ -185,7 +186,7 @@ class TestBoard:
         client.force_login(head)
         new = column(client.get(BOARD, {"totals": "1", "q": "Лют"}), Status.NEW)
         assert titles(new["cards"]) == ["Лютик"] and new["count"] == 1
-        new = column(client.get(BOARD, {"totals": "1", "mine": "1"}), Status.NEW)
+        new = column(client.get(BOARD, {"totals": "1", "preset": "mine"}), Status.NEW)
         assert titles(new["cards"]) == ["Чужой"] and new["count"] == 1
         new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
         assert new["count"] == 3
@@ -199,6 +200,133 @@ class TestBoard:
         assert page.count('hx-swap-oob="true"') == 2 * len(ORDER)
         assert 'id="kanban-count-new" data-testid="kanban-count-new" hx-swap-oob="true">2<' in page
         assert "20\xa0₽" in page and "kanban-card" not in page
+
+
+class TestFilters:
+    """The head filters the board as he filters the list: by responsible, department, source, dates
+    and the presets «Мои», «Мой отдел», «Все»; the cards, the totals and the columns' URLs agree."""
+
+    @pytest.fixture
+    def spread(self, personas):
+        cold, site = ref("Source", "Холодный звонок"), ref("Source", "Сайт")
+        old = timezone.now() - dt.timedelta(days=40)
+        made = {
+            "Лид владельца": LeadFactory(responsible=personas["owner"], source=cold, amount=Decimal("1")),
+            "Лид коллеги": LeadFactory(responsible=personas["teammate"], source=site, amount=Decimal("10")),
+            "Лид чужого отдела": LeadFactory(responsible=personas["outsider"], source=cold, amount=Decimal("100")),
+            "Лид руководителя": LeadFactory(responsible=personas["head"], source=site, amount=Decimal("1000")),
+        }
+        for title, lead in made.items():
+            Lead.objects.filter(pk=lead.pk).update(title=title)
+        Lead.objects.filter(pk=made["Лид чужого отдела"].pk).update(created_at=old)
+        return {"cold": cold, "site": site, "old": old}
+
+    def _new(self, client, **params):
+        response = client.get(BOARD, {"totals": "1", **params})
+        assert response.status_code == 200
+        new = column(response, Status.NEW)
+        return response, set(titles(new["cards"])), new["count"], new["sum_lines"]
+
+    def test_the_head_filters_by_a_manager(self, client, personas, spread):
+        client.force_login(personas["head"])
+        _r, cards, count, sums = self._new(client, responsible=personas["teammate"].pk)
+        assert cards == {"Лид коллеги"} and count == 1 and sums == ["10\xa0₽"]
+
+    def test_the_head_filters_by_a_department_with_its_sub_departments(self, client, personas, org, spread):
+        client.force_login(personas["head"])
+        _r, cards, count, _s = self._new(client, department=org["group1"].pk)
+        assert cards == {"Лид владельца", "Лид коллеги"} and count == 2
+        _r, cards, count, _s = self._new(client, department=org["sales"].pk)
+        assert count == 4
+
+    def test_the_head_filters_by_source_and_dates(self, client, personas, spread):
+        client.force_login(personas["head"])
+        _r, cards, count, _s = self._new(client, source=spread["cold"].pk)
+        assert cards == {"Лид владельца", "Лид чужого отдела"} and count == 2
+        since = (timezone.localdate() - dt.timedelta(days=5)).isoformat()
+        _r, cards, count, _s = self._new(client, created_after=since)
+        assert "Лид чужого отдела" not in cards and count == 3
+        until = timezone.localtime(spread["old"]).date().isoformat()
+        _r, cards, count, _s = self._new(client, created_before=until)
+        assert cards == {"Лид чужого отдела"} and count == 1
+
+    def test_presets(self, client, personas, org, spread):
+        client.force_login(personas["head"])
+        _r, cards, _c, _s = self._new(client, preset="mine")
+        assert cards == {"Лид руководителя"}
+        _r, cards, count, _s = self._new(client)
+        assert count == 4
+
+    def test_my_department_for_a_head_who_sees_everything(self, client, personas, org, spread):
+        Permission.objects.filter(role__name="Руководитель отдела продаж", entity=Entity.LEAD).update(level=Level.ALL)
+        LeadFactory(title="Лид вне отделов", responsible=UserFactory())
+        head = type(personas["head"]).objects.get(pk=personas["head"].pk)
+        client.force_login(head)
+        _r, cards, count, _s = self._new(client)
+        assert count == 5
+        _r, cards, count, _s = self._new(client, preset="department")
+        assert "Лид вне отделов" not in cards and count == 4
+
+    @pytest.mark.parametrize(("persona", "presets"), [
+        ("owner", []),  # «Свои»: every preset would show the same cards
+        ("head", ["mine", "all"]),  # own + sub-departments: «Мой отдел» is «Все»
+        ("crm_admin", ["mine", "department", "all"]),
+    ])
+    def test_presets_are_offered_where_they_differ(self, client, personas, persona, presets, org):
+        if persona == "crm_admin":
+            # An administrator of the sales department, who sees the whole company.
+            personas["crm_admin"].department = org["sales"]
+            personas["crm_admin"].save()
+        client.force_login(personas[persona])
+        response = client.get(BOARD)
+        assert [item["value"] or "all" for item in response.context["preset_urls"]] == presets
+        assert ('data-testid="kanban-presets"' in html(response)) == bool(presets)
+        assert "Только мои" not in html(response)
+
+    def test_the_responsible_select_offers_whom_the_user_sees(self, client, personas):
+        client.force_login(personas["head"])
+        users = {name for _pk, name in client.get(BOARD).context["bar"]["users"]}
+        assert {str(personas[p]) for p in ("owner", "teammate", "outsider", "head")} == users
+        client.force_login(personas["owner"])
+        bar = client.get(BOARD).context["bar"]
+        assert bar["users"] == [] and bar["departments"] == []
+
+    @pytest.mark.parametrize("params", [
+        {"responsible": "abc"}, {"responsible": "-1"}, {"responsible": "99999999999999999999999"},
+        {"department": "x"}, {"source": "\x00"}, {"created_after": "2026-13-45"}, {"created_before": "вчера"},
+        {"preset": "everyone"}, {"created_after": "2026-02-02", "created_before": "2026-01-01"},
+    ])
+    def test_bad_values_get_a_russian_message_not_a_500(self, client, owner, params):
+        LeadFactory(title="Свой лид", responsible=owner)
+        client.force_login(owner)
+        response = client.get(BOARD, params)
+        assert response.status_code == 200
+        assert 'data-testid="kanban-filter-errors"' in html(response)
+        assert titles(column(response, Status.NEW)["cards"]) == ["Свой лид"]
+        # The column endpoint refuses them with the reason.
+        assert client.get(column_url(Status.NEW, **params)).status_code == 400
+
+    def test_a_responsible_the_user_may_not_choose_is_named_and_ignored(self, client, personas, spread):
+        client.force_login(personas["owner"])
+        response = client.get(BOARD, {"responsible": personas["outsider"].pk})
+        assert "Выберите вариант из списка" in html(response)
+        assert titles(column(response, Status.NEW)["cards"]) == ["Лид владельца"]
+
+    def test_totals_and_columns_carry_the_filters(self, client, personas, org, spread):
+        make_leads(PAGE_SIZE + 1, responsible=personas["teammate"], source=spread["site"])
+        client.force_login(personas["head"])
+        params = {"responsible": personas["teammate"].pk, "source": spread["site"].pk,
+                  "created_after": "2020-01-01"}
+        response = client.get(BOARD, params)
+        new = column(response, Status.NEW)
+        for url in (new["url"], new["next_url"], response.context["totals_url"]):
+            for key in params:
+                assert f"{key}=" in url
+        more = client.get(new["next_url"], HTTP_HX_REQUEST="true")
+        assert more.status_code == 200 and len(more.context["cards"]) == 2  # 11 + «Лид коллеги», 10 a page
+        assert {lead.responsible_id for lead in more.context["cards"]} == {personas["teammate"].pk}
+        totals = client.get(response.context["totals_url"], HTTP_HX_REQUEST="true")
+        assert 'id="kanban-count-new" data-testid="kanban-count-new" hx-swap-oob="true">12<' in html(totals)
 
 
 class TestAccess:
@@ -318,10 +446,18 @@ class TestQueryBudget:
                         junk_reason=ref("JunkReason") if status == Status.JUNK else None,
                         next_touch_date=dt.date(2030, 1, 1) if i % 3 == 0 else None)
 
-    def _board_queries(self, client, user) -> int:
+    def _board_queries(self, client, user, **params) -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(BOARD, {"totals": "1"}).status_code == 200
+            assert client.get(BOARD, {"totals": "1", **params}).status_code == 200
         return len(queries)
+
+    def _filters(self, personas, persona) -> dict:
+        """Every filter the persona is offered, applied at once."""
+        params = {"source": ref("Source").pk, "created_after": "2020-01-01", "created_before": "2100-01-01"}
+        if persona != "owner":
+            params |= {"responsible": personas["teammate"].pk, "department": personas["teammate"].department_id,
+                       "preset": "mine" if persona == "head" else "department"}
+        return params
 
     @pytest.mark.parametrize("persona", ["owner", "head", "crm_admin"])
     def test_the_board_costs_a_fixed_number_of_queries(self, client, personas, persona, django_assert_max_num_queries):
@@ -333,9 +469,18 @@ class TestQueryBudget:
         assert Lead.objects.count() == 250
         big = self._board_queries(client, personas[persona])
         assert big == small
-        # session, user, access levels, (department tree), one aggregate, one query per open column
-        with django_assert_max_num_queries(12):
+        # Filters cost no query: their choices are read whether a filter is applied or not.
+        filters = self._filters(personas, persona)
+        assert self._board_queries(client, personas[persona], **filters) == small
+        # session, user, access levels, (department tree, owners), one aggregate, one query per
+        # open column, the filter bar's choices (departments, users, sources)
+        with django_assert_max_num_queries(15):
             response = client.get(BOARD, {"totals": "1"})
+        with django_assert_max_num_queries(15):
+            assert client.get(BOARD, {"totals": "1", **filters}).status_code == 200
+        with django_assert_max_num_queries(small - len(IN_PROCESS) + 1):
+            # The totals part: no cards, no filter bar
+            assert client.get(BOARD, {"part": "totals", **filters}, HTTP_HX_REQUEST="true").status_code == 200
         if persona != "owner":
             assert sum(len(c["cards"]) for c in response.context["columns"] if c["loaded"]) == PAGE_SIZE * len(IN_PROCESS)
 
@@ -344,7 +489,26 @@ class TestQueryBudget:
         client.force_login(owner)
         new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
         with django_assert_max_num_queries(6):
-            client.get(new["next_url"], HTTP_HX_REQUEST="true")
+            assert client.get(new["next_url"], HTTP_HX_REQUEST="true").status_code == 200
+
+    @pytest.mark.parametrize("persona", ["owner", "head", "crm_admin"])
+    def test_a_filtered_next_page_costs_what_an_unfiltered_one_does(self, client, personas, persona,
+                                                                     django_assert_max_num_queries):
+        make_leads(3 * PAGE_SIZE, responsible=personas["teammate"] if persona != "owner" else personas["owner"])
+        client.force_login(personas[persona])
+        url = column(client.get(BOARD, {"totals": "1"}), Status.NEW)["next_url"]
+        plain = self._column_queries(client, url)
+        filtered = column(client.get(BOARD, {"totals": "1", **self._filters(personas, persona)}), Status.NEW)
+        assert filtered["url"] != column(client.get(BOARD), Status.NEW)["url"]
+        assert self._column_queries(client, filtered["url"]) <= plain
+        # session, user, access levels, (department tree, owners, the filters' department tree), the page
+        with django_assert_max_num_queries(7):
+            assert client.get(filtered["url"], HTTP_HX_REQUEST="true").status_code == 200
+
+    def _column_queries(self, client, url) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+        return len(queries)
 
 
 class TestMove:

@@ -239,6 +239,27 @@ def test_it_filters_by_responsible_for_a_supervisor(client, head, owner, teammat
     assert owner in responsible_choices and teammate in responsible_choices
 
 
+def test_the_head_filters_by_department_and_presets(client, personas, org, group_leads):
+    client.force_login(personas["head"])
+    assert set(titles(client.get(LIST, {"department": org["group1"].pk}))) == {"Лид owner", "Лид teammate"}
+    assert set(titles(client.get(LIST, {"department": org["sales"].pk}))) == {
+        "Лид owner", "Лид teammate", "Лид outsider", "Лид head"}
+    assert titles(client.get(LIST, {"preset": "mine"})) == ["Лид head"]
+    # Only the presets that differ for his level («Мой отдел» would be «Все»).
+    response = client.get(LIST)
+    assert [v for v, _label in response.context["form"].fields["preset"].choices] == ["", "mine"]
+    assert 'name="preset"' in text(response) and 'name="department"' in text(response)
+
+
+def test_a_manager_with_own_records_is_offered_no_presets_and_a_bad_department_is_named(client, owner, group_leads):
+    client.force_login(owner)
+    response = client.get(LIST)
+    assert 'name="preset"' not in text(response) and 'name="department"' not in text(response)
+    response = client.get(LIST, {"department": "abc"})
+    assert response.status_code == 200 and "Отдел" in text(response) and titles(response) == ["Лид owner"]
+    assert response.context["form"].errors
+
+
 def test_responsible_choices_are_active_users(client, owner):
     gone = UserFactory(last_name="Уволенный", is_active=False)
     client.force_login(owner)
@@ -421,9 +442,13 @@ def test_the_list_costs_a_fixed_number_of_queries(client, personas, persona, dja
     _bulk_leads(190, owner, niche=ref("Niche"), client_type=ref("ClientType"), crm_system=ref("CrmSystem"))
     with_250 = _count_queries(client), _count_queries(client, params)
     assert with_60 == with_250
-    with django_assert_max_num_queries(15):
+    # (+1 for a supervisor: the department tree of the owner filters)
+    with django_assert_max_num_queries(16):
         response = client.get(LIST, params)
     assert len(response.context["leads"]) == 50
+    # The owner filters cost no query of their own.
+    owned = {**params, "department": owner.department_id, "preset": "department"}
+    assert _count_queries(client, owned) == with_250[1]
 
 
 # --- Bulk: assign ---
