@@ -47,6 +47,7 @@ class Counter:
 
 def move(page, act, bar, label, current):
     """Click a status or stage on the card's bar; the card shows it without a page load."""
+    page.wait_for_load_state("load")  # the card's own load has been counted before the move
     loads = len(act.loads)
     act.click(page.get_by_test_id(bar).get_by_role("button", name=label, exact=True))
     if current:
@@ -86,6 +87,7 @@ def test_the_seed_lead_becomes_a_deal_two_stages_on_within_thirty_actions(live_s
     act.choose(dialog.get_by_label("Ниша компании"), "Розничная торговля")
     act.choose(dialog.get_by_label("Корпоративный портал (CRM система)"), "Битрикс24 (облако)")
     act.choose(dialog.get_by_label("Тип клиента"), "Розничные магазины (до 5)")
+    page.wait_for_load_state("load")
     loads = len(act.loads)
     act.click(dialog.get_by_test_id("missing-fields-save"))
     expect(page.get_by_test_id("current-status")).to_contain_text("Квалификация")
@@ -117,6 +119,7 @@ def test_the_seed_lead_becomes_a_deal_two_stages_on_within_thirty_actions(live_s
     act.click(result.get_by_role("link", name="Сделка: Тест Решение"))
     expect(page.get_by_test_id("current-stage")).to_contain_text("Новая")
     expect(page.get_by_test_id("deal-amount")).to_contain_text("150 000 ₽")
+    page.wait_for_load_state("load")
     loads = len(act.loads)
     move(page, act, "stage-bar", "Презентация", "current-stage")
     move(page, act, "stage-bar", "КП отправлено", "current-stage")
