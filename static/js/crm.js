@@ -7,7 +7,19 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("htmx:afterSwap", (e) => {
     if (e.detail.target.id === "crm-modal-content") modal.show();
   });
-  document.body.addEventListener("crm:close-modal", () => modal.hide());
+  // A close asked for while the modal is still fading in (a quick save) would be ignored by
+  // Bootstrap: remember it and close once it is shown.
+  let showing = false;
+  let closeAsked = false;
+  modalEl.addEventListener("show.bs.modal", () => { showing = true; closeAsked = false; });
+  modalEl.addEventListener("shown.bs.modal", () => {
+    showing = false;
+    if (closeAsked) { closeAsked = false; modal.hide(); }
+  });
+  document.body.addEventListener("crm:close-modal", () => {
+    if (showing) closeAsked = true;
+    else modal.hide();
+  });
 });
 
 // A form marked data-submit-when-changed (e.g. «Сменить воронку») can be submitted only after its

@@ -89,3 +89,15 @@ def test_the_junk_conversion_and_deal_dialogs_keep_their_buttons_on_screen(
     expect(dialog).to_be_visible()
     expect(dialog.get_by_test_id("dialog-product-rows")).to_be_visible()
     assert_footer_on_screen_and_body_reachable(page, dialog, "missing-fields-save", "deal-kp-sent", width, height)
+
+
+def test_a_dialog_closed_while_it_is_still_fading_in_closes(live_server, page, login, owner):
+    """A quick save answers «close the modal» while Bootstrap is still showing it, which Bootstrap
+    ignores: the modal must close all the same (the card is refreshed in place, not reloaded)."""
+    lead = seed_lead(owner, upto=Status.RECONNAISSANCE)
+    login(owner)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    page.get_by_test_id("status-bar").get_by_role("button", name="Выход на ЛПР", exact=True).click()
+    page.wait_for_selector("#crm-modal.show")  # the fade-in has begun
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('crm:close-modal'))")
+    expect(page.locator("#crm-modal")).to_be_hidden()
