@@ -43,4 +43,4 @@ def test_an_assigned_lead_rings_the_bell_of_its_new_responsible(live_server, pag
     page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("bell-count")).to_have_count(0)
     page.goto(f"{live_server.url}/notifications/")
-    expect(page.get_by_test_id("unread-total")).to_contain_text("0 непрочитанных")
+    expect(page.get_by_test_id("unread-total")).to_have_text("Непрочитанных: 0")
