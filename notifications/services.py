@@ -1,6 +1,8 @@
 """The only writers of notifications. Producers (lead and deal services, comments; later tasks and
 reminders) call `notify` or one of the helpers below; e-mail goes out through a background task
-after the commit, so a rolled-back change sends nothing."""
+after the commit, so a rolled-back change sends nothing. The after-commit hooks are `robust`: the
+change is saved already, and a failing notification must not turn it into an error page (it is
+logged instead)."""
 
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ def notify(recipient: User | None, kind: str, message: dict, record: models.Mode
     if recipient.email and wants_email(recipient, kind):
         from .tasks import send_email
 
-        transaction.on_commit(lambda: send_email.enqueue(notification.pk))
+        transaction.on_commit(lambda: send_email.enqueue(notification.pk), robust=True)
     return notification
 
 
@@ -82,7 +84,7 @@ def assigned(record: models.Model, by: User | None) -> None:
                                                 gettext_noop("Вы назначены ответственным: %(record)s")),
                record=record, actor=by)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def commented(record: models.Model, by: User | None, text: str) -> None:
@@ -109,7 +111,7 @@ def commented(record: models.Model, by: User | None, text: str) -> None:
                           gettext_noop("Новый комментарий к вашей записи: %(record)s")),
                    record=record, actor=by)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def _about(record: models.Model, by: User | None, with_actor: str, without_actor: str) -> dict:
