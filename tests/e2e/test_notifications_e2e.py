@@ -44,3 +44,16 @@ def test_an_assigned_lead_rings_the_bell_of_its_new_responsible(live_server, pag
     expect(page.get_by_test_id("bell-count")).to_have_count(0)
     page.goto(f"{live_server.url}/notifications/")
     expect(page.get_by_test_id("unread-total")).to_have_text("Непрочитанных: 0")
+
+
+def test_a_manager_chooses_what_comes_by_email_on_the_profile(live_server, page, login, owner):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/profile/")
+    form = page.get_by_test_id("email-kinds")
+    form.get_by_label("Назначено мне").uncheck()
+    form.get_by_role("button", name="Сохранить").click()
+    expect(page.locator("#messages")).to_contain_text("Настройки писем сохранены.")
+    expect(page.get_by_test_id("email-kinds").get_by_label("Назначено мне")).not_to_be_checked()
+    expect(page.get_by_test_id("email-kinds").get_by_label("Упоминание")).to_be_checked()
+    page.screenshot(path="screenshots/profile-email-kinds.png", full_page=True)
