@@ -1,6 +1,8 @@
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
+from notifications import selectors as notification_selectors
+
 from . import access
 from .context_processors import MENU
 from .models import Action, Entity, Level
@@ -32,5 +34,6 @@ def profile(request):
     return render(
         request,
         "accounts/profile.html",
-        {"actions": [a.label for a in Action], "rows": rows, "Level": Level},
+        {"actions": [a.label for a in Action], "rows": rows, "Level": Level,
+         "email_kinds": notification_selectors.email_kinds(user)},
     )

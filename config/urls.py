@@ -10,6 +10,7 @@ urlpatterns = [
     path("deals/", include("deals.urls")),
     path("clients/", include("clients.urls")),
     path("crm/", include("crm.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -90,10 +90,13 @@ def set_pinned(entry: TimelineEntry, pinned: bool | None = None) -> bool:
 
 
 def add_comment(record: models.Model, by, text: str, pin_it: bool = False) -> TimelineEntry:
+    from notifications import services as notifications  # notifications read messages from here
+
     with transaction.atomic():
         entry = log(record, Kind.COMMENT, by, text.strip())
         if pin_it:
             set_pinned(entry, True)
+        notifications.commented(record, by, entry.text)
     return entry
 
 
@@ -162,6 +165,11 @@ def render(entry: TimelineEntry) -> Shown:
         return Shown(text=text, changes=[_shown_change(model, c, data.get("currency") or "RUB")
                                          for c in data.get("changes", [])])
     return Shown(text=text)
+
+
+def say(msg: dict) -> str:
+    """A `message` as a sentence in the active language (notifications show theirs with it)."""
+    return _say(msg)
 
 
 def _say(msg: dict) -> str:

@@ -16,6 +16,7 @@ from accounts import access
 from accounts.models import Action
 from crm import deletion, timeline
 from crm.requirements import Requirement
+from notifications import services as notifications
 
 from .models import Deal, DealProduct, Pipeline, Stage
 from .requirements import missing_for
@@ -119,6 +120,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
         DealProduct.objects.create(deal=deal, product=product, quantity=quantity, price=price)
     _follow_products(deal)
     timeline.log(deal, Kind.CREATED, by, timeline.message(gettext_noop("Сделка создана")))
+    notifications.assigned(deal, by)
     return deal
 
 
@@ -132,6 +134,8 @@ def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     _keep_stage_rules(locked)
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    if any(c["name"] == "responsible" for c in changes):
+        notifications.assigned(locked, by)
     return locked
 
 

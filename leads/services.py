@@ -17,6 +17,7 @@ from accounts import access
 from accounts.models import Action, Entity, Level
 from crm import deletion, phones, timeline, websites
 from crm.requirements import Requirement
+from notifications import services as notifications
 
 from .models import CLOSED, IN_PROCESS, Lead, Status
 from .requirements import missing_for, rules_by_status
@@ -134,6 +135,7 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
         transaction.set_rollback(True)
         raise MissingFields(lead, Status.NEW, missing)
     timeline.log(lead, Kind.CREATED, by, timeline.message(gettext_noop("Лид создан")))
+    notifications.assigned(lead, by)
     if duplicates:
         timeline.log(lead, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
                      matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
@@ -158,6 +160,8 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
             raise MissingFields(locked, locked.status, missing)
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    if any(c["name"] == "responsible" for c in changes):
+        notifications.assigned(locked, by)
     if duplicates:
         timeline.log(locked, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
                      matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
@@ -239,6 +243,7 @@ def lead_assign(lead: Lead, *, responsible, by) -> Lead:
         return locked
     changes = _apply(locked, {"responsible": responsible}, None)
     timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    notifications.assigned(locked, by)
     return locked
 
 

@@ -48,6 +48,8 @@ from crm.models import TimelineEntry
 from deals.models import Deal
 from leads.forms import GROUPS
 from leads.models import Lead, Status
+from notifications import services as notifications
+from notifications.models import Kind
 from tests.factories import COLD, GENERAL, DealFactory, DepartmentFactory, LeadFactory, UserFactory, pipeline
 
 pytestmark = pytest.mark.django_db
@@ -164,11 +166,17 @@ def _build_world() -> dict:
         Permission.objects.create(role=role, entity=Entity.DEAL, action=action, level=Level.ALL,
                                   scope=pipeline(GENERAL).access_scope)
     users["pipeline_only"].roles.add(role)
-    return {
+    world = {
         "users": users,
         "СЕКРЕТ": _records(users["owner"], "СЕКРЕТ", PHONES["СЕКРЕТ"]),
         "ЧУЖОЕ": _records(users["stranger"], "ЧУЖОЕ", PHONES["ЧУЖОЕ"]),
     }
+    # The owner's notification about his lead (it names the lead): anyone else gets a 404.
+    lead = world["СЕКРЕТ"]["records"]["lead"]
+    world["notification"] = notifications.notify(
+        users["owner"], Kind.ASSIGNED, timeline.message("Вы назначены ответственным: %(record)s", record=str(lead)),
+        record=lead, actor=users["head"])
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +299,8 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["records"]["company"].pk}, {}) for t in TAGS]
     elif names == {"pk"} and key.startswith("clients:contact"):
         variants = [({"pk": world[t]["records"]["contact"].pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key.startswith("notifications:"):
+        variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
         variants = [({"status": Status.NEW}, {})]
     elif names == {"stage"} and key.startswith("deals:"):

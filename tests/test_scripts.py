@@ -47,3 +47,55 @@ def test_a_bad_port_gets_a_russian_message(port):
     result = run(port)
     assert result.returncode == 2
     assert "Порт должен быть числом от 1 до 65535" in result.stderr and "CRM: http" not in result.stdout
+
+
+def test_it_starts_the_worker_beside_the_server_and_ctrl_c_stops_both(tmp_path):
+    """The two README commands give a working CRM with its background worker, and Ctrl+C (SIGINT
+    to the terminal's process group) leaves no worker behind."""
+    import os
+    import signal
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "run.log"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with log.open("w") as out:
+        run = subprocess.Popen(["bash", str(RUN), str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while "CRM: http" not in log.read_text() and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.5)
+        output = log.read_text()
+        assert "Фоновый обработчик задач запущен" in output, output
+        worker = int(output.split("db_worker, pid ")[1].split(")")[0])
+        os.kill(worker, 0)  # running
+        time.sleep(2)  # the server is up too
+        os.killpg(run.pid, signal.SIGINT)
+        assert run.wait(timeout=30) != 0
+        assert "Фоновый обработчик задач остановлен." in log.read_text()
+        with pytest.raises(ProcessLookupError):
+            _alive(worker)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGTERM)
+            run.wait(timeout=30)
+
+
+def _alive(pid: int) -> None:
+    """Raises ProcessLookupError for a process that is gone (a zombie waiting to be reaped counts
+    as gone: it runs nothing)."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            zombie = stat.read().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        zombie = True  # reaped already
+    if zombie:
+        raise ProcessLookupError(pid)
+    os.kill(pid, 0)

@@ -31,12 +31,15 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS/JS as static files
+    "django_tasks",
+    "django_tasks_db",
     # ours
     "accounts",
     "crm",
     "clients",
     "leads",
     "deals",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -155,3 +158,19 @@ LOGGING = {
 # without it the button is shown disabled with «Поиск по ИНН не настроен».
 DADATA_API_KEY = env.str("DADATA_API_KEY", default="")
 DADATA_TIMEOUT = env.float("DADATA_TIMEOUT", default=5.0)
+
+# Background work (Django's tasks API, the django-tasks backport): the database backend needs no
+# other server — `manage.py db_worker` runs the queue (scripts/run starts it beside the server).
+# Another backend (Redis, Celery…) is a setting away when one machine is not enough.
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# E-mail (notifications): printed to the console unless an SMTP server is given.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
+# The CRM's address as users open it: links in e-mails.
+CRM_URL = env.str("CRM_URL", default="http://127.0.0.1:8000")
