@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from clients.selectors import visible_companies
 from crm.admin import ScopedAdmin, linked_field
 
 from . import services
+from .filters import search_condition
 from .models import Deal, DealProduct, LossReason, Pipeline, Stage, StageRequirement
 from .requirements import CATALOGUE
 
@@ -171,7 +171,7 @@ class DealAdmin(ScopedAdmin):
                     "created_at")
     list_filter = ("pipeline", StageFilter, ("responsible", admin.RelatedOnlyFieldListFilter), "source",
                    "created_at")
-    search_fields = ("title", "comment")  # and the company's name: get_search_results
+    search_fields = ("search_text",)  # the search box is the CRM's: get_search_results
     list_select_related = ("pipeline", "company", "responsible")
     date_hierarchy = "created_at"
     inlines = [DealProductInline]
@@ -181,14 +181,10 @@ class DealAdmin(ScopedAdmin):
         return super().get_queryset(request).annotate(stage_label=F("stage__name"))
 
     def get_search_results(self, request, queryset, search_term):
-        """Deals found by their company's name too, for companies the user may see only: a hidden
-        company's name must not be learnt by which deals it finds."""
-        found, duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
-            companies = visible_companies(request.user).filter(name__icontains=term).values("pk")
-            found |= queryset.filter(company__in=companies)
-        return found, duplicates
+        """The CRM's deal search (title, comment, the company's name, ИНН, phones — a company the
+        user may see only)."""
+        condition = search_condition(search_term, request.user)
+        return (queryset if condition is None else queryset.filter(condition)), False
 
     @admin.display(description=_("Стадия"), ordering="stage__sort")
     def stage_name(self, obj):

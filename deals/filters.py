@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from accounts.models import Action
+from accounts.models import Action, Level
 from clients.models import Company
 from clients.selectors import visible_companies
 from crm.duplicates import company_key, search_normalize
@@ -25,24 +25,33 @@ from crm.models import Source
 from .models import Deal, Pipeline, Stage
 
 
-def search_condition(query: str) -> Q | None:
+def search_condition(query: str, user=None) -> Q | None:
     """Deals whose title (or comment) or company name contains every word of `query` (any case,
     ё = е); words may match different fields («Ромашка внедрение»). None for an empty query.
     Matches the search columns the models keep up to date (Deal.search_text; the company's
-    search_text — name, legal name, ИНН, phones — and company_key)."""
+    search_text — name, legal name, ИНН, phones — and company_key).
+
+    With `user`, a company is searched only if the user may see it: which deals a hidden
+    company's name or phone finds would tell who the client is (deal rights are per pipeline,
+    client rights are not)."""
     query = search_normalize(query)[:SEARCH_MAX_LENGTH]
     if not query:
         return None
     words = query.split(" ")[:SEARCH_MAX_WORDS]
-    return reduce(and_, (_word(w) for w in words))
+    companies = None
+    if user is not None and access.level(user, Company.access_entity, Action.VIEW) < Level.ALL:
+        companies = visible_companies(user).values("pk")
+    return reduce(and_, (_word(w, companies) for w in words))
 
 
-def _word(word: str) -> Q:
-    condition = Q(search_text__contains=word) | Q(company__search_text__contains=word)
+def _word(word: str, companies=None) -> Q:
     # Company.company_key (the name without its legal form, kept by Company.save) matches a
     # company whose search column has not been filled by clients.services.
     key = company_key(word)
-    return condition | Q(company__company_key__contains=key) if key else condition
+    company = Q(company__search_text__contains=word) | (Q(company__company_key__contains=key) if key else Q(pk__in=[]))
+    if companies is not None:
+        company &= Q(company__in=companies)
+    return Q(search_text__contains=word) | company
 
 
 class StageChoiceField(forms.ModelChoiceField):
@@ -55,7 +64,6 @@ class StageFilter(django_filters.ModelChoiceFilter):
 
 
 class DealFilter(OwnedListFilterSet):
-    search_condition = staticmethod(search_condition)
 
     q = django_filters.CharFilter(
         label=_("Поиск"), method="filter_search", max_length=SEARCH_MAX_LENGTH,
@@ -85,6 +93,10 @@ class DealFilter(OwnedListFilterSet):
     def __init__(self, *args, pipelines=(), stages=None, user=None, **kwargs):
         self.pipelines, self.user = pipelines, user
         super().__init__(*args, **kwargs)
+
+    def filter_search(self, queryset, name: str, value: str):
+        condition = search_condition(value, self.user)
+        return queryset if condition is None else queryset.filter(condition)
 
     def owner_levels(self, user):
         # Rights are per pipeline: the list spans the user's pipelines, so the widest level counts.

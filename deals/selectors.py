@@ -94,7 +94,7 @@ def board_deals(user, owners: lists.Owners, stages: list[Stage], filters: dict) 
     same deals): the covering totals index starts with the stage, so SQLite totals one pipeline
     without walking them all."""
     return boards.narrow(visible_deals(user).filter(stage_id__in=[s.pk for s in stages]), owners, filters,
-                         search_condition)
+                         lambda query: search_condition(query, user))
 
 
 def board_column(deals: QuerySet[Deal], stage: Stage) -> QuerySet[Deal]:

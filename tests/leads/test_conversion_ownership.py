@@ -191,3 +191,28 @@ def test_the_deal_list_does_not_name_a_company_the_user_may_not_see(client, owne
     assert result.deal.get_absolute_url() in page and "Тест &quot;Решение&quot;" not in page
     client.force_login(owner)
     assert "Тест &quot;Решение&quot;" in html(client.get(reverse("deals:list")))
+
+
+def test_searching_deals_by_a_hidden_companys_inn_finds_nothing(client, owner, decided, org):
+    """Which deals a company's name, ИНН or phone finds would tell who the hidden client is: the list, the
+    board and the admin search companies the user may see only."""
+    from accounts.models import Action, Entity, Level, Permission, Role
+    from deals.filters import search_condition
+    from deals.models import Deal
+    from tests.factories import UserFactory
+
+    result = services.lead_convert(decided, contact=False, company=True, deal=True, by=owner)
+    role = Role.objects.create(name="Только одна воронка")
+    Permission.objects.create(role=role, entity=Entity.DEAL, action=Action.VIEW, level=Level.ALL,
+                              scope=f"pipeline:{result.deal.pipeline_id}")
+    narrow = UserFactory(department=org["group1"])
+    narrow.roles.add(role)
+    client.force_login(narrow)
+    page = html(client.get(reverse("deals:list"), {"q": INN, "filter": "1"}))
+    assert result.deal.get_absolute_url() not in page
+    page = html(client.get(reverse("deals:board"), {"pipeline": result.deal.pipeline_id, "q": INN}))
+    assert result.deal.get_absolute_url() not in page
+    # The owner, who sees his company, finds the deal by it.
+    assert Deal.objects.filter(search_condition(INN, owner), pk=result.deal.pk).exists()
+    client.force_login(owner)
+    assert result.deal.get_absolute_url() in html(client.get(reverse("deals:list"), {"q": INN, "filter": "1"}))
