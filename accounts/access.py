@@ -49,14 +49,21 @@ def _matrix(user: User) -> dict[tuple[str, str, str], Level]:
 
 
 def level(user: User, entity: str, action: str, scope: str = "") -> Level:
+    """The user's level for `action`. An action on existing records (change, delete, export)
+    reaches only what the user may read too: a role that may change every deal but not see one
+    pipeline's changes none there. Adding concerns no existing record: it is not capped."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Level.NONE
     if user.is_superuser:
         return Level.ALL
     matrix = _matrix(user)
-    if scope and (entity, action, scope) in matrix:
-        return matrix[(entity, action, scope)]
-    return matrix.get((entity, action, ""), Level.NONE)
+
+    def cell(act: str) -> Level:
+        if scope and (entity, act, scope) in matrix:
+            return matrix[(entity, act, scope)]
+        return matrix.get((entity, act, ""), Level.NONE)
+
+    return cell(action) if action in (Action.VIEW, Action.ADD) else min(cell(action), cell(Action.VIEW))
 
 
 def scoped_levels(user: User, entity: str, action: str) -> dict[str, Level]:
@@ -132,7 +139,13 @@ def scope(user: User, queryset: QuerySet, action: str = Action.VIEW, owner_index
         owner = "_access_owner"
     default = _condition(user, owner, level(user, model.access_entity, action))
     scope_field = getattr(model, "access_scope_field", None)
-    scoped = scoped_levels(user, model.access_entity, action) if scope_field else {}
+    scoped = {}
+    if scope_field:
+        # A scope with a reading level of its own caps the other actions there (see level()).
+        scopes = set(scoped_levels(user, model.access_entity, action))
+        if action not in (Action.VIEW, Action.ADD):
+            scopes |= set(scoped_levels(user, model.access_entity, Action.VIEW))
+        scoped = {s: level(user, model.access_entity, action, s) for s in scopes}
     if not scoped:
         return queryset.none() if default is None else queryset.filter(default)
     values = {int(s.split(":", 1)[1]): lvl for s, lvl in scoped.items() if s.startswith(f"{scope_field}:")}

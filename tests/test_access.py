@@ -2,6 +2,7 @@
 
 import pytest
 from django.http import Http404
+from django.urls import reverse
 
 from accounts import access
 from accounts.models import Action, Entity, Level, Permission, Role
@@ -133,3 +134,31 @@ def test_the_level_matrix_costs_one_query_per_request(personas, records, django_
     with django_assert_num_queries(1):
         for action in Action:
             access.level(owner, Entity.LEAD, action)
+
+
+def test_no_action_reaches_beyond_what_the_user_may_read(personas, records):
+    """«Изменение: все» with «Чтение: свои» changes only one's own records: the gate never lets a
+    user change, delete or pin what it hides from him."""
+    set_level("Менеджер", Level.ALL, action=Action.CHANGE)
+    owner = personas["owner"]
+    assert visible_titles(owner, Action.CHANGE) == {"owner"}
+    assert not access.can(owner, Action.CHANGE, records["teammate"])
+
+
+@pytest.mark.django_db
+def test_a_pipeline_hidden_from_a_role_hides_its_deals_from_every_action(client, owner):
+    """A role that may change every deal but not see one pipeline cannot pin a comment there."""
+    from crm import timeline
+    from tests.factories import COLD, DealFactory, pipeline
+
+    deal = DealFactory(responsible=owner, pipeline=pipeline(COLD))
+    entry = timeline.add_comment(deal, owner, "Итоги встречи")
+    for role in owner.roles.all():
+        Permission.objects.create(role=role, entity=Entity.DEAL, action=Action.VIEW, level=Level.NONE,
+                                  scope=pipeline(COLD).access_scope)
+    assert not access.scope(owner, type(deal).objects.all(), Action.CHANGE).filter(pk=deal.pk).exists()
+    client.force_login(owner)
+    response = client.post(reverse("crm:comment_pin", args=["deals.deal", deal.pk, entry.pk]), {"pin": "true"})
+    assert response.status_code == 404
+    entry.refresh_from_db()
+    assert not entry.is_pinned
