@@ -16,6 +16,7 @@ from django_fsm import can_proceed
 from accounts import access
 from accounts.models import Action, Entity, Level
 from crm import deletion, phones, timeline, websites
+from crm import duplicates as dup
 from crm.requirements import Requirement
 from notifications import services as notifications
 
@@ -138,7 +139,7 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
     notifications.assigned(lead, by)
     if duplicates:
         timeline.log(lead, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
-                     matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
+                     matches=dup.as_data(duplicates))
     return lead
 
 
@@ -164,7 +165,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
         notifications.assigned(locked, by)
     if duplicates:
         timeline.log(locked, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
-                     matches=[{"kind": m.kind, "title": m.title, "url": m.url, "reasons": m.reasons} for m in duplicates])
+                     matches=dup.as_data(duplicates))
     return locked
 
 
@@ -349,6 +350,9 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     unknown = set(deal_data) - DEAL_DATA
     if unknown:
         raise TypeError(f"lead_convert: deal_data takes only {sorted(DEAL_DATA)}, not {sorted(unknown)}")
+    if deal_data.get("close_date") and deal_data["close_date"] < timezone.localdate():
+        # Here, not only in the dialog's form: every caller (an import, the API) meets it.
+        raise LeadError(_("Дата закрытия не может быть раньше сегодняшнего дня."))
     locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
     _check_can_change(locked, by)
     if locked.status != Status.DECISION_MAKER:

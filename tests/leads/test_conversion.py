@@ -151,6 +151,15 @@ def test_a_negative_amount_is_refused_and_nothing_is_left_behind(decided, owner)
     assert (Company.objects.count(), Contact.objects.count(), Deal.objects.count()) == (0, 0, 0)
 
 
+def test_a_close_date_in_the_past_is_refused_by_the_service_too(decided, owner):
+    import datetime
+
+    with pytest.raises(services.LeadError, match="Дата закрытия не может быть раньше"):
+        services.lead_convert(decided, contact=False, company=False, deal=True, by=owner,
+                              deal_data={"close_date": datetime.date(2020, 1, 1)})
+    assert not Deal.objects.exists()
+
+
 def test_the_dialog_may_set_only_the_amount_currency_and_close_date(decided, owner):
     with pytest.raises(TypeError, match="deal_data"):
         services.lead_convert(decided, contact=False, company=False, deal=True, by=owner,
