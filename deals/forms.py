@@ -231,8 +231,8 @@ class ChangePipelineForm(forms.Form):
     )
 
     def __init__(self, *args, pipelines=(), current=None, **kwargs):
-        # The current pipeline is a choice too, selected first, so the select shows where the deal is.
-        super().__init__(*args, initial={"pipeline": current}, **kwargs)
+        # The current pipeline is a choice too, so the select shows where the deal is.
+        super().__init__(*args, **kwargs)
         self.current = current
         ids = [p.pk for p in pipelines] + ([current.pk] if current else [])
         self.fields["pipeline"].queryset = Pipeline.objects.filter(pk__in=ids).order_by("sort", "pk")

@@ -28,13 +28,18 @@ def visible_deals(user, action: str = Action.VIEW) -> QuerySet[Deal]:
     return access.scope(user, Deal.objects.all(), action)
 
 
+def company_visible(user, deal: Deal) -> bool:
+    """Whether a deal's company may be named to the user: rights in a pipeline are not rights on
+    companies. Query-free with the company selected (the levels are cached on the user)."""
+    return bool(deal.company_id) and access.can(user, Action.VIEW, deal.company)
+
+
 def list_rows(user, page) -> list[Deal]:
     """The rows of one page of the deals list (its ids already gated, filtered and sorted), in
     the page's order, with what a row shows."""
     rows = lists.rows_of(visible_deals(user).select_related(*ROW_RELATED), page)
     for deal in rows:
-        # Rights in a pipeline are not rights on companies: a company is named to who may see it.
-        deal.company_visible = bool(deal.company_id) and access.can(user, Action.VIEW, deal.company)
+        deal.company_visible = company_visible(user, deal)
     return rows
 
 
@@ -49,10 +54,9 @@ def visible_clients_of(user, deal: Deal) -> tuple[bool, list, int]:
     card's prefetch). A deal's rights are per pipeline, a client's are not: a user with rights in
     one pipeline only may see no clients at all, and then none is named. Also how many contacts
     are hidden."""
-    company_visible = bool(deal.company_id and access.can(user, Action.VIEW, deal.company))
     contacts = list(deal.contacts.all())
     visible = [c for c in contacts if access.can(user, Action.VIEW, c)]
-    return company_visible, visible, len(contacts) - len(visible)
+    return company_visible(user, deal), visible, len(contacts) - len(visible)
 
 
 def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:

@@ -28,7 +28,7 @@ from crm.models import Source
 from crm.money import format_money
 
 from .models import Deal, Pipeline, Stage
-from .selectors import board_card, board_column, board_deals, board_stage, pipelines_for, stages_by_id
+from .selectors import board_card, board_column, board_deals, board_stage, company_visible, pipelines_for, stages_by_id
 from .views import movable_pipelines, parse_id
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
@@ -66,10 +66,7 @@ def decorate(user, cards: list[Deal], stage: Stage) -> list[Deal]:
         deal.board_move_url = f"{move_head}{deal.pk}{move_tail}"
         deal.board_amount = format_money(deal.amount, deal.currency) if deal.amount else ""
         deal.board_cursor = boards.cursor_of(deal)
-        # A deal's company is named only to who may see it (rights in a pipeline are not rights
-        # on companies); query-free, like the move check below.
-        deal.board_company = (deal.company.name if deal.company_id and access.can(user, Action.VIEW, deal.company)
-                              else "")
+        deal.board_company = deal.company.name if company_visible(user, deal) else ""
         deal.board_responsible = deal.responsible.short_name
         deal.board_close = deal.close_date.strftime("%d.%m.%Y") if deal.close_date else ""
         deal.board_close_iso = deal.close_date.isoformat() if deal.close_date else ""

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from accounts import access
 from accounts.models import Action
 from crm import lists
 from crm.money import format_money
@@ -51,9 +50,6 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             stage = deal.current_stage
         deal._current_stage = stage
         deal.amount_display = format_money(deal.amount, deal.currency)
-        # Deal rights are per pipeline, client rights are not: a company the user may not see is
-        # not named (query-free after the first row: the levels are cached on the user).
-        deal.company_visible = bool(deal.company_id) and access.can(request.user, Action.VIEW, deal.company)
         deal.close_overdue = bool(deal.close_date and deal.close_date < today
                                   and stage.semantics == Stage.Semantics.IN_PROCESS)
     return render(request, "deals/deal_list.html", {
