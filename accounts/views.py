@@ -1,7 +1,7 @@
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
-from notifications import selectors as notification_selectors
+from crm import cards
 
 from . import access
 from .context_processors import MENU
@@ -35,5 +35,5 @@ def profile(request):
         request,
         "accounts/profile.html",
         {"actions": [a.label for a in Action], "rows": rows, "Level": Level,
-         "email_kinds": notification_selectors.email_kinds(user)},
+         "panels": cards.panels_for(user, user)},
     )

@@ -1,4 +1,5 @@
-"""What feature apps show on company and contact cards. Leads and deals register a panel here at
+"""What feature apps show on company and contact cards (and on a user's own profile: the
+notifications' e-mail choice). Leads and deals register a panel here at
 start-up (their AppConfig.ready), so `clients` — the kernel — never imports them, never reads
 their records and never names their templates: its card just renders the registered panels.
 

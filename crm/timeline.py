@@ -9,6 +9,7 @@ this keep their Russian labels and texts and are shown as they were. Comments st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -51,7 +52,7 @@ def log(record: models.Model, kind: str, by, text: str | dict = "", **data) -> T
     if isinstance(text, dict):
         data = {**data, "msgid": text["msgid"], "params": text["params"]}
         with translation.override(settings.LANGUAGE_CODE):
-            text = _say(text)
+            text = say(text)
     if kind == Kind.CHANGE and hasattr(record, "currency"):
         data.setdefault("currency", record.currency)  # money in the history reads in the record's currency
     return TimelineEntry.objects.create(
@@ -89,14 +90,23 @@ def set_pinned(entry: TimelineEntry, pinned: bool | None = None) -> bool:
     return pinned
 
 
-def add_comment(record: models.Model, by, text: str, pin_it: bool = False) -> TimelineEntry:
-    from notifications import services as notifications  # notifications read messages from here
+# What other apps do when a comment is added (notifications register theirs): the kernel names
+# none of them, as with crm.cards and crm.duplicates.
+_comment_hooks: list[Callable[[models.Model, object, str], None]] = []
 
+
+def on_comment(hook: Callable[[models.Model, object, str], None]) -> Callable[[models.Model, object, str], None]:
+    _comment_hooks.append(hook)
+    return hook
+
+
+def add_comment(record: models.Model, by, text: str, pin_it: bool = False) -> TimelineEntry:
     with transaction.atomic():
         entry = log(record, Kind.COMMENT, by, text.strip())
         if pin_it:
             set_pinned(entry, True)
-        notifications.commented(record, by, entry.text)
+        for hook in _comment_hooks:
+            hook(record, by, entry.text)
     return entry
 
 
@@ -152,7 +162,7 @@ def render(entry: TimelineEntry) -> Shown:
     text = entry.text
     if data.get("msgid"):
         try:
-            text = _say(data)
+            text = say(data)
         except (KeyError, TypeError, ValueError, LookupError):  # a translation that lost a parameter
             pass
     if entry.kind == Kind.STATUS:
@@ -168,11 +178,7 @@ def render(entry: TimelineEntry) -> Shown:
 
 
 def say(msg: dict) -> str:
-    """A `message` as a sentence in the active language (notifications show theirs with it)."""
-    return _say(msg)
-
-
-def _say(msg: dict) -> str:
+    """A `message` as a sentence in the active language (the history and notifications)."""
     params = {key: _param(value) for key, value in (msg.get("params") or {}).items()}
     return gettext(msg["msgid"]) % params if params else gettext(msg["msgid"])
 
@@ -181,7 +187,7 @@ def _param(value) -> str:
     if isinstance(value, list):
         return "; ".join(_param(v) for v in value)
     if isinstance(value, dict) and "msgid" in value:
-        return _say(value)
+        return say(value)
     if isinstance(value, dict) and "model" in value:
         try:
             return str(apps.get_model(value["model"])._meta.verbose_name)

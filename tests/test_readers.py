@@ -185,7 +185,7 @@ def test_every_admin_of_a_crm_record_reads_through_the_gate():
 
 KERNEL_APPS = ("clients", "crm", "accounts")
 FEATURE_REFERENCES = [
-    (re.compile(r"^\s*(?:from|import)\s+(leads|deals)\b", re.M), "imports {}"),
+    (re.compile(r"^\s*(?:from|import)\s+(leads|deals|notifications)\b", re.M), "imports {}"),
     (re.compile(r"""["'](leads|deals)/[\w/]+\.html"""), "names the template {}"),
     (re.compile(r"\.(deals|leads)\.(?:all|filter|exclude|count|order_by)\b"), "reads .{} of a record"),
     (re.compile(r"""\{%\s*url\s+["'](leads|deals):"""), "links to a {} page"),
