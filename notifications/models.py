@@ -24,6 +24,11 @@ class Kind(models.TextChoices):
     DEADLINE_PASSED = "deadline_passed", _("Крайний срок прошёл")
 
 
+# The kinds something sends today, which the profile offers to receive by e-mail; the task kinds
+# join when tasks produce them.
+OFFERED = (Kind.ASSIGNED, Kind.COMMENT, Kind.MENTION)
+
+
 class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Получатель"), on_delete=models.CASCADE,
                                   related_name="notifications")

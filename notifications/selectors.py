@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
-from .models import Kind, MutedEmail, Notification
+from .models import OFFERED, MutedEmail, Notification
 
 
 def own(user: User) -> QuerySet[Notification]:
@@ -31,4 +31,4 @@ def get_own_or_404(user: User, pk: int) -> Notification:
 def email_kinds(user: User) -> list[tuple[str, str, bool]]:
     """(kind, label, wanted by e-mail) for the profile's form."""
     muted = set(MutedEmail.objects.filter(user=user).values_list("kind", flat=True))
-    return [(value, label, value not in muted) for value, label in Kind.choices]
+    return [(kind.value, kind.label, kind.value not in muted) for kind in OFFERED]

@@ -19,7 +19,7 @@ from accounts import access
 from accounts.models import Action, User
 from crm import timeline
 
-from .models import Kind, MutedEmail, Notification
+from .models import OFFERED, Kind, MutedEmail, Notification
 
 # «@Фамилия» in a comment; a hyphenated name («Римская-Корсакова») counts as one.
 MENTION = re.compile(r"(?<![\w@])@([^\W\d_]+(?:-[^\W\d_]+)*)")
@@ -57,7 +57,7 @@ def set_email_kinds(user: User, kinds: Iterable[str]) -> None:
     """The kinds `user` wants by e-mail; the others are muted."""
     wanted = set(kinds)
     MutedEmail.objects.filter(user=user).delete()
-    MutedEmail.objects.bulk_create([MutedEmail(user=user, kind=k) for k in Kind.values if k not in wanted])
+    MutedEmail.objects.bulk_create([MutedEmail(user=user, kind=k) for k in OFFERED if k not in wanted])
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
