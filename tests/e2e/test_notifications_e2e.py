@@ -57,3 +57,24 @@ def test_a_manager_chooses_what_comes_by_email_on_the_profile(live_server, page,
     expect(page.get_by_test_id("email-kinds").get_by_label("Назначено мне")).not_to_be_checked()
     expect(page.get_by_test_id("email-kinds").get_by_label("Упоминание")).to_be_checked()
     page.screenshot(path="screenshots/profile-email-kinds.png", full_page=True)
+
+
+def test_read_one_then_read_all(live_server, page, login, owner, teammate):
+    from crm import timeline
+    from notifications import services
+
+    leads = [LeadFactory(title=f"Лид {n}", responsible=teammate) for n in (1, 2, 3)]
+    for lead in leads:
+        services.notify(teammate, "comment", timeline.message("Новый комментарий к вашей записи: %(record)s",
+                                                              record=lead.title), record=lead, actor=owner)
+    login(teammate)
+    page.goto(f"{live_server.url}/notifications/")
+    expect(page.get_by_test_id("unread-total")).to_have_text("Непрочитанных: 3")
+    page.get_by_test_id("notification-read").first.click()
+    expect(page.get_by_test_id("unread-total")).to_have_text("Непрочитанных: 2")
+    expect(page.get_by_test_id("notification-read")).to_have_count(2)
+    page.get_by_test_id("read-all").click()
+    expect(page.locator("#messages")).to_contain_text("Все уведомления прочитаны.")
+    expect(page.get_by_test_id("unread-total")).to_have_text("Непрочитанных: 0")
+    expect(page.get_by_test_id("notification-read")).to_have_count(0)
+    expect(page.get_by_test_id("bell-count")).to_have_count(0)
