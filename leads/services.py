@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -237,14 +238,17 @@ def lead_junk(lead: Lead, *, reason, by, comment: str = "") -> Lead:
 
 
 @transaction.atomic
-def lead_assign(lead: Lead, *, responsible, by) -> Lead:
+def lead_assign(lead: Lead, *, responsible, by, notify: bool = True) -> Lead:
+    """Hand the lead to `responsible`; `notify=False` leaves telling him to the caller (a bulk
+    assign tells him once)."""
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     _check_can_change(locked, by)
     if locked.responsible_id == responsible.pk:
         return locked
     changes = _apply(locked, {"responsible": responsible}, None)
     timeline.log(locked, Kind.CHANGE, by, changes=changes)
-    notifications.assigned(locked, by)
+    if notify:
+        notifications.assigned(locked, by)
     return locked
 
 
@@ -267,12 +271,18 @@ def leads_bulk_move(leads, *, to: str, by) -> BulkReport:
 
 
 def leads_bulk_assign(leads, *, responsible, by) -> BulkReport:
-    report = BulkReport()
+    report, handed = BulkReport(), []
     for lead in leads:
         try:
-            report.done.append(lead_assign(lead, responsible=responsible, by=by))
+            assigned = lead_assign(lead, responsible=responsible, by=by, notify=False)
         except PermissionDenied as exc:
             report.failed.append((lead, str(exc)))
+            continue
+        report.done.append(assigned)
+        if lead.responsible_id != responsible.pk:
+            handed.append(assigned)
+    if handed:
+        notifications.assigned_many(handed, by, url=f"{reverse('leads:list')}?responsible={responsible.pk}")
     return report
 
 

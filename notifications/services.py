@@ -26,12 +26,12 @@ MENTION = re.compile(r"(?<![\w@])@([^\W\d_]+(?:-[^\W\d_]+)*)")
 
 
 def notify(recipient: User | None, kind: str, message: dict, record: models.Model | None = None,
-           actor: User | None = None, key: str = "") -> Notification | None:
+           actor: User | None = None, key: str = "", url: str = "") -> Notification | None:
     """Tell `recipient` (never the actor himself: nobody needs news of his own doing). With a
     `key`, a second call for the same recipient and key returns the first notification."""
     if recipient is None or not recipient.is_active or (actor is not None and actor.pk == recipient.pk):
         return None
-    fields = {"kind": kind, "actor": actor, "message": message}
+    fields = {"kind": kind, "actor": actor, "message": message, "url": url}
     if record is not None:
         fields.update(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
                       url=record.get_absolute_url() if hasattr(record, "get_absolute_url") else "")
@@ -83,6 +83,24 @@ def assigned(record: models.Model, by: User | None) -> None:
         notify(recipient, Kind.ASSIGNED, _about(record, by, gettext_noop("%(actor)s назначил(а) вас ответственным: %(record)s"),
                                                 gettext_noop("Вы назначены ответственным: %(record)s")),
                record=record, actor=by)
+
+    transaction.on_commit(send, robust=True)
+
+
+def assigned_many(records: list[models.Model], by: User | None, url: str) -> None:
+    """Several records handed to one person at once (a bulk assign): one notification that counts
+    them and opens `url` (his list), not one bell item and one letter per record."""
+    if len(records) == 1:
+        assigned(records[0], by)
+        return
+    responsible_id = records[0].responsible_id if records else None
+    if responsible_id is None or (by is not None and by.pk == responsible_id):
+        return
+    message = timeline.message(gettext_noop("%(actor)s назначил(а) вас ответственным — записей: %(count)s"),
+                               actor=str(by or ""), count=str(len(records)))
+
+    def send():
+        notify(User.objects.filter(pk=responsible_id).first(), Kind.ASSIGNED, message, actor=by, url=url)
 
     transaction.on_commit(send, robust=True)
 

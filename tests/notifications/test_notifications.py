@@ -97,6 +97,18 @@ def test_it_tells_the_new_responsible_of_a_bulk_assignment_and_nobody_else(clien
     assert not selectors.own(owner).exists() and not selectors.own(head).exists()
 
 
+def test_a_bulk_assignment_of_many_leads_is_one_notification_that_opens_his_list(
+        client, owner, teammate, head, django_capture_on_commit_callbacks):
+    leads_ = [LeadFactory(title=f"Лид {n}", responsible=owner) for n in range(5)]
+    client.force_login(head)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("leads:bulk"), {"action": "assign", "responsible": teammate.pk,
+                                            "ids": [lead.pk for lead in leads_]})
+    [made] = selectors.own(teammate)
+    assert str(made) == "Смирнова Ольга назначил(а) вас ответственным — записей: 5"
+    assert made.url == f"{reverse('leads:list')}?responsible={teammate.pk}"
+
+
 def test_it_tells_the_responsible_of_a_created_lead_and_of_an_edit(owner, teammate, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         lead = leads.lead_create(data=dict(title="Мой лид", source=LeadFactory.build().source, company_name="Тест",
