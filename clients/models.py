@@ -46,6 +46,7 @@ class ClientBase(models.Model):
 
 
 class Company(ClientBase):
+    website_fields = ("website",)  # crm.display: a link only if http(s)
     access_entity = Entity.COMPANY
 
     name = models.CharField(_("Название компании"), max_length=255)

@@ -17,6 +17,7 @@ from accounts import access
 from accounts.models import Action
 from crm import cards, lists, timeline
 from crm import duplicates as dup
+from crm.display import field_value
 from crm.inn import is_valid as inn_is_valid
 from crm.lists import active_users
 from crm.timeline_views import timeline_context
@@ -89,20 +90,12 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 # --- Cards ---
 
-def _groups(record, groups) -> list[tuple[str, list[dict]]]:
-    """The card's fields in the form's grouping: label, shown value, and whether it is the website."""
+def _groups(record, groups) -> list[tuple[str, list]]:
+    """The card's fields in the form's grouping, shown as every card shows them (crm.display);
+    a contact's companies have a section of their own."""
     result = []
     for label, names in groups:
-        rows = []
-        for name in names:
-            field = record._meta.get_field(name)
-            if field.many_to_many:
-                continue  # companies of a contact have a section of their own
-            value = getattr(record, name)
-            if name == "birth_date" and value:
-                value = value.strftime("%d.%m.%Y")
-            rows.append({"label": field.verbose_name, "value": "" if value is None else str(value),
-                         "website": name == "website"})  # a link only if http(s): the template's website_href
+        rows = [field_value(record, name) for name in names if not record._meta.get_field(name).many_to_many]
         if rows:
             result.append((label, rows))
     return result

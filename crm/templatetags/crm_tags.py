@@ -1,7 +1,6 @@
 from django import template
 from django.conf import settings
 
-from crm import websites
 from crm.requisites import REQUISITES_FIELDS
 
 register = template.Library()
@@ -19,10 +18,3 @@ def requisites_required(form=None) -> str:
     their asterisks after it swaps the inputs."""
     fields = getattr(form, "fields", None) or {}
     return ",".join(name for name in REQUISITES_FIELDS if name in fields and fields[name].required)
-
-
-@register.filter
-def website_href(value) -> str:
-    """The link for a website field, '' unless it is an http(s) address or a domain: a stored
-    «javascript:…» is shown as text, never as a link."""
-    return websites.href(str(value or ""))
