@@ -5,6 +5,7 @@ contact from the company card and finds both by phone."""
 import pytest
 from playwright.sync_api import expect
 
+from clients import services as client_services
 from clients.models import Company, Contact
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -95,3 +96,17 @@ def test_a_manager_creates_a_company_with_a_phone_and_a_contact_linked_to_it(liv
     assert list(contact.companies.all()) == [company]
     assert sorted(company.communications.values_list("value", flat=True)) == [
         "+78800000000", "+79522666348", "proshenia.hr@yandex.ru"]
+
+
+def test_a_company_card_opens_its_deals_in_the_deals_list(live_server, page, login, owner):
+    from tests.factories import DealFactory
+
+    company = client_services.company_create(data={"name": "ООО «Ромашка»", "responsible": owner}, by=owner)
+    DealFactory(title="Ромашка — внедрение", responsible=owner, company=company)
+    DealFactory(title="Чужая сделка другой компании", responsible=owner)
+    login(owner)
+    page.goto(f"{live_server.url}{company.get_absolute_url()}")
+    page.get_by_test_id("company-deals-list").click()
+    table = page.get_by_test_id("deal-table")
+    expect(table).to_contain_text("Ромашка — внедрение")
+    expect(table).not_to_contain_text("Чужая сделка другой компании")
