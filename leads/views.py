@@ -73,15 +73,18 @@ def _save_edit(request, lead: Lead, form: LeadForm) -> tuple[Lead | None, list]:
     a duplicate warning when the contact fields changed into a match (until «Сохранить всё
     равно»), the version check, the current status's requirements. Returns the saved lead, or None
     and the matches to warn about; a refusal is put on the form."""
-    matches = dup.find(request.user, _probe(form, exclude=("lead", lead.pk)))
-    # Warn only when the edit touches the fields duplicates are found by.
-    if matches and not form.cleaned_data["save_anyway"] and _duplicates_changed(form):
+    # Searched only when it can matter: an edit of the fields duplicates are found by (a warning),
+    # or «Сохранить всё равно» (the history records what was seen).
+    save_anyway = form.cleaned_data["save_anyway"]
+    matches = (dup.find(request.user, _probe(form, exclude=("lead", lead.pk)))
+               if save_anyway or _duplicates_changed(form) else [])
+    if matches and not save_anyway:
         return None, matches
     data, m2m = form.split()
     try:
         saved = services.lead_update(lead, data=data, m2m=m2m, by=request.user,
                                      version=form.cleaned_data.get("version") or 0,
-                                     duplicates=matches if form.cleaned_data["save_anyway"] else ())
+                                     duplicates=matches if save_anyway else ())
     except (services.StaleEdit, services.MissingFields) as exc:
         form.add_error(None, str(exc))
         return None, []
