@@ -44,10 +44,13 @@ def test_the_language_switch_and_the_phone_menu(live_server, page, login, owner)
 
 
 def test_the_page_has_no_console_errors_or_blocked_resources(live_server, page, login, owner):
+    login(owner)
+    # Listen only once the landing page has settled: leaving it mid-request (its bell
+    # count, say) aborts that request, which is navigation, not a blocked resource.
+    page.wait_for_load_state("networkidle")
     problems = []
     page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
     page.on("requestfailed", lambda req: problems.append(req.url))
-    login(owner)
     page.goto(f"{live_server.url}/profile/")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("typeof htmx !== 'undefined' && typeof bootstrap !== 'undefined'")
