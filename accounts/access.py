@@ -10,6 +10,11 @@ A model opts in by naming its entity and its owner field:
     class Lead(models.Model):
         access_entity = Entity.LEAD
         access_owner_field = "responsible"
+
+A model whose records have participants besides the owner (a task's creator, co-executors and
+observers) also names `access_participants(user) -> Q` and `is_participant(user) -> bool`: a
+participant reads the record whatever his level (as in Bitrix24); changing it stays with the
+level, and the owning app's service decides what each participant may do.
 """
 
 from __future__ import annotations
@@ -146,6 +151,10 @@ def scope(user: User, queryset: QuerySet, action: str = Action.VIEW, owner_index
         if action not in (Action.VIEW, Action.ADD):
             scopes |= set(scoped_levels(user, model.access_entity, Action.VIEW))
         scoped = {s: level(user, model.access_entity, action, s) for s in scopes}
+    participants = getattr(model, "access_participants", None)
+    if participants is not None and action == Action.VIEW:
+        extra = participants(user)
+        default = extra if default is None else default | extra
     if not scoped:
         return queryset.none() if default is None else queryset.filter(default)
     values = {int(s.split(":", 1)[1]): lvl for s, lvl in scoped.items() if s.startswith(f"{scope_field}:")}
@@ -171,6 +180,8 @@ def can(user: User, action: str, obj: Model) -> bool:
     """Whether `user` may perform `action` on the loaded `obj`."""
     lvl = level(user, obj.access_entity, action, record_scope(obj))
     if lvl == Level.ALL:
+        return True
+    if action == Action.VIEW and hasattr(obj, "is_participant") and obj.is_participant(user):
         return True
     if lvl == Level.NONE:
         return False

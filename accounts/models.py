@@ -71,6 +71,7 @@ class Entity(models.TextChoices):
     DEAL = "deal", _("Сделки")
     CONTACT = "contact", _("Контакты")
     COMPANY = "company", _("Компании")
+    TASK = "task", _("Задачи и дела")
 
 
 class Role(models.Model):

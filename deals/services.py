@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action
-from crm import deletion, timeline
+from crm import deletion, hooks, timeline
 from crm.requirements import Requirement
 from notifications import services as notifications
 
@@ -121,6 +121,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
     _follow_products(deal)
     timeline.log(deal, Kind.CREATED, by, timeline.message(gettext_noop("Сделка создана")))
     notifications.assigned(deal, by)
+    hooks.moved(deal, by, "", str(deal.stage_id))  # a new deal enters its first stage: its rules run too
     return deal
 
 
@@ -198,6 +199,7 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
             if to.semantics == Stage.Semantics.FAILURE else "")
     timeline.log(locked, Kind.STATUS, by, text, **{"field": "stage", "from": source.pk, "to": to.pk,
                                                    "from_label": source.name, "to_label": to.name})
+    hooks.moved(locked, by, str(source.pk), str(to.pk))
     return locked
 
 
@@ -219,6 +221,7 @@ def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
                                                            new=str(pipeline)),
                  **{"field": "stage", "from": old_stage.pk, "to": locked.stage_id, "from_label": f"{old_pipeline}: {old_stage.name}",
                     "to_label": f"{pipeline}: {locked.current_stage.name}"})
+    hooks.moved(locked, by, str(old_stage.pk), str(locked.stage_id))
     return locked
 
 

@@ -61,6 +61,8 @@ class Lead(FSMModelMixin, models.Model):
     phone_fields = ("company_phone", "contact_phone")
     money_fields = ("amount",)
     website_fields = ("company_website",)
+    # Kept by tasks_app as the date of the lead's earliest planned touch (one thing, not two).
+    touch_date_field = "next_touch_date"
 
     # «О лиде»
     title = models.CharField(_("Название лида"), max_length=255)

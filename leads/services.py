@@ -16,7 +16,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action, Entity, Level
-from crm import deletion, phones, timeline, websites
+from crm import deletion, hooks, phones, timeline, websites
 from crm import duplicates as dup
 from crm.requirements import Requirement
 from notifications import services as notifications
@@ -138,6 +138,9 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
         raise MissingFields(lead, Status.NEW, missing)
     timeline.log(lead, Kind.CREATED, by, timeline.message(gettext_noop("Лид создан")))
     notifications.assigned(lead, by)
+    if lead.next_touch_date:
+        hooks.touch_date_set(lead, lead.next_touch_date, by)
+    hooks.moved(lead, by, "", lead.status)  # a new lead enters «Не обработан»: its rules run too
     if duplicates:
         timeline.log(lead, Kind.DUPLICATE, by, timeline.message(gettext_noop("Сохранён, несмотря на возможные дубликаты")),
                      matches=dup.as_data(duplicates))
@@ -162,6 +165,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
             raise MissingFields(locked, locked.status, missing)
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    _touch_date_followed(locked, changes, by)
     if any(c["name"] == "responsible" for c in changes):
         notifications.assigned(locked, by)
     if duplicates:
@@ -218,9 +222,17 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
     locked.save()
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
+    _touch_date_followed(locked, changes, by)
     text = timeline.message(gettext_noop("Причина: %(reason)s"), reason=str(locked.junk_reason)) if to == Status.JUNK else ""
     timeline.log(locked, Kind.STATUS, by, text, **{"field": "status", "from": source, "to": to})
+    hooks.moved(locked, by, source, to)
     return locked
+
+
+def _touch_date_followed(lead: Lead, changes: list[dict[str, Any]], by) -> None:
+    """«Дата следующего касания» edited on the lead: the planned touch follows (crm.hooks)."""
+    if any(c["name"] == "next_touch_date" for c in changes):
+        hooks.touch_date_set(lead, lead.next_touch_date, by)
 
 
 def _now():

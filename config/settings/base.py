@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "leads",
     "deals",
     "notifications",
+    "tasks_app",
 ]
 
 MIDDLEWARE = [

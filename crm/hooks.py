@@ -1,0 +1,56 @@
+"""What feature apps do when a CRM record moves or its next touch is set. Leads and deals call
+these from their services (the only writers), so a rule registered here holds for the card, the
+kanban, bulk moves, the admin, imports and the API alike; the kernel names none of the apps that
+register (tasks register the automation rules and the touches), as with crm.cards.
+
+- `moved(record, by, source, target)`: after a lead's status or a deal's stage changed, inside the
+  move's transaction (a hook that fails rolls the move back: a rule that cannot run is not
+  silently skipped).
+- `touch_date_set(record, day, by)`: the record's «Дата следующего касания» was edited: the planned
+  touch follows it, so the two are one thing.
+- `states`: the statuses / stages an app offers as triggers («when a lead enters …»), for the
+  automation rules' admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from django.db.models import Model
+
+_moved: list[Callable[[Model, object, str, str], None]] = []
+_touch_date: list[Callable[[Model, date | None, object], None]] = []
+_states: dict[str, tuple[str, Callable[[], list[tuple[str, str]]]]] = {}
+
+
+def on_moved(hook):
+    if hook not in _moved:
+        _moved.append(hook)
+    return hook
+
+
+def moved(record: Model, by, source: str, target: str) -> None:
+    for hook in _moved:
+        hook(record, by, source, target)
+
+
+def on_touch_date(hook):
+    if hook not in _touch_date:
+        _touch_date.append(hook)
+    return hook
+
+
+def touch_date_set(record: Model, day: date | None, by) -> None:
+    for hook in _touch_date:
+        hook(record, day, by)
+
+
+def register_states(entity: str, label, choices: Callable[[], list[tuple[str, str]]]) -> None:
+    """`entity` is the record's model label («leads.lead»); `choices()` lists (state code, name)."""
+    _states[entity] = (label, choices)
+
+
+def states() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(entity, label, [(state, name)…]) for every registered kind of record."""
+    return [(entity, str(label), choices()) for entity, (label, choices) in _states.items()]

@@ -1,0 +1,37 @@
+"""Deadline reminders and overdue notices: background tasks enqueued with `run_after` when a
+deadline is set or moved. Each carries the deadline it was made for; when it runs it compares
+that with the task's deadline now, so a moved deadline (or a completed task) makes the old one do
+nothing, and the notification's key makes a reminder run twice notify once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import default_task_backend
+
+from .models import Task
+
+# How long before the deadline «Скоро крайний срок» comes.
+REMIND_BEFORE = timedelta(hours=1)
+
+
+def schedule(task: Task) -> None:
+    """After the commit, enqueue the reminder and the overdue notice for the task's deadline.
+    A backend that cannot defer (the immediate one some tests use) gets none: a reminder run at
+    once would be wrong, and the worker-backed tests check them for real."""
+    if task.deadline is None or not task.is_active or not default_task_backend.supports_defer:
+        return
+    from .tasks import deadline_passed, deadline_near
+
+    task_id, deadline = task.pk, task.deadline
+    stamp = deadline.isoformat()
+
+    def enqueue():
+        now = timezone.now()
+        if deadline - REMIND_BEFORE > now:
+            deadline_near.using(run_after=deadline - REMIND_BEFORE).enqueue(task_id, stamp)
+        deadline_passed.using(run_after=max(deadline, now)).enqueue(task_id, stamp)
+
+    transaction.on_commit(enqueue, robust=True)

@@ -1,0 +1,90 @@
+"""The only readers of tasks. Every page, partial and badge starts here, from the access gate
+(participants see their tasks; a level covering the responsible's department sees his)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts import access
+from accounts.models import Action
+
+from .models import ACTIVE, Binding, Task
+
+# «Мои задачи» by role, as Bitrix24 names them.
+ROLE_DOING, ROLE_HELPING, ROLE_WATCHING, ROLE_ASSIGNED = "doing", "helping", "watching", "assigned"
+ROLES = (ROLE_DOING, ROLE_HELPING, ROLE_WATCHING, ROLE_ASSIGNED)
+
+
+def visible(user, action: str = Action.VIEW) -> QuerySet[Task]:
+    return access.scope(user, Task.objects.select_related("responsible", "creator"), action)
+
+
+def by_role(user, role: str) -> QuerySet[Task]:
+    """The user's tasks in one role: делаю (responsible), помогаю (co-executor), наблюдаю
+    (observer), поручил (created for someone else)."""
+    tasks = visible(user)
+    if role == ROLE_DOING:
+        return tasks.filter(responsible=user)
+    if role == ROLE_HELPING:
+        return tasks.filter(coexecutors=user)
+    if role == ROLE_WATCHING:
+        return tasks.filter(observers=user)
+    if role == ROLE_ASSIGNED:
+        return tasks.filter(creator=user).exclude(responsible=user)
+    raise ValueError(role)
+
+
+def day_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Today's start and tomorrow's start in the site's time zone."""
+    now = timezone.localtime(now or timezone.now())
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def counters(user) -> dict[str, int]:
+    """The menu's counters: the user's active tasks and touches overdue and due today. One query."""
+    now = timezone.now()
+    _, tomorrow = day_bounds(now)
+    mine = Task.objects.filter(responsible=user, status__in=ACTIVE, deadline__lt=tomorrow)
+    return mine.aggregate(overdue=models.Count("pk", filter=Q(deadline__lt=now)),
+                          today=models.Count("pk", filter=Q(deadline__gte=now)))
+
+
+def _bound_to(model: type[models.Model]) -> QuerySet[Binding]:
+    return Binding.objects.filter(content_type=ContentType.objects.get_for_model(model))
+
+
+def next_touches(model: type[models.Model], ids: list[int]) -> dict[int, datetime]:
+    """Each record's earliest active touch deadline (records with none are absent). One query
+    for a page of cards, whatever the number of tasks."""
+    if not ids:
+        return {}
+    rows = (_bound_to(model).filter(object_id__in=ids, task__status__in=ACTIVE, task__deadline__isnull=False)
+            .values("object_id").annotate(first=Min("task__deadline")))
+    return {row["object_id"]: row["first"] for row in rows}
+
+
+def planned_condition(model: type[models.Model]) -> Exists:
+    """For filtering a record queryset: «has an active touch». `~planned_condition(Lead)` is
+    «без запланированных дел»."""
+    return Exists(_bound_to(model).filter(object_id=OuterRef("pk"), task__status__in=ACTIVE))
+
+
+def record_tasks(user, record: models.Model) -> QuerySet[Task]:
+    """The tasks and touches bound to `record` that `user` may see: active first, by deadline."""
+    ids = _bound_to(type(record)).filter(object_id=record.pk).values("task_id")
+    return (visible(user).filter(pk__in=ids)
+            .annotate(done=models.Case(models.When(status__in=ACTIVE, then=0), default=1))
+            .order_by("done", models.F("deadline").asc(nulls_last=True), "-pk"))
+
+
+def record_tasks_unscoped(record: models.Model) -> QuerySet[Task]:
+    """Every task bound to `record`, for services acting on the record's behalf (the touch date
+    follows the earliest touch whoever may see it); never for pages."""
+    ids = _bound_to(type(record)).filter(object_id=record.pk).values("task_id")
+    return Task.objects.filter(pk__in=ids)
