@@ -23,7 +23,7 @@ def schedule(task: Task) -> None:
     once would be wrong, and the worker-backed tests check them for real."""
     if task.deadline is None or not task.is_active or not default_task_backend.supports_defer:
         return
-    from .tasks import deadline_passed, deadline_near
+    from .tasks import deadline_near, deadline_passed
 
     task_id, deadline = task.pk, task.deadline
     stamp = deadline.isoformat()

@@ -160,7 +160,7 @@ def _bind(task: Task, records: Iterable[models.Model], by) -> list[models.Model]
             raise ValidationError(_("Задачу можно привязать только к лиду, сделке, контакту или компании."))
         if by is not None and not access.can(by, Action.VIEW, record):
             raise PermissionDenied(_("Нет доступа к записи, к которой привязывается задача."))
-        _, created = Binding.objects.get_or_create(
+        _binding, created = Binding.objects.get_or_create(
             task=task, content_type=ContentType.objects.get_for_model(record), object_id=record.pk)
         if created:
             added.append(record)
