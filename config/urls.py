@@ -11,6 +11,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("crm/", include("crm.urls")),
     path("notifications/", include("notifications.urls")),
+    path("tasks/", include("tasks_app.urls")),
     path("", include("accounts.urls")),
 ]
 

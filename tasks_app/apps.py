@@ -8,4 +8,4 @@ class TasksAppConfig(AppConfig):
     verbose_name = _("Задачи")
 
     def ready(self) -> None:
-        from . import touches  # noqa: F401  (the touch date follows the planned touch: crm.hooks)
+        from . import automation, touches  # noqa: F401  (rules on moves; the touch date follows the touch: crm.hooks)
