@@ -152,7 +152,8 @@ def scope(user: User, queryset: QuerySet, action: str = Action.VIEW, owner_index
             scopes |= set(scoped_levels(user, model.access_entity, Action.VIEW))
         scoped = {s: level(user, model.access_entity, action, s) for s in scopes}
     participants = getattr(model, "access_participants", None)
-    if participants is not None and action == Action.VIEW:
+    # An empty Q (level «all») would vanish when OR-ed: Q() | Q(x) is Q(x). All needs nothing more.
+    if participants is not None and action == Action.VIEW and default != Q():
         extra = participants(user)
         default = extra if default is None else default | extra
     if not scoped:
