@@ -102,10 +102,12 @@ class DadataClient:
     """A thin synchronous client of findById/party. `transport` is for tests (httpx.MockTransport);
     in production it stays None and httpx talks to the real URL."""
 
-    def __init__(self, api_key: str, timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+    def __init__(self, api_key: str, timeout: float = 5.0, transport: httpx.BaseTransport | None = None,
+                 url: str = FIND_PARTY_URL):
         self.api_key = (api_key or "").strip()
         self.timeout = float(timeout)
         self.transport = transport
+        self.url = url or FIND_PARTY_URL
 
     @property
     def configured(self) -> bool:
@@ -144,7 +146,7 @@ class DadataClient:
         }
         try:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(FIND_PARTY_URL, json=payload, headers=headers)
+                response = client.post(self.url, json=payload, headers=headers)
         except httpx.TimeoutException as exc:
             logger.warning("DaData findById/party timed out after %ss: %r", self.timeout, exc)
             raise RequisitesError(
@@ -247,9 +249,11 @@ def _ms_to_date(value: Any) -> date | None:
 
 
 def get_client(transport: httpx.BaseTransport | None = None) -> DadataClient:
-    """The client as configured in settings (DADATA_API_KEY, DADATA_TIMEOUT)."""
+    """The client as configured in settings (DADATA_API_KEY, DADATA_TIMEOUT, DADATA_URL: a proxy
+    or, in browser tests, a local server answering as DaData does)."""
     return DadataClient(
         api_key=getattr(settings, "DADATA_API_KEY", ""),
         timeout=getattr(settings, "DADATA_TIMEOUT", 5.0),
         transport=transport,
+        url=getattr(settings, "DADATA_URL", "") or FIND_PARTY_URL,
     )

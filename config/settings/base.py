@@ -159,6 +159,7 @@ LOGGING = {
 # without it the button is shown disabled with «Поиск по ИНН не настроен».
 DADATA_API_KEY = env.str("DADATA_API_KEY", default="")
 DADATA_TIMEOUT = env.float("DADATA_TIMEOUT", default=5.0)
+DADATA_URL = env.str("DADATA_URL", default="")  # empty: DaData's own findById/party address
 
 # Background work (Django's tasks API, the django-tasks backport): the database backend needs no
 # other server — `manage.py db_worker` runs the queue (scripts/run starts it beside the server).
