@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Action, Department, Level, Permission, User
 
@@ -201,3 +203,26 @@ def get_or_404(user: User, queryset: QuerySet, action: str = Action.VIEW, **look
         return scope(user, queryset, action).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def check_new_links(user: User | None, current, chosen) -> None:
+    """A link edit by `user` (a contact's companies, a deal's company and contacts): linking a
+    record he may not see would let him reach it (or prove it exists), so a NEW link must be to a
+    visible record; links already there stay whoever made them. `None` is the system."""
+    if user is None:
+        return
+    existing = {obj.pk for obj in current if obj is not None}
+    for obj in chosen:
+        if obj is not None and obj.pk not in existing and not can(user, Action.VIEW, obj):
+            raise PermissionDenied(_("Нет доступа к записи «%(model)s», которую вы пытаетесь привязать.")
+                                   % {"model": obj._meta.verbose_name})
+
+
+def keep_hidden_links(user: User | None, current, chosen) -> list:
+    """What `user` chose plus the current links he may not see: a form never shows them, so he
+    cannot have meant to remove them."""
+    chosen = list(chosen)
+    if user is None:
+        return chosen
+    ids = {obj.pk for obj in chosen}
+    return chosen + [obj for obj in current if obj.pk not in ids and not can(user, Action.VIEW, obj)]

@@ -61,12 +61,6 @@ def inn_taken(inn: str, exclude_pk: int | None = None) -> bool:
     return Company.objects.filter(inn=inn).exclude(pk=exclude_pk).exists()
 
 
-def hidden_companies_of(user: User, contact: Contact) -> list[Company]:
-    """The contact's companies the user may not see: a contact form does not show them, and its
-    save keeps them linked."""
-    return list(contact.companies.exclude(pk__in=visible_companies(user).values("pk")))
-
-
 def company_rows(ids: list[int]) -> list[Company]:
     """The rows of one list page, in the order of `ids` (already access-checked and sorted)."""
     rows = (Company.objects.select_related(*COMPANY_ROW_RELATED)

@@ -124,7 +124,9 @@ def contact_create(*, data: dict[str, Any], communications=(), companies=(), by)
     if by is not None and not access.can_add(by, Contact):
         raise PermissionDenied(_("Нет прав на создание контактов."))
     contact = Contact(created_by=by)
-    _save(contact, data, communications, by, m2m={"companies": list(companies)})
+    companies = list(companies)
+    access.check_new_links(by, [], companies)
+    _save(contact, data, communications, by, m2m={"companies": companies})
     timeline.log(contact, Kind.CREATED, by, timeline.message(gettext_noop("Контакт создан")))
     return contact
 
@@ -137,6 +139,12 @@ def contact_update(contact: Contact, *, data: dict[str, Any], communications=Non
         raise PermissionDenied(_("Нет прав на изменение этого контакта."))
     if locked.version != version:
         raise ClientError(_("Контакт уже изменил другой пользователь. Обновите страницу."))
+    if companies is not None:
+        # `companies` is what the user chose among those he sees: new links must be visible to
+        # him, and the links he cannot see stay (his form never showed them).
+        current = list(locked.companies.all())
+        access.check_new_links(by, current, companies)
+        companies = access.keep_hidden_links(by, current, companies)
     changes = _save(locked, data, communications, by, m2m=None if companies is None else {"companies": companies})
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)

@@ -278,9 +278,8 @@ def _contact_form(request: HttpRequest, contact: Contact | None) -> HttpResponse
             chosen = list(form.cleaned_data.get("companies") or [])
             if original is None:
                 return services.contact_create(data=data, communications=items, companies=chosen, by=request.user)
-            # Links to companies this user may not see are not in the form: keep them.
-            hidden = selectors.hidden_companies_of(request.user, original)
-            return services.contact_update(original, data=data, communications=items, companies=chosen + hidden,
+            # The service keeps the links to companies this user may not see (the form never shows them).
+            return services.contact_update(original, data=data, communications=items, companies=chosen,
                                            by=request.user, version=form.cleaned_data.get("version") or 0)
 
         saved, matches = _save(request, form, formset, contact, "contact", save)

@@ -75,6 +75,16 @@ def _validate(deal: Deal) -> None:
                                  for k, msgs in exc.message_dict.items() for m in msgs)) from exc
 
 
+def _check_links(deal: Deal, by, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> None:
+    """A new company or contact link must be to a record `by` may see (the forms offer only those;
+    an import or the API is held to the same). Links already there may stay or go: the form shows
+    them, unnamed, as «нет доступа»."""
+    if data and data.get("company") is not None:
+        access.check_new_links(by, [deal.company] if deal.pk and deal.company_id else [], [data["company"]])
+    if m2m and "contacts" in m2m:
+        access.check_new_links(by, list(deal.contacts.all()) if deal.pk else [], m2m["contacts"])
+
+
 def _apply(deal: Deal, data: dict[str, Any] | None, m2m: dict[str, Any] | None) -> list[dict[str, Any]]:
     changes = []
     for name, value in (data or {}).items():
@@ -112,6 +122,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
     deal = Deal(**data, pipeline=pipeline, stage_id=pipeline.first_stage().pk, created_by=by)
     if by is not None and not access.level(by, Deal.access_entity, Action.ADD, pipeline.access_scope):
         raise PermissionDenied(_("Нет прав на создание сделок в воронке «%(p)s».") % {"p": pipeline})
+    _check_links(deal, by, data, m2m)
     _validate(deal)
     deal.save()
     for name, values in (m2m or {}).items():
@@ -131,6 +142,7 @@ def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     _check(locked, by)
     if locked.version != version:
         raise StaleEdit()
+    _check_links(locked, by, data, m2m)
     changes = _apply(locked, data, m2m)
     _keep_stage_rules(locked)
     if changes:
@@ -182,6 +194,7 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     source = locked.current_stage
     if source.pk == to.pk:
         return locked
+    _check_links(locked, by, data, m2m)
     changes = _apply(locked, data, m2m) if (data or m2m) else []
     locked._target_stage = to
     if not can_proceed(locked.move_to):
