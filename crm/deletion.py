@@ -89,6 +89,17 @@ def snapshot(obj: models.Model) -> dict:
     }
 
 
+# What feature apps drop with a deleted record (notifications about it, task bindings to it): they
+# are bound generically, so the database cannot cascade. Each hook gets (content_type, pk).
+_deleted_hooks: list = []
+
+
+def on_deleted(hook):
+    if hook not in _deleted_hooks:
+        _deleted_hooks.append(hook)
+    return hook
+
+
 def delete_record(obj: models.Model, *, by, title: str = "", related=()) -> DeletionRecord:
     """Delete `obj` (already locked by the caller's transaction) and record it; each of `related`
     (the records it was linked to: a deal's company, a lead's contact…) gets a line in its
@@ -109,6 +120,8 @@ def delete_record(obj: models.Model, *, by, title: str = "", related=()) -> Dele
         obj.delete()
         TimelineEntry.objects.filter(content_type=content_type, object_id=pk).delete()
         Communication.objects.filter(content_type=content_type, object_id=pk).delete()
+        for hook in _deleted_hooks:
+            hook(content_type, pk)
         record.save()
         note = timeline.message(gettext_noop("Удалена связанная запись: %(entity)s «%(title)s»"),
                                 entity={"model": obj._meta.label_lower}, title=record.title)
