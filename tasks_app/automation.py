@@ -32,7 +32,6 @@ from . import automation_admin, services  # noqa: F401  (automation_admin regist
 from .models import AutomationRule
 
 WORKDAY_END = time(18, 0)
-MAX_DAYS = 60  # the admin form's bound: a rule is for the next steps, not for next quarter
 
 
 def is_working_day(day: date) -> bool:

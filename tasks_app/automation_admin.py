@@ -17,6 +17,7 @@ from crm import hooks
 
 from .models import AutomationRule
 
+MAX_DAYS = 60  # a rule plans the next steps, not next quarter
 SEPARATOR = ":"  # the select's value: «leads.lead:qualification», «deals.deal:12»
 
 
@@ -36,7 +37,8 @@ class AutomationRuleForm(forms.ModelForm):
                                 help_text=_("Правило срабатывает при каждом переходе, в том числе при создании "
                                             "лида («Не обработан») или сделки (первая стадия воронки)."))
     deadline_days = forms.IntegerField(
-        label=_("Крайний срок, рабочих дней"), min_value=0, max_value=60, initial=1,
+        label=_("Крайний срок, рабочих дней"), min_value=0, max_value=MAX_DAYS, initial=1,
+        error_messages={"min_value": _("Срок — от 0 до 60 рабочих дней."), "max_value": _("Срок — от 0 до 60 рабочих дней.")},
         help_text=_("До 18:00 через столько рабочих дней (пн–пт). 0 — сегодня, а если рабочий день уже "
                     "закончился или сегодня выходной — следующий рабочий день."))
 
