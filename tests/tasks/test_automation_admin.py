@@ -33,7 +33,7 @@ def test_the_head_defines_a_rule_that_then_fires(client, supervisor, owner):
     client.force_login(supervisor)
     response = client.post(ADD, form(is_important="on"))
     assert response.status_code == 302, response.content.decode()
-    rule = AutomationRule.objects.get()
+    rule = AutomationRule.objects.get(name="Квалификация — звонок")
     assert (rule.entity, rule.state, rule.kind, rule.deadline_days, rule.is_important) == (
         "leads.lead", Status.QUALIFICATION, Kind.CALL, 1, True)
 
@@ -59,7 +59,7 @@ def test_a_deal_stage_rule_is_saved_as_the_stage_id(client, supervisor):
     presentation = stage(COLD, "Презентация")
     response = client.post(ADD, form(trigger=f"deals.deal:{presentation.pk}", kind=Kind.MEETING))
     assert response.status_code == 302
-    rule = AutomationRule.objects.get()
+    rule = AutomationRule.objects.get(name="Квалификация — звонок")
     assert (rule.entity, rule.state, rule.kind) == ("deals.deal", str(presentation.pk), Kind.MEETING)
 
 
@@ -79,7 +79,7 @@ def test_bad_input_is_refused_with_a_message_and_saves_nothing(client, superviso
     response = client.post(ADD, form(**fields))
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert not AutomationRule.objects.exists()
+    assert not AutomationRule.objects.filter(name="Квалификация — звонок").exists()
 
 
 def test_the_list_names_the_states_and_the_deadline(client, supervisor, django_assert_max_num_queries):
@@ -121,9 +121,20 @@ def test_who_is_not_a_supervisor_has_no_rules_admin(client, personas, persona):
     client.force_login(personas[persona])
     assert client.get(LIST).status_code in (302, 403)
     assert client.post(ADD, form()).status_code in (302, 403)
-    assert not AutomationRule.objects.exists()
+    assert not AutomationRule.objects.filter(name="Квалификация — звонок").exists()
 
 
 def test_the_supervisors_group_has_the_rules_permissions(supervisor):
     for action in ("view", "add", "change", "delete"):
         assert supervisor.has_perm(f"tasks_app.{action}_automationrule")
+
+
+def test_a_fresh_crm_has_one_example_rule_switched_off(client, supervisor, owner):
+    [example] = AutomationRule.objects.all()
+    assert (example.entity, example.state, example.kind, example.is_active) == ("leads.lead", "new", Kind.CALL, False)
+    lead = leads.lead_create(data=dict(title="Лид", source=LeadFactory.build().source, company_name="ООО «Альфа»",
+                                       company_phone="+78800000001", responsible=owner), by=owner)
+    assert not selectors.record_tasks(owner, lead).exists()
+    client.force_login(supervisor)
+    page = client.get(LIST).content.decode()
+    assert "Новый лид — первый звонок сегодня" in page and "Лид → Не обработан" in page
