@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -33,8 +34,7 @@ def notify(recipient: User | None, kind: str, message: dict, record: models.Mode
         return None
     fields = {"kind": kind, "actor": actor, "message": message, "url": url}
     if record is not None:
-        fields.update(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
-                      url=record.get_absolute_url() if hasattr(record, "get_absolute_url") else "")
+        fields.update(content_type=ContentType.objects.get_for_model(record), object_id=record.pk, url=_url_of(record))
     if key:
         notification, created = Notification.objects.get_or_create(recipient=recipient, key=key, defaults=fields)
         if not created:
@@ -46,6 +46,15 @@ def notify(recipient: User | None, kind: str, message: dict, record: models.Mode
 
         transaction.on_commit(lambda: send_email.enqueue(notification.pk), robust=True)
     return notification
+
+
+def _url_of(record: models.Model) -> str:
+    """The record's page; a kind of record without one (not routed in this installation) is still
+    told about, its bell item opening the list instead."""
+    try:
+        return record.get_absolute_url() if hasattr(record, "get_absolute_url") else ""
+    except NoReverseMatch:
+        return ""
 
 
 def wants_email(user: User, kind: str) -> bool:
