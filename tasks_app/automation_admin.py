@@ -33,7 +33,7 @@ def trigger_names() -> dict[tuple[str, str], str]:
 
 
 class AutomationRuleForm(forms.ModelForm):
-    trigger = forms.ChoiceField(label=_("Когда запись переходит в статус или на стадию"),
+    trigger = forms.ChoiceField(label=_("Запись переходит в статус или на стадию"),
                                 help_text=_("Правило срабатывает при каждом переходе, в том числе при создании "
                                             "лида («Не обработан») или сделки (первая стадия воронки)."))
     deadline_days = forms.IntegerField(
@@ -86,10 +86,16 @@ class AutomationRuleAdmin(admin.ModelAdmin):
             return names.get((rule.entity, rule.state)) or gettext("Удалённый статус или стадия (%(state)s)") % {
                 "state": rule.state}
 
+        @admin.display(description=_("Что запланировать"), ordering="kind")
+        def plan(rule):
+            text = f"{rule.get_kind_display()}: {rule.title}"
+            return text + " · " + gettext("важная") if rule.is_important else text
+
         @admin.display(description=_("Крайний срок"), ordering="deadline_days")
         def deadline(rule):
             if rule.deadline_days == 0:
                 return gettext("сегодня")
             return gettext("+%(n)s раб. дн.") % {"n": rule.deadline_days}
 
-        return ("name", trigger, "kind", "title", deadline, "is_important", "is_active")
+        # Five columns: the list stays readable beside the admin's menu, down to a tablet.
+        return ("name", trigger, plan, deadline, "is_active")

@@ -85,7 +85,7 @@ def test_bad_input_is_refused_with_a_message_and_saves_nothing(client, superviso
 def test_the_list_names_the_states_and_the_deadline(client, supervisor, django_assert_max_num_queries):
     presentation = stage(COLD, "Презентация")
     AutomationRule.objects.create(name="Новый лид", entity="leads.lead", state=Status.NEW, title="Позвонить",
-                                  deadline_days=0)
+                                  deadline_days=0, is_important=True)
     AutomationRule.objects.create(name="Презентация", entity="deals.deal", state=str(presentation.pk),
                                   kind=Kind.MEETING, title="Встреча", deadline_days=3)
     AutomationRule.objects.create(name="Старое", entity="deals.deal", state="999999", title="Забытое")
@@ -95,8 +95,8 @@ def test_the_list_names_the_states_and_the_deadline(client, supervisor, django_a
     assert response.status_code == 200
     page = response.content.decode().replace("&laquo;", "«").replace("&raquo;", "»")
     assert "Лид → Не обработан" in page and "Сделка → Холодное подключение «Битрикс 24»: Презентация" in page
-    assert "Удалённый статус или стадия (999999)" in page
-    assert "сегодня" in page and "+3 раб. дн." in page and "Встреча" in page
+    assert "Удалённый статус или стадия (999999)" in page and "Звонок: Позвонить · важная" in page
+    assert "сегодня" in page and "+3 раб. дн." in page and "Встреча: Встреча" in page and "Звонок: Позвонить" in page
     assert "leads.lead" not in page
 
 
