@@ -107,25 +107,31 @@ def test_handing_a_task_to_another_tells_the_new_responsible(commit, owner, team
 
 # --- completed, accepted, returned ---
 
-def test_a_completed_task_tells_its_creator(commit, owner, head):
+def test_a_completed_task_tells_its_creator_in_the_bell_and_by_email(commit, owner, head):
     task = make(head, owner)
+    mail.outbox.clear()
     with commit():
         tasks.task_transition(task, "complete", by=owner)
     assert told(head) == [(Kind.TASK_COMPLETED, "Иванов Пётр завершил(а) задачу: Подготовить КП для «Альфы»")]
     assert selectors.own(head).get().url == task.get_absolute_url()
+    assert [m.to for m in mail.outbox] == [[head.email]] and "завершил(а) задачу" in mail.outbox[0].subject
 
 
 def test_accepting_and_returning_the_work_tell_the_responsible(commit, owner, head):
     task = make(head, owner, needs_acceptance=True)
     tasks.task_transition(task, "complete", by=owner)
     Notification.objects.all().delete()
+    mail.outbox.clear()
+    services.set_email_kinds(owner, [k for k in OFFERED if k != Kind.TASK_RETURNED])
     with commit():
         tasks.task_transition(task, "send_back", by=head)
     assert told(owner) == [(Kind.TASK_RETURNED, "Смирнова Ольга вернул(а) задачу на доработку: Подготовить КП для «Альфы»")]
+    assert mail.outbox == []  # muted by e-mail, still under the bell
     tasks.task_transition(task, "complete", by=owner)
     with commit():
         tasks.task_transition(task, "accept", by=head)
     assert told(owner)[-1] == (Kind.TASK_COMPLETED, "Смирнова Ольга принял(а) работу по задаче: Подготовить КП для «Альфы»")
+    assert [m.to for m in mail.outbox] == [[owner.email]] and "принял(а) работу" in mail.outbox[0].subject
 
 
 # --- the deadline, by e-mail through the background task ---
@@ -164,12 +170,14 @@ def team_task(owner, teammate, outsider, head):
 def test_a_comment_on_a_task_tells_its_responsible_creator_and_coexecutors_but_not_the_author(
         commit, team_task, owner, teammate, outsider, head):
     Notification.objects.all().delete()
+    mail.outbox.clear()
     with commit():
         timeline.add_comment(team_task, owner, "КП готово, проверьте")
     text = "Иванов Пётр прокомментировал(а) задачу: Подготовить КП для «Альфы»"
     assert told(head) == [(Kind.COMMENT, text)] and told(teammate) == [(Kind.COMMENT, text)]
     assert told(owner) == [] and told(outsider) == []  # the author; an observer reads when he looks
     assert selectors.own(head).get().url == team_task.get_absolute_url()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([head.email, teammate.email])
 
 
 def test_a_mention_on_a_task_is_a_mention_not_also_a_comment(commit, team_task, owner, teammate, outsider, head):
