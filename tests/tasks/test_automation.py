@@ -268,3 +268,34 @@ def test_a_converted_lead_plans_its_deals_first_step(owner):
     result = leads.lead_convert(lead, contact=False, company=False, deal=True, by=owner, pipeline=pipeline(COLD))
     assert [t.title for t in planned(result.deal)] == ["Первая встреча по сделке"]
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_move_sent_twice_at_once_plans_once(seeded_defaults, owner):
+    """A double click reaching two workers: the move locks the lead, the second finds it moved
+    already and does nothing, so the rule runs once."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway")
+    lead_rule()
+    lead = LeadFactory(responsible=owner)
+    barrier, errors = threading.Barrier(2), []
+
+    def move():
+        try:
+            barrier.wait()
+            leads.lead_move(Lead.objects.get(pk=lead.pk), to=Status.FIRST_CALL, by=owner)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=move) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert len(planned(lead)) == 1
+    assert timeline.entries(lead).filter(kind="status").count() == 1
