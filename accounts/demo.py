@@ -67,6 +67,9 @@ SUPERVISOR_PERMISSIONS = {
     "deals": {"pipeline": ALL, "stage": ALL, "stagerequirement": ALL, "lossreason": ALL,
               "deal": ("view", "change", "delete"), "dealproduct": ("view",)},
     "clients": {"company": ("view", "delete"), "contact": ("view", "delete")},
+    # The automation rules («when a lead enters a status, plan a call») are his process to run,
+    # like the stage requirements: the tasks they create still obey the access rules.
+    "tasks_app": {"automationrule": ALL},
     # People: names, phones, positions and departments of his own tree (accounts.admin.UserAdmin
     # says what exactly). Never roles, groups, departments or the access matrix: with those he
     # could raise his own access; they are a superuser's (accounts.admin.SuperuserOnly).

@@ -7,4 +7,10 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Лиды")
 
     def ready(self) -> None:
+        from crm import hooks
+
         from . import cards, duplicates  # noqa: F401  (register the card panel and the lead finder)
+        from .models import Status
+
+        # The statuses a rule may start from («when a lead enters …»: tasks_app's automation).
+        hooks.register_states("leads.lead", _("Лид"), lambda: Status.choices)

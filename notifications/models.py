@@ -24,9 +24,9 @@ class Kind(models.TextChoices):
     DEADLINE_PASSED = "deadline_passed", _("Крайний срок прошёл")
 
 
-# The kinds something sends today, which the profile offers to receive by e-mail; the task kinds
-# join when tasks produce them.
-OFFERED = (Kind.ASSIGNED, Kind.COMMENT, Kind.MENTION)
+# The kinds something sends, which the profile offers to receive by e-mail.
+OFFERED = (Kind.ASSIGNED, Kind.COMMENT, Kind.MENTION, Kind.TASK_COMPLETED, Kind.TASK_RETURNED, Kind.DEADLINE_NEAR,
+           Kind.DEADLINE_PASSED)
 
 
 class Notification(models.Model):

@@ -1,5 +1,5 @@
-"""The only writers of notifications. Producers (lead and deal services, comments; later tasks and
-reminders) call `notify` or one of the helpers below; e-mail goes out through a background task
+"""The only writers of notifications. Producers (lead, deal and task services, comments, the
+deadline reminders) call `notify` or one of the helpers below; e-mail goes out through a background task
 after the commit, so a rolled-back change sends nothing. The after-commit hooks are `robust`: the
 change is saved already, and a failing notification must not turn it into an error page (it is
 logged instead)."""
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -33,8 +34,7 @@ def notify(recipient: User | None, kind: str, message: dict, record: models.Mode
         return None
     fields = {"kind": kind, "actor": actor, "message": message, "url": url}
     if record is not None:
-        fields.update(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
-                      url=record.get_absolute_url() if hasattr(record, "get_absolute_url") else "")
+        fields.update(content_type=ContentType.objects.get_for_model(record), object_id=record.pk, url=_url_of(record))
     if key:
         notification, created = Notification.objects.get_or_create(recipient=recipient, key=key, defaults=fields)
         if not created:
@@ -46,6 +46,15 @@ def notify(recipient: User | None, kind: str, message: dict, record: models.Mode
 
         transaction.on_commit(lambda: send_email.enqueue(notification.pk), robust=True)
     return notification
+
+
+def _url_of(record: models.Model) -> str:
+    """The record's page; a kind of record without one (not routed in this installation) is still
+    told about, its bell item opening the list instead."""
+    try:
+        return record.get_absolute_url() if hasattr(record, "get_absolute_url") else ""
+    except NoReverseMatch:
+        return ""
 
 
 def wants_email(user: User, kind: str) -> bool:
@@ -78,11 +87,12 @@ def assigned(record: models.Model, by: User | None) -> None:
     if responsible_id is None or (by is not None and by.pk == responsible_id):
         return
 
+    phrases = _phrases(record, "assigned", (gettext_noop("%(actor)s назначил(а) вас ответственным: %(record)s"),
+                                            gettext_noop("Вы назначены ответственным: %(record)s")))
+
     def send():
         recipient = User.objects.filter(pk=responsible_id).first()
-        notify(recipient, Kind.ASSIGNED, _about(record, by, gettext_noop("%(actor)s назначил(а) вас ответственным: %(record)s"),
-                                                gettext_noop("Вы назначены ответственным: %(record)s")),
-               record=record, actor=by)
+        notify(recipient, Kind.ASSIGNED, _about(record, by, *phrases), record=record, actor=by)
 
     transaction.on_commit(send, robust=True)
 
@@ -107,8 +117,12 @@ def assigned_many(records: list[models.Model], by: User | None, url: str) -> Non
 
 def commented(record: models.Model, by: User | None, text: str) -> None:
     """A comment was added: the users it mentions («@Фамилия») who may see the record get a
-    mention; the record's responsible, if not mentioned, gets «a comment on my record»."""
+    mention; those the record names (`record.notify_on_comment()`: a task's responsible, creator
+    and co-executors; else the record's responsible), if not mentioned, get «a comment on my
+    record». The author hears of neither."""
     names = {name.lower() for name in MENTION.findall(text)}
+    phrases = _phrases(record, "comment", (gettext_noop("%(actor)s прокомментировал(а) вашу запись: %(record)s"),
+                                           gettext_noop("Новый комментарий к вашей записи: %(record)s")))
 
     def send():
         mentioned = set()
@@ -122,14 +136,21 @@ def commented(record: models.Model, by: User | None, text: str) -> None:
                     notify(user, Kind.MENTION, _about(record, by, gettext_noop("%(actor)s упомянул(а) вас: %(record)s"),
                                                       gettext_noop("Вас упомянули: %(record)s")),
                            record=record, actor=by)
-        responsible_id = getattr(record, "responsible_id", None)
-        if responsible_id and responsible_id not in mentioned:
-            notify(User.objects.filter(pk=responsible_id).first(), Kind.COMMENT,
-                   _about(record, by, gettext_noop("%(actor)s прокомментировал(а) вашу запись: %(record)s"),
-                          gettext_noop("Новый комментарий к вашей записи: %(record)s")),
-                   record=record, actor=by)
+        if hasattr(record, "notify_on_comment"):
+            concerned = set(record.notify_on_comment())
+        else:
+            concerned = {getattr(record, "responsible_id", None)} - {None}
+        for user in User.objects.filter(pk__in=concerned - mentioned).order_by("pk"):
+            notify(user, Kind.COMMENT, _about(record, by, *phrases), record=record, actor=by)
 
     transaction.on_commit(send, robust=True)
+
+
+def _phrases(record: models.Model, event: str, default: tuple[str, str]) -> tuple[str, str]:
+    """How a kind of record wants an event told (a task: «поставил(а) вам задачу»), through its
+    `notification_phrases()`, so this app names none of the apps whose records it tells about."""
+    own = getattr(record, "notification_phrases", None)
+    return own().get(event, default) if own else default
 
 
 def _about(record: models.Model, by: User | None, with_actor: str, without_actor: str) -> dict:

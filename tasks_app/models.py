@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from accounts.models import Entity
@@ -113,6 +114,26 @@ class Task(FSMModelMixin, models.Model):
             return True
         return (Task.coexecutors.through.objects.filter(task_id=self.pk, user_id=user.pk).exists()
                 or Task.observers.through.objects.filter(task_id=self.pk, user_id=user.pk).exists())
+
+    # --- how notifications speak of a task (notifications reads these and never imports this app) ---
+
+    def notification_phrases(self) -> dict[str, tuple[str, str]]:
+        """event → (sentence with the actor, sentence without one), msgids for crm.timeline.message."""
+        assigned = {
+            Kind.CALL: (gettext_noop("%(actor)s запланировал(а) вам звонок: %(record)s"),
+                        gettext_noop("Вам запланирован звонок: %(record)s")),
+            Kind.MEETING: (gettext_noop("%(actor)s запланировал(а) вам встречу: %(record)s"),
+                           gettext_noop("Вам запланирована встреча: %(record)s")),
+        }.get(self.kind, (gettext_noop("%(actor)s поставил(а) вам задачу: %(record)s"),
+                          gettext_noop("Вам поставлена задача: %(record)s")))
+        return {"assigned": assigned,
+                "comment": (gettext_noop("%(actor)s прокомментировал(а) задачу: %(record)s"),
+                            gettext_noop("Новый комментарий к задаче: %(record)s"))}
+
+    def notify_on_comment(self) -> set[int]:
+        """Who hears of a comment: those who do the work or set it (observers read when they look)."""
+        return ({self.responsible_id, self.creator_id}
+                | set(Task.coexecutors.through.objects.filter(task_id=self.pk).values_list("user_id", flat=True))) - {None}
 
     # --- transitions (called only by tasks_app.services.task_transition) ---
 

@@ -5,7 +5,7 @@ nothing, and the notification's key makes a reminder run twice notify once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +17,12 @@ from .models import Task
 REMIND_BEFORE = timedelta(hours=1)
 
 
+def stamp(deadline: datetime) -> str:
+    """The deadline a reminder is made for, as text: in UTC, because the deadline set in the site's
+    time zone (+03:00) reads back from the database in UTC, and the two must compare equal."""
+    return deadline.astimezone(UTC).isoformat()
+
+
 def schedule(task: Task) -> None:
     """After the commit, enqueue the reminder and the overdue notice for the task's deadline.
     A backend that cannot defer (the immediate one some tests use) gets none: a reminder run at
@@ -26,12 +32,12 @@ def schedule(task: Task) -> None:
     from .tasks import deadline_near, deadline_passed
 
     task_id, deadline = task.pk, task.deadline
-    stamp = deadline.isoformat()
+    made_for = stamp(deadline)
 
     def enqueue():
         now = timezone.now()
         if deadline - REMIND_BEFORE > now:
-            deadline_near.using(run_after=deadline - REMIND_BEFORE).enqueue(task_id, stamp)
-        deadline_passed.using(run_after=max(deadline, now)).enqueue(task_id, stamp)
+            deadline_near.using(run_after=deadline - REMIND_BEFORE).enqueue(task_id, made_for)
+        deadline_passed.using(run_after=max(deadline, now)).enqueue(task_id, made_for)
 
     transaction.on_commit(enqueue, robust=True)

@@ -407,7 +407,9 @@ def task_delete(task: Task, *, by) -> None:
 def _notify_assigned(task: Task, by) -> None:
     from notifications import services as notifications
 
-    notifications.assigned(task, by)
+    # The system acting for the creator (an automation rule, a lead's touch date) tells what he
+    # set; one's own plan (the creator is the responsible) needs no notice.
+    notifications.assigned(task, by if by is not None else task.creator)
 
 
 def _notify_transition(task: Task, name: str, by) -> None:
