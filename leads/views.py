@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import Action
-from crm import dialogs, phones
+from crm import cards, dialogs, phones
 from crm import duplicates as dup
 from crm.display import field_value
 from crm.lists import active_users
@@ -142,6 +142,7 @@ def _card_context(request, lead: Lead) -> dict:
         "steps": status_bar(lead, request.user),
         "checklist": checklist(lead),
         "linked": linked_records(request.user, lead),
+        "panels": cards.panels_for(request.user, lead),  # what other apps show (tasks: «Дела»)
     }
 
 
