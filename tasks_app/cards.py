@@ -16,7 +16,8 @@ from . import selectors
 from .models import Kind, Task
 
 DONE_SHOWN = 20  # the done ones are history: the timeline keeps them all
-ICONS = {Kind.CALL: "☎", Kind.MEETING: "👥", Kind.TASK: "✔"}
+# Glyphs every system font has (an emoji may show as a box on a server-side browser or an old phone).
+ICONS = {Kind.CALL: "☎", Kind.MEETING: "◎", Kind.TASK: "✔"}
 
 
 def bindable(model) -> bool:

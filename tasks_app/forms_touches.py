@@ -19,6 +19,10 @@ DEFAULT_AT = time(10, 0)
 NEXT_AFTER_WORKING_DAYS = 2  # the next touch, as Bitrix24 proposes it
 
 
+# As a manager plans them: a call first (Bitrix24's «Звонок / Встреча / Задача»).
+KINDS = [(k, Kind(k).label) for k in (Kind.CALL, Kind.MEETING, Kind.TASK)]
+
+
 class TimeInput(forms.TimeInput):
     input_type = "time"
 
@@ -49,7 +53,7 @@ class _DeadlineMixin:
 
 
 class TouchPlanForm(_DeadlineMixin, forms.Form):
-    kind = forms.ChoiceField(label=_("Тип"), choices=Kind.choices, initial=Kind.CALL, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label=_("Тип"), choices=KINDS, initial=Kind.CALL, widget=forms.RadioSelect)
     title = forms.CharField(label=_("Название"), max_length=255, required=False,
                             help_text=_("Если не заполнить — «Звонок», «Встреча» или «Задача»."))
     day = forms.DateField(label=_("Дата"), widget=DateInput())
@@ -78,7 +82,7 @@ class TouchCompleteForm(_DeadlineMixin, forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
     skip_next = forms.BooleanField(label=_("Не планировать"), required=False,
                                    widget=forms.CheckboxInput({"class": "form-check-input"}))
-    next_kind = forms.ChoiceField(label=_("Тип"), choices=Kind.choices, initial=Kind.CALL, widget=forms.RadioSelect,
+    next_kind = forms.ChoiceField(label=_("Тип"), choices=KINDS, initial=Kind.CALL, widget=forms.RadioSelect,
                                   required=False)
     next_title = forms.CharField(label=_("Название"), max_length=255, required=False)
     next_day = forms.DateField(label=_("Дата"), widget=DateInput(), required=False)
