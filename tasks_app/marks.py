@@ -25,7 +25,7 @@ def next_touch_marks(model: type[Model], ids: list[int]) -> dict[int, Mark]:
         return {}
     firsts = selectors.next_touches(model, ids)
     now = timezone.now()
-    none = Mark(_("Нет дел"), "text-body-secondary", _("Ничего не запланировано"), "touch-none")
+    none = Mark(_("Нет дел"), "text-body-secondary is-none", _("Ничего не запланировано"), "touch-none")
     marks = {}
     for pk in ids:
         first = firsts.get(pk)
@@ -34,7 +34,7 @@ def next_touch_marks(model: type[Model], ids: list[int]) -> dict[int, Mark]:
             continue
         day = formats.date_format(timezone.localtime(first), "SHORT_DATE_FORMAT")
         if first < now:
-            marks[pk] = Mark(_("Просрочено: %(day)s") % {"day": day}, "text-danger fw-semibold",
+            marks[pk] = Mark(_("Просрочено: %(day)s") % {"day": day}, "text-danger fw-semibold is-overdue",
                              _("Ближайшее дело просрочено"), "touch-overdue")
         else:
             marks[pk] = Mark(_("Дело: %(day)s") % {"day": day}, "", _("Ближайшее запланированное дело"), "touch-planned")

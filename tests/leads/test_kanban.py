@@ -179,7 +179,7 @@ class TestBoard:
         plan_touch(LeadFactory(responsible=owner), timezone.now() - dt.timedelta(days=1))
         client.force_login(owner)
         page = html(client.get(BOARD, {"totals": "1"}))
-        assert 'class="kanban-card-touch text-danger fw-semibold"' in page and "Просрочено:" in page
+        assert 'class="kanban-card-touch text-danger fw-semibold is-overdue"' in page and "Просрочено:" in page
 
     def test_the_next_touch_state_is_on_every_card(self, client, owner):
         planned, overdue, none = LeadFactory.create_batch(3, responsible=owner)

@@ -233,3 +233,29 @@ def test_it_never_makes_the_next_card_edit_stale(client, owner, lead):
     version = Lead.objects.get(pk=lead.pk).version
     plan(client, lead)
     assert Lead.objects.get(pk=lead.pk).version == version
+
+
+class TestQueryBudgets:
+    def test_the_dialogs_cost_a_fixed_number_of_queries(self, client, owner, lead, django_assert_max_num_queries):
+        first = touch(lead, owner)
+        client.force_login(owner)
+        complete_url = reverse("tasks:touch_complete", args=[first.pk]) + f"?card=leads.lead:{lead.pk}"
+        client.get(plan_url(lead), **HTMX)  # warm caches that are not per request (content types, …)
+        with django_assert_max_num_queries(8):
+            assert client.get(plan_url(lead), **HTMX).status_code == 200
+        with django_assert_max_num_queries(12):
+            assert client.get(complete_url, **HTMX).status_code == 200
+
+    def test_a_done_post_refreshing_the_card_costs_the_same_with_many_touches(self, client, owner, lead):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(owner)
+        plan(client, lead)
+        with CaptureQueriesContext(connection) as one:
+            assert plan(client, lead).status_code == 200
+        for i in range(20):
+            touch(lead, owner, days=i + 2, title=f"Звонок {i}")
+        with CaptureQueriesContext(connection) as many:
+            assert plan(client, lead).status_code == 200
+        assert len(many) == len(one)
