@@ -101,7 +101,7 @@ def touch_plan(request, kind: str, pk: int):
             for text in _messages(exc):
                 form.add_error(None, text)
         else:
-            return _done(request, card, record, _("Запланировано: %(title)s, %(kind)s.")
+            return _done(request, card, record, _("Запланировано: %(kind)s «%(title)s».")
                          % {"title": task.title, "kind": task.get_kind_display().lower()})
     context = {"form": form, "record": record, "card": request.POST.get("card") or request.GET.get("card") or "",
                "kind": kind}

@@ -259,3 +259,10 @@ class TestQueryBudgets:
         with CaptureQueriesContext(connection) as many:
             assert plan(client, lead).status_code == 200
         assert len(many) == len(one)
+
+
+def test_without_javascript_the_card_says_what_was_planned(client, owner, lead):
+    client.force_login(owner)
+    data = {"kind": "meeting", "title": "Демо", "day": "2030-01-10", "at": "12:00", "responsible": owner.pk}
+    page = html(client.post(plan_url(lead), data, follow=True))
+    assert "Запланировано: встреча «Демо»." in page
