@@ -188,7 +188,8 @@ def add_marks(records: list) -> None:
 @dataclass(frozen=True)
 class RecordFilter:
     """A filter a feature app adds to the lists and boards of some records: a GET parameter
-    `name` chosen among `choices` ((value, label); "" — not filtered — is `empty`), which
+    `name` chosen among `choices` ((value, label); "" — not filtered — is `empty` on a board's
+    bar, which has no labels, and «Все» in a list's filter panel), which
     `condition(model, value)` turns into a condition on the records."""
 
     name: str
@@ -277,7 +278,8 @@ class ListFilterSet(django_filters.FilterSet):
         for record_filter in record_filters(self._meta.model):
             name = record_filter.name
             extra = django_filters.ChoiceFilter(
-                label=record_filter.label, choices=list(record_filter.choices), empty_label=record_filter.empty,
+                # The panel labels the field: its empty choice is just «Все» (the boards' names the field).
+                label=record_filter.label, choices=list(record_filter.choices), empty_label=ALL_LABEL,
                 method=lambda queryset, field, value: apply_record_filter(queryset, field, value))
             extra.field_name = name
             extra.parent = self
