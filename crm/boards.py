@@ -60,6 +60,11 @@ class BoardForm(forms.Form):
         if close_dates:
             self.fields["close_after"] = forms.DateField(label=_("Дата закрытия с"), required=False)
             self.fields["close_before"] = forms.DateField(label=_("Дата закрытия по"), required=False)
+        # The filters feature apps registered (tasks: «Дела»); `narrow` applies each one only to
+        # the records it is for.
+        for record_filter in lists.record_filters():
+            self.fields[record_filter.name] = forms.ChoiceField(
+                label=record_filter.label, required=False, choices=[("", ""), *record_filter.choices])
         self.choices = choices
 
     def clean_q(self) -> str:
@@ -86,8 +91,13 @@ class BoardForm(forms.Form):
 
 
 CHOSEN = ("preset", "responsible", "department", "source")  # the filters picked from a list
-# The filters kept in the board's links (columns, totals, «Показать ещё», the pipeline tabs).
+# The filters kept in the board's links (columns, totals, «Показать ещё», the pipeline tabs);
+# those feature apps register (`kept()`) are kept too.
 KEPT = ("q", *CHOSEN, "created_after", "created_before", "close_after", "close_before")
+
+
+def kept() -> tuple[str, ...]:
+    return (*KEPT, *(f.name for f in lists.record_filters()))
 
 
 def board_filters(request, open_choices=(), close_dates: bool = False, choices: dict | None = None) -> dict:
@@ -98,14 +108,15 @@ def board_filters(request, open_choices=(), close_dates: bool = False, choices: 
     form = BoardForm(request.GET, open_choices, close_dates=close_dates, choices=choices)
     form.is_valid()
     data = form.cleaned_data  # only the valid fields
-    filters = {name: data.get(name) for name in KEPT}
+    names = kept()
+    filters = {name: data.get(name) for name in names}
     filters["q"] = filters["q"] or ""
     filters["preset"] = filters["preset"] or ""
     return {
         **filters,
         # How many filters (the search box and the presets aside) narrow the board: shown on the
         # phone's «Фильтры» button, whose panel is folded.
-        "active": sum(filters[name] not in (None, "") for name in KEPT if name not in ("q", "preset")),
+        "active": sum(filters[name] not in (None, "") for name in names if name not in ("q", "preset")),
         "open": data.get("open", []),
         "part": data.get("part", ""),
         "totals": data.get("totals", False),
@@ -119,7 +130,7 @@ def query_string(filters: dict, *leading: tuple[str, str], **extra) -> str:
     """The board's filters as a query string; `leading` pairs come first (the deals board's
     pipeline), `extra` values may be lists (one pair per item)."""
     params: list[tuple[str, str]] = list(leading)
-    for name in KEPT:
+    for name in kept():
         value = filters.get(name)
         if value not in (None, ""):
             params.append((name, value.isoformat() if isinstance(value, dt.date) else str(value)))
@@ -212,7 +223,15 @@ def narrow(records: QuerySet, owners: lists.Owners, filters: dict, search_condit
         records = records.filter(close_date__gte=filters["close_after"])
     if filters.get("close_before"):
         records = records.filter(close_date__lte=filters["close_before"])
+    for record_filter in lists.record_filters(records.model):
+        records = lists.apply_record_filter(records, record_filter.name, filters.get(record_filter.name) or "")
     return records
+
+
+def record_filter_selects(model, filters: dict) -> list[dict]:
+    """The registered filters for `model`'s board, as the filter bar's selects (crm/_filter_select.html)."""
+    return [{"name": f.name, "label": f.label, "empty": f.empty, "choices": f.choices, "value": filters.get(f.name) or ""}
+            for f in lists.record_filters(model)]
 
 
 def filter_bar(owners: lists.Owners, sources) -> dict:

@@ -1,7 +1,8 @@
-"""What feature apps show on company and contact cards (and on a user's own profile: the
-notifications' e-mail choice). Leads and deals register a panel here at
-start-up (their AppConfig.ready), so `clients` — the kernel — never imports them, never reads
-their records and never names their templates: its card just renders the registered panels.
+"""What feature apps show on the cards of CRM records — companies, contacts, leads and deals —
+(and on a user's own profile: the notifications' e-mail choice). Leads and deals register a
+panel here at start-up (their AppConfig.ready), and tasks its «Дела», so `clients` — the kernel —
+never imports them, never reads their records and never names their templates, and the lead and
+deal cards never import tasks: a card just renders the registered panels.
 
 A panel is a callable `(user, record) -> Panel | None` (None: nothing to show on this kind of
 record). It reads through its own app's selectors, i.e. through the access gate."""
@@ -27,7 +28,7 @@ _panels: list[PanelFunc] = []
 
 
 def register(panel: PanelFunc) -> PanelFunc:
-    """Decorator: add a panel to the company and contact cards (once per function)."""
+    """Decorator: add a panel to the records' cards (once per function)."""
     if panel not in _panels:
         _panels.append(panel)
     return panel

@@ -6,14 +6,16 @@ a filter can never widen what a user sees."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, reduce
 from operator import and_
+from typing import Any
 
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
@@ -140,6 +142,87 @@ def search_condition(query: str) -> Q | None:
     return reduce(and_, (Q(search_text__contains=w) for w in words))
 
 
+# --- What feature apps add to the records' lists and boards ---
+# A feature app (tasks: the state of a record's next touch and the filter «Дела») registers here
+# when it is ready, so leads and deals show and filter by it without importing the app.
+
+@dataclass(frozen=True)
+class Mark:
+    """A short state shown on a record's row or board card."""
+
+    text: str
+    css: str = ""  # e.g. "text-danger"
+    title: str = ""
+    testid: str = ""
+
+
+# (model, ids of a page) → {id: Mark}: one query for the whole page or board.
+MarksFunc = Callable[[type[Model], list[int]], dict[int, Mark]]
+_marks: list[MarksFunc] = []
+
+
+def register_marks(func: MarksFunc) -> MarksFunc:
+    if func not in _marks:
+        _marks.append(func)
+    return func
+
+
+def add_marks(records: list) -> None:
+    """Set `record.marks` (a list of Mark) and `record.mark` (the first, or None: a board card
+    prints one without a loop) on each of `records` (all of one model), with one query per
+    registered app for all of them, whatever their number of tasks."""
+    if not records:
+        return
+    for record in records:
+        record.marks = []
+        record.mark = None
+    ids = [r.pk for r in records]
+    for func in _marks:
+        found = func(type(records[0]), ids)
+        for record in records:
+            if record.pk in found:
+                record.marks.append(found[record.pk])
+                record.mark = record.mark or found[record.pk]
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """A filter a feature app adds to the lists and boards of some records: a GET parameter
+    `name` chosen among `choices` ((value, label); "" — not filtered — is `empty` on a board's
+    bar, which has no labels, and «Все» in a list's filter panel), which
+    `condition(model, value)` turns into a condition on the records."""
+
+    name: str
+    label: Any
+    empty: Any
+    choices: tuple[tuple[str, Any], ...]
+    condition: Callable[[type[Model], str], Q]
+    models: frozenset[str]  # the model labels it applies to («leads.lead»)
+
+    def applies(self, model: type[Model]) -> bool:
+        return model._meta.label_lower in self.models
+
+
+_record_filters: dict[str, RecordFilter] = {}
+
+
+def register_filter(record_filter: RecordFilter) -> RecordFilter:
+    _record_filters[record_filter.name] = record_filter
+    return record_filter
+
+
+def record_filters(model: type[Model] | None = None) -> list[RecordFilter]:
+    """The registered filters (those applying to `model`, when given)."""
+    return [f for f in _record_filters.values() if model is None or f.applies(model)]
+
+
+def apply_record_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    record_filter = _record_filters[name]
+    if not value or not record_filter.applies(queryset.model):
+        return queryset
+    return queryset.filter(record_filter.condition(queryset.model, value))
+
+
 # --- The filter panel ---
 
 class DateInput(forms.DateInput):
@@ -190,7 +273,22 @@ class ListFilterSet(django_filters.FilterSet):
                     part.attrs["class"] = part.attrs.get("class", "") + " is-invalid"
 
     def prepare_filters(self) -> None:
-        """Adjust the filters before their form exists."""
+        """Adjust the filters before their form exists: add those feature apps registered for
+        this list's records (crm.lists.register_filter)."""
+        for record_filter in record_filters(self._meta.model):
+            name = record_filter.name
+            extra = django_filters.ChoiceFilter(
+                # The panel labels the field: its empty choice is just «Все» (the boards' names the field).
+                label=record_filter.label, choices=list(record_filter.choices), empty_label=ALL_LABEL,
+                method=lambda queryset, field, value: apply_record_filter(queryset, field, value))
+            extra.field_name = name
+            extra.parent = self
+            extra.model = self._meta.model
+            self.filters[name] = extra
+
+    def record_filter_fields(self) -> list:
+        """The bound fields of the registered filters (for the filter panel)."""
+        return [self.form[f.name] for f in record_filters(self._meta.model) if f.name in self.form.fields]
 
     def prepare_form(self, fields: dict[str, forms.Field]) -> None:
         """Adjust the form's fields before it is validated."""

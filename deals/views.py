@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import Action, Level
-from crm import dialogs, timeline
+from crm import cards, dialogs, timeline
 from crm.money import Currency, format_money
 from crm.timeline_views import timeline_context
 
@@ -128,6 +128,7 @@ def _card_context(request, deal: Deal) -> dict:
                           if any(p.pk != deal.pipeline_id for p in movable) else None),
         "close_overdue": bool(deal.close_date and deal.close_date < timezone.localdate()
                               and deal._current_stage.semantics == Stage.Semantics.IN_PROCESS),
+        "panels": cards.panels_for(request.user, deal),  # what other apps show (tasks: «Дела»)
     }
 
 

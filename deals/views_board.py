@@ -81,6 +81,7 @@ def card_html(request, deal: Deal) -> str:
     missing-fields dialog sets the amount, the company, the close date…)."""
     fresh = board_card(request.user, deal.pk)
     decorate(request.user, [fresh], deal.current_stage)
+    lists.add_marks([fresh])
     return render_to_string("deals/_board_cards.html", {"cards": [fresh], "next_url": ""}, request=request)
 
 
@@ -153,6 +154,8 @@ def board(request):
             column["cards"] = page["cards"]
             column["next_url"] = _column_url(stage, filters, after=page["next_cursor"]) if page["next_cursor"] else ""
         columns.append(column)
+    # The next touch's state on every card of the board (tasks): one query for all the columns.
+    lists.add_marks([card for column in columns for card in column.get("cards", [])])
     query = _query_string(pipeline, filters)
     context = {
         "pipelines": [{"pipeline": p, "url": "?" + _query_string(p, filters), "active": p.pk == pipeline.pk}
@@ -161,6 +164,7 @@ def board(request):
         "stages": stages,
         "filters": filters,
         "bar": bar,
+        "record_filters": boards.record_filter_selects(Deal, filters),
         "preset_urls": boards.preset_links(filters, bar, lambda f: _query_string(pipeline, f, open=sorted(opened))),
         "pipeline_reset_url": f"?pipeline={pipeline.pk}",
         "columns": columns,
@@ -190,6 +194,7 @@ def column(request, stage):
     owners = _owners(request, target.pipeline)
     page = column_page(request.user, board_deals(request.user, owners, [target], filters), target,
                        after=filters["after"])
+    lists.add_marks(page["cards"])
     context = {
         "stage": target,
         "pipeline": target.pipeline,

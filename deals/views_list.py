@@ -42,6 +42,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE)
     deals = list_rows(request.user, page)
+    lists.add_marks(deals)  # the next touch's state (tasks), one query for the page
     stages = stages_by_id(pipelines) if deals else {}
     today = timezone.localdate()
     for deal in deals:
@@ -55,7 +56,8 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     return render(request, "deals/deal_list.html", {
         **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
         "select_fields": [*filterset.owner_fields(), *(filterset.form[n] for n in ("pipeline", "stage", "responsible",
-                                                                               "source"))],
+                                                                               "source")),
+                      *filterset.record_filter_fields()],
         "range_fields": [filterset.form["created"], filterset.form["close"]],
         "deals": deals,
         "can_add": bool(movable_pipelines(request.user, pipelines)),

@@ -18,6 +18,10 @@ from .models import Lead, Status
 from .requirements import CATALOGUE, rules_by_status, statuses_required_for
 
 M2M_FIELDS = ("products_to_sell", "used_products")
+# «Дата следующего касания» is the date of the lead's earliest planned touch (tasks keep the two
+# one: crm.hooks.touch_date_set moves or plans the touch, and a touch planned or completed sets it).
+TOUCH_DATE = "next_touch_date"
+TOUCH_DATE_HELP = _("Дата ближайшего запланированного дела")
 PHONE_FIELDS = ("company_phone", "contact_phone")
 
 # The card's grouping (PROCESS.md §1.2), used by the create/edit form and the card itself; the slug
@@ -91,6 +95,8 @@ class LeadFieldsMixin:
             self.fields["contact_phone_ext"].widget.attrs.update(inputmode="numeric")
         if "company_website" in self.fields:
             self.fields["company_website"].widget.attrs.update(placeholder="example.ru")
+        if TOUCH_DATE in self.fields:
+            self.fields[TOUCH_DATE].help_text = TOUCH_DATE_HELP
 
     def clean_company_phone(self):
         return phones.normalize(self.cleaned_data.get("company_phone", ""))
@@ -117,6 +123,8 @@ class LeadFieldsMixin:
         """cleaned_data as the services take it: plain fields and many-to-many sets apart."""
         data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields and k not in M2M_FIELDS}
         m2m = {k: list(v) for k, v in self.cleaned_data.items() if k in M2M_FIELDS}
+        if TOUCH_DATE in data and self.fields[TOUCH_DATE].show_hidden_initial and TOUCH_DATE not in self.changed_data:
+            del data[TOUCH_DATE]
         return data, m2m
 
 
@@ -148,6 +156,11 @@ class LeadForm(LeadFieldsMixin, forms.ModelForm):
             self.fields["responsible"].empty_label = None
         if self.instance.pk:
             self.initial.setdefault("version", self.instance.version)
+            if TOUCH_DATE in self.fields:
+                # The date the form showed travels with it: a touch planned or completed on the card
+                # meanwhile changes the date without changing the lead's version, and an edit of the
+                # other fields must not write back the date it showed (split drops it unchanged).
+                self.fields[TOUCH_DATE].show_hidden_initial = True
         status = self.instance.status if self.instance.pk else Status.NEW
         if status in Status.values and status not in (Status.CONVERTED, Status.JUNK):
             rules = rules_by_status()

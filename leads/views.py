@@ -8,18 +8,28 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.models import Action
-from crm import dialogs, phones
+from crm import cards, dialogs, phones
 from crm import duplicates as dup
 from crm.display import field_value
 from crm.lists import active_users
 from crm.timeline_views import timeline_context
 
 from . import services
-from .forms import GROUPS, ConvertForm, DuplicatesForm, JunkForm, LeadForm, group_by_slug, requirements_form_class
+from .forms import (
+    GROUPS,
+    TOUCH_DATE,
+    ConvertForm,
+    DuplicatesForm,
+    JunkForm,
+    LeadForm,
+    group_by_slug,
+    requirements_form_class,
+)
 from .models import CLOSED, IN_PROCESS, ORDER, Lead, Status
 from .requirements import checklist, missing_for
 from .selectors import lead_for_card, linked_records
@@ -64,8 +74,20 @@ def lead_edit(request, pk):
         saved, matches = _save_edit(request, lead, form)
         if saved:
             messages.success(request, _("Изменения сохранены."))
+            if _touch_date_kept(form, saved):
+                messages.warning(request, TOUCH_DATE_KEPT)
             return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/lead_form.html", {"form": form, "matches": matches, "lead": lead})
+
+
+TOUCH_DATE_KEPT = gettext_lazy("«Дата следующего касания» не очищена: на неё запланировано дело. Завершите или "
+                               "перенесите его в панели «Дела» — дата последует за ним.")
+
+
+def _touch_date_kept(form, saved: Lead) -> bool:
+    """The date was cleared while a touch is planned: the touch stays and the date with it
+    (tasks_app.touches), and the user is told why."""
+    return TOUCH_DATE in form.changed_data and form.cleaned_data.get(TOUCH_DATE) is None and saved.next_touch_date is not None
 
 
 def _save_edit(request, lead: Lead, form: LeadForm) -> tuple[Lead | None, list]:
@@ -131,7 +153,10 @@ def status_bar(lead: Lead, user) -> list[dict]:
 
 
 def _group_view(lead: Lead, slug: str, label, names) -> dict:
-    return {"slug": slug, "label": label, "rows": [field_value(lead, name) for name in names]}
+    # The group showing «Дата следующего касания» reloads itself when a touch is planned or
+    # completed on the card (the «Дела» panel's touchesChanged).
+    return {"slug": slug, "label": label, "rows": [field_value(lead, name) for name in names],
+            "follows_touches": TOUCH_DATE in names}
 
 
 def _card_context(request, lead: Lead) -> dict:
@@ -142,6 +167,7 @@ def _card_context(request, lead: Lead) -> dict:
         "steps": status_bar(lead, request.user),
         "checklist": checklist(lead),
         "linked": linked_records(request.user, lead),
+        "panels": cards.panels_for(request.user, lead),  # what other apps show (tasks: «Дела»)
     }
 
 
@@ -174,13 +200,16 @@ def lead_group_edit(request, pk, slug):
     if form.is_bound and form.is_valid():
         saved, matches = _save_edit(request, lead, form)
         if saved:
+            notice = TOUCH_DATE_KEPT if _touch_date_kept(form, saved) else ""
             if not request.htmx:
                 messages.success(request, _("Изменения сохранены."))
+                if notice:
+                    messages.warning(request, notice)
                 return redirect("leads:detail", pk=lead.pk)
             lead = lead_for_card(request.user, pk)
             return render(request, "leads/_group_saved.html", {
                 **timeline_context(request, lead), "lead": lead, "group": _group_view(lead, *entry),
-                "checklist": checklist(lead), "oob": True})
+                "checklist": checklist(lead), "oob": True, "notice": notice})
     context = {"lead": lead, "form": form, "matches": matches, "group": {"slug": slug, "label": entry[1]}}
     if not request.htmx:
         return render(request, "leads/lead_group_page.html", context)

@@ -127,7 +127,10 @@ def board(request):
             column["next_url"] = (_column_url(status, filters, after=page["next_cursor"])
                                   if page["next_cursor"] else "")
         columns.append(column)
+    # The next touch's state on every card of the board (tasks): one query for all the columns.
+    lists.add_marks([card for column in columns for card in column.get("cards", [])])
     context = {**_common_context(filters), "columns": columns, "totals_pending": not with_totals, "bar": bar,
+               "record_filters": boards.record_filter_selects(Lead, filters),
                "preset_urls": boards.preset_links(filters, bar,
                                                   lambda f: boards.query_string(f, open=sorted(opened))),
                "totals_url": reverse("leads:kanban") + "?" + boards.query_string(filters, part="totals"),
@@ -150,6 +153,7 @@ def column(request, status):
         return HttpResponseBadRequest(" ".join(filters["errors"]))
     page = column_page(request.user, board_leads(request.user, _owners(request), filters), status,
                        after=filters["after"])
+    lists.add_marks(page["cards"])
     context = {
         **_common_context(filters),
         "status": Status(status),

@@ -62,6 +62,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE)
     leads = list_rows(request.user, page)
+    lists.add_marks(leads)  # the next touch's state (tasks), one query for the page
     for lead in leads:
         lead.phone_display = phones.display(lead.company_phone)
         lead.amount_display = format_money(lead.amount, lead.currency)
@@ -69,7 +70,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/lead_list.html", {
         **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
         "select_fields": [*filterset.owner_fields(), *(filterset.form[name] for name in (
-            "source", "responsible", "niche", "client_type", "crm_system"))],
+            "source", "responsible", "niche", "client_type", "crm_system")), *filterset.record_filter_fields()],
         "range_fields": [filterset.form["created"], filterset.form["updated"]],
         "leads": leads,
         "bulk_users": active_users(),

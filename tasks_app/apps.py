@@ -8,4 +8,6 @@ class TasksAppConfig(AppConfig):
     verbose_name = _("Задачи")
 
     def ready(self) -> None:
-        from . import automation, touches  # noqa: F401  (rules on moves; the touch date follows the touch: crm.hooks)
+        # Rules on moves and the touch date following the touch (crm.hooks); the cards' «Дела» panel
+        # (crm.cards); the touch badges and the «Дела» filter of the lists and boards (crm.lists).
+        from . import automation, cards, marks, touches  # noqa: F401

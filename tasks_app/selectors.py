@@ -75,6 +75,12 @@ def planned_condition(model: type[models.Model]) -> Exists:
     return Exists(_bound_to(model).filter(object_id=OuterRef("pk"), task__status__in=ACTIVE))
 
 
+def overdue_condition(model: type[models.Model]) -> Exists:
+    """For filtering a record queryset: «has an active touch past its deadline»."""
+    return Exists(_bound_to(model).filter(object_id=OuterRef("pk"), task__status__in=ACTIVE,
+                                          task__deadline__lt=timezone.now()))
+
+
 def record_tasks(user, record: models.Model) -> QuerySet[Task]:
     """The tasks and touches bound to `record` that `user` may see: active first, by deadline."""
     ids = _bound_to(type(record)).filter(object_id=record.pk).values("task_id")

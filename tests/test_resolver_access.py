@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -38,6 +39,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts import access
 from accounts.models import Action, Entity, Level, Permission, Role, User
@@ -171,6 +173,13 @@ def _build_world() -> dict:
         "СЕКРЕТ": _records(users["owner"], "СЕКРЕТ", PHONES["СЕКРЕТ"]),
         "ЧУЖОЕ": _records(users["stranger"], "ЧУЖОЕ", PHONES["ЧУЖОЕ"]),
     }
+    # A touch planned on each lead, for its responsible (tasks:touch_complete).
+    from tasks_app import services as tasks
+
+    for tag, owner in (("СЕКРЕТ", users["owner"]), ("ЧУЖОЕ", users["stranger"])):
+        world[tag]["touch"] = tasks.task_create(
+            data={"kind": "call", "title": f"{tag}-звонок", "responsible": owner, "creator": owner,
+                  "deadline": timezone.now() + timedelta(days=1)}, by=None, records=[world[tag]["records"]["lead"]])
     # The owner's notification about his lead (it names the lead): anyone else gets a 404.
     lead = world["СЕКРЕТ"]["records"]["lead"]
     world["notification"] = notifications.notify(
@@ -311,6 +320,14 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
                 values = {"kind": record._meta.label_lower, "pk": record.pk,
                           "entry": world[tag]["comments"][kind].pk}
                 variants.append(({n: values[n] for n in names}, {}))
+    elif names == {"kind", "pk"} and key == "tasks:touch_plan":
+        for tag in TAGS:
+            for record in world[tag]["records"].values():
+                variants.append(({"kind": record._meta.label_lower, "pk": record.pk},
+                                 {"kind": "call", "title": "Звонок", "day": "2030-01-10", "at": "10:00",
+                                  "responsible": world["users"]["owner"].pk}))
+    elif names == {"pk"} and key == "tasks:touch_complete":
+        variants = [({"pk": world[t]["touch"].pk}, {"result": "Дозвонились", "skip_next": "on"}) for t in TAGS]
     elif endpoint.is_admin and names == {"object_id"} and endpoint.model_admin is not None:
         variants = [({"object_id": pk}, {}) for pk in _admin_objects(endpoint.model_admin, world)]
     elif endpoint.is_admin and names == {"app_label"}:

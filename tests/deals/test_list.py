@@ -187,10 +187,21 @@ class TestQueryBudget:
         users = [personas["owner"], personas["teammate"], personas["outsider"]]
         self._spread(60, users)
         client.force_login(personas[persona])
+        client.get(LIST, params)  # warm caches that are not per page (content types, …)
         small = self._queries(client, params)
         self._spread(190, users)
         assert Deal.objects.count() == 250
         assert self._queries(client, params) == small
+        # The touches' badges: one query for the page whatever the number of tasks.
+        from tasks_app import services as tasks
+
+        for i, deal in enumerate(Deal.objects.order_by("-pk")[:30]):
+            for days in (-1, 1) if i % 2 else (2,):
+                tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": deal.responsible,
+                                        "deadline": timezone.now() + dt.timedelta(days=days)},
+                                  by=deal.responsible, records=[deal])
+        assert self._queries(client, params) == small
+        assert self._queries(client, {**params, "touches": "none"}) == small
         with django_assert_max_num_queries(18):
             client.get(LIST, params)
 

@@ -19,6 +19,14 @@ from tests.factories import LeadFactory, UserFactory, ref
 
 from .conftest import qualification_data
 
+
+def plan_touch(lead, deadline):
+    """A call planned on `lead` (tasks), as its card's «Запланировать» does."""
+    from tasks_app import services as tasks
+
+    return tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": lead.responsible,
+                                   "deadline": deadline}, by=lead.responsible, records=[lead])
+
 pytestmark = pytest.mark.django_db
 
 BOARD = reverse("leads:kanban")
@@ -111,13 +119,17 @@ class TestBoard:
         assert len(grouped) == 1
 
     def test_a_card_shows_title_company_amount_responsible_date_and_next_touch(self, client, owner):
+        from leads import services
+
         lead = LeadFactory(title="Тест Решение", company_name="ООО «Ромашка»", responsible=owner,
-                           amount=Decimal("150000"), next_touch_date=dt.date(2030, 5, 12))
+                           amount=Decimal("150000"))
+        # The date planned on the lead is its next touch (tasks), which the card shows.
+        services.lead_update(lead, data={"next_touch_date": dt.date(2030, 5, 12)}, by=owner, version=lead.version)
         client.force_login(owner)
         page = html(client.get(BOARD, {"totals": "1"}))
         assert reverse("leads:detail", args=[lead.pk]) in page
         for text in ("Тест Решение", "ООО «Ромашка»", "150\xa0000\xa0₽", "Иванов П.",
-                     timezone.localtime(lead.created_at).strftime("%d.%m.%Y"), "Касание: 12.05.2030",
+                     timezone.localtime(lead.created_at).strftime("%d.%m.%Y"), "Дело: 12.05.2030",
                      "Перевести в…", reverse("leads:move", args=[lead.pk])):
             assert text in page, text
         assert "просрочено" not in page
@@ -143,14 +155,15 @@ class TestBoard:
         assert fragment.count("data-kanban-move") == 3 and "kanban-move-option" not in fragment
 
     def test_a_card_shows_its_dates_as_the_date_filter_would(self, client, owner, settings):
-        lead = LeadFactory(responsible=owner, next_touch_date=dt.date(2030, 5, 12))
+        lead = LeadFactory(responsible=owner)
+        plan_touch(lead, dt.datetime(2030, 5, 12, 23, 30, tzinfo=dt.UTC))  # the 13th in Moscow
         Lead.objects.filter(pk=lead.pk).update(created_at=dt.datetime(2026, 1, 31, 22, 30, tzinfo=dt.UTC))
         client.force_login(owner)
         page = html(client.get(BOARD, {"totals": "1"}))
         # Moscow is UTC+3: created on the 1st of February there.
         assert settings.TIME_ZONE == "Europe/Moscow"
         assert '<time datetime="2026-02-01T01:30:00+03:00" title="Дата создания">01.02.2026</time>' in page
-        assert "Касание: 12.05.2030" in page
+        assert "Дело: 13.05.2030" in page
 
     def test_the_card_template_stays_lean(self):
         """The card is rendered a hundred times per board: no `{% url %}`, loops, forms or
@@ -163,10 +176,45 @@ class TestBoard:
             assert costly not in source, costly
 
     def test_an_overdue_next_touch_is_flagged(self, client, owner):
-        LeadFactory(responsible=owner, next_touch_date=timezone.localdate() - dt.timedelta(days=1))
+        plan_touch(LeadFactory(responsible=owner), timezone.now() - dt.timedelta(days=1))
         client.force_login(owner)
         page = html(client.get(BOARD, {"totals": "1"}))
-        assert "kanban-card-touch is-overdue" in page and "просрочено" in page
+        assert 'class="kanban-card-touch text-danger fw-semibold is-overdue"' in page and "Просрочено:" in page
+
+    def test_the_next_touch_state_is_on_every_card(self, client, owner):
+        planned, overdue, none = LeadFactory.create_batch(3, responsible=owner)
+        plan_touch(planned, timezone.now() + dt.timedelta(days=2))
+        plan_touch(overdue, timezone.now() - dt.timedelta(hours=1))
+        client.force_login(owner)
+        new = column(client.get(BOARD, {"totals": "1"}), Status.NEW)
+        marks = {card.pk: card.mark.testid for card in new["cards"]}
+        assert marks == {planned.pk: "touch-planned", overdue.pk: "touch-overdue", none.pk: "touch-none"}
+        page = html(client.get(BOARD, {"totals": "1"}))
+        assert "Нет дел" in page
+
+    @pytest.mark.parametrize(("value", "expected"), [("none", {"none", "done"}), ("overdue", {"overdue"}),
+                                                     ("", {"planned", "overdue", "none", "done"})])
+    def test_the_touches_filter_finds_the_leads_nobody_plans_to_call(self, client, owner, value, expected):
+        from tasks_app import services as tasks
+
+        leads = {name: LeadFactory(title=name, responsible=owner) for name in ("planned", "overdue", "none", "done")}
+        plan_touch(leads["planned"], timezone.now() + dt.timedelta(days=2))
+        plan_touch(leads["overdue"], timezone.now() - dt.timedelta(days=2))
+        tasks.task_transition(plan_touch(leads["done"], timezone.now()), "complete", by=owner)
+        client.force_login(owner)
+        response = client.get(BOARD, {"totals": "1", "touches": value})
+        assert set(titles(column(response, Status.NEW)["cards"])) == expected
+        assert column(response, Status.NEW)["count"] == len(expected)
+        if value:
+            # The column's «Показать ещё» keeps the filter.
+            assert f"touches={value}" in column(response, Status.NEW)["url"]
+
+    def test_a_tampered_touches_filter_is_named_and_ignored(self, client, owner):
+        LeadFactory(responsible=owner)
+        client.force_login(owner)
+        response = client.get(BOARD, {"totals": "1", "touches": "nobody\x00"})
+        assert response.status_code == 200 and "Дела: Выберите" in html(response)
+        assert len(column(response, Status.NEW)["cards"]) == 1
 
     def test_closed_columns_open_on_request(self, client, owner):
         LeadFactory(title="Брак", responsible=owner, status=Status.JUNK, junk_reason=ref("JunkReason"))
@@ -469,14 +517,21 @@ class TestQueryBudget:
         assert Lead.objects.count() == 250
         big = self._board_queries(client, personas[persona])
         assert big == small
-        # Filters cost no query: their choices are read whether a filter is applied or not.
+        # The touches' badges: one query for the board whatever the number of tasks.
+        for i, lead in enumerate(Lead.objects.order_by("-pk")[:30]):  # on the board: the newest
+            for days in (-1, 1, 2) if i % 2 else (3,):
+                plan_touch(lead, timezone.now() + dt.timedelta(days=days))
+        assert self._board_queries(client, personas[persona]) == small
+        # Filters cost no query: their choices are read whether a filter is applied or not (a
+        # board the filters leave empty skips the badges' query).
         filters = self._filters(personas, persona)
-        assert self._board_queries(client, personas[persona], **filters) == small
+        assert self._board_queries(client, personas[persona], **filters) <= small
+        assert self._board_queries(client, personas[persona], touches="none") == small
         # session, user, access levels, (department tree, owners), one aggregate, one query per
-        # open column, the filter bar's choices (departments, users, sources)
-        with django_assert_max_num_queries(15):
+        # open column, the touches' badges, the filter bar's choices (departments, users, sources)
+        with django_assert_max_num_queries(16):
             response = client.get(BOARD, {"totals": "1"})
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(16):
             assert client.get(BOARD, {"totals": "1", **filters}).status_code == 200
         with django_assert_max_num_queries(small - len(IN_PROCESS) + 1):
             # The totals part: no cards, no filter bar

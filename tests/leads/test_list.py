@@ -1,7 +1,7 @@
 """The leads list: search, filters, sorting, pagination, access, bulk actions, query budget."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 
@@ -442,13 +442,48 @@ def test_the_list_costs_a_fixed_number_of_queries(client, personas, persona, dja
     _bulk_leads(190, owner, niche=ref("Niche"), client_type=ref("ClientType"), crm_system=ref("CrmSystem"))
     with_250 = _count_queries(client), _count_queries(client, params)
     assert with_60 == with_250
-    # (+1 for a supervisor: the department tree of the owner filters)
-    with django_assert_max_num_queries(16):
+    # The touches' badges: one query for the page, whether 1 lead or 30 have touches.
+    from tasks_app import services as tasks
+
+    newest = list(Lead.objects.order_by("-created_at", "-pk")[:30])
+    tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": owner,
+                                        "deadline": timezone.now() + timedelta(days=1)}, by=owner, records=[newest[0]])
+    with_1_touch = _count_queries(client), _count_queries(client, params)
+    for i, lead in enumerate(newest[1:]):
+        for days in (-1, 2):
+            tasks.task_create(data={"kind": "call", "title": f"Звонок {i}", "responsible": owner,
+                                    "deadline": timezone.now() + timedelta(days=days)}, by=owner, records=[lead])
+    assert (_count_queries(client), _count_queries(client, params)) == with_1_touch
+    assert _count_queries(client, {**params, "touches": "none"}) == with_1_touch[1]
+    # (+1 for a supervisor: the department tree of the owner filters; +1: the touches' badges)
+    with django_assert_max_num_queries(17):
         response = client.get(LIST, params)
     assert len(response.context["leads"]) == 50
     # The owner filters cost no query of their own.
     owned = {**params, "department": owner.department_id, "preset": "department"}
     assert _count_queries(client, owned) == with_250[1]
+
+
+# --- The next touch (tasks) ---
+
+def test_each_row_shows_its_next_touch_and_the_filter_finds_the_leads_with_none(client, head, owner):
+    from tasks_app import services as tasks
+
+    planned, overdue, nothing = (LeadFactory(title=t, responsible=owner) for t in ("Плановый", "Просроченный", "Забытый"))
+    for lead, days in ((planned, 3), (overdue, -3)):
+        tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": owner,
+                                "deadline": timezone.now() + timedelta(days=days)}, by=owner, records=[lead])
+    client.force_login(head)
+    page = text(client.get(LIST))
+    assert page.count('data-testid="touch-planned"') == 1 and page.count('data-testid="touch-overdue"') == 1
+    assert page.count('data-testid="touch-none"') == 1 and "Нет дел" in page
+    assert 'name="touches"' in page and "Без запланированных дел" in page
+    rows = client.get(LIST, {"touches": "none"}).context["leads"]
+    assert [lead.title for lead in rows] == ["Забытый"]
+    rows = client.get(LIST, {"touches": "overdue"}).context["leads"]
+    assert [lead.title for lead in rows] == ["Просроченный"]
+    response = client.get(LIST, {"touches": "everything"})
+    assert response.status_code == 200 and "is-invalid" in text(response)
 
 
 # --- Bulk: assign ---
