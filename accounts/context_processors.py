@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +23,15 @@ MENU = [
 ]
 
 
+# url name → a function of the user giving that entry's counters ({"overdue": 2, "today": 5}):
+# apps register theirs at start-up (AppConfig.ready), so accounts imports none of them.
+COUNTERS: dict[str, Callable[[Any], dict[str, int]]] = {}
+
+
+def register_counter(url_name: str, func: Callable[[Any], dict[str, int]]) -> None:
+    COUNTERS[url_name] = func
+
+
 def _entry(user, label, url_name, entity):
     try:
         url = reverse(url_name)
@@ -27,7 +39,7 @@ def _entry(user, label, url_name, entity):
         return None
     if entity and access.level(user, entity, Action.VIEW) == Level.NONE:
         return None
-    return {"label": label, "url": url}
+    return {"label": label, "url": url, "name": url_name}
 
 
 def navigation(request):
@@ -45,6 +57,16 @@ def navigation(request):
             if entry:
                 menu.append(entry)
     # An entry is current on its own pages and below them (/leads/ → /leads/kanban/, /leads/5/).
-    for entry in (e for item in menu for e in item.get("children", [item])):
-        entry["active"] = request.path.startswith(entry["url"])
+    # The longest matching URL wins: «Мой день» at /tasks/day/ is not also «Задачи» at /tasks/.
+    entries = [e for item in menu for e in item.get("children", [item])]
+    matching = [e for e in entries if request.path.startswith(e["url"])]
+    current = max(matching, key=lambda e: len(e["url"]), default=None)
+    computed: dict[Callable, dict[str, int]] = {}  # entries sharing a counter share its query
+    for entry in entries:
+        entry["active"] = entry is current
+        func = COUNTERS.get(entry.get("name", ""))
+        if func is not None:
+            if func not in computed:
+                computed[func] = func(user)
+            entry["counters"] = computed[func]
     return {"menu": menu}

@@ -8,4 +8,10 @@ class TasksAppConfig(AppConfig):
     verbose_name = _("Задачи")
 
     def ready(self) -> None:
-        from . import automation, touches  # noqa: F401  (rules on moves; the touch date follows the touch: crm.hooks)
+        from accounts.context_processors import register_counter
+
+        from . import automation, selectors, touches  # noqa: F401  (rules on moves; the touch date follows the touch: crm.hooks)
+
+        # The menu's overdue / today badges on «Задачи» and «Мой день» (one query for both).
+        for name in ("tasks:list", "tasks:day"):
+            register_counter(name, selectors.counters)
