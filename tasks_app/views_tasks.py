@@ -330,15 +330,18 @@ def _conditions(now: datetime) -> dict:
 
 
 def deadline_for(column: str, now: datetime) -> datetime | None:
-    """Where a card dropped on `column` gets its deadline: today at 18:00 (the end of the day, if
-    18:00 has passed), this week's Sunday, next week's Sunday, the Sunday after, or none."""
+    """Where a card dropped on `column` gets its deadline: today at 18:00 (23:59 once 18:00 has
+    passed), this week's Sunday 18:00, next week's Sunday, the Sunday after, or none. Always in
+    the future: a drop never makes a task overdue."""
     local = timezone.localtime(now)
     b = _bounds(now)
     if column == TODAY:
         at = timezone.make_aware(datetime.combine(local.date(), END_OF_DAY))
         return at if at > now else timezone.make_aware(datetime.combine(local.date(), time(23, 59)))
     if column == WEEK:
-        return timezone.make_aware(datetime.combine((b["monday"] - timedelta(days=1)).date(), END_OF_DAY))
+        sunday = timezone.make_aware(datetime.combine((b["monday"] - timedelta(days=1)).date(), END_OF_DAY))
+        # On a Sunday evening the week has no time left: the end of today is its end.
+        return sunday if sunday > now else deadline_for(TODAY, now)
     if column == NEXT_WEEK:
         return timezone.make_aware(datetime.combine((b["after"] - timedelta(days=1)).date(), END_OF_DAY))
     if column == LATER:
