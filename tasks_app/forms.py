@@ -92,6 +92,8 @@ class TaskForm(forms.Form):
                 "deadline_date": local.date() if local else None, "deadline_time": local.time() if local else None,
                 "is_important": task.is_important, "needs_acceptance": task.needs_acceptance, "version": task.version,
             }
+        # Its own ids: the dialog opens over the list, whose filter panel has a «responsible» too.
+        kwargs.setdefault("auto_id", "task_%s")
         super().__init__(*args, **kwargs)
         if task is not None:
             del self.fields["checklist"], self.fields["bind"]
