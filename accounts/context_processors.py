@@ -1,6 +1,3 @@
-from collections.abc import Callable
-from typing import Any
-
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -17,19 +14,20 @@ MENU = [
         (_("Контакты"), "clients:contact_list", Entity.CONTACT),
         (_("Компании"), "clients:company_list", Entity.COMPANY),
     ]),
-    (_("Задачи"), "tasks:list", None),
+    (_("Задачи"), "tasks:list", Entity.TASK),
     (_("Календарь"), "calendar:index", None),
     (_("Диск"), "disk:index", None),
 ]
 
 
-# url name → a function of the user giving that entry's counters ({"overdue": 2, "today": 5}):
-# apps register theirs at start-up (AppConfig.ready), so accounts imports none of them.
-COUNTERS: dict[str, Callable[[Any], dict[str, int]]] = {}
+# menu entry's url name → the url name of its counters, a partial the page fetches by htmx after
+# it loads (as the bell does), so no page pays their query. Apps register theirs at start-up
+# (AppConfig.ready), so accounts imports none of them.
+COUNTERS: dict[str, str] = {}
 
 
-def register_counter(url_name: str, func: Callable[[Any], dict[str, int]]) -> None:
-    COUNTERS[url_name] = func
+def register_counter(url_name: str, counters_url_name: str) -> None:
+    COUNTERS[url_name] = counters_url_name
 
 
 def _entry(user, label, url_name, entity):
@@ -61,12 +59,9 @@ def navigation(request):
     entries = [e for item in menu for e in item.get("children", [item])]
     matching = [e for e in entries if request.path.startswith(e["url"])]
     current = max(matching, key=lambda e: len(e["url"]), default=None)
-    computed: dict[Callable, dict[str, int]] = {}  # entries sharing a counter share its query
     for entry in entries:
         entry["active"] = entry is current
-        func = COUNTERS.get(entry.get("name", ""))
-        if func is not None:
-            if func not in computed:
-                computed[func] = func(user)
-            entry["counters"] = computed[func]
+        counters = COUNTERS.get(entry.get("name", ""))
+        if counters:
+            entry["counters_url"] = reverse(counters)
     return {"menu": menu}

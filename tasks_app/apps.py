@@ -10,8 +10,8 @@ class TasksAppConfig(AppConfig):
     def ready(self) -> None:
         from accounts.context_processors import register_counter
 
-        from . import automation, selectors, touches  # noqa: F401  (rules on moves; the touch date follows the touch: crm.hooks)
+        from . import automation, touches  # noqa: F401  (rules on moves; the touch date follows the touch: crm.hooks)
 
-        # The menu's overdue / today badges on «Задачи» and «Мой день» (one query for both).
+        # The menu's overdue / today badges on «Задачи» and «Мой день».
         for name in ("tasks:list", "tasks:day"):
-            register_counter(name, selectors.counters)
+            register_counter(name, "tasks:menu_counters")

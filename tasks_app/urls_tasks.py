@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("new/", views.task_create, name="create"),
     path("board/", views.board, name="board"),
     path("board/counts/", views.board_counts, name="board_counts"),
+    path("menu-counters/", views.menu_counters, name="menu_counters"),
     path("<int:pk>/", views.task_detail, name="detail"),
     path("<int:pk>/edit/", views.task_edit, name="edit"),
     path("<int:pk>/delete/", views.task_delete, name="delete"),

@@ -97,6 +97,13 @@ def task_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+@require_GET
+def menu_counters(request: HttpRequest) -> HttpResponse:
+    """The menu's badges on «Задачи» and «Мой день» (overdue, due today), fetched by htmx after
+    the page: one query, paid by no page."""
+    return render(request, "includes/menu_counters.html", {"counters": selectors.counters(request.user)})
+
+
 # --- Create and edit ---
 
 def _form_context(form: TaskForm, task: Task | None) -> dict:
