@@ -42,10 +42,10 @@ STATUS_BADGES = {
 
 COLUMNS = [
     ("title", gettext_lazy("Задача"), ""),
+    ("deadline", gettext_lazy("Крайний срок"), "text-nowrap"),
     ("status", gettext_lazy("Статус"), ""),
-    ("deadline", gettext_lazy("Крайний срок"), ""),
     ("responsible", gettext_lazy("Ответственный"), "d-none d-sm-table-cell"),
-    (None, gettext_lazy("Чек-лист"), "d-none d-md-table-cell"),
+    (None, gettext_lazy("Чек-лист"), "d-none d-md-table-cell text-nowrap"),
     (None, gettext_lazy("Привязки"), "d-none d-lg-table-cell"),
 ]
 

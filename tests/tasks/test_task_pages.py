@@ -129,7 +129,7 @@ class TestList:
             make_task(head, owner, f"Задача {i}", deadline=in_days(i % 5 + 1), checklist=["x", "y"],
                       records=[lead, deal], coexecutors=[head])
         client.force_login(head)
-        with django_assert_max_num_queries(18):
+        with django_assert_max_num_queries(16):
             response = client.get(reverse("tasks:list"), {"role": "all"})
         assert response.status_code == 200 and response.content.decode().count("data-task=") == 30
 
@@ -295,7 +295,7 @@ class TestCard:
         task = make_task(head, owner, checklist=[str(i) for i in range(20)], records=leads, coexecutors=[teammate],
                          observers=[head])
         client.force_login(head)
-        with django_assert_max_num_queries(30):
+        with django_assert_max_num_queries(20):
             response = client.get(reverse("tasks:detail", args=[task.pk]))
         assert response.status_code == 200
 
