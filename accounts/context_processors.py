@@ -14,10 +14,20 @@ MENU = [
         (_("Контакты"), "clients:contact_list", Entity.CONTACT),
         (_("Компании"), "clients:company_list", Entity.COMPANY),
     ]),
-    (_("Задачи"), "tasks:list", None),
+    (_("Задачи"), "tasks:list", Entity.TASK),
     (_("Календарь"), "calendar:index", None),
     (_("Диск"), "disk:index", None),
 ]
+
+
+# menu entry's url name → the url name of its counters, a partial the page fetches by htmx after
+# it loads (as the bell does), so no page pays their query. Apps register theirs at start-up
+# (AppConfig.ready), so accounts imports none of them.
+COUNTERS: dict[str, str] = {}
+
+
+def register_counter(url_name: str, counters_url_name: str) -> None:
+    COUNTERS[url_name] = counters_url_name
 
 
 def _entry(user, label, url_name, entity):
@@ -27,7 +37,7 @@ def _entry(user, label, url_name, entity):
         return None
     if entity and access.level(user, entity, Action.VIEW) == Level.NONE:
         return None
-    return {"label": label, "url": url}
+    return {"label": label, "url": url, "name": url_name}
 
 
 def navigation(request):
@@ -45,6 +55,13 @@ def navigation(request):
             if entry:
                 menu.append(entry)
     # An entry is current on its own pages and below them (/leads/ → /leads/kanban/, /leads/5/).
-    for entry in (e for item in menu for e in item.get("children", [item])):
-        entry["active"] = request.path.startswith(entry["url"])
+    # The longest matching URL wins: «Мой день» at /tasks/day/ is not also «Задачи» at /tasks/.
+    entries = [e for item in menu for e in item.get("children", [item])]
+    matching = [e for e in entries if request.path.startswith(e["url"])]
+    current = max(matching, key=lambda e: len(e["url"]), default=None)
+    for entry in entries:
+        entry["active"] = entry is current
+        counters = COUNTERS.get(entry.get("name", ""))
+        if counters:
+            entry["counters_url"] = reverse(counters)
     return {"menu": menu}

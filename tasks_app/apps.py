@@ -8,6 +8,12 @@ class TasksAppConfig(AppConfig):
     verbose_name = _("Задачи")
 
     def ready(self) -> None:
+        from accounts.context_processors import register_counter
+
         # Rules on moves and the touch date following the touch (crm.hooks); the cards' «Дела» panel
         # (crm.cards); the touch badges and the «Дела» filter of the lists and boards (crm.lists).
         from . import automation, cards, marks, touches  # noqa: F401
+
+        # The menu's overdue / today badges on «Задачи» and «Мой день».
+        for name in ("tasks:list", "tasks:day"):
+            register_counter(name, "tasks:menu_counters")

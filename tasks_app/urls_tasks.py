@@ -1,3 +1,21 @@
 """URLs of tasks_app (tasks): joined into the «tasks» namespace by tasks_app/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_tasks as views
+
+urlpatterns: list = [
+    path("", views.task_list, name="list"),
+    path("new/", views.task_create, name="create"),
+    path("board/", views.board, name="board"),
+    path("board/counts/", views.board_counts, name="board_counts"),
+    path("menu-counters/", views.menu_counters, name="menu_counters"),
+    path("<int:pk>/", views.task_detail, name="detail"),
+    path("<int:pk>/edit/", views.task_edit, name="edit"),
+    path("<int:pk>/delete/", views.task_delete, name="delete"),
+    path("<int:pk>/transition/", views.task_transition, name="transition"),
+    path("<int:pk>/deadline/", views.board_move, name="board_move"),
+    path("<int:pk>/checklist/", views.checklist_add, name="checklist_add"),
+    path("<int:pk>/checklist/<int:item>/tick/", views.checklist_tick, name="checklist_tick"),
+    path("<int:pk>/checklist/<int:item>/delete/", views.checklist_delete, name="checklist_delete"),
+]

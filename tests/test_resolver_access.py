@@ -16,8 +16,8 @@ not restate the rules, it checks that no page gets around them.
 
 Records: one set owned by `owner` («СЕКРЕТ», «Группа продаж 1», inside the head's tree) and one
 by `stranger` («ЧУЖОЕ», another department: what the head must not reach, e.g. in the admin):
-a lead, a deal in «Холодное подключение», a deal in «Общая воронка», a company, a contact, and a
-pinned comment on each. The lead is linked to the company, the contact and the first deal.
+a lead, a deal in «Холодное подключение», a deal in «Общая воронка», a company, a contact, a task
+(bound to the lead, with a checklist item), and a pinned comment on each. The lead is linked to the company, the contact and the first deal.
 
 New URLs are covered without anyone adding them. A URL whose arguments the filler below cannot
 fill FAILS with a message naming the argument: teach `fill()` about it (never skip it).
@@ -52,13 +52,15 @@ from leads.forms import GROUPS
 from leads.models import Lead, Status
 from notifications import services as notifications
 from notifications.models import Kind
+from tasks_app import services as task_services
+from tasks_app.models import ChecklistItem, Task
 from tests.factories import COLD, GENERAL, DealFactory, DepartmentFactory, LeadFactory, UserFactory, pipeline
 
 pytestmark = pytest.mark.django_db
 
 TAGS = ("СЕКРЕТ", "ЧУЖОЕ")
 PERSONAS = ("owner", "teammate", "outsider", "head", "crm_admin", "norole", "pipeline_only")
-RECORD_MODELS = (Lead, Deal, Company, Contact)
+RECORD_MODELS = (Lead, Deal, Company, Contact, Task)
 PHONES = {"СЕКРЕТ": "+79110000042", "ЧУЖОЕ": "+79110000043"}  # each company's phone
 
 
@@ -132,7 +134,11 @@ def _records(user, tag: str, phone: str) -> dict:
     general = DealFactory(title=f"{tag}-сделка-общая-42", responsible=user, pipeline=pipeline(GENERAL),
                           company=company)
     Lead.objects.filter(pk=lead.pk).update(company=company, contact=contact)
-    records = {"lead": lead, "deal": deal, "deal_general": general, "company": company, "contact": contact}
+    # The owner's own task bound to his lead, with a checklist item (its text is a marker too).
+    task = task_services.task_create(data={"title": f"{tag}-задача-42", "responsible": user}, by=user,
+                                     records=[lead], checklist=[f"{tag}-пункт-42"])
+    records = {"lead": lead, "deal": deal, "deal_general": general, "company": company, "contact": contact,
+               "task": task}
     comments = {}
     for kind, record in records.items():
         comments[kind] = timeline.add_comment(record, user, f"{tag}-комментарий-{kind}-42", pin_it=True)
@@ -216,6 +222,9 @@ def markers(world, persona: User) -> dict[str, bool]:
             visible = access.can(persona, Action.VIEW, record)
             found[str(record)] = visible
             found[world[tag]["comments"][kind].text] = visible
+            if isinstance(record, Task):
+                for text in record.checklist.values_list("text", flat=True):
+                    found[text] = visible
     return found
 
 
@@ -235,6 +244,10 @@ def snapshot(world) -> dict:
         entries.setdefault(entry[:2], []).append(entry[2:])
     contacts_of = _links(Deal.contacts.through, "deal_id", "contact_id")
     companies_of = _links(Contact.companies.through, "contact_id", "company_id")
+    checklist_of: dict[int, list] = {}
+    for task_id, *item in ChecklistItem.objects.order_by("pk").values_list("task_id", "pk", "text", "is_done"):
+        checklist_of.setdefault(task_id, []).append(tuple(item))
+    links_of = {Deal: contacts_of, Contact: companies_of, Task: checklist_of}
     for model in RECORD_MODELS:
         pks = [r.pk for r in records if type(r) is model]
         rows = {row["id"]: row for row in model.objects.filter(pk__in=pks).values()}
@@ -243,7 +256,7 @@ def snapshot(world) -> dict:
             row = rows.get(pk)
             if row is not None:
                 row.pop("search_text", None)  # a cache column, rewritten on save
-            links = contacts_of.get(pk, []) if model is Deal else companies_of.get(pk, []) if model is Contact else []
+            links = links_of.get(model, {}).get(pk, [])
             state[(model.__name__, pk)] = (row, entries.get((content_type, pk), []), links)
     users = world["users"].values()
     groups = _links(User.groups.through, "user_id", "group_id")
@@ -308,6 +321,13 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["records"]["company"].pk}, {}) for t in TAGS]
     elif names == {"pk"} and key.startswith("clients:contact"):
         variants = [({"pk": world[t]["records"]["contact"].pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key.startswith("tasks:"):
+        variants = [({"pk": world[t]["records"]["task"].pk}, {"name": "complete", "to": "none", "text": "ВЗЛОМ-пункт"})
+                    for t in TAGS]
+    elif names == {"pk", "item"} and key.startswith("tasks:"):
+        for tag in TAGS:
+            task = world[tag]["records"]["task"]
+            variants.append(({"pk": task.pk, "item": task.checklist.get().pk}, {"done": "on"}))
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
@@ -455,7 +475,8 @@ def test_it_walks_the_whole_resolver():
     """The walk reaches the app URLs and the admin's (a broken walk would pass every persona)."""
     keys = set(ENDPOINTS)
     assert {"leads:detail", "leads:kanban_column", "deals:board_column", "clients:company_detail",
-            "crm:comment_pin", "admin:index", "admin:leads_lead_change", "admin:deals_deal_delete"} <= keys
+            "crm:comment_pin", "admin:index", "admin:leads_lead_change", "admin:deals_deal_delete",
+            "tasks:detail", "tasks:checklist_tick", "admin:tasks_app_task_change"} <= keys
     assert ENDPOINTS["admin:leads_lead_change"].model_admin is admin.site._registry[Lead]
 
 
@@ -482,9 +503,11 @@ def test_the_snapshot_sees_a_change_of_a_record_a_comment_a_link_and_a_role(worl
         timeline.add_comment(secret["company"], world["users"]["owner"], "ВЗЛОМ")
         secret["deal"].contacts.clear()
         world["users"]["teammate"].roles.clear()
+        secret["task"].checklist.update(is_done=True)
         after = snapshot(world)
         transaction.set_rollback(True)
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {("Lead", secret["lead"].pk), ("Company", secret["company"].pk),
-                       ("Deal", secret["deal"].pk), ("User", world["users"]["teammate"].pk)}
+                       ("Deal", secret["deal"].pk), ("User", world["users"]["teammate"].pk),
+                       ("Task", secret["task"].pk)}
     assert snapshot(world) == before
