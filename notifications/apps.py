@@ -7,8 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Уведомления")
 
     def ready(self) -> None:
-        from crm import timeline
+        from crm import deletion, timeline
 
         from . import cards, services  # noqa: F401 — cards registers the profile panel
 
         timeline.on_comment(services.commented)
+        deletion.on_deleted(services.record_deleted)

@@ -57,6 +57,13 @@ def _url_of(record: models.Model) -> str:
         return ""
 
 
+def record_deleted(content_type: ContentType, pk: int) -> None:
+    """The record a notification is about was deleted (crm.deletion): the sentence stays — it
+    happened — but no longer links to a page that would answer 404."""
+    Notification.objects.filter(content_type=content_type, object_id=pk).update(content_type=None, object_id=None,
+                                                                                url="")
+
+
 def wants_email(user: User, kind: str) -> bool:
     return not MutedEmail.objects.filter(user=user, kind=kind).exists()
 

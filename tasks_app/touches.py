@@ -11,10 +11,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import hooks
+from crm import deletion, hooks
 
 from . import selectors, services
-from .models import ACTIVE, Kind
+from .models import ACTIVE, Binding, Kind
 
 
 @hooks.on_touch_date
@@ -42,3 +42,10 @@ def follow_touch_date(record: models.Model, day: date | None, by) -> None:
     services.task_create(data={"kind": Kind.CALL, "title": title or _("Следующее касание"), "responsible": responsible,
                                "creator": by or responsible, "deadline": services.deadline_at(day)},
                          by=None, records=[record])
+
+
+@deletion.on_deleted
+def drop_bindings(content_type, pk: int) -> None:
+    """A deleted lead or deal takes its bindings along (they are generic: nothing cascades); its
+    tasks stay, as in Bitrix24, bound to the records that are left."""
+    Binding.objects.filter(content_type=content_type, object_id=pk).delete()
