@@ -7,4 +7,4 @@ class DealsConfig(AppConfig):
     verbose_name = _("Сделки")
 
     def ready(self) -> None:
-        from . import cards  # noqa: F401  (registers the deals panel of company and contact cards)
+        from . import cards, day  # noqa: F401  (the deals panel of company and contact cards; «Мой день»)

@@ -7,4 +7,4 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Лиды")
 
     def ready(self) -> None:
-        from . import cards, duplicates  # noqa: F401  (register the card panel and the lead finder)
+        from . import cards, day, duplicates  # noqa: F401  (register the card panel, «Мой день», the lead finder)

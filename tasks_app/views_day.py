@@ -1,0 +1,107 @@
+"""«Мой день», the home page: the user's overdue and today's tasks and touches, his meetings of
+today, new leads and records in work with nothing planned; a head of sales switches to «Отдел»,
+the same counted per manager of his department, and opens a manager's day from there.
+
+The sections refresh themselves (htmx) when a touch is completed in the dialog
+(`touchesChanged`, sent by tasks:touch_complete) or a task by «Завершить» here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import access
+
+from . import selectors, selectors_day, services
+from .services import TaskError
+
+MINE, TEAM = "mine", "team"
+REFRESH_EVENT = "touchesChanged"
+
+
+class DayForm(forms.Form):
+    """The page's parameters: «Мой» or «Отдел» (a head only) and a manager of the head's team."""
+
+    view = forms.ChoiceField(choices=[(MINE, gettext_lazy("Мой")), (TEAM, gettext_lazy("Отдел"))], required=False)
+    manager = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args, members, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members, self.user = {m.pk: m for m in members}, user
+
+    def clean_view(self):
+        view = self.cleaned_data.get("view") or MINE
+        if view == TEAM and not self.members:
+            raise ValidationError(_("Сводка по отделу доступна руководителю отдела."))
+        return view
+
+    def clean_manager(self):
+        pk = self.cleaned_data.get("manager")
+        if pk is None or pk == self.user.pk:
+            return None
+        if pk not in self.members:
+            raise ValidationError(_("Такого сотрудника нет в вашем отделе."))
+        return self.members[pk]
+
+
+@require_GET
+def day(request):
+    user = request.user
+    members = selectors_day.team_members(user)
+    form = DayForm(request.GET, members=members, user=user)
+    if form.is_valid():
+        view, manager = form.cleaned_data["view"], form.cleaned_data["manager"]
+    else:
+        view, manager = MINE, None
+    person = manager or user
+    context = {
+        "form": form,
+        "errors": [e for errors in form.errors.values() for e in errors],
+        "is_head": bool(members),
+        "view": view,
+        "person": person,
+        "own": person == user,
+        "now": timezone.now(),
+    }
+    if view == TEAM:
+        context["team"] = selectors_day.team_day(user, members)
+    else:
+        context["day"] = selectors_day.person_day(user, person)
+    if request.htmx and request.htmx.target == "day-sections":
+        return render(request, "tasks_app/_day_sections.html", context)
+    return render(request, "tasks_app/day.html", context)
+
+
+@require_POST
+def day_complete(request, pk: int):
+    """«Завершить» on a task of «Мой день» (a touch bound to a record opens the touch dialog
+    instead, which asks for the next one). With htmx the sections refresh on the event; a
+    refusal comes back as the sections with the message on top."""
+    task = access.get_or_404(request.user, selectors.visible(request.user), pk=pk)
+    try:
+        services.task_transition(task, "complete", by=request.user)
+    except (TaskError, PermissionDenied) as exc:
+        message = str(exc) or _("Завершить задачу нельзя.")
+        if request.htmx:
+            day_response = day_for_refusal(request, message)
+            return day_response
+        messages.error(request, message)
+    else:
+        if request.htmx:
+            return HttpResponse(status=204, headers={"HX-Trigger": REFRESH_EVENT})
+        messages.success(request, _("Задача «%(title)s» завершена.") % {"title": task.title})
+    return redirect("tasks:day")
+
+
+def day_for_refusal(request, message: str):
+    context = {"view": MINE, "person": request.user, "own": True, "now": timezone.now(),
+               "is_head": selectors_day.is_head(request.user), "errors": [message],
+               "day": selectors_day.person_day(request.user, request.user)}
+    return render(request, "tasks_app/_day_sections.html", context)
