@@ -78,10 +78,9 @@ def attach_records(user, tasks: list[Task]) -> None:
     """Give each task `.records`: the CRM records it is bound to that `user` may open, and
     `.is_touch` (bound to a record at all, whether the user may open it or not). One query for
     the bindings and one per kind of record bound, whatever the number of tasks."""
-    tasks = list({t.pk: t for t in tasks}.values())
     by_task: dict[int, list[tuple[int, int]]] = {}
     by_type: dict[int, set[int]] = {}
-    for task_id, ct_id, object_id in Binding.objects.filter(task_id__in=[t.pk for t in tasks]).values_list(
+    for task_id, ct_id, object_id in Binding.objects.filter(task_id__in=sorted({t.pk for t in tasks})).values_list(
             "task_id", "content_type_id", "object_id"):
         by_task.setdefault(task_id, []).append((ct_id, object_id))
         by_type.setdefault(ct_id, set()).add(object_id)
@@ -108,9 +107,6 @@ def person_day(user, person: User, now: datetime | None = None) -> PersonDay:
     today = list(mine.filter(deadline__gte=now).order_by("deadline", "pk")[:TASKS_SHOWN])
     meetings = list(mine.filter(kind=Kind.MEETING, deadline__gte=start).order_by("deadline", "pk")[:TASKS_SHOWN])
     attach_records(user, overdue + today + meetings)
-    # The same task object in two sections (a meeting due this afternoon) carries its records.
-    shown = {t.pk: t for t in overdue + today}
-    meetings = [shown.get(m.pk, m) for m in meetings]
     result = PersonDay(person, overdue, today, meetings, counts["overdue"], counts["today"])
     for source in crm_day.sources():
         if source.new is not None:

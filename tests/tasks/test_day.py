@@ -79,9 +79,13 @@ class TestMyDay:
         assert "Просроченных дел нет" in page and "На сегодня дел нет" in page
 
     def test_it_lists_todays_meetings(self, client, owner, lead):
-        plan(owner, "Встреча в офисе клиента", later_today(), kind=Kind.MEETING, records=[lead])
+        deal = DealFactory(responsible=owner, title="Сделка «Ромашка»")
+        plan(owner, "Встреча в офисе клиента", later_today(), kind=Kind.MEETING, records=[deal])
         page = day_page(client, owner).content.decode()
-        assert "Встреча в офисе клиента" in section(page, "day-meetings")
+        # Listed twice (a meeting is due today too), opening its deal from both.
+        for testid in ("day-meetings", "day-today"):
+            assert "Встреча в офисе клиента" in section(page, testid)
+            assert reverse("deals:detail", args=[deal.pk]) in section(page, testid), testid
 
     def test_it_says_when_there_are_no_meetings(self, client, owner):
         assert "Встреч сегодня нет" in section(day_page(client, owner).content.decode(), "day-meetings")
