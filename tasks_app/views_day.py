@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -73,7 +74,7 @@ def day(request):
     if view == TEAM:
         context["team"] = selectors_day.team_day(user, members)
     else:
-        context["day"] = selectors_day.person_day(user, person)
+        context["day"] = _with_links(selectors_day.person_day(user, person), own=person == user)
     if request.htmx and request.htmx.target == "day-sections":
         return render(request, "tasks_app/_day_sections.html", context)
     return render(request, "tasks_app/day.html", context)
@@ -103,5 +104,33 @@ def day_complete(request, pk: int):
 def day_for_refusal(request, message: str):
     context = {"view": MINE, "person": request.user, "own": True, "now": timezone.now(),
                "is_head": selectors_day.is_head(request.user), "errors": [message],
-               "day": selectors_day.person_day(request.user, request.user)}
+               "day": _with_links(selectors_day.person_day(request.user, request.user), own=True)}
     return render(request, "tasks_app/_day_sections.html", context)
+
+
+def _reverser(name: str):
+    """`pk -> url` for a URL name, or None while no module defines it (the task card and the touch
+    dialog are other modules of tasks_app): asked once per page, since a failed reverse is slow."""
+    try:
+        reverse(name, args=[1])
+    except NoReverseMatch:
+        return None
+    return lambda pk: reverse(name, args=[pk])
+
+
+def _with_links(day: selectors_day.PersonDay, *, own: bool) -> selectors_day.PersonDay:
+    """Each task's links, set here once rather than looked up by the template per row: `url` opens
+    its record (a touch) or its card; «Завершить» opens the touch dialog (`dialog_url`, which asks
+    for the next touch) or posts to tasks:day_complete (`complete_url`) — on one's own day only."""
+    detail, dialog = _reverser("tasks:detail"), _reverser("tasks:touch_complete")
+    tasks = {id(t): t for t in day.overdue + day.today + day.meetings}.values()
+    for record in {id(r): r for t in tasks for r in t.records}.values():
+        record.url = record.get_absolute_url()
+    for task in tasks:
+        task.url = task.records[0].url if task.records else (detail(task.pk) if detail else "")
+        task.dialog_url = task.complete_url = ""
+        if own and task.is_touch and dialog:
+            task.dialog_url = dialog(task.pk)
+        elif own:
+            task.complete_url = reverse("tasks:day_complete", args=[task.pk])
+    return day
