@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from deals.models import Stage
 from leads.models import Status
-from tasks_app import selectors, services
+from tasks_app import selectors, selectors_day, services
 from tasks_app.models import Kind, Task
 from tests.factories import DealFactory, LeadFactory, UserFactory
 
@@ -108,6 +108,14 @@ class TestMyDay:
         assert "Лид «Ромашка»" in unplanned and "Сделка без дел" in unplanned
         assert "Лид с планом" not in unplanned and "Закрытая сделка" not in unplanned
         assert reverse("deals:detail", args=[deal.pk]) in unplanned
+
+    def test_records_with_nothing_planned_are_counted_up_to_a_cap(self, client, owner, monkeypatch):
+        monkeypatch.setattr(selectors_day, "COUNT_CAP", 3)
+        for _ in range(4):
+            LeadFactory(responsible=owner)
+        unplanned = section(day_page(client, owner).content.decode(), "day-unplanned")
+        assert "(3+)" in unplanned and "Все — в списке" in unplanned
+        assert f"?responsible={owner.pk}&amp;status=new" in unplanned
 
     def test_a_junk_lead_is_not_waiting_for_a_plan(self, client, owner, lead):
         type(lead).objects.filter(pk=lead.pk).update(status=Status.JUNK)
@@ -221,6 +229,18 @@ class TestHeadOfSales:
         new_leads = reverse("leads:list") + f"?responsible={teammate.pk}&amp;status=new"
         assert f'href="{new_leads}">1<' in teammate_row
         assert "Лиды: 1" in teammate_row  # the new lead has nothing planned either
+
+    def test_the_department_counts_records_with_nothing_planned_up_to_a_cap(self, client, head, owner, monkeypatch):
+        monkeypatch.setattr(selectors_day, "COUNT_CAP", 3)
+        for _ in range(4):
+            LeadFactory(responsible=owner)
+        planned = LeadFactory(responsible=head)
+        plan(head, "Звонок", later_today(), records=[planned])
+        LeadFactory(responsible=head)
+        page = day_page(client, head, view="team").content.decode()
+        rows = {u.pk: page[page.index(f'data-person="{u.pk}"'):] for u in (owner, head)}
+        assert "Лиды: 3+" in rows[owner.pk][:rows[owner.pk].index("</tr>")]
+        assert "Лиды: 1<" in rows[head.pk][:rows[head.pk].index("</tr>")]
 
     def test_the_department_stops_at_the_head_s_tree(self, client, org, owner):
         group_head = UserFactory(department=org["group1"], role="Руководитель отдела продаж")
