@@ -23,8 +23,10 @@ from crm import day as crm_day
 from .models import ACTIVE, Binding, Kind, Task
 from .selectors import day_bounds, planned_condition, visible
 
-TASKS_SHOWN = 30  # rows of «Просрочено» / «На сегодня»; the rest are counted
-RECORDS_SHOWN = 10  # rows of «Новые лиды» / «Без запланированных дел» per kind of record
+# Rows shown per section (the rest are counted and reached through the lists): a home page to
+# read at a glance, and one that stays within 2× the minimal view (BENCHMARKS.md).
+TASKS_SHOWN = 15  # «Просрочено», «На сегодня», «Встречи сегодня»
+RECORDS_SHOWN = 5  # «Новые лиды», «Без запланированных дел», per kind of record
 # «Без запланированных дел» is counted up to this («100+»): whether a record has a touch planned is
 # asked record by record, so an exact count reads every record in work — 0.2–0.5 s for a
 # manager's 20 000 leads on SQLite (BENCHMARKS.md) — while the cut count stops at the hundredth.
@@ -83,8 +85,9 @@ class PersonDay:
 
 
 def active_tasks(user, person_ids) -> QuerySet[Task]:
-    """The active tasks and touches of these responsibles that `user` may see."""
-    return visible(user).filter(responsible_id__in=list(person_ids), status__in=ACTIVE)
+    """The active tasks and touches of these responsibles that `user` may see (their people are
+    not read: the page names no one but the person whose day it is)."""
+    return visible(user).select_related(None).filter(responsible_id__in=list(person_ids), status__in=ACTIVE)
 
 
 def attach_records(user, tasks: list[Task]) -> None:
@@ -122,7 +125,7 @@ def person_day(user, person: User, now: datetime | None = None) -> PersonDay:
     attach_records(user, overdue + today + meetings)
     result = PersonDay(person, overdue, today, meetings, counts["overdue"], counts["today"])
     # Newest first by id (ids grow with creation): the database walks the responsible's index
-    # backwards and stops at the tenth row; ordering by the creation date sorted all his records.
+    # backwards and stops at the fifth row; ordering by the creation date sorted all his records.
     for source in crm_day.sources():
         if source.new is not None:
             new = source.new(user).filter(responsible_id=person.pk)

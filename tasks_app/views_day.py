@@ -108,29 +108,46 @@ def day_for_refusal(request, message: str):
     return render(request, "tasks_app/_day_sections.html", context)
 
 
-def _reverser(name: str):
-    """`pk -> url` for a URL name, or None while no module defines it (the task card and the touch
-    dialog are other modules of tasks_app): asked once per page, since a failed reverse is slow."""
+SENTINEL = 987654321
+
+
+def _pk_url(make_url):
+    """`pk -> url` built by `make_url(pk)` once for a sentinel pk and formatted after: reversing a
+    URL costs ~0.1 ms, and «Мой день» shows ~100 links (BENCHMARKS.md). None when the URL does
+    not exist (yet: the task card and the touch dialog are other modules of tasks_app)."""
     try:
-        reverse(name, args=[1])
+        sample = make_url(SENTINEL)
     except NoReverseMatch:
         return None
-    return lambda pk: reverse(name, args=[pk])
+    if sample.count(str(SENTINEL)) != 1:
+        return make_url
+    head, tail = sample.split(str(SENTINEL))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _named(name: str):
+    return _pk_url(lambda pk: reverse(name, args=[pk]))
 
 
 def _with_links(day: selectors_day.PersonDay, *, own: bool) -> selectors_day.PersonDay:
-    """Each task's links, set here once rather than looked up by the template per row: `url` opens
-    its record (a touch) or its card; «Завершить» opens the touch dialog (`dialog_url`, which asks
-    for the next touch) or posts to tasks:day_complete (`complete_url`) — on one's own day only."""
-    detail, dialog = _reverser("tasks:detail"), _reverser("tasks:touch_complete")
+    """Each row's links, set here once rather than looked up by the template per row: a task's
+    `url` opens its record (a touch) or its card; «Завершить» opens the touch dialog
+    (`dialog_url`, which asks for the next touch) or posts to tasks:day_complete (`complete_url`)
+    — on one's own day only; each record's `url` opens its card."""
+    detail, dialog, complete = _named("tasks:detail"), _named("tasks:touch_complete"), _named("tasks:day_complete")
     tasks = {id(t): t for t in day.overdue + day.today + day.meetings}.values()
-    for record in {id(r): r for t in tasks for r in t.records}.values():
-        record.url = record.get_absolute_url()
+    records = [r for t in tasks for r in t.records] + [r for g in day.new + day.unplanned for r in g.items]
+    by_model: dict = {}
+    for record in records:
+        model = type(record)
+        if model not in by_model:
+            by_model[model] = _pk_url(lambda pk, model=model: model(pk=pk).get_absolute_url())
+        record.url = by_model[model](record.pk)
     for task in tasks:
         task.url = task.records[0].url if task.records else (detail(task.pk) if detail else "")
         task.dialog_url = task.complete_url = ""
         if own and task.is_touch and dialog:
             task.dialog_url = dialog(task.pk)
         elif own:
-            task.complete_url = reverse("tasks:day_complete", args=[task.pk])
+            task.complete_url = complete(task.pk)
     return day
