@@ -63,7 +63,6 @@ def day(request):
         view, manager = MINE, None
     person = manager or user
     context = {
-        "form": form,
         "errors": [e for errors in form.errors.values() for e in errors],
         "is_head": bool(members),
         "view": view,
@@ -91,8 +90,7 @@ def day_complete(request, pk: int):
     except (TaskError, PermissionDenied) as exc:
         message = str(exc) or _("Завершить задачу нельзя.")
         if request.htmx:
-            day_response = day_for_refusal(request, message)
-            return day_response
+            return _refused(request, message)
         messages.error(request, message)
     else:
         if request.htmx:
@@ -101,7 +99,8 @@ def day_complete(request, pk: int):
     return redirect("tasks:day")
 
 
-def day_for_refusal(request, message: str):
+def _refused(request, message: str):
+    """The sections of one's own day with the refusal on top (a «Завершить» by htmx)."""
     context = {"view": MINE, "person": request.user, "own": True, "now": timezone.now(),
                "is_head": selectors_day.is_head(request.user), "errors": [message],
                "day": _with_links(selectors_day.person_day(request.user, request.user), own=True)}
