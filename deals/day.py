@@ -11,8 +11,7 @@ from crm import day
 from .models import Deal, Stage
 from .selectors import visible_deals
 
-# The list's filter «без запланированных дел» (the touches' filter on the deals list); ignored
-# by the list until that filter exists.
+# The lists' filter «Дела: без запланированных дел» (registered by tasks_app.marks into crm.lists).
 UNPLANNED = {"touches": "none"}
 
 

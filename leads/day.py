@@ -11,9 +11,7 @@ from crm import day
 from .models import IN_PROCESS, Lead, Status
 from .selectors import visible_leads
 
-# The list's filter «без запланированных дел» (the touches' filter on the leads list). An unknown
-# parameter is ignored by the list's filter set, so the link shows the responsible's leads in
-# work until that filter exists.
+# The lists' filter «Дела: без запланированных дел» (registered by tasks_app.marks into crm.lists).
 UNPLANNED = {"touches": "none"}
 
 
