@@ -262,7 +262,7 @@ class Bench(common.Bench):
         shown = len(day.overdue) + len(day.today)
         members = selectors_day.team_members(user)
         note = (f"{n_(visible_leads(user).count())} лидов; в его дне {n_(day.overdue_total)} просроченных, "
-                f"{n_(day.today_total)} на сегодня, {n_(day.unplanned_total)} записей без дел")
+                f"{n_(day.today_total)} на сегодня, {day.unplanned_label} записей без дел")
         _start, tomorrow = day_bounds()
         pages = [
             Page("minimal", "Minimal view (50 rows)", reverse("bench_minimal"), expect(count={'<tr data-lead="': 50})),
