@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -38,6 +39,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts import access
 from accounts.models import Action, Entity, Level, Permission, Role, User
@@ -171,6 +173,13 @@ def _build_world() -> dict:
         "СЕКРЕТ": _records(users["owner"], "СЕКРЕТ", PHONES["СЕКРЕТ"]),
         "ЧУЖОЕ": _records(users["stranger"], "ЧУЖОЕ", PHONES["ЧУЖОЕ"]),
     }
+    # A touch planned on each lead, for its responsible (tasks:touch_complete).
+    from tasks_app import services as tasks
+
+    for tag, owner in (("СЕКРЕТ", users["owner"]), ("ЧУЖОЕ", users["stranger"])):
+        world[tag]["touch"] = tasks.task_create(
+            data={"kind": "call", "title": f"{tag}-звонок", "responsible": owner, "creator": owner,
+                  "deadline": timezone.now() + timedelta(days=1)}, by=None, records=[world[tag]["records"]["lead"]])
     # The owner's notification about his lead (it names the lead): anyone else gets a 404.
     lead = world["СЕКРЕТ"]["records"]["lead"]
     world["notification"] = notifications.notify(
@@ -299,6 +308,9 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["records"]["company"].pk}, {}) for t in TAGS]
     elif names == {"pk"} and key.startswith("clients:contact"):
         variants = [({"pk": world[t]["records"]["contact"].pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key == "tasks:day_complete":
+        # «Завершить» on «Мой день»: each lead's touch (only its responsible may complete it).
+        variants = [({"pk": world[t]["touch"].pk}, {}) for t in TAGS]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
