@@ -7,7 +7,7 @@ from .models import Action, Entity, Level
 # The left menu, in Bitrix24's order. An entry appears once its app registers the URL name and
 # the user may see that kind of record, so modules that are not built yet leave no dead links.
 MENU = [
-    (_("Мой день"), "tasks:day", None),
+    (_("Мой день"), "tasks:day", Entity.TASK),  # one's tasks and touches first: nothing to show without them
     (_("CRM"), [
         (_("Лиды"), "leads:list", Entity.LEAD),
         (_("Сделки"), "deals:board", Entity.DEAL),

@@ -9,15 +9,16 @@ from .models import Action, Entity, Level
 
 
 def home(request):
-    """The start page is the first CRM list the user may open; with none built or allowed, the
-    profile page, which shows what the user may do."""
-    for _label, target, *_rest in MENU:
-        for _l, url_name, entity in target if isinstance(target, list) else []:
+    """The start page is the first menu entry the user may open: «Мой день», then the CRM lists;
+    with none built or allowed, the profile page, which shows what the user may do."""
+    for label, target, *rest in MENU:
+        entries = target if isinstance(target, list) else [(label, target, rest[0] if rest else None)]
+        for _l, url_name, entity in entries:
             try:
                 url = reverse(url_name)
             except NoReverseMatch:
                 continue
-            if access.level(request.user, entity, Action.VIEW) > Level.NONE:
+            if entity and access.level(request.user, entity, Action.VIEW) > Level.NONE:
                 return redirect(url)
     return redirect("profile")
 

@@ -18,7 +18,7 @@ class DealsConfig(AppConfig):
     def ready(self) -> None:
         from crm import hooks
 
-        from . import cards  # noqa: F401  (registers the deals panel of company and contact cards)
+        from . import cards, day  # noqa: F401  (the deals panel of company and contact cards; «Мой день»)
 
         # The stages a rule may start from («when a deal enters …»: tasks_app's automation).
         hooks.register_states("deals.deal", _("Сделка"), stage_choices)

@@ -70,3 +70,40 @@ def test_a_new_user_typing_the_seed_lead_meets_the_duplicate_warning_and_can_sav
     response = client.post(reverse("leads:create"), {**payload, "save_anyway": "1"})
     assert response.status_code == 302
     assert Lead.objects.filter(title="Тест Решение").count() == 2
+
+
+def test_my_day_tells_the_story_on_the_first_login(client, db):
+    """Each demo manager's «Мой день» has something overdue, something today, a meeting and a
+    record with nothing planned; the head has given tasks (one with a checklist, one waiting for
+    his control) and sees his department by manager."""
+    from tasks_app.models import Status as TaskStatus
+    from tasks_app.models import Task
+    from tasks_app.selectors_day import person_day
+
+    call_command("demo_data")
+    tasks = Task.objects.count()
+    call_command("demo_data")
+    assert Task.objects.count() == tasks
+    for login in ("ivanov", "petrova", "sidorov"):
+        manager = User.objects.get(username=login)
+        day = person_day(manager, manager)
+        assert day.overdue and day.today and day.meetings, login
+        calls = [t for t in day.overdue + day.today if t.kind == "call"]
+        assert calls and all(t.records for t in calls), login  # touches open their lead or deal
+        assert day.unplanned_total, login
+        assert Task.objects.filter(responsible=manager, status=TaskStatus.PENDING,
+                                   deadline__gt=day.today[-1].deadline).exists(), login  # upcoming ones too
+    head = User.objects.get(username="head")
+    given = Task.objects.filter(creator=head).exclude(responsible=head)
+    assert given.filter(checklist__isnull=False).distinct().count() == 1
+    assert given.filter(status=TaskStatus.AWAITING_CONTROL).count() == 1
+    client.force_login(User.objects.get(username="ivanov"))
+    assert client.get(reverse("home")).url == reverse("tasks:day")
+    page = client.get(reverse("tasks:day")).content.decode()
+    assert "Перезвонить: обещали ответ по КП" in page and "Встреча: демонстрация портала" in page
+    # A completed call left its result on the record's timeline.
+    lead_or_deal = Task.objects.get(responsible__username="ivanov", status=TaskStatus.COMPLETED, kind="call")
+    assert lead_or_deal.result.startswith("Секретарь соединила")
+    client.force_login(head)
+    team = client.get(reverse("tasks:day"), {"view": "team"}).content.decode()
+    assert "Иванов Пётр" in team and "Сидоров Алексей" in team

@@ -321,6 +321,11 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["records"]["company"].pk}, {}) for t in TAGS]
     elif names == {"pk"} and key.startswith("clients:contact"):
         variants = [({"pk": world[t]["records"]["contact"].pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key == "tasks:day_complete":
+        # «Завершить» on «Мой день»: each lead's touch (only its responsible may complete it).
+        variants = [({"pk": world[t]["touch"].pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key == "tasks:touch_complete":
+        variants = [({"pk": world[t]["touch"].pk}, {"result": "Дозвонились", "skip_next": "on"}) for t in TAGS]
     elif names == {"pk"} and key.startswith("tasks:"):
         variants = [({"pk": world[t]["records"]["task"].pk}, {"name": "complete", "to": "none", "text": "ВЗЛОМ-пункт"})
                     for t in TAGS]
@@ -346,8 +351,6 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
                 variants.append(({"kind": record._meta.label_lower, "pk": record.pk},
                                  {"kind": "call", "title": "Звонок", "day": "2030-01-10", "at": "10:00",
                                   "responsible": world["users"]["owner"].pk}))
-    elif names == {"pk"} and key == "tasks:touch_complete":
-        variants = [({"pk": world[t]["touch"].pk}, {"result": "Дозвонились", "skip_next": "on"}) for t in TAGS]
     elif endpoint.is_admin and names == {"object_id"} and endpoint.model_admin is not None:
         variants = [({"object_id": pk}, {}) for pk in _admin_objects(endpoint.model_admin, world)]
     elif endpoint.is_admin and names == {"app_label"}:
