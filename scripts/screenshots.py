@@ -17,9 +17,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 SIZES = [(1440, 900), (390, 844)]
-PAGES = ["/", "/leads/", "/leads/kanban/", "/deals/", "/deals/list/", "/clients/companies/", "/clients/contacts/",
-         "/profile/", "/admin/"]
-CARDS = {"/leads/": r"/leads/\d+/$", "/deals/list/": r"/deals/\d+/$", "/clients/companies/": r"/clients/companies/\d+/$",
+PAGES = ["/", "/tasks/day/", "/tasks/", "/tasks/board/", "/tasks/new/", "/notifications/", "/leads/", "/leads/kanban/",
+         "/deals/", "/deals/list/", "/clients/companies/", "/clients/contacts/", "/profile/", "/admin/",
+         "/admin/tasks_app/task/", "/admin/tasks_app/automationrule/"]
+CARDS = {"/tasks/": r"/tasks/\d+/$",
+         "/leads/": r"/leads/\d+/$", "/deals/list/": r"/deals/\d+/$", "/clients/companies/": r"/clients/companies/\d+/$",
          "/clients/contacts/": r"/clients/contacts/\d+/$"}
 
 
