@@ -20,7 +20,7 @@ from accounts import access
 from accounts.models import Action, Entity, Level, User
 from crm import day as crm_day
 
-from .models import ACTIVE, Binding, Kind, Task
+from .models import ACTIVE, Binding, Kind, Status, Task
 from .selectors import day_bounds, planned_condition, visible
 
 # Rows shown per section (the rest are counted and reached through the lists): a home page to
@@ -62,6 +62,8 @@ class PersonDay:
     today_total: int
     new: list[Records] = field(default_factory=list)
     unplanned: list[Records] = field(default_factory=list)
+    # Tasks the person set that wait for him to accept or return the work («Ждёт контроля»).
+    control: list[Task] = field(default_factory=list)
 
     @property
     def overdue_more(self) -> int:
@@ -129,6 +131,9 @@ def person_day(user, person: User, now: datetime | None = None) -> PersonDay:
     meetings = list(mine.filter(kind=Kind.MEETING, deadline__gte=start).order_by("deadline", "pk")[:TASKS_SHOWN])
     attach_records(user, overdue + today + meetings)
     result = PersonDay(person, overdue, today, meetings, counts["overdue"], counts["today"])
+    waiting = (Task.objects if person.pk == getattr(user, "pk", None) else visible(user).select_related(None))
+    result.control = list(waiting.filter(creator_id=person.pk, status=Status.AWAITING_CONTROL)
+                          .select_related("responsible").order_by("completed_at", "pk")[:TASKS_SHOWN])
     # Newest first by id (ids grow with creation): the database walks the responsible's index
     # backwards and stops at the fifth row; ordering by the creation date sorted all his records.
     for source in crm_day.sources():

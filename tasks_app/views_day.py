@@ -142,6 +142,8 @@ def _with_links(day: selectors_day.PersonDay, *, own: bool) -> selectors_day.Per
         if model not in by_model:
             by_model[model] = _pk_url(lambda pk, model=model: model(pk=pk).get_absolute_url())
         record.url = by_model[model](record.pk)
+    for task in day.control:
+        task.url = detail(task.pk) if detail else ""
     for task in tasks:
         task.url = task.records[0].url if task.records else (detail(task.pk) if detail else "")
         task.dialog_url = task.complete_url = ""

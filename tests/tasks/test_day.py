@@ -19,6 +19,12 @@ def plan(responsible, title, deadline, *, kind=Kind.CALL, records=(), creator=No
                                       "deadline": deadline}, by=creator or responsible, records=records)
 
 
+def awaiting(creator, responsible, title):
+    """A task `creator` set with «Принять работу после завершения», completed by `responsible`."""
+    task = services.task_create(data={"title": title, "responsible": responsible, "needs_acceptance": True}, by=creator)
+    return services.task_transition(task, "complete", by=responsible)
+
+
 def later_today():
     """A moment later today (half-way to midnight), so the test holds at any hour."""
     now = timezone.now()
@@ -288,11 +294,23 @@ class TestHeadOfSales:
     def test_a_head_s_own_day_costs_a_fixed_number_of_queries(self, client, head, owner, django_assert_max_num_queries):
         for i in range(3):
             plan(head, f"Контроль {i}", an_hour_ago(), records=[LeadFactory(responsible=owner)])
+        awaiting(head, owner, "Отчёт 0")
         plan(head, "Сделка", later_today(), records=[DealFactory(responsible=head)])
         client.force_login(head)
         with django_assert_max_num_queries(22) as few:
             assert client.get(reverse("tasks:day")).status_code == 200
         for i in range(20):
             plan(head, f"Ещё {i}", later_today(), records=[DealFactory(responsible=head)])
+            awaiting(head, owner, f"Отчёт {i + 1}")
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(reverse("tasks:day")).status_code == 200
+
+    def test_the_work_waiting_for_the_head_s_acceptance_is_on_his_day(self, client, head, owner):
+        done = awaiting(head, owner, "Собрать отчёт по звонкам")
+        services.task_create(data={"title": "Ещё в работе", "responsible": owner, "needs_acceptance": True}, by=head)
+        page = day_page(client, head).content.decode()
+        control = section(page, "day-control")
+        assert "Собрать отчёт по звонкам" in control and "Иванов Пётр завершил(а)" in control
+        assert reverse("tasks:detail", args=[done.pk]) in control and "Ещё в работе" not in control
+        # Not the manager's: accepting is the creator's part.
+        assert 'data-testid="day-control"' not in day_page(client, owner).content.decode()
