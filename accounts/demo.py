@@ -69,7 +69,9 @@ SUPERVISOR_PERMISSIONS = {
     "clients": {"company": ("view", "delete"), "contact": ("view", "delete")},
     # The automation rules («when a lead enters a status, plan a call») are his process to run,
     # like the stage requirements: the tasks they create still obey the access rules.
-    "tasks_app": {"automationrule": ALL},
+    # Tasks: read his department's (scoped like the records), complete them with the admin's
+    # action (through the service), delete through the service.
+    "tasks_app": {"automationrule": ALL, "task": ("view", "change", "delete")},
     # People: names, phones, positions and departments of his own tree (accounts.admin.UserAdmin
     # says what exactly). Never roles, groups, departments or the access matrix: with those he
     # could raise his own access; they are a superuser's (accounts.admin.SuperuserOnly).
