@@ -41,3 +41,12 @@ def fill_decision_maker_dialog(dialog, click=lambda locator: locator.check(),
     click(dialog.get_by_label("Тренинги", exact=True))
     dialog.get_by_label("Договорённость о следующем касании или о бесплатном продукте").fill("Бесплатный аудит портала")
     dialog.get_by_label("Какое обучение проводят для сотрудников").fill("Внутреннее, раз в квартал")
+
+
+def watch(page) -> dict:
+    """Counts full page loads and collects script errors from here on."""
+    seen = {"loads": 0, "problems": []}
+    page.on("load", lambda _page: seen.__setitem__("loads", seen["loads"] + 1))
+    page.on("console", lambda msg: msg.type == "error" and seen["problems"].append(msg.text))
+    page.on("pageerror", lambda exc: seen["problems"].append(str(exc)))
+    return seen

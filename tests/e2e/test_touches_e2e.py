@@ -12,20 +12,12 @@ from playwright.sync_api import expect
 from tasks_app import services as tasks
 from tasks_app.forms_touches import add_working_days
 from tasks_app.models import Status, Task
+from tests.e2e.seed import watch
 from tests.factories import LeadFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = [(1440, 900), (390, 844)]
-
-
-def watch(page) -> dict:
-    """Counts full page loads and collects script errors from here on."""
-    seen = {"loads": 0, "problems": []}
-    page.on("load", lambda _page: seen.__setitem__("loads", seen["loads"] + 1))
-    page.on("console", lambda msg: msg.type == "error" and seen["problems"].append(msg.text))
-    page.on("pageerror", lambda exc: seen["problems"].append(str(exc)))
-    return seen
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
