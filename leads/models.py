@@ -166,6 +166,9 @@ class Lead(FSMModelMixin, models.Model):
             # alone (status, currency, amount and the owner column the access gate filters on).
             models.Index(fields=["-amount", "-id"], name="lead_amount_idx"),
             models.Index(fields=["status", "currency", "amount", "responsible"], name="lead_totals_idx"),
+            # «Без запланированных дел» (tasks_app.selectors.planned_condition): a manager's leads in
+            # work without a next touch, read from the index alone.
+            models.Index(fields=["responsible", "status", "next_touch_date"], name="lead_touch_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="lead_amount_not_negative"),

@@ -43,7 +43,7 @@ def next_touch_marks(model: type[Model], ids: list[int]) -> dict[int, Mark]:
 
 def _condition(model: type[Model], value: str) -> Q:
     if value == NONE:
-        return ~Q(selectors.planned_condition(model))
+        return ~selectors.planned_condition(model)
     if value == OVERDUE:
         return Q(selectors.overdue_condition(model))
     return Q()

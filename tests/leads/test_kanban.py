@@ -491,8 +491,7 @@ class TestQueryBudget:
             status = IN_PROCESS[i % len(IN_PROCESS)] if i % 10 else Status.JUNK
             LeadFactory(responsible=users[i % len(users)], status=status, amount=Decimal(i),
                         currency="USD" if i % 7 == 0 else "RUB",
-                        junk_reason=ref("JunkReason") if status == Status.JUNK else None,
-                        next_touch_date=dt.date(2030, 1, 1) if i % 3 == 0 else None)
+                        junk_reason=ref("JunkReason") if status == Status.JUNK else None)
 
     def _board_queries(self, client, user, **params) -> int:
         with CaptureQueriesContext(connection) as queries:
