@@ -16,11 +16,10 @@ from accounts import access
 from crm.lists import DateInput, active_users
 
 from .models import Task
-from .services import ALLOWED, MAX_CHECKLIST, MAX_PARTICIPANTS
+from .services import ALLOWED, MAX_BINDINGS, MAX_CHECKLIST, MAX_PARTICIPANTS
 
 # What a task may be bound to from a card link (?bind=leads.lead:5).
 BINDABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company")
-MAX_BINDINGS = 20
 ITEM_MAX_LENGTH = 500
 
 

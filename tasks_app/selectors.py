@@ -136,5 +136,6 @@ def card_bindings(user, task: Task) -> tuple[list[models.Model], int]:
 def bound_pairs(task: Task) -> list[tuple[str, int]]:
     """(«leads.lead», 5) for every record `task` is bound to, without reading the records (the
     search leaves them out of its matches). One query."""
-    return [(ContentType.objects.get_for_id(ct_id).model_class()._meta.label_lower, object_id)
-            for ct_id, object_id in Binding.objects.filter(task=task).values_list("content_type_id", "object_id")]
+    pairs = Binding.objects.filter(task=task).values_list("content_type_id", "object_id")
+    return [(f"{ct.app_label}.{ct.model}", object_id)
+            for ct, object_id in ((ContentType.objects.get_for_id(ct_id), pk) for ct_id, pk in pairs)]

@@ -114,6 +114,14 @@ class TestCard:
         assert bound(task) == set()
         assert "Лид Сидорова" not in answer.content.decode()
 
+    def test_it_refuses_a_binding_past_the_limit_and_says_so(self, client, owner):
+        leads = [LeadFactory(title=f"Лид {n}", responsible=owner) for n in range(services.MAX_BINDINGS + 1)]
+        task = make_task(owner, owner, records=leads[:-1])
+        client.force_login(owner)
+        answer = client.post(reverse("tasks:bind", args=[task.pk]), {"record": value(leads[-1])}, **HTMX)
+        assert "Не больше 20 привязок к записям CRM." in answer.content.decode()
+        assert len(bound(task)) == services.MAX_BINDINGS
+
     def test_it_is_a_404_for_someone_who_may_not_see_the_task(self, client, owner, outsider):
         task = make_task(owner, owner)
         lead = LeadFactory(responsible=outsider)
