@@ -7,4 +7,4 @@ class ClientsConfig(AppConfig):
     verbose_name = _("Компании и контакты")
 
     def ready(self) -> None:
-        from . import duplicates  # noqa: F401  (registers the company and contact finders)
+        from . import duplicates, search  # noqa: F401  (the duplicate finders; the CRM-wide search)

@@ -18,7 +18,7 @@ class DealsConfig(AppConfig):
     def ready(self) -> None:
         from crm import hooks
 
-        from . import cards, day  # noqa: F401  (the deals panel of company and contact cards; «Мой день»)
+        from . import cards, day, search  # noqa: F401  (company and contact cards' panel; «Мой день»; search)
 
         # The stages a rule may start from («when a deal enters …»: tasks_app's automation).
         hooks.register_states("deals.deal", _("Сделка"), stage_choices)

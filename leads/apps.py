@@ -9,7 +9,7 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from crm import hooks
 
-        from . import cards, day, duplicates  # noqa: F401  (the card panel, «Мой день», the lead finder)
+        from . import cards, day, duplicates, search  # noqa: F401  (card panel, «Мой день», lead finder, search)
         from .models import Status
 
         # The statuses a rule may start from («when a lead enters …»: tasks_app's automation).

@@ -16,11 +16,10 @@ from accounts import access
 from crm.lists import DateInput, active_users
 
 from .models import Task
-from .services import ALLOWED, MAX_CHECKLIST, MAX_PARTICIPANTS
+from .services import ALLOWED, MAX_BINDINGS, MAX_CHECKLIST, MAX_PARTICIPANTS
 
 # What a task may be bound to from a card link (?bind=leads.lead:5).
 BINDABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company")
-MAX_BINDINGS = 20
 ITEM_MAX_LENGTH = 500
 
 
@@ -110,11 +109,11 @@ class TaskForm(forms.Form):
         values = self.data.getlist(self.add_prefix("bind")) if hasattr(self.data, "getlist") else []
         if not values and "bind" in self.initial:
             values = self.initial["bind"]
-        values = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-        if len(values) > MAX_BINDINGS:
-            raise forms.ValidationError(_("Не больше %(n)s привязок к записям CRM."), params={"n": MAX_BINDINGS})
-        self.records = [resolve_binding(self.user, v) for v in values]
-        return values
+        # The records that pass stay chosen (the form comes back with them) while the others are refused.
+        self.records, errors = chosen_records(self.user, values)
+        if errors:
+            raise forms.ValidationError(errors)
+        return [binding_value(r) for r in self.records]
 
     def clean_checklist(self):
         lines = [line.strip() for line in self.cleaned_data["checklist"].splitlines() if line.strip()]
@@ -181,3 +180,62 @@ class BoardFilterForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].queryset = choices
+
+
+# --- «Привязать к записи»: the search and the chosen records (the card and the create form) ---
+
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 10
+
+
+class BindSearchForm(forms.Form):
+    """The search box of «Привязать к записи» (?q=…, with the records already chosen as `bind`)."""
+
+    q = forms.CharField(required=False, max_length=100, strip=True,
+                        error_messages={"max_length": _("Запрос не длиннее %(limit_value)s символов.")})
+
+    def query(self) -> str:
+        """What to search for: '' when the box is empty, too short or invalid."""
+        if not self.is_valid():
+            return ""
+        q = self.cleaned_data["q"]
+        return q if len(q) >= SEARCH_MIN_LENGTH else ""
+
+    def message(self) -> str:
+        if not self.is_valid():
+            return " ".join(e for errs in self.errors.values() for e in errs)
+        if 0 < len(self.cleaned_data["q"]) < SEARCH_MIN_LENGTH:
+            return str(_("Введите хотя бы %(n)s символа.") % {"n": SEARCH_MIN_LENGTH})
+        return ""
+
+
+class BindRecordForm(forms.Form):
+    """One record to bind or unbind («leads.lead:5»), checked against the user's access."""
+
+    record = forms.CharField(max_length=60, error_messages={"required": _("Не выбрана запись для привязки.")})
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_record(self):
+        return resolve_binding(self.user, self.cleaned_data["record"])
+
+
+def chosen_records(user, values: list[str]) -> tuple[list, list[str]]:
+    """The create form's chosen records («leads.lead:5» values): those the user may see, and
+    the refusals of the others (unknown, hidden, more than MAX_BINDINGS)."""
+    values = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+    records, errors = [], []
+    for value in values[:MAX_BINDINGS]:
+        try:
+            records.append(resolve_binding(user, value))
+        except forms.ValidationError as exc:
+            errors.extend(exc.messages)
+    if len(values) > MAX_BINDINGS:
+        errors.append(str(_("Не больше %(n)s привязок к записям CRM.") % {"n": MAX_BINDINGS}))
+    return records, errors
+
+
+def binding_value(record) -> str:
+    return f"{record._meta.label_lower}:{record.pk}"

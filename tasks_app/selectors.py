@@ -134,3 +134,18 @@ def visible_bindings(user, task_ids: list[int]) -> dict[int, list[models.Model]]
         if record is not None:
             found.setdefault(task_id, []).append(record)
     return found
+
+
+def card_bindings(user, task: Task) -> tuple[list[models.Model], int]:
+    """The card's «Привязки»: the bound records `user` may see, and how many others there are
+    (counted, never named)."""
+    records = visible_bindings(user, [task.pk]).get(task.pk, [])
+    return records, Binding.objects.filter(task=task).count() - len(records)
+
+
+def bound_pairs(task: Task) -> list[tuple[str, int]]:
+    """(«leads.lead», 5) for every record `task` is bound to, without reading the records (the
+    search leaves them out of its matches). One query."""
+    pairs = Binding.objects.filter(task=task).values_list("content_type_id", "object_id")
+    return [(f"{ct.app_label}.{ct.model}", object_id)
+            for ct, object_id in ((ContentType.objects.get_for_id(ct_id), pk) for ct_id, pk in pairs)]

@@ -28,6 +28,7 @@ from .models import ACTIVE, Binding, ChecklistItem, Kind, Status, Task
 
 MAX_CHECKLIST = 100  # items a task may have: a longer list is a project, not a task
 MAX_PARTICIPANTS = 50
+MAX_BINDINGS = 20  # records a task may be bound to: more is a mailing, not a task
 
 # How the history names a kind inside a sentence («Запланировано: звонок «…»»).
 KIND_NOUNS = {Kind.TASK: gettext_noop("задача"), Kind.CALL: gettext_noop("звонок"), Kind.MEETING: gettext_noop("встреча")}
@@ -375,7 +376,10 @@ def checklist_delete(item: ChecklistItem, *, by) -> None:
 def task_bind(task: Task, records: Iterable[models.Model], *, by) -> Task:
     locked = _lock(task)
     _require(locked, by, EDIT, _("Привязки задачи меняет постановщик."))
-    added = _bind(locked, list(records), by)
+    records = list(records)
+    if locked.bindings.count() + len(records) > MAX_BINDINGS:
+        raise ValidationError(_("Не больше %(n)s привязок к записям CRM.") % {"n": MAX_BINDINGS})
+    added = _bind(locked, records, by)
     _after_change(locked, added)
     return locked
 

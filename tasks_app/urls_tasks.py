@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import views_bindings as bindings
 from . import views_tasks as views
 
 urlpatterns: list = [
@@ -15,6 +16,11 @@ urlpatterns: list = [
     path("<int:pk>/delete/", views.task_delete, name="delete"),
     path("<int:pk>/transition/", views.task_transition, name="transition"),
     path("<int:pk>/deadline/", views.board_move, name="board_move"),
+    path("<int:pk>/bindings/search/", bindings.task_bind_search, name="task_bind_search"),
+    path("<int:pk>/bindings/add/", bindings.task_bind, name="bind"),
+    path("<int:pk>/bindings/remove/", bindings.task_unbind, name="unbind"),
+    path("bindings/search/", bindings.bind_search, name="bind_search"),
+    path("bindings/chosen/", bindings.bind_chips, name="bind_chips"),
     path("<int:pk>/checklist/", views.checklist_add, name="checklist_add"),
     path("<int:pk>/checklist/<int:item>/tick/", views.checklist_tick, name="checklist_tick"),
     path("<int:pk>/checklist/<int:item>/delete/", views.checklist_delete, name="checklist_delete"),

@@ -27,7 +27,7 @@ from crm.timeline_views import timeline_context
 
 from . import selectors, services
 from .filters import SORTING, TaskFilter, sees_department
-from .forms import BoardFilterForm, ChecklistAddForm, TaskForm, TickForm, TransitionForm, resolve_binding
+from .forms import BoardFilterForm, ChecklistAddForm, TaskForm, TickForm, TransitionForm, binding_value, chosen_records
 from .models import ACTIVE, ChecklistItem, Status, Task
 
 PER_PAGE = 50
@@ -107,7 +107,9 @@ def menu_counters(request: HttpRequest) -> HttpResponse:
 # --- Create and edit ---
 
 def _form_context(form: TaskForm, task: Task | None) -> dict:
-    return {"form": form, "task": task, "records": getattr(form, "records", [])}
+    records = getattr(form, "records", [])
+    # The create form's chosen records, as chips with hidden `bind` inputs (views_bindings.bind_chips).
+    return {"form": form, "task": task, "chosen": [(r._meta.verbose_name, binding_value(r), r) for r in records]}
 
 
 def task_create(request: HttpRequest) -> HttpResponse:
@@ -118,11 +120,9 @@ def task_create(request: HttpRequest) -> HttpResponse:
     initial = {"responsible": request.user.pk, "bind": request.GET.getlist("bind")}
     form = TaskForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "GET" and initial["bind"]:
-        try:
-            form.records = [resolve_binding(request.user, v) for v in initial["bind"]]
-        except ValidationError as exc:
-            messages.error(request, refusal_text(exc))
-            form.records = []
+        form.records, errors = chosen_records(request.user, initial["bind"])
+        for error in errors:
+            messages.error(request, error)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
@@ -203,10 +203,17 @@ def _card_context(request: HttpRequest, task: Task, **extra) -> dict:
         "percent": round(100 * done / len(items)) if items else 0,
         "coexecutors": list(task.coexecutors.all()),
         "observers": list(task.observers.all()),
-        "records": [(r._meta.verbose_name, r) for r in selectors.visible_bindings(user, [task.pk]).get(task.pk, [])],
+        **bindings_context(user, task),
         "add_form": ChecklistAddForm(),
         **extra,
     }
+
+
+def bindings_context(user, task: Task) -> dict:
+    """The card's «Привязки» block: (kind, «leads.lead:5», record) for each record `user` may see,
+    and the number of those he may not."""
+    records, hidden = selectors.card_bindings(user, task)
+    return {"bindings": [(r._meta.verbose_name, binding_value(r), r) for r in records], "hidden_bindings": hidden}
 
 
 @require_GET

@@ -326,6 +326,13 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["touch"].pk}, {}) for t in TAGS]
     elif names == {"pk"} and key == "tasks:touch_complete":
         variants = [({"pk": world[t]["touch"].pk}, {"result": "Дозвонились", "skip_next": "on"}) for t in TAGS]
+    elif names == {"pk"} and key in ("tasks:bind", "tasks:unbind"):
+        # Each task bound to the other owner's lead (hidden from most), and its own lead unbound;
+        # `q` makes the answer search too (its matches are refreshed with the list).
+        for tag, other in (("СЕКРЕТ", "ЧУЖОЕ"), ("ЧУЖОЕ", "СЕКРЕТ")):
+            task = world[tag]["records"]["task"]
+            for record in (world[other]["records"]["lead"], world[tag]["records"]["lead"]):
+                variants.append(({"pk": task.pk}, {"record": f"{record._meta.label_lower}:{record.pk}", "q": "42"}))
     elif names == {"pk"} and key.startswith("tasks:"):
         variants = [({"pk": world[t]["records"]["task"].pk}, {"name": "complete", "to": "none", "text": "ВЗЛОМ-пункт"})
                     for t in TAGS]

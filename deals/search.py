@@ -1,0 +1,18 @@
+"""Deals in the CRM-wide search (crm.search: «Привязать к записи» on a task), searched as the
+deals list searches (title, and the name of a company the user may see), through this app's
+selectors."""
+
+from crm import search
+
+from .filters import search_condition
+from .models import Deal
+from .selectors import visible_deals
+
+
+def find(user, query: str):
+    condition = search_condition(query, user)
+    deals = visible_deals(user)
+    return (deals.none() if condition is None else deals.filter(condition)).order_by("-created_at", "-pk")
+
+
+search.register(search.Finder(model=Deal, find=find, order=20))
