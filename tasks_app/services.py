@@ -198,13 +198,17 @@ def sync_touch_dates(records: Iterable[models.Model]) -> None:
         setattr(record, field, day)
 
 
-def _after_change(task: Task, records: Iterable[models.Model] | None = None) -> None:
-    """What follows any change of a task's status or deadline: the bound records' touch dates,
-    and the deadline reminders (after the commit; a stale reminder notices and does nothing)."""
+def _after_change(task: Task, records: Iterable[models.Model] | None = None, *, reschedule: bool = True) -> None:
+    """What follows a change of a task's status, deadline or bindings: the bound records' touch
+    dates, and — when the deadline moved or the task became active again (`reschedule`) — the
+    deadline reminders (after the commit; a stale one notices and does nothing). A start, a pause
+    or a new binding keeps the deadline, so the reminders already queued still hold: queuing
+    another pair each time only grew the queue."""
     sync_touch_dates(bound_records(task) if records is None else records)
-    from . import reminders
+    if reschedule:
+        from . import reminders
 
-    reminders.schedule(task)
+        reminders.schedule(task)
 
 
 # --- create / update ---
@@ -254,7 +258,7 @@ def task_update(task: Task, *, data: dict[str, Any], by, version: int | None = N
     _require(locked, by, EDIT, _("Изменять задачу может постановщик или руководитель ответственного."))
     if version is not None and version != locked.version:
         raise StaleEdit()
-    old_responsible = locked.responsible_id
+    old_responsible, old_deadline = locked.responsible_id, locked.deadline
     changes = []
     for name, value in data.items():
         old = getattr(locked, name)
@@ -277,7 +281,7 @@ def task_update(task: Task, *, data: dict[str, Any], by, version: int | None = N
             changes.append(timeline.change(name, old, new))
     if changes:
         timeline.log(locked, timeline.Kind.CHANGE, by, changes=changes)
-    _after_change(locked)
+    _after_change(locked, reschedule=locked.deadline != old_deadline)
     if locked.responsible_id != old_responsible:
         _notify_assigned(locked, by)
     return locked
@@ -329,7 +333,7 @@ def task_transition(task: Task, name: str, *, by, result: str = "") -> Task:
                          timeline.message(gettext_noop("Выполнено: %(kind)s «%(title)s»"),
                                           kind=_kind_param(locked), title=locked.title),
                          task=locked.pk, result=locked.result)
-    _after_change(locked, records)
+    _after_change(locked, records, reschedule=source not in ACTIVE and locked.status in ACTIVE)
     _notify_transition(locked, name, by)
     return locked
 
@@ -380,7 +384,10 @@ def task_bind(task: Task, records: Iterable[models.Model], *, by) -> Task:
     if locked.bindings.count() + len(records) > MAX_BINDINGS:
         raise ValidationError(_("Не больше %(n)s привязок к записям CRM.") % {"n": MAX_BINDINGS})
     added = _bind(locked, records, by)
-    _after_change(locked, added)
+    for record in added:
+        _log_binding(locked, record, by, gettext_noop("Привязана к задаче: %(kind)s «%(title)s»"),
+                     gettext_noop("Задача привязана: %(entity)s «%(record)s»"))
+    _after_change(locked, added, reschedule=False)
     return locked
 
 
@@ -388,10 +395,21 @@ def task_bind(task: Task, records: Iterable[models.Model], *, by) -> Task:
 def task_unbind(task: Task, record: models.Model, *, by) -> Task:
     locked = _lock(task)
     _require(locked, by, EDIT, _("Привязки задачи меняет постановщик."))
-    Binding.objects.filter(task=locked, content_type=ContentType.objects.get_for_model(record),
-                           object_id=record.pk).delete()
-    _after_change(locked, [record])
+    removed, _rows = Binding.objects.filter(task=locked, content_type=ContentType.objects.get_for_model(record),
+                                            object_id=record.pk).delete()
+    if removed:
+        _log_binding(locked, record, by, gettext_noop("Отвязана от задачи: %(kind)s «%(title)s»"),
+                     gettext_noop("Задача отвязана: %(entity)s «%(record)s»"))
+    _after_change(locked, [record], reschedule=False)
     return locked
+
+
+def _log_binding(task: Task, record: models.Model, by, on_record: str, on_task: str) -> None:
+    """A binding made or removed after creation shows in both histories, as creating one does."""
+    timeline.log(record, timeline.Kind.SYSTEM, by, timeline.message(on_record, kind=_kind_param(task), title=task.title),
+                 task=task.pk)
+    timeline.log(task, timeline.Kind.SYSTEM, by, timeline.message(on_task, entity={"model": record._meta.label_lower},
+                                                                 record=str(record)))
 
 
 @transaction.atomic

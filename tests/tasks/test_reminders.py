@@ -148,3 +148,24 @@ def test_a_late_reminder_after_the_deadline_says_nothing(owner, head):
     task = make_task(owner, head, deadline)
     assert deadline_near.call(task.pk, reminders.stamp(deadline)) is False
     assert not Notification.objects.filter(kind=N.DEADLINE_NEAR).exists()
+
+
+def test_working_a_task_queues_no_more_reminders_only_a_new_deadline_or_a_renewal_does(
+        queue, owner, head, django_capture_on_commit_callbacks):
+    deadline = timezone.now() + dt.timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        task = make_task(owner, head, deadline)
+    assert len(queued()) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        task = services.task_transition(task, "start", by=owner)
+        task = services.task_transition(task, "pause", by=owner)
+        task = services.task_update(task, data={"description": "Уточнить бюджет"}, by=head)
+    assert len(queued()) == 2  # the deadline did not move: the queued pair still holds
+    with django_capture_on_commit_callbacks(execute=True):
+        task = services.task_set_deadline(task, deadline + dt.timedelta(days=1), by=head)
+    assert len(queued()) == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        task = services.task_transition(task, "defer", by=owner)
+        task = services.task_transition(task, "complete", by=owner)
+        services.task_transition(task, "renew", by=head)
+    assert len(queued()) == 6  # completed and renewed: active again, its reminders anew

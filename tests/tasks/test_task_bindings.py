@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import services as client_services
+from crm import timeline
 from leads.models import Lead
 from tasks_app import services
 from tasks_app.models import Binding, Task
@@ -261,3 +262,16 @@ class TestCreateForm:
         client.force_login(nobody)
         assert client.get(reverse("tasks:bind_search"), {"q": "лид"}).status_code == 403
         assert client.get(reverse("tasks:bind_chips")).status_code == 403
+
+
+def test_binding_and_unbinding_show_in_both_histories(head, owner):
+    lead = LeadFactory(responsible=owner, title="Лид «Берёзка»")
+    task = services.task_create(data={"title": "Сверить прайс", "responsible": owner}, by=head)
+    services.task_bind(task, [lead], by=head)
+    services.task_unbind(task, lead, by=head)
+    on_lead = [timeline.render(e).text for e in timeline.entries(lead)]
+    on_task = [timeline.render(e).text for e in timeline.entries(task)]
+    assert "Привязана к задаче: задача «Сверить прайс»" in on_lead
+    assert "Отвязана от задачи: задача «Сверить прайс»" in on_lead
+    assert "Задача привязана: Лид «Лид «Берёзка»»" in on_task
+    assert "Задача отвязана: Лид «Лид «Берёзка»»" in on_task
