@@ -72,6 +72,7 @@ class Entity(models.TextChoices):
     CONTACT = "contact", _("Контакты")
     COMPANY = "company", _("Компании")
     TASK = "task", _("Задачи и дела")
+    EVENT = "event", _("Календарь")
 
 
 class Role(models.Model):

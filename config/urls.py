@@ -12,6 +12,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("notifications/", include("notifications.urls")),
     path("tasks/", include("tasks_app.urls")),
+    path("calendar/", include("calendar_app.urls")),
     path("", include("accounts.urls")),
 ]
 

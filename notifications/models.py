@@ -22,11 +22,15 @@ class Kind(models.TextChoices):
     TASK_RETURNED = "task_returned", _("Задача возвращена")
     DEADLINE_NEAR = "deadline_near", _("Скоро крайний срок")
     DEADLINE_PASSED = "deadline_passed", _("Крайний срок прошёл")
+    EVENT_INVITED = "event_invited", _("Приглашение на событие")
+    EVENT_CHANGED = "event_changed", _("Событие перенесено или изменено")
+    EVENT_CANCELLED = "event_cancelled", _("Событие отменено")
+    EVENT_REMINDER = "event_reminder", _("Напоминание о событии")
 
 
 # The kinds something sends, which the profile offers to receive by e-mail.
 OFFERED = (Kind.ASSIGNED, Kind.COMMENT, Kind.MENTION, Kind.TASK_COMPLETED, Kind.TASK_RETURNED, Kind.DEADLINE_NEAR,
-           Kind.DEADLINE_PASSED)
+           Kind.DEADLINE_PASSED, Kind.EVENT_INVITED, Kind.EVENT_CHANGED, Kind.EVENT_CANCELLED, Kind.EVENT_REMINDER)
 
 
 class Notification(models.Model):

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "deals",
     "notifications",
     "tasks_app",
+    "calendar_app",
 ]
 
 MIDDLEWARE = [

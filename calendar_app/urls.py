@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "calendar"
+
+urlpatterns = [
+    path("feed/<str:token>.ics", views.feed, name="feed"),
+    path("events/<int:pk>.ics", views.event_ics, name="event_ics"),
+]
