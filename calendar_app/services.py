@@ -332,12 +332,17 @@ def _split(event: Event, occurrence: dt.datetime, data: dict, by: User | None,
         event.count = before
     else:
         event.until = local.date() - dt.timedelta(days=1)
-    event.exceptions.filter(original_start__gte=occurrence).delete()
+    later = list(event.exceptions.filter(original_start__gte=occurrence))
     event.version += 1
     event.save()
     people = _people(participants) if participants is not None else _people(old_people)
     minutes = _minutes(reminder_minutes) if reminder_minutes is not None else old_minutes
     new.save()
+    # The later occurrences' exceptions go with them to the new series when its rule still has them
+    # (a rename of the following ones); a new time or rule makes them other occurrences.
+    kept = [e.pk for e in later if recurrence.is_occurrence(new, e.original_start)]
+    EventException.objects.filter(pk__in=kept).update(event=new)
+    EventException.objects.filter(pk__in=[e.pk for e in later if e.pk not in kept]).delete()
     Participant.objects.create(event=new, user=new.organizer, answer=Answer.ACCEPTED)
     answers = dict(event.participants.values_list("user_id", "answer"))
     Participant.objects.bulk_create([Participant(event=new, user=u, answer=answers.get(u.pk, Answer.INVITED))
