@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
@@ -15,6 +15,7 @@ from .models import CalendarToken
 ICS = "text/calendar; charset=utf-8"
 
 
+@login_not_required
 @require_GET
 def feed(request, token: str):
     """A user's feed at a secret address: no login (a calendar application subscribes to it), the
