@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from accounts import access
 from accounts.models import Action, Entity, Level, Permission, Role, User
+from calendar_app import selectors as calendar_selectors
 from clients import services as client_services
 from clients.models import Company, Contact
 from crm import timeline
@@ -186,6 +187,17 @@ def _build_world() -> dict:
         world[tag]["touch"] = tasks.task_create(
             data={"kind": "call", "title": f"{tag}-звонок", "responsible": owner, "creator": owner,
                   "deadline": timezone.now() + timedelta(days=1)}, by=None, records=[world[tag]["records"]["lead"]])
+    # A private event of each owner (its title is a marker: only he reads it), and the owner's feed
+    # address revoked (an old link must answer 404 to anyone: the feed has no login).
+    from calendar_app import services as calendar
+
+    for tag, owner in (("СЕКРЕТ", users["owner"]), ("ЧУЖОЕ", users["stranger"])):
+        start = timezone.now() + timedelta(days=1)
+        world[tag]["event"] = calendar.event_create(
+            data={"title": f"{tag}-событие", "start": start, "end": start + timedelta(hours=1), "is_private": True},
+            by=owner)
+    world["feed_token"] = calendar.calendar_token_create(users["owner"]).token
+    calendar.calendar_token_revoke(users["owner"])
     # The owner's notification about his lead (it names the lead): anyone else gets a 404.
     lead = world["СЕКРЕТ"]["records"]["lead"]
     world["notification"] = notifications.notify(
@@ -225,6 +237,8 @@ def markers(world, persona: User) -> dict[str, bool]:
             if isinstance(record, Task):
                 for text in record.checklist.values_list("text", flat=True):
                     found[text] = visible
+        event = world[tag]["event"]
+        found[event.title] = access.can(persona, Action.VIEW, event) and calendar_selectors.can_read_details(persona, event)
     return found
 
 
@@ -340,6 +354,10 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         for tag in TAGS:
             task = world[tag]["records"]["task"]
             variants.append(({"pk": task.pk, "item": task.checklist.get().pk}, {"done": "on"}))
+    elif names == {"pk"} and key == "calendar:event_ics":
+        variants = [({"pk": world[t]["event"].pk}, {}) for t in TAGS]
+    elif names == {"token"} and key == "calendar:feed":
+        variants = [({"token": world["feed_token"]}, {}), ({"token": "no-such-token"}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
@@ -486,7 +504,8 @@ def test_it_walks_the_whole_resolver():
     keys = set(ENDPOINTS)
     assert {"leads:detail", "leads:kanban_column", "deals:board_column", "clients:company_detail",
             "crm:comment_pin", "admin:index", "admin:leads_lead_change", "admin:deals_deal_delete",
-            "tasks:detail", "tasks:checklist_tick", "admin:tasks_app_task_change"} <= keys
+            "tasks:detail", "tasks:checklist_tick", "admin:tasks_app_task_change", "calendar:feed",
+            "calendar:event_ics", "admin:calendar_app_event_change"} <= keys
     assert ENDPOINTS["admin:leads_lead_change"].model_admin is admin.site._registry[Lead]
 
 
