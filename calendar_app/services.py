@@ -397,6 +397,8 @@ def event_cancel(event: Event, *, by: User | None, occurrence: dt.datetime | Non
     locked.version += 1
     locked.save()
     _tell(_audience(locked, by), N.EVENT_CANCELLED, msgid, locked, by)
+    # The new version voids the queued reminders: the remaining occurrences get theirs again.
+    reminders.schedule(locked)
     return locked
 
 

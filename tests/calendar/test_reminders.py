@@ -92,3 +92,14 @@ def test_a_cancelled_event_reminds_nobody(queue, owner, django_capture_on_commit
     args = queued()[0][0]
     services.event_cancel(event, by=owner)
     assert event_reminder.call(*args) is False
+
+
+def test_cancelling_one_occurrence_queues_the_reminders_of_the_next_one(queue, owner,
+                                                                       django_capture_on_commit_callbacks):
+    start = tomorrow_at(10)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = make_event(owner, start, reminders=[15], freq="daily")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_cancel(event, by=owner, occurrence=start.astimezone(dt.UTC))
+    following = start + dt.timedelta(days=1)
+    assert queued()[-1] == ([event.pk, 2, reminders.stamp(following), 15], following - dt.timedelta(minutes=15))
