@@ -181,12 +181,6 @@ def make_key(event: Event) -> dt.datetime:
     return day_key(event.start_date) if event.all_day else event.start.astimezone(dt.UTC)
 
 
-def first_after(event: Event, moment: dt.datetime, limit: dt.timedelta) -> list[Occurrence]:
-    """The occurrences starting in [moment, moment + limit) (reminders)."""
-    return [o for o in occurrences(event, moment, moment + limit)
-            if (o.start if not o.all_day else day_key(o.start)) >= moment]
-
-
 def first_key(event: Event) -> dt.datetime | None:
     """The original start of a series' first occurrence (a weekly rule's start need not be one)."""
     first = rule(event, count=event.count).after(first_local_start(event), inc=True)

@@ -49,8 +49,9 @@ def can_read_details(user: User, event: Event, participant_ids: Iterable[int] | 
 def visible_occurrences(user: User, owner_ids: Iterable[int] | None, start: dt.datetime,
                         end: dt.datetime) -> list[recurrence.Occurrence]:
     """The occurrences in [start, end) of the events `user` may read, of the calendars of `owner_ids`
-    (their organizers or participants; None: every calendar he reads), sorted by start. Three queries
-    whatever the number of events and occurrences."""
+    (their organizers or participants; None: every calendar he reads), sorted by start. A fixed handful
+    of queries (access levels, events, their exceptions, the private ones he takes part in) whatever
+    the number of events and occurrences."""
     events = in_range(visible(user), start, end)
     if owner_ids is not None:
         owners = list(owner_ids)

@@ -175,3 +175,16 @@ def test_an_event_page_budget(client, django_assert_max_num_queries, owner, team
     with django_assert_max_num_queries(12):
         response = client.get(reverse("calendar:event_ics", args=[event.pk]))
     assert response.status_code == 200
+
+
+def test_a_weeks_occurrences_cost_a_few_queries_whatever_the_number_of_events(owner, teammate, head,
+                                                                              django_assert_max_num_queries):
+    for day in range(30):
+        make_event(owner, at(MONDAY, 8 + day % 10), freq="daily" if day % 2 else "", is_private=day % 3 == 0,
+                   participants=[teammate])
+    week = (at(MONDAY, 0), at(MONDAY + dt.timedelta(days=7), 0))
+    # The access levels and departments, the events, their exceptions, the reader's private ones.
+    with django_assert_max_num_queries(6):
+        found = selectors.visible_occurrences(head, [owner.pk], *week)
+    assert len(found) == 15 * 7 + 15
+    assert sum(o.hidden for o in found) == 5 * 7 + 5
