@@ -15,7 +15,7 @@ MENU = [
         (_("Компании"), "clients:company_list", Entity.COMPANY),
     ]),
     (_("Задачи"), "tasks:list", Entity.TASK),
-    (_("Календарь"), "calendar:index", None),
+    (_("Календарь"), "calendar:index", Entity.EVENT),
     (_("Диск"), "disk:index", None),
 ]
 
