@@ -3,11 +3,17 @@ page (today's week is shown instead), never a 500."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from crm.lists import DateInput, active_users
+
+from .models import Availability, Event, Freq
 
 VIEWS = (("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц")))
 
@@ -34,3 +40,92 @@ class CalendarNav(forms.Form):
         self.is_valid()
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
         return data.get("view") or "week", data.get("date") or timezone.localdate(), data.get("user") or me
+
+
+REMINDERS = ((0, _("В момент начала")), (15, _("За 15 минут")), (60, _("За час")), (1440, _("За день")))
+USER_ERRORS = {
+    "invalid_choice": _("Такого сотрудника нет среди активных: выберите из списка."),
+    "invalid_pk_value": _("Такого сотрудника нет среди активных: выберите из списка."),
+}
+# The service's field names → the dialog's, so its Russian refusals land beside the right input.
+SERVICE_FIELDS = {"title": "title", "start": "start_time", "end": "end_time", "start_date": "date",
+                  "end_date": "end_date", "until": "until", "freq": "freq"}
+
+
+class EventForm(forms.Form):
+    """The event dialog. Dates and times are in the user's zone; the services check the rest (end
+    before start, a repetition ending before the event) and their messages are shown here."""
+
+    title = forms.CharField(label=_("Название"), max_length=255,
+                            error_messages={"required": _("Укажите название события.")})
+    all_day = forms.BooleanField(label=_("Весь день"), required=False)
+    date = forms.DateField(label=_("Начало"), widget=DateInput,
+                           error_messages={"required": _("Укажите дату начала."),
+                                           "invalid": _("Дата должна быть в виде ГГГГ-ММ-ДД.")})
+    start_time = forms.TimeField(label=_("Время начала"), required=False, widget=forms.TimeInput(
+        attrs={"type": "time"}, format="%H:%M"), error_messages={"invalid": _("Время должно быть в виде ЧЧ:ММ.")})
+    end_date = forms.DateField(label=_("Окончание"), required=False, widget=DateInput,
+                               error_messages={"invalid": _("Дата должна быть в виде ГГГГ-ММ-ДД.")})
+    end_time = forms.TimeField(label=_("Время окончания"), required=False, widget=forms.TimeInput(
+        attrs={"type": "time"}, format="%H:%M"), error_messages={"invalid": _("Время должно быть в виде ЧЧ:ММ.")})
+    location = forms.CharField(label=_("Место"), max_length=255, required=False)
+    description = forms.CharField(label=_("Описание"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    participants = forms.ModelMultipleChoiceField(label=_("Участники"), queryset=active_users(), required=False,
+                                                  error_messages=USER_ERRORS,
+                                                  widget=forms.SelectMultiple(attrs={"size": 4}))
+    reminders = forms.TypedMultipleChoiceField(label=_("Напоминания"), choices=REMINDERS, coerce=int, required=False,
+                                               widget=forms.CheckboxSelectMultiple,
+                                               error_messages={"invalid_choice": _("Такого напоминания нет.")})
+    freq = forms.ChoiceField(label=_("Повторять"), choices=Freq.choices, required=False,
+                             error_messages={"invalid_choice": _("Неизвестный вид повторения.")})
+    until = forms.DateField(label=_("Повторять до"), required=False, widget=DateInput,
+                            error_messages={"invalid": _("Дата должна быть в виде ГГГГ-ММ-ДД.")})
+    availability = forms.ChoiceField(label=_("Занятость"), choices=Availability.choices, initial=Availability.BUSY,
+                                     error_messages={"invalid_choice": _("Неизвестная занятость.")})
+    is_private = forms.BooleanField(label=_("Частное событие"), required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_day") and "date" in data and "start_time" in data and data.get("start_time") is None:
+            self.add_error("start_time", _("Укажите время начала или отметьте «Весь день»."))
+        return data
+
+    def event_data(self) -> dict:
+        """The fields for calendar_app.services, in the user's zone."""
+        d = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        data = {name: d[name] for name in ("title", "all_day", "location", "description", "availability",
+                                           "is_private", "until")}
+        data["freq"] = d["freq"] or ""
+        data["tz"] = str(zone)
+        end_date = d["end_date"] or d["date"]
+        if d["all_day"]:
+            data.update(start_date=d["date"], end_date=end_date, start=None, end=None)
+        else:
+            start = dt.datetime.combine(d["date"], d["start_time"], tzinfo=zone)
+            end = (dt.datetime.combine(end_date, d["end_time"], tzinfo=zone) if d["end_time"]
+                   else start + dt.timedelta(hours=1))
+            data.update(start=start, end=end, start_date=None, end_date=None)
+        return data
+
+    def add_refusal(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.message_dict.items():
+                self.add_error(SERVICE_FIELDS.get(name), errors)
+        else:
+            self.add_error(None, exc.messages)
+
+    @classmethod
+    def initial_for(cls, event: Event) -> dict:
+        zone = timezone.get_current_timezone()
+        initial = {name: getattr(event, name) for name in ("title", "all_day", "location", "description",
+                                                           "availability", "is_private", "freq", "until", "version")}
+        if event.all_day:
+            initial.update(date=event.start_date, end_date=event.end_date)
+        else:
+            start, end = event.start.astimezone(zone), event.end.astimezone(zone)
+            initial.update(date=start.date(), start_time=start.time(), end_date=end.date(), end_time=end.time())
+        initial["participants"] = [p.user_id for p in event.participants.all() if p.user_id != event.organizer_id]
+        initial["reminders"] = [r.minutes for r in event.reminders.all()]
+        return initial

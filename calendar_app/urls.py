@@ -6,6 +6,8 @@ app_name = "calendar"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("events/new/", views.event_create, name="event_create"),
+    path("events/<int:pk>/edit/", views.event_edit, name="event_edit"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
     path("events/<int:pk>.ics", views.event_ics, name="event_ics"),
 ]

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from calendar_app import services
 from tasks_app import services as task_services
@@ -119,3 +120,77 @@ def test_htmx_navigation_gets_only_the_calendar(client, owner):
 def test_the_menu_has_the_calendar(client, owner):
     client.force_login(owner)
     assert f'href="{URL}"' in client.get(reverse("tasks:day")).content.decode()
+
+
+NEW = reverse("calendar:event_create")
+
+
+def form(**fields):
+    return {"title": "Встреча с «Ромашкой»", "date": "2026-12-07", "start_time": "10:00", "end_time": "11:30",
+            "availability": "busy", "reminders": ["15"], **fields}
+
+
+def test_it_creates_an_event_with_a_colleague_invited(client, owner, teammate):
+    from calendar_app.models import Event
+
+    client.force_login(owner)
+    response = client.post(NEW, form(participants=[teammate.pk], location="Офис"), headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response["HX-Redirect"].endswith("?date=2026-12-07")
+    event = Event.objects.get()
+    assert (event.organizer, event.location, [r.minutes for r in event.reminders.all()]) == (owner, "Офис", [15])
+    assert timezone.localtime(event.start).hour == 10 and (event.end - event.start) == dt.timedelta(minutes=90)
+    assert set(event.participants.values_list("user__username", flat=True)) == {"owner", "teammate"}
+
+
+def test_a_free_slot_opens_the_dialog_at_its_hour(client, django_assert_max_num_queries, owner):
+    client.force_login(owner)
+    with django_assert_max_num_queries(8):
+        response = client.get(NEW, {"start": "2026-12-09T14:00"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response["HX-Retarget"] == "#crm-modal-content"
+    text = response.content.decode()
+    assert 'value="2026-12-09"' in text and 'value="14:00"' in text and 'value="15:00"' in text
+    assert client.get(NEW, {"start": "2026-99-09T14:00"}).status_code == 200  # a bad slot: an empty dialog
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"end_time": "09:00"}, "Событие не может закончиться раньше, чем началось."),
+    ({"title": ""}, "Укажите название события."),
+    ({"date": "2026-02-30"}, "Дата должна быть в виде ГГГГ-ММ-ДД."),
+    ({"participants": ["999999"]}, "Такого сотрудника нет среди активных"),
+    ({"freq": "daily", "until": "2026-12-01"}, "Повторения не могут закончиться раньше, чем началось событие."),
+    ({"reminders": ["7"]}, "Такого напоминания нет."),
+    ({"start_time": ""}, "Укажите время начала или отметьте «Весь день»."),
+])
+def test_bad_input_is_a_russian_message_and_nothing_saved(client, owner, fields, message):
+    from calendar_app.models import Event
+
+    client.force_login(owner)
+    response = client.post(NEW, form(**fields), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_the_organizer_edits_his_event_and_an_outsider_cannot(client, owner, outsider, teammate):
+    event = make_event(owner, at(MONDAY, 10), title="Планёрка группы")
+    url = reverse("calendar:event_edit", args=[event.pk])
+    client.force_login(owner)
+    page = client.get(url)
+    assert page.status_code == 200 and 'value="Планёрка группы"' in page.content.decode()
+    response = client.post(url, form(title="Планёрка группы (перенесена)", start_time="12:00", end_time="13:00",
+                                     version=event.version))
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.title == "Планёрка группы (перенесена)" and timezone.localtime(event.start).hour == 12
+    stale = client.post(url, form(version=1))
+    assert "уже изменил другой пользователь" in stale.content.decode()
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_all_day_events_are_created_from_the_dialog(client, owner):
+    from calendar_app.models import Event
+
+    client.force_login(owner)
+    client.post(NEW, form(all_day="on", start_time="", end_time="", end_date="2026-12-08"))
+    event = Event.objects.get()
+    assert (event.all_day, event.start_date, event.end_date) == (True, MONDAY, MONDAY + dt.timedelta(days=1))
