@@ -194,3 +194,11 @@ def test_all_day_events_are_created_from_the_dialog(client, owner):
     client.post(NEW, form(all_day="on", start_time="", end_time="", end_date="2026-12-08"))
     event = Event.objects.get()
     assert (event.all_day, event.start_date, event.end_date) == (True, MONDAY, MONDAY + dt.timedelta(days=1))
+
+
+def test_a_message_is_shown_once(client, owner):
+    client.force_login(owner)
+    text = client.get(URL, {"date": "2026-13-45"}).content.decode()
+    assert text.count("Дата должна быть в виде ГГГГ-ММ-ДД.") == 1
+    swapped = client.get(URL, {"date": "2026-13-45"}, headers={"HX-Request": "true"}).content.decode()
+    assert swapped.count("Дата должна быть в виде ГГГГ-ММ-ДД.") == 1
