@@ -99,8 +99,9 @@ def _days(user, person, first: dt.date, after: dt.date) -> list[dict]:
                                                  deadline__lt=end).order_by("deadline")[:200])
     for task in tasks:
         deadline = timezone.localtime(task.deadline)
-        days[deadline.date()]["tasks"].append({"task": task, "at": deadline,
-                                               **_place(deadline, deadline, deadline.date())})
+        # Outside the grid's hours they would pile up on its edge: the all-day row has room for them.
+        days[deadline.date()]["tasks"].append({"task": task, "at": deadline, "in_grid": FIRST_HOUR <= deadline.hour
+                                               < LAST_HOUR, **_place(deadline, deadline, deadline.date())})
     return list(days.values())
 
 

@@ -202,3 +202,11 @@ def test_a_message_is_shown_once(client, owner):
     assert text.count("Дата должна быть в виде ГГГГ-ММ-ДД.") == 1
     swapped = client.get(URL, {"date": "2026-13-45"}, headers={"HX-Request": "true"}).content.decode()
     assert swapped.count("Дата должна быть в виде ГГГГ-ММ-ДД.") == 1
+
+
+def test_a_deadline_outside_the_grids_hours_goes_to_the_all_day_row(client, owner):
+    task_services.task_create(data={"kind": Kind.CALL, "title": "Поздний звонок в Хабаровск", "responsible": owner,
+                                    "deadline": at(MONDAY, 22)}, by=owner)
+    text = week(client, owner).content.decode()
+    all_day_row = text.split('data-testid="calendar-all-day"')[1].split("</div>\n")[0]
+    assert "Поздний звонок в Хабаровск" in all_day_row and text.count("Поздний звонок в Хабаровск") == 1
