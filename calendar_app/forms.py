@@ -42,6 +42,7 @@ class CalendarNav(forms.Form):
         return data.get("view") or "week", data.get("date") or timezone.localdate(), data.get("user") or me
 
 
+WEEKDAYS = ((0, _("Пн")), (1, _("Вт")), (2, _("Ср")), (3, _("Чт")), (4, _("Пт")), (5, _("Сб")), (6, _("Вс")))
 REMINDERS = ((0, _("В момент начала")), (15, _("За 15 минут")), (60, _("За час")), (1440, _("За день")))
 USER_ERRORS = {
     "invalid_choice": _("Такого сотрудника нет среди активных: выберите из списка."),
@@ -49,7 +50,8 @@ USER_ERRORS = {
 }
 # The service's field names → the dialog's, so its Russian refusals land beside the right input.
 SERVICE_FIELDS = {"title": "title", "start": "start_time", "end": "end_time", "start_date": "date",
-                  "end_date": "end_date", "until": "until", "freq": "freq"}
+                  "end_date": "end_date", "until": "until", "freq": "freq", "interval": "interval",
+                  "weekdays": "weekdays", "count": "count"}
 
 
 class EventForm(forms.Form):
@@ -78,6 +80,16 @@ class EventForm(forms.Form):
                                                error_messages={"invalid_choice": _("Такого напоминания нет.")})
     freq = forms.ChoiceField(label=_("Повторять"), choices=Freq.choices, required=False,
                              error_messages={"invalid_choice": _("Неизвестный вид повторения.")})
+    interval = forms.IntegerField(label=_("Каждые"), min_value=1, max_value=999, initial=1, required=False,
+                                  error_messages={"min_value": _("Интервал повторения — от 1 до 999."),
+                                                  "max_value": _("Интервал повторения — от 1 до 999."),
+                                                  "invalid": _("Интервал повторения — целое число.")})
+    weekdays = forms.TypedMultipleChoiceField(label=_("По дням недели"), choices=WEEKDAYS, coerce=int, required=False,
+                                              widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-inline"}),
+                                              error_messages={"invalid_choice": _("Дни недели указаны неверно.")})
+    count = forms.IntegerField(label=_("Число повторений"), min_value=1, required=False,
+                               error_messages={"min_value": _("Количество повторений — не меньше одного."),
+                                               "invalid": _("Количество повторений — целое число.")})
     until = forms.DateField(label=_("Повторять до"), required=False, widget=DateInput,
                             error_messages={"invalid": _("Дата должна быть в виде ГГГГ-ММ-ДД.")})
     availability = forms.ChoiceField(label=_("Занятость"), choices=Availability.choices, initial=Availability.BUSY,
@@ -96,8 +108,9 @@ class EventForm(forms.Form):
         d = self.cleaned_data
         zone = timezone.get_current_timezone()
         data = {name: d[name] for name in ("title", "all_day", "location", "description", "availability",
-                                           "is_private", "until")}
+                                           "is_private", "until", "count", "weekdays")}
         data["freq"] = d["freq"] or ""
+        data["interval"] = d["interval"] or 1
         data["tz"] = str(zone)
         end_date = d["end_date"] or d["date"]
         if d["all_day"]:
@@ -120,7 +133,8 @@ class EventForm(forms.Form):
     def initial_for(cls, event: Event) -> dict:
         zone = timezone.get_current_timezone()
         initial = {name: getattr(event, name) for name in ("title", "all_day", "location", "description",
-                                                           "availability", "is_private", "freq", "until", "version")}
+                                                           "availability", "is_private", "freq", "until", "version",
+                                                           "interval", "weekdays", "count")}
         if event.all_day:
             initial.update(date=event.start_date, end_date=event.end_date)
         else:

@@ -219,3 +219,30 @@ def test_the_organizer_gets_the_edit_dialog_and_a_participant_the_ics(client, ow
     assert edit in mine and ics not in mine
     theirs = week(client, teammate).content.decode()
     assert ics in theirs and edit not in theirs
+
+
+def test_a_weekly_meeting_on_chosen_days_from_the_dialog(client, owner):
+    from calendar_app.models import Event
+
+    client.force_login(owner)
+    response = client.post(NEW, form(freq="weekly", interval="2", weekdays=["0", "3"], count="6"))
+    assert response.status_code == 302
+    event = Event.objects.get()
+    assert (event.freq, event.interval, event.weekdays, event.count) == ("weekly", 2, [0, 3], 6)
+    page = client.get(reverse("calendar:event_edit", args=[event.pk])).content.decode()
+    assert 'name="interval" value="2"' in page and 'name="count" value="6"' in page
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"freq": "daily", "weekdays": ["1"]}, "Дни недели задаются только для еженедельного повторения."),
+    ({"freq": "daily", "count": "3", "until": "2026-12-31"}, "Укажите либо дату окончания повторений, либо их количество."),
+    ({"freq": "daily", "interval": "0"}, "Интервал повторения — от 1 до 999."),
+    ({"freq": "weekly", "weekdays": ["9"]}, "Дни недели указаны неверно."),
+])
+def test_a_bad_repetition_is_refused_in_russian(client, owner, fields, message):
+    from calendar_app.models import Event
+
+    client.force_login(owner)
+    response = client.post(NEW, form(**fields))
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Event.objects.exists()
