@@ -85,7 +85,7 @@ class EventForm(forms.Form):
                                                   "max_value": _("Интервал повторения — от 1 до 999."),
                                                   "invalid": _("Интервал повторения — целое число.")})
     weekdays = forms.TypedMultipleChoiceField(label=_("По дням недели"), choices=WEEKDAYS, coerce=int, required=False,
-                                              widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-inline"}),
+                                              widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
                                               error_messages={"invalid_choice": _("Дни недели указаны неверно.")})
     count = forms.IntegerField(label=_("Число повторений"), min_value=1, required=False,
                                error_messages={"min_value": _("Количество повторений — не меньше одного."),
