@@ -24,7 +24,7 @@ class CalendarNav(forms.Form):
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"],
                            error_messages={"invalid": _("Дата должна быть в виде ГГГГ-ММ-ДД.")})
 
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False,
+    user = forms.ModelChoiceField(queryset=active_users(), required=False,
                                   error_messages={"invalid_choice": _("Такого сотрудника нет.")})
 
     def clean_date(self):

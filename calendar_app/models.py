@@ -103,6 +103,13 @@ class Event(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        """The calendar at the event's day (notifications link there; the event has no page of its own)."""
+        from django.urls import reverse
+
+        day = self.start_date if self.all_day else timezone.localtime(self.start).date()
+        return f"{reverse('calendar:index')}?date={day.isoformat()}"
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)

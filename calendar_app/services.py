@@ -236,10 +236,13 @@ def event_update(event: Event, *, data: dict[str, Any], by: User | None, scope: 
         if occurrence != recurrence.first_key(locked):
             return _split(locked, occurrence, data, by, participants, reminder_minutes)
     before = (locked.start, locked.end, locked.start_date, locked.end_date)
+    # The dialog sends every field; only a value that really changes counts (a new title must not
+    # drop the cancelled and moved occurrences).
+    changed = {name for name, value in data.items() if getattr(locked, name) != value}
     for name, value in data.items():
         setattr(locked, name, value)
     _check(locked)
-    if any(name in data for name in RULE_FIELDS + ("start", "start_date", "all_day", "tz")):
+    if changed & {*RULE_FIELDS, "start", "start_date", "all_day", "tz"}:
         # The occurrences the exceptions named may no longer exist, or be other ones.
         locked.exceptions.all().delete()
     new_people = _people(participants) if participants is not None else None
@@ -365,14 +368,12 @@ def event_move(event: Event, *, start: dt.datetime | dt.date, by: User | None,
             raise ValidationError(_("Событие на весь день переносится на дату."))
     elif not isinstance(start, dt.datetime) or timezone.is_naive(start):
         raise ValidationError(_("Время события должно быть указано с часовым поясом."))
+    data = {"start_date": start, "end_date": start + event.duration} if event.all_day else {
+        "start": start, "end": start + event.duration}
     if event.is_recurring:
         if occurrence is None:
             raise ValidationError(_("Укажите, какое повторение перенести."))
-        data = {"start_date": start, "end_date": start + event.duration} if event.all_day else {
-            "start": start, "end": start + event.duration}
         return event_update(event, data=data, by=by, scope=THIS, occurrence=occurrence, version=version)
-    data = {"start_date": start, "end_date": start + event.duration} if event.all_day else {
-        "start": start, "end": start + event.duration}
     return event_update(event, data=data, by=by, version=version)
 
 

@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -157,8 +156,7 @@ def _dialog(request, form, event=None):
 
 def _saved(request, event, text):
     messages.success(request, text)
-    url = reverse("calendar:index") + "?date=" + (
-        event.start_date if event.all_day else timezone.localtime(event.start).date()).isoformat()
+    url = event.get_absolute_url()
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url

@@ -246,3 +246,24 @@ def test_a_bad_repetition_is_refused_in_russian(client, owner, fields, message):
     response = client.post(NEW, form(**fields))
     assert response.status_code == 200 and message in response.content.decode()
     assert not Event.objects.exists()
+
+
+def test_a_new_title_from_the_dialog_keeps_the_series_cancelled_occurrence(client, owner):
+    """The dialog sends every field, the repetition's too: only a real change of the rule or the
+    start may drop the series' exceptions, not a new title."""
+    from calendar_app import recurrence, services
+    from calendar_app.models import Event
+
+    client.force_login(owner)
+    assert client.post(NEW, form(freq="daily", count="5")).status_code == 302
+    event = Event.objects.get()
+    second = recurrence.occurrences(event, event.start, event.start + dt.timedelta(days=5))[1].original_start
+    services.event_cancel(event, by=owner, occurrence=second)
+    event.refresh_from_db()
+    response = client.post(reverse("calendar:event_edit", args=[event.pk]),
+                           form(title="Планёрка (новое название)", freq="daily", count="5", version=event.version))
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.title == "Планёрка (новое название)"
+    assert event.exceptions.filter(original_start=second, is_cancelled=True).exists()
+    assert len(recurrence.occurrences(event, event.start, event.start + dt.timedelta(days=5))) == 4
