@@ -126,3 +126,43 @@ def test_a_drag_on_the_deadline_board_moves_the_deadline_and_a_refused_one_retur
     page.screenshot(path="screenshots/task-board.png", full_page=True)
     mine.refresh_from_db()
     assert mine.deadline is not None and mine.deadline > timezone.now()
+
+
+def test_the_creator_edits_pauses_works_the_checklist_and_deletes_a_task(live_server, page, login, owner, head):
+    """The card's other buttons: «Изменить» and «Сохранить», the checklist's «Добавить» and «✕», the
+    list's view switch and tabs, and «Удалить», which asks once."""
+    task = services.task_create(data={"title": "Сверить прайс", "responsible": head,
+                                      "deadline": timezone.now() + timedelta(days=2)}, by=head, observers=[owner])
+    login(head)
+    page.goto(f"{live_server.url}/tasks/{task.pk}/")
+    page.get_by_test_id("task-edit").click()
+    page.get_by_label("Название").fill("Сверить прайс с поставщиком")
+    page.get_by_test_id("task-save").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Сверить прайс с поставщиком")
+
+    page.get_by_test_id("task-do-start").click()
+    expect(page.get_by_test_id("task-status")).to_have_text("Выполняется")
+    page.get_by_test_id("task-do-pause").click()
+    expect(page.get_by_test_id("task-status")).to_have_text("Ждёт выполнения")
+
+    checklist = page.get_by_test_id("task-checklist")
+    checklist.locator("#checklist-new").fill("Запросить цены")
+    checklist.get_by_test_id("task-item-add").click()
+    expect(checklist.get_by_test_id("task-checklist-item")).to_have_count(1)
+    checklist.get_by_test_id("task-item-delete").click()
+    expect(checklist.get_by_test_id("task-checklist-item")).to_have_count(0)
+
+    page.goto(f"{live_server.url}/tasks/")
+    page.get_by_test_id("tasks-view-board").click()
+    expect(page).to_have_url(f"{live_server.url}/tasks/board/")
+    page.get_by_test_id("tasks-view-list").click()
+    page.get_by_role("link", name="Поручил").click()
+    expect(page.get_by_test_id("task-table")).not_to_contain_text("Сверить прайс")  # his own task: «Делаю»
+
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.goto(f"{live_server.url}/tasks/{task.pk}/")
+    page.get_by_test_id("task-delete").click()
+    expect(page).to_have_url(f"{live_server.url}/tasks/")
+    assert len(asked) == 1  # the card loaded its script once
+    assert not Task.objects.filter(pk=task.pk).exists()
