@@ -14,6 +14,6 @@ class TasksAppConfig(AppConfig):
         # (crm.cards); the touch badges and the «Дела» filter of the lists and boards (crm.lists).
         from . import automation, cards, marks, touches  # noqa: F401
 
-        # The menu's overdue / today badges on «Задачи» and «Мой день».
-        for name in ("tasks:list", "tasks:day"):
-            register_counter(name, "tasks:menu_counters")
+        # The menu's overdue / today badges, on «Мой день» (one fetch per page: on «Задачи» too they
+        # were the same numbers fetched twice).
+        register_counter("tasks:day", "tasks:menu_counters")

@@ -35,7 +35,7 @@ def test_a_manager_plans_a_call_works_it_from_my_day_and_the_head_finds_the_forg
 
     page.get_by_test_id("menu").get_by_role("link", name="Мой день").click()
     expect(page).to_have_url(f"{live_server.url}/tasks/day/")
-    expect(page.get_by_test_id("menu").get_by_test_id(counter).first).to_have_text("1" + (" на сегодня" if counter == "menu-today" else " просрочено"))
+    expect(page.get_by_test_id("menu").get_by_test_id(counter)).to_have_text("1" + (" на сегодня" if counter == "menu-today" else " просрочено"))
     row = page.get_by_test_id(section).get_by_test_id("day-task").filter(has_text="Позвонить директору")
     expect(row).to_have_count(1)
 

@@ -159,6 +159,7 @@ def test_the_menu_counts_my_overdue_and_todays_tasks(client, owner, head):
     menu = page[page.index('data-testid="menu"'):page.index("</ul>", page.index('data-testid="menu"'))]
     # The page leaves a slot the badges come into after it loads.
     assert f'hx-get="{reverse("tasks:menu_counters")}"' in menu
+    assert menu.count(reverse("tasks:menu_counters")) == 1  # fetched once per page
     badges = client.get(reverse("tasks:menu_counters")).content.decode()
     assert 'data-testid="menu-overdue" title="Просрочено">1<' in badges
     assert 'data-testid="menu-today" title="На сегодня">1<' in badges
