@@ -40,7 +40,8 @@ def register(finder: Finder) -> Finder:
 
 def finders(labels: Iterable[str] | None = None) -> list[Finder]:
     """The registered finders in their order; only those of `labels` if given."""
-    chosen = [f for f in _finders if labels is None or f.label in set(labels)]
+    wanted = None if labels is None else set(labels)
+    chosen = [f for f in _finders if wanted is None or f.label in wanted]
     return sorted(chosen, key=lambda f: f.order)
 
 

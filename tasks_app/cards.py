@@ -14,6 +14,7 @@ from crm.cards import Panel, register
 
 from . import selectors
 from .models import Kind, Task
+from .services import BINDABLE
 
 DONE_SHOWN = 20  # the done ones are history: the timeline keeps them all
 # Glyphs every system font has (an emoji may show as a box on a server-side browser or an old phone).
@@ -21,8 +22,10 @@ ICONS = {Kind.CALL: "☎", Kind.MEETING: "◎", Kind.TASK: "✔"}
 
 
 def bindable(model) -> bool:
-    """A kind of record a touch may be bound to (the services' rule: a record behind the gate)."""
-    return hasattr(model, "access_entity") and not (model is Task or isinstance(model, Task))
+    """A kind of record a touch may be bound to (the services' rule). The profile's panels are
+    asked about a user, too: anything without a model's meta is not bindable."""
+    meta = getattr(model, "_meta", None)
+    return meta is not None and meta.label_lower in BINDABLE
 
 
 def _may_complete(task: Task, user) -> bool:

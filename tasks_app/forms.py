@@ -16,10 +16,9 @@ from accounts import access
 from crm.lists import DateInput, active_users
 
 from .models import Task
-from .services import ALLOWED, MAX_BINDINGS, MAX_CHECKLIST, MAX_PARTICIPANTS
+from .services import ALLOWED, BINDABLE, MAX_BINDINGS, MAX_CHECKLIST, MAX_PARTICIPANTS
 
 # What a task may be bound to from a card link (?bind=leads.lead:5).
-BINDABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company")
 ITEM_MAX_LENGTH = 500
 
 
@@ -107,8 +106,6 @@ class TaskForm(forms.Form):
 
     def clean_bind(self):
         values = self.data.getlist(self.add_prefix("bind")) if hasattr(self.data, "getlist") else []
-        if not values and "bind" in self.initial:
-            values = self.initial["bind"]
         # The records that pass stay chosen (the form comes back with them) while the others are refused.
         self.records, errors = chosen_records(self.user, values)
         if errors:

@@ -32,8 +32,6 @@ class Status(models.TextChoices):
 
 # The responsible still has work to do: these count as planned, overdue and «на сегодня».
 ACTIVE = (Status.PENDING, Status.IN_PROGRESS, Status.DEFERRED)
-# Nothing left for anyone (a task waiting for control is the creator's to accept).
-CLOSED = (Status.COMPLETED,)
 
 
 class Kind(models.TextChoices):

@@ -46,7 +46,8 @@ class StaleEdit(TaskError):
 
 # --- roles ---
 
-RESPONSIBLE, CREATOR, COEXECUTOR, OBSERVER, SUPERVISOR = "responsible", "creator", "coexecutor", "observer", "supervisor"
+# Observers have no role here: they only read and comment, which access grants every participant.
+RESPONSIBLE, CREATOR, COEXECUTOR, SUPERVISOR = "responsible", "creator", "coexecutor", "supervisor"
 
 # transition → the roles that may do it
 ALLOWED: dict[str, set[str]] = {
@@ -83,11 +84,8 @@ def roles(task: Task, user) -> set[str]:
         found.add(RESPONSIBLE)
     if task.creator_id == user.pk:
         found.add(CREATOR)
-    if task.pk:
-        if Task.coexecutors.through.objects.filter(task_id=task.pk, user_id=user.pk).exists():
-            found.add(COEXECUTOR)
-        if Task.observers.through.objects.filter(task_id=task.pk, user_id=user.pk).exists():
-            found.add(OBSERVER)
+    if task.pk and Task.coexecutors.through.objects.filter(task_id=task.pk, user_id=user.pk).exists():
+        found.add(COEXECUTOR)
     if task.responsible_id != user.pk and access.can(user, Action.CHANGE, task):
         found.add(SUPERVISOR)
     return found
@@ -141,8 +139,9 @@ def _check_fields(task: Task) -> None:
     task.title = (task.title or "").strip()
     if task.deadline is not None and timezone.is_naive(task.deadline):
         task.deadline = timezone.make_aware(task.deadline)
-    if task.deadline is not None and task.deadline.year < 2000:
-        errors["deadline"] = _("Крайний срок указан неверно.")
+    if task.deadline is not None and not 2000 <= task.deadline.year <= 2100:
+        # Whoever sets it (the form, the board's drag, a lead's touch date, an import).
+        errors["deadline"] = _("Крайний срок указан неверно: год должен быть между 2000 и 2100.")
     if errors:
         raise ValidationError(errors)
 
@@ -154,13 +153,21 @@ def deadline_at(day: date, at: time = time(10, 0)) -> datetime:
 
 # --- bindings: a task bound to CRM records the user may see ---
 
+# What a task may be bound to (the forms, the card panel and the search read this too).
+BINDABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company")
+
+
 def _bind(task: Task, records: Iterable[models.Model], by) -> list[models.Model]:
     added = []
     for record in records:
-        if not hasattr(record, "access_entity") or isinstance(record, Task):
+        if record._meta.label_lower not in BINDABLE:
             raise ValidationError(_("Задачу можно привязать только к лиду, сделке, контакту или компании."))
         if by is not None and not access.can(by, Action.VIEW, record):
             raise PermissionDenied(_("Нет доступа к записи, к которой привязывается задача."))
+        # A bound touch sets the record's «Дата следующего касания» (sync_touch_dates): a change of
+        # the record, so only for whom may change it — whichever path binds (a card, a form, the API).
+        if by is not None and getattr(type(record), "touch_date_field", None) and not access.can(by, Action.CHANGE, record):
+            raise PermissionDenied(_("Планировать дела может тот, кто вправе изменять запись."))
         _binding, created = Binding.objects.get_or_create(
             task=task, content_type=ContentType.objects.get_for_model(record), object_id=record.pk)
         if created:
@@ -221,6 +228,8 @@ def task_create(*, data: dict[str, Any], by, coexecutors: Iterable[User] = (), o
     if by is not None and not access.can_add(by, Task):
         raise PermissionDenied(_("Нет прав на создание задач."))
     coexecutors, observers, records = list(coexecutors), list(observers), list(records)
+    if len(records) > MAX_BINDINGS:
+        raise ValidationError(_("Не больше %(n)s привязок к записям CRM.") % {"n": MAX_BINDINGS})
     task = Task(**data)
     if task.creator_id is None and by is not None:
         task.creator = by
@@ -296,8 +305,10 @@ def task_set_deadline(task: Task, deadline: datetime | None, *, by) -> Task:
         deadline = timezone.make_aware(deadline)
     if locked.deadline == deadline:
         return locked
-    timeline.log(locked, timeline.Kind.CHANGE, by, changes=[timeline.change("deadline", locked.deadline, deadline)])
+    change = timeline.change("deadline", locked.deadline, deadline)
     locked.deadline = deadline
+    _check_fields(locked)
+    timeline.log(locked, timeline.Kind.CHANGE, by, changes=[change])
     locked.version += 1
     locked.save()
     _after_change(locked)

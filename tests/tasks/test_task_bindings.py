@@ -275,3 +275,29 @@ def test_binding_and_unbinding_show_in_both_histories(head, owner):
     assert "Отвязана от задачи: задача «Сверить прайс»" in on_lead
     assert "Задача привязана: Лид «Лид «Берёзка»»" in on_task
     assert "Задача отвязана: Лид «Лид «Берёзка»»" in on_task
+
+
+def test_the_service_holds_its_binding_rules_whatever_the_path(owner, head, crm_admin):
+    """What a task may be bound to, how many, and that binding a lead (which moves its «Дата
+    следующего касания») needs the right to change it: the service's rules, not a form's."""
+    import datetime as dt
+
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from accounts.models import Action, Entity, Level, Permission
+
+    lead = LeadFactory(responsible=owner)
+    # A head who may read his department's leads but not change them.
+    Permission.objects.filter(role__in=head.roles.all(), entity=Entity.LEAD, action=Action.CHANGE).update(level=Level.OWN)
+    with pytest.raises(PermissionDenied):
+        services.task_create(data={"title": "Позвонить", "responsible": owner}, by=head, records=[lead])
+    assert not Task.objects.exists()
+    with pytest.raises(ValidationError):
+        services.task_create(data={"title": "Рассылка", "responsible": owner}, by=owner,
+                             records=[LeadFactory(responsible=owner) for _ in range(services.MAX_BINDINGS + 1)])
+    with pytest.raises(ValidationError):
+        services.task_create(data={"title": "К задаче", "responsible": owner}, by=crm_admin,
+                             records=[services.task_create(data={"title": "Другая", "responsible": owner}, by=crm_admin)])
+    task = services.task_create(data={"title": "Срок", "responsible": owner}, by=owner)
+    with pytest.raises(ValidationError):
+        services.task_set_deadline(task, timezone.make_aware(dt.datetime(3026, 1, 1)), by=owner)
