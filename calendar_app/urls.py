@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_events
 
 app_name = "calendar"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("events/new/", views.event_create, name="event_create"),
-    path("events/<int:pk>/edit/", views.event_edit, name="event_edit"),
+    path("events/new/", views_events.event_create, name="event_create"),
+    path("events/<int:pk>/edit/", views_events.event_edit, name="event_edit"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
-    path("events/<int:pk>.ics", views.event_ics, name="event_ics"),
+    path("events/<int:pk>.ics", views_events.event_ics, name="event_ics"),
 ]

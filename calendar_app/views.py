@@ -1,5 +1,5 @@
 """The calendar's pages (day, week and month, rendered by the server; htmx swaps the grid on
-navigation) and its iCalendar exports. Thin: the selectors decide who reads what, the layout of the
+navigation) and the feed at its secret address. Thin: the selectors decide who reads what, the layout of the
 grid (positions, the «Занят» of private events) is computed here once per page from the
 occurrences, calendar_app.ical writes the files."""
 
@@ -11,11 +11,9 @@ import hmac
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import access
@@ -23,9 +21,9 @@ from accounts.models import Action, Entity, Level
 from tasks_app import selectors as task_selectors
 from tasks_app.models import ACTIVE
 
-from . import ical, selectors, services
-from .forms import CalendarNav, EventForm
-from .models import CalendarToken, Event
+from . import ical, selectors
+from .forms import CalendarNav
+from .models import CalendarToken
 
 ICS = "text/calendar; charset=utf-8"
 FIRST_HOUR, LAST_HOUR = 8, 20  # the grid's hours; earlier and later events are pinned to its edges
@@ -130,83 +128,6 @@ def index(request):
     return render(request, template, context)
 
 
-def _slot_initial(request) -> dict:
-    """A click on a free slot of the week opens the dialog at that hour (`?start=2026-12-07T10:00`);
-    a bad value is ignored: the dialog opens empty instead."""
-    try:
-        start = dt.datetime.strptime(request.GET.get("start", ""), "%Y-%m-%dT%H:%M")
-    except ValueError:
-        try:
-            day = dt.datetime.strptime(request.GET.get("date", ""), "%Y-%m-%d").date()
-        except ValueError:
-            day = timezone.localdate()
-        return {"date": day, "start_time": dt.time(10), "end_time": dt.time(11)}
-    end = start + dt.timedelta(hours=1)
-    return {"date": start.date(), "start_time": start.time(), "end_date": end.date(), "end_time": end.time()}
-
-
-def _dialog(request, form, event=None):
-    template = "calendar_app/_event_dialog.html" if request.htmx else "calendar_app/event_form.html"
-    response = render(request, template, {"form": form, "event": event})
-    if request.htmx:
-        response["HX-Retarget"] = "#crm-modal-content"
-        response["HX-Reswap"] = "innerHTML"
-    return response
-
-
-def _saved(request, event, text):
-    messages.success(request, text)
-    url = event.get_absolute_url()
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-@login_required
-def event_create(request):
-    """«Новое событие»: the dialog (htmx modal) or its page; the organizer is the user."""
-    if not access.can_add(request.user, Event):
-        raise PermissionDenied(_("Нет прав на создание событий."))
-    form = EventForm(request.POST if request.method == "POST" else None, initial=_slot_initial(request))
-    if form.is_bound and form.is_valid():
-        try:
-            event = services.event_create(data=form.event_data(), by=request.user,
-                                          participants=form.cleaned_data["participants"],
-                                          reminder_minutes=form.cleaned_data["reminders"])
-        except ValidationError as exc:
-            form.add_refusal(exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            return _saved(request, event, _("Событие «%(title)s» создано.") % {"title": event.title})
-    return _dialog(request, form)
-
-
-@login_required
-def event_edit(request, pk: int):
-    """Editing an event: the whole series for a repeating one (one occurrence's scopes come next)."""
-    event = selectors.event_for(request.user, pk)
-    if not access.can(request.user, Action.CHANGE, event):
-        raise PermissionDenied(_("Нет прав на изменение этого события."))
-    initial = EventForm.initial_for(event)
-    form = EventForm(request.POST if request.method == "POST" else None, initial=initial)
-    if form.is_bound and form.is_valid():
-        try:
-            event = services.event_update(event, data=form.event_data(), by=request.user,
-                                          version=form.cleaned_data["version"],
-                                          participants=form.cleaned_data["participants"],
-                                          reminder_minutes=form.cleaned_data["reminders"])
-        except ValidationError as exc:
-            form.add_refusal(exc)
-        except (PermissionDenied, services.EventError) as exc:
-            form.add_error(None, str(exc))
-        else:
-            return _saved(request, event, _("Событие «%(title)s» сохранено.") % {"title": event.title})
-    return _dialog(request, form, event)
-
-
 @login_not_required
 @require_GET
 def feed(request, token: str):
@@ -218,13 +139,4 @@ def feed(request, token: str):
         raise Http404
     response = HttpResponse(ical.feed(found.user), content_type=ICS)
     response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@require_GET
-def event_ics(request, pk: int):
-    event = selectors.event_for(request.user, pk)
-    response = HttpResponse(ical.event_to_ical(event), content_type=ICS)
-    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.ics"'
     return response
