@@ -157,6 +157,7 @@ def contact_link_company(contact: Contact, company: Company, *, by) -> Contact:
     if by is not None and not access.can(by, Action.CHANGE, contact):
         raise PermissionDenied(_("Нет прав на изменение этого контакта."))
     before = set(contact.companies.all())
+    access.check_new_links(by, before, [company])  # as every other link edit: not to a company he cannot see
     if company not in before:
         contact.companies.add(company)
         timeline.log(contact, Kind.CHANGE, by, changes=[timeline.change("companies", before, before | {company})])

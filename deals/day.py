@@ -16,7 +16,9 @@ UNPLANNED = {"touches": "none"}
 
 
 def _list_url(responsible: int, *, new: bool = False) -> str:
-    return f"{reverse('deals:list')}?{urlencode({'responsible': responsible, **UNPLANNED})}"
+    # The count is of deals in work: the list the link opens is the same deals (closed ones have no touches to plan).
+    params = {"responsible": responsible, "semantics": Stage.Semantics.IN_PROCESS, **UNPLANNED}
+    return f"{reverse('deals:list')}?{urlencode(params)}"
 
 
 day.register(day.Source(

@@ -72,6 +72,9 @@ class DealFilter(OwnedListFilterSet):
     pipeline = django_filters.ModelChoiceFilter(label=_("Воронка"), queryset=Pipeline.objects.none(),
                                                 empty_label=_("любая"))
     stage = StageFilter(label=_("Стадия"), queryset=Stage.objects.none(), empty_label=_("любая"))
+    # Across pipelines: «В работе» is every pipeline's working stages (what «Мой день» counts).
+    semantics = django_filters.ChoiceFilter(label=_("Итог"), field_name="stage__semantics",
+                                            choices=Stage.Semantics.choices, empty_label=_("любой"))
     responsible = django_filters.ModelChoiceFilter(label=_("Ответственный"), queryset=active_users(),
                                                    empty_label=_("любой"))
     # Chosen by a link (?company=<id>, e.g. from a company card), not from a drop-down: a list of

@@ -97,6 +97,17 @@ def test_linking_a_contact_needs_the_right_to_change_it(owner, sidorovs):
     assert list(theirs.companies.all()) == [company]
 
 
+def test_a_contact_is_not_linked_to_a_company_one_may_not_see(owner, sidorovs):
+    from django.core.exceptions import PermissionDenied
+
+    company, _theirs = sidorovs
+    mine = clients.contact_create(data={"first_name": "Анна", "last_name": "Лактионова", "responsible": owner},
+                                  communications=[], by=owner)
+    with pytest.raises(PermissionDenied):
+        clients.contact_link_company(mine, company, by=owner)
+    assert list(mine.companies.all()) == []
+
+
 def test_the_dialog_does_not_name_a_strangers_company_or_contact(client, owner, decided, sidorovs):
     client.force_login(owner)
     page = html(client.post(reverse("leads:convert", args=[decided.pk]), HTTP_HX_REQUEST="true"))

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from deals import day as deals_day
 from deals.models import Stage
 from leads.models import Status
 from tasks_app import selectors, selectors_day, services
@@ -114,6 +115,16 @@ class TestMyDay:
         assert "Лид «Ромашка»" in unplanned and "Сделка без дел" in unplanned
         assert "Лид с планом" not in unplanned and "Закрытая сделка" not in unplanned
         assert reverse("deals:detail", args=[deal.pk]) in unplanned
+
+    def test_the_deals_link_lists_the_same_deals_as_the_count(self, client, owner):
+        deal = DealFactory(responsible=owner, title="Сделка без дел")
+        lost = deal.pipeline.stages.exclude(semantics=Stage.Semantics.IN_PROCESS).first()
+        DealFactory(responsible=owner, title="Закрытая сделка", stage_id=lost.pk)
+        client.force_login(owner)
+        listed = client.get(deals_day._list_url(owner.pk))
+        assert listed.status_code == 200
+        text = listed.content.decode()
+        assert "Сделка без дел" in text and "Закрытая сделка" not in text
 
     def test_records_with_nothing_planned_are_counted_up_to_a_cap(self, client, owner, monkeypatch):
         monkeypatch.setattr(selectors_day, "COUNT_CAP", 3)
