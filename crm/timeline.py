@@ -96,7 +96,8 @@ _comment_hooks: list[Callable[[models.Model, object, str], None]] = []
 
 
 def on_comment(hook: Callable[[models.Model, object, str], None]) -> Callable[[models.Model, object, str], None]:
-    _comment_hooks.append(hook)
+    if hook not in _comment_hooks:  # a module imported twice (ready() and a test) registers once
+        _comment_hooks.append(hook)
     return hook
 
 

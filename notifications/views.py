@@ -9,8 +9,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.timeline import say
-
 from . import selectors, services
 from .forms import EmailKindsForm
 
@@ -26,7 +24,7 @@ def bell(request):
 @require_GET
 def notification_list(request):
     page = Paginator(selectors.latest(request.user), PER_PAGE).get_page(request.GET.get("page"))
-    items = [{"n": n, "text": say(n.message) if n.message else n.get_kind_display()} for n in page]
+    items = [{"n": n, "text": str(n)} for n in page]
     return render(request, "notifications/list.html", {
         "page": page, "items": items, "page_range": page.paginator.get_elided_page_range(page.number),
         "unread": selectors.unread_count(request.user),
