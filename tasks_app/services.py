@@ -25,6 +25,7 @@ from accounts.models import Action, User
 from crm import timeline
 
 from .models import ACTIVE, Binding, ChecklistItem, Kind, Status, Task
+from .selectors import next_touches
 
 MAX_CHECKLIST = 100  # items a task may have: a longer list is a project, not a task
 MAX_PARTICIPANTS = 50
@@ -191,18 +192,24 @@ def bound_records(task: Task) -> list[models.Model]:
 def sync_touch_dates(records: Iterable[models.Model]) -> None:
     """A record with a «Дата следующего касания» column (`touch_date_field`, the lead) keeps there
     the date of its earliest active touch: the column is what the requirement rules, the lists
-    and imports read, and the touch is what is planned — one thing, not two that can disagree."""
+    and imports read, and the touch is what is planned — one thing, not two that can disagree.
+    One read per kind of record and one write per date, however many records a change touches."""
+    groups: dict[type[models.Model], list[models.Model]] = {}
     for record in records:
-        field = getattr(type(record), "touch_date_field", None)
-        if not field:
-            continue
-        first = (Task.objects.filter(status__in=ACTIVE, deadline__isnull=False,
-                                     bindings__content_type=ContentType.objects.get_for_model(record),
-                                     bindings__object_id=record.pk)
-                 .order_by("deadline").values_list("deadline", flat=True).first())
-        day = timezone.localtime(first).date() if first else None
-        type(record)._base_manager.filter(pk=record.pk).exclude(**{field: day}).update(**{field: day})
-        setattr(record, field, day)
+        if getattr(type(record), "touch_date_field", None):
+            groups.setdefault(type(record), []).append(record)
+    for model, group in groups.items():
+        field = model.touch_date_field
+        firsts = next_touches(model, [r.pk for r in group])
+        days: dict[date | None, list[int]] = {}
+        for record in group:
+            first = firsts.get(record.pk)
+            day = timezone.localtime(first).date() if first else None
+            days.setdefault(day, []).append(record.pk)
+            setattr(record, field, day)
+        for day, ids in days.items():
+            # The row is written only where it differs: the object in memory may be stale.
+            model._base_manager.filter(pk__in=ids).exclude(**{field: day}).update(**{field: day})
 
 
 def _after_change(task: Task, records: Iterable[models.Model] | None = None, *, reschedule: bool = True) -> None:
