@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("events/new/", views_events.event_create, name="event_create"),
     path("events/<int:pk>/edit/", views_events.event_edit, name="event_edit"),
+    path("events/<int:pk>/move/", views.event_move, name="event_move"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
     path("events/<int:pk>.ics", views_events.event_ics, name="event_ics"),
 ]
