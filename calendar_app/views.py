@@ -247,3 +247,26 @@ def feed(request, token: str):
     response = HttpResponse(ical.feed(found.user), content_type=ICS)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_POST
+def feed_token_create(request):
+    """«Создать ссылку» / «Новая ссылка» on the profile: a new secret address; the old one stops working."""
+    had = CalendarToken.objects.filter(user=request.user, revoked_at__isnull=True).exists()
+    services.calendar_token_create(request.user)
+    messages.success(request, _("Новая ссылка на календарь создана: старая больше не работает.") if had else
+                     _("Ссылка на календарь создана: добавьте её в календарь телефона."))
+    return redirect(f"{reverse('profile')}#calendar-feed")
+
+
+@login_required
+@require_POST
+def feed_token_revoke(request):
+    """«Отозвать»: the feed's address stops working; subscribed calendars stop updating."""
+    if services.calendar_token_revoke(request.user):
+        messages.success(request, _("Ссылка на календарь отозвана: по ней календарь больше не открывается."))
+    else:
+        messages.info(request, _("Действующей ссылки на календарь нет."))
+    return redirect(f"{reverse('profile')}#calendar-feed")
+
