@@ -183,7 +183,7 @@ def _calendar(request, form: CalendarNav):
         "weeks": [days[i:i + 7] for i in range(0, len(days), 7)],
         "hours": [{"hour": h, "top": (h - FIRST_HOUR) * HOUR_PX} for h in range(FIRST_HOUR, LAST_HOUR)],
         # Half-hour slots: a click creates an event there, a drop moves one there.
-        "slots": [{"hour": h, "time": f"{h:02d}:{m:02d}", "top": (h - FIRST_HOUR) * HOUR_PX + m * HOUR_PX // 60}
+        "slots": [{"hour": h, "full": m == 0, "time": f"{h:02d}:{m:02d}", "top": (h - FIRST_HOUR) * HOUR_PX + m * HOUR_PX // 60}
                   for h in range(FIRST_HOUR, LAST_HOUR) for m in (0, 30)],
         "grid_height": (LAST_HOUR - FIRST_HOUR) * HOUR_PX, "hour_px": HOUR_PX,
         "views": form.fields["view"].choices, "person": person, "own": person == request.user, "who": who,

@@ -149,6 +149,8 @@ def test_the_grid_has_half_hour_slots_with_their_start(client, owner):
     text = client.get(URL, {"date": MONDAY.isoformat(), "view": "day"}).content.decode()
     assert text.count('data-testid="calendar-slot"') == 24
     assert 'data-start="2026-12-07T14:30"' in text and 'data-start="2026-12-07T14:00"' in text
+    # The full hours are marked (a darker line; a click on «14» is 14:00).
+    assert text.count("data-hour=") == 12 and 'data-time="14:00" data-hour="14"' in text
 
 
 # --- overlapping events side by side ---
