@@ -1,7 +1,9 @@
 """The calendar's pages (day, week and month, rendered by the server; htmx swaps the grid on
-navigation) and the feed at its secret address. Thin: the selectors decide who reads what, the layout of the
-grid (positions, the «Занят» of private events) is computed here once per page from the
-occurrences, calendar_app.ical writes the files."""
+navigation), the drop of a dragged event (calendar.js → `event_move` → services.event_move), the
+feed at its secret address and the profile's buttons for that address. Thin: the selectors decide
+who reads what, the layout of the grid (positions, overlapping events side by side, one colour per
+calendar shown, the «Занят» of private events, what the reader may drag) is computed here once per
+page from the occurrences, calendar_app.ical writes the files."""
 
 from __future__ import annotations
 
