@@ -76,7 +76,7 @@ def _place(start: dt.datetime, end: dt.datetime, day: dt.date) -> dict:
 def _side_by_side(items: list[dict]) -> None:
     """Overlapping timed items of one column share its width: each cluster of items that overlap
     (directly or through one another) is split into as many lanes as it needs at most at once;
-    an item takes the first lane free at its top. Sets `left` and `width` (percent)."""
+    an item takes the first lane free at its top. Sets its `lane_style` (left and width)."""
     cluster: list[dict] = []
     lanes: list[int] = []  # where the last item of each lane of the cluster ends
     for item in sorted(items, key=lambda i: (i["top"], -i["height"])):
@@ -102,9 +102,11 @@ def _split(cluster: list[dict], lanes: int) -> None:
 
 def _owners(occurrences, people: list) -> dict[int, list[int]]:
     """Event → the indexes in `people` of the calendars it is in (organizer or participant), for its
-    colour. One query however many people and events."""
+    colour. One query however many people and events; none for one calendar (one colour)."""
     ids = {p.pk: n for n, p in enumerate(people)}
     events = {o.event.pk: o.event for o in occurrences}
+    if len(people) == 1:
+        return dict.fromkeys(events, [0])
     found: dict[int, set[int]] = {pk: {ids[e.organizer_id]} if e.organizer_id in ids else set() for pk, e in events.items()}
     if events:
         for event_id, user_id in Participant.objects.filter(event_id__in=events, user_id__in=ids).values_list(

@@ -227,7 +227,7 @@ def test_too_many_calendars_are_a_message(client, head, org):
     assert "Рядом можно показать не больше 8 календарей." in text
 
 
-def test_several_calendars_cost_what_one_does(client, django_assert_max_num_queries, head, org):
+def test_four_colleagues_calendars_cost_what_one_does(client, django_assert_max_num_queries, head, org):
     people = [UserFactory(department=org["group1"], role="Менеджер") for _ in range(4)]
     for n, person in enumerate(people):
         make_event(person, at(MONDAY, 9 + n), title=f"Встреча {n}", participants=[people[(n + 1) % 4]])
