@@ -127,6 +127,10 @@ class User(AbstractUser):
         related_name="members",
     )
     roles = models.ManyToManyField(Role, verbose_name=_("Роли"), blank=True, related_name="users")
+    # An IANA name («Asia/Yekaterinburg»); blank: the project's TIME_ZONE. No choices here: the list
+    # is the machine's tzdata, which would make a migration of every tzdata update (accounts.forms).
+    time_zone = models.CharField(_("Часовой пояс"), max_length=64, blank=True, default="",
+                                 help_text=_("Пусто — часовой пояс компании."))
 
     name_forms = (_("пользователя"), _("пользователь"), _("пользователя"), _("пользователей"))  # crm.admin_names
 

@@ -8,6 +8,7 @@ from .forms import LoginForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
+    path("profile/time-zone/", views.profile_time_zone, name="profile_time_zone"),
     path(
         "login/",
         login_not_required(

@@ -1,10 +1,14 @@
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from crm import cards
 
 from . import access
 from .context_processors import MENU
+from .forms import TimeZoneForm
 from .models import Action, Entity, Level
 
 
@@ -36,5 +40,18 @@ def profile(request):
         request,
         "accounts/profile.html",
         {"actions": [a.label for a in Action], "rows": rows, "Level": Level,
-         "panels": cards.panels_for(user, user)},
+         "panels": cards.panels_for(user, user), "zone_form": TimeZoneForm(instance=user)},
     )
+
+
+@require_POST
+def profile_time_zone(request):
+    """The profile's «Часовой пояс»; an unknown zone is a message and the saved one stays."""
+    form = TimeZoneForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Часовой пояс сохранён: время на всех страницах показано в нём."))
+    else:
+        for error in form.errors.get("time_zone", []):
+            messages.error(request, error)
+    return redirect("profile")

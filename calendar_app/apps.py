@@ -6,3 +6,6 @@ class CalendarAppConfig(AppConfig):
     name = "calendar_app"
     label = "calendar_app"
     verbose_name = _("Календарь")
+
+    def ready(self) -> None:
+        from . import profile  # noqa: F401 — registers the feed's panel on the profile

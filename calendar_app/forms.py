@@ -10,12 +10,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts import access
+from accounts.models import Action, Entity, Level, User
 from crm.lists import DateInput, active_users
 
 from .models import Availability, Event, Freq
 
 VIEWS = (("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц")))
+
+
+MAX_CALENDARS = 8  # side by side: one colour each (calendar.css has eight)
 
 
 class CalendarNav(forms.Form):
@@ -26,12 +30,27 @@ class CalendarNav(forms.Form):
 
     user = forms.ModelChoiceField(queryset=active_users(), required=False,
                                   error_messages={"invalid_choice": _("Такого сотрудника нет.")})
+    # Colleagues' calendars beside the main one: only those whose calendars the reader's level covers.
+    users = forms.ModelMultipleChoiceField(queryset=active_users(), required=False, error_messages={
+        "invalid_choice": _("Календаря этого сотрудника вам не видно: выберите из списка."),
+        "invalid_pk_value": _("Календаря этого сотрудника вам не видно: выберите из списка.")})
+
+    def __init__(self, *args, reader: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reader is not None:
+            self.fields["users"].queryset = colleagues(reader)
 
     def clean_date(self):
         day = self.cleaned_data.get("date")
         if day is not None and not (1900 <= day.year <= 2999):
             raise forms.ValidationError(_("Дата должна быть между 1900 и 2999 годом."))
         return day
+
+    def clean_users(self):
+        users = self.cleaned_data.get("users")
+        if users is not None and len(users) > MAX_CALENDARS:
+            raise forms.ValidationError(_("Рядом можно показать не больше %(n)s календарей.") % {"n": MAX_CALENDARS})
+        return users
 
     def choices(self, me: User) -> tuple[str, object, User]:
         """(view, day, whose calendar) from the valid parameters; today's week of one's own calendar
@@ -40,6 +59,57 @@ class CalendarNav(forms.Form):
         self.is_valid()
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
         return data.get("view") or "week", data.get("date") or timezone.localdate(), data.get("user") or me
+
+    def people(self, me: User) -> list[User]:
+        """Whose calendars, side by side: the main one (`user`, else mine) first, then the chosen colleagues."""
+        main = self.choices(me)[2]
+        chosen = [] if "users" in self.errors else list(self.cleaned_data.get("users") or [])
+        return [main] + [u for u in chosen if u.pk != main.pk]
+
+
+def colleagues(reader: User):
+    """The active users whose calendars the reader's level covers (himself excluded)."""
+    lvl = access.level(reader, Entity.EVENT, Action.VIEW)
+    users = active_users().exclude(pk=reader.pk)
+    if lvl == Level.ALL:
+        return users
+    if lvl <= Level.OWN:
+        return users.none()
+    return users.filter(pk__in=access.owner_ids(reader, lvl))
+
+
+class MoveForm(forms.Form):
+    """A drop on the grid: `start` in the reader's zone (`YYYY-MM-DDTHH:MM`) or a date for an all-day
+    event; `occurrence` (the occurrence's original start, ISO with its offset) for a repeating one."""
+
+    start = forms.CharField(max_length=20, error_messages={"required": _("Укажите, куда перенести событие.")})
+    occurrence = forms.CharField(max_length=40, required=False)
+    version = forms.IntegerField(required=False, min_value=0)
+
+    def clean_start(self):
+        value = self.cleaned_data["start"]
+        try:
+            if "T" in value:
+                start = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.get_current_timezone())
+            else:
+                start = dt.datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            raise forms.ValidationError(_("Время переноса должно быть в виде ГГГГ-ММ-ДДTЧЧ:ММ или ГГГГ-ММ-ДД.")) from None
+        if not (1900 <= start.year <= 2999):
+            raise forms.ValidationError(_("Дата должна быть между 1900 и 2999 годом."))
+        return start
+
+    def clean_occurrence(self):
+        value = self.cleaned_data["occurrence"]
+        if not value:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is None or timezone.is_naive(moment):
+            raise forms.ValidationError(_("Повторение события указано неверно."))
+        return moment
 
 
 WEEKDAYS = ((0, _("Пн")), (1, _("Вт")), (2, _("Ср")), (3, _("Чт")), (4, _("Пт")), (5, _("Сб")), (6, _("Вс")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 import icalendar
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,9 @@ from .models import Answer, Availability, Event, Freq, Importance
 PRODID = "-//Reshenie CRM//Calendar//RU"
 UID_DOMAIN = "reshenie-crm"
 TASK_BLOCK = dt.timedelta(minutes=30)
+# The feed keeps a year of the past: what ended before is not in it, so a feed stays small however
+# long the CRM has been used (calendar applications fetch it every few hours).
+FEED_PAST = dt.timedelta(days=365)
 PARTSTAT = {Answer.INVITED: "NEEDS-ACTION", Answer.ACCEPTED: "ACCEPTED", Answer.DECLINED: "DECLINED"}
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 RRULE_FREQ = {Freq.DAILY: "DAILY", Freq.WEEKLY: "WEEKLY", Freq.MONTHLY: "MONTHLY", Freq.YEARLY: "YEARLY"}
@@ -188,13 +192,28 @@ def _task_component(task) -> icalendar.Event:
     return component
 
 
+def _recent(events, since: dt.datetime):
+    """The events not over before `since`: single ones that end after it, series without an end or
+    whose `until` is after it; a series of a `count` ends with its last occurrence (≤ MAX_COUNT)."""
+    day = since.date()
+    single = Q(freq=Freq.NONE) & (Q(all_day=False, end__gte=since) | Q(all_day=True, end_date__gte=day))
+    series = ~Q(freq=Freq.NONE) & (Q(until__isnull=True) | Q(until__gte=day))
+    for event in events.filter(single | series):
+        if event.count and not event.until:
+            last = list(recurrence.rule(event, count=event.count))[-1]
+            if last.date() < since.astimezone(event.zone).date():
+                continue
+        yield event
+
+
 def feed(user) -> bytes:
     """The user's calendar: the events he organizes or takes part in (not declined), and his active
     tasks and touches with a deadline."""
     from . import selectors
 
     cal = _calendar(_("Календарь CRM — %(name)s") % {"name": user.get_full_name() or user.username})
-    for event in selectors.feed_events(user):
+    since = timezone.now() - FEED_PAST
+    for event in _recent(selectors.feed_events(user), since):
         for component in _components(event):
             cal.add_component(component)
     tasks = (task_selectors.by_role(user, task_selectors.ROLE_DOING)

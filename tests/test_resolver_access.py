@@ -359,6 +359,8 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
     elif names == {"pk"} and key == "calendar:event_edit":
         variants = [({"pk": world[t]["event"].pk}, {"title": "ВЗЛОМ-событие", "date": "2026-12-07", "start_time": "10:00",
                                                      "end_time": "11:00", "availability": "busy"}) for t in TAGS]
+    elif names == {"pk"} and key == "calendar:event_move":
+        variants = [({"pk": world[t]["event"].pk}, {"start": "2026-12-09T14:00"}) for t in TAGS]
     elif names == {"token"} and key == "calendar:feed":
         variants = [({"token": world["feed_token"]}, {}), ({"token": "no-such-token"}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
