@@ -107,7 +107,7 @@ class EventForm(forms.Form):
         if occurrence is not None and occurrence.event.is_recurring:
             # Opened from one occurrence of a series: how far the change goes is asked every time.
             self.fields["scope"] = forms.ChoiceField(
-                label=_("Изменить"), choices=SCOPES, widget=forms.RadioSelect,
+                label=_("Изменить"), choices=SCOPES, widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 error_messages={"required": _("Выберите, что изменить: только это событие, это и следующие или все."),
                                 "invalid_choice": _("Неизвестный вариант изменения повторяющегося события.")})
 
