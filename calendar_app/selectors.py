@@ -96,6 +96,15 @@ def occurrence_of(event: Event, key: dt.datetime) -> recurrence.Occurrence | Non
     return next((o for o in recurrence.occurrences(event, low, high) if o.original_start == key), None)
 
 
+def card_people(event: Event) -> tuple[list[Participant], list[int]]:
+    """The card's participants, the organizer first, then by name; and its reminders' minutes,
+    earliest first. Two queries."""
+    participants = sorted(event.participants.select_related("user"),
+                          key=lambda p: (p.user_id != event.organizer_id, p.user.last_name, p.user.first_name,
+                                         p.user.username))
+    return participants, list(event.reminders.order_by("-minutes").values_list("minutes", flat=True))
+
+
 def card_bindings(user: User, event: Event) -> tuple[list[models.Model], int]:
     """The records the event is bound to that `user` may see (each through its own app's access
     rules), and how many others there are (counted, never named). One query for the links and one

@@ -10,7 +10,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from accounts import access
 from accounts.models import Action, Entity, Level
 
 from . import ical, selectors, services
-from .forms import WEEKDAYS, AnswerForm, CancelForm, ConflictsForm, EventForm, OccurrenceParam
+from .forms import REMINDERS, WEEKDAYS, AnswerForm, CancelForm, ConflictsForm, EventForm, OccurrenceParam
 from .models import Answer, Event, Freq
 from .recurrence import Occurrence
 from .views import ICS
@@ -44,13 +43,14 @@ def _slot_initial(request) -> dict:
     return {"date": start.date(), "start_time": start.time(), "end_date": end.date(), "end_time": end.time()}
 
 
-def _dialog(request, form, event=None, occurrence=None):
+def _dialog(request, form, event=None, occurrence=None, problem=""):
     template = "calendar_app/_event_dialog.html" if request.htmx else "calendar_app/event_form.html"
     if event is None:
         action = reverse("calendar:event_create")
     else:
         action = reverse("calendar:event_edit", args=[event.pk]) + _query(event, occurrence)
-    response = render(request, template, {"form": form, "event": event, "occurrence": occurrence, "action": action})
+    response = render(request, template, {"form": form, "event": event, "occurrence": occurrence, "action": action,
+                                           "problem": problem})
     if request.htmx:
         response["HX-Retarget"] = "#crm-modal-content"
         response["HX-Reswap"] = "innerHTML"
@@ -98,12 +98,9 @@ def event_edit(request, pk: int):
     occurrence, problem = _occurrence(event, request.GET)
     form = EventForm(request.POST if request.method == "POST" else None,
                      initial=EventForm.initial_for(event, occurrence), occurrence=occurrence)
-    if problem:
-        # A stale link (the occurrence was cancelled or the series changed): saving the whole series
-        # instead of the one occurrence meant would be a surprise, so nothing is saved from here.
-        form.is_valid()
-        form.add_error(None, problem)
-    if form.is_bound and form.is_valid():
+    # A stale link (the occurrence was cancelled or the series changed): saving the whole series
+    # instead of the one occurrence meant would be a surprise, so nothing is saved from here.
+    if form.is_bound and not problem and form.is_valid():
         scope = form.cleaned_data.get("scope") or services.ALL
         data = form.event_data()
         if occurrence is not None and event.is_recurring:
@@ -121,7 +118,7 @@ def event_edit(request, pk: int):
         else:
             day = form.cleaned_data["date"] if scope == services.THIS else None
             return _saved(request, event, _("Событие «%(title)s» сохранено.") % {"title": data["title"]}, day)
-    return _dialog(request, form, event, occurrence)
+    return _dialog(request, form, event, occurrence, problem)
 
 
 def _scoped_data(event: Event, occurrence: Occurrence, scope: str, data: dict) -> dict:
@@ -211,8 +208,9 @@ def repetition(event: Event) -> str:
 
 
 def _reminder_text(minutes: int) -> str:
-    if minutes == 0:
-        return _("В момент начала")
+    preset = dict(REMINDERS).get(minutes)  # the dialog's own words for its choices
+    if preset is not None:
+        return str(preset)
     if minutes % 1440 == 0:
         return _("За %(n)s дн.") % {"n": minutes // 1440}
     if minutes % 60 == 0:
@@ -232,9 +230,7 @@ def card_url(event: Event, occurrence: Occurrence | None = None) -> str:
 
 
 def _card(request, event: Event, occurrence: Occurrence | None, problem: str = "", notice: str = ""):
-    participants = list(event.participants.select_related("user").order_by(
-        Case(When(user_id=event.organizer_id, then=0), default=1, output_field=IntegerField()),
-        "user__last_name", "user__first_name", "user__username"))
+    participants, minutes = selectors.card_people(event)
     mine = next((p for p in participants if p.user_id == request.user.pk), None)
     records, hidden_records = selectors.card_bindings(request.user, event)
     query = _query(event, occurrence)
@@ -246,7 +242,7 @@ def _card(request, event: Event, occurrence: Occurrence | None, problem: str = "
         "participants": participants, "mine": mine,
         "answer_buttons": [(Answer.ACCEPTED, _("Приму участие"), "success"), (Answer.DECLINED, _("Не смогу"), "danger")],
         "can_answer": mine is not None and mine.user_id != event.organizer_id,
-        "reminders": [_reminder_text(r.minutes) for r in event.reminders.order_by("-minutes")],
+        "reminders": [_reminder_text(m) for m in minutes],
         "records": [(str(r._meta.verbose_name), r) for r in records], "hidden_records": hidden_records,
         "can_change": access.can(request.user, Action.CHANGE, event) and not event.is_cancelled,
     }
