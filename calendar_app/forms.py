@@ -14,7 +14,9 @@ from accounts import access
 from accounts.models import Action, Entity, Level, User
 from crm.lists import DateInput, active_users
 
-from .models import Availability, Event, Freq
+from . import services
+from .models import Answer, Availability, Event, Freq, Importance
+from .recurrence import Occurrence
 
 VIEWS = (("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц")))
 
@@ -118,6 +120,7 @@ USER_ERRORS = {
     "invalid_choice": _("Такого сотрудника нет среди активных: выберите из списка."),
     "invalid_pk_value": _("Такого сотрудника нет среди активных: выберите из списка."),
 }
+SCOPES = ((services.THIS, _("только это")), (services.FOLLOWING, _("это и следующие")), (services.ALL, _("все")))
 # The service's field names → the dialog's, so its Russian refusals land beside the right input.
 SERVICE_FIELDS = {"title": "title", "start": "start_time", "end": "end_time", "start_date": "date",
                   "end_date": "end_date", "until": "until", "freq": "freq", "interval": "interval",
@@ -164,8 +167,19 @@ class EventForm(forms.Form):
                             error_messages={"invalid": _("Дата должна быть в виде ГГГГ-ММ-ДД.")})
     availability = forms.ChoiceField(label=_("Занятость"), choices=Availability.choices, initial=Availability.BUSY,
                                      error_messages={"invalid_choice": _("Неизвестная занятость.")})
+    importance = forms.ChoiceField(label=_("Важность"), choices=Importance.choices, initial=Importance.NORMAL,
+                                   required=False, error_messages={"invalid_choice": _("Неизвестная важность.")})
     is_private = forms.BooleanField(label=_("Частное событие"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, occurrence: Occurrence | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if occurrence is not None and occurrence.event.is_recurring:
+            # Opened from one occurrence of a series: how far the change goes is asked every time.
+            self.fields["scope"] = forms.ChoiceField(
+                label=_("Изменить"), choices=SCOPES, widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={"required": _("Выберите, что изменить: только это событие, это и следующие или все."),
+                                "invalid_choice": _("Неизвестный вариант изменения повторяющегося события.")})
 
     def clean(self):
         data = super().clean()
@@ -178,7 +192,8 @@ class EventForm(forms.Form):
         d = self.cleaned_data
         zone = timezone.get_current_timezone()
         data = {name: d[name] for name in ("title", "all_day", "location", "description", "availability",
-                                           "is_private", "until", "count", "weekdays")}
+                                           "importance", "is_private", "until", "count", "weekdays")}
+        data["importance"] = d["importance"] or Importance.NORMAL
         data["freq"] = d["freq"] or ""
         data["interval"] = d["interval"] or 1
         data["tz"] = str(zone)
@@ -200,16 +215,98 @@ class EventForm(forms.Form):
             self.add_error(None, exc.messages)
 
     @classmethod
-    def initial_for(cls, event: Event) -> dict:
+    def initial_for(cls, event: Event, occurrence: Occurrence | None = None) -> dict:
+        """The event's values; opened from an occurrence, its times, title and place."""
         zone = timezone.get_current_timezone()
         initial = {name: getattr(event, name) for name in ("title", "all_day", "location", "description",
-                                                           "availability", "is_private", "freq", "until", "version",
-                                                           "interval", "weekdays", "count")}
-        if event.all_day:
-            initial.update(date=event.start_date, end_date=event.end_date)
+                                                           "availability", "importance", "is_private", "freq",
+                                                           "until", "version", "interval", "weekdays", "count")}
+        if occurrence is not None:
+            initial.update(title=occurrence.display_title, location=occurrence.location)
+            start, end = occurrence.start, occurrence.end
         else:
-            start, end = event.start.astimezone(zone), event.end.astimezone(zone)
+            start, end = (event.start_date, event.end_date) if event.all_day else (event.start, event.end)
+        if event.all_day:
+            initial.update(date=start, end_date=end)
+        else:
+            start, end = start.astimezone(zone), end.astimezone(zone)
             initial.update(date=start.date(), start_time=start.time(), end_date=end.date(), end_time=end.time())
         initial["participants"] = [p.user_id for p in event.participants.all() if p.user_id != event.organizer_id]
         initial["reminders"] = [r.minutes for r in event.reminders.all()]
         return initial
+
+
+class OccurrenceField(forms.Field):
+    """An occurrence of a repeating event, named by its original start in ISO 8601 with its offset
+    (`Occurrence.original_start`, as the grid's links give it); cleaned to an aware UTC datetime."""
+
+    default_error_messages = {"invalid": _("Повторение события указано неверно.")}
+
+    def to_python(self, value):
+        value = str(value or "").strip()
+        if not value:
+            return None
+        if len(value) > 64:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            moment = dt.datetime.fromisoformat(value.replace(" ", "+"))  # an unescaped «+» arrives as a space
+        except ValueError as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        if timezone.is_naive(moment) or not 1900 <= moment.year <= 2999:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return moment.astimezone(dt.UTC)
+
+
+class OccurrenceParam(forms.Form):
+    """`?occurrence=` of the event's card, dialog and cancellation."""
+
+    occurrence = OccurrenceField(required=False)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=((Answer.ACCEPTED, Answer.ACCEPTED.label), (Answer.DECLINED, Answer.DECLINED.label)),
+                               error_messages={"required": _("Ответ на приглашение указан неверно."),
+                                               "invalid_choice": _("Ответ на приглашение указан неверно.")})
+
+
+class CancelForm(OccurrenceParam):
+    """«Отменить»: for a repeating event, this occurrence or the whole series."""
+
+    WHOLE, ONE = "all", "this"
+    what = forms.ChoiceField(required=False, choices=((ONE, _("только это")), (WHOLE, _("всю серию"))),
+                             error_messages={"invalid_choice": _("Выберите, что отменить: это событие или всю серию.")})
+    version = forms.IntegerField(required=False)
+
+
+class ConflictsForm(forms.Form):
+    """The dialog's fields that the conflicts box reads (the rest of the dialog is sent along and
+    ignored). Invalid: nothing to check yet, the dialog itself says what is wrong on saving."""
+
+    participants = forms.ModelMultipleChoiceField(queryset=active_users(), required=False)
+    all_day = forms.BooleanField(required=False)
+    date = forms.DateField(input_formats=["%Y-%m-%d"])
+    start_time = forms.TimeField(required=False)
+    end_date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    end_time = forms.TimeField(required=False)
+    event = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        day = data.get("date")
+        if any(d is not None and not 1900 <= d.year <= 2999 for d in (day, data.get("end_date"))):
+            raise ValidationError(_("Дата должна быть между 1900 и 2999 годом."))
+        if day is not None and not data.get("all_day") and data.get("start_time") is None:
+            raise ValidationError(_("Укажите время начала или отметьте «Весь день»."))
+        return data
+
+    def span(self) -> tuple[dt.datetime, dt.datetime]:
+        """The event's time in the user's zone (an all-day one: its whole days)."""
+        d = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        end_day = d.get("end_date") or d["date"]
+        if d.get("all_day"):
+            return (dt.datetime.combine(d["date"], dt.time(), tzinfo=zone),
+                    dt.datetime.combine(max(end_day, d["date"]) + dt.timedelta(days=1), dt.time(), tzinfo=zone))
+        start = dt.datetime.combine(d["date"], d["start_time"], tzinfo=zone)
+        end = dt.datetime.combine(end_day, d["end_time"], tzinfo=zone) if d.get("end_time") else start + dt.timedelta(hours=1)
+        return start, max(end, start)

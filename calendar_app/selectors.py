@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -17,7 +19,7 @@ from accounts import access
 from accounts.models import Action, User
 
 from . import recurrence
-from .models import Answer, Event, Freq, Participant
+from .models import Answer, Availability, Event, EventBinding, Freq, Participant
 
 
 def visible(user: User) -> QuerySet[Event]:
@@ -38,8 +40,9 @@ def in_range(queryset: QuerySet[Event], start: dt.datetime, end: dt.datetime) ->
 
 
 def can_read_details(user: User, event: Event, participant_ids: Iterable[int] | None = None) -> bool:
-    """A private event's details are for its organizer and participants (and a superuser)."""
-    if not event.is_private or user.is_superuser or user.pk == event.organizer_id:
+    """A private event's details are for its organizer and participants only: a superuser who is
+    neither sees «Занят» too (the grid, the card and the admin alike), as «частное» promises."""
+    if not event.is_private or user.pk == event.organizer_id:
         return True
     if participant_ids is not None:
         return user.pk in participant_ids
@@ -79,6 +82,114 @@ def event_for(user: User, pk: int) -> Event:
     if not can_read_details(user, event):
         raise Http404
     return event
+
+
+def occurrence_of(event: Event, key: dt.datetime) -> recurrence.Occurrence | None:
+    """The occurrence of `event` whose original start is `key` (moved or renamed as its exception
+    says), or None: no such occurrence, or it is cancelled. No query when the exceptions are prefetched."""
+    if not recurrence.is_occurrence(event, key):
+        return None
+    exception = next((e for e in event.exceptions.all() if e.original_start == key), None)
+    # The occurrence lies within a day of its original start, or where its exception moved it.
+    moments = [key] + ([exception.new_start, exception.new_end] if exception and exception.new_start else [])
+    low, high = min(moments) - dt.timedelta(days=1), max(moments) + event.duration + dt.timedelta(days=2)
+    return next((o for o in recurrence.occurrences(event, low, high) if o.original_start == key), None)
+
+
+def card_people(event: Event) -> tuple[list[Participant], list[int]]:
+    """The card's participants, the organizer first, then by name; and its reminders' minutes,
+    earliest first. Two queries."""
+    participants = sorted(event.participants.select_related("user"),
+                          key=lambda p: (p.user_id != event.organizer_id, p.user.last_name, p.user.first_name,
+                                         p.user.username))
+    return participants, list(event.reminders.order_by("-minutes").values_list("minutes", flat=True))
+
+
+def card_bindings(user: User, event: Event) -> tuple[list[models.Model], int]:
+    """The records the event is bound to that `user` may see (each through its own app's access
+    rules), and how many others there are (counted, never named). One query for the links and one
+    per kind of record."""
+    pairs = list(EventBinding.objects.filter(event=event).values_list("content_type_id", "object_id"))
+    by_type: dict[int, set[int]] = {}
+    for ct_id, object_id in pairs:
+        by_type.setdefault(ct_id, set()).add(object_id)
+    records: dict[tuple[int, int], models.Model] = {}
+    for ct_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        if model is None or not hasattr(model, "access_entity"):
+            continue
+        for record in access.scope(user, model._default_manager.all()).filter(pk__in=sorted(ids)):
+            records[(ct_id, record.pk)] = record
+    shown = [records[pair] for pair in sorted(pairs) if pair in records]
+    return shown, len(pairs) - len(shown)
+
+
+# --- conflicts and free slots (the event dialog) ---
+
+Interval = tuple[dt.datetime, dt.datetime]
+DAY_FROM, DAY_TO = 8, 20  # the working day the common free slots are looked for in
+MIN_SLOT = dt.timedelta(minutes=15)  # a shorter gap between meetings is no slot to offer
+
+
+def busy(user_ids: Iterable[int], start: dt.datetime, end: dt.datetime, *,
+         exclude_event_id: int | None = None) -> dict[int, list[Interval]]:
+    """user id → the times in [start, end) when he is busy: the occurrences of the events he
+    organizes or takes part in, except those he declined, those marked «Свободен», cancelled ones
+    and `exclude_event_id` (the event being edited). Merged and sorted; an all-day event is busy
+    the whole day(s) in `start`'s zone. Whoever the reader is, only times come out (shown as
+    «Занят»): what those events are stays behind the access gate. Two queries whatever the number
+    of users and events (the participations with their events, the events' exceptions)."""
+    ids = sorted(set(user_ids))
+    found: dict[int, list[Interval]] = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    events = in_range(Event.objects.filter(availability=Availability.BUSY), start, end)
+    if exclude_event_id is not None:
+        events = events.exclude(pk=exclude_event_id)
+    rows = (Participant.objects.filter(user_id__in=ids, event__in=events).exclude(answer=Answer.DECLINED)
+            .select_related("event").prefetch_related("event__exceptions"))
+    zone = start.tzinfo
+    expanded: dict[int, list[Interval]] = {}
+    for row in rows:
+        if row.event_id not in expanded:
+            times = []
+            for o in recurrence.occurrences(row.event, start, end):
+                if o.all_day:
+                    times.append((dt.datetime.combine(o.start, dt.time(), tzinfo=zone),
+                                  dt.datetime.combine(o.end + dt.timedelta(days=1), dt.time(), tzinfo=zone)))
+                else:
+                    times.append((o.start, o.end))
+            expanded[row.event_id] = times
+        found[row.user_id].extend(expanded[row.event_id])
+    return {pk: _merged(times) for pk, times in found.items()}
+
+
+def _merged(times: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for begin, finish in sorted(times):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], finish))
+        else:
+            merged.append((begin, finish))
+    return merged
+
+
+def free_slots(busy_times: dict[int, list[Interval]], day: dt.date, zone: dt.tzinfo) -> list[Interval]:
+    """The times of `day` within DAY_FROM–DAY_TO (in `zone`) when none of them is busy (`busy()`'s
+    answer for that day), gaps shorter than MIN_SLOT left out. No query."""
+    begin = dt.datetime.combine(day, dt.time(DAY_FROM), tzinfo=zone)
+    finish = dt.datetime.combine(day, dt.time(DAY_TO), tzinfo=zone)
+    slots: list[Interval] = []
+    cursor = begin
+    for low, high in _merged(t for times in busy_times.values() for t in times):
+        if high <= cursor or low >= finish:
+            continue
+        if low - cursor >= MIN_SLOT:
+            slots.append((cursor, low))
+        cursor = max(cursor, high)
+    if finish - cursor >= MIN_SLOT:
+        slots.append((cursor, finish))
+    return slots
 
 
 def feed_events(user: User) -> QuerySet[Event]:

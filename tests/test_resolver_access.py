@@ -18,6 +18,9 @@ Records: one set owned by `owner` («СЕКРЕТ», «Группа продаж
 by `stranger` («ЧУЖОЕ», another department: what the head must not reach, e.g. in the admin):
 a lead, a deal in «Холодное подключение», a deal in «Общая воронка», a company, a contact, a task
 (bound to the lead, with a checklist item), and a pinned comment on each. The lead is linked to the company, the contact and the first deal.
+And two events of each owner: a private one («Занят» for everyone else) and a daily meeting with a
+colleague invited (`teammate` / `outsider`), a reminder, and a link to the owner's lead (which the
+colleague may not see); a participant may change his own answer and nothing else.
 
 New URLs are covered without anyone adding them. A URL whose arguments the filler below cannot
 fill FAILS with a message naming the argument: teach `fill()` about it (never skip it).
@@ -44,6 +47,7 @@ from django.utils import timezone
 from accounts import access
 from accounts.models import Action, Entity, Level, Permission, Role, User
 from calendar_app import selectors as calendar_selectors
+from calendar_app.models import Event, EventBinding, EventException, EventReminder, Participant
 from clients import services as client_services
 from clients.models import Company, Contact
 from crm import timeline
@@ -61,7 +65,7 @@ pytestmark = pytest.mark.django_db
 
 TAGS = ("СЕКРЕТ", "ЧУЖОЕ")
 PERSONAS = ("owner", "teammate", "outsider", "head", "crm_admin", "norole", "pipeline_only")
-RECORD_MODELS = (Lead, Deal, Company, Contact, Task)
+RECORD_MODELS = (Lead, Deal, Company, Contact, Task, Event)
 PHONES = {"СЕКРЕТ": "+79110000042", "ЧУЖОЕ": "+79110000043"}  # each company's phone
 
 
@@ -191,11 +195,18 @@ def _build_world() -> dict:
     # address revoked (an old link must answer 404 to anyone: the feed has no login).
     from calendar_app import services as calendar
 
-    for tag, owner in (("СЕКРЕТ", users["owner"]), ("ЧУЖОЕ", users["stranger"])):
+    for tag, owner, colleague in (("СЕКРЕТ", users["owner"], users["teammate"]),
+                                  ("ЧУЖОЕ", users["stranger"], users["outsider"])):
         start = timezone.now() + timedelta(days=1)
         world[tag]["event"] = calendar.event_create(
             data={"title": f"{tag}-событие", "start": start, "end": start + timedelta(hours=1), "is_private": True},
             by=owner)
+        world[tag]["meeting"] = calendar.event_create(
+            data={"title": f"{tag}-встреча-42", "organizer": owner, "start": start, "end": start + timedelta(hours=1),
+                  "freq": "daily", "count": 3}, by=None, participants=[colleague], reminder_minutes=[15],
+            records=[world[tag]["records"]["lead"]])
+    world["participants"] = {pk: (event_id, user_id, answer) for pk, event_id, user_id, answer in
+                             Participant.objects.values_list("pk", "event_id", "user_id", "answer")}
     world["feed_token"] = calendar.calendar_token_create(users["owner"]).token
     calendar.calendar_token_revoke(users["owner"])
     # The owner's notification about his lead (it names the lead): anyone else gets a 404.
@@ -221,7 +232,7 @@ def world(django_db_setup, django_db_blocker):
 
 
 def all_records(world) -> list:
-    return [r for tag in TAGS for r in world[tag]["records"].values()]
+    return [r for tag in TAGS for r in [*world[tag]["records"].values(), world[tag]["event"], world[tag]["meeting"]]]
 
 
 # --- What each persona may see and change ---
@@ -237,8 +248,9 @@ def markers(world, persona: User) -> dict[str, bool]:
             if isinstance(record, Task):
                 for text in record.checklist.values_list("text", flat=True):
                     found[text] = visible
-        event = world[tag]["event"]
-        found[event.title] = access.can(persona, Action.VIEW, event) and calendar_selectors.can_read_details(persona, event)
+        for event in (world[tag]["event"], world[tag]["meeting"]):
+            found[event.title] = (access.can(persona, Action.VIEW, event)
+                                  and calendar_selectors.can_read_details(persona, event))
     return found
 
 
@@ -261,7 +273,16 @@ def snapshot(world) -> dict:
     checklist_of: dict[int, list] = {}
     for task_id, *item in ChecklistItem.objects.order_by("pk").values_list("task_id", "pk", "text", "is_done"):
         checklist_of.setdefault(task_id, []).append(tuple(item))
-    links_of = {Deal: contacts_of, Contact: companies_of, Task: checklist_of}
+    # An event's occurrences changed or cancelled, its reminders and links; each participant's answer
+    # is an entry of its own (he may change it, and nothing else of the event).
+    event_parts: dict[int, list] = {}
+    for model, fields in ((EventException, ("pk", "original_start", "is_cancelled", "new_start", "title")),
+                          (EventReminder, ("pk", "minutes")), (EventBinding, ("pk", "content_type_id", "object_id"))):
+        for event_id, *item in model.objects.order_by("pk").values_list("event_id", *fields):
+            event_parts.setdefault(event_id, []).append((model.__name__, *item))
+    for pk, event_id, user_id, answer in Participant.objects.values_list("pk", "event_id", "user_id", "answer"):
+        state[("Participant", pk)] = (event_id, user_id, answer)
+    links_of = {Deal: contacts_of, Contact: companies_of, Task: checklist_of, Event: event_parts}
     for model in RECORD_MODELS:
         pks = [r.pk for r in records if type(r) is model]
         rows = {row["id"]: row for row in model.objects.filter(pk__in=pks).values()}
@@ -293,6 +314,11 @@ def may_change(world, persona: User, key, deleted: bool) -> bool:
     kind, pk = key
     if kind == "User":
         return persona.is_superuser
+    if kind == "Participant":
+        # His own answer; or an invitation the event's editor withdraws (or the answer he resets).
+        event_id, user_id, _answer = world["participants"][pk]
+        event = next(r for r in all_records(world) if type(r) is Event and r.pk == event_id)
+        return persona.pk == user_id or access.can(persona, Action.CHANGE, event)
     record = next(r for r in all_records(world) if type(r).__name__ == kind and r.pk == pk)
     return access.can(persona, Action.DELETE if deleted else Action.CHANGE, record)
 
@@ -354,13 +380,19 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         for tag in TAGS:
             task = world[tag]["records"]["task"]
             variants.append(({"pk": task.pk, "item": task.checklist.get().pk}, {"done": "on"}))
-    elif names == {"pk"} and key == "calendar:event_ics":
-        variants = [({"pk": world[t]["event"].pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key in ("calendar:event_ics", "calendar:event", "calendar:event_answer",
+                                     "calendar:event_cancel"):
+        # The card's buttons: a participant's «Не смогу», «Отменить» the whole series.
+        variants = [({"pk": world[t][e].pk}, {"answer": "declined", "what": "all", "version": world[t][e].version})
+                    for t in TAGS for e in ("event", "meeting")]
     elif names == {"pk"} and key == "calendar:event_edit":
-        variants = [({"pk": world[t]["event"].pk}, {"title": "ВЗЛОМ-событие", "date": "2026-12-07", "start_time": "10:00",
-                                                     "end_time": "11:00", "availability": "busy"}) for t in TAGS]
+        variants = [({"pk": world[t][e].pk}, {"title": "ВЗЛОМ-событие", "date": "2026-12-07", "start_time": "10:00",
+                                              "end_time": "11:00", "availability": "busy",
+                                              "version": world[t][e].version})
+                    for t in TAGS for e in ("event", "meeting")]
     elif names == {"pk"} and key == "calendar:event_move":
-        variants = [({"pk": world[t]["event"].pk}, {"start": "2026-12-09T14:00"}) for t in TAGS]
+        variants = [({"pk": world[t][e].pk}, {"start": "2026-12-09T14:00", "version": world[t][e].version})
+                    for t in TAGS for e in ("event", "meeting")]
     elif names == {"token"} and key == "calendar:feed":
         variants = [({"token": world["feed_token"]}, {}), ({"token": "no-such-token"}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
@@ -498,9 +530,15 @@ def test_it_leaks_nothing_and_changes_nothing_the_persona_may_not(world, persona
             after = snapshot(world)
             transaction.set_rollback(True)
         for record_key, state in before.items():
-            deleted = after[record_key][0] is None
-            if after[record_key] != state and not may_change(world, persona, record_key, deleted):
+            now = after.get(record_key)  # a withdrawn invitation is gone from the snapshot
+            deleted = now is None or now[0] is None
+            if now != state and not may_change(world, persona, record_key, deleted):
                 problems.append(f"POST {url}: changed {record_key[0]} #{record_key[1]}, which this persona may not change")
+        world_events = {r.pk: r for r in all_records(world) if type(r) is Event}
+        for record_key in after.keys() - before.keys():  # a new invitation to an event of the world
+            event = world_events.get(after[record_key][0])
+            if event is not None and not access.can(persona, Action.CHANGE, event):
+                problems.append(f"POST {url}: invited someone to event #{event.pk}, which this persona may not change")
     assert not problems, "\n".join(problems)
 
 
@@ -516,7 +554,8 @@ def test_it_walks_the_whole_resolver():
 
 def test_the_world_has_a_record_of_each_kind_for_each_owner(world):
     for tag in TAGS:
-        assert {type(r) for r in world[tag]["records"].values()} == set(RECORD_MODELS)
+        kinds = {type(r) for r in [*world[tag]["records"].values(), world[tag]["event"], world[tag]["meeting"]]}
+        assert kinds == set(RECORD_MODELS)
     # The personas differ as intended: the gate itself is tested in tests/test_access.py.
     users = {name: _fresh(u) for name, u in world["users"].items()}
     secret = world["СЕКРЕТ"]["records"]
@@ -538,10 +577,14 @@ def test_the_snapshot_sees_a_change_of_a_record_a_comment_a_link_and_a_role(worl
         secret["deal"].contacts.clear()
         world["users"]["teammate"].roles.clear()
         secret["task"].checklist.update(is_done=True)
+        meeting = world["СЕКРЕТ"]["meeting"]
+        meeting.reminders.update(minutes=60)
+        answer = meeting.participants.get(user=world["users"]["teammate"])
+        Participant.objects.filter(pk=answer.pk).update(answer="declined")
         after = snapshot(world)
         transaction.set_rollback(True)
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {("Lead", secret["lead"].pk), ("Company", secret["company"].pk),
                        ("Deal", secret["deal"].pk), ("User", world["users"]["teammate"].pk),
-                       ("Task", secret["task"].pk)}
+                       ("Task", secret["task"].pk), ("Event", meeting.pk), ("Participant", answer.pk)}
     assert snapshot(world) == before

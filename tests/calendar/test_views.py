@@ -212,13 +212,12 @@ def test_a_deadline_outside_the_grids_hours_goes_to_the_all_day_row(client, owne
     assert "Поздний звонок в Хабаровск" in all_day_row and text.count("Поздний звонок в Хабаровск") == 1
 
 
-def test_the_organizer_gets_the_edit_dialog_and_a_participant_the_ics(client, owner, teammate):
+def test_the_grid_opens_the_events_card_for_the_organizer_and_a_participant(client, owner, teammate):
     event = make_event(owner, at(MONDAY, 10), title="Планёрка группы", participants=[teammate])
-    edit, ics = reverse("calendar:event_edit", args=[event.pk]), reverse("calendar:event_ics", args=[event.pk])
-    mine = week(client, owner).content.decode()
-    assert edit in mine and ics not in mine
-    theirs = week(client, teammate).content.decode()
-    assert ics in theirs and edit not in theirs
+    card, edit = reverse("calendar:event", args=[event.pk]), reverse("calendar:event_edit", args=[event.pk])
+    for reader in (owner, teammate):
+        text = week(client, reader).content.decode()
+        assert f'hx-get="{card}"' in text and edit not in text
 
 
 def test_a_weekly_meeting_on_chosen_days_from_the_dialog(client, owner):
