@@ -6,3 +6,7 @@ class CalendarAppConfig(AppConfig):
     name = "calendar_app"
     label = "calendar_app"
     verbose_name = _("Календарь")
+
+    def ready(self) -> None:
+        # The cards' «Встречи» panel (crm.cards) and the invitation's .ics in its e-mail (notifications).
+        from . import cards, invitations  # noqa: F401

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from crm.lists import DateInput, active_users
+from tasks_app.forms import binding_value, chosen_records
 
 from .models import Availability, Event, Freq
 
@@ -96,6 +97,24 @@ class EventForm(forms.Form):
                                      error_messages={"invalid_choice": _("Неизвестная занятость.")})
     is_private = forms.BooleanField(label=_("Частное событие"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The CRM records a new event is bound to («leads.lead:5»: a card's «Запланировать встречу»).
+    bind = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        """`user` creates the event and binds it to the records he may see; without one (an edit)
+        the bindings stay as they are."""
+        super().__init__(*args, **kwargs)
+        self.user, self.records = user, []
+        if user is None:
+            del self.fields["bind"]
+
+    def clean_bind(self):
+        values = self.data.getlist(self.add_prefix("bind")) if hasattr(self.data, "getlist") else []
+        self.records, errors = chosen_records(self.user, values)
+        # Hidden inputs show no errors of their own: the refusal goes on top of the dialog.
+        for error in errors:
+            self.add_error(None, error)
+        return [binding_value(r) for r in self.records]
 
     def clean(self):
         data = super().clean()
