@@ -233,6 +233,14 @@ def test_the_invitation_email_carries_the_meeting_as_an_ics_request(commit, owne
     cal = icalendar.Calendar.from_ical(letter.attachments[0][1])
     [vevent] = cal.walk("VEVENT")
     assert vevent.decoded("dtstart") == at(MONDAY, 14) and int(vevent["sequence"]) > 1
+    # A cancellation removes it from the mail program's calendar.
+    mail.outbox.clear()
+    with commit():
+        services.event_cancel(event, by=owner)
+    [letter] = mail.outbox
+    filename, content, mimetype = letter.attachments[0]
+    assert mimetype == "text/calendar; method=CANCEL"
+    assert str(icalendar.Calendar.from_ical(content)["method"]) == "CANCEL"
 
 
 def test_a_task_email_has_no_attachment(commit, owner, head):
@@ -335,3 +343,30 @@ def test_a_past_meeting_is_not_on_the_panel(owner, lead):
     assert panel_context(owner, lead)["meetings"] == []
     # Planned after the fact it is an overdue touch: the manager records what came of it.
     assert touches.next_start(Event.objects.get()) == past
+
+
+# --- Demo data ---
+
+def test_the_demo_calendar_has_a_week_to_show_and_is_seeded_once(client):
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from calendar_app.demo import SEED_TITLE
+
+    call_command("demo_data")
+    events = Event.objects.count()
+    call_command("demo_data")
+    assert Event.objects.count() == events == 4
+    weekly = Event.objects.get(title=SEED_TITLE)
+    assert weekly.freq == "weekly" and weekly.participants.count() == 4
+    client_meeting = Event.objects.get(title__startswith="Встреча: презентация")
+    lead = client_meeting.bindings.get().record
+    assert client_meeting.touch.responsible.username == "ivanov"
+    assert task_selectors.next_touches(Lead, [lead.pk])[lead.pk] <= client_meeting.start
+    assert any("Запланирована встреча" in line for line in history(lead))
+    assert Event.objects.filter(all_day=True).exists()
+    client.force_login(User.objects.get(username="head"))
+    day = client_meeting.start - dt.timedelta(days=1)
+    week = client.get(reverse("calendar:index"), {"user": lead.responsible_id, "date": day.date().isoformat()})
+    text = week.content.decode()
+    assert week.status_code == 200 and "Визит к стоматологу" not in text and "Занят" in text
