@@ -28,12 +28,12 @@ from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action, User
-from crm import timeline
+from crm import deletion, timeline
 from tasks_app import services as task_services
 from tasks_app.models import Kind, Task
 
 from . import recurrence
-from .models import Event
+from .models import Event, EventBinding
 
 # How far ahead a repeating meeting's next occurrence is looked for.
 HORIZON = dt.timedelta(days=400)
@@ -126,8 +126,6 @@ def changed(event: Event, by: User | None, old: dt.datetime | dt.date | None = N
             new: dt.datetime | dt.date | None = None) -> None:
     """The event (or one occurrence: `old` → `new` its start) was edited; `old` != `new` is a move."""
     records = bound_records(event)
-    if not records:
-        return
     if old is not None and new is not None and old != new:
         _tell(event, records, by, gettext_noop("Встреча «%(title)s» перенесена: %(old)s → %(new)s"),
               old=_when(event, old), new=_when(event, new))
@@ -139,8 +137,6 @@ def changed(event: Event, by: User | None, old: dt.datetime | dt.date | None = N
 def cancelled(event: Event, by: User | None, occurrence: dt.datetime | None = None) -> None:
     """The event, or one `occurrence` of a repeating one, was cancelled."""
     records = bound_records(event)
-    if not records:
-        return
     if occurrence is not None:
         _tell(event, records, by, gettext_noop("Отменено одно из повторений встречи «%(title)s»: %(start)s"),
               start=_when(event, occurrence))
@@ -161,10 +157,13 @@ def hand_over(old: Event, new: Event) -> None:
 
 
 def follow(event: Event, records: list[models.Model] | None = None, *, new: bool = False) -> None:
-    """Make the event's touch what the event is now: created, moved, renamed or deleted."""
+    """Make the event's touch what the event is now: created, moved, renamed or deleted. A touch
+    whose records were deleted since still follows its meeting: it stays the organizer's plan."""
     records = bound_records(event) if records is None else records
     touch = Task.objects.filter(pk=event.touch_id).first() if event.touch_id else None
-    if event.is_cancelled or not records:
+    if touch is None and not records:
+        return
+    if event.is_cancelled:
         if touch is not None and touch.is_active:
             _drop(event, touch)
         return
@@ -180,7 +179,7 @@ def follow(event: Event, records: list[models.Model] | None = None, *, new: bool
     # No touch (never made, or deleted by hand) or a completed one (that meeting took place): a
     # new one for a meeting still to come; a new event in the past gets one too — overdue, it asks
     # for the meeting's result.
-    if new or start > timezone.now():
+    if records and (new or start > timezone.now()):
         touch = task_services.task_create(
             data={"kind": Kind.MEETING, "title": _title(event), "responsible": event.organizer,
                   "creator": event.organizer, "deadline": start}, by=None, records=records)
@@ -192,3 +191,10 @@ def _drop(event: Event, touch: Task) -> None:
     event.touch = None
     Event.objects.filter(pk=event.pk).update(touch=None)
     task_services.task_delete(touch, by=None)
+
+
+@deletion.on_deleted
+def drop_bindings(content_type, pk: int) -> None:
+    """A deleted lead or deal takes its events' bindings along (they are generic: nothing cascades);
+    the events stay, as the tasks do."""
+    EventBinding.objects.filter(content_type=content_type, object_id=pk).delete()

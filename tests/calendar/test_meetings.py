@@ -106,6 +106,21 @@ def test_cancelling_the_meeting_deletes_its_touch(owner, lead):
     assert lead.next_touch_date is None
 
 
+def test_a_deleted_lead_takes_its_meeting_bindings_along_and_the_meeting_stays(owner, head, lead):
+    from leads.services import lead_delete
+
+    event = meeting(owner, lead)
+    lead_delete(lead, by=head)
+    event.refresh_from_db()
+    assert not event.bindings.exists() and not event.is_cancelled
+    # Its touch stays the organizer's plan (tasks keep theirs) and still follows the meeting.
+    services.event_move(event, start=at(MONDAY, 12), by=owner)
+    event.refresh_from_db()
+    assert event.touch.deadline == at(MONDAY, 12)
+    services.event_cancel(event, by=owner)
+    assert not Task.objects.exists()
+
+
 def test_a_meeting_that_took_place_keeps_its_completed_touch(owner, lead):
     event = meeting(owner, lead)
     task_services.task_transition(event.touch, "complete", by=owner, result="Договорились о замере.")
