@@ -8,4 +8,6 @@ class CalendarAppConfig(AppConfig):
     verbose_name = _("Календарь")
 
     def ready(self) -> None:
-        from . import profile  # noqa: F401 — registers the feed's panel on the profile
+        # Panels on the cards (crm.cards): «Встречи» on records, the feed's address on the profile;
+        # the invitation's .ics in its e-mail (notifications).
+        from . import cards, invitations, profile  # noqa: F401

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import access
 from accounts.models import Action, Entity, Level, User
 from crm.lists import DateInput, active_users
+from tasks_app.forms import binding_value, chosen_records
 
 from . import services
 from .models import Answer, Availability, Event, Freq, Importance
@@ -171,15 +172,30 @@ class EventForm(forms.Form):
                                    required=False, error_messages={"invalid_choice": _("Неизвестная важность.")})
     is_private = forms.BooleanField(label=_("Частное событие"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The CRM records a new event is bound to («leads.lead:5»: a card's «Запланировать встречу»).
+    bind = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
 
-    def __init__(self, *args, occurrence: Occurrence | None = None, **kwargs):
+    def __init__(self, *args, user: User | None = None, occurrence: Occurrence | None = None, **kwargs):
+        """`user` creates the event and binds it to the records he may see; without one (an edit)
+        the bindings stay as they are."""
         super().__init__(*args, **kwargs)
+        self.user, self.records = user, []
+        if user is None:
+            del self.fields["bind"]
         if occurrence is not None and occurrence.event.is_recurring:
             # Opened from one occurrence of a series: how far the change goes is asked every time.
             self.fields["scope"] = forms.ChoiceField(
                 label=_("Изменить"), choices=SCOPES, widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 error_messages={"required": _("Выберите, что изменить: только это событие, это и следующие или все."),
                                 "invalid_choice": _("Неизвестный вариант изменения повторяющегося события.")})
+
+    def clean_bind(self):
+        values = self.data.getlist(self.add_prefix("bind")) if hasattr(self.data, "getlist") else []
+        self.records, errors = chosen_records(self.user, values)
+        # Hidden inputs show no errors of their own: the refusal goes on top of the dialog.
+        for error in errors:
+            self.add_error(None, error)
+        return [binding_value(r) for r in self.records]
 
     def clean(self):
         data = super().clean()

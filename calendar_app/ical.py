@@ -169,9 +169,11 @@ def _finish(cal: icalendar.Calendar) -> bytes:
     return cal.to_ical()
 
 
-def event_to_ical(event: Event) -> bytes:
+def event_to_ical(event: Event, method: str = "PUBLISH") -> bytes:
+    """One event's file: PUBLISH to download; REQUEST (an invitation or its update) and CANCEL for
+    the e-mail, which a mail program offers to add to, update in or remove from its calendar."""
     cal = _calendar()
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     for component in _components(event):
         cal.add_component(component)
     return _finish(cal)

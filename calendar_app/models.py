@@ -80,6 +80,11 @@ class Event(models.Model):
     weekdays = models.JSONField(_("Дни недели"), default=list, blank=True)
     until = models.DateField(_("Повторять до"), null=True, blank=True)
     count = models.PositiveSmallIntegerField(_("Количество повторений"), null=True, blank=True)
+    # A meeting bound to CRM records is their planned touch: this task (kind «Встреча») follows the
+    # event's next start (calendar_app.touches), so the lead's «Дата следующего касания», the
+    # boards' badges, «Дела» and «Мой день» see the meeting without knowing the calendar.
+    touch = models.OneToOneField("tasks_app.Task", verbose_name=_("Дело"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="calendar_event", editable=False)
 
     created_at = models.DateTimeField(_("Создано"), default=timezone.now)
     updated_at = models.DateTimeField(_("Изменено"), auto_now=True)

@@ -8,7 +8,8 @@ scope, as in Bitrix24 and every calendar:
               here with the changes (its participants, reminders and links copied);
   ALL — the series itself.
 Every change is one transaction; a refusal (ValidationError, PermissionDenied, EventError) saves
-nothing. Participants hear of an invitation, a move or a change, and a cancellation.
+nothing. Participants hear of an invitation, a move or a change, and a cancellation. An event bound
+to CRM records is their planned touch and writes to their timelines (calendar_app.touches).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from crm import timeline
 from notifications import services as notifications
 from notifications.models import Kind as N
 
-from . import recurrence, reminders
+from . import recurrence, reminders, touches
 from .models import Answer, CalendarToken, Event, EventBinding, EventException, EventReminder, Freq, Participant
 
 THIS, FOLLOWING, ALL = "this", "following", "all"
@@ -196,6 +197,7 @@ def event_create(*, data: dict[str, Any], by: User | None, participants: Iterabl
     records = list(records)
     if len(records) > MAX_BINDINGS:
         raise ValidationError(_("Событие можно привязать не больше чем к %(n)s записям.") % {"n": MAX_BINDINGS})
+    touches.check_records(records, by)  # first: what is no CRM record has no access rule to ask
     access.check_new_links(by, [], records)
     event.save()
     Participant.objects.create(event=event, user=event.organizer, answer=Answer.ACCEPTED)
@@ -205,6 +207,7 @@ def event_create(*, data: dict[str, Any], by: User | None, participants: Iterabl
     invited = [u for u in people if u.pk != event.organizer_id]
     _tell(invited, N.EVENT_INVITED, gettext_noop("Вас пригласили на событие: %(record)s"), event, by,
           key=f"event_invited:{event.pk}")
+    touches.planned(event, by)
     reminders.schedule(event)
     return event
 
@@ -259,8 +262,16 @@ def event_update(event: Event, *, data: dict[str, Any], by: User | None, scope: 
           else gettext_noop("Событие изменено: %(record)s"), locked, by)
     _tell(invited, N.EVENT_INVITED, gettext_noop("Вас пригласили на событие: %(record)s"), locked, by,
           key=f"event_invited:{locked.pk}")
+    if changed or invited:
+        touches.changed(locked, by, _first_start(before), _first_start(
+            (locked.start, locked.end, locked.start_date, locked.end_date)))
     reminders.schedule(locked)
     return locked
+
+
+def _first_start(times: tuple) -> dt.datetime | dt.date:
+    """The start among (start, end, start_date, end_date): the time, or the date of an all-day event."""
+    return times[0] if times[0] is not None else times[2]
 
 
 def _set_people(event: Event, people: list[User]) -> list[User]:
@@ -295,6 +306,7 @@ def _update_one(event: Event, occurrence: dt.datetime, data: dict, by: User | No
     new_start, new_end = _occurrence_times(event, occurrence, data)
     title = (data.get("title") or "").strip()
     exc, _created = EventException.objects.get_or_create(event=event, original_start=occurrence)
+    was = exc.new_start if exc.new_start is not None and not exc.is_cancelled else occurrence
     exc.is_cancelled = False
     moved = (new_start, new_end) != (occurrence, occurrence + event.duration)
     exc.new_start, exc.new_end = (new_start, new_end) if moved else (None, None)
@@ -306,6 +318,7 @@ def _update_one(event: Event, occurrence: dt.datetime, data: dict, by: User | No
     event.version += 1
     event.save(update_fields=["version", "updated_at"])
     _tell(_audience(event, by), N.EVENT_CHANGED, gettext_noop("Событие перенесено или изменено: %(record)s"), event, by)
+    touches.changed(event, by, was, exc.new_start or occurrence)
     reminders.schedule(event)
     return event
 
@@ -336,6 +349,7 @@ def _split(event: Event, occurrence: dt.datetime, data: dict, by: User | None,
     else:
         event.until = local.date() - dt.timedelta(days=1)
     later = list(event.exceptions.filter(original_start__gte=occurrence))
+    touches.hand_over(event, new)
     event.version += 1
     event.save()
     people = _people(participants) if participants is not None else _people(old_people)
@@ -353,6 +367,9 @@ def _split(event: Event, occurrence: dt.datetime, data: dict, by: User | None,
     EventReminder.objects.bulk_create([EventReminder(event=new, minutes=m) for m in minutes])
     EventBinding.objects.bulk_create([EventBinding(event=new, content_type_id=ct, object_id=pk) for ct, pk in old_links])
     _tell(_audience(new, by), N.EVENT_CHANGED, gettext_noop("Событие перенесено или изменено: %(record)s"), new, by)
+    touches.follow(event)  # the old series: a touch again only if a meeting of it is still to come
+    touches.changed(new, by, occurrence if not event.all_day else occurrence.date(),
+                    new.start if not new.all_day else new.start_date)
     reminders.schedule(event)
     reminders.schedule(new)
     return new
@@ -398,6 +415,7 @@ def event_cancel(event: Event, *, by: User | None, occurrence: dt.datetime | Non
     locked.version += 1
     locked.save()
     _tell(_audience(locked, by), N.EVENT_CANCELLED, msgid, locked, by)
+    touches.cancelled(locked, by, occurrence if not locked.is_cancelled else None)
     # The new version voids the queued reminders: the remaining occurrences get theirs again.
     reminders.schedule(locked)
     return locked
@@ -420,6 +438,7 @@ def participant_answer(event: Event, *, user: User, answer: str) -> Participant:
             notifications.notify(event.organizer, N.EVENT_CHANGED,
                                  timeline.message(gettext_noop("%(actor)s не примет участия в событии: %(record)s"),
                                                   actor=str(user), record=event.title), record=event, actor=user)
+            touches.declined(event, user)
     return participant
 
 

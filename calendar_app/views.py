@@ -154,7 +154,7 @@ def _days(user, person, first: dt.date, after: dt.date, people: list | None = No
     # The person's active tasks with a deadline in the range that the user may read (touches are
     # tasks bound to a record).
     tasks = (task_selectors.visible(user).filter(responsible=person, status__in=ACTIVE, deadline__gte=start,
-                                                 deadline__lt=end).order_by("deadline")[:200])
+                                                 deadline__lt=end, calendar_event=None).order_by("deadline")[:200])
     for task in tasks:
         deadline = timezone.localtime(task.deadline)
         # Outside the grid's hours they would pile up on its edge: the all-day row has room for them.

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
 from accounts.models import Action, Entity, Level
+from tasks_app.forms import binding_value, chosen_records
 
 from . import ical, selectors, services
 from .forms import REMINDERS, WEEKDAYS, AnswerForm, CancelForm, ConflictsForm, EventForm, OccurrenceParam
@@ -43,6 +44,18 @@ def _slot_initial(request) -> dict:
     return {"date": start.date(), "start_time": start.time(), "end_date": end.date(), "end_time": end.time()}
 
 
+def _bind_initial(request) -> dict:
+    """From a card (`?bind=leads.lead:5`): the records the user may see stay bound, and the title
+    names the one; a bad or hidden one is dropped — the dialog opens without it."""
+    records, _errors = chosen_records(request.user, request.GET.getlist("bind"))
+    if not records:
+        return {}
+    initial = {"bind": [binding_value(r) for r in records]}
+    if len(records) == 1:
+        initial["title"] = _("Встреча: %(record)s") % {"record": records[0]}
+    return initial
+
+
 def _dialog(request, form, event=None, occurrence=None, problem=""):
     template = "calendar_app/_event_dialog.html" if request.htmx else "calendar_app/event_form.html"
     if event is None:
@@ -57,10 +70,12 @@ def _dialog(request, form, event=None, occurrence=None, problem=""):
     return response
 
 
-def _saved(request, event, text, day: dt.date | None = None):
-    """Back to the calendar at the event's day (or `day`: the occurrence's)."""
+def _saved(request, event, text, day: dt.date | None = None, url: str = ""):
+    """Back to `url` (the card the dialog was opened from), else to the calendar at the event's day
+    (or `day`: the occurrence's)."""
     messages.success(request, text)
-    url = f"{reverse('calendar:index')}?date={day.isoformat()}" if day else event.get_absolute_url()
+    if not url:
+        url = f"{reverse('calendar:index')}?date={day.isoformat()}" if day else event.get_absolute_url()
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
@@ -73,18 +88,21 @@ def event_create(request):
     """«Новое событие»: the dialog (htmx modal) or its page; the organizer is the user."""
     if not access.can_add(request.user, Event):
         raise PermissionDenied(_("Нет прав на создание событий."))
-    form = EventForm(request.POST if request.method == "POST" else None, initial=_slot_initial(request))
+    initial = {**_slot_initial(request), **_bind_initial(request)}
+    form = EventForm(request.POST if request.method == "POST" else None, initial=initial, user=request.user)
     if form.is_bound and form.is_valid():
         try:
             event = services.event_create(data=form.event_data(), by=request.user,
                                           participants=form.cleaned_data["participants"],
-                                          reminder_minutes=form.cleaned_data["reminders"])
+                                          reminder_minutes=form.cleaned_data["reminders"], records=form.records)
         except ValidationError as exc:
             form.add_refusal(exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            return _saved(request, event, _("Событие «%(title)s» создано.") % {"title": event.title})
+            # Planned from a card: back to that card, where the meeting now shows.
+            back = form.records[0].get_absolute_url() if len(form.records) == 1 else ""
+            return _saved(request, event, _("Событие «%(title)s» создано.") % {"title": event.title}, url=back)
     return _dialog(request, form)
 
 

@@ -20,7 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from . import display, phones
@@ -42,8 +42,17 @@ def entries(record: models.Model) -> QuerySet[TimelineEntry]:
 def message(msgid: str, **params) -> dict:
     """A sentence of the history kept as its msgid (mark it with gettext_noop where it is written)
     and parameters, translated when shown. A parameter is a name kept as text (names are data),
-    another `message`, {"model": "app.model"} (that model's name) or a list of these (joined by «; »)."""
+    another `message`, {"model": "app.model"} (that model's name), `moment(datetime)` (shown in the reader's
+    zone and format), `moment(date)` or a list of these (joined by «; »)."""
     return {"msgid": msgid, "params": params}
+
+
+def moment(value: datetime | date) -> dict:
+    """A time as a `message` parameter: kept ISO (a meeting moved «с 07.12.2026 10:00 на …»), shown
+    in the reader's zone and SHORT_DATETIME_FORMAT (a date: SHORT_DATE_FORMAT) when rendered."""
+    if isinstance(value, datetime):
+        return {"at": value.isoformat()}
+    return {"day": value.isoformat()}
 
 
 def log(record: models.Model, kind: str, by, text: str | dict = "", **data) -> TimelineEntry:
@@ -189,6 +198,11 @@ def _param(value) -> str:
         return "; ".join(_param(v) for v in value)
     if isinstance(value, dict) and "msgid" in value:
         return say(value)
+    if isinstance(value, dict) and "at" in value:
+        at = datetime.fromisoformat(value["at"])
+        return formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, dict) and "day" in value:
+        return formats.date_format(date.fromisoformat(value["day"]), "SHORT_DATE_FORMAT")
     if isinstance(value, dict) and "model" in value:
         try:
             return str(apps.get_model(value["model"])._meta.verbose_name)

@@ -64,6 +64,21 @@ def record_deleted(content_type: ContentType, pk: int) -> None:
                                                                                 url="")
 
 
+# What other apps attach to a notification's e-mail (the calendar: an invitation's .ics), so this
+# app names none of them: hook(notification) → [(filename, content, mimetype)…].
+_email_hooks: list = []
+
+
+def on_email(hook):
+    if hook not in _email_hooks:
+        _email_hooks.append(hook)
+    return hook
+
+
+def email_attachments(notification: Notification) -> list[tuple[str, bytes | str, str]]:
+    return [item for hook in _email_hooks for item in (hook(notification) or ())]
+
+
 def wants_email(user: User, kind: str) -> bool:
     return not MutedEmail.objects.filter(user=user, kind=kind).exists()
 

@@ -1,7 +1,7 @@
 """Background tasks of notifications (Django's tasks API; the worker is `manage.py db_worker`)."""
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django_tasks import task
 from crm.timeline import say
 
 from .models import Notification
-from .services import wants_email
+from .services import email_attachments, wants_email
 
 
 @task()
@@ -33,7 +33,10 @@ def send_email(notification_id: int) -> bool:
             if notification.url:
                 body += "\n\n" + settings.CRM_URL.rstrip("/") + notification.url
             body += "\n\n" + _("Настроить письма: %(url)s") % {"url": settings.CRM_URL.rstrip("/") + "/profile/"}
-            send_mail(_("«Решение» CRM: %(text)s") % {"text": text}, body, None, [recipient.email])
+            letter = EmailMessage(_("«Решение» CRM: %(text)s") % {"text": text}, body, None, [recipient.email])
+            for filename, content, mimetype in email_attachments(notification):
+                letter.attach(filename, content, mimetype)
+            letter.send()
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return True

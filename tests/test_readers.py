@@ -212,14 +212,17 @@ def test_the_kernel_apps_name_no_feature_app():
 
 
 @pytest.mark.django_db
-def test_leads_deals_and_tasks_register_their_card_panels(owner):
+def test_leads_deals_tasks_and_the_calendar_register_their_card_panels(owner):
     from clients.services import company_create
     from crm import cards
     from tests.factories import LeadFactory
 
     company = company_create(data={"name": "ООО «Панели»", "responsible": owner}, by=None)
     templates = [panel.template for panel in cards.panels_for(owner, company)]
-    assert templates == ["tasks_app/_touch_panel.html", "deals/_card_panel.html", "leads/_card_panel.html"]
-    # A lead's card shows only the tasks' «Дела» (its leads and deals panels are a client's).
+    assert templates == ["tasks_app/_touch_panel.html", "calendar_app/_meetings_panel.html", "deals/_card_panel.html",
+                         "leads/_card_panel.html"]
+    # A lead's card shows only the tasks' «Дела» and the calendar's «Встречи» (its leads and deals
+    # panels are a client's).
     lead = LeadFactory(responsible=owner)
-    assert [panel.template for panel in cards.panels_for(owner, lead)] == ["tasks_app/_touch_panel.html"]
+    assert [panel.template for panel in cards.panels_for(owner, lead)] == ["tasks_app/_touch_panel.html",
+                                                                          "calendar_app/_meetings_panel.html"]
