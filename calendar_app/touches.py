@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop
 from accounts import access
 from accounts.models import Action, User
 from crm import deletion, timeline
+from tasks_app import reminders as task_reminders
 from tasks_app import services as task_services
 from tasks_app.models import Kind, Task
 
@@ -38,6 +39,13 @@ from .models import Event, EventBinding
 # How far ahead a repeating meeting's next occurrence is looked for.
 HORIZON = dt.timedelta(days=400)
 PRIVATE_TITLE = gettext_noop("Частная встреча")
+
+
+@task_reminders.reminded_elsewhere
+def _is_a_meeting(task_id: int) -> bool:
+    """A meeting's touch is reminded of by its event (the reminders its organizer chose), not by the
+    tasks' «Скоро крайний срок» / «Крайний срок прошёл» at the meeting's start."""
+    return Event.objects.filter(touch_id=task_id).exists()
 
 
 def check_records(records: Iterable[models.Model], by: User | None) -> None:
@@ -182,7 +190,7 @@ def follow(event: Event, records: list[models.Model] | None = None, *, new: bool
     if records and (new or start > timezone.now()):
         touch = task_services.task_create(
             data={"kind": Kind.MEETING, "title": _title(event), "responsible": event.organizer,
-                  "creator": event.organizer, "deadline": start}, by=None, records=records)
+                  "creator": event.organizer, "deadline": start}, by=None, records=records, announce=False)
         event.touch = touch
         Event.objects.filter(pk=event.pk).update(touch=touch)
 

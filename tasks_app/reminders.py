@@ -5,6 +5,7 @@ nothing, and the notification's key makes a reminder run twice notify once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -15,6 +16,18 @@ from .models import Task
 
 # How long before the deadline «Скоро крайний срок» comes.
 REMIND_BEFORE = timedelta(hours=1)
+
+
+# Tasks another app reminds of in its own way (a calendar meeting's touch: the event's reminders,
+# chosen by its organizer); registered by that app, so tasks never import it.
+_reminded_elsewhere: list[Callable[[int], bool]] = []
+
+
+def reminded_elsewhere(predicate: Callable[[int], bool]) -> Callable[[int], bool]:
+    """Decorator: `predicate(task_id)` True — no deadline reminders for that task."""
+    if predicate not in _reminded_elsewhere:
+        _reminded_elsewhere.append(predicate)
+    return predicate
 
 
 def stamp(deadline: datetime) -> str:
@@ -35,6 +48,9 @@ def schedule(task: Task) -> None:
     made_for = stamp(deadline)
 
     def enqueue():
+        # Asked after the commit: the other app links the task to its record after creating it.
+        if any(elsewhere(task_id) for elsewhere in _reminded_elsewhere):
+            return
         now = timezone.now()
         if deadline - REMIND_BEFORE > now:
             deadline_near.using(run_after=deadline - REMIND_BEFORE).enqueue(task_id, made_for)

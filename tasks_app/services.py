@@ -229,9 +229,10 @@ def _after_change(task: Task, records: Iterable[models.Model] | None = None, *, 
 
 @transaction.atomic
 def task_create(*, data: dict[str, Any], by, coexecutors: Iterable[User] = (), observers: Iterable[User] = (),
-                records: Iterable[models.Model] = (), checklist: Iterable[str] = ()) -> Task:
+                records: Iterable[models.Model] = (), checklist: Iterable[str] = (), announce: bool = True) -> Task:
     """Create a task (or a touch: `data["kind"]` a call or a meeting) bound to `records`.
-    `by` None is the system (an automation rule)."""
+    `by` None is the system (an automation rule). `announce` False: the caller writes the records'
+    history itself (a calendar meeting says when it is), so «Запланировано: …» would be said twice."""
     if by is not None and not access.can_add(by, Task):
         raise PermissionDenied(_("Нет прав на создание задач."))
     coexecutors, observers, records = list(coexecutors), list(observers), list(records)
@@ -251,7 +252,7 @@ def task_create(*, data: dict[str, Any], by, coexecutors: Iterable[User] = (), o
     _bind(task, records, by)
     ChecklistItem.objects.bulk_create([ChecklistItem(task=task, text=t[:500], sort=i) for i, t in enumerate(items)])
     timeline.log(task, timeline.Kind.SYSTEM, by, timeline.message(gettext_noop("Задача создана")))
-    for record in records:
+    for record in records if announce else ():
         timeline.log(record, timeline.Kind.SYSTEM, by,
                      timeline.message(gettext_noop("Запланировано: %(kind)s «%(title)s»"),
                                       kind=_kind_param(task), title=task.title),

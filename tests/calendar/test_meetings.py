@@ -199,9 +199,9 @@ def test_the_leads_timeline_tells_the_meeting_planned_moved_changed_declined_and
     services.participant_answer(event, user=teammate, answer=Answer.DECLINED)
     services.event_cancel(event, by=owner)
     lines = [line for line in history(lead) if "встреч" in line.lower()]
-    assert lines[:5] == [
+    # Said once: the touch's own «Запланировано: встреча …» (tasks_app) would repeat the first line.
+    assert lines[:4] == [
         f"Запланирована встреча «Встреча в офисе «Ромашки»» на {short(at(MONDAY, 10))}",
-        "Запланировано: встреча «Встреча в офисе «Ромашки»»",  # the touch's own line (tasks_app)
         f"Встреча «Встреча в офисе «Ромашки»» перенесена: {short(at(MONDAY, 10))} → {short(moved_to)}",
         "Встреча «Встреча в офисе «Ромашки»» изменена",
         "Петрова Мария не примет участия во встрече «Встреча в офисе «Ромашки»»",
@@ -386,3 +386,21 @@ def test_the_demo_calendar_has_a_week_to_show_and_is_seeded_once(client):
     week = client.get(reverse("calendar:index"), {"user": lead.responsible_id, "date": day.date().isoformat()})
     text = week.content.decode()
     assert week.status_code == 200 and "Визит к стоматологу" not in text and "Занят" in text
+
+
+def test_a_meeting_s_touch_is_reminded_of_by_the_event_not_by_the_tasks_deadline(
+        owner, lead, django_capture_on_commit_callbacks):
+    """The event's own reminders (chosen by its organizer) remind of the meeting: the tasks' «Скоро
+    крайний срок» and «Крайний срок прошёл» at its start would say it twice, and wrongly."""
+    from django.test import override_settings
+    from django_tasks import default_task_backend
+
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        default_task_backend.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            event = meeting(owner, lead)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.event_move(event, start=at(MONDAY + dt.timedelta(days=1), 12), by=owner)
+        names = [r.task.name for r in default_task_backend.results]
+    assert event.touch is not None
+    assert not [n for n in names if n.startswith("deadline_")]
