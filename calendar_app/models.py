@@ -109,7 +109,13 @@ class Event(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        """The calendar at the event's day (notifications link there; the event has no page of its own)."""
+        """The event's card: a notification («Вас пригласили…») opens it with the answer buttons."""
+        from django.urls import reverse
+
+        return reverse("calendar:event", args=[self.pk])
+
+    def day_url(self) -> str:
+        """The calendar at the event's day (where a saved event is shown among the others)."""
         from django.urls import reverse
 
         day = self.start_date if self.all_day else timezone.localtime(self.start).date()

@@ -75,7 +75,7 @@ def _saved(request, event, text, day: dt.date | None = None, url: str = ""):
     (or `day`: the occurrence's)."""
     messages.success(request, text)
     if not url:
-        url = f"{reverse('calendar:index')}?date={day.isoformat()}" if day else event.get_absolute_url()
+        url = f"{reverse('calendar:index')}?date={day.isoformat()}" if day else event.day_url()
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url

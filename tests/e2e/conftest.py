@@ -10,6 +10,11 @@ def login(live_server, page):
     page.set_default_timeout(10_000)
 
     def _login(user):
+        # Leave the previous page first: a request of it still running (the bell, a panel's refresh)
+        # could otherwise answer after the login form with a new CSRF cookie, and the form's POST
+        # be refused («CSRF token from POST incorrect») — a second persona logging in was flaky so.
+        page.goto("about:blank")
+        page.context.clear_cookies()
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("Имя пользователя").fill(user.username)
         page.get_by_label("Пароль").fill(PASSWORD)
