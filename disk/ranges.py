@@ -35,11 +35,11 @@ def parse(header: str | None, size: int) -> tuple[int, int] | None:
             raise Unsatisfiable
         return max(size - length, 0), size - 1
     first = int(start)
+    if first >= size:
+        raise Unsatisfiable
     last = int(end) if end else size - 1
     if last < first:
         return None  # invalid: ignored, as RFC 9110 says
-    if first >= size:
-        raise Unsatisfiable
     return first, min(last, size - 1)
 
 

@@ -72,7 +72,10 @@ def serve(request, file: File, version: FileVersion, on_start=None) -> HttpRespo
         on_start()
     opened = blobs.store().open(version.blob, "rb")
     if span is None:
-        response = FileResponse(opened, content_type=content_type, headers=headers)
+        response = FileResponse(opened, content_type=content_type)
+        # FileResponse writes its own Content-Disposition from the blob's key: ours replaces it.
+        for header, value in headers.items():
+            response[header] = value
         response["Content-Length"] = str(size)
         return response
     first, last = span
