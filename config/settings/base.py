@@ -137,6 +137,8 @@ STORAGES = {
 # app servers share one store — nothing else changes.
 DISK_ROOT = env.path("DISK_ROOT", default=BASE_DIR / "private" / "disk")
 if env.str("DISK_STORAGE", default="filesystem") == "s3":
+    from boto3.s3.transfer import TransferConfig
+
     STORAGES["disk"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
         "bucket_name": env.str("DISK_S3_BUCKET"),
         "endpoint_url": env.str("DISK_S3_ENDPOINT_URL", default=None),
@@ -147,6 +149,9 @@ if env.str("DISK_STORAGE", default="filesystem") == "s3":
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": True,  # keys are random (disk.blobs); no listing to find a free name
+        # An upload is sent in parts of this size, a few at a time: what one upload holds in memory.
+        "transfer_config": TransferConfig(multipart_threshold=8 * 1024**2, multipart_chunksize=8 * 1024**2,
+                                          max_concurrency=4),
     }}
 else:
     STORAGES["disk"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",

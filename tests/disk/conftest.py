@@ -46,15 +46,20 @@ def s3_server():
     server.stop()
 
 
+S3_PART = 5 * 1024 * 1024  # S3's smallest part
+
+
 @pytest.fixture
 def s3_store(settings, s3_server):
     import boto3
+    from boto3.s3.transfer import TransferConfig
 
     bucket = f"disk-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="testing", aws_secret_access_key="testing",
                  region_name="us-east-1").create_bucket(Bucket=bucket)
     settings.STORAGES = {**settings.STORAGES, "disk": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
         "bucket_name": bucket, "endpoint_url": s3_server, "default_acl": None, "file_overwrite": True,
+        "transfer_config": TransferConfig(multipart_threshold=S3_PART, multipart_chunksize=S3_PART, max_concurrency=2),
         **S3_CREDENTIALS}}}
     return bucket
 
