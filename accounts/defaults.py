@@ -12,9 +12,6 @@ DEFAULT_ROLES = {
 }
 ENTITIES = ["lead", "deal", "contact", "company", "task", "event", "file"]
 ACTIONS = ["view", "add", "change", "delete", "export"]
-# A personal disk stays personal: the head of sales reads his people's files only when they share
-# them (as in Bitrix24); the CRM administrator reaches every file.
-OVERRIDES = {("Руководитель отдела продаж", "file"): 10}
 
 
 def seed(apps) -> None:
@@ -24,5 +21,4 @@ def seed(apps) -> None:
         role, _ = Role.objects.get_or_create(name=name, defaults={"description": description})
         for entity in ENTITIES:
             for action in ACTIONS:
-                Permission.objects.get_or_create(role=role, entity=entity, action=action,
-                                                 defaults={"level": OVERRIDES.get((name, entity), level)})
+                Permission.objects.get_or_create(role=role, entity=entity, action=action, defaults={"level": level})

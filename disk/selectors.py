@@ -8,8 +8,9 @@ Who reaches an item (a folder or a file), the best of:
   department above his (a share to a department reaches its sub-departments);
 - a CRM record's folder (and everything in it): whoever may see the record reads, whoever may
   change it changes (accounts.access.can, so a task's participants too);
-- the role's level for «Диск» above «Свои» (accounts.access on the item's author): the CRM
-  administrator's «Все» reaches every file.
+- the role's level for «Диск» above «Свои» (accounts.access on the item's author), as for the
+  CRM's records: the head of sales reaches his people's files, the CRM administrator's «Все» every
+  file (a supervisor who wants personal disks private sets the head's «Диск» to «Свои»).
 Rights never shrink going down the tree, so whoever may read a folder reads everything in it:
 a listing checks the folder once and then reads its rows without a per-row condition.
 """

@@ -6,8 +6,8 @@ from accounts import defaults
 
 
 def seed(apps, schema_editor):
-    # The default roles get their levels for «Диск» (the disk, issue 11): the CRM administrator
-    # reaches every file; a manager and the head of sales only what the disk's rules give them.
+    # The default roles get their levels for «Диск» (the disk, issue 11), as for the CRM's records:
+    # the head of sales reaches his people's files, the CRM administrator every file.
     defaults.seed(apps)
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.models import Entity, Level, Permission, User
 from disk import selectors, services
 from disk.models import Share
 from disk.selectors import EDIT, READ
@@ -32,10 +33,18 @@ def tree(owner, my_disk):
     return {"clients": clients, "romashka": romashka, "offer": offer}
 
 
-def test_it_keeps_a_personal_disk_to_its_owner_and_the_crm_admin(personas, tree):
+def test_it_keeps_a_personal_disk_to_its_owner_his_head_and_the_crm_admin(personas, tree):
+    # The head of sales reaches his people's files as he reaches their deals (the role's «Диск» level).
     assert rights_of(personas, tree["offer"]) == {
-        "owner": EDIT, "teammate": None, "outsider": None, "head": None, "crm_admin": EDIT}
-    assert rights_of(personas, tree["clients"])["head"] is None
+        "owner": EDIT, "teammate": None, "outsider": None, "head": EDIT, "crm_admin": EDIT}
+    assert rights_of(personas, tree["clients"])["head"] == EDIT
+
+
+def test_it_keeps_a_personal_disk_from_the_head_when_his_role_says_own_files_only(personas, tree):
+    Permission.objects.filter(role__name="Руководитель отдела продаж", entity=Entity.FILE).update(level=Level.OWN)
+    head = User.objects.get(pk=personas["head"].pk)  # the levels are cached on the user object
+    assert selectors.rights(head, tree["offer"]) is None
+    assert selectors.rights(head, services.common_storage().root) == EDIT
 
 
 def test_it_answers_404_to_whom_may_not_see_a_file(teammate, crm_admin, tree):
@@ -49,7 +58,7 @@ def test_it_answers_404_to_whom_may_not_see_a_file(teammate, crm_admin, tree):
 def test_it_opens_a_shared_folder_and_everything_below_it(personas, owner, teammate, tree):
     services.share(tree["clients"], owner, user=teammate)
     assert rights_of(personas, tree["offer"]) == {
-        "owner": EDIT, "teammate": READ, "outsider": None, "head": None, "crm_admin": EDIT}
+        "owner": EDIT, "teammate": READ, "outsider": None, "head": EDIT, "crm_admin": EDIT}
     assert selectors.folder_for(teammate, tree["romashka"].pk) == tree["romashka"]
     # Reading is not changing.
     with pytest.raises(PermissionDenied):
@@ -70,7 +79,7 @@ def test_it_lets_an_editing_share_change_and_add(owner, teammate, tree):
 def test_it_opens_a_share_to_a_department_to_its_members_and_sub_departments(personas, org, owner, tree):
     services.share(tree["offer"], owner, department=org["sales"])
     assert rights_of(personas, tree["offer"]) == {
-        "owner": EDIT, "teammate": READ, "outsider": READ, "head": READ, "crm_admin": EDIT}
+        "owner": EDIT, "teammate": READ, "outsider": READ, "head": EDIT, "crm_admin": EDIT}
     # The file only: its folder stays closed.
     assert selectors.rights(personas["outsider"], tree["romashka"]) is None
 
@@ -78,7 +87,7 @@ def test_it_opens_a_share_to_a_department_to_its_members_and_sub_departments(per
 def test_it_keeps_a_group_share_inside_the_group(personas, org, owner, tree):
     services.share(tree["clients"], owner, department=org["group1"], access_level=Share.Access.EDIT)
     assert rights_of(personas, tree["offer"]) == {
-        "owner": EDIT, "teammate": EDIT, "outsider": None, "head": None, "crm_admin": EDIT}
+        "owner": EDIT, "teammate": EDIT, "outsider": None, "head": EDIT, "crm_admin": EDIT}
 
 
 def test_it_closes_an_item_again_when_unshared(owner, teammate, tree):

@@ -50,7 +50,7 @@ def test_it_downloads_a_file_with_its_cyrillic_name(store, client, owner, offer)
     assert response["Accept-Ranges"] == "bytes"
 
 
-@pytest.mark.parametrize("persona", ["teammate", "outsider", "head"])
+@pytest.mark.parametrize("persona", ["teammate", "outsider"])
 def test_it_answers_404_to_whom_may_not_read_the_file(client, personas, persona, offer):
     client.force_login(personas[persona])
     assert client.get(url(offer)).status_code == 404
