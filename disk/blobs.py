@@ -12,7 +12,7 @@ import hashlib
 import io
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -107,6 +107,58 @@ def put(source, limit: int | None = None, message: str = "") -> Stored:
 def copy(key: str, limit: int | None = None, message: str = "") -> Stored:
     with store().open(key, "rb") as source:
         return put(source, limit, message)
+
+
+CHUNK = 64 * 1024
+
+
+def is_s3(backend: Storage | None = None) -> bool:
+    return hasattr(backend or store(), "bucket")
+
+
+def open_range(key: str, first: int = 0, last: int | None = None) -> Iterator[bytes]:
+    """The bytes first..last (included; None: to the end) of a blob, in chunks, never the whole
+    blob in memory. The blob is opened here, before the answer starts, so a missing one is a
+    FileNotFoundError the view can answer, not a broken download.
+
+    S3 is asked for just those bytes (a Range GET streamed through): django-storages' own file
+    object would first copy the whole object into a temporary file, in memory by default."""
+    backend = store()
+    if is_s3(backend):
+        from botocore.exceptions import ClientError
+
+        # No Range for the whole blob: S3 refuses «bytes=0-» of an empty object.
+        span = {} if first == 0 and last is None else {"Range": f"bytes={first}-{'' if last is None else last}"}
+        try:
+            # _normalize_name adds the storage's `location` prefix, as its own open() does.
+            body = backend.bucket.Object(backend._normalize_name(key)).get(**span)["Body"]
+        except ClientError as exc:
+            raise FileNotFoundError(key) from exc
+        return _closing(body.iter_chunks(CHUNK), body)
+    opened = backend.open(key, "rb")
+    return _file_range(opened, first, last)
+
+
+def _closing(chunks: Iterator[bytes], body) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        body.close()
+
+
+def _file_range(fileobj, first: int, last: int | None) -> Iterator[bytes]:
+    try:
+        fileobj.seek(first)
+        left = None if last is None else last - first + 1
+        while left is None or left > 0:
+            data = fileobj.read(CHUNK if left is None else min(CHUNK, left))
+            if not data:
+                break
+            if left is not None:
+                left -= len(data)
+            yield data
+    finally:
+        fileobj.close()
 
 
 def discard(keys: Iterable[str]) -> None:

@@ -8,10 +8,8 @@ gets the whole file, which RFC 9110 allows. A range that cannot be satisfied is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 SINGLE = re.compile(r"^bytes=(?P<start>\d*)-(?P<end>\d*)$")
-CHUNK = 64 * 1024
 
 
 class Unsatisfiable(Exception):
@@ -41,18 +39,3 @@ def parse(header: str | None, size: int) -> tuple[int, int] | None:
     if last < first:
         return None  # invalid: ignored, as RFC 9110 says
     return first, min(last, size - 1)
-
-
-def read(fileobj, first: int, last: int) -> Iterator[bytes]:
-    """The bytes first..last of an opened file, in chunks (never the whole range in memory)."""
-    try:
-        fileobj.seek(first)
-        left = last - first + 1
-        while left > 0:
-            data = fileobj.read(min(CHUNK, left))
-            if not data:
-                break
-            left -= len(data)
-            yield data
-    finally:
-        fileobj.close()

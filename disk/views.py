@@ -9,13 +9,14 @@ text) and only when asked (`?inline=1`, for previews).
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.hashers import check_password
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from . import blobs, ranges, selectors, services
 from .models import File, FileVersion
 
+log = logging.getLogger(__name__)
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "application/pdf",
                 "text/plain", "audio/", "video/")
 
@@ -68,21 +70,31 @@ def serve(request, file: File, version: FileVersion, on_start=None) -> HttpRespo
     if span is not None and request.headers.get("If-Range") not in (None, _etag(version)):
         span = None  # the file changed since the client's first part: start again
     headers["ETag"] = _etag(version)
-    if on_start and request.method != "HEAD" and (span is None or span[0] == 0):
+    first, last = span if span is not None else (0, None)
+    try:
+        if span is None and not blobs.is_s3():
+            # The whole file from the file system: FileResponse lets the server use sendfile.
+            chunks = None
+            opened = blobs.store().open(version.blob, "rb")
+        else:
+            chunks = blobs.open_range(version.blob, first, last)
+    except FileNotFoundError:
+        log.error("disk: the blob %s of file %s is missing from the store", version.blob, file.pk)
+        raise Http404 from None
+    if on_start and request.method != "HEAD" and first == 0:
         on_start()
-    opened = blobs.store().open(version.blob, "rb")
-    if span is None:
+    if chunks is None:
         response = FileResponse(opened, content_type=content_type)
-        # FileResponse writes its own Content-Disposition from the blob's key: ours replaces it.
-        for header, value in headers.items():
-            response[header] = value
+    else:
+        response = StreamingHttpResponse(chunks, status=200 if span is None else 206, content_type=content_type)
+    # FileResponse writes its own Content-Disposition from the blob's key: ours replaces it.
+    for header, value in headers.items():
+        response[header] = value
+    if span is None:
         response["Content-Length"] = str(size)
-        return response
-    first, last = span
-    response = StreamingHttpResponse(ranges.read(opened, first, last), status=206, content_type=content_type,
-                                     headers=headers)
-    response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Length"] = str(last - first + 1)
+    else:
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
     return response
 
 

@@ -98,6 +98,34 @@ def test_it_serves_a_byte_range(store, client, owner, offer, header, first, last
     assert response["Content-Length"] == str(last - first + 1)
 
 
+def test_it_streams_a_large_file_in_small_chunks(store, client, owner, my_disk):
+    data = DATA * 100  # 1 MB
+    found = services.upload(my_disk.root, content(data), "Видео.mp4", owner)
+    client.force_login(owner)
+    response = client.get(url(found))
+    assert response.streaming and response["Content-Length"] == str(len(data))
+    chunks = list(response.streaming_content)
+    assert b"".join(chunks) == data
+    assert max(map(len, chunks)) <= 64 * 1024
+
+
+def test_it_downloads_an_empty_file(store, client, owner, my_disk):
+    found = services.upload(my_disk.root, content(b""), "Пусто.txt", owner)
+    client.force_login(owner)
+    response = client.get(url(found))
+    assert response.status_code == 200 and body(response) == b""
+
+
+def test_it_answers_404_when_the_bytes_are_missing_from_the_store(store, client, owner, offer, caplog):
+    from django.core.files.storage import storages
+
+    storages["disk"].delete(offer.current.blob)
+    client.force_login(owner)
+    assert client.get(url(offer)).status_code == 404
+    assert client.get(url(offer), HTTP_RANGE="bytes=5-").status_code == 404
+    assert "is missing from the store" in caplog.text
+
+
 def test_it_refuses_a_range_past_the_end(client, owner, offer):
     client.force_login(owner)
     response = client.get(url(offer), HTTP_RANGE=f"bytes={len(DATA)}-")
