@@ -104,9 +104,28 @@ def put(source, limit: int | None = None, message: str = "") -> Stored:
     return Stored(saved, metered.size, metered.hash.hexdigest())
 
 
-def copy(key: str, limit: int | None = None, message: str = "") -> Stored:
-    with store().open(key, "rb") as source:
-        return put(source, limit, message)
+def copy(key: str) -> Stored:
+    """A new blob with the bytes of `key`, streamed through (S3 too: see open_range)."""
+    return put(_ChunkReader(open_range(key)))
+
+
+class _ChunkReader:
+    """read(n) over an iterator of chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks, self.buffer = chunks, b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self.buffer) < size:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.buffer += chunk
+        if size < 0:
+            data, self.buffer = self.buffer, b""
+        else:
+            data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
 
 
 CHUNK = 64 * 1024

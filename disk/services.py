@@ -20,7 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, F, Max, Model, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, Length, Substr
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,8 @@ from .selectors import EDIT, RANK, READ, rights, usage
 
 # Records whose files live in a CRM folder of their own (comments: later, in their record's).
 ATTACHABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company", "tasks_app.task", "calendar_app.event")
+# Folder.path holds every ancestor's id: room for a hundred levels and more.
+MAX_PATH = Folder._meta.get_field("path").max_length - 40
 STORAGE_NAMES = {
     Storage.Kind.PERSONAL: "Мой диск",
     Storage.Kind.COMMON: "Общий диск",
@@ -132,6 +134,8 @@ def folder_create(parent: Folder, name: str, by: User | None) -> Folder:
         parent = _lock(parent)
         if parent.deleted_at:
             raise ValidationError(_("Папка «%(name)s» в корзине.") % {"name": parent.name})
+        if len(parent.path) > MAX_PATH:
+            raise ValidationError(_("Слишком глубокая вложенность папок."))
         folder = Folder.objects.create(storage=parent.storage, parent=parent, name=_free_name(parent, name), author=by)
         folder.path = f"{parent.path}{folder.pk}/"
         folder.save(update_fields=["path"])
@@ -158,13 +162,14 @@ def _limits(by: User | None, known_size: int | None) -> tuple[int | None, str]:
     return limit, message
 
 
-def _check_quota(by: User | None, extra: int) -> None:
+def _check_quota(by: User | None, extra: int, lock: bool = True) -> None:
     """Inside the transaction, with the user's row locked: concurrent uploads by one user are
     counted one after another."""
     quota = settings.DISK_USER_QUOTA
     if not quota or by is None:
         return
-    User.objects.select_for_update().filter(pk=by.pk).first()
+    if lock:
+        User.objects.select_for_update().filter(pk=by.pk).first()
     if usage(by) + extra > quota:
         raise ValidationError({"file": _("Не хватает места на диске: свободно %(left)s из %(quota)s.") % {
             "left": filesizeformat(max(quota - usage(by), 0)), "quota": filesizeformat(quota)}})
@@ -283,6 +288,9 @@ def move(item: Folder | File, to: Folder, by: User | None) -> Folder | File:
             raise ValidationError(_("Корневую папку диска переместить нельзя."))
         if to.path.startswith(item.path):
             raise ValidationError(_("Папку нельзя переместить в неё саму или во вложенную в неё папку."))
+        deepest = Folder.objects.filter(path__startswith=item.path).aggregate(n=Max(Length("path")))["n"]
+        if len(to.path) + deepest - len(item.path) + len(f"{item.pk}/") > MAX_PATH:
+            raise ValidationError(_("Слишком глубокая вложенность папок."))
     with transaction.atomic():
         to = _lock(to)
         if to.deleted_at:
@@ -315,9 +323,7 @@ def copy(item: Folder | File, to: Folder, by: User | None) -> Folder | File:
         raise ValidationError(_("Папку нельзя скопировать в неё саму или во вложенную в неё папку."))
     plan = _copy_plan(item)
     total = sum(f.current.size for f in plan["files"] if f.current)
-    limit, message = _limits(by, None)
-    if limit is not None and total > limit:
-        raise ValidationError({"file": message})
+    _check_quota(by, total, lock=False)  # early, before copying bytes; again under the lock below
     stored: dict[int, blobs.Stored] = {}
     try:
         for f in plan["files"]:

@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.hashers import check_password
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -116,6 +117,9 @@ def download(request, pk: int, number: int | None = None):
     return serve(request, file, version)
 
 
+PASSWORD_ATTEMPTS, PASSWORD_LOCKOUT = 10, 15 * 60
+
+
 class PasswordForm(forms.Form):
     password = forms.CharField(label=_("Пароль"), widget=forms.PasswordInput, max_length=128)
 
@@ -144,13 +148,23 @@ def _public(request, token: str):
     link = selectors.public_link(token)
     if link.password and not request.session.get(_session_key(link)):
         form = PasswordForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        failures = f"disk_public_failures:{link.token}:{request.META.get('REMOTE_ADDR', '')}"
+        status, locked = 200, False
+        if request.method == "POST" and cache.get(failures, 0) >= PASSWORD_ATTEMPTS:
+            # Guessing is slowed down per link and address (the login has django-axes; this has no user).
+            form, status, locked = PasswordForm(), 429, True
+        elif request.method == "POST" and form.is_valid():
             if check_password(form.cleaned_data["password"], link.password):
                 request.session[_session_key(link)] = True
+                cache.delete(failures)
                 return redirect("disk:public", token=link.token)
+            cache.set(failures, cache.get(failures, 0) + 1, PASSWORD_LOCKOUT)
             form.add_error("password", _("Неверный пароль."))
-        status = 200 if request.method != "POST" else 400
-        response = render(request, "disk/public_password.html", {"form": form, "link": link}, status=status)
+            status = 400
+        elif request.method == "POST":
+            status = 400
+        response = render(request, "disk/public_password.html", {"form": form, "link": link, "locked": locked},
+                          status=status)
         response["Cache-Control"] = "no-store"
         return response
     if request.method == "POST":

@@ -217,6 +217,15 @@ def test_it_asks_a_public_link_s_password_once(client, owner, offer):
     assert link.download_count == 1
 
 
+def test_it_slows_down_guessing_a_public_link_s_password(client, owner, offer):
+    link = services.public_link_create(offer, owner, password="верный")
+    for _attempt in range(10):
+        assert client.post(public_url(link), {"password": "guess"}).status_code == 400
+    locked = client.post(public_url(link), {"password": "верный"})
+    assert locked.status_code == 429 and "Слишком много неверных попыток" in locked.content.decode()
+    assert DATA not in client.get(public_url(link)).content
+
+
 @pytest.mark.parametrize("how", ["revoked", "expired", "in the trash", "unknown"])
 def test_it_answers_404_for_a_dead_public_link(client, owner, offer, how):
     link = services.public_link_create(offer, owner, expires_at=timezone.now() + timedelta(days=1))

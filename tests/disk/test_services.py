@@ -279,3 +279,30 @@ class _Broken(_Unsized):
         if self._data.tell() >= self.after:
             raise OSError("connection reset by peer")
         return super().read(size)
+
+
+def test_it_copies_within_the_quota_only(settings, owner, my_disk):
+    settings.DISK_USER_QUOTA = 1000
+    folder = services.folder_create(my_disk.root, "Папка", owner)
+    services.upload(folder, content(b"x" * 400), "a.bin", owner)
+    services.upload(folder, content(b"x" * 300), "b.bin", owner)
+    with pytest.raises(ValidationError) as refused:
+        services.copy(folder, my_disk.root, owner)
+    assert "Не хватает места на диске" in " ".join(refused.value.messages)
+    assert Folder.objects.filter(name__startswith="Папка").count() == 1 and len(blob_keys()) == 2
+
+
+def test_it_refuses_folders_nested_deeper_than_their_path_holds(owner, my_disk):
+    folder = my_disk.root
+    with pytest.raises(ValidationError) as refused:
+        for depth in range(300):
+            folder = services.folder_create(folder, f"Уровень {depth}", owner)
+    assert refused.value.messages == ["Слишком глубокая вложенность папок."]
+    top = Folder.objects.get(parent=my_disk.root)
+    other = my_disk.root
+    for depth in range(5):
+        other = services.folder_create(other, f"Другая {depth}", owner)
+    with pytest.raises(ValidationError) as refused:
+        services.move(top, other, owner)  # its deepest folder would go five levels deeper
+    assert refused.value.messages == ["Слишком глубокая вложенность папок."]
+    assert Folder.objects.get(pk=top.pk).parent_id == my_disk.root.pk
