@@ -1,12 +1,12 @@
 """The upload handler for the disk's upload views: a file is spooled to a temporary file while
 the request is read (never held in memory), its size checked as it arrives — an upload over
 DISK_MAX_FILE_SIZE is cut off at the limit instead of after gigabytes — and then streamed on to the
-store by `services.upload`. An upload broken off by the client leaves only Django's temporary
-file, which Django removes: no row, no blob.
+store by `services.upload`. An upload broken off by the client leaves nothing: `parse` closes
+(so deletes) the temporary file Django's parser was writing, and no row or blob was made yet.
 
-A view installs it before touching request.POST/FILES:
+A view reads the request through `parse` (before anything touches request.POST/FILES):
 
-    request.upload_handlers = uploads.handlers(request)
+    data, files = uploads.parse(request)
 """
 
 from __future__ import annotations
@@ -44,3 +44,18 @@ class SizeLimitHandler(FileUploadHandler):
 
 def handlers(request) -> list[FileUploadHandler]:
     return [SizeLimitHandler(request), TemporaryFileUploadHandler(request)]
+
+
+def parse(request):
+    """(request.POST, request.FILES) read through the disk's handlers. A body that breaks off
+    raises as Django's parser does, but first the half-written temporary file is closed, which
+    deletes it (Django's parser leaves it to the garbage collector)."""
+    request.upload_handlers = handlers(request)
+    try:
+        return request.POST, request.FILES
+    except Exception:
+        for handler in request.upload_handlers:
+            partial = getattr(handler, "file", None)
+            if partial is not None:
+                partial.close()
+        raise

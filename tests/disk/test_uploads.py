@@ -3,6 +3,7 @@ cut off at the size limit while it arrives, and streamed on to the store in chun
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -20,8 +21,8 @@ MB = 1024 * 1024
 
 def parsed(data: bytes, name: str = "Видео.mp4"):
     request = RequestFactory().post("/disk/upload/", {"file": SimpleUploadedFile(name, data)})
-    request.upload_handlers = uploads.handlers(request)
-    return request, request.FILES.get("file")
+    _data, files = uploads.parse(request)
+    return request, files.get("file")
 
 
 def test_it_spools_an_upload_larger_than_the_memory_allowed_to_a_temporary_file(settings):
@@ -58,3 +59,32 @@ def test_it_streams_a_spooled_upload_to_the_store_in_chunks(store, settings, own
     # Never the whole file at once: the file system store reads 64 KB at a time, S3 one part.
     assert max(reads) <= S3_PART and len(reads) > 2
     assert len(blob_keys()) == 1
+
+
+def test_it_leaves_no_temporary_file_of_a_request_broken_off(settings, tmp_path):
+    """The client goes away half-way through the body: Django's parser fails, the spooled part is
+    removed with its temporary file, and nothing reached the store or the database."""
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
+    (tmp_path / "spool").mkdir()
+    body = encode_multipart(BOUNDARY, {"file": SimpleUploadedFile("Видео.mp4", os.urandom(MB))})
+    cut = body[: len(body) // 2]
+
+    class Gone(io.BytesIO):
+        def read(self, *args):
+            data = super().read(*args)
+            if not data:
+                raise OSError("client went away")
+            return data
+
+    environ = RequestFactory()._base_environ(REQUEST_METHOD="POST", CONTENT_TYPE=MULTIPART_CONTENT,
+                                              CONTENT_LENGTH=str(len(body)), PATH_INFO="/disk/upload/")
+    environ["wsgi.input"] = Gone(cut)
+    request = WSGIRequest(environ)
+    with pytest.raises(OSError):
+        uploads.parse(request)
+    assert list((tmp_path / "spool").iterdir()) == []
+    assert not File.objects.exists() and blob_keys() == set()
