@@ -58,10 +58,12 @@ class Storage(models.Model):
         CRM = "crm", _("Файлы CRM")
 
     kind = models.CharField(_("Вид"), max_length=20, choices=Kind.choices)
+    # PROTECT: deleting a user or a department must not drop its files' rows and orphan their
+    # bytes in the store (users are deactivated, not deleted; a disk is emptied through the trash).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Владелец"), null=True, blank=True,
-                              on_delete=models.CASCADE, related_name="disk_storages")
+                              on_delete=models.PROTECT, related_name="disk_storages")
     department = models.ForeignKey("accounts.Department", verbose_name=_("Отдел"), null=True, blank=True,
-                                   on_delete=models.CASCADE, related_name="disk_storages")
+                                   on_delete=models.PROTECT, related_name="disk_storages")
     root = models.OneToOneField("Folder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("Создан"), default=timezone.now)
 
