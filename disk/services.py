@@ -56,10 +56,20 @@ def _live(item: Folder | File) -> None:
         raise ValidationError(_("«%(name)s» в корзине: сначала восстановите.") % {"name": item.name})
 
 
+def _fixed(item: Folder | File) -> None:
+    """A disk's root and a record's folder are where the system looks for them: they stay."""
+    if isinstance(item, Folder) and item.is_root:
+        raise ValidationError(_("Корневую папку диска нельзя переименовать, переместить или удалить."))
+    if isinstance(item, Folder) and item.content_type_id:
+        raise ValidationError(_("Папку записи CRM нельзя переименовать, переместить или удалить: "
+                                "меняйте её файлы."))
+
+
 def _lock(folder: Folder) -> Folder:
     """Name decisions in a folder are made one at a time (two uploads of «КП.pdf» at once must
     give a version and a file, not two files)."""
-    return Folder.objects.select_for_update().select_related("storage").get(pk=folder.pk)
+    # of=self: the storage's row stays unlocked, so other folders of the disk are not held up.
+    return Folder.objects.select_for_update(of=("self",)).select_related("storage").get(pk=folder.pk)
 
 
 def _taken(folder: Folder, stem: str, exclude: Folder | File | None = None) -> list[str]:
@@ -144,19 +154,21 @@ def folder_create(parent: Folder, name: str, by: User | None) -> Folder:
 
 # --- Uploads and versions ---
 
+def _no_room(left: int, quota: int) -> str:
+    return _("Не хватает места на диске: свободно %(left)s из %(quota)s.") % {
+        "left": filesizeformat(max(left, 0)), "quota": filesizeformat(quota)}
+
+
 def _limits(by: User | None, known_size: int | None) -> tuple[int | None, str]:
     """The most bytes this upload may have, and what to say when it has more."""
     max_size = settings.DISK_MAX_FILE_SIZE or None
     quota = settings.DISK_USER_QUOTA or None
-    too_big = _("Файл больше %(size)s: такой загрузить нельзя.") % {"size": filesizeformat(max_size or 0)}
-    left = None
+    limit = max_size
+    message = _("Файл больше %(size)s: такой загрузить нельзя.") % {"size": filesizeformat(max_size or 0)}
     if quota and by is not None:
         left = max(quota - usage(by), 0)
-    no_room = _("Не хватает места на диске: свободно %(left)s из %(quota)s.") % {
-        "left": filesizeformat(left or 0), "quota": filesizeformat(quota or 0)}
-    limit, message = max_size, too_big
-    if left is not None and (limit is None or left < limit):
-        limit, message = left, no_room
+        if limit is None or left < limit:
+            limit, message = left, _no_room(left, quota)
     if known_size is not None and limit is not None and known_size > limit:
         raise ValidationError({"file": message})
     return limit, message
@@ -170,9 +182,9 @@ def _check_quota(by: User | None, extra: int, lock: bool = True) -> None:
         return
     if lock:
         User.objects.select_for_update().filter(pk=by.pk).first()
-    if usage(by) + extra > quota:
-        raise ValidationError({"file": _("Не хватает места на диске: свободно %(left)s из %(quota)s.") % {
-            "left": filesizeformat(max(quota - usage(by), 0)), "quota": filesizeformat(quota)}})
+    used = usage(by)
+    if used + extra > quota:
+        raise ValidationError({"file": _no_room(quota - used, quota)})
 
 
 def _stream(source, by: User | None) -> blobs.Stored:
@@ -183,16 +195,12 @@ def _stream(source, by: User | None) -> blobs.Stored:
         raise ValidationError({"file": exc.messages}) from exc
 
 
-def _add_version(file: File, stored: blobs.Stored, by: User | None, content_type: str | None = None) -> FileVersion:
+def _add_version(file: File, stored: blobs.Stored, by: User | None) -> FileVersion:
     number = (file.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = FileVersion.objects.create(file=file, number=number, blob=stored.key, size=stored.size,
                                          sha256=stored.sha256, uploaded_by=by)
     file.current, file.size, file.updated_at = version, stored.size, timezone.now()
-    fields = ["current", "size", "updated_at"]
-    if content_type:
-        file.content_type = content_type
-        fields.append("content_type")
-    file.save(update_fields=fields)
+    file.save(update_fields=["current", "size", "updated_at"])
     return version
 
 
@@ -263,18 +271,19 @@ def rename(item: Folder | File, name: str, by: User | None) -> Folder | File:
     name = _clean(name)
     _need(by, item)
     _live(item)
-    if isinstance(item, Folder) and item.is_root:
-        raise ValidationError(_("Корневую папку диска переименовать нельзя."))
+    _fixed(item)
     with transaction.atomic():
         parent = _lock(item.parent if isinstance(item, Folder) else item.folder)
         taken = _taken(parent, name, exclude=item)
         if name.casefold() in {t.casefold() for t in taken}:
             raise ValidationError({"name": _("В этой папке уже есть «%(name)s».") % {"name": name}})
         item.name, item.updated_at = name, timezone.now()
-        item.save(update_fields=["name", "updated_at"])
-        if isinstance(item, File) and names.split(name)[1] != "":
+        fields = ["name", "updated_at"]
+        if isinstance(item, File):
+            # The type follows the name («КП.txt» → «КП.html» is served as HTML would be: attached).
             item.content_type = _guess_type(name)
-            item.save(update_fields=["content_type"])
+            fields.append("content_type")
+        item.save(update_fields=fields)
     return item
 
 
@@ -283,9 +292,8 @@ def move(item: Folder | File, to: Folder, by: User | None) -> Folder | File:
     _need(by, item)
     _need(by, to)
     _live(item)
+    _fixed(item)
     if isinstance(item, Folder):
-        if item.is_root:
-            raise ValidationError(_("Корневую папку диска переместить нельзя."))
         if to.path.startswith(item.path):
             raise ValidationError(_("Папку нельзя переместить в неё саму или во вложенную в неё папку."))
         deepest = Folder.objects.filter(path__startswith=item.path).aggregate(n=Max(Length("path")))["n"]
@@ -373,10 +381,7 @@ def _copy_rows(item, to: Folder, plan: dict, stored: dict, by) -> Folder | File:
 def delete(item: Folder | File, by: User | None) -> None:
     """To «Корзина»; a folder takes its live contents with it."""
     _need(by, item)
-    if isinstance(item, Folder) and item.is_root:
-        raise ValidationError(_("Корневую папку диска удалить нельзя."))
-    if isinstance(item, Folder) and item.content_type_id:
-        raise ValidationError(_("Папку записи CRM удалить нельзя: удаляйте её файлы."))
+    _fixed(item)
     now = timezone.now()
     with transaction.atomic():
         if isinstance(item, File):

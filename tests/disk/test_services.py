@@ -306,3 +306,24 @@ def test_it_refuses_folders_nested_deeper_than_their_path_holds(owner, my_disk):
         services.move(top, other, owner)  # its deepest folder would go five levels deeper
     assert refused.value.messages == ["Слишком глубокая вложенность папок."]
     assert Folder.objects.get(pk=top.pk).parent_id == my_disk.root.pk
+
+
+def test_it_keeps_a_disk_s_root_and_a_record_s_folder_where_they_are(owner, my_disk):
+    from tests.factories import DealFactory
+
+    deal = DealFactory(responsible=owner)
+    record_folder = services.attach_upload(deal, content("x"), "КП.pdf", owner).file.folder
+    for item in (my_disk.root, record_folder):
+        with pytest.raises(ValidationError):
+            services.rename(item, "Другое", owner)
+        with pytest.raises(ValidationError):
+            services.move(item, services.common_storage().root, owner)
+        with pytest.raises(ValidationError):
+            services.delete(item, owner)
+    assert services.record_folder(deal) == record_folder and record_folder.deleted_at is None
+
+
+def test_it_follows_the_name_with_the_type(owner, my_disk):
+    found = services.upload(my_disk.root, content("<b>x</b>"), "Заметка.txt", owner)
+    assert found.content_type == "text/plain"
+    assert services.rename(found, "Заметка.html", owner).content_type == "text/html"
