@@ -10,7 +10,7 @@ DEFAULT_ROLES = {
     "Руководитель отдела продаж": ("Видит и изменяет записи своего отдела и всех его подотделов.", 30),
     "Администратор CRM": ("Полный доступ ко всем записям CRM.", 40),
 }
-ENTITIES = ["lead", "deal", "contact", "company", "task", "event"]
+ENTITIES = ["lead", "deal", "contact", "company", "task", "event", "file"]
 ACTIONS = ["view", "add", "change", "delete", "export"]
 
 

@@ -73,6 +73,8 @@ class Entity(models.TextChoices):
     COMPANY = "company", _("Компании")
     TASK = "task", _("Задачи и дела")
     EVENT = "event", _("Календарь")
+    # Files of others a role reaches without a share (by their author): the admin's scope.
+    FILE = "file", _("Диск")
 
 
 class Role(models.Model):

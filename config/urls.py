@@ -13,6 +13,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("tasks/", include("tasks_app.urls")),
     path("calendar/", include("calendar_app.urls")),
+    path("disk/", include("disk.urls")),
     path("", include("accounts.urls")),
 ]
 

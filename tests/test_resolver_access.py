@@ -31,6 +31,7 @@ request runs in a savepoint that is rolled back, so each request sees the same r
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from clients.models import Company, Contact
 from crm import timeline
 from crm.models import TimelineEntry
 from deals.models import Deal
+from disk import selectors as disk_selectors
 from leads.forms import GROUPS
 from leads.models import Lead, Status
 from notifications import services as notifications
@@ -214,6 +216,16 @@ def _build_world() -> dict:
     world["notification"] = notifications.notify(
         users["owner"], Kind.ASSIGNED, timeline.message("Вы назначены ответственным: %(record)s", record=str(lead)),
         record=lead, actor=users["head"])
+    # A file attached to each owner's deal (its name and its bytes are a marker), and a public link
+    # to it that was revoked (an old link must answer 404 to anyone: it has no login).
+    from disk import services as disk
+
+    for tag, owner in (("СЕКРЕТ", users["owner"]), ("ЧУЖОЕ", users["stranger"])):
+        attachment = disk.attach_upload(world[tag]["records"]["deal"], io.BytesIO(f"{tag}-файл-42".encode()),
+                                        f"{tag}-файл-42.txt", owner)
+        world[tag]["file"] = attachment.file
+        link = disk.public_link_create(attachment.file, owner)
+        world[tag]["public_link"] = disk.public_link_revoke(link, owner).token
     return world
 
 
@@ -251,6 +263,7 @@ def markers(world, persona: User) -> dict[str, bool]:
         for event in (world[tag]["event"], world[tag]["meeting"]):
             found[event.title] = (access.can(persona, Action.VIEW, event)
                                   and calendar_selectors.can_read_details(persona, event))
+        found[world[tag]["file"].name.removesuffix(".txt")] = disk_selectors.rights(persona, world[tag]["file"]) is not None
     return found
 
 
@@ -395,6 +408,12 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
                     for t in TAGS for e in ("event", "meeting")]
     elif names == {"token"} and key == "calendar:feed":
         variants = [({"token": world["feed_token"]}, {}), ({"token": "no-such-token"}, {})]
+    elif names == {"pk"} and key == "disk:download":
+        variants = [({"pk": world[t]["file"].pk}, {}) for t in TAGS]
+    elif names == {"pk", "number"} and key == "disk:download_version":
+        variants = [({"pk": world[t]["file"].pk, "number": 1}, {}) for t in TAGS]
+    elif names == {"token"} and key == "disk:public":
+        variants = [({"token": world[t]["public_link"]}, {"password": "x"}) for t in TAGS] + [({"token": "no-such-link"}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
@@ -463,7 +482,9 @@ def payload(world, persona: User, endpoint: Endpoint, extra: dict) -> dict:
 # --- Checking one answer ---
 
 def answer_text(response) -> str:
-    parts = [response.content.decode(errors="replace")]
+    # A file download streams its bytes.
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    parts = [content.decode(errors="replace")]
     parts += [f"{k}: {v}" for k, v in response.headers.items()]
     decoded = []
     for part in parts:
@@ -548,7 +569,7 @@ def test_it_walks_the_whole_resolver():
     assert {"leads:detail", "leads:kanban_column", "deals:board_column", "clients:company_detail",
             "crm:comment_pin", "admin:index", "admin:leads_lead_change", "admin:deals_deal_delete",
             "tasks:detail", "tasks:checklist_tick", "admin:tasks_app_task_change", "calendar:feed",
-            "calendar:event_ics", "admin:calendar_app_event_change"} <= keys
+            "calendar:event_ics", "admin:calendar_app_event_change", "disk:download", "disk:public"} <= keys
     assert ENDPOINTS["admin:leads_lead_change"].model_admin is admin.site._registry[Lead]
 
 

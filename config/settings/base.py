@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "notifications",
     "tasks_app",
     "calendar_app",
+    "disk",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,43 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# «Диск»: the files' bytes go through the `disk` storage. By default a folder on this machine that
+# is NOT under MEDIA_ROOT and has no URL (files are served only by disk:download after the access
+# check); DISK_STORAGE=s3 keeps them in S3-compatible object storage (django-storages), so several
+# app servers share one store — nothing else changes.
+DISK_ROOT = env.path("DISK_ROOT", default=BASE_DIR / "private" / "disk")
+if env.str("DISK_STORAGE", default="filesystem") == "s3":
+    from boto3.s3.transfer import TransferConfig
+
+    STORAGES["disk"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.str("DISK_S3_BUCKET"),
+        "endpoint_url": env.str("DISK_S3_ENDPOINT_URL", default=None),
+        "region_name": env.str("DISK_S3_REGION", default=None),
+        "access_key": env.str("DISK_S3_ACCESS_KEY", default=None),
+        "secret_key": env.str("DISK_S3_SECRET_KEY", default=None),
+        "location": env.str("DISK_S3_PREFIX", default=""),
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": True,  # keys are random (disk.blobs); no listing to find a free name
+        # An upload is sent in parts of this size, a few at a time: what one upload holds in memory.
+        "transfer_config": TransferConfig(multipart_threshold=8 * 1024**2, multipart_chunksize=8 * 1024**2,
+                                          max_concurrency=4),
+    }}
+else:
+    STORAGES["disk"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": DISK_ROOT, "base_url": None}}
+# Bytes; 0 means no limit. The quota counts every version a user uploaded (the trash included,
+# since it still takes room) until it is purged.
+DISK_MAX_FILE_SIZE = env.int("DISK_MAX_FILE_SIZE", default=2 * 1024**3)
+DISK_USER_QUOTA = env.int("DISK_USER_QUOTA", default=10 * 1024**3)
+DISK_TRASH_DAYS = env.int("DISK_TRASH_DAYS", default=30)
+# When set (e.g. "/_disk/"), disk:download answers with X-Accel-Redirect to this internal location
+# + the blob's key and the proxy (nginx `internal;` location aliased to DISK_ROOT) sends the bytes.
+DISK_X_ACCEL_REDIRECT = env.str("DISK_X_ACCEL_REDIRECT", default="")
+# Uploads larger than this are spooled to a temporary file while the request is read, never held
+# in memory (Django's default is 2.5 MB; the disk's uploads are streamed on to the store).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,6 +1,11 @@
 """The test suite: same as development, with a fast password hasher and no login lock-outs
 leaking between tests."""
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
 from .dev import *  # noqa: F403
 from .dev import env
 
@@ -11,6 +16,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_FAILURE_LIMIT = 3
+
+# The disk's bytes in a throwaway folder, never the developer's private/disk (tests/disk gives
+# each test its own, and an S3 server).
+DISK_ROOT = Path(tempfile.mkdtemp(prefix="crm-disk-tests-"))
+atexit.register(shutil.rmtree, DISK_ROOT, ignore_errors=True)
+STORAGES["disk"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": DISK_ROOT, "base_url": None}}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.accessapp"]  # noqa: F405
 

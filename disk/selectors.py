@@ -1,0 +1,223 @@
+"""The disk's readers, and the rule of who may read or change an item.
+
+Who reaches an item (a folder or a file), the best of:
+- the storage: «Мой диск» — its owner; «Общий диск» — every employee; a department's disk — the
+  members of the department and of its sub-departments (each of these may also add and change
+  there, like a shared network drive);
+- a share on the item or on any folder above it, with the user or with his department or a
+  department above his (a share to a department reaches its sub-departments);
+- a CRM record's folder (and everything in it): whoever may see the record reads, whoever may
+  change it changes (accounts.access.can, so a task's participants too);
+- the role's level for «Диск» above «Свои» (accounts.access on the item's author), as for the
+  CRM's records: the head of sales reaches his people's files, the CRM administrator's «Все» every
+  file (a supervisor who wants personal disks private sets the head's «Диск» to «Свои»).
+Rights never shrink going down the tree, so whoever may read a folder reads everything in it:
+a listing checks the folder once and then reads its rows without a per-row condition.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from accounts import access
+from accounts.models import Action, Department, Level
+
+from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage
+
+READ, EDIT = "read", "edit"
+RANK = {None: 0, READ: 1, EDIT: 2}
+
+
+def best(*rights: str | None) -> str | None:
+    return max(rights, key=RANK.__getitem__)
+
+
+def department_chain(user) -> set[int]:
+    """The user's department and every department above it: a share to any of them reaches him."""
+    if not user.department_id:
+        return set()
+    cache = getattr(user, "_disk_departments", None)
+    if cache is None:
+        parents = dict(Department.objects.values_list("pk", "parent_id"))
+        cache, node = set(), user.department_id
+        while node is not None and node not in cache:
+            cache.add(node)
+            node = parents.get(node)
+        user._disk_departments = cache
+    return cache
+
+
+def _storage_rights(user, storage: Storage) -> str | None:
+    if storage.kind == Storage.Kind.PERSONAL:
+        return EDIT if storage.owner_id == user.pk else None
+    if storage.kind == Storage.Kind.COMMON:
+        return EDIT
+    if storage.kind == Storage.Kind.DEPARTMENT:
+        return EDIT if storage.department_id in department_chain(user) else None
+    return None  # the CRM's storage: per record folder
+
+
+def _level_rights(user, item: Model) -> str | None:
+    # «Свои» opens nothing here: one's own files are reached through the storage and the shares
+    # (an upload into a colleague's shared folder is not the uploader's to keep once unshared).
+    if access.level(user, item.access_entity, Action.VIEW) <= Level.OWN:
+        return None
+    if access.can(user, Action.CHANGE, item):
+        return EDIT
+    return READ if access.can(user, Action.VIEW, item) else None
+
+
+def _record_rights(user, folders: list[Folder]) -> str | None:
+    bound = [f for f in folders if f.content_type_id]
+    if not bound:
+        return None
+    record = bound[-1].record
+    if record is None:
+        return None
+    if access.can(user, Action.CHANGE, record):
+        return EDIT
+    return READ if access.can(user, Action.VIEW, record) else None
+
+
+def rights(user, item: Folder | File) -> str | None:
+    """READ, EDIT or None for an item (deleted or not: the trash asks too)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    folder = item if isinstance(item, Folder) else item.folder
+    result = best(_storage_rights(user, folder.storage), _level_rights(user, item))
+    if result == EDIT:
+        return result
+    ancestors = folder.ancestor_ids
+    targets = Q(user=user)
+    if department_chain(user):
+        targets |= Q(department_id__in=department_chain(user))
+    items = Q(folder_id__in=ancestors)
+    if isinstance(item, File):
+        items |= Q(file=item)
+    for granted in Share.objects.filter(items, targets).values_list("access", flat=True):
+        result = best(result, granted)
+    if result == EDIT or folder.storage.kind != Storage.Kind.CRM:
+        return result
+    folders = list(Folder.objects.filter(pk__in=ancestors).only("pk", "content_type", "object_id").order_by("path"))
+    return best(result, _record_rights(user, folders))
+
+
+def _check(user, item, need: str):
+    if RANK[rights(user, item)] < RANK[need]:
+        raise Http404
+    return item
+
+
+def folder_for(user, pk, need: str = READ, deleted: bool = False) -> Folder:
+    """A folder the user may reach (404 otherwise, as the access gate does: ids cannot be probed)."""
+    try:
+        folder = Folder.objects.select_related("storage").get(pk=pk, deleted_at__isnull=not deleted)
+    except (Folder.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    return _check(user, folder, need)
+
+
+def file_for(user, pk, need: str = READ, deleted: bool = False) -> File:
+    try:
+        found = File.objects.select_related("folder__storage", "current").get(pk=pk, deleted_at__isnull=not deleted)
+    except (File.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    return _check(user, found, need)
+
+
+def version_for(user, file_pk, number) -> FileVersion:
+    found = file_for(user, file_pk)
+    try:
+        return found.versions.get(number=number)
+    except (FileVersion.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+ORDERS = {
+    "name": ("key", "pk"),
+    "-name": ("-key", "-pk"),
+    "date": ("updated_at", "pk"),
+    "-date": ("-updated_at", "-pk"),
+    "size": ("size", "pk"),
+    "-size": ("-size", "-pk"),
+}
+
+
+def folder_children(folder: Folder) -> QuerySet[Folder]:
+    """The live sub-folders (call after folder_for: rights are inherited, see the docstring)."""
+    return folder.children.filter(LIVE).select_related("author").order_by("key", "pk")
+
+
+def folder_files(folder: Folder, order: str = "name") -> QuerySet[File]:
+    """The live files, one page at a time by slicing; the (folder, key) and
+    (folder, updated_at) indexes serve the first page whatever the folder's size."""
+    return (folder.files.filter(LIVE).select_related("author", "current__uploaded_by")
+            .order_by(*ORDERS.get(order, ORDERS["name"])))
+
+
+def breadcrumbs(folder: Folder) -> list[Folder]:
+    """The folders from the storage's root down to `folder` (one query)."""
+    found = {f.pk: f for f in Folder.objects.filter(pk__in=folder.ancestor_ids)}
+    return [found[pk] for pk in folder.ancestor_ids if pk in found]
+
+
+def storages_for(user) -> QuerySet[Storage]:
+    """The storages a user opens from the menu: his own, the common one, his departments'."""
+    return (Storage.objects.filter(Q(kind=Storage.Kind.PERSONAL, owner=user) | Q(kind=Storage.Kind.COMMON)
+                                   | Q(kind=Storage.Kind.DEPARTMENT, department_id__in=department_chain(user)))
+            .select_related("root", "department"))
+
+
+def shared_with_me(user) -> QuerySet[Share]:
+    """«Доступные мне»: what others shared with the user or his departments."""
+    targets = Q(user=user)
+    if department_chain(user):
+        targets |= Q(department_id__in=department_chain(user))
+    return (Share.objects.filter(targets)
+            .filter(Q(file__isnull=False, file__deleted_at__isnull=True) | Q(folder__isnull=False, folder__deleted_at__isnull=True))
+            .exclude(created_by=user)
+            .select_related("file__author", "folder__author", "created_by").order_by("-created_at"))
+
+
+def trash(user, storage: Storage) -> tuple[QuerySet[Folder], QuerySet[File]]:
+    """What was deleted in a storage the user may change (or every storage, for the role whose
+    «Диск» level is «Все»), top-level items only: a deleted folder stands for everything deleted
+    with it."""
+    if _storage_rights(user, storage) != EDIT and access.level(user, File.access_entity, Action.DELETE) < Level.ALL:
+        raise Http404
+    folders = Folder.objects.filter(storage=storage, deleted_at__isnull=False, deleted_with__isnull=True)
+    files = File.objects.filter(folder__storage=storage, deleted_at__isnull=False, deleted_with__isnull=True)
+    return folders.order_by("-deleted_at"), files.select_related("deleted_by").order_by("-deleted_at")
+
+
+def usage(user) -> int:
+    """Bytes a user's uploads take (every version until it is purged)."""
+    return FileVersion.objects.filter(uploaded_by=user).aggregate(total=Sum("size"))["total"] or 0
+
+
+def attachments(user, record: Model) -> QuerySet[Attachment]:
+    """The files attached to a record the user may see (else none)."""
+    if not access.can(user, Action.VIEW, record):
+        return Attachment.objects.none()
+    return (Attachment.objects.filter(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
+                                      file__deleted_at__isnull=True)
+            .select_related("file__author", "file__current").order_by("-file__updated_at", "-pk"))
+
+
+def public_link(token: str) -> PublicLink:
+    """The live public link of a live file; anything else is a 404 (revoked, expired or never)."""
+    try:
+        link = PublicLink.objects.select_related("file__current").get(token=str(token)[:64])
+    except PublicLink.DoesNotExist as exc:
+        raise Http404 from exc
+    if not link.is_live(timezone.now()) or link.file.deleted_at is not None or link.file.current is None:
+        raise Http404
+    return link
+
+
+def public_links(user, file: File) -> QuerySet[PublicLink]:
+    _check(user, file, EDIT)
+    return file.public_links.order_by("-created_at")
