@@ -1,0 +1,138 @@
+// Uploads to the disk: files dropped on a drop zone or chosen with its file input go up one request
+// each (XHR, for its progress), each with a progress bar; when all are done the zone fires
+// `disk:uploaded`, so whatever lists the files refreshes by htmx (hx-trigger="disk:uploaded from:…").
+//
+//   <div data-disk-drop data-upload-url="…" data-msg-done="Загружено" data-msg-failed="Не удалось загрузить">
+//     <input type="file" multiple data-disk-input>
+//     <ul data-disk-progress></ul>
+//   </div>
+//
+// The upload view answers 2xx, or 4xx with {"error": "<Russian message>"} shown beside the file.
+// Everything is bound on the document, so zones swapped in by htmx work with no setup.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    // base.html puts the token in <body hx-headers>, for htmx; this script reads it from there.
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function row(zone, file) {
+    const list = zone.querySelector("[data-disk-progress]");
+    const item = document.createElement("li");
+    item.className = "list-group-item small disk-upload";
+    item.dataset.testid = "disk-upload";
+    const name = document.createElement("div");
+    name.className = "text-truncate";
+    name.textContent = file.name;
+    const bar = document.createElement("div");
+    bar.className = "progress mt-1";
+    bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", file.name);
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    const fill = document.createElement("div");
+    fill.className = "progress-bar";
+    fill.style.width = "0%";
+    bar.appendChild(fill);
+    const status = document.createElement("div");
+    status.className = "disk-upload-status";
+    item.append(name, bar, status);
+    if (list) list.appendChild(item);
+    return { item, bar, fill, status };
+  }
+
+  function upload(zone, file) {
+    return new Promise((resolve) => {
+      const shown = row(zone, file);
+      const data = new FormData();
+      data.append("file", file, file.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", zone.dataset.uploadUrl);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        const percent = Math.round((event.loaded / event.total) * 100);
+        shown.fill.style.width = `${percent}%`;
+        shown.bar.setAttribute("aria-valuenow", String(percent));
+      });
+      xhr.addEventListener("load", () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          shown.fill.style.width = "100%";
+          shown.fill.classList.add("bg-success");
+          shown.status.textContent = zone.dataset.msgDone || "";
+          shown.item.dataset.state = "done";
+        } else {
+          let message = zone.dataset.msgFailed || "";
+          try {
+            message = JSON.parse(xhr.responseText).error || message;
+          } catch (e) { /* not JSON: the generic message */ }
+          fail(shown, message);
+        }
+        resolve();
+      });
+      xhr.addEventListener("error", () => {
+        fail(shown, zone.dataset.msgFailed || "");
+        resolve();
+      });
+      xhr.send(data);
+    });
+  }
+
+  function fail(shown, message) {
+    shown.fill.classList.add("bg-danger");
+    shown.fill.style.width = "100%";
+    shown.status.className = "disk-upload-status text-danger";
+    shown.status.textContent = message;
+    shown.item.dataset.state = "failed";
+  }
+
+  async function send(zone, files) {
+    if (!files || !files.length || !zone.dataset.uploadUrl) return;
+    // One after another: a dozen parallel uploads would share the bandwidth and all finish last.
+    for (const file of Array.from(files)) {
+      await upload(zone, file);
+    }
+    zone.dispatchEvent(new CustomEvent("disk:uploaded", { bubbles: true }));
+  }
+
+  function zoneOf(event) {
+    return event.target instanceof Element ? event.target.closest("[data-disk-drop]") : null;
+  }
+
+  function carriesFiles(event) {
+    return event.dataTransfer && Array.from(event.dataTransfer.types || []).includes("Files");
+  }
+
+  ["dragenter", "dragover"].forEach((type) => {
+    document.addEventListener(type, (event) => {
+      const zone = zoneOf(event);
+      if (!zone || !carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      zone.classList.add("disk-drop-active");
+    });
+  });
+  document.addEventListener("dragleave", (event) => {
+    const zone = zoneOf(event);
+    if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("disk-drop-active");
+  });
+  document.addEventListener("drop", (event) => {
+    const zone = zoneOf(event);
+    if (!zone || !carriesFiles(event)) return;
+    event.preventDefault();
+    zone.classList.remove("disk-drop-active");
+    send(zone, event.dataTransfer.files);
+  });
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.matches("[data-disk-input]")) return;
+    const zone = input.closest("[data-disk-drop]");
+    if (zone) send(zone, input.files).then(() => { input.value = ""; });
+  });
+})();
