@@ -153,9 +153,12 @@ def cancelled(event: Event, by: User | None, occurrence: dt.datetime | None = No
     follow(event, records)
 
 
+DECLINED = gettext_noop("%(actor)s не примет участия во встрече «%(title)s»")
+
+
 def declined(event: Event, user: User) -> None:
     records = bound_records(event)
-    _tell(event, records, user, gettext_noop("%(actor)s не примет участия во встрече «%(title)s»"), actor=str(user))
+    _tell(event, records, user, DECLINED, actor=str(user))
 
 
 def hand_over(old: Event, new: Event) -> None:

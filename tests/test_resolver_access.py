@@ -48,6 +48,7 @@ from django.utils import timezone
 from accounts import access
 from accounts.models import Action, Entity, Level, Permission, Role, User
 from calendar_app import selectors as calendar_selectors
+from calendar_app import touches as calendar_touches
 from calendar_app.models import Event, EventBinding, EventException, EventReminder, Participant
 from clients import services as client_services
 from clients.models import Company, Contact
@@ -271,6 +272,11 @@ def _fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)  # the access levels are cached on a user object
 
 
+# A participant's «Не смогу» is his to say (his answer is checked below, as his own), and the
+# meeting's records note it in their history — a line he causes on a lead he may not change.
+DECLINE_NOTE = calendar_touches.DECLINED
+
+
 def snapshot(world) -> dict:
     """What a forbidden request must not change: every field of every record, its links, its
     timeline (comments and pins), and every persona's superuser/staff status, groups and roles.
@@ -278,7 +284,8 @@ def snapshot(world) -> dict:
     state = {}
     records = all_records(world)
     entries: dict = {}
-    for entry in TimelineEntry.objects.filter(object_id__in={r.pk for r in records}).values_list(
+    for entry in TimelineEntry.objects.filter(object_id__in={r.pk for r in records}).exclude(
+            data__msgid=DECLINE_NOTE).values_list(
             "content_type_id", "object_id", "pk", "kind", "text", "is_pinned").order_by("pk"):
         entries.setdefault(entry[:2], []).append(entry[2:])
     contacts_of = _links(Deal.contacts.through, "deal_id", "contact_id")
