@@ -226,3 +226,22 @@ def keep_hidden_links(user: User | None, current, chosen) -> list:
         return chosen
     ids = {obj.pk for obj in chosen}
     return chosen + [obj for obj in current if obj.pk not in ids and not can(user, Action.VIEW, obj)]
+
+
+def visible_targets(user: User, pairs) -> dict[tuple[int, int], Model]:
+    """The records behind generic links — (content type id, object id) pairs: a task's or an
+    event's bindings — that `user` may see, keyed by the pair; the others are left out, never
+    named. One query per kind of record, whatever the number of links."""
+    from django.contrib.contenttypes.models import ContentType
+
+    by_type: dict[int, set[int]] = {}
+    for ct_id, object_id in pairs:
+        by_type.setdefault(ct_id, set()).add(object_id)
+    found: dict[tuple[int, int], Model] = {}
+    for ct_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        if model is None or not hasattr(model, "access_entity"):
+            continue
+        for record in scope(user, model._default_manager.all()).filter(pk__in=sorted(ids)):
+            found[(ct_id, record.pk)] = record
+    return found

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -110,16 +109,7 @@ def card_bindings(user: User, event: Event) -> tuple[list[models.Model], int]:
     rules), and how many others there are (counted, never named). One query for the links and one
     per kind of record."""
     pairs = list(EventBinding.objects.filter(event=event).values_list("content_type_id", "object_id"))
-    by_type: dict[int, set[int]] = {}
-    for ct_id, object_id in pairs:
-        by_type.setdefault(ct_id, set()).add(object_id)
-    records: dict[tuple[int, int], models.Model] = {}
-    for ct_id, ids in by_type.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        if model is None or not hasattr(model, "access_entity"):
-            continue
-        for record in access.scope(user, model._default_manager.all()).filter(pk__in=sorted(ids)):
-            records[(ct_id, record.pk)] = record
+    records = access.visible_targets(user, pairs)
     shown = [records[pair] for pair in sorted(pairs) if pair in records]
     return shown, len(pairs) - len(shown)
 

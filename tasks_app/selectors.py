@@ -117,17 +117,8 @@ def with_progress(tasks: QuerySet[Task]) -> QuerySet[Task]:
 def visible_bindings(user, task_ids: list[int]) -> dict[int, list[models.Model]]:
     """task id → the bound records `user` may see (those he may not are left out, not named).
     One query for the bindings and one per kind of record, whatever the number of tasks."""
-    by_type: dict[int, set[int]] = {}
     pairs = list(Binding.objects.filter(task_id__in=task_ids).values_list("task_id", "content_type_id", "object_id"))
-    for _task, ct_id, object_id in pairs:
-        by_type.setdefault(ct_id, set()).add(object_id)
-    records: dict[tuple[int, int], models.Model] = {}
-    for ct_id, ids in by_type.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        if model is None or not hasattr(model, "access_entity"):
-            continue
-        for record in access.scope(user, model.objects.all()).filter(pk__in=sorted(ids)):
-            records[(ct_id, record.pk)] = record
+    records = access.visible_targets(user, [(ct_id, object_id) for _task, ct_id, object_id in pairs])
     found: dict[int, list[models.Model]] = {}
     for task_id, ct_id, object_id in sorted(pairs):
         record = records.get((ct_id, object_id))
