@@ -284,10 +284,11 @@ def snapshot(world) -> dict:
     state = {}
     records = all_records(world)
     entries: dict = {}
-    for entry in TimelineEntry.objects.filter(object_id__in={r.pk for r in records}).exclude(
-            data__msgid=DECLINE_NOTE).values_list(
-            "content_type_id", "object_id", "pk", "kind", "text", "is_pinned").order_by("pk"):
-        entries.setdefault(entry[:2], []).append(entry[2:])
+    for *entry, data in TimelineEntry.objects.filter(object_id__in={r.pk for r in records}).values_list(
+            "content_type_id", "object_id", "pk", "kind", "text", "is_pinned", "data").order_by("pk"):
+        # In Python: SQL's «data->msgid <> …» leaves out every entry with no msgid (comments) too.
+        if (data or {}).get("msgid") != DECLINE_NOTE:
+            entries.setdefault(tuple(entry[:2]), []).append(tuple(entry[2:]))
     contacts_of = _links(Deal.contacts.through, "deal_id", "contact_id")
     companies_of = _links(Contact.companies.through, "contact_id", "company_id")
     checklist_of: dict[int, list] = {}
