@@ -10,8 +10,9 @@ files, and below them — read-only — those attached to its company and contac
 (the contract with the company, a contact's power of attorney), without copying them into the deal.
 Uploads from the deal card go to the deal.
 
-Four queries whatever the number of files: the record's attachments, their live public links, the
-related records' attachments (a deal), and the content types (cached)."""
+Three queries at most whatever the number of files: the record's attachments, their live public
+links (for whoever may change the record), and on a deal its company's and contacts' attachments
+(the card has prefetched its contacts; the content types are cached)."""
 
 from __future__ import annotations
 
@@ -77,4 +78,4 @@ def panel_context(user, record: models.Model) -> dict:
 def attachments_panel(user, record) -> Panel | None:
     if not attachable(record):
         return None
-    return Panel("disk/_attachments_panel.html", panel_context(user, record), order=7)
+    return Panel("disk/_attachments_panel.html", panel_context(user, record), order=30)  # after the client's deals and leads
