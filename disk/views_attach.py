@@ -49,7 +49,7 @@ def _record(request, kind: str, pk: int, action: str = Action.VIEW) -> models.Mo
 
 
 def _list(request, record: models.Model, problem: str = "", status: int = 200) -> HttpResponse:
-    context = {"p": panel_context(request.user, record), "problem": problem}
+    context = {"p": panel_context(request.user, record), "attach_problem": problem}
     return render(request, "disk/_attachments_list.html", context, status=status)
 
 

@@ -218,3 +218,24 @@ def test_a_deleted_lead_s_folder_goes_to_the_trash(owner):
     assert Folder.objects.get(content_type=ContentType.objects.get_for_model(lead), object_id=lead.pk).deleted_at
     assert not Attachment.objects.exists()
 
+
+
+def test_a_refusal_is_shown_in_the_panel_s_list(client, owner):
+    deal = DealFactory(responsible=owner)
+    attachment = services.attach_upload(deal, content("x"), KP, owner)
+    services.delete(attachment.file, owner)  # sent to the trash from the disk meanwhile
+    client.force_login(owner)
+    response = client.post(reverse("disk:link_create", args=["deals.deal", deal.pk, attachment.pk]),
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200  # htmx swaps only a 2xx
+    assert 'data-testid="attachments-error"' in response.content.decode()
+    assert "в корзине" in response.content.decode()
+    assert not attachment.file.public_links.exists()
+
+
+def test_a_deleted_task_s_files_go_to_the_trash(owner):
+    task = task_services.task_create(data={"title": "Подготовить КП", "responsible": owner}, by=owner)
+    attachment = services.attach_upload(task, content("x"), KP, owner)
+    task_services.task_delete(task, by=owner)
+    assert File.objects.get(pk=attachment.file_id).deleted_at is not None
+    assert not Attachment.objects.exists()
