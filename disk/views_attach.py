@@ -41,8 +41,14 @@ NO_RIGHT = gettext_lazy("Прикреплять и откреплять файл
 def _record(request, kind: str, pk: int, action: str = Action.VIEW) -> models.Model:
     if kind not in ATTACHABLE:
         raise Http404
-    model = apps.get_model(kind)
-    record = access.get_or_404(request.user, model._default_manager.all(), Action.VIEW, pk=pk)
+    if kind == "calendar_app.event":
+        # A private event is read in full only by its participants (its card is a 404 for the others).
+        from calendar_app.selectors import event_for
+
+        record = event_for(request.user, pk)
+    else:
+        model = apps.get_model(kind)
+        record = access.get_or_404(request.user, model._default_manager.all(), Action.VIEW, pk=pk)
     if action != Action.VIEW and not access.can(request.user, action, record):
         raise PermissionDenied(NO_RIGHT)
     return record

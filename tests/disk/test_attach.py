@@ -239,3 +239,14 @@ def test_a_deleted_task_s_files_go_to_the_trash(owner):
     task_services.task_delete(task, by=owner)
     assert File.objects.get(pk=attachment.file_id).deleted_at is not None
     assert not Attachment.objects.exists()
+
+
+def test_a_private_event_s_files_are_for_its_participants(client, owner, head):
+    event = make_event(owner, timezone.now() + dt.timedelta(days=1), title="Собеседование", is_private=True)
+    services.attach_upload(event, content("x"), "Резюме.pdf", owner)
+    client.force_login(head)  # reaches the organizer's calendar, sees the event only as «Занят»
+    assert client.get(reverse("disk:attachments", args=["calendar_app.event", event.pk])).status_code == 404
+    assert post_file(client, event).status_code == 404
+    client.force_login(owner)
+    response = client.get(reverse("disk:attachments", args=["calendar_app.event", event.pk]))
+    assert response.status_code == 200 and "Резюме.pdf" in response.content.decode()
