@@ -34,6 +34,9 @@ class ReadOnly:
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # view-only pages: no «Сохранить» that would save nothing
+
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in self.model._meta.fields if f.name != "id"), *self.extra_readonly]
 

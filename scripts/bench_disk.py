@@ -94,7 +94,7 @@ def write_section(db: str, section: str) -> None:
 
 
 PREFACE = """How to run: `.venv/bin/python scripts/bench_disk.py` (PostgreSQL by default; `--db sqlite|both`,
-`--files`, `--big-mb`, `--no-write`). What it measures is in the script's docstring: the first page of
+`--files`, `--big-mb`, `--size-index`, `--no-write`). What it measures is in the script's docstring: the first page of
 a folder of 10 000 files in each order against the minimal view (one query with the same joins, no
 access gate, a trivial template), and a 1 GB file streamed through the upload view and read back
 through the download view with the process's peak RSS. The disk's folder page is not on main yet:
