@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
 from accounts.models import Action, Entity, Level
+from crm import cards
 from tasks_app.forms import binding_value, chosen_records
 
 from . import ical, selectors, services
@@ -263,6 +264,8 @@ def _card(request, event: Event, occurrence: Occurrence | None, problem: str = "
         "reminders": [_reminder_text(m) for m in minutes],
         "records": [(str(r._meta.verbose_name), r) for r in records], "hidden_records": hidden_records,
         "can_change": access.can(request.user, Action.CHANGE, event) and not event.is_cancelled,
+        # What other apps show on the card (crm.cards: the disk's «Файлы»).
+        "panels": cards.panels_for(request.user, event),
     }
     template = "calendar_app/_event_card.html" if request.htmx else "calendar_app/event_card.html"
     response = render(request, template, context)

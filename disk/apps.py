@@ -6,3 +6,8 @@ class DiskConfig(AppConfig):
     name = "disk"
     label = "disk"
     verbose_name = _("Диск")
+
+    def ready(self) -> None:
+        # The attachments panel on the records' cards (crm.cards); a deleted record's folder to the
+        # trash (crm.deletion.on_deleted).
+        from . import cards, hooks  # noqa: F401

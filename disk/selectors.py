@@ -221,3 +221,60 @@ def public_link(token: str) -> PublicLink:
 def public_links(user, file: File) -> QuerySet[PublicLink]:
     _check(user, file, EDIT)
     return file.public_links.order_by("-created_at")
+
+
+def attachments_of(user, records: list[Model]) -> QuerySet[Attachment]:
+    """The files attached to any of `records` (one query whatever their number), only of those
+    the user may see — the deal card's «Документы» lists its company's and contacts' files too."""
+    condition = Q(pk__in=[])
+    for record in records:
+        if record is not None and access.can(user, Action.VIEW, record):
+            condition |= Q(content_type=ContentType.objects.get_for_model(record), object_id=record.pk)
+    return (Attachment.objects.filter(condition, file__deleted_at__isnull=True)
+            .select_related("file__author").order_by("-file__updated_at", "-pk"))
+
+
+def live_links(files: list[File]) -> dict[int, PublicLink]:
+    """The newest live public link of each file (one query): what a card's panel offers to copy."""
+    found: dict[int, PublicLink] = {}
+    if not files:
+        return found
+    now = timezone.now()
+    links = (PublicLink.objects.filter(file__in=files, revoked_at__isnull=True)
+             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by("file_id", "-created_at"))
+    for link in links:
+        found.setdefault(link.file_id, link)
+    return found
+
+
+def admin_files(user) -> QuerySet[File]:
+    """The admin's files: what the user's role reaches on their authors (the «Диск» level), as
+    for the CRM's records — a supervisor reviews his people's files, the CRM administrator all."""
+    return access.scope(user, File.objects.all(), Action.VIEW)
+
+
+def admin_folders(user) -> QuerySet[Folder]:
+    return access.scope(user, Folder.objects.all(), Action.VIEW)
+
+
+def admin_links(user) -> QuerySet[PublicLink]:
+    """Public links of the files the admin shows (see admin_files)."""
+    return PublicLink.objects.filter(file__in=admin_files(user).values("pk"))
+
+
+def record_attachment(record: Model, pk) -> Attachment:
+    """One of `record`'s attachments (after the record came through the gate): another record's is
+    a 404."""
+    try:
+        return (Attachment.objects.select_related("file")
+                .get(pk=pk, content_type=ContentType.objects.get_for_model(record), object_id=record.pk))
+    except (Attachment.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def file_link(file: File, pk) -> PublicLink:
+    """One of `file`'s public links (after the file was reached)."""
+    try:
+        return file.public_links.select_related("file").get(pk=pk)
+    except (PublicLink.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

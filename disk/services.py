@@ -593,3 +593,38 @@ def attach(record: Model, file: File, by: User | None) -> Attachment:
         defaults={"created_by": by})
     return found
 
+
+
+def detach(found: Attachment, by: User | None) -> None:
+    """«Открепить» on a record's card (the right to change the record): the link goes, and the
+    file too — to the trash — when it lives in that record's folder and nothing else holds it
+    (such a file is reached only through the record: left there it would be an orphan nobody
+    sees). A file attached elsewhere, or kept in someone's disk, stays where it is."""
+    record = found.record
+    if record is not None:
+        _check_record(record, by)
+    with transaction.atomic():
+        file = File.objects.select_related("folder").get(pk=found.file_id)
+        found.delete()
+        bound = (file.folder.content_type_id == found.content_type_id and file.folder.object_id == found.object_id)
+        if bound and file.deleted_at is None and not file.attachments.exists():
+            # The record's right decided above; the folder's own rule (`delete`'s) would ask again.
+            now = timezone.now()
+            File.objects.filter(pk=file.pk).update(deleted_at=now, deleted_by=by)
+            _schedule_purge(now)
+
+
+def record_deleted(content_type: ContentType, object_id: int) -> None:
+    """A CRM record was deleted (crm.deletion.on_deleted): its attachments go, and its folder goes
+    to the trash with everything in it — the retention empties it like any other; until then the
+    CRM administrator («Диск»: «Все») can restore or fetch a file from it."""
+    Attachment.objects.filter(content_type=content_type, object_id=object_id).delete()
+    folder = Folder.objects.filter(LIVE, content_type=content_type, object_id=object_id).first()
+    if folder is None:
+        return
+    now = timezone.now()
+    subtree = Folder.objects.filter(LIVE, path__startswith=folder.path)
+    File.objects.filter(LIVE, folder__in=subtree).update(deleted_at=now, deleted_with=folder)
+    subtree.exclude(pk=folder.pk).update(deleted_at=now, deleted_with=folder)
+    Folder.objects.filter(pk=folder.pk).update(deleted_at=now)
+    _schedule_purge(now)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
 from accounts.models import Action
-from crm import deletion, dialogs, lists
+from crm import cards, deletion, dialogs, lists
 from crm.redirects import safe_next_url
 from crm.timeline_views import timeline_context
 
@@ -219,7 +219,9 @@ def bindings_context(user, task: Task) -> dict:
 @require_GET
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
-    return render(request, "tasks_app/task_detail.html", _card_context(request, task))
+    # What other apps show on the card (crm.cards: the disk's «Файлы»); the page only, not its partials.
+    panels = cards.panels_for(request.user, task)
+    return render(request, "tasks_app/task_detail.html", {**_card_context(request, task), "panels": panels})
 
 
 @require_POST

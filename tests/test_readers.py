@@ -220,9 +220,9 @@ def test_leads_deals_tasks_and_the_calendar_register_their_card_panels(owner):
     company = company_create(data={"name": "ООО «Панели»", "responsible": owner}, by=None)
     templates = [panel.template for panel in cards.panels_for(owner, company)]
     assert templates == ["tasks_app/_touch_panel.html", "calendar_app/_meetings_panel.html", "deals/_card_panel.html",
-                         "leads/_card_panel.html"]
-    # A lead's card shows only the tasks' «Дела» and the calendar's «Встречи» (its leads and deals
-    # panels are a client's).
+                         "leads/_card_panel.html", "disk/_attachments_panel.html"]
+    # A lead's card shows only the tasks' «Дела», the calendar's «Встречи» and the disk's «Файлы» (its
+    # leads and deals panels are a client's).
     lead = LeadFactory(responsible=owner)
-    assert [panel.template for panel in cards.panels_for(owner, lead)] == ["tasks_app/_touch_panel.html",
-                                                                          "calendar_app/_meetings_panel.html"]
+    assert [panel.template for panel in cards.panels_for(owner, lead)] == [
+        "tasks_app/_touch_panel.html", "calendar_app/_meetings_panel.html", "disk/_attachments_panel.html"]

@@ -422,6 +422,23 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["file"].pk, "number": 1}, {}) for t in TAGS]
     elif names == {"token"} and key == "disk:public":
         variants = [({"token": world[t]["public_link"]}, {"password": "x"}) for t in TAGS] + [({"token": "no-such-link"}, {})]
+    elif names == {"kind", "pk"} and key in ("disk:attachments", "disk:attach_upload"):
+        # The attachments panel of every record's card (its list, and an upload with no file).
+        for tag in TAGS:
+            for record in [*world[tag]["records"].values(), world[tag]["event"], world[tag]["meeting"]]:
+                variants.append(({"kind": record._meta.label_lower, "pk": record.pk}, {}))
+    elif key in ("disk:detach", "disk:link_create", "disk:link_revoke"):
+        # Each owner's deal's attachment (and its revoked link), through its own deal and through the
+        # other owner's (a record's URL must not reach another record's attachment).
+        from disk.models import Attachment, PublicLink
+
+        for tag in TAGS:
+            attachment = Attachment.objects.get(file=world[tag]["file"])
+            link = PublicLink.objects.get(token=world[tag]["public_link"])
+            for through in TAGS:
+                deal = world[through]["records"]["deal"]
+                values = {"kind": "deals.deal", "pk": deal.pk, "attachment": attachment.pk, "link": link.pk}
+                variants.append(({n: values[n] for n in names}, {}))
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
@@ -577,7 +594,8 @@ def test_it_walks_the_whole_resolver():
     assert {"leads:detail", "leads:kanban_column", "deals:board_column", "clients:company_detail",
             "crm:comment_pin", "admin:index", "admin:leads_lead_change", "admin:deals_deal_delete",
             "tasks:detail", "tasks:checklist_tick", "admin:tasks_app_task_change", "calendar:feed",
-            "calendar:event_ics", "admin:calendar_app_event_change", "disk:download", "disk:public"} <= keys
+            "calendar:event_ics", "admin:calendar_app_event_change", "disk:download", "disk:public",
+            "disk:attach_upload", "disk:detach", "admin:disk_file_change"} <= keys
     assert ENDPOINTS["admin:leads_lead_change"].model_admin is admin.site._registry[Lead]
 
 
