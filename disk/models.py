@@ -162,8 +162,10 @@ class File(Named):
             models.UniqueConstraint(fields=["folder", "key"], condition=LIVE, name="disk_file_name_once"),
         ]
         indexes = [
-            # A folder's page by date (the name order walks the unique index above).
+            # A folder's page by date and by size (the name order walks the unique index above): a
+            # folder of 10,000 files sorted by size took 3.2× the minimal view without it (BENCHMARKS.md).
             models.Index(F("folder"), F("updated_at").desc(), condition=LIVE, name="disk_file_folder_date_idx"),
+            models.Index(F("folder"), F("size"), F("id"), condition=LIVE, name="disk_file_folder_size_idx"),
             models.Index(fields=["deleted_at"], condition=Q(deleted_at__isnull=False), name="disk_file_trash_idx"),
         ]
 

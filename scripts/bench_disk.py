@@ -55,8 +55,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.set_defaults(db="postgres")
     parser.add_argument("--files", type=int, default=10_000, help="files in the folder (default 10000)")
     parser.add_argument("--big-mb", type=int, default=1024, help="the big file's size in MB (default 1024)")
-    parser.add_argument("--size-index", action="store_true",
-                        help="add the (folder, size) index the size order lacks before timing (to see what it buys)")
     args = parser.parse_args(argv)
     common.check_common_arguments(parser, args)
     return args
@@ -67,8 +65,7 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    common.run(args, script=__file__, extra_args=["--files", str(args.files), "--big-mb", str(args.big_mb),
-                                                       *(["--size-index"] if args.size_index else [])],
+    common.run(args, script=__file__, extra_args=["--files", str(args.files), "--big-mb", str(args.big_mb)],
                render_section=render_section, write_section=write_section)
 
 
@@ -94,7 +91,7 @@ def write_section(db: str, section: str) -> None:
 
 
 PREFACE = """How to run: `.venv/bin/python scripts/bench_disk.py` (PostgreSQL by default; `--db sqlite|both`,
-`--files`, `--big-mb`, `--size-index`, `--no-write`). What it measures is in the script's docstring: the first page of
+`--files`, `--big-mb`, `--no-write`). What it measures is in the script's docstring: the first page of
 a folder of 10 000 files in each order against the minimal view (one query with the same joins, no
 access gate, a trivial template), and a 1 GB file streamed through the upload view and read back
 through the download view with the process's peak RSS. The disk's folder page is not on main yet:
@@ -113,8 +110,7 @@ def render_section(r: dict) -> str:
         f"- **Date:** {r['date']}; **code:** {r['git']}",
         f"- **Machine:** {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
         f"Django {m['django']}",
-        f"- **Data:** {n_(r['files'])} files with one version each and 3 sub-folders in one folder (filled in {r['fill']:.1f} s)"
-        + ("; with the proposed (folder, size) index." if r.get("size_index") else "."),
+        f"- **Data:** {n_(r['files'])} files with one version each and 3 sub-folders in one folder (filled in {r['fill']:.1f} s).",
         f"- **Timing:** {r['warmup']} warm-up rounds, then {r['repeat']} timed rounds of every page; median, p95 and "
         "min of the wall time of `client.get()` (the project's middleware, logged in); queries counted in one more request.",
         "",
@@ -194,14 +190,6 @@ def worker(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         folder = fill(user, args.files, args.batch)
         result["fill"] = time.perf_counter() - t0
-        result["size_index"] = args.size_index
-        if args.size_index:
-            from django.db import connection
-
-            with connection.cursor() as cursor:
-                cursor.execute("CREATE INDEX bench_disk_file_folder_size ON disk_file (folder_id, size, id) "
-                               "WHERE deleted_at IS NULL")
-            common.analyze()
         result["pages"] = time_pages(user, folder, args)
         common.write_result(args, result)
     finally:
