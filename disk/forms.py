@@ -60,6 +60,8 @@ class ShareForm(forms.Form):
         users = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
         self.fields["user"].queryset = users.exclude(pk=by.pk) if by is not None else users
         self.fields["department"].queryset = Department.objects.order_by("name")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"
 
     def clean(self):
         cleaned = super().clean()

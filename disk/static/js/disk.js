@@ -157,3 +157,14 @@ document.addEventListener("click", (event) => {
     done();
   }
 });
+
+// On a phone the storages are one strip that scrolls sideways: show the current one (only the
+// strip scrolls; scrollIntoView would move the page too).
+document.addEventListener("DOMContentLoaded", () => {
+  const strip = document.querySelector(".disk-storages");
+  const current = strip && strip.querySelector(".nav-link.active");
+  if (!current || strip.scrollWidth <= strip.clientWidth) return;
+  const box = current.getBoundingClientRect();
+  const stripBox = strip.getBoundingClientRect();
+  strip.scrollLeft += box.left - stripBox.left - (stripBox.width - box.width) / 2;
+});
