@@ -70,20 +70,21 @@ class Listing:
 
     def __init__(self, folders, files):
         self.folders, self.files = folders, files
+        self.n_folders = 0
 
     def count(self) -> int:
+        # The Paginator counts before it slices a page.
         self.n_folders = self.folders.count()
         return self.n_folders + self.files.count()
 
     def __getitem__(self, span: slice) -> list:
-        start, stop = span.start or 0, span.stop
-        n = self.n_folders if hasattr(self, "n_folders") else self.folders.count()
+        start, stop, n = span.start or 0, span.stop, self.n_folders
         rows = list(self.folders[start:stop]) if start < n else []
         rows += [_decorate(f) for f in self.files[max(start - n, 0):max(stop - n, 0)]]
         return rows
 
 
-def _page(request, listing: Listing, number: int):
+def _page(listing: Listing, number: int):
     paginator = Paginator(listing, PER_PAGE)
     page = paginator.get_page(number)
     return page, paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
@@ -117,12 +118,13 @@ def _crumbs(user, folder: Folder) -> tuple[list[Folder], bool]:
     crumbs = selectors.breadcrumbs(folder)
     if selectors.storage_rights(user, folder.storage):
         return crumbs, False
+    from_shared = folder.storage.kind != Storage.Kind.CRM  # a record's folder is reached from its card
     # Rights never shrink going down: the first readable folder from the top opens all below it.
     for i, crumb in enumerate(crumbs):
         crumb.storage = folder.storage
         if selectors.rights(user, crumb):
-            return crumbs[i:], True
-    return crumbs[-1:], True
+            return crumbs[i:], from_shared
+    return crumbs[-1:], from_shared
 
 
 def _folder_page(request, folder: Folder):
@@ -134,7 +136,7 @@ def _folder_page(request, folder: Folder):
     else:
         folders = selectors.folder_children_ordered(folder, params["sort"])
         files = selectors.folder_files(folder, params["sort"])
-    page, page_range = _page(request, Listing(folders, files), params["page"])
+    page, page_range = _page(Listing(folders, files), params["page"])
     crumbs, from_shared = _crumbs(user, folder)
     quota = settings.DISK_USER_QUOTA
     used = selectors.usage(user)
@@ -201,7 +203,7 @@ def trash(request, storage: int | None = None):
     found = _trash_storage(user, storage)
     folders, files = selectors.trash_all(user, found)
     params, problems = _list_params(request)
-    page, page_range = _page(request, Listing(folders, files), params["page"])
+    page, page_range = _page(Listing(folders, files), params["page"])
     context = {"page": page, "page_range": page_range, "params": params, "problems": problems,
                "storages": _storages(user), "section": "trash", "trash_storage": found,
                "storage_name": storage_label(found), "list_url": request.path,
@@ -454,7 +456,10 @@ def trash_empty(request, storage: int):
         try:
             # Files first: a file deleted on its own may sit in a folder deleted later.
             for item in [*files, *folders]:
-                item.refresh_from_db()
+                try:
+                    item.refresh_from_db()
+                except type(item).DoesNotExist:
+                    continue  # went with a folder deleted later and purged just before
                 services.purge(item, request.user)
         except (ValidationError, PermissionDenied) as exc:
             context["error"] = _refusal(exc)

@@ -65,6 +65,30 @@ def test_it_hides_a_colleague_s_disk_and_shows_it_to_the_head_of_sales(client, o
     assert login(client, head).get(url).status_code == 200
 
 
+def test_it_shows_a_department_s_disk_to_its_members_and_those_of_the_departments_below(client, owner, outsider,
+                                                                                         head, org):
+    disk = services.department_storage(org["group1"])
+    url = reverse("disk:folder", args=[disk.root_id])
+    assert f'href="{url}"' in login(client, owner).get(reverse("disk:index")).content.decode()
+    assert f'href="{url}"' not in login(client, outsider).get(reverse("disk:index")).content.decode()
+    assert client.get(url).status_code == 404
+    above = services.department_storage(org["sales"])
+    assert login(client, owner).get(reverse("disk:folder", args=[above.root_id])).status_code == 200
+    assert "Отдел продаж" in client.get(reverse("disk:index")).content.decode()
+
+
+def test_it_empties_a_trash_holding_a_folder_and_a_folder_deleted_inside_it_before(client, owner, my_disk):
+    outer = services.folder_create(my_disk.root, "Проекты", owner)
+    inner = services.folder_create(outer, "2024", owner)
+    services.upload(inner, content("x"), "План.txt", owner)
+    services.delete(inner, owner)
+    services.delete(outer, owner)
+    response = login(client, owner).post(reverse("disk:trash_empty", args=[my_disk.pk]), **HTMX)
+    assert response.status_code == 200 and "crm:close-modal" in response["HX-Trigger"]
+    assert list(Folder.objects.filter(storage=my_disk).values_list("name", flat=True)) == ["Мой диск"]
+    assert not File.objects.exists()
+
+
 def test_it_sorts_by_name_size_date_and_author(client, owner, teammate, org):
     common = services.common_storage()
     services.upload(common.root, content("22"), "б.txt", owner)

@@ -100,10 +100,13 @@ def test_a_manager_keeps_files_on_the_disk_and_shares_one(live_server, page, log
     page.get_by_test_id("disk-storages").get_by_role("link", name="Мой диск").click()
     expect(item(page, "Договоры")).to_be_visible()
 
-    # Versions: the first one made current again.
-    action(page, "КП Ромашка.txt", "Версии и новая версия")
+    # «Загрузить новую версию» (a third one), then the first one made current again.
+    action(page, "КП Ромашка.txt", "Загрузить новую версию")
+    page.get_by_test_id("disk-version-input").set_input_files(
+        {"name": "кп-правки.txt", "mimeType": "text/plain", "buffer": "Коммерческое предложение v3".encode()})
     versions = page.get_by_test_id("disk-versions")
-    expect(versions.get_by_test_id("disk-version")).to_have_count(2)
+    expect(versions.get_by_test_id("disk-version")).to_have_count(3)
+    expect(versions.locator('[data-number="3"]')).to_contain_text("текущая")
     versions.locator('[data-number="1"]').get_by_role("button", name="Сделать текущей").click()
     expect(versions.locator('[data-number="1"]')).to_contain_text("текущая")
     found = File.objects.get(name="КП Ромашка.txt")
