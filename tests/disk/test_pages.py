@@ -366,6 +366,15 @@ def test_it_previews_images_and_pdfs_only(client, owner, my_disk):
     assert client.get(reverse("disk:preview", args=[doc.pk])).status_code == 404
 
 
+def test_it_lets_only_the_crm_s_own_pages_frame_a_preview(client, owner, my_disk):
+    pdf = services.upload(my_disk.root, content("%PDF"), "Счёт.pdf", owner)
+    login(client, owner)
+    inline = client.get(reverse("disk:download", args=[pdf.pk]), {"inline": "1"})
+    assert inline["X-Frame-Options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in inline["Content-Security-Policy"]
+    attached = client.get(reverse("disk:download", args=[pdf.pk]))
+    assert attached["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in attached["Content-Security-Policy"]
+
+
 def test_it_shows_dialogs_as_pages_without_javascript(client, owner, my_disk):
     found = services.upload(my_disk.root, content("x"), "КП.pdf", owner)
     login(client, owner)
