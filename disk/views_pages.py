@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -172,7 +173,7 @@ def shared(request):
     rows = selectors.shared_with_me(user)
     if params["q"]:
         needle = params["q"].casefold()
-        rows = rows.filter(**{"file__key__contains": needle}) | rows.filter(folder__key__contains=needle)
+        rows = rows.filter(Q(file__key__contains=needle) | Q(folder__key__contains=needle))
     paginator = Paginator(rows, PER_PAGE)
     page = paginator.get_page(params["page"])
     for share in page:

@@ -161,6 +161,27 @@ def test_it_lists_a_folder_in_the_same_queries_for_3_and_60_files(client, owner,
 QUERIES = 19  # the same for 3 and 60 files: the listing's cost does not grow with the folder
 
 
+@pytest.mark.parametrize("count", [3, 60])
+def test_it_lists_shared_with_me_and_the_trash_in_the_same_queries_for_3_and_60_items(
+        client, owner, teammate, my_disk, count, django_assert_num_queries):
+    for i in range(count):
+        shared = services.upload(my_disk.root, content("x"), f"Общий {i}.pdf", owner)
+        services.share(shared, owner, user=teammate)
+        services.delete(services.upload(my_disk.root, content("x"), f"Старый {i}.pdf", owner), owner)
+        services.delete(services.folder_create(my_disk.root, f"Папка {i}", owner), owner)
+    login(client, teammate).get(reverse("disk:index"))
+    with django_assert_num_queries(SHARED_QUERIES):
+        response = client.get(reverse("disk:shared"))
+    assert response.status_code == 200 and len(names(response)) == count
+    login(client, owner).get(reverse("disk:index"))
+    with django_assert_num_queries(TRASH_QUERIES):
+        response = client.get(reverse("disk:trash"))
+    assert response.status_code == 200 and len(names(response)) == min(2 * count, 50)
+
+
+SHARED_QUERIES, TRASH_QUERIES = 10, 13
+
+
 # --- Uploads ---
 
 def test_it_uploads_a_file_and_a_same_named_one_becomes_its_new_version(client, owner, my_disk):
@@ -314,8 +335,11 @@ def test_it_lists_versions_and_makes_an_earlier_one_current(client, owner, teamm
     assert "Версия 1 теперь текущая" in response.content.decode()
     found.refresh_from_db()
     assert found.current.number == 1 and found.size == 2
-    assert "Такой версии нет" in client.post(reverse("disk:versions", args=[found.pk]), {"number": 9},
-                                              **HTMX).content.decode()
+    for number in ("9", "abc", ""):
+        refused = client.post(reverse("disk:versions", args=[found.pk]), {"number": number}, **HTMX)
+        assert "Такой версии нет" in refused.content.decode() or "Выберите версию" in refused.content.decode()
+    found.refresh_from_db()
+    assert found.current.number == 1
     assert login(client, teammate).post(reverse("disk:versions", args=[found.pk]), {"number": 2}).status_code == 404
 
 
@@ -347,6 +371,8 @@ def test_it_creates_and_revokes_a_public_link(client, owner, teammate, my_disk):
     login(client, owner)
     past = client.post(url, {"expires_on": "2001-01-01"}, **HTMX)
     assert "Дата уже прошла" in past.content.decode() and not PublicLink.objects.exists()
+    garbage = client.post(url, {"expires_on": "завтра"}, **HTMX)
+    assert "Введите правильную дату" in garbage.content.decode() and not PublicLink.objects.exists()
     created = client.post(url, {"expires_on": "2099-12-31", "password": "секрет"}, **HTMX).content.decode()
     link = PublicLink.objects.get()
     assert f"/disk/s/{link.token}/" in created and "с паролем" in created and "скачиваний: 0" in created
