@@ -163,7 +163,7 @@ QUERIES = 19  # the same for 3 and 60 files: the listing's cost does not grow wi
 
 @pytest.mark.parametrize("count", [3, 60])
 def test_it_lists_shared_with_me_and_the_trash_in_the_same_queries_for_3_and_60_items(
-        client, owner, teammate, my_disk, count, django_assert_num_queries):
+        client, owner, teammate, my_disk, count, django_assert_num_queries, django_assert_max_num_queries):
     for i in range(count):
         shared = services.upload(my_disk.root, content("x"), f"Общий {i}.pdf", owner)
         services.share(shared, owner, user=teammate)
@@ -172,9 +172,10 @@ def test_it_lists_shared_with_me_and_the_trash_in_the_same_queries_for_3_and_60_
     login(client, teammate).get(reverse("disk:index"))
     with django_assert_num_queries(SHARED_QUERIES):
         response = client.get(reverse("disk:shared"))
-    assert response.status_code == 200 and len(names(response)) == count
+    assert response.status_code == 200 and len(names(response)) == min(count, 50)
     login(client, owner).get(reverse("disk:index"))
-    with django_assert_num_queries(TRASH_QUERIES):
+    # At most: a first page made only of folders (60 of them) does not ask for files.
+    with django_assert_max_num_queries(TRASH_QUERIES):
         response = client.get(reverse("disk:trash"))
     assert response.status_code == 200 and len(names(response)) == min(2 * count, 50)
 
