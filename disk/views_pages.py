@@ -91,9 +91,12 @@ def _page(listing: Listing, number: int):
     return page, paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
 
 
-def storage_label(storage: Storage) -> str:
+def storage_label(storage: Storage, user=None) -> str:
     if storage.kind == Storage.Kind.DEPARTMENT and storage.department_id:
         return storage.department.name
+    if storage.kind == Storage.Kind.PERSONAL and user is not None and storage.owner_id != user.pk:
+        # The head of sales in his manager's disk: not «Мой диск».
+        return _("Диск: %(owner)s") % {"owner": storage.owner}
     return str(storage.get_kind_display())
 
 
@@ -124,7 +127,7 @@ def _crumbs(user, folder: Folder) -> tuple[list[Folder], bool]:
     for i, crumb in enumerate(crumbs):
         crumb.storage = folder.storage
         if selectors.rights(user, crumb):
-            return crumbs[i:], from_shared
+            return crumbs[i:], from_shared and i > 0
     return crumbs[-1:], from_shared
 
 
@@ -146,7 +149,7 @@ def _folder_page(request, folder: Folder):
         "page": page, "page_range": page_range, "can_edit": right == EDIT, "storages": _storages(user),
         "current_storage": folder.storage_id, "section": "storage", "used": used, "quota": quota,
         "used_percent": min(100, round(used * 100 / quota)) if quota else 0,
-        "storage_name": storage_label(folder.storage), "list_url": request.path,
+        "storage_name": storage_label(folder.storage, user),
     }
     if request.htmx and request.htmx.target == "disk-list":
         return render(request, "disk/_list.html", context)
@@ -181,8 +184,7 @@ def shared(request):
         if share.file_id:
             _decorate(share.file)
     context = {"page": page, "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-               "params": params, "problems": problems, "storages": _storages(user), "section": "shared",
-               "list_url": request.path}
+               "params": params, "problems": problems, "storages": _storages(user), "section": "shared"}
     if request.htmx and request.htmx.target == "disk-list":
         return render(request, "disk/_shared_list.html", context)
     return render(request, "disk/shared.html", context)
@@ -207,7 +209,7 @@ def trash(request, storage: int | None = None):
     page, page_range = _page(Listing(folders, files), params["page"])
     context = {"page": page, "page_range": page_range, "params": params, "problems": problems,
                "storages": _storages(user), "section": "trash", "trash_storage": found,
-               "storage_name": storage_label(found), "list_url": request.path,
+               "storage_name": storage_label(found, user),
                "trash_days": settings.DISK_TRASH_DAYS}
     if request.htmx and request.htmx.target == "disk-list":
         return render(request, "disk/_trash_list.html", context)
@@ -451,7 +453,7 @@ def trash_empty(request, storage: int):
     found = _trash_storage(request.user, storage)
     folders, files = selectors.trash(request.user, found)
     back = reverse("disk:trash_of", args=[found.pk])
-    context = {"trash_storage": found, "storage_name": storage_label(found), "back": back,
+    context = {"trash_storage": found, "storage_name": storage_label(found, request.user), "back": back,
                "count": folders.count() + files.count()}
     if request.method == "POST":
         try:
