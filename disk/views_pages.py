@@ -149,7 +149,7 @@ def _folder_page(request, folder: Folder):
         "page": page, "page_range": page_range, "can_edit": right == EDIT, "storages": _storages(user),
         "current_storage": folder.storage_id, "section": "storage", "used": used, "quota": quota,
         "used_percent": min(100, round(used * 100 / quota)) if quota else 0,
-        "storage_name": storage_label(folder.storage, user),
+        "storage_name": storage_label(folder.storage, user), "max_size": settings.DISK_MAX_FILE_SIZE,
     }
     if request.htmx and request.htmx.target == "disk-list":
         return render(request, "disk/_list.html", context)
@@ -483,7 +483,8 @@ def preview(request, pk: int):
 def versions(request, pk: int):
     """The versions dialog; POST `number` makes that one current («Сделать текущей»)."""
     file = selectors.file_for(request.user, pk)
-    context = {"file": file, "can_edit": selectors.rights(request.user, file) == EDIT, "back": _back(file)}
+    context = {"file": file, "can_edit": selectors.rights(request.user, file) == EDIT, "back": _back(file),
+               "max_size": settings.DISK_MAX_FILE_SIZE}
     if request.method == "POST":
         form = VersionForm(request.POST)
         try:

@@ -136,3 +136,18 @@ def test_a_manager_keeps_files_on_the_disk_and_shares_one(live_server, page, log
     with page.expect_download() as download:
         item(page, "КП Ромашка.txt").get_by_role("link", name="КП Ромашка.txt").click()
     assert download.value.suggested_filename == "КП Ромашка.txt"
+
+
+def test_a_file_over_the_size_limit_is_refused_with_the_reason(live_server, page, login, owner, settings):
+    settings.DISK_MAX_FILE_SIZE = 1024
+    login(owner)
+    page.goto(f"{live_server.url}/disk/")
+    page.get_by_test_id("disk-upload-input").set_input_files([
+        {"name": "Видео.mp4", "mimeType": "video/mp4", "buffer": b"x" * 4096},
+        {"name": "Счёт.txt", "mimeType": "text/plain", "buffer": b"invoice"},
+    ])
+    refused = page.locator('[data-testid="disk-upload"][data-state="failed"]')
+    expect(refused).to_contain_text("Файл больше 1,0\xa0КБ: такой загрузить нельзя.")
+    expect(page.locator('[data-testid="disk-upload"][data-state="done"]')).to_have_count(1)
+    expect(item(page, "Счёт.txt")).to_be_visible()
+    assert list(File.objects.values_list("name", flat=True)) == ["Счёт.txt"]

@@ -8,6 +8,7 @@
 //   </div>
 //
 // The upload view answers 2xx, or 4xx with {"error": "<Russian message>"} shown beside the file.
+// Optional data-max-size (bytes) and data-msg-too-large refuse a larger file without sending it.
 // Everything is bound on the document, so zones swapped in by htmx work with no setup.
 (function () {
   "use strict";
@@ -49,6 +50,14 @@
   function upload(zone, file) {
     return new Promise((resolve) => {
       const shown = row(zone, file);
+      // Known too large before a byte is sent: the server would cut the body off at the limit, and a
+      // browser whose upload is cut off often sees a broken connection instead of the server's words.
+      const maxSize = Number(zone.dataset.maxSize || 0);
+      if (maxSize && file.size > maxSize) {
+        fail(shown, zone.dataset.msgTooLarge || zone.dataset.msgFailed || "");
+        resolve();
+        return;
+      }
       const data = new FormData();
       data.append("file", file, file.name);
       const xhr = new XMLHttpRequest();
