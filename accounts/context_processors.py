@@ -16,7 +16,7 @@ MENU = [
     ]),
     (_("Задачи"), "tasks:list", Entity.TASK),
     (_("Календарь"), "calendar:index", Entity.EVENT),
-    (_("Диск"), "disk:index", None),
+    (_("Диск"), "disk:index", Entity.FILE),
 ]
 
 

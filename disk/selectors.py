@@ -143,6 +143,8 @@ ORDERS = {
     "-date": ("-updated_at", "-pk"),
     "size": ("size", "pk"),
     "-size": ("-size", "-pk"),
+    "author": ("author__last_name", "author__first_name", "key", "pk"),
+    "-author": ("-author__last_name", "-author__first_name", "-key", "-pk"),
 }
 
 
@@ -278,3 +280,62 @@ def file_link(file: File, pk) -> PublicLink:
         return file.public_links.select_related("file").get(pk=pk)
     except (PublicLink.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# --- For the disk's pages ---
+
+FOLDER_ORDERS = {
+    "date": ("updated_at", "pk"),
+    "-date": ("-updated_at", "-pk"),
+    "author": ("author__last_name", "author__first_name", "key", "pk"),
+    "-author": ("-author__last_name", "-author__first_name", "-key", "-pk"),
+    "-name": ("-key", "-pk"),
+    "-size": ("-key", "-pk"),
+}
+
+
+def folder_children_ordered(folder: Folder, order: str = "name") -> QuerySet[Folder]:
+    """folder_children in a page's order (folders have no size: by name then)."""
+    return folder_children(folder).order_by(*FOLDER_ORDERS.get(order, ("key", "pk")))
+
+
+def search(folder: Folder, text: str, order: str = "name") -> tuple[QuerySet[Folder], QuerySet[File]]:
+    """Live folders and files whose name holds `text`, anywhere below `folder` (call after
+    folder_for: whoever reads a folder reads its subtree). `key` is case-folded in Python, so the
+    match ignores the case of Cyrillic names too."""
+    needle = text.casefold()
+    folders = (Folder.objects.filter(LIVE, path__startswith=folder.path, key__contains=needle)
+               .exclude(pk=folder.pk).select_related("author", "parent")
+               .order_by(*FOLDER_ORDERS.get(order, ("key", "pk"))))
+    files = (File.objects.filter(LIVE, folder__path__startswith=folder.path, key__contains=needle)
+             .select_related("author", "current__uploaded_by", "folder")
+             .order_by(*ORDERS.get(order, ORDERS["name"])))
+    return folders, files
+
+
+def trash_all(user, storage: Storage) -> tuple[QuerySet[Folder], QuerySet[File]]:
+    """trash() with what a page shows of each row (who deleted it, the author)."""
+    folders, files = trash(user, storage)
+    return folders.select_related("deleted_by", "author"), files.select_related("author")
+
+
+def versions(file: File) -> QuerySet[FileVersion]:
+    """A file's history, newest first (call after file_for)."""
+    return file.versions.select_related("uploaded_by").order_by("-number")
+
+
+def shares_of(item: Folder | File) -> QuerySet[Share]:
+    """Who an item is shared with (call after a check of edit rights)."""
+    return item.shares.select_related("user", "department").order_by("-created_at", "-pk")
+
+
+def writable_shared_folders(user) -> QuerySet[Folder]:
+    """Folders others shared with the user to change: where a move or a copy may also go."""
+    return Folder.objects.filter(LIVE, pk__in=shared_with_me(user).filter(folder__isnull=False, access=EDIT)
+                                 .values("folder_id")).order_by("key", "pk")
+
+
+def storage_rights(user, storage: Storage) -> str | None:
+    """What the storage itself gives the user (no shares, no role): the pages' breadcrumbs start
+    at its root when it gives something."""
+    return _storage_rights(user, storage)

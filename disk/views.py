@@ -91,6 +91,11 @@ def serve(request, file: File, version: FileVersion, on_start=None) -> HttpRespo
     # FileResponse writes its own Content-Disposition from the blob's key: ours replaces it.
     for header, value in headers.items():
         response[header] = value
+    if inline:
+        # A preview is a PDF or an image in an <iframe> of the disk's page: our own pages only
+        # (the site-wide policy forbids any framing).
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_replace = {"frame-ancestors": ["'self'"]}
     if span is None:
         response["Content-Length"] = str(size)
     else:

@@ -56,6 +56,8 @@ from crm import timeline
 from crm.models import TimelineEntry
 from deals.models import Deal
 from disk import selectors as disk_selectors
+from disk import services as disk_services
+from disk.models import PublicLink, Share
 from leads.forms import GROUPS
 from leads.models import Lead, Status
 from notifications import services as notifications
@@ -420,6 +422,24 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world[t]["file"].pk}, {}) for t in TAGS]
     elif names == {"pk", "number"} and key == "disk:download_version":
         variants = [({"pk": world[t]["file"].pk, "number": 1}, {}) for t in TAGS]
+    elif names == {"pk"} and key.startswith("disk:") and (key.endswith("_folder") or key in (
+            "disk:folder", "disk:upload", "disk:folder_create")):
+        # Each owner's deal folder in «Файлы CRM»; a move or a copy aims at the other owner's.
+        variants = [({"pk": world[t]["file"].folder_id}, {"to": world[o]["file"].folder_id})
+                    for t, o in zip(TAGS, reversed(TAGS), strict=True)]
+    elif names == {"pk"} and key.startswith("disk:") and (key.endswith("_file") or key in (
+            "disk:upload_version", "disk:preview", "disk:versions", "disk:links")):
+        variants = [({"pk": world[t]["file"].pk}, {"to": world[o]["file"].folder_id, "number": 1,
+                                                     "user": world["users"]["outsider"].pk, "access": "edit"})
+                    for t, o in zip(TAGS, reversed(TAGS), strict=True)]
+    elif names == {"pk"} and key == "disk:link_revoke":
+        variants = [({"pk": PublicLink.objects.get(token=world[t]["public_link"]).pk}, {}) for t in TAGS]
+    elif names == {"pk"} and key == "disk:unshare":
+        variants = [({"pk": pk}, {}) for pk in Share.objects.values_list("pk", flat=True)[:2]] or [({"pk": 1}, {})]
+    elif names == {"storage"} and key.startswith("disk:trash"):
+        owners = [world["users"]["owner"], world["users"]["stranger"]]
+        variants = [({"storage": disk_services.personal_storage(u).pk}, {}) for u in owners]
+        variants.append(({"storage": world["СЕКРЕТ"]["file"].folder.storage_id}, {}))  # «Файлы CRM»: no trash page
     elif names == {"token"} and key == "disk:public":
         variants = [({"token": world[t]["public_link"]}, {"password": "x"}) for t in TAGS] + [({"token": "no-such-link"}, {})]
     elif names == {"kind", "pk"} and key in ("disk:attachments", "disk:attach_upload"):
@@ -427,7 +447,7 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         for tag in TAGS:
             for record in [*world[tag]["records"].values(), world[tag]["event"], world[tag]["meeting"]]:
                 variants.append(({"kind": record._meta.label_lower, "pk": record.pk}, {}))
-    elif key in ("disk:detach", "disk:link_create", "disk:link_revoke"):
+    elif key in ("disk:detach", "disk:link_create", "disk:attach_link_revoke"):
         # Each owner's deal's attachment (and its revoked link), through its own deal and through the
         # other owner's (a record's URL must not reach another record's attachment).
         from disk.models import Attachment, PublicLink

@@ -169,7 +169,7 @@ def test_a_public_link_is_made_copied_and_revoked_from_the_panel(client, owner):
     downloaded = anonymous.get(public)
     assert downloaded.status_code == 200 and b"".join(downloaded.streaming_content) == b"%PDF offer"
     # Without htmx the form goes back to the card.
-    response = client.post(reverse("disk:link_revoke", args=["deals.deal", deal.pk, attachment.pk, link.pk]))
+    response = client.post(reverse("disk:attach_link_revoke", args=["deals.deal", deal.pk, attachment.pk, link.pk]))
     assert response.status_code == 302 and response["Location"] == deal.get_absolute_url()
     assert anonymous.get(public).status_code == 404
     assert public not in client.get(deal.get_absolute_url()).content.decode()

@@ -8,6 +8,7 @@
 //   </div>
 //
 // The upload view answers 2xx, or 4xx with {"error": "<Russian message>"} shown beside the file.
+// Optional data-max-size (bytes) and data-msg-too-large refuse a larger file without sending it.
 // Everything is bound on the document, so zones swapped in by htmx work with no setup.
 (function () {
   "use strict";
@@ -49,6 +50,14 @@
   function upload(zone, file) {
     return new Promise((resolve) => {
       const shown = row(zone, file);
+      // Known too large before a byte is sent: the server would cut the body off at the limit, and a
+      // browser whose upload is cut off often sees a broken connection instead of the server's words.
+      const maxSize = Number(zone.dataset.maxSize || 0);
+      if (maxSize && file.size > maxSize) {
+        fail(shown, zone.dataset.msgTooLarge || zone.dataset.msgFailed || "");
+        resolve();
+        return;
+      }
       const data = new FormData();
       data.append("file", file, file.name);
       const xhr = new XMLHttpRequest();
@@ -136,3 +145,35 @@
     if (zone) send(zone, input.files).then(() => { input.value = ""; });
   });
 })();
+
+// «Копировать» beside a public link: the address goes to the clipboard (or is selected, where the
+// clipboard API is not allowed — plain http), and the button says so for a moment.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-disk-copy]") : null;
+  if (!button) return;
+  const source = button.parentElement.querySelector("[data-disk-copy-source]");
+  if (!source) return;
+  source.select();
+  const said = button.textContent;
+  const done = () => {
+    button.textContent = button.dataset.msgCopied || said;
+    setTimeout(() => { button.textContent = said; }, 1500);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(source.value).then(done, () => { document.execCommand("copy"); done(); });
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});
+
+// On a phone the storages are one strip that scrolls sideways: show the current one (only the
+// strip scrolls; scrollIntoView would move the page too).
+document.addEventListener("DOMContentLoaded", () => {
+  const strip = document.querySelector(".disk-storages");
+  const current = strip && strip.querySelector(".nav-link.active");
+  if (!current || strip.scrollWidth <= strip.clientWidth) return;
+  const box = current.getBoundingClientRect();
+  const stripBox = strip.getBoundingClientRect();
+  strip.scrollLeft += box.left - stripBox.left - (stripBox.width - box.width) / 2;
+});
