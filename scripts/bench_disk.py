@@ -5,10 +5,8 @@ downloaded with the process's memory bounded.
     .venv/bin/python scripts/bench_disk.py [--db postgres|sqlite|both] [--files 10000] [--big-mb 1024]
 
 1. Listing. 10 000 files (with their versions) are bulk-created in one folder of a manager's
-   «Мой диск». The disk's own folder page is not on main yet (brief E builds it), so the page
-   measured is what it will read and show: `selectors.folder_for` (the access check),
-   `breadcrumbs`, `folder_children` and the first 50 of `folder_files` in each order, rendered with
-   the list's columns (name, size, author, date) by Django's template engine. The yardstick is
+   «Мой диск», and the disk's folder page (`disk:folder`, the whole page with the menu, the quota
+   bar and each row's actions) is asked for its first page in each order. The yardstick is
    the minimal view as bench/views.py defines it for the CRM's lists: one query with the same
    joins, no access gate, a trivial table from a template string. Both are requests through the
    project's middleware, logged in, timed in-process with django.test.Client as bench_day.py
@@ -94,8 +92,7 @@ PREFACE = """How to run: `.venv/bin/python scripts/bench_disk.py` (PostgreSQL by
 `--files`, `--big-mb`, `--no-write`). What it measures is in the script's docstring: the first page of
 a folder of 10 000 files in each order against the minimal view (one query with the same joins, no
 access gate, a trivial template), and a 1 GB file streamed through the upload view and read back
-through the download view with the process's peak RSS. The disk's folder page is not on main yet:
-the page timed is the selectors it will call plus a template with the list's columns."""
+through the download view with the process's peak RSS."""
 
 
 def _ms(seconds: float) -> str:
@@ -151,15 +148,6 @@ def render_section(r: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # Worker
 # ---------------------------------------------------------------------------------------------
-
-PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>{{ folder.name }}</title></head><body>
-<nav>{% for f in crumbs %}<a href="#{{ f.pk }}">{{ f.name }}</a> / {% endfor %}</nav>
-<table><thead><tr><th>Название</th><th>Размер</th><th>Автор</th><th>Изменён</th></tr></thead><tbody>
-{% for f in folders %}<tr><td>{{ f.name }}</td><td></td><td>{{ f.author.short_name }}</td>
-<td>{{ f.updated_at|date:"SHORT_DATETIME_FORMAT" }}</td></tr>{% endfor %}
-{% for f in files %}<tr><td><a href="{{ files_url }}{{ f.pk }}/download/">{{ f.name }}</a></td><td>{{ f.size|filesizeformat }}</td>
-<td>{{ f.author.short_name }}</td><td>{{ f.updated_at|date:"SHORT_DATETIME_FORMAT" }}</td></tr>{% endfor %}
-</tbody></table></body></html>"""
 
 MINIMAL = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Файлы</title></head><body>
 <table><thead><tr><th>Название</th><th>Размер</th><th>Автор</th><th>Изменён</th></tr></thead><tbody>
@@ -260,29 +248,18 @@ def time_pages(user, folder, args) -> list[dict]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import clear_url_caches, include, path, reverse
 
-    from disk import selectors
     from disk.models import File
 
     engine = engines["django"]
-    page_template, minimal_template = engine.from_string(PAGE), engine.from_string(MINIMAL)
+    minimal_template = engine.from_string(MINIMAL)
 
     def minimal(request):
         files = (File.objects.filter(folder_id=folder.pk, deleted_at__isnull=True)
                  .select_related("author", "current__uploaded_by").order_by("key", "pk")[:50])
         return HttpResponse(minimal_template.render({"files": files}))
 
-    def page(request, pk: int):
-        found = selectors.folder_for(request.user, pk)
-        order = request.GET.get("order", "name")
-        return HttpResponse(page_template.render({
-            "folder": found, "crumbs": selectors.breadcrumbs(found), "folders": selectors.folder_children(found),
-            "files": selectors.folder_files(found, order)[:50],
-            # One reverse() for the page, not one per row (50 reverses cost as much as the query).
-            "files_url": reverse("disk:download", args=[0]).removesuffix("0/download/")}, request))
-
     urls = types.ModuleType("bench_disk_urls")
-    urls.urlpatterns = [path("bench/disk/minimal/", minimal), path("bench/disk/folder/<int:pk>/", page),
-                        path("", include(settings.ROOT_URLCONF))]
+    urls.urlpatterns = [path("bench/disk/minimal/", minimal), path("", include(settings.ROOT_URLCONF))]
     sys.modules[urls.__name__] = urls
     settings.ROOT_URLCONF = urls.__name__
     clear_url_caches()
@@ -290,11 +267,13 @@ def time_pages(user, folder, args) -> list[dict]:
     client = Client()
     client.force_login(user)
     pages = [("Minimal view (50 files, no gate)", "/bench/disk/minimal/", True)]
-    pages += [(f"Folder's first page, order «{order}»", f"/bench/disk/folder/{folder.pk}/?order={order}", False)
+    folder_url = reverse("disk:folder", args=[folder.pk])
+    pages += [(f"The folder's page («Мой диск»), sorted «{order}»", f"{folder_url}?sort={order}", False)
               for order in ORDERS]
-    for _title, url, _yardstick in pages:
+    for _title, url, yardstick in pages:
         response = client.get(url)
-        assert response.status_code == 200 and response.content.decode().count("<tr>") >= 50, url
+        rows = response.content.decode().count("<tr data-testid=\"disk-item\"" if not yardstick else "<tr>")
+        assert response.status_code == 200 and rows >= 50, (url, rows)
     times: dict[str, list[float]] = {title: [] for title, _u, _y in pages}
     for round_ in range(args.warmup + args.repeat):
         for title, url, _yardstick in pages:
