@@ -6,6 +6,7 @@ app_name = "disk"
 
 # An item's actions exist for folders and for files: one view each, the kind fixed by the route.
 ITEM_ACTIONS = [
+    ("menu", views_pages.item_menu, {}),
     ("rename", views_pages.rename, {}),
     ("move", views_pages.move_or_copy, {"action": "move"}),
     ("copy", views_pages.move_or_copy, {"action": "copy"}),

@@ -65,6 +65,32 @@ def _decorate(file: File) -> File:
     return file
 
 
+# A row's links by what they do, for files and for folders: the menu names them the same.
+FILE_URLS = {"menu": "menu_file", "open": "download", "download": "download", "preview": "preview", "versions": "versions", "links": "links",
+             "rename": "rename_file", "move": "move_file", "copy": "copy_file", "share": "share_file",
+             "delete": "delete_file"}
+FOLDER_URLS = {"menu": "menu_folder", "open": "folder", "rename": "rename_folder", "move": "move_folder", "copy": "copy_folder",
+               "share": "share_folder", "delete": "delete_folder"}
+SENTINEL = 987654321
+
+
+def with_urls(rows: list) -> list:
+    """Each row's links (`row.urls`), made from one reverse() per route and page: 50 rows reversing
+    the ten links of their menus in the template cost half of a folder's page (BENCHMARKS.md)."""
+    made: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        names = FILE_URLS if isinstance(row, File) else FOLDER_URLS
+        urls = {}
+        for key, name in names.items():
+            if name not in made:
+                head, _sentinel, tail = reverse(f"disk:{name}", args=[SENTINEL]).partition(str(SENTINEL))
+                made[name] = (head, tail)
+            head, tail = made[name]
+            urls[key] = f"{head}{row.pk}{tail}"
+        row.urls = urls
+    return rows
+
+
 class Listing:
     """Folders then files as one sequence for the Paginator: a page slices the two querysets,
     so it costs the same queries whatever the folder holds."""
@@ -82,7 +108,7 @@ class Listing:
         start, stop, n = span.start or 0, span.stop, self.n_folders
         rows = list(self.folders[start:stop]) if start < n else []
         rows += [_decorate(f) for f in self.files[max(start - n, 0):max(stop - n, 0)]]
-        return rows
+        return with_urls(rows)
 
 
 def _page(listing: Listing, number: int):
@@ -183,6 +209,7 @@ def shared(request):
         share.is_edit = share.access == EDIT
         if share.file_id:
             _decorate(share.file)
+    with_urls([share.file or share.folder for share in page])
     context = {"page": page, "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
                "params": params, "problems": problems, "storages": _storages(user), "section": "shared"}
     if request.htmx and request.htmx.target == "disk-list":
@@ -337,6 +364,18 @@ def folder_create(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
+@require_GET
+def item_menu(request, kind: str, pk: int):
+    """The actions of a row's «⋯», asked for when it is first opened: what the user may do with
+    the item itself (rights never shrink going down a folder, so a listing's rights agree)."""
+    item = _item(request, kind, pk)
+    if isinstance(item, File):
+        _decorate(item)
+    with_urls([item])
+    return render(request, "disk/_item_menu_items.html",
+                  {"item": item, "can_edit": selectors.rights(request.user, item) == EDIT})
+
+
 def rename(request, kind: str, pk: int):
     item = _item(request, kind, pk, EDIT)
     form = NameForm(request.POST or None, initial={"name": item.name})

@@ -347,6 +347,24 @@ def test_it_lists_versions_and_makes_an_earlier_one_current(client, owner, teamm
     assert login(client, teammate).post(reverse("disk:versions", args=[found.pk]), {"number": 2}).status_code == 404
 
 
+def test_a_row_s_menu_offers_what_the_user_may_do_with_the_item(client, owner, teammate, outsider, my_disk):
+    """The «⋯» is fetched when opened: a reader gets download and versions, not rename or delete;
+    someone who may not read the file gets a 404, not its actions."""
+    file = services.upload(my_disk.root, content(b"%PDF-1.4"), "КП.pdf", owner)
+    services.share(file, owner, user=teammate)
+    url = reverse("disk:menu_file", args=[file.pk])
+    mine = login(client, owner).get(url, **HTMX)
+    assert mine.status_code == 200
+    for label in ("Скачать", "Версии", "Переименовать", "Удалить", "Общий доступ"):
+        assert label in mine.content.decode(), label
+    theirs = login(client, teammate).get(url, **HTMX).content.decode()
+    assert "Скачать" in theirs and "Версии" in theirs
+    assert "Переименовать" not in theirs and "Удалить" not in theirs
+    assert login(client, outsider).get(url, **HTMX).status_code == 404
+    folder_menu = login(client, owner).get(reverse("disk:menu_folder", args=[my_disk.root_id]))
+    assert folder_menu.status_code == 200 and "Открыть" in folder_menu.content.decode()
+
+
 def test_it_shares_with_a_colleague_who_then_sees_it_under_shared_with_me(client, owner, teammate, outsider, org,
                                                                          my_disk):
     folder = services.folder_create(my_disk.root, "Договоры", owner)
