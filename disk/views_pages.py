@@ -128,10 +128,13 @@ def storage_label(storage: Storage, user=None) -> str:
 
 def _storages(user) -> list[dict]:
     """The switch: the user's disks, «Доступные мне», «Корзина»."""
-    # «Мой диск» and «Общий диск» are made on the first visit; a department's disk only when
-    # someone made it (the admin): not every node of the department tree wants one.
+    # «Мой диск», «Общий диск» and the disk of the user's own department are made on the first
+    # visit (a department above his — «Отдел продаж» for a group's manager — shows once one of
+    # its own members opened the disk).
     services.personal_storage(user)
     services.common_storage()
+    if user.department_id:
+        services.department_storage(user.department)
     found = sorted(selectors.storages_for(user), key=lambda s: ({"personal": 0, "common": 1}.get(s.kind, 2),
                                                               storage_label(s)))
     return [{"storage": s, "label": storage_label(s), "url": reverse("disk:folder", args=[s.root_id])} for s in found]

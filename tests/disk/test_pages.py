@@ -40,7 +40,8 @@ def test_it_opens_my_disk_with_the_storages_switch_and_the_quota(client, owner, 
     page = response.content.decode()
     assert response.status_code == 200
     assert names(response) == ["Прайс.xlsx"]
-    for label in ("Мой диск", "Общий диск", "Доступные мне", "Корзина", "Занято 1,5\xa0КБ из 10,0\xa0ГБ"):
+    for label in ("Мой диск", "Общий диск", owner.department.name, "Доступные мне", "Корзина",
+                  "Занято 1,5\xa0КБ из 10,0\xa0ГБ"):
         assert label in page, label
     assert f'data-upload-url="{reverse("disk:upload", args=[my_disk.root_id])}"' in page
 
@@ -161,7 +162,7 @@ def test_it_lists_a_folder_in_the_same_queries_for_3_and_60_files(client, owner,
         assert response.status_code == 200
 
 
-QUERIES = 20  # the same for 3 and 60 files: the listing's cost does not grow with the folder
+QUERIES = 21  # the same for 3 and 60 files: the listing's cost does not grow with the folder
 
 
 @pytest.mark.parametrize("count", [3, 60])
@@ -183,7 +184,7 @@ def test_it_lists_shared_with_me_and_the_trash_in_the_same_queries_for_3_and_60_
     assert response.status_code == 200 and len(names(response)) == min(2 * count, 50)
 
 
-SHARED_QUERIES, TRASH_QUERIES = 10, 13
+SHARED_QUERIES, TRASH_QUERIES = 11, 14
 
 
 # --- Uploads ---
