@@ -75,10 +75,12 @@ SENTINEL = 987654321
 
 
 def with_urls(rows: list) -> list:
-    """Each row's links (`row.urls`), made from one reverse() per route and page: 50 rows reversing
-    the ten links of their menus in the template cost half of a folder's page (BENCHMARKS.md)."""
+    """Each row's links (`row.urls`) and its «⋯» label, made once per page: 50 rows reversing the
+    ten links of their menus in the template cost half of a folder's page (BENCHMARKS.md)."""
     made: dict[str, tuple[str, str]] = {}
+    label = _("Действия с «%(name)s»")  # the «⋯» button's name for screen readers, translated once
     for row in rows:
+        row.menu_label = label % {"name": row.name}
         names = FILE_URLS if isinstance(row, File) else FOLDER_URLS
         urls = {}
         for key, name in names.items():
@@ -130,13 +132,20 @@ def _storages(user) -> list[dict]:
     """The switch: the user's disks, «Доступные мне», «Корзина»."""
     # «Мой диск», «Общий диск» and the disk of the user's own department are made on the first
     # visit (a department above his — «Отдел продаж» for a group's manager — shows once one of
-    # its own members opened the disk).
-    services.personal_storage(user)
-    services.common_storage()
+    # its own members opened the disk); later visits only read them, in one query.
+    found = list(selectors.storages_for(user))
+    have = {(s.kind, s.owner_id, s.department_id) for s in found}
+    wanted = [((Storage.Kind.PERSONAL, user.pk, None), lambda: services.personal_storage(user)),
+              ((Storage.Kind.COMMON, None, None), services.common_storage)]
     if user.department_id:
-        services.department_storage(user.department)
-    found = sorted(selectors.storages_for(user), key=lambda s: ({"personal": 0, "common": 1}.get(s.kind, 2),
-                                                              storage_label(s)))
+        wanted.append(((Storage.Kind.DEPARTMENT, None, user.department_id),
+                       lambda: services.department_storage(user.department)))
+    missing = [make for key, make in wanted if key not in have]
+    for make in missing:
+        make()
+    if missing:
+        found = list(selectors.storages_for(user))
+    found.sort(key=lambda s: ({"personal": 0, "common": 1}.get(s.kind, 2), storage_label(s)))
     return [{"storage": s, "label": storage_label(s), "url": reverse("disk:folder", args=[s.root_id])} for s in found]
 
 
