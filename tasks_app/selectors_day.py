@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -102,18 +101,10 @@ def attach_records(user, tasks: list[Task]) -> None:
     `.is_touch` (bound to a record at all, whether the user may open it or not). One query for
     the bindings and one per kind of record bound, whatever the number of tasks."""
     by_task: dict[int, list[tuple[int, int]]] = {}
-    by_type: dict[int, set[int]] = {}
     for task_id, ct_id, object_id in Binding.objects.filter(task_id__in=sorted({t.pk for t in tasks})).values_list(
             "task_id", "content_type_id", "object_id"):
         by_task.setdefault(task_id, []).append((ct_id, object_id))
-        by_type.setdefault(ct_id, set()).add(object_id)
-    found: dict[tuple[int, int], Model] = {}
-    for ct_id, ids in by_type.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        if model is None or not hasattr(model, "access_entity"):
-            continue
-        for record in access.scope(user, model._base_manager.filter(pk__in=sorted(ids))):
-            found[(ct_id, record.pk)] = record
+    found = access.visible_targets(user, [pair for pairs in by_task.values() for pair in pairs])
     for task in tasks:
         keys = by_task.get(task.pk, [])
         task.is_touch = bool(keys)

@@ -61,3 +61,24 @@ function showCurrentInStrips(root) {
 }
 document.addEventListener("DOMContentLoaded", () => showCurrentInStrips(document));
 document.addEventListener("htmx:afterSwap", (e) => showCurrentInStrips(e.detail.target.parentElement || document));
+
+// «Скопировать» beside an address (the calendar's feed, a file's public link): data-copy names the
+// input whose value goes to the clipboard — or is selected, where the clipboard API is not allowed
+// (plain http) — and data-copied what the button says for a moment after.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+  const source = button && document.querySelector(button.dataset.copy);
+  if (!source) return;
+  source.select();
+  const said = button.textContent;
+  const done = () => {
+    button.textContent = button.dataset.copied || said;
+    setTimeout(() => { button.textContent = said; }, 1500);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(source.value).then(done, () => { document.execCommand("copy"); done(); });
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});

@@ -65,6 +65,11 @@ def test_the_profile_creates_and_revokes_the_feed_address(live_server, page, log
     page.get_by_test_id("calendar-feed-create").click()
     address = page.get_by_test_id("calendar-feed-url")
     expect(address).to_have_value(f"{live_server.url}/calendar/feed/{CalendarToken.objects.get().token}.ics")
+    # On plain http (the test server) the clipboard API is not allowed: the address is selected
+    # and copied the old way, and the button says so.
+    page.get_by_test_id("calendar-feed-copy").click()
+    expect(page.get_by_test_id("calendar-feed-copy")).to_have_text("Скопировано")
+    assert page.evaluate("() => window.getSelection().toString() || document.activeElement.value") == address.input_value()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("calendar-feed-revoke").click()
     expect(page.get_by_text("Ссылка на календарь отозвана")).to_be_visible()

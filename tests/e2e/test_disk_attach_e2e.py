@@ -77,6 +77,8 @@ def test_a_kp_dropped_on_a_deal_card_is_downloaded_by_a_colleague_and_by_a_publi
     panel = page.get_by_test_id("attachments-panel")
     panel.get_by_test_id("attachment-link-create").click()
     url_field = panel.get_by_test_id("attachment-link-url")
+    panel.get_by_test_id("attachment-link-copy").click()
+    expect(panel.get_by_test_id("attachment-link-copy")).to_have_text("Скопировано")
     expect(url_field).to_be_visible()
     public_url = url_field.input_value()
     assert public_url.startswith(f"{live_server.url}/disk/s/")

@@ -78,23 +78,9 @@
   document.addEventListener("dragend", endDrag);
 })();
 
-// The profile's feed panel: «Скопировать» copies the address; «Новая ссылка» and «Отозвать» ask first.
+// The profile's feed panel: «Новая ссылка» and «Отозвать» ask first («Скопировать» is crm.js's).
 (() => {
   "use strict";
-  document.addEventListener("click", (e) => {
-    const button = e.target instanceof Element && e.target.closest("[data-calendar-copy]");
-    if (!button) return;
-    const input = document.querySelector(button.dataset.calendarCopy);
-    if (!input) return;
-    input.select();
-    const done = () => { button.textContent = button.dataset.copied; };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(done, () => { document.execCommand("copy"); done(); });
-    } else {
-      document.execCommand("copy");
-      done();
-    }
-  });
   document.addEventListener("submit", (e) => {
     const form = e.target instanceof Element && e.target.closest("form[data-calendar-confirm]");
     if (form && !window.confirm(form.dataset.calendarConfirm)) e.preventDefault();

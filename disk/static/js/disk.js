@@ -146,27 +146,6 @@
   });
 })();
 
-// «Копировать» beside a public link: the address goes to the clipboard (or is selected, where the
-// clipboard API is not allowed — plain http), and the button says so for a moment.
-document.addEventListener("click", (event) => {
-  const button = event.target instanceof Element ? event.target.closest("[data-disk-copy]") : null;
-  if (!button) return;
-  const source = button.parentElement.querySelector("[data-disk-copy-source]");
-  if (!source) return;
-  source.select();
-  const said = button.textContent;
-  const done = () => {
-    button.textContent = button.dataset.msgCopied || said;
-    setTimeout(() => { button.textContent = said; }, 1500);
-  };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(source.value).then(done, () => { document.execCommand("copy"); done(); });
-  } else {
-    document.execCommand("copy");
-    done();
-  }
-});
-
 // On a phone the storages are one strip that scrolls sideways: show the current one (only the
 // strip scrolls; scrollIntoView would move the page too).
 document.addEventListener("DOMContentLoaded", () => {
