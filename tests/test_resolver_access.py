@@ -450,7 +450,7 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
     elif key in ("disk:detach", "disk:link_create", "disk:attach_link_revoke"):
         # Each owner's deal's attachment (and its revoked link), through its own deal and through the
         # other owner's (a record's URL must not reach another record's attachment).
-        from disk.models import Attachment, PublicLink
+        from disk.models import Attachment
 
         for tag in TAGS:
             attachment = Attachment.objects.get(file=world[tag]["file"])

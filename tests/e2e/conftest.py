@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.factories import PASSWORD
 
@@ -28,3 +29,16 @@ def login(live_server, page):
 @pytest.fixture(autouse=True)
 def _browser_tests_need_seeded_defaults(seeded_defaults):
     """Every browser test runs on a transactional database: see tests/conftest.py."""
+
+
+@pytest.fixture(autouse=True)
+def _requests_finish_before_the_flush(page):
+    """After a browser test, wait until the page's requests are answered, then leave it: the
+    database is emptied next (TRUNCATE), and a request the live server was still serving (an htmx
+    refresh, a panel loading) held its tables and deadlocked with the flush once."""
+    yield
+    try:
+        page.wait_for_load_state("networkidle", timeout=5_000)
+        page.goto("about:blank")
+    except PlaywrightError:
+        pass  # a closed or crashed page has nothing in flight
