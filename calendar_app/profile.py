@@ -7,12 +7,12 @@ from __future__ import annotations
 from accounts.models import User
 from crm.cards import Panel, register
 
-from .models import CalendarToken
+from . import selectors
 
 
 @register
 def feed_panel(user, record) -> Panel | None:
     if not isinstance(record, User) or record.pk != user.pk:
         return None
-    token = CalendarToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-pk").first()
+    token = selectors.live_token(user)
     return Panel("calendar_app/_feed_panel.html", {"token": token}, order=10)

@@ -8,8 +8,10 @@ to see the organizer's calendar see that he is busy then, but only participants 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from accounts import access
 from accounts.models import Action, User
 
 from . import recurrence
-from .models import Answer, Availability, Event, EventBinding, Freq, Participant
+from .models import Answer, Availability, CalendarToken, Event, EventBinding, Freq, Participant
 
 
 def visible(user: User) -> QuerySet[Event]:
@@ -188,3 +190,45 @@ def feed_events(user: User) -> QuerySet[Event]:
     return (Event.objects.filter(Q(organizer=user) | Q(Exists(takes_part)))
             .select_related("organizer")
             .prefetch_related("exceptions", "reminders", "participants__user"))
+
+
+def record_occurrences(user, record: models.Model, start: dt.datetime, end: dt.datetime,
+                       limit: int = 10) -> list[recurrence.Occurrence]:
+    """The first `limit` occurrences in [start, end) of the events bound to `record` that `user` may
+    read; private ones he does not take part in come back `hidden` («Занят»). Three queries at most
+    (the events, their exceptions, his part in the private ones) whatever the number of events."""
+    bound = visible(user).filter(bindings__content_type=ContentType.objects.get_for_model(record),
+                                           bindings__object_id=record.pk)
+    events = list(in_range(bound, start, end).select_related("organizer").prefetch_related("exceptions"))
+    private = [e.pk for e in events if e.is_private]
+    mine = set(Participant.objects.filter(user_id=user.pk, event_id__in=private).values_list("event_id", flat=True)
+               ) if private else set()
+    found = []
+    for event in events:
+        hidden = not can_read_details(user, event, {user.pk} if event.pk in mine else set())
+        for occurrence in recurrence.occurrences(event, start, end)[:limit]:
+            if hidden:
+                occurrence.hidden = True
+                occurrence.title, occurrence.location = _("Занят"), ""
+            found.append(occurrence)
+    found.sort(key=lambda o: (o.start if not o.all_day else recurrence.day_key(o.start), o.event.pk))
+    return found[:limit]
+
+
+def participations(event_ids, user_ids) -> list[tuple[int, int]]:
+    """(event, user) of those of `user_ids` who take part in `event_ids`: whose calendars an event is in."""
+    return list(Participant.objects.filter(event_id__in=event_ids, user_id__in=user_ids).values_list("event_id", "user_id"))
+
+
+def feed_owner(token: str) -> User | None:
+    """Whose feed a secret address opens: an active user's token in force, else None."""
+    found = CalendarToken.objects.select_related("user").filter(token=token[:64], revoked_at__isnull=True).first()
+    # The lookup is by an index; the comparison that decides is constant-time all the same.
+    if found is None or not hmac.compare_digest(found.token, token) or not found.user.is_active:
+        return None
+    return found.user
+
+
+def live_token(user: User) -> CalendarToken | None:
+    """The user's feed address in force (the profile's panel), if any."""
+    return CalendarToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-pk").first()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar as pycalendar
 import datetime as dt
-import hmac
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
@@ -29,7 +28,6 @@ from tasks_app.models import ACTIVE
 
 from . import ical, selectors, services
 from .forms import MAX_CALENDARS, CalendarNav, MoveForm
-from .models import CalendarToken, Participant
 
 ICS = "text/calendar; charset=utf-8"
 FIRST_HOUR, LAST_HOUR = 8, 20  # the grid's hours; earlier and later events are pinned to its edges
@@ -109,8 +107,7 @@ def _owners(occurrences, people: list) -> dict[int, list[int]]:
         return dict.fromkeys(events, [0])
     found: dict[int, set[int]] = {pk: {ids[e.organizer_id]} if e.organizer_id in ids else set() for pk, e in events.items()}
     if events:
-        for event_id, user_id in Participant.objects.filter(event_id__in=events, user_id__in=ids).values_list(
-                "event_id", "user_id"):
+        for event_id, user_id in selectors.participations(events, ids):
             found[event_id].add(ids[user_id])
     return {pk: sorted(n) or [0] for pk, n in found.items()}
 
@@ -244,11 +241,10 @@ def event_move(request, pk: int):
 def feed(request, token: str):
     """A user's feed at a secret address: no login (a calendar application subscribes to it), the
     token is the key. An unknown or revoked token is 404, as for a missing page."""
-    found = CalendarToken.objects.select_related("user").filter(token=token[:64], revoked_at__isnull=True).first()
-    # The lookup is by an index; the comparison that decides is constant-time all the same.
-    if found is None or not hmac.compare_digest(found.token, token) or not found.user.is_active:
+    owner = selectors.feed_owner(token)
+    if owner is None:
         raise Http404
-    response = HttpResponse(ical.feed(found.user), content_type=ICS)
+    response = HttpResponse(ical.feed(owner), content_type=ICS)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -257,7 +253,7 @@ def feed(request, token: str):
 @require_POST
 def feed_token_create(request):
     """«Создать ссылку» / «Новая ссылка» on the profile: a new secret address; the old one stops working."""
-    had = CalendarToken.objects.filter(user=request.user, revoked_at__isnull=True).exists()
+    had = selectors.live_token(request.user) is not None
     services.calendar_token_create(request.user)
     messages.success(request, _("Новая ссылка на календарь создана: старая больше не работает.") if had else
                      _("Ссылка на календарь создана: добавьте её в календарь телефона."))
