@@ -339,3 +339,35 @@ def storage_rights(user, storage: Storage) -> str | None:
     """What the storage itself gives the user (no shares, no role): the pages' breadcrumbs start
     at its root when it gives something."""
     return _storage_rights(user, storage)
+
+
+def share_for(user, pk) -> Share:
+    """A share whose item the user may change (who may remove it); 404 otherwise."""
+    try:
+        found = Share.objects.select_related("file__folder", "folder").get(pk=pk)
+    except (Share.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if found.file_id:
+        file_for(user, found.file_id, EDIT)
+    else:
+        folder_for(user, found.folder_id, EDIT)
+    return found
+
+
+def link_for(user, pk) -> PublicLink:
+    """A public link of a file the user may change (who may revoke it); 404 otherwise."""
+    try:
+        link = PublicLink.objects.select_related("file").get(pk=pk)
+    except (PublicLink.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    file_for(user, link.file_id, EDIT)
+    return link
+
+
+def trash_storage(pk) -> Storage:
+    """A disk whose trash is asked for by id («Файлы CRM» has none of its own); `trash()` decides
+    whether the user may open it."""
+    storage = Storage.objects.select_related("department").filter(pk=pk).exclude(kind=Storage.Kind.CRM).first()
+    if storage is None:
+        raise Http404
+    return storage

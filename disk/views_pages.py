@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services, uploads
 from .forms import LinkForm, ListForm, NameForm, ShareForm, TargetForm, VersionForm
-from .models import File, Folder, PublicLink, Share, Storage
+from .models import File, Folder, Storage
 from .selectors import EDIT, READ
 from .views import _may_inline
 
@@ -232,10 +232,7 @@ def shared(request):
 def _trash_storage(user, pk: int | None) -> Storage:
     if pk is None:
         return services.personal_storage(user)
-    storage = Storage.objects.select_related("department").filter(pk=pk).exclude(kind=Storage.Kind.CRM).first()
-    if storage is None:
-        raise Http404
-    return storage
+    return selectors.trash_storage(pk)
 
 
 @require_GET
@@ -594,13 +591,9 @@ def _stay(request, template: str, context: dict, url: str):
 
 @require_POST
 def unshare(request, pk: int):
-    try:
-        found = Share.objects.select_related("file__folder", "folder").get(pk=pk)
-    except Share.DoesNotExist as exc:
-        raise Http404 from exc
+    found = selectors.share_for(request.user, pk)  # 404 for whoever may not change the item
     item = found.file or found.folder
     kind = "file" if found.file_id else "folder"
-    _item(request, kind, item.pk, EDIT)  # 404 for whoever may not change the item
     services.unshare(found, request.user)
     return _stay(request, "disk/_share.html", {"item": item, "kind": kind, "back": _back(item),
                                                "form": ShareForm(by=request.user), "shares": selectors.shares_of(item),
@@ -633,10 +626,7 @@ def links(request, pk: int):
 
 @require_POST
 def link_revoke(request, pk: int):
-    try:
-        link = PublicLink.objects.select_related("file").get(pk=pk)
-    except PublicLink.DoesNotExist as exc:
-        raise Http404 from exc
+    link = selectors.link_for(request.user, pk)
     file = selectors.file_for(request.user, link.file_id, EDIT)
     services.public_link_revoke(link, request.user)
     return _stay(request, "disk/_links.html", {**_links_context(request, file, LinkForm()),
