@@ -14,6 +14,7 @@ urlpatterns = [
     path("tasks/", include("tasks_app.urls")),
     path("calendar/", include("calendar_app.urls")),
     path("disk/", include("disk.urls")),
+    path("exchange/", include("exchange.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tasks_app",
     "calendar_app",
     "disk",
+    "exchange",
 ]
 
 MIDDLEWARE = [
