@@ -87,7 +87,10 @@ def rights(user, item: Folder | File) -> str | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     folder = item if isinstance(item, Folder) else item.folder
-    result = best(_storage_rights(user, folder.storage), _level_rights(user, item))
+    result = _storage_rights(user, folder.storage)
+    if result == EDIT:  # one's own disk, the common one: nothing else can give more
+        return result
+    result = best(result, _level_rights(user, item))
     if result == EDIT:
         return result
     ancestors = folder.ancestor_ids
@@ -106,8 +109,10 @@ def rights(user, item: Folder | File) -> str | None:
 
 
 def _check(user, item, need: str):
-    if RANK[rights(user, item)] < RANK[need]:
+    found = rights(user, item)
+    if RANK[found] < RANK[need]:
         raise Http404
+    item.user_rights = found  # what the user may do with it, for the page that asked (no second check)
     return item
 
 

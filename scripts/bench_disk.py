@@ -53,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.set_defaults(db="postgres")
     parser.add_argument("--files", type=int, default=10_000, help="files in the folder (default 10000)")
     parser.add_argument("--big-mb", type=int, default=1024, help="the big file's size in MB (default 1024)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile and the templates' times of the folder page (not written)")
     args = parser.parse_args(argv)
     common.check_common_arguments(parser, args)
     return args
@@ -63,7 +65,8 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    common.run(args, script=__file__, extra_args=["--files", str(args.files), "--big-mb", str(args.big_mb)],
+    extra = ["--files", str(args.files), "--big-mb", str(args.big_mb), *(["--profile"] if args.profile else [])]
+    common.run(args, script=__file__, extra_args=extra,
                render_section=render_section, write_section=write_section)
 
 
@@ -117,10 +120,11 @@ def render_section(r: dict) -> str:
     base = r["pages"][0]["median"]
     for page in r["pages"]:
         ratio = page["median"] / base
-        verdict = "—" if page["yardstick"] else ("✅" if ratio <= common.TARGET else "❌")
+        verdict = "—" if page["yardstick"] or page.get("reference") else ("✅" if ratio <= common.TARGET else "❌")
         lines.append(f"| {page['title']} | `{page['url']}` | {_ms(page['median'])} | {_ms(page['p95'])} | {_ms(page['min'])} "
                      f"| {ratio:.2f} | {verdict} | {page['queries']} |")
-    misses = [p["title"] for p in r["pages"] if not p["yardstick"] and p["median"] / base > common.TARGET]
+    misses = [p["title"] for p in r["pages"]
+              if not p["yardstick"] and not p.get("reference") and p["median"] / base > common.TARGET]
     lines += ["", "**Target (the first page ≤ 2× minimal): " + ("met.**" if not misses else
                                                                f"missed by {', '.join(misses)}.**"), ""]
     big = r["big"]
@@ -179,6 +183,8 @@ def worker(args: argparse.Namespace) -> None:
         folder = fill(user, args.files, args.batch)
         result["fill"] = time.perf_counter() - t0
         result["pages"] = time_pages(user, folder, args)
+        if args.profile:
+            profile(user, folder)
         common.write_result(args, result)
     finally:
         shutil.rmtree(store, ignore_errors=True)
@@ -234,6 +240,11 @@ def dt_seconds(n: int):
     return dt.timedelta(seconds=n)
 
 
+EMPTY_TITLE = "The same page of an empty folder (reference: the layout, the gate, the queries)"
+LAYOUT_TITLE = "The CRM's layout alone, `base.html` with no content (reference)"
+REFERENCES = (EMPTY_TITLE, LAYOUT_TITLE)
+
+
 def time_pages(user, folder, args) -> list[dict]:
     """Both pages as real requests through the project's middleware (django.test.Client, logged
     in), as bench_day.py times its pages against bench/views.py's minimal view: the two views are
@@ -243,6 +254,7 @@ def time_pages(user, folder, args) -> list[dict]:
     from django.conf import settings
     from django.db import connection
     from django.http import HttpResponse
+    from django.shortcuts import render
     from django.template import engines
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -259,7 +271,11 @@ def time_pages(user, folder, args) -> list[dict]:
         return HttpResponse(minimal_template.render({"files": files}))
 
     urls = types.ModuleType("bench_disk_urls")
-    urls.urlpatterns = [path("bench/disk/minimal/", minimal), path("", include(settings.ROOT_URLCONF))]
+    def layout(request):  # the CRM's layout alone (menu, user, messages): what every page pays
+        return render(request, "base.html", {})
+
+    urls.urlpatterns = [path("bench/disk/minimal/", minimal), path("bench/disk/layout/", layout),
+                        path("", include(settings.ROOT_URLCONF))]
     sys.modules[urls.__name__] = urls
     settings.ROOT_URLCONF = urls.__name__
     clear_url_caches()
@@ -270,10 +286,15 @@ def time_pages(user, folder, args) -> list[dict]:
     folder_url = reverse("disk:folder", args=[folder.pk])
     pages += [(f"The folder's page («Мой диск»), sorted «{order}»", f"{folder_url}?sort={order}", False)
               for order in ORDERS]
-    for _title, url, yardstick in pages:
+    # The same page of an empty folder: what the layout, the gate and the page's queries cost
+    # without a row (a reference, not a target).
+    empty = folder.children.order_by("pk").first()
+    pages.append((EMPTY_TITLE, reverse("disk:folder", args=[empty.pk]), False))
+    pages.append((LAYOUT_TITLE, "/bench/disk/layout/", False))
+    for title, url, yardstick in pages:
         response = client.get(url)
         rows = response.content.decode().count("<tr data-testid=\"disk-item\"" if not yardstick else "<tr>")
-        assert response.status_code == 200 and rows >= 50, (url, rows)
+        assert response.status_code == 200 and (rows >= 50 or title in REFERENCES), (url, rows)
     times: dict[str, list[float]] = {title: [] for title, _u, _y in pages}
     for round_ in range(args.warmup + args.repeat):
         for title, url, _yardstick in pages:
@@ -288,8 +309,52 @@ def time_pages(user, folder, args) -> list[dict]:
         values = sorted(times[title])
         found.append({"title": title, "url": url, "median": statistics.median(values),
                       "p95": values[max(0, round(0.95 * len(values)) - 1)], "min": values[0],
-                      "queries": len(queries), "yardstick": yardstick})
+                      "queries": len(queries), "yardstick": yardstick, "reference": title in REFERENCES})
     return found
+
+
+def profile(user, folder, requests: int = 20) -> None:
+    """Where the folder page's time goes: cProfile of `requests` requests (cumulative and own
+    time), then each template's and block's own time (bench_common.template_timer)."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user)
+    url = reverse("disk:folder", args=[folder.pk]) + "?sort=name"
+    for _ in range(3):
+        client.get(url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(70)
+    stats.sort_stats("tottime").print_stats(40)
+    print(out.getvalue())
+    with common.template_timer() as (times, _stack):
+        for _ in range(requests):
+            client.get(url)
+    print(f"Templates and blocks, ms per request ({requests} requests): renders, inclusive, own")
+    for name, (renders, inclusive, own) in sorted(times.items(), key=lambda kv: -kv[1][2]):
+        print(f"  {own * 1000 / requests:7.2f} own {inclusive * 1000 / requests:7.2f} incl {renders / requests:6.1f}× {name}")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    print("The page's queries (ms, SQL):")
+    for query in queries.captured_queries:
+        print(f"  {float(query['time']) * 1000:6.2f} {common.short_sql(query['sql'])[:160]}")
+    return
+    for name, (renders, inclusive, own) in sorted(times.items(), key=lambda kv: -kv[1][2]):
+        print(f"  {own * 1000 / requests:7.2f} own {inclusive * 1000 / requests:7.2f} incl {renders / requests:6.1f}× {name}")
 
 
 class Body:
