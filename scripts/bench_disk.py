@@ -208,7 +208,7 @@ def fill(user, count: int, batch: int):
     from django.utils import timezone
 
     from disk import services
-    from disk.models import File, FileVersion, name_key
+    from disk.models import File, FileVersion, name_key, sort_key
 
     folder = services.folder_create(services.personal_storage(user).root, "Договоры", user)
     for year in (2024, 2025, 2026):  # a few sub-folders above the files, as a real folder has
@@ -221,7 +221,7 @@ def fill(user, count: int, batch: int):
         for i in range(start, min(start + batch, count)):
             name = f"{rng.choice(kinds)} № {i + 1} от {rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2026.pdf"
             when = now - dt_seconds(rng.randint(0, 3 * 365 * 86400))
-            files.append(File(folder=folder, name=name, key=name_key(name), size=rng.randint(10_000, 5_000_000),
+            files.append(File(folder=folder, name=name, key=name_key(name), sort_key=sort_key(name), size=rng.randint(10_000, 5_000_000),
                               content_type="application/pdf", author=user, created_at=when, updated_at=when))
         File.objects.bulk_create(files)
         versions = [FileVersion(file=f, number=1, blob=f"bench/{f.pk}", size=f.size, sha256="0" * 64,
@@ -267,7 +267,7 @@ def time_pages(user, folder, args) -> list[dict]:
 
     def minimal(request):
         files = (File.objects.filter(folder_id=folder.pk, deleted_at__isnull=True)
-                 .select_related("author", "current__uploaded_by").order_by("key", "pk")[:50])
+                 .select_related("author", "current__uploaded_by").order_by("sort_key", "pk")[:50])
         return HttpResponse(minimal_template.render({"files": files}))
 
     urls = types.ModuleType("bench_disk_urls")

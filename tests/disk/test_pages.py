@@ -107,6 +107,18 @@ def test_it_sorts_by_name_size_date_and_author(client, owner, teammate, org):
     assert names(client.get(url, {"sort": "author"})) == ["б.txt", "в.txt", "А.txt"]
 
 
+def test_it_lists_folders_then_files_each_in_the_natural_name_order_both_ways(client, owner, my_disk):
+    for name in ("Папка 10", "папка 9"):
+        services.folder_create(my_disk.root, name, owner)
+    for name in ("Файл 1.txt", "Файл 10.txt", "файл 3.txt", "Файл 2.txt"):
+        services.upload(my_disk.root, content("x"), name, owner)
+    login(client, owner)
+    assert names(client.get(reverse("disk:index"), {"sort": "name"})) == [
+        "папка 9", "Папка 10", "Файл 1.txt", "Файл 2.txt", "файл 3.txt", "Файл 10.txt"]
+    assert names(client.get(reverse("disk:index"), {"sort": "-name"})) == [
+        "Папка 10", "папка 9", "Файл 10.txt", "файл 3.txt", "Файл 2.txt", "Файл 1.txt"]
+
+
 def test_it_turns_the_current_order_keeping_the_search_and_the_view_and_going_back_to_page_1(client, owner, my_disk):
     services.upload(my_disk.root, content("x"), "Счёт.pdf", owner)
     response = login(client, owner).get(reverse("disk:index"), {"q": "счёт", "view": "list", "sort": "name", "page": 2})
