@@ -135,20 +135,27 @@ def _strftime(django_format: str) -> str | None:
     return "".join(out)
 
 
-def with_columns(rows: list, searching: bool) -> list:
-    """What a folder's table shows of each row, formatted once here: the filters and includes the
-    template ran per row were most of the page's rendering (BENCHMARKS.md, «Диск»)."""
+def table_rows(rows: list, searching: bool) -> list[dict]:
+    """What a folder's listing shows of each row, formatted once here, as plain dicts: the
+    filters, includes and model attribute lookups the template ran per row were most of the
+    page's rendering (BENCHMARKS.md, «Диск»)."""
     date_format = formats.get_format("SHORT_DATETIME_FORMAT")  # the language's, looked up once
     fast = _strftime(date_format)
+    table = []
     for row in rows:
         is_file = isinstance(row, File)
-        row.size_text = filesizeformat(row.size) if is_file else "—"
-        row.author_text = str(row.author) if row.author_id else "—"
         moment = timezone.localtime(row.updated_at)
-        row.date_text = moment.strftime(fast) if fast else dateformat.format(moment, date_format)
-        # A search lists the whole subtree: each found item says which folder it is in.
-        row.place = (row.folder.name if is_file else row.parent.name) if searching else ""
-    return rows
+        table.append({
+            "name": row.name, "urls": row.urls, "menu_label": row.menu_label,
+            "kind": row.kind if is_file else "", "badge": row.badge if is_file else "",
+            "is_picture": is_file and row.is_picture, "previewable": is_file and row.previewable,
+            "size_text": filesizeformat(row.size) if is_file else "—",
+            "author_text": str(row.author) if row.author_id else "—",
+            "date_text": moment.strftime(fast) if fast else dateformat.format(moment, date_format),
+            # A search lists the whole subtree: each found item says which folder it is in.
+            "place": (row.folder.name if is_file else row.parent.name) if searching else "",
+        })
+    return table
 
 
 SORT_COLUMNS = (("name", "", _lazy("Название")), ("size", "text-end", _lazy("Размер")),
@@ -235,17 +242,16 @@ def _folder_page(request, folder: Folder):
         folders = selectors.folder_children_ordered(folder, params["sort"])
         files = selectors.folder_files(folder, params["sort"])
     page, page_range = _page(Listing(folders, files), params["page"])
-    with_columns(page.object_list, searching=bool(params["q"]))
     crumbs, from_shared = _crumbs(user, folder)
     quota = settings.DISK_USER_QUOTA
-    used = selectors.usage(user)
+    used = selectors.usage(user) if quota else 0  # the bar is shown only under a quota
     context = {
         "folder": folder, "crumbs": crumbs, "from_shared": from_shared, "params": params, "problems": problems,
         "page": page, "page_range": page_range, "can_edit": right == EDIT, "storages": _storages(user),
         "current_storage": folder.storage_id, "section": "storage", "used": used, "quota": quota,
         "used_percent": min(100, round(used * 100 / quota)) if quota else 0,
         "storage_name": storage_label(folder.storage, user), "max_size": settings.DISK_MAX_FILE_SIZE,
-        "columns": sort_columns(request, params["sort"]),
+        "columns": sort_columns(request, params["sort"]), "rows": table_rows(page.object_list, bool(params["q"])),
     }
     if request.htmx and request.htmx.target == "disk-list":
         return render(request, "disk/_list.html", context)

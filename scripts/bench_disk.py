@@ -173,12 +173,13 @@ def worker(args: argparse.Namespace) -> None:
     settings.FILE_UPLOAD_TEMP_DIR = str(spool)
     settings.DISK_X_ACCEL_REDIRECT = ""
     settings.DISK_MAX_FILE_SIZE = max(settings.DISK_MAX_FILE_SIZE, (args.big_mb + 1) * MB)
-    settings.DISK_USER_QUOTA = 0
+    quota, settings.DISK_USER_QUOTA = settings.DISK_USER_QUOTA, 0  # for the big file only
     try:
         result = {**common.base_result(args), "git": common.git_state(), "files": args.files}
         user = make_user()
         # The big file first: ru_maxrss is a high-water mark, the listing's fill would raise it.
         result["big"] = big_file(user, args.big_mb)
+        settings.DISK_USER_QUOTA = quota  # the listing shows its quota bar, as with the default settings
         t0 = time.perf_counter()
         folder = fill(user, args.files, args.batch)
         result["fill"] = time.perf_counter() - t0
@@ -295,6 +296,7 @@ def time_pages(user, folder, args) -> list[dict]:
         response = client.get(url)
         rows = response.content.decode().count("<tr data-testid=\"disk-item\"" if not yardstick else "<tr>")
         assert response.status_code == 200 and (rows >= 50 or title in REFERENCES), (url, rows)
+        assert yardstick or title == LAYOUT_TITLE or 'data-testid="disk-quota"' in response.content.decode(), url
     times: dict[str, list[float]] = {title: [] for title, _u, _y in pages}
     for round_ in range(args.warmup + args.repeat):
         for title, url, _yardstick in pages:
