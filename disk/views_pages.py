@@ -436,7 +436,6 @@ def folder_create(request, pk: int):
     return _dialog(request, "disk/_folder_new.html", context, status=400 if form.errors else 200)
 
 
-@require_http_methods(["GET", "POST"])
 @require_GET
 def item_menu(request, kind: str, pk: int):
     """The actions of a row's «⋯», asked for when it is first opened: what the user may do with
@@ -446,9 +445,10 @@ def item_menu(request, kind: str, pk: int):
         _decorate(item)
     with_urls([item])
     return render(request, "disk/_item_menu_items.html",
-                  {"item": item, "can_edit": selectors.rights(request.user, item) == EDIT})
+                  {"item": item, "can_edit": item.user_rights == EDIT})
 
 
+@require_http_methods(["GET", "POST"])
 def rename(request, kind: str, pk: int):
     item = _item(request, kind, pk, EDIT)
     form = NameForm(request.POST or None, initial={"name": item.name})

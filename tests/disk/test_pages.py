@@ -302,6 +302,9 @@ def test_it_renames_and_refuses_a_taken_name_keeping_the_input(client, owner, my
     assert client.post(url, {"name": "КП Ромашка.pdf"}).status_code == 302
     found.refresh_from_db()
     assert found.name == "КП Ромашка.pdf"
+    # Only GET and POST: the decorator had slipped onto the «⋯» menu's view above it.
+    assert client.put(url, {"name": "Другое.pdf"}).status_code == 405
+    assert client.delete(url).status_code == 405
 
 
 def test_it_moves_and_copies_through_the_folder_picker(client, owner, my_disk):
