@@ -2,7 +2,7 @@
 """Benchmark of the disk (issue 11): a folder of 10 000 files listed, and a 1 GB file uploaded and
 downloaded with the process's memory bounded.
 
-    .venv/bin/python scripts/bench_disk.py [--db postgres|sqlite|both] [--files 10000] [--big-mb 1024]
+    .venv/bin/python scripts/bench_disk.py [--db postgres|sqlite|both] [--files 10000] [--big-mb 1024] [--profile]
 
 1. Listing. 10 000 files (with their versions) are bulk-created in one folder of a manager's
    «Мой диск», and the disk's folder page (`disk:folder`, the whole page with the menu, the quota
@@ -10,7 +10,10 @@ downloaded with the process's memory bounded.
    the minimal view as bench/views.py defines it for the CRM's lists: one query with the same
    joins, no access gate, a trivial table from a template string. Both are requests through the
    project's middleware, logged in, timed in-process with django.test.Client as bench_day.py
-   does. Target: ≤ 2×.
+   does. Target: ≤ 2×. Two references are timed with them (not targets): the same page of an
+   empty folder (the layout, the gate and the page's queries without a row) and the CRM's layout
+   alone (`base.html` with no content). `--profile` prints a cProfile of the page, each
+   template's own time and the page's queries (not written to BENCHMARKS.md).
 2. A big file. A streamed multipart body (generated as it is read, never held whole) goes through
    Django's WSGI handler to the attachments' upload view (`disk:attach_upload`: the disk's upload
    handlers spool it to a temporary file, the service streams it to the store), then the file is
@@ -95,7 +98,8 @@ PREFACE = """How to run: `.venv/bin/python scripts/bench_disk.py` (PostgreSQL by
 `--files`, `--big-mb`, `--no-write`). What it measures is in the script's docstring: the first page of
 a folder of 10 000 files in each order against the minimal view (one query with the same joins, no
 access gate, a trivial template), and a 1 GB file streamed through the upload view and read back
-through the download view with the process's peak RSS."""
+through the download view with the process's peak RSS. Two references are timed with them, not
+targets: the same page of an empty folder, and the CRM's layout alone."""
 
 
 def _ms(seconds: float) -> str:
