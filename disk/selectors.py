@@ -87,7 +87,10 @@ def rights(user, item: Folder | File) -> str | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     folder = item if isinstance(item, Folder) else item.folder
-    result = best(_storage_rights(user, folder.storage), _level_rights(user, item))
+    result = _storage_rights(user, folder.storage)
+    if result == EDIT:  # one's own disk, the common one: nothing else can give more
+        return result
+    result = best(result, _level_rights(user, item))
     if result == EDIT:
         return result
     ancestors = folder.ancestor_ids
@@ -106,8 +109,10 @@ def rights(user, item: Folder | File) -> str | None:
 
 
 def _check(user, item, need: str):
-    if RANK[rights(user, item)] < RANK[need]:
+    found = rights(user, item)
+    if RANK[found] < RANK[need]:
         raise Http404
+    item.user_rights = found  # what the user may do with it, for the page that asked (no second check)
     return item
 
 
@@ -136,26 +141,26 @@ def version_for(user, file_pk, number) -> FileVersion:
         raise Http404 from exc
 
 
-ORDERS = {
-    "name": ("key", "pk"),
-    "-name": ("-key", "-pk"),
+ORDERS = {  # by name: the natural order (models.sort_key)
+    "name": ("sort_key", "pk"),
+    "-name": ("-sort_key", "-pk"),
     "date": ("updated_at", "pk"),
     "-date": ("-updated_at", "-pk"),
     "size": ("size", "pk"),
     "-size": ("-size", "-pk"),
-    "author": ("author__last_name", "author__first_name", "key", "pk"),
-    "-author": ("-author__last_name", "-author__first_name", "-key", "-pk"),
+    "author": ("author__last_name", "author__first_name", "sort_key", "pk"),
+    "-author": ("-author__last_name", "-author__first_name", "-sort_key", "-pk"),
 }
 
 
 def folder_children(folder: Folder) -> QuerySet[Folder]:
     """The live sub-folders (call after folder_for: rights are inherited, see the docstring)."""
-    return folder.children.filter(LIVE).select_related("author").order_by("key", "pk")
+    return folder.children.filter(LIVE).select_related("author").order_by("sort_key", "pk")
 
 
 def folder_files(folder: Folder, order: str = "name") -> QuerySet[File]:
-    """The live files, one page at a time by slicing; the (folder, key) and
-    (folder, updated_at) indexes serve the first page whatever the folder's size."""
+    """The live files, one page at a time by slicing; the (folder, sort_key), (folder,
+    updated_at) and (folder, size) indexes serve the first page whatever the folder's size."""
     return (folder.files.filter(LIVE).select_related("author", "current__uploaded_by")
             .order_by(*ORDERS.get(order, ORDERS["name"])))
 
@@ -287,16 +292,16 @@ def file_link(file: File, pk) -> PublicLink:
 FOLDER_ORDERS = {
     "date": ("updated_at", "pk"),
     "-date": ("-updated_at", "-pk"),
-    "author": ("author__last_name", "author__first_name", "key", "pk"),
-    "-author": ("-author__last_name", "-author__first_name", "-key", "-pk"),
-    "-name": ("-key", "-pk"),
-    "-size": ("-key", "-pk"),
+    "author": ("author__last_name", "author__first_name", "sort_key", "pk"),
+    "-author": ("-author__last_name", "-author__first_name", "-sort_key", "-pk"),
+    "-name": ("-sort_key", "-pk"),
+    "-size": ("-sort_key", "-pk"),
 }
 
 
 def folder_children_ordered(folder: Folder, order: str = "name") -> QuerySet[Folder]:
     """folder_children in a page's order (folders have no size: by name then)."""
-    return folder_children(folder).order_by(*FOLDER_ORDERS.get(order, ("key", "pk")))
+    return folder_children(folder).order_by(*FOLDER_ORDERS.get(order, ("sort_key", "pk")))
 
 
 def search(folder: Folder, text: str, order: str = "name") -> tuple[QuerySet[Folder], QuerySet[File]]:
@@ -306,7 +311,7 @@ def search(folder: Folder, text: str, order: str = "name") -> tuple[QuerySet[Fol
     needle = text.casefold()
     folders = (Folder.objects.filter(LIVE, path__startswith=folder.path, key__contains=needle)
                .exclude(pk=folder.pk).select_related("author", "parent")
-               .order_by(*FOLDER_ORDERS.get(order, ("key", "pk"))))
+               .order_by(*FOLDER_ORDERS.get(order, ("sort_key", "pk"))))
     files = (File.objects.filter(LIVE, folder__path__startswith=folder.path, key__contains=needle)
              .select_related("author", "current__uploaded_by", "folder")
              .order_by(*ORDERS.get(order, ORDERS["name"])))
@@ -332,7 +337,7 @@ def shares_of(item: Folder | File) -> QuerySet[Share]:
 def writable_shared_folders(user) -> QuerySet[Folder]:
     """Folders others shared with the user to change: where a move or a copy may also go."""
     return Folder.objects.filter(LIVE, pk__in=shared_with_me(user).filter(folder__isnull=False, access=EDIT)
-                                 .values("folder_id")).order_by("key", "pk")
+                                 .values("folder_id")).order_by("sort_key", "pk")
 
 
 def storage_rights(user, storage: Storage) -> str | None:
