@@ -18,7 +18,7 @@ a listing checks the folder once and then reads its rows without a per-row condi
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet, Sum
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -174,14 +174,21 @@ def storages_for(user) -> QuerySet[Storage]:
 
 
 def shared_with_me(user) -> QuerySet[Share]:
-    """«Доступные мне»: what others shared with the user or his departments."""
+    """«Доступные мне»: what others shared with the user or his departments, each item once — an
+    item shared with him and with his department (or with two of his departments) is listed by its
+    strongest share (edit over read; the oldest of equals), in one query."""
     targets = Q(user=user)
     if department_chain(user):
         targets |= Q(department_id__in=department_chain(user))
-    return (Share.objects.filter(targets)
-            .filter(Q(file__isnull=False, file__deleted_at__isnull=True) | Q(folder__isnull=False, folder__deleted_at__isnull=True))
-            .exclude(created_by=user)
-            .select_related("file__author", "folder__author", "created_by").order_by("-created_at"))
+    mine = Share.objects.filter(targets).exclude(created_by=user)
+    # Exactly one of file/folder is set: NULL = NULL is not true, so this matches the same item only.
+    same_item = Q(file=OuterRef("file")) | Q(folder=OuterRef("folder"))
+    stronger = mine.filter(same_item).filter((Q(access=EDIT) & ~Q(access=OuterRef("access")))
+                                             | Q(access=OuterRef("access"), pk__lt=OuterRef("pk")))
+    return (mine.filter(Q(file__isnull=False, file__deleted_at__isnull=True)
+                        | Q(folder__isnull=False, folder__deleted_at__isnull=True))
+            .exclude(Exists(stronger))
+            .select_related("file__author", "folder__author", "created_by").order_by("-created_at", "-pk"))
 
 
 def trash(user, storage: Storage) -> tuple[QuerySet[Folder], QuerySet[File]]:
