@@ -51,7 +51,8 @@ def test_it_adds_a_comment_whose_files_live_in_the_records_folder_and_on_its_car
     assert {a.file for a in selectors.attachments(owner, deal)} == set(files)
     page = response.content.decode()
     for f in files:
-        assert f.name in page and reverse("disk:download", args=[f.pk]) in page
+        assert f'<a href="{reverse("disk:download", args=[f.pk])}" class="text-decoration-none" ' \
+               f'data-testid="comment-file-download">{f.name}</a>' in page
     card = client.get(deal.get_absolute_url()).content.decode()
     assert card.count(reverse("disk:download", args=[files[0].pk])) == 2  # under the comment and in the panel
 
