@@ -485,6 +485,34 @@ def purge_expired(now: datetime | None = None) -> int:
     return count
 
 
+def sweep_orphans(older_than: timedelta = timedelta(hours=24), *, dry_run: bool = False,
+                  now: datetime | None = None) -> list[tuple[str, int]]:
+    """Blobs in the store that no FileVersion names, older than `older_than`, removed (with
+    `dry_run`, only found). Returns (key, size) of each. Such blobs are left by a service called
+    inside someone else's transaction that later rolled back (the bytes are written before the rows,
+    see the module's docstring) or by a process killed between the two. The grace period spares an
+    upload in flight, whose blob is written before its row commits."""
+    cutoff = (now or timezone.now()) - older_than
+    found: list[tuple[str, int]] = []
+    batch: dict[str, int] = {}
+
+    def check() -> None:
+        known = set(FileVersion.objects.filter(blob__in=list(batch)).values_list("blob", flat=True))
+        found.extend((key, size) for key, size in batch.items() if key not in known)
+        batch.clear()
+
+    for key, modified, size in blobs.listing():
+        if modified < cutoff:
+            batch[key] = size
+        if len(batch) >= 1000:
+            check()
+    if batch:
+        check()
+    if not dry_run:
+        blobs.discard(key for key, _size in found)
+    return found
+
+
 # --- Sharing and public links ---
 
 def share(item: Folder | File, by: User | None, *, user: User | None = None, department: Department | None = None,
