@@ -9,11 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts import access
+from accounts.models import Action
 from crm import timeline
 from crm.models import TimelineEntry
 from deals import services as deal_services
 from disk import selectors, services
 from disk.models import Attachment, File
+from tasks_app import services as task_services
 from tests.factories import DealFactory, LeadFactory
 
 from .conftest import blob_keys, content
@@ -148,3 +151,18 @@ def test_the_card_costs_the_same_queries_with_1_and_10_commented_files(client, o
 
 
 CARD_QUERIES = 17
+
+
+def test_a_task_observer_who_may_only_read_adds_files_to_his_comment(client, owner, outsider):
+    task = task_services.task_create(data={"title": "Подготовить КП", "responsible": owner}, by=owner,
+                                     observers=[outsider])
+    client.force_login(outsider)
+    assert not access.can(outsider, Action.CHANGE, task)
+    response = post_comment(client, task, "Скриншот ошибки", [("Ошибка.png", b"\x89PNG")])
+    assert response.status_code == 200 and "Ошибка.png" in response.content.decode()
+    [attachment] = selectors.attachments(owner, task)
+    assert attachment.file.author == outsider and attachment.file.folder == services.record_folder(task)
+    # The panel's upload still asks for the right to change the task.
+    refused = client.post(reverse("disk:attach_upload", args=["tasks_app.task", task.pk]),
+                          {"file": SimpleUploadedFile("Ещё.png", b"x")})
+    assert refused.status_code == 403
