@@ -74,7 +74,8 @@ def comment_add(request, kind: str, pk: int):
 
 
 def _comment_add(request, record, handler, files: list, problem: str):
-    form = CommentForm(request.POST, with_files=bool(files))
+    # Files refused before the form (too large) still make an empty text no second complaint.
+    form = CommentForm(request.POST, with_files=bool(files or problem))
     added = False
     if problem:
         form.add_error(None, problem)

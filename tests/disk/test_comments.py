@@ -79,6 +79,8 @@ def test_a_file_over_the_size_limit_is_refused_and_the_text_is_kept(client, owne
     assert response.status_code == 200 and 'data-testid="comment-error"' in page
     assert "Файл больше 1000\xa0байт: такой загрузить нельзя." in page and "Смотрите вложение</textarea>" in page
     assert comments(deal) == [] and not File.objects.exists() and blob_keys() == set()
+    alone = post_comment(client, deal, "", [("Большой.pdf", b"x" * 5000)]).content.decode()
+    assert "Файл больше" in alone and "Комментарий пуст." not in alone  # the reason, not a second complaint
 
 
 def test_over_the_quota_nothing_is_saved_and_nothing_left_in_the_store(client, owner, settings, store):
