@@ -10,9 +10,21 @@ from .money import SYMBOLS, format_amount
 
 
 class CommentForm(forms.Form):
+    """A comment's text; with files (the disk's field, read apart from the form) it may be empty."""
+
     text = forms.CharField(label=_("Комментарий"), widget=forms.Textarea(attrs={"rows": 2}), max_length=10000,
-                           error_messages={"required": _("Комментарий пуст.")})
+                           required=False)
     pin = forms.BooleanField(label=_("Закрепить"), required=False)
+
+    def __init__(self, *args, with_files: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.with_files = with_files
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text and not self.with_files:
+            raise forms.ValidationError(_("Комментарий пуст."))
+        return text
 
 
 class PinForm(forms.Form):

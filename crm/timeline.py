@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.apps import apps
 from django.conf import settings
@@ -118,6 +119,35 @@ def add_comment(record: models.Model, by, text: str, pin_it: bool = False) -> Ti
         for hook in _comment_hooks:
             hook(record, by, entry.text)
     return entry
+
+
+# Files on comments: the disk registers how they are read from the form, saved with the comment and
+# listed under it; the kernel never imports the disk (as with on_comment and crm.cards).
+class CommentFiles(Protocol):
+    field_template: str  # the file field inside the comment form (gets `comment_files`)
+    list_template: str  # a comment's files, rendered with `entry` (its `files`)
+
+    def read(self, request) -> tuple[list, str]:
+        """The request's files, read before anything touches request.POST (streamed, size-limited),
+        and a refusal to show beside the kept text ("" if none)."""
+
+    def add(self, record: models.Model, by, text: str, files: list, pin_it: bool) -> TimelineEntry:
+        """The comment and its files, all or nothing; ValidationError (Russian) when refused."""
+
+    def of(self, user, record: models.Model, entries: list[TimelineEntry]) -> dict[int, list]:
+        """The files of a page's comments by entry id, for a reader of the record (one query)."""
+
+
+_comment_files: list[CommentFiles] = []
+
+
+def register_comment_files(handler: CommentFiles) -> CommentFiles:
+    _comment_files[:] = [handler]  # one handler: registering again (a test, a reload) replaces it
+    return handler
+
+
+def comment_files() -> CommentFiles | None:
+    return _comment_files[0] if _comment_files else None
 
 
 def change(name: str, old, new) -> dict:

@@ -9,5 +9,5 @@ class DiskConfig(AppConfig):
 
     def ready(self) -> None:
         # The attachments panel on the records' cards (crm.cards); a deleted record's folder to the
-        # trash (crm.deletion.on_deleted).
-        from . import cards, hooks  # noqa: F401
+        # trash (crm.deletion.on_deleted); files on comments (crm.timeline).
+        from . import cards, comments, hooks  # noqa: F401

@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -178,6 +181,37 @@ def _file_range(fileobj, first: int, last: int | None) -> Iterator[bytes]:
             yield data
     finally:
         fileobj.close()
+
+
+# What new_key() makes: only such keys are the disk's to sweep (anything else in the folder or the
+# bucket — a prefix shared with another app, a README — is left alone).
+KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{32}")
+
+
+def listing() -> Iterator[tuple[str, datetime, int]]:
+    """Every blob in the store: its key, last change (aware) and size, for the orphan sweep — the
+    folder walked, or the bucket listed a thousand keys a request (no HEAD per key)."""
+    backend = store()
+    if is_s3(backend):
+        prefix = backend._normalize_name("") if backend.location else ""
+        prefix = prefix.rstrip("/") + "/" if prefix else ""
+        for obj in backend.bucket.objects.filter(Prefix=prefix):
+            key = obj.key[len(prefix):]
+            if KEY.fullmatch(key):
+                yield key, obj.last_modified, obj.size
+        return
+    root = backend.location
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            key = os.path.relpath(path, root).replace(os.sep, "/")
+            if not KEY.fullmatch(key):
+                continue
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:  # removed meanwhile (a purge)
+                continue
+            yield key, datetime.fromtimestamp(stat.st_mtime, tz=UTC), stat.st_size
 
 
 def discard(keys: Iterable[str]) -> None:

@@ -283,8 +283,9 @@ class PublicLink(models.Model):
 
 
 class Attachment(models.Model):
-    """A file attached to a CRM record (lead, deal, contact, company, task, event; comments later):
-    one generic link, like tasks_app's Binding. The file itself lives in the record's CRM folder."""
+    """A file attached to a CRM record (lead, deal, contact, company, task, event) or to a comment
+    (a crm TimelineEntry): one generic link, like tasks_app's Binding. The file itself lives in the
+    record's CRM folder; a comment's file is attached to its record as well."""
 
     file = models.ForeignKey(File, on_delete=models.CASCADE, related_name="attachments")
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")

@@ -18,12 +18,13 @@ a listing checks the folder once and then reads its rows without a per-row condi
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet, Sum
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import access
 from accounts.models import Action, Department, Level
+from crm.models import TimelineEntry
 
 from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage
 
@@ -179,14 +180,21 @@ def storages_for(user) -> QuerySet[Storage]:
 
 
 def shared_with_me(user) -> QuerySet[Share]:
-    """«Доступные мне»: what others shared with the user or his departments."""
+    """«Доступные мне»: what others shared with the user or his departments, each item once — an
+    item shared with him and with his department (or with two of his departments) is listed by its
+    strongest share (edit over read; the oldest of equals), in one query."""
     targets = Q(user=user)
     if department_chain(user):
         targets |= Q(department_id__in=department_chain(user))
-    return (Share.objects.filter(targets)
-            .filter(Q(file__isnull=False, file__deleted_at__isnull=True) | Q(folder__isnull=False, folder__deleted_at__isnull=True))
-            .exclude(created_by=user)
-            .select_related("file__author", "folder__author", "created_by").order_by("-created_at"))
+    mine = Share.objects.filter(targets).exclude(created_by=user)
+    # Exactly one of file/folder is set: NULL = NULL is not true, so this matches the same item only.
+    same_item = Q(file=OuterRef("file")) | Q(folder=OuterRef("folder"))
+    stronger = mine.filter(same_item).filter((Q(access=EDIT) & ~Q(access=OuterRef("access")))
+                                             | Q(access=OuterRef("access"), pk__lt=OuterRef("pk")))
+    return (mine.filter(Q(file__isnull=False, file__deleted_at__isnull=True)
+                        | Q(folder__isnull=False, folder__deleted_at__isnull=True))
+            .exclude(Exists(stronger))
+            .select_related("file__author", "folder__author", "created_by").order_by("-created_at", "-pk"))
 
 
 def trash(user, storage: Storage) -> tuple[QuerySet[Folder], QuerySet[File]]:
@@ -212,6 +220,20 @@ def attachments(user, record: Model) -> QuerySet[Attachment]:
     return (Attachment.objects.filter(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
                                       file__deleted_at__isnull=True)
             .select_related("file__author", "file__current").order_by("-file__updated_at", "-pk"))
+
+
+def comment_files(user, record: Model, entries: list) -> dict[int, list[Attachment]]:
+    """The live files of a timeline page's comments by entry id, for a reader of the record —
+    one query whatever the number of comments and files (none without comments)."""
+    ids = [entry.pk for entry in entries if entry.kind == TimelineEntry.Kind.COMMENT]
+    if not ids or not access.can(user, Action.VIEW, record):
+        return {}
+    found: dict[int, list[Attachment]] = {}
+    for attachment in (Attachment.objects.filter(content_type=ContentType.objects.get_for_model(TimelineEntry),
+                                                 object_id__in=ids, file__deleted_at__isnull=True)
+                       .select_related("file").order_by("pk")):
+        found.setdefault(attachment.object_id, []).append(attachment)
+    return found
 
 
 def public_link(token: str) -> PublicLink:

@@ -28,12 +28,14 @@ from django_tasks import default_task_backend
 
 from accounts import access
 from accounts.models import Action, Department, User
+from crm import timeline
+from crm.models import TimelineEntry
 
 from . import blobs, names
 from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, name_key
 from .selectors import EDIT, RANK, READ, rights, usage
 
-# Records whose files live in a CRM folder of their own (comments: later, in their record's).
+# Records whose files live in a CRM folder of their own (a comment's files: in its record's).
 ATTACHABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company", "tasks_app.task", "calendar_app.event")
 # Folder.path holds every ancestor's id: room for a hundred levels and more.
 MAX_PATH = Folder._meta.get_field("path").max_length - 40
@@ -483,6 +485,34 @@ def purge_expired(now: datetime | None = None) -> int:
     return count
 
 
+def sweep_orphans(older_than: timedelta = timedelta(hours=24), *, dry_run: bool = False,
+                  now: datetime | None = None) -> list[tuple[str, int]]:
+    """Blobs in the store that no FileVersion names, older than `older_than`, removed (with
+    `dry_run`, only found). Returns (key, size) of each. Such blobs are left by a service called
+    inside someone else's transaction that later rolled back (the bytes are written before the rows,
+    see the module's docstring) or by a process killed between the two. The grace period spares an
+    upload in flight, whose blob is written before its row commits."""
+    cutoff = (now or timezone.now()) - older_than
+    found: list[tuple[str, int]] = []
+    batch: dict[str, int] = {}
+
+    def check() -> None:
+        known = set(FileVersion.objects.filter(blob__in=list(batch)).values_list("blob", flat=True))
+        found.extend((key, size) for key, size in batch.items() if key not in known)
+        batch.clear()
+
+    for key, modified, size in blobs.listing():
+        if modified < cutoff:
+            batch[key] = size
+        if len(batch) >= 1000:
+            check()
+    if batch:
+        check()
+    if not dry_run:
+        blobs.discard(key for key, _size in found)
+    return found
+
+
 # --- Sharing and public links ---
 
 def share(item: Folder | File, by: User | None, *, user: User | None = None, department: Department | None = None,
@@ -614,6 +644,51 @@ def detach(found: Attachment, by: User | None) -> None:
             _schedule_purge(now)
 
 
+def comment_add(record: Model, text: str, sources: list, by: User | None, *, pin_it: bool = False) -> TimelineEntry:
+    """A comment with files (the card's comment form): each file goes into the record's CRM folder,
+    attached to the comment and to the record (its card's panel lists it too). Whoever may comment
+    — see the record, as the timeline asks — may add files to his comment: they are part of what
+    he says, like its text (a task's observer's screenshot). A file of a taken name is kept
+    beside it numbered, never as a new version: the comment keeps exactly what was sent.
+
+    All or nothing: the bytes are written first (no lock held while they stream), then the comment
+    and the rows in one transaction; a refusal (size, quota, name) saves nothing and removes
+    what was written."""
+    _check_record(record, None)
+    if by is not None and not access.can(by, Action.VIEW, record):
+        raise PermissionDenied(_("Нет доступа к записи."))
+    file_names = [_clean(getattr(source, "name", "") or "", "file") for source in sources]
+    folder = record_folder(record)
+    stored: list[blobs.Stored] = []
+    try:
+        for name, source in zip(file_names, sources, strict=True):
+            try:
+                stored.append(_stream(source, by))
+            except ValidationError as exc:
+                raise ValidationError({"file": _("«%(name)s»: %(problem)s") % {
+                    "name": name, "problem": " ".join(exc.messages)}}) from exc
+        with transaction.atomic():
+            folder = _lock(folder)
+            if folder.deleted_at:
+                raise ValidationError(_("Папка «%(name)s» в корзине.") % {"name": folder.name})
+            _check_quota(by, sum(s.size for s in stored))
+            entry = timeline.add_comment(record, by, text, pin_it=pin_it)
+            on_entry = ContentType.objects.get_for_model(entry)
+            on_record = ContentType.objects.get_for_model(record)
+            links = []
+            for name, piece in zip(file_names, stored, strict=True):
+                file = File.objects.create(folder=folder, name=_free_name(folder, name), author=by,
+                                           content_type=_guess_type(name))
+                _add_version(file, piece, by)
+                links += [Attachment(file=file, content_type=on_entry, object_id=entry.pk, created_by=by),
+                          Attachment(file=file, content_type=on_record, object_id=record.pk, created_by=by)]
+            Attachment.objects.bulk_create(links)
+        return entry
+    except BaseException:
+        blobs.discard([piece.key for piece in stored])
+        raise
+
+
 def record_deleted(content_type: ContentType, object_id: int) -> None:
     """A CRM record was deleted (crm.deletion.on_deleted): its attachments go, and its folder goes
     to the trash with everything in it — the retention empties it like any other; until then the
@@ -622,6 +697,10 @@ def record_deleted(content_type: ContentType, object_id: int) -> None:
     folder = Folder.objects.filter(LIVE, content_type=content_type, object_id=object_id).first()
     if folder is None:
         return
+    # Its comments went with it (crm.deletion): their files' links to them too (the files are in
+    # this folder, bound by a generic link the database does not cascade).
+    Attachment.objects.filter(content_type=ContentType.objects.get_for_model(TimelineEntry),
+                              file__folder__path__startswith=folder.path).delete()
     now = timezone.now()
     subtree = Folder.objects.filter(LIVE, path__startswith=folder.path)
     File.objects.filter(LIVE, folder__in=subtree).update(deleted_at=now, deleted_with=folder)

@@ -169,3 +169,21 @@ def test_it_shows_the_trash_to_whom_may_change_the_storage(owner, teammate, crm_
     with pytest.raises(Http404):
         selectors.trash(teammate, my_disk)
     assert [f.pk for f in selectors.trash(crm_admin, my_disk)[0]] == [tree["clients"].pk]
+
+
+def test_it_lists_an_item_shared_with_me_and_my_departments_once_with_the_strongest_right(
+        owner, teammate, org, tree):
+    services.share(tree["clients"], owner, department=org["group1"])                 # read
+    services.share(tree["clients"], owner, user=teammate, access_level=Share.Access.EDIT)
+    services.share(tree["clients"], owner, department=org["sales"])                  # read, above group1
+    services.share(tree["offer"], owner, department=org["group1"])
+    services.share(tree["offer"], owner, department=org["sales"])
+    listed = list(selectors.shared_with_me(teammate))
+    assert len(listed) == 2 and {(s.folder_id, s.file_id, s.access) for s in listed} == {
+        (tree["clients"].pk, None, Share.Access.EDIT), (None, tree["offer"].pk, Share.Access.READ)}
+    assert list(selectors.writable_shared_folders(teammate)) == [tree["clients"]]
+    # Edit through a department beats read to the person.
+    services.share(tree["offer"], owner, user=teammate)
+    services.share(tree["offer"], owner, department=org["sales"], access_level=Share.Access.EDIT)
+    [offer] = [s for s in selectors.shared_with_me(teammate) if s.file_id]
+    assert offer.access == Share.Access.EDIT and offer.department == org["sales"]

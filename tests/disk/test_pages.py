@@ -202,10 +202,11 @@ QUERIES = 16  # the same for 3 and 60 files: the listing's cost does not grow wi
 
 @pytest.mark.parametrize("count", [3, 60])
 def test_it_lists_shared_with_me_and_the_trash_in_the_same_queries_for_3_and_60_items(
-        client, owner, teammate, my_disk, count, django_assert_num_queries, django_assert_max_num_queries):
+        client, owner, teammate, org, my_disk, count, django_assert_num_queries, django_assert_max_num_queries):
     for i in range(count):
         shared = services.upload(my_disk.root, content("x"), f"Общий {i}.pdf", owner)
         services.share(shared, owner, user=teammate)
+        services.share(shared, owner, department=org["group1"])  # listed once all the same
         services.delete(services.upload(my_disk.root, content("x"), f"Старый {i}.pdf", owner), owner)
         services.delete(services.folder_create(my_disk.root, f"Папка {i}", owner), owner)
     login(client, teammate).get(reverse("disk:index"))

@@ -146,6 +146,62 @@
   });
 })();
 
+// The card's comment form («Прикрепить файлы», disk/_comment_file_field.html): the chosen files are
+// named beside the button; files dropped onto the form join them (they go with the comment when it
+// is sent, not at once); a file over data-max-size makes the input invalid with the reason, so the
+// form is not sent only for the server to cut the body off.
+(function () {
+  "use strict";
+
+  function inputOf(form) {
+    return form ? form.querySelector("[data-disk-comment-files]") : null;
+  }
+
+  function formOf(event) {
+    const form = event.target instanceof Element ? event.target.closest("form") : null;
+    return inputOf(form) ? form : null;
+  }
+
+  function show(input) {
+    const files = Array.from(input.files || []);
+    const chosen = input.form && input.form.querySelector("[data-disk-comment-chosen]");
+    if (chosen) chosen.textContent = files.map((file) => file.name).join(", ");
+    const maxSize = Number(input.dataset.maxSize || 0);
+    const big = maxSize ? files.find((file) => file.size > maxSize) : null;
+    input.setCustomValidity(big ? `«${big.name}»: ${input.dataset.msgTooLarge || ""}` : "");
+    if (big) input.reportValidity();
+  }
+
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (input instanceof HTMLInputElement && input.matches("[data-disk-comment-files]")) show(input);
+  });
+  ["dragenter", "dragover"].forEach((type) => {
+    document.addEventListener(type, (event) => {
+      const form = formOf(event);
+      if (!form || !event.dataTransfer || !Array.from(event.dataTransfer.types || []).includes("Files")) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      form.classList.add("disk-drop-active");
+    });
+  });
+  document.addEventListener("dragleave", (event) => {
+    const form = formOf(event);
+    if (form && !form.contains(event.relatedTarget)) form.classList.remove("disk-drop-active");
+  });
+  document.addEventListener("drop", (event) => {
+    const form = formOf(event);
+    if (!form || !event.dataTransfer || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    form.classList.remove("disk-drop-active");
+    const input = inputOf(form);
+    const all = new DataTransfer();
+    for (const file of [...Array.from(input.files || []), ...Array.from(event.dataTransfer.files)]) all.items.add(file);
+    input.files = all.files;
+    show(input);
+  });
+})();
+
 // On a phone the storages are one strip that scrolls sideways: show the current one (only the
 // strip scrolls; scrollIntoView would move the page too).
 document.addEventListener("DOMContentLoaded", () => {
