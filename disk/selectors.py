@@ -18,7 +18,7 @@ a listing checks the folder once and then reads its rows without a per-row condi
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from accounts import access
 from accounts.models import Action, Department, Level
 from crm.models import TimelineEntry
 
-from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage
+from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, Usage
 
 READ, EDIT = "read", "edit"
 RANK = {None: 0, READ: 1, EDIT: 2}
@@ -209,8 +209,9 @@ def trash(user, storage: Storage) -> tuple[QuerySet[Folder], QuerySet[File]]:
 
 
 def usage(user) -> int:
-    """Bytes a user's uploads take (every version until it is purged)."""
-    return FileVersion.objects.filter(uploaded_by=user).aggregate(total=Sum("size"))["total"] or 0
+    """Bytes a user's uploads take (every version until it is purged): the counter the services
+    keep (models' docstring), not a SUM over all his versions."""
+    return Usage.objects.filter(user_id=user.pk).values_list("used", flat=True).first() or 0
 
 
 def attachments(user, record: Model) -> QuerySet[Attachment]:

@@ -100,11 +100,15 @@ class Listing:
     """Folders then files as one sequence for the Paginator: a page slices the two querysets,
     so it costs the same queries whatever the folder holds."""
 
-    def __init__(self, folders, files):
+    def __init__(self, folders, files, counts: tuple[int, int] | None = None):
         self.folders, self.files = folders, files
         self.n_folders = 0
+        self.counts = counts  # a folder's counters (folders, files): no COUNT over its rows
 
     def count(self) -> int:
+        if self.counts is not None:
+            self.n_folders = self.counts[0]
+            return sum(self.counts)
         # The Paginator counts before it slices a page: both counts in one query (UNION ALL of
         # two rows, each marked with what it counts).
         def counted(rows, what: int):
@@ -241,12 +245,13 @@ def _folder_page(request, folder: Folder):
     user = request.user
     params, problems = _list_params(request)
     right = folder.user_rights  # folder_for checked them
-    if params["q"]:
-        folders, files = selectors.search(folder, params["q"], params["sort"])
+    if params["q"]:  # a search counts its matches
+        listing = Listing(*selectors.search(folder, params["q"], params["sort"]))
     else:
-        folders = selectors.folder_children_ordered(folder, params["sort"])
-        files = selectors.folder_files(folder, params["sort"])
-    page, page_range = _page(Listing(folders, files), params["page"])
+        listing = Listing(selectors.folder_children_ordered(folder, params["sort"]),
+                          selectors.folder_files(folder, params["sort"]),
+                          counts=(folder.folder_count, folder.file_count))
+    page, page_range = _page(listing, params["page"])
     crumbs, from_shared = _crumbs(user, folder)
     quota = settings.DISK_USER_QUOTA
     used = selectors.usage(user) if quota else 0  # the bar is shown only under a quota
