@@ -159,11 +159,13 @@ def folder_children(folder: Folder) -> QuerySet[Folder]:
     return folder.children.filter(LIVE).select_related("author").order_by("sort_key", "pk")
 
 
-def folder_files(folder: Folder, order: str = "name") -> QuerySet[File]:
+def folder_files(folder: Folder, order: str = "name", *, versions: bool = True) -> QuerySet[File]:
     """The live files, one page at a time by slicing; the (folder, sort_key), (folder,
-    updated_at) and (folder, size) indexes serve the first page whatever the folder's size."""
-    return (folder.files.filter(LIVE).select_related("author", "current__uploaded_by")
-            .order_by(*ORDERS.get(order, ORDERS["name"])))
+    updated_at) and (folder, size) indexes serve the first page whatever the folder's size.
+    `versions=False`: without the current version and its uploader (the folder page shows
+    neither: half the rows' objects to build)."""
+    related = ("author", "current__uploaded_by") if versions else ("author",)
+    return folder.files.filter(LIVE).select_related(*related).order_by(*ORDERS.get(order, ORDERS["name"]))
 
 
 def breadcrumbs(folder: Folder) -> list[Folder]:

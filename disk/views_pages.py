@@ -249,7 +249,7 @@ def _folder_page(request, folder: Folder):
         listing = Listing(*selectors.search(folder, params["q"], params["sort"]))
     else:
         listing = Listing(selectors.folder_children_ordered(folder, params["sort"]),
-                          selectors.folder_files(folder, params["sort"]),
+                          selectors.folder_files(folder, params["sort"], versions=False),
                           counts=(folder.folder_count, folder.file_count))
     page, page_range = _page(listing, params["page"])
     crumbs, from_shared = _crumbs(user, folder)
