@@ -174,6 +174,10 @@ def breadcrumbs(folder: Folder) -> list[Folder]:
     return [found[pk] for pk in folder.ancestor_ids if pk in found]
 
 
+# Bumped whenever a storage is made (services): the pages' cached switches are read afresh.
+STORAGES_VERSION = "disk:storages:version"
+
+
 def storages_for(user) -> QuerySet[Storage]:
     """The storages a user opens from the menu: his own, the common one, his departments'."""
     return (Storage.objects.filter(Q(kind=Storage.Kind.PERSONAL, owner=user) | Q(kind=Storage.Kind.COMMON)

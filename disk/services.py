@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, F, Max, Model, OuterRef, Q, Subquery, Sum, Value
@@ -34,7 +35,7 @@ from crm.models import TimelineEntry
 
 from . import blobs, names
 from .models import COUNTED, LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, Usage, name_key
-from .selectors import EDIT, RANK, READ, rights, usage
+from .selectors import EDIT, RANK, READ, STORAGES_VERSION, rights, usage
 
 # Records whose files live in a CRM folder of their own (a comment's files: in its record's).
 ATTACHABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company", "tasks_app.task", "calendar_app.event")
@@ -188,7 +189,18 @@ def _create_storage(kind: str, owner: User | None = None, department: Department
         root.save(update_fields=["path"])
         storage.root = root
         storage.save(update_fields=["root"])
+        # Now and after the commit: a page read in between must not keep the old list a minute.
+        _storages_changed()
+        transaction.on_commit(_storages_changed)
     return storage
+
+
+def _storages_changed() -> None:
+    """The pages' cached storages switches (views_pages._storages) are read afresh."""
+    try:
+        cache.incr(STORAGES_VERSION)
+    except ValueError:  # not there yet (or evicted)
+        cache.set(STORAGES_VERSION, 1, None)
 
 
 def _storage(kind: str, **lookup) -> Storage:
