@@ -120,7 +120,8 @@ def _check(user, item, need: str):
 def folder_for(user, pk, need: str = READ, deleted: bool = False) -> Folder:
     """A folder the user may reach (404 otherwise, as the access gate does: ids cannot be probed)."""
     try:
-        folder = Folder.objects.select_related("storage").get(pk=pk, deleted_at__isnull=not deleted)
+        # With its parent: the breadcrumbs of a folder in a disk's root need no query of their own.
+        folder = Folder.objects.select_related("storage", "parent").get(pk=pk, deleted_at__isnull=not deleted)
     except (Folder.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     return _check(user, folder, need)
@@ -169,7 +170,13 @@ def folder_files(folder: Folder, order: str = "name", *, versions: bool = True) 
 
 
 def breadcrumbs(folder: Folder) -> list[Folder]:
-    """The folders from the storage's root down to `folder` (one query)."""
+    """The folders from the storage's root down to `folder` (one query; none for a root or a
+    folder in the root when folder_for loaded its parent)."""
+    ancestors = folder.ancestor_ids
+    if len(ancestors) == 1:
+        return [folder]
+    if len(ancestors) == 2 and Folder.parent.is_cached(folder) and folder.parent is not None:
+        return [folder.parent, folder]
     found = {f.pk: f for f in Folder.objects.filter(pk__in=folder.ancestor_ids)}
     return [found[pk] for pk in folder.ancestor_ids if pk in found]
 
