@@ -19,6 +19,14 @@ The name order is natural, as Bitrix24's and every file manager's: «Файл 2�
 walks `sort_key`, the name case-folded with every run of digits zero-padded to SORT_DIGITS (a
 number is then compared by its value, in any database and collation), through a (folder,
 sort_key, id) index that serves a folder's first page by name.
+
+Counters kept by the services (disk/services.py, the only writers, with F() in the change's own
+transaction): a folder's `folder_count` and `file_count` are its children that are live or went
+to the trash with a folder above (a deleted folder's subtree stays counted inside it, so restoring
+it restores its counts), which for a live folder is exactly what its page lists; a user's `Usage`
+is the bytes of every version he uploaded until it is purged (the quota). The folder page reads
+them instead of a COUNT and a SUM over 10 000 rows (BENCHMARKS.md, «Диск»); `services.recount()`
+(`manage.py disk_recount`) computes them afresh.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Entity
 
 LIVE = Q(deleted_at__isnull=True)
+# What a folder's counters count among its children (see the docstring).
+COUNTED = Q(deleted_at__isnull=True) | Q(deleted_with__isnull=False)
 
 
 def name_key(name: str) -> str:
@@ -135,6 +145,9 @@ class Folder(Named):
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     deleted_with = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept by the services (see the docstring; COUNTED says which children count).
+    folder_count = models.IntegerField(default=0, editable=False)
+    file_count = models.IntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("Папка")
@@ -219,6 +232,21 @@ class FileVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file} v{self.number}"
+
+
+class Usage(models.Model):
+    """The bytes a user's uploads take (the quota's measure), kept by the services."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="disk_usage")
+    used = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Занятое место")
+        verbose_name_plural = _("Занятое место")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.used}"
 
 
 class Share(models.Model):

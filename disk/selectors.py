@@ -18,7 +18,7 @@ a listing checks the folder once and then reads its rows without a per-row condi
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from accounts import access
 from accounts.models import Action, Department, Level
 from crm.models import TimelineEntry
 
-from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage
+from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, Usage
 
 READ, EDIT = "read", "edit"
 RANK = {None: 0, READ: 1, EDIT: 2}
@@ -120,7 +120,8 @@ def _check(user, item, need: str):
 def folder_for(user, pk, need: str = READ, deleted: bool = False) -> Folder:
     """A folder the user may reach (404 otherwise, as the access gate does: ids cannot be probed)."""
     try:
-        folder = Folder.objects.select_related("storage").get(pk=pk, deleted_at__isnull=not deleted)
+        # With its parent: the breadcrumbs of a folder in a disk's root need no query of their own.
+        folder = Folder.objects.select_related("storage", "parent").get(pk=pk, deleted_at__isnull=not deleted)
     except (Folder.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     return _check(user, folder, need)
@@ -159,17 +160,29 @@ def folder_children(folder: Folder) -> QuerySet[Folder]:
     return folder.children.filter(LIVE).select_related("author").order_by("sort_key", "pk")
 
 
-def folder_files(folder: Folder, order: str = "name") -> QuerySet[File]:
+def folder_files(folder: Folder, order: str = "name", *, versions: bool = True) -> QuerySet[File]:
     """The live files, one page at a time by slicing; the (folder, sort_key), (folder,
-    updated_at) and (folder, size) indexes serve the first page whatever the folder's size."""
-    return (folder.files.filter(LIVE).select_related("author", "current__uploaded_by")
-            .order_by(*ORDERS.get(order, ORDERS["name"])))
+    updated_at) and (folder, size) indexes serve the first page whatever the folder's size.
+    `versions=False`: without the current version and its uploader (the folder page shows
+    neither: half the rows' objects to build)."""
+    related = ("author", "current__uploaded_by") if versions else ("author",)
+    return folder.files.filter(LIVE).select_related(*related).order_by(*ORDERS.get(order, ORDERS["name"]))
 
 
 def breadcrumbs(folder: Folder) -> list[Folder]:
-    """The folders from the storage's root down to `folder` (one query)."""
+    """The folders from the storage's root down to `folder` (one query; none for a root or a
+    folder in the root when folder_for loaded its parent)."""
+    ancestors = folder.ancestor_ids
+    if len(ancestors) == 1:
+        return [folder]
+    if len(ancestors) == 2 and Folder.parent.is_cached(folder) and folder.parent is not None:
+        return [folder.parent, folder]
     found = {f.pk: f for f in Folder.objects.filter(pk__in=folder.ancestor_ids)}
     return [found[pk] for pk in folder.ancestor_ids if pk in found]
+
+
+# Bumped whenever a storage is made (services): the pages' cached switches are read afresh.
+STORAGES_VERSION = "disk:storages:version"
 
 
 def storages_for(user) -> QuerySet[Storage]:
@@ -209,8 +222,9 @@ def trash(user, storage: Storage) -> tuple[QuerySet[Folder], QuerySet[File]]:
 
 
 def usage(user) -> int:
-    """Bytes a user's uploads take (every version until it is purged)."""
-    return FileVersion.objects.filter(uploaded_by=user).aggregate(total=Sum("size"))["total"] or 0
+    """Bytes a user's uploads take (every version until it is purged): the counter the services
+    keep (models' docstring), not a SUM over all his versions."""
+    return Usage.objects.filter(user_id=user.pk).values_list("used", flat=True).first() or 0
 
 
 def attachments(user, record: Model) -> QuerySet[Attachment]:

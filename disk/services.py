@@ -10,6 +10,7 @@ commit — so a failure leaves neither a row without bytes nor bytes without a r
 
 from __future__ import annotations
 
+import collections
 import mimetypes
 import secrets
 from datetime import datetime, timedelta
@@ -17,10 +18,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, F, Max, Model, Value
-from django.db.models.functions import Concat, Length, Substr
+from django.db.models import CharField, Count, F, Max, Model, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Concat, Length, Substr
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,8 +34,8 @@ from crm import timeline
 from crm.models import TimelineEntry
 
 from . import blobs, names
-from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, name_key
-from .selectors import EDIT, RANK, READ, rights, usage
+from .models import COUNTED, LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, Usage, name_key
+from .selectors import EDIT, RANK, READ, STORAGES_VERSION, rights, usage
 
 # Records whose files live in a CRM folder of their own (a comment's files: in its record's).
 ATTACHABLE = ("leads.lead", "deals.deal", "clients.contact", "clients.company", "tasks_app.task", "calendar_app.event")
@@ -74,6 +76,86 @@ def _lock(folder: Folder) -> Folder:
     return Folder.objects.select_for_update(of=("self",)).select_related("storage").get(pk=folder.pk)
 
 
+def _lock_all(*folder_ids: int | None) -> None:
+    """Several folders locked in one order (by id): two services that change the same two
+    folders' counters wait for each other instead of deadlocking."""
+    ids = sorted({pk for pk in folder_ids if pk})
+    if ids:
+        list(Folder.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+
+
+# --- Counters (models' docstring): changed with the change, in its transaction, by F() ---
+
+def _count(folder_id: int | None, *, files: int = 0, folders: int = 0) -> None:
+    changes = {}
+    if files:
+        changes["file_count"] = F("file_count") + files
+    if folders:
+        changes["folder_count"] = F("folder_count") + folders
+    if changes and folder_id:
+        Folder.objects.filter(pk=folder_id).update(**changes)
+
+
+def _counted(item: Folder | File) -> bool:
+    """Whether the item's folder counts it (COUNTED, for an item as loaded)."""
+    return item.deleted_at is None or item.deleted_with_id is not None
+
+
+def _count_item(item: Folder | File, parent_id: int | None, delta: int) -> None:
+    if isinstance(item, File):
+        _count(parent_id, files=delta)
+    else:
+        _count(parent_id, folders=delta)
+
+
+def _use(user_id: int | None, size: int) -> None:
+    """A user's usage grows (or shrinks) by `size` bytes; his row is made on his first upload."""
+    if not user_id or not size:
+        return
+    if Usage.objects.filter(user_id=user_id).update(used=F("used") + size):
+        return
+    try:
+        with transaction.atomic():
+            Usage.objects.create(user_id=user_id, used=size)
+    except IntegrityError:  # a concurrent first upload made it meanwhile
+        Usage.objects.filter(user_id=user_id).update(used=F("used") + size)
+
+
+def recount(apps=None) -> dict[str, int]:
+    """Every folder's counters and every user's usage computed afresh from the rows (the
+    migration that added them, `manage.py disk_recount`, the benchmark's bulk-made rows).
+    `apps`: a migration's registry. Returns how many folders and users were corrected."""
+    if apps is None:
+        from django.apps import apps
+    folder_model = apps.get_model("disk", "Folder")
+    file_model = apps.get_model("disk", "File")
+    version_model = apps.get_model("disk", "FileVersion")
+    usage_model = apps.get_model("disk", "Usage")
+
+    def counted(model, link: str):
+        rows = model.objects.filter(COUNTED, **{link: OuterRef("pk")}).order_by().values(link)
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+    with transaction.atomic():
+        folders_now, files_now = counted(folder_model, "parent"), counted(file_model, "folder")
+        fixed_folders = (folder_model.objects.annotate(folders_now=folders_now, files_now=files_now)
+                         .exclude(folder_count=F("folders_now"), file_count=F("files_now"))
+                         .values_list("pk", "folders_now", "files_now"))
+        wrong = list(fixed_folders)
+        for pk, n_folders, n_files in wrong:
+            folder_model.objects.filter(pk=pk).update(folder_count=n_folders, file_count=n_files)
+        sums = dict(version_model.objects.filter(uploaded_by__isnull=False).order_by().values("uploaded_by")
+                    .annotate(total=Sum("size")).values_list("uploaded_by", "total"))
+        kept = dict(usage_model.objects.values_list("user_id", "used"))
+        fixed_users = 0
+        for user_id in set(sums) | set(kept):
+            total = sums.get(user_id, 0)
+            if kept.get(user_id) != total:
+                usage_model.objects.update_or_create(user_id=user_id, defaults={"used": total})
+                fixed_users += 1
+    return {"folders": len(wrong), "users": fixed_users}
+
+
 def _taken(folder: Folder, stem: str, exclude: Folder | File | None = None) -> list[str]:
     """Live names in `folder` that could clash with a name starting with `stem`."""
     files = File.objects.filter(LIVE, folder=folder, key__startswith=name_key(stem))
@@ -107,7 +189,18 @@ def _create_storage(kind: str, owner: User | None = None, department: Department
         root.save(update_fields=["path"])
         storage.root = root
         storage.save(update_fields=["root"])
+        # Now and after the commit: a page read in between must not keep the old list a minute.
+        _storages_changed()
+        transaction.on_commit(_storages_changed)
     return storage
+
+
+def _storages_changed() -> None:
+    """The pages' cached storages switches (views_pages._storages) are read afresh."""
+    try:
+        cache.incr(STORAGES_VERSION)
+    except ValueError:  # not there yet (or evicted)
+        cache.set(STORAGES_VERSION, 1, None)
 
 
 def _storage(kind: str, **lookup) -> Storage:
@@ -151,6 +244,7 @@ def folder_create(parent: Folder, name: str, by: User | None) -> Folder:
         folder = Folder.objects.create(storage=parent.storage, parent=parent, name=_free_name(parent, name), author=by)
         folder.path = f"{parent.path}{folder.pk}/"
         folder.save(update_fields=["path"])
+        _count(parent.pk, folders=1)
     return folder
 
 
@@ -203,6 +297,7 @@ def _add_version(file: File, stored: blobs.Stored, by: User | None) -> FileVersi
                                          sha256=stored.sha256, uploaded_by=by)
     file.current, file.size, file.updated_at = version, stored.size, timezone.now()
     file.save(update_fields=["current", "size", "updated_at"])
+    _use(by.pk if by else None, stored.size)
     return version
 
 
@@ -229,6 +324,7 @@ def upload(folder: Folder, source, name: str, by: User | None, *, new_version: b
                 return same
             found = File.objects.create(folder=folder, name=_free_name(folder, name), author=by,
                                         content_type=_guess_type(name))
+            _count(folder.pk, files=1)
             _add_version(found, stored, by)
             return found
     except BaseException:
@@ -302,11 +398,15 @@ def move(item: Folder | File, to: Folder, by: User | None) -> Folder | File:
         if len(to.path) + deepest - len(item.path) + len(f"{item.pk}/") > MAX_PATH:
             raise ValidationError(_("Слишком глубокая вложенность папок."))
     with transaction.atomic():
+        source = item.folder_id if isinstance(item, File) else item.parent_id
+        _lock_all(source, to.pk)
         to = _lock(to)
         if to.deleted_at:
             raise ValidationError(_("Папка «%(name)s» в корзине.") % {"name": to.name})
         item.name = _free_name(to, item.name, exclude=item)
         item.updated_at = timezone.now()
+        _count_item(item, source, -1)
+        _count_item(item, to.pk, 1)
         if isinstance(item, File):
             item.folder = to
             item.save(update_fields=["folder", "name", "updated_at"])
@@ -364,15 +464,21 @@ def _copy_rows(item, to: Folder, plan: dict, stored: dict, by) -> Folder | File:
         return new
 
     if isinstance(item, File):
+        _count(to.pk, files=1)
         return copy_file(plan["files"][0], to, _free_name(to, item.name))
     mapping: dict[int, Folder] = {}
+    # The new folders are nobody else's yet: their counters are set as they are made.
+    folders_inside = collections.Counter(f.parent_id for f in plan["folders"])
+    files_inside = collections.Counter(f.folder_id for f in plan["files"])
     for folder in plan["folders"]:
         parent = to if folder.pk == item.pk else mapping[folder.parent_id]
         name = _free_name(to, folder.name) if folder.pk == item.pk else folder.name
-        new = Folder.objects.create(storage=to.storage, parent=parent, name=name, author=by)
+        new = Folder.objects.create(storage=to.storage, parent=parent, name=name, author=by,
+                                    folder_count=folders_inside[folder.pk], file_count=files_inside[folder.pk])
         new.path = f"{parent.path}{new.pk}/"
         new.save(update_fields=["path"])
         mapping[folder.pk] = new
+    _count(to.pk, folders=1)
     for f in plan["files"]:
         copy_file(f, mapping[f.folder_id], f.name)
     return mapping[item.pk]
@@ -385,17 +491,26 @@ def delete(item: Folder | File, by: User | None) -> None:
     _need(by, item)
     _fixed(item)
     now = timezone.now()
+    model = type(item)
+    parent_id = model.objects.values_list("folder_id" if isinstance(item, File) else "parent_id", flat=True).get(pk=item.pk)
     with transaction.atomic():
-        if isinstance(item, File):
-            File.objects.filter(pk=item.pk, deleted_at__isnull=True).update(deleted_at=now, deleted_by=by)
-            item.deleted_at, item.deleted_by = now, by
-        else:
-            subtree = Folder.objects.filter(LIVE, path__startswith=item.path)
+        _lock_all(parent_id)
+        # Only a live item goes (its folder loses it); its subtree stays counted inside it.
+        if not model.objects.filter(LIVE, pk=item.pk, **{_parent_field(item): parent_id}).update(
+                deleted_at=now, deleted_by=by):
+            return
+        _count_item(item, parent_id, -1)
+        item.deleted_at, item.deleted_by = now, by
+        if isinstance(item, Folder):
+            # The folder itself is marked already: its own files are in the subtree too.
+            subtree = Folder.objects.filter(LIVE | Q(pk=item.pk), path__startswith=item.path)
             File.objects.filter(LIVE, folder__in=subtree).update(deleted_at=now, deleted_by=by, deleted_with=item)
             subtree.exclude(pk=item.pk).update(deleted_at=now, deleted_by=by, deleted_with=item)
-            Folder.objects.filter(pk=item.pk).update(deleted_at=now, deleted_by=by)
-            item.deleted_at, item.deleted_by = now, by
     _schedule_purge(now)
+
+
+def _parent_field(item: Folder | File) -> str:
+    return "folder_id" if isinstance(item, File) else "parent_id"
 
 
 def _schedule_purge(deleted_at: datetime) -> None:
@@ -417,35 +532,54 @@ def restore(item: Folder | File, by: User | None) -> Folder | File:
     if item.deleted_at is None:
         return item
     with transaction.atomic():
-        parent = item.folder if isinstance(item, File) else item.parent
-        parent = Folder.objects.select_related("storage__root").get(pk=parent.pk)
+        old = getattr(item, _parent_field(item))
+        parent = Folder.objects.select_related("storage__root").get(pk=old)
         if parent.deleted_at is not None:
             parent = parent.storage.root
+        _lock_all(old, parent.pk)
         parent = _lock(parent)
+        item.refresh_from_db()  # as it is now, under the locks
+        if item.deleted_at is None:
+            return item
+        was_counted, along = _counted(item), item.deleted_with_id
         if isinstance(item, File):
             item.name = _free_name(parent, item.name)
             item.folder, item.deleted_at, item.deleted_by, item.deleted_with = parent, None, None, None
             item.save(update_fields=["name", "folder", "deleted_at", "deleted_by", "deleted_with"])
+            if was_counted:
+                _count(old, files=-1)
+            _count(parent.pk, files=1)
             return item
         if parent.pk != item.parent_id:
-            return _restore_moved(item, parent)
+            return _restore_moved(item, parent, was_counted)
         item.name = _free_name(parent, item.name)
-        item.deleted_at = item.deleted_by = None
-        item.save(update_fields=["name", "deleted_at", "deleted_by"])
-        _undelete_with(item)
+        item.deleted_at = item.deleted_by = item.deleted_with = None
+        item.save(update_fields=["name", "deleted_at", "deleted_by", "deleted_with"])
+        if not was_counted:
+            _count(parent.pk, folders=1)
+        _undelete_with(item, along)
     return item
 
 
-def _undelete_with(folder: Folder) -> None:
-    File.objects.filter(deleted_with=folder).update(deleted_at=None, deleted_by=None, deleted_with=None)
-    Folder.objects.filter(deleted_with=folder).update(deleted_at=None, deleted_by=None, deleted_with=None)
+def _undelete_with(folder: Folder, along: int | None = None) -> None:
+    """What went to the trash with `folder` comes back; a folder that went with one above it
+    (`along`) brings back what went there below it too — its page lists what its counters count."""
+    files = Q(deleted_with=folder)
+    folders = Q(deleted_with=folder)
+    if along:
+        files |= Q(deleted_with_id=along, folder__path__startswith=folder.path)
+        folders |= Q(deleted_with_id=along, path__startswith=folder.path)
+    File.objects.filter(files).update(deleted_at=None, deleted_by=None, deleted_with=None)
+    Folder.objects.filter(folders).exclude(pk=folder.pk).update(deleted_at=None, deleted_by=None, deleted_with=None)
 
 
-def _restore_moved(item: Folder, parent: Folder) -> Folder:
+def _restore_moved(item: Folder, parent: Folder, was_counted: bool) -> Folder:
     """Its folder is gone: back to life where it was (inside a deleted folder, so no name clash),
     then moved to the root, which numbers a taken name."""
-    _undelete_with(item)
-    Folder.objects.filter(pk=item.pk).update(deleted_at=None, deleted_by=None)
+    _undelete_with(item, item.deleted_with_id)
+    Folder.objects.filter(pk=item.pk).update(deleted_at=None, deleted_by=None, deleted_with=None)
+    if not was_counted:  # alive in its old folder for a moment: counted there, then moved
+        _count(item.parent_id, folders=1)
     item.refresh_from_db()
     return move(item, parent, None)
 
@@ -456,12 +590,22 @@ def purge(item: Folder | File, by: User | None) -> None:
     if item.deleted_at is None:
         raise ValidationError(_("Удалить навсегда можно только то, что уже в корзине."))
     with transaction.atomic():
+        parent_id = getattr(item, _parent_field(item))
+        _lock_all(parent_id)
+        item = type(item).objects.filter(pk=item.pk).first()  # as it is now, under the lock
+        if item is None:  # purged meanwhile
+            return
         if isinstance(item, File):
             files = File.objects.filter(pk=item.pk)
             folders = Folder.objects.none()
         else:
             folders = Folder.objects.filter(path__startswith=item.path)
             files = File.objects.filter(folder__in=folders)
+        if _counted(item):  # went with a folder above: that folder counted it
+            _count_item(item, getattr(item, _parent_field(item)), -1)
+        for user_id, total in (FileVersion.objects.filter(file__in=files, uploaded_by__isnull=False).order_by()
+                               .values("uploaded_by").annotate(total=Sum("size")).values_list("uploaded_by", "total")):
+            _use(user_id, -total)
         keys = list(FileVersion.objects.filter(file__in=files).values_list("blob", flat=True))
         # The current version points back at its file: unhook it first, then the cascade is plain.
         files.update(current=None)
@@ -635,12 +779,14 @@ def detach(found: Attachment, by: User | None) -> None:
         _check_record(record, by)
     with transaction.atomic():
         file = File.objects.select_related("folder").get(pk=found.file_id)
+        _lock_all(file.folder_id)
         found.delete()
         bound = (file.folder.content_type_id == found.content_type_id and file.folder.object_id == found.object_id)
         if bound and file.deleted_at is None and not file.attachments.exists():
             # The record's right decided above; the folder's own rule (`delete`'s) would ask again.
             now = timezone.now()
-            File.objects.filter(pk=file.pk).update(deleted_at=now, deleted_by=by)
+            if File.objects.filter(LIVE, pk=file.pk, folder_id=file.folder_id).update(deleted_at=now, deleted_by=by):
+                _count(file.folder_id, files=-1)
             _schedule_purge(now)
 
 
@@ -679,6 +825,7 @@ def comment_add(record: Model, text: str, sources: list, by: User | None, *, pin
             for name, piece in zip(file_names, stored, strict=True):
                 file = File.objects.create(folder=folder, name=_free_name(folder, name), author=by,
                                            content_type=_guess_type(name))
+                _count(folder.pk, files=1)
                 _add_version(file, piece, by)
                 links += [Attachment(file=file, content_type=on_entry, object_id=entry.pk, created_by=by),
                           Attachment(file=file, content_type=on_record, object_id=record.pk, created_by=by)]
@@ -705,5 +852,6 @@ def record_deleted(content_type: ContentType, object_id: int) -> None:
     subtree = Folder.objects.filter(LIVE, path__startswith=folder.path)
     File.objects.filter(LIVE, folder__in=subtree).update(deleted_at=now, deleted_with=folder)
     subtree.exclude(pk=folder.pk).update(deleted_at=now, deleted_with=folder)
-    Folder.objects.filter(pk=folder.pk).update(deleted_at=now)
+    if Folder.objects.filter(LIVE, pk=folder.pk).update(deleted_at=now):
+        _count(folder.parent_id, folders=-1)
     _schedule_purge(now)

@@ -15,6 +15,7 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Func, Q, Value
@@ -22,7 +23,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -100,11 +101,15 @@ class Listing:
     """Folders then files as one sequence for the Paginator: a page slices the two querysets,
     so it costs the same queries whatever the folder holds."""
 
-    def __init__(self, folders, files):
+    def __init__(self, folders, files, counts: tuple[int, int] | None = None):
         self.folders, self.files = folders, files
         self.n_folders = 0
+        self.counts = counts  # a folder's counters (folders, files): no COUNT over its rows
 
     def count(self) -> int:
+        if self.counts is not None:
+            self.n_folders = self.counts[0]
+            return sum(self.counts)
         # The Paginator counts before it slices a page: both counts in one query (UNION ALL of
         # two rows, each marked with what it counts).
         def counted(rows, what: int):
@@ -196,8 +201,27 @@ def storage_label(storage: Storage, user=None) -> str:
     return str(storage.get_kind_display())
 
 
+SWITCH_SECONDS = 60
+
+
 def _storages(user) -> list[dict]:
-    """The switch: the user's disks, «Доступные мне», «Корзина»."""
+    """The switch: the user's disks, «Доступные мне», «Корзина». Kept a minute per user in the
+    cache (two queries on every disk page otherwise, the department tree and the storages: a
+    tenth of a folder's page, BENCHMARKS.md); a disk made meanwhile shows at once in this process
+    (services bump the version) and within the minute in others. Only links: what they open is
+    checked when opened."""
+    def key() -> str:
+        return (f"disk:switch:{user.pk}:{user.department_id}:{translation.get_language()}:"
+                f"{cache.get(selectors.STORAGES_VERSION, 0)}")
+
+    found = cache.get(key())
+    if found is None:
+        found = _storages_now(user)
+        cache.set(key(), found, SWITCH_SECONDS)  # the version as it is after the disks it made
+    return found
+
+
+def _storages_now(user) -> list[dict]:
     # «Мой диск», «Общий диск» and the disk of the user's own department are made on the first
     # visit (a department above his — «Отдел продаж» for a group's manager — shows once one of
     # its own members opened the disk); later visits only read them, in one query.
@@ -214,7 +238,8 @@ def _storages(user) -> list[dict]:
     if missing:
         found = list(selectors.storages_for(user))
     found.sort(key=lambda s: ({"personal": 0, "common": 1}.get(s.kind, 2), storage_label(s)))
-    return [{"storage": s, "label": storage_label(s), "url": reverse("disk:folder", args=[s.root_id])} for s in found]
+    return [{"pk": s.pk, "root_id": s.root_id, "label": storage_label(s),
+             "url": reverse("disk:folder", args=[s.root_id])} for s in found]
 
 
 def _list_params(request) -> tuple[dict, list[str]]:
@@ -241,12 +266,13 @@ def _folder_page(request, folder: Folder):
     user = request.user
     params, problems = _list_params(request)
     right = folder.user_rights  # folder_for checked them
-    if params["q"]:
-        folders, files = selectors.search(folder, params["q"], params["sort"])
+    if params["q"]:  # a search counts its matches
+        listing = Listing(*selectors.search(folder, params["q"], params["sort"]))
     else:
-        folders = selectors.folder_children_ordered(folder, params["sort"])
-        files = selectors.folder_files(folder, params["sort"])
-    page, page_range = _page(Listing(folders, files), params["page"])
+        listing = Listing(selectors.folder_children_ordered(folder, params["sort"]),
+                          selectors.folder_files(folder, params["sort"], versions=False),
+                          counts=(folder.folder_count, folder.file_count))
+    page, page_range = _page(listing, params["page"])
     crumbs, from_shared = _crumbs(user, folder)
     quota = settings.DISK_USER_QUOTA
     used = selectors.usage(user) if quota else 0  # the bar is shown only under a quota
@@ -484,7 +510,7 @@ def _picker(request, item: Folder | File, browse: int | None) -> dict:
     children = selectors.folder_children(here)
     if isinstance(item, Folder):
         children = children.exclude(pk=item.pk)
-    roots = [{"label": s["label"], "pk": s["storage"].root_id} for s in _storages(user)]
+    roots = [{"label": s["label"], "pk": s["root_id"]} for s in _storages(user)]
     roots += [{"label": f.name, "pk": f.pk} for f in selectors.writable_shared_folders(user)]
     return {"here": here, "here_crumbs": selectors.breadcrumbs(here), "children": children, "roots": roots}
 

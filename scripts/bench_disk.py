@@ -235,6 +235,9 @@ def fill(user, count: int, batch: int):
         for f, v in zip(files, versions, strict=True):
             f.current = v
         File.objects.bulk_update(files, ["current"])
+    # bulk_create passes by the services: the folder's counters and the user's usage are filled as
+    # the migration that added them fills them.
+    services.recount()
     common.analyze()
     return folder
 
