@@ -31,7 +31,8 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -208,8 +209,11 @@ def run_bitrix24_folder(folder, *, by, options: Options, progress_factory=None, 
         if entity in found:
             path, table = found[entity]
             progress = progress_factory(entity, table) if progress_factory else None
+            # --map names columns of some of the files: each file takes the ones it has.
+            mapping = {h: f for h, f in (options.mapping or {}).items() if h in table.headers}
+            own = replace(options, mapping=mapping or None)
             with progress if progress is not None else _nothing() as bar:
-                outcomes[entity] = run(entity, table, by=by, options=options, source=path.name,
+                outcomes[entity] = run(entity, table, by=by, options=own, source=path.name,
                                        progress=(bar.update if bar is not None else None))
     return outcomes
 
@@ -928,11 +932,170 @@ class ContactImporter(ClientImporter):
         return found
 
 
+class DealImporter(Importer):
+    """Deals: their pipeline and stage by name, the company, contacts and lead they are linked to
+    (by Bitrix24's IDs, or names), product rows — Bitrix24 writes one file row per product with the
+    deal's ID repeated, folded back here into one deal."""
+
+    entity = "deal"
+    required = (("title",),)
+    SKIP = {"external_id", "responsible", "pipeline", "stage", "company", "contacts", "lead", "product", "price",
+            "quantity"}
+
+    def rows(self, raw_rows) -> Iterator[Row]:
+        current = None
+        for row in super().rows(raw_rows):
+            product = (row.number, self.cell(row, "product"), self.cell(row, "price"), self.cell(row, "quantity"))
+            ext = self.cell(row, "external_id")
+            if current is not None and ext and ext == self.cell(current, "external_id"):
+                if product[1]:
+                    current.products.append(product)
+                continue
+            if current is not None:
+                yield current
+            current = row
+            if product[1]:
+                row.products.append(product)
+        if current is not None:
+            yield current
+
+    def pipelines(self):
+        if not hasattr(self, "_pipelines"):
+            from deals.models import Pipeline
+
+            self._pipelines = list(Pipeline.objects.order_by("sort", "pk").prefetch_related("stages"))
+        return self._pipelines
+
+    def pipeline_and_stage(self, row: Row):
+        pipelines = self.pipelines()
+        raw = self.cell(row, "pipeline")
+        pipeline = None
+        if raw:
+            pipeline = next((p for p in pipelines if cols.normalize_header(p.name) == cols.normalize_header(raw)), None)
+            if pipeline is None:
+                raise self.bad(row, "pipeline", _("Нет воронки «%(value)s». Есть: %(names)s.")
+                               % {"value": raw, "names": ", ".join(p.name for p in pipelines)})
+        raw = self.cell(row, "stage")
+        if not raw:
+            return pipeline or pipelines[0], None
+        name = cols.normalize_header(raw)
+        for candidate in [pipeline] if pipeline else pipelines:
+            stage = next((s for s in candidate.stages.all() if cols.normalize_header(s.name) == name), None)
+            if stage is not None:
+                return candidate, stage
+        raise self.bad(row, "stage", _("Нет стадии «%(value)s» в воронке «%(pipeline)s».")
+                       % {"value": raw, "pipeline": pipeline or pipelines[0]})
+
+    def parse(self, row: Row):
+        from deals.services import ImportItem
+
+        data: dict[str, Any] = {}
+        for name in self.fields:
+            col = self.columns[name]
+            if name in self.SKIP or col.readonly or not self.cell(row, name):
+                continue
+            value = self.value(row, name)
+            if value not in (None, ""):
+                data[name] = value
+        pipeline, stage = self.pipeline_and_stage(row)
+        data["external_id"] = self.cell(row, "external_id")
+        data["responsible"] = self.responsible(row, pipeline.access_scope)
+        for name in ("company", "lead"):
+            raw = self.cell(row, name)
+            if raw:
+                data[name] = self.link(row, name, raw)
+                if data[name] is None:
+                    del data[name]
+        contacts = []
+        raw = self.cell(row, "contacts")
+        if raw:
+            for part in [raw] if self.linked("contact", raw) else cols.split_many(raw):
+                contact = self.link(row, "contacts", part)
+                if contact is not None:
+                    contacts.append(contact)
+        products = []
+        for number, name, price, quantity in row.products:
+            try:
+                products.append((self.ref("crm.Product", name), cols.parse_decimal(quantity) or Decimal("1"),
+                                 cols.parse_decimal(price) or Decimal("0")))
+            except CellError as exc:
+                raise _Reject(self.columns["product"].header, name, _("Строка %(row)s: %(error)s")
+                              % {"row": number, "error": exc}) from None
+        total = sum((q * p for _product, q, p in products), Decimal("0"))
+        if total > 0:
+            data["amount"] = total  # the deal's amount follows its rows (deals.services), a re-run too
+        return ImportItem(row=row.number, data=data, pipeline=pipeline, stage=stage, contacts=contacts,
+                          products=products)
+
+    def link(self, row: Row, name: str, raw: str):
+        target = self.columns[name].target
+        found = self.linked(target, raw)
+        if found is None:
+            label = cols.model(target)._meta.verbose_name
+            self.outcome.add(row.number, row.headers.get(name, ""), raw,
+                             _("%(what)s «%(value)s» не найден(а): сделка импортирована без связи.")
+                             % {"what": str(label).capitalize(), "value": raw}, "adjusted")
+        return found
+
+    def keys(self, item) -> list[tuple[str, str]]:
+        return [("external_id", item.data["external_id"])] if item.data.get("external_id") else []
+
+    def find(self, keys):
+        from deals.models import Deal
+
+        ids = [value for kind, value in keys if kind == "external_id"]
+        found: dict[tuple[str, str], Any] = {}
+        if ids:
+            for deal in dup.candidates(self.by, Deal.objects.all()).filter(external_id__in=ids).order_by("pk"):
+                found.setdefault(("external_id", deal.external_id), deal)
+        return found
+
+    def create(self, batch: list[_Pending]) -> None:
+        from deals.services import _Rules, deals_import
+
+        if not hasattr(self, "_rules"):
+            self._rules = _Rules()
+        deals_import([p.item for p in batch], by=self.by, source=self.source, strict=self.options.strict,
+                     rules=self._rules)
+
+    def result(self, item):
+        return item.error, item.adjusted, item.deal
+
+    def update(self, record, item, row: Row) -> bool:
+        from deals import services
+
+        data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
+        if not row.values.get("responsible"):
+            data.pop("responsible", None)
+        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        current = list(record.contacts.all())
+        new = [c for c in item.contacts if c.pk not in {n.pk for n in current}]
+        changed = False
+        try:
+            if changes or new:
+                record = services.deal_update(record, data=changes, m2m={"contacts": current + new} if new else None,
+                                              by=self.by, version=record.version)
+                changed = True
+            rows = sorted((p.pk, q, pr) for p, q, pr in item.products)
+            if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in record.products.all()):
+                record = services.deal_set_products(record, rows=item.products, by=self.by)
+                changed = True
+            if item.pipeline.pk != record.pipeline_id:
+                record = services.deal_change_pipeline(record, pipeline=item.pipeline, by=self.by)
+                changed = True
+            if item.stage is not None and item.stage.pk != record.stage_id:
+                record = services.deal_move(record, to=item.stage, by=self.by)
+                changed = True
+        except services.DealError as exc:
+            raise _Reject(row.headers.get("stage", ""), row.values.get("stage", ""), str(exc)) from None
+        return changed
+
+
 # Bitrix24's own status codes for the statuses it shares with ours (research/bitrix24.md §1.3).
 _BITRIX_STATUSES = [("new", "NEW"), ("converted", "CONVERTED"), ("junk", "JUNK")]
 
 IMPORTERS: dict[str, type[Importer]] = {"lead": LeadImporter, "company": CompanyImporter,
-                                         "contact": ContactImporter}
+                                         "contact": ContactImporter, "deal": DealImporter}
 
 
 def table_from_csv(text: str, name: str = "file.csv", delimiter: str = ";"):
