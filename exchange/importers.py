@@ -344,6 +344,10 @@ class Importer:
             progress(self.done)
 
     def take(self, rows: list[Row]) -> None:
+        # What earlier chunks wrote is in the database now and found there: the run's own index
+        # holds one chunk only, so memory stays bounded whatever the number of rows.
+        self.flush()
+        self.index.clear()
         parsed = []
         for row in rows:
             self.done += 1
@@ -579,6 +583,17 @@ class Importer:
         cache[raw] = found[0] if found else None
         return cache[raw]
 
+    def link(self, row: Row, name: str, raw: str):
+        """The record a link column names, or None with an «adjusted» line: the row is imported
+        without that link rather than refused (the linked file may come later or not at all)."""
+        target = self.columns[name].target
+        found = self.linked(target, raw)
+        if found is None:
+            self.outcome.add(row.number, row.headers.get(name, ""), raw,
+                             _("Не найдено: %(what)s «%(value)s» — запись импортирована без этой связи.")
+                             % {"what": str(cols.model(target)._meta.verbose_name).lower(), "value": raw}, "adjusted")
+        return found
+
     # -- per entity --
 
     def parse(self, row: Row):
@@ -630,7 +645,7 @@ class LeadImporter(Importer):
     entity = "lead"
     required = (("title", "company_name"),)
     M2M = ("products_to_sell", "used_products")
-    SKIP = {"external_id", "status", "responsible", "company", "contact", "pinned_comment"}
+    SKIP = {"external_id", "status", "responsible", "company", "contact", "pinned_comment"}  # read apart
 
     def parse(self, row: Row):
         from leads.models import Status
@@ -659,6 +674,10 @@ class LeadImporter(Importer):
             raise _Reject(self.columns["title"].header, "", _("Нет названия лида и названия компании."))
         data["external_id"] = self.cell(row, "external_id")
         data["responsible"] = self.responsible(row)
+        for name in ("company", "contact"):  # what a converted lead became (import_bitrix24)
+            raw = self.cell(row, name)
+            if raw and (found := self.link(row, name, raw)) is not None:
+                data[name] = found
         status = Status.NEW
         raw = self.cell(row, "status")
         if raw:
@@ -920,16 +939,8 @@ class ContactImporter(ClientImporter):
         raw = self.cell(row, "companies")
         if not raw:
             return []
-        found = []
-        for part in [raw] if self.linked("company", raw) else cols.split_many(raw):
-            company = self.linked("company", part)
-            if company is None:
-                self.outcome.add(row.number, row.headers.get("companies", ""), part,
-                                 _("Компания «%(value)s» не найдена: контакт импортирован без связи с ней.")
-                                 % {"value": part}, "adjusted")
-                continue
-            found.append(company)
-        return found
+        parts = [raw] if self.linked("company", raw) else cols.split_many(raw)
+        return [company for company in (self.link(row, "companies", part) for part in parts) if company is not None]
 
 
 class DealImporter(Importer):
@@ -1026,16 +1037,6 @@ class DealImporter(Importer):
             data["amount"] = total  # the deal's amount follows its rows (deals.services), a re-run too
         return ImportItem(row=row.number, data=data, pipeline=pipeline, stage=stage, contacts=contacts,
                           products=products)
-
-    def link(self, row: Row, name: str, raw: str):
-        target = self.columns[name].target
-        found = self.linked(target, raw)
-        if found is None:
-            label = cols.model(target)._meta.verbose_name
-            self.outcome.add(row.number, row.headers.get(name, ""), raw,
-                             _("%(what)s «%(value)s» не найден(а): сделка импортирована без связи.")
-                             % {"what": str(label).capitalize(), "value": raw}, "adjusted")
-        return found
 
     def keys(self, item) -> list[tuple[str, str]]:
         return [("external_id", item.data["external_id"])] if item.data.get("external_id") else []

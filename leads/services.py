@@ -532,14 +532,17 @@ def leads_import(items: list[ImportItem], *, by, source: str, strict: bool = Fal
     valid = []
     for item in items:
         data = {k: v for k, v in item.data.items() if k != "status"}
-        lead = Lead(**data, created_by=by)
+        # Built in the status asked: the field is protected (no assignment), so only a lead that
+        # lands in another status is built again, with the values _validate normalised.
+        lead = Lead(**data, created_by=by, status=item.status)
         try:
             _validate(lead, item.m2m)
-            lead = Lead(**{**data, **{k: getattr(lead, k) for k in data}}, created_by=by,
-                        status=_import_status(lead, item, rules, strict))
+            status = _import_status(lead, item, rules, strict)
         except LeadError as exc:
             item.error = str(exc)
             continue
+        if status != item.status:
+            lead = Lead(**{**data, **{k: getattr(lead, k) for k in data}}, created_by=by, status=status)
         item.lead = lead
         valid.append(item)
     return _write_imported(valid, by=by, source=source)
