@@ -340,7 +340,7 @@ def deals_import(items: list[ImportItem], *, by, source: str, strict: bool = Fal
             for _product, quantity, price in item.products:
                 if quantity <= 0 or price < 0:
                     raise DealError(_("Количество должно быть больше нуля, а цена — не меньше нуля."))
-            total = sum((q * p for _product, q, p in item.products), Decimal("0"))
+            total = sum((q * p for _product, q, p in item.products), Decimal("0")).quantize(Decimal("0.01"))
             if total > 0:
                 deal.amount = total  # the amount follows the product rows (_follow_products)
             _validate(deal)

@@ -963,14 +963,16 @@ class DealImporter(Importer):
     SKIP = {"external_id", "responsible", "pipeline", "stage", "company", "contacts", "lead", "product", "price",
             "quantity"}
 
+    PRODUCT = ("product", "price", "quantity")
+
     def rows(self, raw_rows) -> Iterator[Row]:
+        """A row continues the deal above it when it has the same ID — or, with no ID (a deal made
+        here, exported), when every cell but the product's repeats the row above."""
         current = None
         for row in super().rows(raw_rows):
             product = (row.number, self.cell(row, "product"), self.cell(row, "price"), self.cell(row, "quantity"))
-            ext = self.cell(row, "external_id")
-            if current is not None and ext and ext == self.cell(current, "external_id"):
-                if product[1]:
-                    current.products.append(product)
+            if current is not None and product[1] and self.same_deal(current, row):
+                current.products.append(product)
                 continue
             if current is not None:
                 yield current
@@ -979,6 +981,12 @@ class DealImporter(Importer):
                 row.products.append(product)
         if current is not None:
             yield current
+
+    def same_deal(self, above: Row, row: Row) -> bool:
+        ext = self.cell(row, "external_id")
+        if ext:
+            return ext == self.cell(above, "external_id")
+        return all(row.values[name] == above.values.get(name) for name in row.values if name not in self.PRODUCT)
 
     def pipelines(self):
         if not hasattr(self, "_pipelines"):
@@ -1042,7 +1050,7 @@ class DealImporter(Importer):
             except CellError as exc:
                 raise _Reject(self.columns["product"].header, name, _("Строка %(row)s: %(error)s")
                               % {"row": number, "error": exc}) from None
-        total = sum((q * p for _product, q, p in products), Decimal("0"))
+        total = sum((q * p for _product, q, p in products), Decimal("0")).quantize(Decimal("0.01"))
         if total > 0:
             data["amount"] = total  # the deal's amount follows its rows (deals.services), a re-run too
         return ImportItem(row=row.number, data=data, pipeline=pipeline, stage=stage, contacts=contacts,
