@@ -421,8 +421,7 @@ class Importer:
                       % {"title": record, "pk": record.pk})
             return
         try:
-            with transaction.atomic():
-                changed = self.update(record, item, row)
+            changed = self.update(record, item, row)  # its writes, if any, in one transaction
         except _Reject as exc:
             self.reject(row.number, exc.column, exc.value, exc.message)
             return
@@ -434,8 +433,7 @@ class Importer:
         if changed:
             self.outcome.updated += 1
         else:
-            self.skip(row.number, _("Без изменений: «%(title)s» (№%(pk)s).") % {"title": record, "pk": record.pk},
-                      line=False)
+            self.outcome.skipped += 1  # nothing to change: counted, not reported (a re-run's every row)
 
     def flush(self) -> None:
         if not self.pending:
@@ -468,10 +466,9 @@ class Importer:
         if self.options.atomic:
             raise _Abort(_("строка %(row)s отклонена — %(message)s") % {"row": row, "message": message})
 
-    def skip(self, row: int, message: str, line: bool = True) -> None:
+    def skip(self, row: int, message: str) -> None:
         self.outcome.skipped += 1
-        if line:
-            self.outcome.add(row, "", "", message, "skipped")
+        self.outcome.add(row, "", "", message, "skipped")
 
     # -- values --
 
@@ -629,6 +626,21 @@ class Importer:
         raise NotImplementedError
 
 
+def _changed(record, data: dict[str, Any]) -> dict[str, Any]:
+    """The values of `data` that differ from the record's; a link compared by its id (reading the
+    linked record would cost a query per row of a re-run)."""
+    changes = {}
+    for name, value in data.items():
+        field = record._meta.get_field(name)
+        if field.many_to_one:
+            differs = getattr(record, field.attname) != (value.pk if value is not None else None)
+        else:
+            differs = getattr(record, name) != value
+        if differs:
+            changes[name] = value
+    return changes
+
+
 def _phone(importer: Importer, row: Row, name: str) -> str:
     from django.core.exceptions import ValidationError
 
@@ -733,7 +745,8 @@ class LeadImporter(Importer):
         if "email" in wanted:
             query |= Q(company_email__in=wanted["email"]) | Q(contact_email__in=wanted["email"])
         found: dict[tuple[str, str], Any] = {}
-        for lead in dup.candidates(self.by, Lead.objects.all()).filter(query).order_by("pk"):
+        related = [name for name in self.M2M if name in self.fields]
+        for lead in dup.candidates(self.by, Lead.objects.all()).filter(query).prefetch_related(*related).order_by("pk"):
             for key in self.keys_of(lead):
                 if key in keys:
                     found.setdefault(key, lead)
@@ -762,38 +775,55 @@ class LeadImporter(Importer):
 
     def update(self, record, item, row: Row) -> bool:
         from leads import services
-        from leads.models import CLOSED, IN_PROCESS
 
         data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
         if "responsible" not in row.values or not row.values["responsible"]:
             data.pop("responsible", None)  # an empty cell changes nobody's leads
-        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        changes = _changed(record, data)
         m2m = {k: v for k, v in item.m2m.items() if {o.pk for o in getattr(record, k).all()} != {o.pk for o in v}}
+        moving = bool(row.values.get("status")) and item.status != record.status
+        if not (changes or m2m or moving):
+            return False
         changed = False
         try:
-            if changes or m2m:
-                record = services.lead_update(record, data=changes, m2m=m2m or None, by=self.by, version=record.version)
-                changed = True
-            if row.values.get("status") and item.status != record.status:
-                targets = [item.status]
-                if not self.options.strict and item.status not in CLOSED:
-                    targets += list(reversed(IN_PROCESS[: IN_PROCESS.index(item.status)]))
-                for target in targets:
-                    if target == record.status:
-                        break
-                    try:
-                        record = services.lead_move(record, to=target, by=self.by)
-                    except services.MissingFields as exc:
-                        if self.options.strict or target == targets[-1]:
-                            raise
-                        self.outcome.add(row.number, row.headers.get("status", ""), row.values["status"],
-                                         str(exc), "adjusted")
-                        continue
+            with transaction.atomic():
+                if changes or m2m:
+                    record = services.lead_update(record, data=changes, m2m=m2m or None, by=self.by,
+                                                  version=record.version)
                     changed = True
-                    break
+                if moving and item.status != record.status:
+                    changed = self.move(record, item, row) or changed
         except services.LeadError as exc:
             raise _Reject(row.headers.get("status", ""), row.values.get("status", ""), str(exc)) from None
         return changed
+
+    def move(self, record, item, row: Row) -> bool:
+        """To the status the file asks for, as lead_move allows; short of its fields, to the furthest
+        status between it and the current one that the lead meets, with one «adjusted» line."""
+        from leads import services
+        from leads.models import CLOSED, IN_PROCESS, Status
+
+        try:
+            services.lead_move(record, to=item.status, by=self.by)
+            return True
+        except services.MissingFields as exc:
+            if self.options.strict or item.status in CLOSED:
+                raise
+            refused = exc
+        landed = None
+        for target in reversed(IN_PROCESS[: IN_PROCESS.index(item.status)]):
+            if target == record.status:
+                break
+            try:
+                services.lead_move(record, to=target, by=self.by)
+            except services.MissingFields:
+                continue
+            landed = target
+            break
+        self.outcome.add(row.number, row.headers.get("status", ""), row.values["status"], " ".join([
+            str(refused), _("Лид переведён в статус «%(status)s».") % {"status": Status(landed).label} if landed
+            else _("Лид остался в статусе «%(status)s».") % {"status": Status(record.status).label}]), "adjusted")
+        return landed is not None
 
 
 class ClientImporter(Importer):
@@ -873,7 +903,9 @@ class ClientImporter(Importer):
                 linked.setdefault(object_id, []).append((kind, value))
             query |= Q(pk__in=list(linked))
         found: dict[tuple[str, str], Any] = {}
-        for record in dup.candidates(self.by, self.model.objects.all()).filter(query).order_by("pk"):
+        # A re-run compares each match's phones and e-mails (and a contact's companies): read with it.
+        related = ["communications"] + (["companies"] if self.entity == "contact" else [])
+        for record in dup.candidates(self.by, self.model.objects.all()).filter(query).prefetch_related(*related).order_by("pk"):
             own = [("external_id", record.external_id), ("inn", getattr(record, "inn", "")), *linked.get(record.pk, [])]
             for key in own:
                 if key in keys:
@@ -894,7 +926,7 @@ class ClientImporter(Importer):
         data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
         if not row.values.get("responsible"):
             data.pop("responsible", None)
-        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        changes = _changed(record, data)
         current = sorted((c.kind, c.type, c.value, c.ext) for c in record.communications.all())
         given = {(kind, type_) for kind, type_, _v, _e in item.communications}
         merged = sorted([c for c in current if (c[0], c[1]) not in given] + list(item.communications))
@@ -1065,7 +1097,8 @@ class DealImporter(Importer):
         ids = [value for kind, value in keys if kind == "external_id"]
         found: dict[tuple[str, str], Any] = {}
         if ids:
-            for deal in dup.candidates(self.by, Deal.objects.all()).filter(external_id__in=ids).order_by("pk"):
+            matches = dup.candidates(self.by, Deal.objects.all()).filter(external_id__in=ids)
+            for deal in matches.prefetch_related("contacts", "products").order_by("pk"):
                 found.setdefault(("external_id", deal.external_id), deal)
         return found
 
@@ -1086,27 +1119,35 @@ class DealImporter(Importer):
         data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
         if not row.values.get("responsible"):
             data.pop("responsible", None)
-        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        changes = _changed(record, data)
         current = list(record.contacts.all())
         new = [c for c in item.contacts if c.pk not in {n.pk for n in current}]
         changed = False
         try:
-            if changes or new:
-                record = services.deal_update(record, data=changes, m2m={"contacts": current + new} if new else None,
-                                              by=self.by, version=record.version)
-                changed = True
-            rows = sorted((p.pk, q, pr) for p, q, pr in item.products)
-            if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in record.products.all()):
-                record = services.deal_set_products(record, rows=item.products, by=self.by)
-                changed = True
-            if item.pipeline.pk != record.pipeline_id:
-                record = services.deal_change_pipeline(record, pipeline=item.pipeline, by=self.by)
-                changed = True
-            if item.stage is not None and item.stage.pk != record.stage_id:
-                record = services.deal_move(record, to=item.stage, by=self.by)
-                changed = True
+            with transaction.atomic():
+                changed = self.write(record, item, changes, current, new)
         except services.DealError as exc:
             raise _Reject(row.headers.get("stage", ""), row.values.get("stage", ""), str(exc)) from None
+        return changed
+
+    def write(self, record, item, changes, current, new) -> bool:
+        from deals import services
+
+        changed = False
+        if changes or new:
+            record = services.deal_update(record, data=changes, m2m={"contacts": current + new} if new else None,
+                                          by=self.by, version=record.version)
+            changed = True
+        rows = sorted((p.pk, q, pr) for p, q, pr in item.products)
+        if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in record.products.all()):
+            record = services.deal_set_products(record, rows=item.products, by=self.by)
+            changed = True
+        if item.pipeline.pk != record.pipeline_id:
+            record = services.deal_change_pipeline(record, pipeline=item.pipeline, by=self.by)
+            changed = True
+        if item.stage is not None and item.stage.pk != record.stage_id:
+            record = services.deal_move(record, to=item.stage, by=self.by)
+            changed = True
         return changed
 
 

@@ -250,3 +250,19 @@ def test_each_responsible_is_told_once_per_import(head, owner, django_capture_on
 
     [notification] = Notification.objects.filter(recipient=owner)
     assert str(notification) == "Смирнова Ольга назначил(а) вас ответственным — записей: 2"
+
+
+@pytest.mark.django_db
+def test_an_update_moves_the_lead_as_far_as_its_fields_allow(head):
+    run("lead", [HEAD, row(1)], by=head)
+
+    outcome = run("lead", [HEAD, row(1, Статус="Квалификация")], by=head, on_duplicate="update")
+
+    lead = Lead.objects.get()
+    assert lead.status == Status.FIRST_CALL and outcome.updated == 1
+    [(number, message)] = lines(outcome, "adjusted")
+    assert message.endswith("Лид переведён в статус «Первый звонок».")
+    assert "Ниша компании" in message
+
+    strict = run("lead", [HEAD, row(1, Статус="Квалификация")], by=head, on_duplicate="update", strict=True)
+    assert strict.rejected == 1 and Lead.objects.get().status == Status.FIRST_CALL
