@@ -238,20 +238,23 @@ class _nothing:
 
 _NAMES = {"company": ("company", "компан"), "contact": ("contact", "контакт"), "lead": ("lead", "лид"),
           "deal": ("deal", "сделк")}
-_SIGNS = {"lead": "название лида", "deal": "название сделки", "company": "название компании"}
 
 
 def recognise(name: str, headers: list[str]) -> str | None:
-    """The entity of a Bitrix24 export: by its file name (LEAD_….csv, «Сделки.xls»), else by a header
-    only that entity's export has."""
+    """The entity of a Bitrix24 export: by a header only that entity's export has («Название лида»,
+    «Название сделки»), else by its file name (LEAD_….csv, «Сделки.xls»), else by the company's
+    or the person's name columns."""
+    normal = {cols.normalize_header(h) for h in headers}
+    if "название лида" in normal:
+        return "lead"
+    if "название сделки" in normal:
+        return "deal"
     lower = name.lower()
     for entity, words in _NAMES.items():
         if any(word in lower for word in words):
             return entity
-    normal = {cols.normalize_header(h) for h in headers}
-    for entity, sign in _SIGNS.items():
-        if sign in normal:
-            return entity
+    if "название компании" in normal:
+        return "company"
     if {"фамилия", "имя"} <= normal:
         return "contact"
     return None
