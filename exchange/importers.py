@@ -38,6 +38,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action, User
@@ -168,6 +169,7 @@ def run(entity: str, table, *, by, options: Options, source: str,
         try:
             with transaction.atomic():
                 importer.feed(table.rows(), progress)
+                importer.notify()  # after the commit: a dry run or a rolled-back import tells no one
                 if options.dry_run:
                     transaction.set_rollback(True)
         except _Abort as exc:
@@ -175,6 +177,7 @@ def run(entity: str, table, *, by, options: Options, source: str,
             outcome.created = outcome.updated = 0
     else:
         importer.feed(table.rows(), progress)
+        importer.notify()
     return outcome
 
 
@@ -324,6 +327,7 @@ class Importer:
         self.done = 0
         self.known: dict[tuple[str, str], Any] = {}
         self._links: dict[str, dict[str, Any]] = {}
+        self.handed: dict[int, int] = {}  # responsible → records created for him (one notification each)
         self.can_add = access.can_add(by, self.model)
 
     # -- reading --
@@ -438,6 +442,31 @@ class Importer:
         else:
             self.outcome.skipped += 1  # nothing to change: counted, not reported (a re-run's every row)
 
+    def notify(self) -> None:
+        """Each responsible of the created records hears of them once per file — «Смирнова Ольга
+        назначил(а) вас ответственным — записей из импорта «leads.csv»: 120» — with his list as the
+        link, not once per record (companies and contacts tell no one, as their cards do not)."""
+        url_name = {"lead": "leads:list", "deal": "deals:list"}.get(self.entity)
+        if not url_name or not self.handed:
+            return
+        from django.urls import reverse
+
+        from crm import timeline
+        from notifications import services as notifications
+        from notifications.models import Kind
+
+        by, source, handed = self.by, self.source, dict(self.handed)
+
+        def send():
+            for user in User.objects.filter(pk__in=list(handed)):
+                message = timeline.message(
+                    gettext_noop("%(actor)s назначил(а) вас ответственным — записей из импорта «%(file)s»: %(count)s"),
+                    actor=str(by), file=source, count=str(handed[user.pk]))
+                notifications.notify(user, Kind.ASSIGNED, message, actor=by,
+                                     url=f"{reverse(url_name)}?responsible={user.pk}")
+
+        transaction.on_commit(send, robust=True)
+
     def flush(self) -> None:
         if not self.pending:
             return
@@ -453,6 +482,8 @@ class Importer:
                         del self.index[key]
                 continue
             self.outcome.created += 1
+            owner = getattr(record, "responsible_id", None)
+            self.handed[owner] = self.handed.get(owner, 0) + 1
             if adjusted:
                 row = pending.row
                 self.outcome.add(row.number, row.headers.get("status", ""), row.values.get("status", ""), adjusted,
@@ -764,7 +795,7 @@ class LeadImporter(Importer):
         from leads.services import leads_import
 
         leads_import([p.item for p in batch], by=self.by, source=self.source, strict=self.options.strict,
-                     rules=self._rules())
+                     rules=self._rules(), notify=False)
 
     def _rules(self):
         if not hasattr(self, "_rule_cache"):
@@ -1111,7 +1142,7 @@ class DealImporter(Importer):
         if not hasattr(self, "_rules"):
             self._rules = _Rules()
         deals_import([p.item for p in batch], by=self.by, source=self.source, strict=self.options.strict,
-                     rules=self._rules)
+                     rules=self._rules, notify=False)
 
     def result(self, item):
         return item.error, item.adjusted, item.deal
