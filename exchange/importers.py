@@ -132,9 +132,14 @@ def _write_report(outcome: Outcome, f) -> None:
         writer.writerow([line.row, line.column, _neutral(line.value), line.message])
 
 
+# What a spreadsheet takes for a formula: exports (exchange.writers) and the report put an apostrophe
+# before such text in a CSV cell, and the importer drops it when it reads one back.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _neutral(value: str) -> str:
     """A file's cell echoed into the report must not become a formula in Excel."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def suggest_mapping(entity: str, headers: list[str]) -> dict[str, str]:
@@ -163,6 +168,7 @@ def run(entity: str, table, *, by, options: Options, source: str,
     if options.on_duplicate not in ("skip", "update", "create"):
         raise ImportRefused(_("Режим дубликатов — skip, update или create."))
     importer = IMPORTERS[entity](by=by, options=options, source=source, headers=table.headers)
+    importer.quoted = table.format == "csv"
     outcome = importer.outcome
     outcome.dry_run = options.dry_run
     if options.dry_run or options.atomic:
@@ -332,8 +338,12 @@ class Importer:
 
     # -- reading --
 
+    quoted = False  # a CSV's cells may carry the apostrophe exports put before formula-like text
+
     def rows(self, raw_rows) -> Iterator[Row]:
         for number, cells in raw_rows:
+            if self.quoted:
+                cells = [cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell for cell in cells]
             values, headers = {}, {}
             for name, indexes in self.fields.items():
                 for i in indexes:
