@@ -1088,6 +1088,13 @@ class DealImporter(Importer):
             stage = next((s for s in candidate.stages.all() if cols.normalize_header(s.name) == name), None)
             if stage is not None:
                 return candidate, stage
+        # Bitrix24's stage codes («NEW», «C3:WON», «LOSE») for the stages every pipeline has.
+        semantics = _BITRIX_STAGES.get(raw.rsplit(":", 1)[-1].strip().upper())
+        if semantics is not None:
+            candidate = pipeline or pipelines[0]
+            stages = [s for s in candidate.stages.all() if s.semantics == semantics]
+            if stages:
+                return candidate, stages[0]
         raise self.bad(row, "stage", _("Нет стадии «%(value)s» в воронке «%(pipeline)s».")
                        % {"value": raw, "pipeline": pipeline or pipelines[0]})
 
@@ -1195,6 +1202,7 @@ class DealImporter(Importer):
         return changed
 
 
+_BITRIX_STAGES = {"NEW": "process", "WON": "success", "LOSE": "failure", "APOLOGY": "failure"}
 # Bitrix24's own status codes for the statuses it shares with ours (research/bitrix24.md §1.3).
 _BITRIX_STATUSES = [("new", "NEW"), ("converted", "CONVERTED"), ("junk", "JUNK")]
 

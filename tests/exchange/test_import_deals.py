@@ -72,3 +72,17 @@ def test_an_unknown_stage_rejects_the_row(head):
     outcome = run("deal", [HEAD, ["7", "Внедрение", COLD, "Нет такой", "", "", "", "", "", "", ""]], by=head)
 
     assert lines(outcome, "rejected") == [(2, f"Нет стадии «Нет такой» в воронке «{COLD}».")]
+
+
+@pytest.mark.django_db
+def test_bitrix_stage_codes_find_the_pipelines_own_stages(head):
+    from deals.models import LossReason
+
+    LossReason.objects.get(name="Дорого")
+    outcome = run("deal", [HEAD + ["Причина провала"],
+                           ["7", "Первая", COLD, "C1:NEW", "", "", "", "", "", "", "", ""],
+                           ["8", "Вторая", COLD, "LOSE", "", "", "", "", "", "", "", "Дорого"]], by=head)
+
+    assert outcome.created == 2
+    assert Deal.objects.get(external_id="7").current_stage.name == "Новая"
+    assert Deal.objects.get(external_id="8").current_stage.name == "Отказ"
