@@ -297,6 +297,7 @@ class Importer:
 
     entity = ""
     required: tuple[tuple[str, ...], ...] = ()  # each: at least one of these fields must be mapped
+    state_field = "status"  # the column a lowered status (stage) is reported on
 
     def __init__(self, *, by, options: Options, source: str, headers: list[str]):
         self.by, self.options, self.source = by, options, source
@@ -334,7 +335,6 @@ class Importer:
         self.known: dict[tuple[str, str], Any] = {}
         self._links: dict[str, dict[str, Any]] = {}
         self.handed: dict[int, int] = {}  # responsible → records created for him (one notification each)
-        self.can_add = access.can_add(by, self.model)
 
     # -- reading --
 
@@ -494,10 +494,9 @@ class Importer:
             self.outcome.created += 1
             owner = getattr(record, "responsible_id", None)
             self.handed[owner] = self.handed.get(owner, 0) + 1
-            if adjusted:
-                row = pending.row
-                self.outcome.add(row.number, row.headers.get("status", ""), row.values.get("status", ""), adjusted,
-                                 "adjusted")
+            if adjusted:  # a status or stage lowered: the line names that column
+                row, state = pending.row, self.state_field
+                self.outcome.add(row.number, row.headers.get(state, ""), row.values.get(state, ""), adjusted, "adjusted")
             for key in pending.keys:
                 if self.index.get(key) is pending:
                     self.index[key] = record.pk
@@ -1036,6 +1035,7 @@ class DealImporter(Importer):
 
     entity = "deal"
     required = (("title",),)
+    state_field = "stage"
     SKIP = {"external_id", "responsible", "pipeline", "stage", "company", "contacts", "lead", "product", "price",
             "quantity"}
 

@@ -47,8 +47,9 @@ def test_a_deal_short_of_its_stage_lands_on_the_furthest_it_meets(head, clients)
 
     deal = Deal.objects.get()
     assert deal.current_stage.name == "Презентация"
-    [(number, message)] = lines(outcome, "adjusted")
-    assert "Товары/услуги" in message and "«Презентация»" in message
+    [line] = [line for line in outcome.all_lines() if line.outcome == "adjusted"]
+    assert (line.row, line.column, line.value) == (2, "Стадия сделки", "Счёт выставлен")
+    assert "Товары/услуги" in line.message and "«Презентация»" in line.message
 
     strict = run("deal", [HEAD, ["9", "Ещё", COLD, "Счёт выставлен", "", "", "", "", "", "", ""]], by=head, strict=True)
     assert strict.rejected == 1 and Deal.objects.count() == 1
