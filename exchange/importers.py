@@ -16,12 +16,19 @@ module as the UI. The commands, the «Импорт» page's background job and t
   and against the rows before in the same file; `on_duplicate` skip | update | create. Matching
   looks where the duplicate check of the UI looks (crm.duplicates.candidates: every record for a
   user who may add such records), and a match the user may not see is reported as the UI reports
-  it — «Такой клиент уже есть в CRM у <ответственный>, <отдел>», never its title — and is neither
-  updated nor duplicated by him. An external ID identifies one record: even with `create` a second
-  row or a re-run never makes a second record of it. An update that changes nothing is «пропущено»
-  and writes no history, so re-running a file changes nothing.
+  it — «Такой клиент уже есть в CRM у <ответственный>, <отдел>», never its title — and is skipped,
+  never updated. `create` creates in spite of ИНН, phone and e-mail matches (a company's ИНН stays
+  unique), but an external ID identifies one record: neither a second row nor a re-run makes a
+  second record of it. An update sets the file's filled cells only (an empty cell erases nothing)
+  and one that changes nothing is «пропущено» with no history, so re-running a file changes nothing.
+- Rights: `access.can_import`; a row creates only what the user may add, updates only what he may
+  change, and names a responsible only among the people whose records he may change
+  (`access.can_hand_to`). Each responsible hears once per file of what was created for him.
 - `dry_run`: the same code in a transaction that is rolled back at the end, so its counts are a
   real run's. `atomic`: one transaction; the first rejected row rolls everything back.
+- Memory stays bounded: rows stream in chunks of BATCH, the duplicate index holds one chunk (what
+  earlier chunks wrote is found in the database), report lines past LINES_IN_MEMORY go to a
+  temporary file. `progress(rows_done)` is called after each chunk.
 """
 
 from __future__ import annotations
