@@ -95,7 +95,9 @@ class Outcome:
         self._spooled += 1
 
     def all_lines(self) -> Iterator[ReportLine]:
-        yield from self.lines
+        """In the file's row order (a batch's rows are judged after the rows its chunk rejected at
+        once); past LINES_IN_MEMORY, the spooled rest follows in the order it came."""
+        yield from sorted(self.lines, key=lambda line: line.row)
         if self._spool is not None:
             self._spool.seek(0)
             for row, column, value, message, outcome in csv.reader(self._spool):
@@ -304,6 +306,7 @@ class Importer:
         self._users: dict[str, list[User]] | None = None
         self.done = 0
         self.known: dict[tuple[str, str], Any] = {}
+        self._links: dict[str, dict[str, Any]] = {}
         self.can_add = access.can_add(by, self.model)
 
     # -- reading --
@@ -432,7 +435,9 @@ class Importer:
                 continue
             self.outcome.created += 1
             if adjusted:
-                self.outcome.add(pending.row.number, "", "", adjusted, "adjusted")
+                row = pending.row
+                self.outcome.add(row.number, row.headers.get("status", ""), row.values.get("status", ""), adjusted,
+                                 "adjusted")
             for key in pending.keys:
                 if self.index.get(key) is pending:
                     self.index[key] = record.pk
@@ -549,6 +554,26 @@ class Importer:
             raise self.bad(row, "responsible", _("Нельзя назначить ответственным «%(user)s»: его записи вне ваших прав.")
                            % {"user": user})
         return user
+
+    def linked(self, entity: str, raw: str):
+        """A company, contact or lead named in a cell: by its external ID (Bitrix24's «ID» kept on
+        import), else by its name if exactly one record the user may see has it; None if none."""
+        cache = self._links.setdefault(entity, {})
+        if raw in cache:
+            return cache[raw]
+        model = cols.model(entity)
+        visible = access.scope(self.by, model.objects.all())
+        found = list(visible.filter(external_id=raw).order_by("pk")[:1])
+        if not found:
+            name = {"company": "name", "lead": "title", "deal": "title"}.get(entity)
+            if name:
+                found = list(visible.filter(**{f"{name}__iexact": raw})[:2])
+            else:
+                parts = raw.split()
+                found = list(visible.filter(last_name__iexact=parts[0], first_name__iexact=" ".join(parts[1:2]) or parts[0])[:2]) if parts else []
+            found = found if len(found) == 1 else []
+        cache[raw] = found[0] if found else None
+        return cache[raw]
 
     # -- per entity --
 
@@ -738,10 +763,176 @@ class LeadImporter(Importer):
         return changed
 
 
+class ClientImporter(Importer):
+    """Companies and contacts: their phones and e-mails are Bitrix24's multifields, one column per
+    type, several values in a cell."""
+
+    SKIP = {"external_id", "responsible", "companies"}
+
+    def parse(self, row: Row):
+        from clients.services import ImportItem
+        from crm.models import Communication
+
+        data: dict[str, Any] = {}
+        communications = []
+        for name in self.fields:
+            col = self.columns[name]
+            if name in self.SKIP or col.readonly or not self.cell(row, name):
+                continue
+            if col.kind in ("phones", "emails"):
+                for value in cols.split_many(self.cell(row, name)):
+                    if col.kind == "phones":
+                        communications.append((Communication.Kind.PHONE, col.target, _phone_value(self, row, name, value), ""))
+                    else:
+                        communications.append((Communication.Kind.EMAIL, col.target, value.lower(), ""))
+            elif name == "website":
+                data[name] = _website(self, row, name)
+            else:
+                value = self.value(row, name)
+                if value not in (None, ""):
+                    data[name] = value
+        data["external_id"] = self.cell(row, "external_id")
+        data["responsible"] = self.responsible(row)
+        self.complete(row, data)
+        return ImportItem(row=row.number, data=data, communications=communications,
+                          companies=self.companies(row))
+
+    def complete(self, row: Row, data: dict[str, Any]) -> None:
+        """Entity-specific defaults and checks of a parsed row."""
+
+    def companies(self, row: Row) -> list:
+        return []
+
+    def keys(self, item) -> list[tuple[str, str]]:
+        keys = []
+        if item.data.get("external_id"):
+            keys.append(("external_id", item.data["external_id"]))
+        if item.data.get("inn"):
+            keys.append(("inn", item.data["inn"]))
+        keys += [("phone" if kind == "phone" else "email", value) for kind, _type, value, _ext in item.communications]
+        return keys
+
+    def find(self, keys):
+        from django.contrib.contenttypes.models import ContentType
+        from django.db.models import Q
+
+        from crm.models import Communication
+
+        wanted: dict[str, set[str]] = {}
+        for kind, value in keys:
+            wanted.setdefault(kind, set()).add(value)
+        if not wanted:
+            return {}
+        ct = ContentType.objects.get_for_model(self.model)
+        query = Q(pk__in=[])
+        if "external_id" in wanted:
+            query |= Q(external_id__in=wanted["external_id"])
+        if "inn" in wanted:
+            query |= Q(inn__in=wanted["inn"])
+        by_value = Q(pk__in=[])
+        for kind in ("phone", "email"):
+            if kind in wanted:
+                by_value |= Q(kind=kind, value__in=wanted[kind])
+        linked: dict[int, list[tuple[str, str]]] = {}
+        if "phone" in wanted or "email" in wanted:
+            for object_id, kind, value in Communication.objects.filter(by_value, content_type=ct).values_list(
+                    "object_id", "kind", "value"):
+                linked.setdefault(object_id, []).append((kind, value))
+            query |= Q(pk__in=list(linked))
+        found: dict[tuple[str, str], Any] = {}
+        for record in dup.candidates(self.by, self.model.objects.all()).filter(query).order_by("pk"):
+            own = [("external_id", record.external_id), ("inn", getattr(record, "inn", "")), *linked.get(record.pk, [])]
+            for key in own:
+                if key in keys:
+                    found.setdefault(key, record)
+        return found
+
+    def create(self, batch: list[_Pending]) -> None:
+        from clients.services import clients_import
+
+        clients_import(self.model, [p.item for p in batch], by=self.by, source=self.source)
+
+    def result(self, item):
+        return item.error, "", item.record
+
+    def update(self, record, item, row: Row) -> bool:
+        from clients import services
+
+        data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
+        if not row.values.get("responsible"):
+            data.pop("responsible", None)
+        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        current = sorted((c.kind, c.type, c.value, c.ext) for c in record.communications.all())
+        given = {(kind, type_) for kind, type_, _v, _e in item.communications}
+        merged = sorted([c for c in current if (c[0], c[1]) not in given] + list(item.communications))
+        communications = merged if merged != current else None
+        companies = None
+        if item.companies:
+            now = list(record.companies.all())
+            if {c.pk for c in item.companies} - {c.pk for c in now}:
+                companies = now + [c for c in item.companies if c.pk not in {n.pk for n in now}]
+        if not (changes or communications is not None or companies is not None):
+            return False
+        try:
+            if self.entity == "company":
+                services.company_update(record, data=changes, communications=communications, by=self.by,
+                                        version=record.version)
+            else:
+                services.contact_update(record, data=changes, communications=communications, companies=companies,
+                                        by=self.by, version=record.version)
+        except services.ClientError as exc:
+            raise _Reject("", "", str(exc)) from None
+        return True
+
+
+def _phone_value(importer: Importer, row: Row, name: str, value: str) -> str:
+    from django.core.exceptions import ValidationError
+
+    from crm import phones
+
+    try:
+        return phones.normalize(value)
+    except ValidationError as exc:
+        raise _Reject(row.headers.get(name, ""), value, " ".join(exc.messages)) from None
+
+
+class CompanyImporter(ClientImporter):
+    entity = "company"
+    required = (("name",),)
+
+
+class ContactImporter(ClientImporter):
+    entity = "contact"
+    required = (("first_name", "last_name"),)
+
+    def complete(self, row: Row, data: dict[str, Any]) -> None:
+        # As conversion does: a person known by the surname only keeps it as the name too.
+        if not data.get("first_name"):
+            data["first_name"] = data.get("last_name", "")
+        if not data.get("first_name"):
+            raise _Reject(self.columns["first_name"].header, "", _("Нет ни имени, ни фамилии контакта."))
+
+    def companies(self, row: Row) -> list:
+        raw = self.cell(row, "companies")
+        if not raw:
+            return []
+        found = []
+        for part in [raw] if self.linked("company", raw) else cols.split_many(raw):
+            company = self.linked("company", part)
+            if company is None:
+                self.outcome.add(row.number, row.headers.get("companies", ""), part,
+                                 _("Компания «%(value)s» не найдена: контакт импортирован без связи с ней.")
+                                 % {"value": part}, "adjusted")
+                continue
+            found.append(company)
+        return found
+
+
 # Bitrix24's own status codes for the statuses it shares with ours (research/bitrix24.md §1.3).
 _BITRIX_STATUSES = [("new", "NEW"), ("converted", "CONVERTED"), ("junk", "JUNK")]
 
-IMPORTERS: dict[str, type[Importer]] = {"lead": LeadImporter}
+IMPORTERS: dict[str, type[Importer]] = {"lead": LeadImporter, "company": CompanyImporter,
+                                         "contact": ContactImporter}
 
 
 def table_from_csv(text: str, name: str = "file.csv", delimiter: str = ";"):

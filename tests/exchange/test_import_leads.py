@@ -193,3 +193,60 @@ def test_unknown_columns_are_listed_once(head):
 
     assert lines(outcome, "skipped") == [(1, "Колонка не сопоставлена: её значения не импортируются.")]
     assert outcome.created == 2
+
+
+@pytest.mark.django_db
+def test_a_duplicate_the_importer_cannot_see_is_named_only_by_its_owner(head, org):
+    from tests.factories import UserFactory
+
+    elsewhere = UserFactory(last_name="Дальний", first_name="Иван", department=org["root"], role="Менеджер")
+    LeadFactory(title="Секретный лид", company_phone="+79120000001", responsible=elsewhere)
+
+    outcome = run("lead", [HEAD, row(1)], by=head, on_duplicate="update")
+
+    [(number, message)] = lines(outcome, "skipped")
+    assert message == "Дубликат: Такой клиент уже есть в CRM у Дальний Иван, «Решение»."
+    assert "Секретный" not in message
+    assert Lead.objects.get(company_phone="+79120000001").title == "Секретный лид"
+
+
+@pytest.mark.django_db
+def test_an_imported_lead_with_a_next_touch_date_gets_its_touch(head):
+    from datetime import date
+
+    from tasks_app.models import Task
+
+    head_row = [*HEAD, "Дата следующего касания", "Договорённость о следующем касании или о бесплатном продукте"]
+    run("lead", [head_row, [*row(1), "15.12.2031", "Позвонить после праздников"]], by=head)
+
+    lead = Lead.objects.get()
+    assert lead.next_touch_date == date(2031, 12, 15)
+    task = Task.objects.get()
+    assert task.title == "Позвонить после праздников" and task.responsible == head
+
+
+@pytest.mark.django_db
+def test_the_report_lists_rejected_and_adjusted_rows(head, tmp_path):
+    from exchange.importers import write_report
+
+    outcome = run("lead", [HEAD, row(1, ИНН="123"), row(2, Статус="Квалификация"), row(3, Сумма="=1+1")], by=head)
+    path = tmp_path / "report.csv"
+    write_report(outcome, path)
+
+    text = path.read_text(encoding="utf-8-sig").splitlines()
+    assert text[0] == "Строка;Колонка;Значение;Сообщение"
+    assert text[1].startswith("2;;;ИНН")
+    assert text[2].startswith("3;Статус;Квалификация;Для статуса «Квалификация» не заполнены обязательные поля")
+    assert text[3] == "4;Сумма;'=1+1;Ожидается число, а не «=1+1»."
+    assert len(text) == 4
+
+
+@pytest.mark.django_db
+def test_each_responsible_is_told_once_per_import(head, owner, django_capture_on_commit_callbacks):
+    from notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run("lead", [HEAD, row(1, Ответственный="Иванов Пётр"), row(2, Ответственный="Иванов Пётр")], by=head)
+
+    [notification] = Notification.objects.filter(recipient=owner)
+    assert str(notification) == "Смирнова Ольга назначил(а) вас ответственным — записей: 2"
