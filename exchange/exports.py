@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import Action, Level
+from crm import timeline
 
 ENTITIES = ("lead", "company", "contact", "deal", "task")
 # How many records one round of queries reads: each chunk costs the same few queries (the rows,
@@ -196,6 +197,7 @@ def _leads(user, data: QueryDict, only: QuerySet | None) -> Export:
     ).prefetch_related("products_to_sell", "used_products")
 
     def prepare_chunk(chunk: list) -> None:
+        timeline.preload_pinned(chunk)  # «Закреплённый комментарий»: one query for the chunk
         for lead in chunk:
             _forget_hidden(user, lead, ("company", "contact"))
 
