@@ -69,8 +69,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     common.add_common_arguments(parser, "leads")
     parser.set_defaults(batch=1000, repeat=3)
     parser.add_argument("--rows", type=int, default=100_000, help="leads of the CSV and XLSX imports (default 100000)")
-    parser.add_argument("--million", type=int, default=1_000_000,
-                        help="rows of the memory run (default 1000000; 0 skips it)")
+    parser.add_argument("--million", type=int, default=0,
+                        help="rows of the memory run, e.g. 1000000 (default 0: none)")
+    parser.add_argument("--million-only", action="store_true",
+                        help="only the memory run (its own block in BENCHMARKS.md)")
     # Internal: one measured step in a process of its own.
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -80,14 +82,20 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main() -> None:
+    global MILLION_ONLY
     args = parse_args()
+    MILLION_ONLY = args.million_only
+    if args.million_only and not args.million:
+        sys.exit("--million-only needs --million N")
     if args.phase:
         phase(args)
     elif args.worker:
         worker(args)
     else:
-        common.run(args, script=__file__, extra_args=["--rows", str(args.rows), "--million", str(args.million)],
-                   render_section=render_section, write_section=write_section)
+        extra = ["--rows", str(args.rows), "--million", str(args.million)] + (["--million-only"] * args.million_only)
+        common.run(args, script=__file__, extra_args=extra,
+                   render_section=render_million if args.million_only else render_section,
+                   write_section=write_section)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,8 +178,9 @@ def worker(args) -> None:
     work = Path(args.result).parent
     files = {"csv": work / "leads.csv", "xlsx": work / "leads.xlsx", "million": work / "leads-1m.csv"}
     t0 = time.perf_counter()
-    write_bitrix_csv(files["csv"], args.rows, args.seed)
-    write_xlsx(files["xlsx"], args.rows, args.seed)
+    if not args.million_only:
+        write_bitrix_csv(files["csv"], args.rows, args.seed)
+        write_xlsx(files["xlsx"], args.rows, args.seed)
     if args.million:
         write_bitrix_csv(files["million"], args.million, args.seed)
     print(f"{DB_TITLES[args.db]}: migrated in {migrate_time:.1f} s; files written in {time.perf_counter() - t0:.0f} s "
@@ -183,13 +192,14 @@ def worker(args) -> None:
               "git": common.git_state(), "columns": len(HEADERS),
               "sizes": {k: p.stat().st_size for k, p in files.items() if p.exists()}}
     load_before = os.getloadavg()[0]
-    result["bare"] = run_phase(args, "bare", None)
-    _flush(empty)
-    result["csv"] = run_phase(args, "import", files["csv"])
-    result["export"] = run_phase(args, "export", None)
-    _flush(empty)
-    result["xlsx"] = run_phase(args, "import", files["xlsx"])
-    _flush(empty)
+    if not args.million_only:
+        result["bare"] = run_phase(args, "bare", None)
+        _flush(empty)
+        result["csv"] = run_phase(args, "import", files["csv"])
+        result["export"] = run_phase(args, "export", None)
+        _flush(empty)
+        result["xlsx"] = run_phase(args, "import", files["xlsx"])
+        _flush(empty)
     if args.million:
         result["million_csv"] = run_phase(args, "import", files["million"])
         _flush(empty)
@@ -381,15 +391,21 @@ def phase_export(args) -> dict:
 HEADING = "# Импорт и экспорт (issue 12): 100 000 leads from Bitrix24's CSV and XLSX, a million rows, an export"
 
 
+MILLION_ONLY = False
+
+
 def _marker(db: str) -> tuple[str, str]:
-    return f"<!-- bench:import-{db}:start -->", f"<!-- bench:import-{db}:end -->"
+    name = f"import-million-{db}" if MILLION_ONLY else f"import-{db}"
+    return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
 
 
 def write_section(db: str, section: str) -> None:
     def place(text: str, block: str) -> str:
-        if db == "postgres" and _marker("sqlite")[1] in text:
-            before, after = text.split(_marker("sqlite")[1], 1)
-            return before + _marker("sqlite")[1] + "\n\n" + block + after
+        # After the blocks already there: SQLite's, PostgreSQL's, then the million rows'.
+        for other in ("<!-- bench:import-postgres:end -->", "<!-- bench:import-sqlite:end -->"):
+            if other in text and other != _marker(db)[1]:
+                before, after = text.split(other, 1)
+                return before + other + "\n\n" + block + after
         if HEADING in text:
             before, after = text.split(HEADING, 1)
             head, sep, rest = after.partition("\n## ")
@@ -405,11 +421,10 @@ def _verdict(ok: bool) -> str:
     return "✅" if ok else "❌"
 
 
-def render_section(r: dict) -> str:
+def _head(r: dict, title: str) -> list[str]:
     m = r["machine"]
-    bare = r["bare"]
-    lines = [
-        f"## Импорт и экспорт: {r['database_title']}",
+    return [
+        f"## {title}: {r['database_title']}",
         "",
         f"- **Date:** {r['date']}; {r['git']}",
         f"- **Machine:** {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
@@ -418,6 +433,31 @@ def render_section(r: dict) -> str:
         f"- **Database:** {r['database_note']}",
         f"- **Load average** (1 min) at the start and the end: {r['load'][0]} → {r['load'][1]} (2 cores shared with "
         "other work: the rates move with it).",
+    ]
+
+
+def render_million(r: dict) -> str:
+    run = r["million_csv"]
+    lines = _head(r, "Импорт: a million rows")
+    lines += [
+        f"- **File:** {n_(r['million'])} leads as Bitrix24's CSV export writes them "
+        f"({r['sizes']['million'] / 2**20:.0f} MB, {r['columns']} columns), imported into an empty database.",
+        "",
+        "| Run | rows | s | rows/s | peak RSS MB | target | created / skipped / rejected |",
+        "|---|---:|---:|---:|---:|:---:|---|",
+        f"| import, CSV (`{run['file']}`) | {n_(run['rows'])} | {run['seconds']:.0f} | {n_(round(run['rate']))} "
+        f"| {run['peak_rss_mb']} | {_verdict(run['peak_rss_mb'] < TARGET_MEMORY_MB)} < {TARGET_MEMORY_MB} MB "
+        f"| {n_(run['created'])} / {n_(run['skipped'])} / {n_(run['rejected'])} |",
+    ]
+    if run.get("report"):
+        lines += ["", "First report lines: " + "; ".join(run["report"])]
+    return "\n".join(lines)
+
+
+def render_section(r: dict) -> str:
+    bare = r["bare"]
+    lines = _head(r, "Импорт и экспорт")
+    lines += [
         f"- **Files:** {n_(r['rows'])} leads, {r['columns']} columns, as Bitrix24's CSV export writes them "
         f"({r['sizes']['csv'] / 2**20:.0f} MB) and as XLSX ({r['sizes']['xlsx'] / 2**20:.0f} MB, write-only openpyxl: "
         "inline strings, no dimension)"
