@@ -67,7 +67,7 @@ TARGET_EXPORT = 2.0
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     common.add_common_arguments(parser, "leads")
-    parser.set_defaults(batch=1000, repeat=3)
+    parser.set_defaults(batch=1000, repeat=1)
     parser.add_argument("--rows", type=int, default=100_000, help="leads of the CSV and XLSX imports (default 100000)")
     parser.add_argument("--million", type=int, default=0,
                         help="rows of the memory run, e.g. 1000000 (default 0: none)")
