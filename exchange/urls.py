@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_export
 
 app_name = "exchange"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("export/<str:entity>/", views_export.export, name="export"),
+]
