@@ -182,28 +182,38 @@ class _Abort(Exception):
     """`atomic`: a row was rejected, everything is rolled back."""
 
 
-def run_bitrix24_folder(folder, *, by, options: Options, progress_factory=None, open_table=None) -> dict[str, Outcome]:
+def run_bitrix24_folder(folder, *, by, options: Options, progress_factory=None,
+                        on_ignored: Callable[[str, str], None] | None = None) -> dict[str, Outcome]:
     """Every Bitrix24 export in `folder`, recognised by its name or headers, imported in the order
     that links them (companies, contacts, leads, deals): deals find their companies and contacts,
-    converted leads what they became, by Bitrix24's IDs kept as external IDs."""
+    converted leads what they became, by Bitrix24's IDs kept as external IDs.
+    `progress_factory(entity, table)` gives a context manager of a bar (exchange.progress); a file
+    that is no export (a README, last run's report) is left alone and named to `on_ignored(name,
+    why)`. Raises ImportRefused when there is nothing to import or two files of one kind."""
     from pathlib import Path
 
-    if open_table is None:
-        from .readers import open_table
+    from .readers import TableError, open_table
+
     found: dict[str, tuple[Path, Any]] = {}
     for path in sorted(Path(folder).iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
-        table = open_table(path, name=path.name)
+        try:
+            table = open_table(path, name=path.name)
+        except TableError as exc:
+            if on_ignored:
+                on_ignored(path.name, str(exc))
+            continue
         entity = recognise(path.name, table.headers)
         if entity is None:
-            raise ImportRefused(_("Файл «%(name)s» не похож на выгрузку компаний, контактов, лидов или сделок.")
-                                % {"name": path.name})
+            if on_ignored:
+                on_ignored(path.name, _("не похож на выгрузку компаний, контактов, лидов или сделок"))
+            continue
         if entity in found:
             raise ImportRefused(_("Два файла одного вида: «%(a)s» и «%(b)s».") % {"a": found[entity][0].name, "b": path.name})
         found[entity] = (path, table)
     if not found:
-        raise ImportRefused(_("В папке нет файлов для импорта."))
+        raise ImportRefused(_("В папке нет выгрузок компаний, контактов, лидов или сделок."))
     outcomes = {}
     for entity in cols.ENTITIES:
         if entity in found:
@@ -214,7 +224,7 @@ def run_bitrix24_folder(folder, *, by, options: Options, progress_factory=None, 
             own = replace(options, mapping=mapping or None)
             with progress if progress is not None else _nothing() as bar:
                 outcomes[entity] = run(entity, table, by=by, options=own, source=path.name,
-                                       progress=(bar.update if bar is not None else None))
+                                       progress=(bar.set if bar is not None else None))
     return outcomes
 
 

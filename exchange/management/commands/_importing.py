@@ -66,7 +66,7 @@ class ImportCommand(BaseCommand):
     def progress(self, total: int | None, desc: str):
         from exchange.progress import progress
 
-        return progress(total, desc=desc, stream=self.stderr._out)
+        return progress(total, desc=desc, stream=self.stderr._out)  # stdout keeps the report and summary
 
     def print_outcome(self, outcome: importers.Outcome, title: str = "") -> None:
         limit = None if outcome.dry_run else PRINTED_LINES
@@ -86,16 +86,6 @@ class ImportCommand(BaseCommand):
         if total > shown:
             self.stdout.write(_("…и ещё строк отчёта: %(count)s (полностью — в --report).") % {"count": total - shown})
 
-    def tracker(self, bar):
-        """`progress(rows_done)` of the engine → the bar's increments."""
-        done = [0]
-
-        def update(rows_done: int) -> None:
-            bar.update(rows_done - done[0])
-            done[0] = rows_done
-
-        return update
-
 
 class SingleImport(ImportCommand):
     entity = ""
@@ -105,9 +95,13 @@ class SingleImport(ImportCommand):
         super().add_arguments(parser)
 
     def handle(self, *args, **options):
+        from pathlib import Path
+
         from exchange.readers import TableError, open_table
 
         by, opts = self.options_from(options)
+        if not Path(options["file"]).is_file():
+            raise CommandError(_("Файла «%(name)s» нет.") % {"name": options["file"]})
         try:
             table = open_table(options["file"])
         except TableError as exc:
@@ -118,7 +112,7 @@ class SingleImport(ImportCommand):
         try:
             with self.progress(table.estimated_rows, desc=table.name) as bar:
                 outcome = importers.run(self.entity, table, by=by, options=opts, source=table.name,
-                                        progress=self.tracker(bar))
+                                        progress=bar.set)
         except (importers.ImportRefused, TableError) as exc:
             raise CommandError(str(exc)) from exc
         if options.get("report"):

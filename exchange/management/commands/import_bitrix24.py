@@ -7,6 +7,9 @@ from ._importing import ImportCommand
 
 
 class Command(ImportCommand):
+    def ignored(self, name: str, why: str) -> None:
+        self.stdout.write(_("Файл «%(name)s» пропущен: %(why)s.") % {"name": name, "why": why.rstrip(".")})
+
     help = ("Импорт папки выгрузок Битрикс24 (компании, контакты, лиды, сделки — в таком порядке): сделки и "
             "сконвертированные лиды связываются с компаниями и контактами по ID Битрикс24. Последняя строка — итог.")
 
@@ -24,10 +27,11 @@ class Command(ImportCommand):
             raise CommandError(_("Папки «%(name)s» нет.") % {"name": options["folder"]})
 
         def bar(entity, table):
-            return _Tracked(self, self.progress(table.estimated_rows, desc=table.name))
+            return self.progress(table.estimated_rows, desc=table.name)
 
         try:
-            outcomes = importers.run_bitrix24_folder(options["folder"], by=by, options=opts, progress_factory=bar)
+            outcomes = importers.run_bitrix24_folder(options["folder"], by=by, options=opts, progress_factory=bar,
+                                                     on_ignored=self.ignored)
         except (importers.ImportRefused, TableError) as exc:
             raise CommandError(str(exc)) from exc
         total = importers.Outcome()
@@ -42,21 +46,6 @@ class Command(ImportCommand):
         if options.get("report"):
             importers.write_report(_joined(outcomes), options["report"])
         self.stdout.write(total.summary())
-
-
-class _Tracked:
-    """A progress bar whose `update(rows_done)` takes the engine's running count."""
-
-    def __init__(self, command, bar):
-        self.command, self.bar = command, bar
-
-    def __enter__(self):
-        self.inner = self.bar.__enter__()
-        self.update = self.command.tracker(self.inner)
-        return self
-
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
 
 
 def _joined(outcomes: dict) -> importers.Outcome:
