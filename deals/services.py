@@ -320,7 +320,8 @@ def _import_stage(deal: Deal, item: ImportItem, rules: _Rules, strict: bool) -> 
     return stage
 
 
-def deals_import(items: list[ImportItem], *, by, source: str, strict: bool = False, rules: _Rules | None = None) -> list[Deal]:
+def deals_import(items: list[ImportItem], *, by, source: str, strict: bool = False, rules: _Rules | None = None,
+                 notify: bool = True) -> list[Deal]:
     """Create the deals of `items` at once (an import's batch): each is checked as `deal_create`
     checks (the right to add in its pipeline, links only to visible records, the model's
     validation, product rows, the stage's required fields), then the valid ones are written with one
@@ -340,7 +341,7 @@ def deals_import(items: list[ImportItem], *, by, source: str, strict: bool = Fal
             for _product, quantity, price in item.products:
                 if quantity <= 0 or price < 0:
                     raise DealError(_("Количество должно быть больше нуля, а цена — не меньше нуля."))
-            total = sum((q * p for _product, q, p in item.products), Decimal("0"))
+            total = sum((q * p for _product, q, p in item.products), Decimal("0")).quantize(Decimal("0.01"))
             if total > 0:
                 deal.amount = total  # the amount follows the product rows (_follow_products)
             _validate(deal)
@@ -352,26 +353,26 @@ def deals_import(items: list[ImportItem], *, by, source: str, strict: bool = Fal
         deal.search_text = search_normalize(" ".join(p for p in (deal.title, deal.comment[:200]) if p))
         item.deal = deal
         valid.append(item)
-    return _import_write(valid, by=by, source=source)
+    return _import_write(valid, by=by, source=source, notify=notify)
 
 
-def _import_write(items: list[ImportItem], *, by, source: str) -> list[Deal]:
+def _import_write(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Deal]:
     from django.db import DatabaseError
 
     try:
         with transaction.atomic():
-            return _import_insert(items, by=by, source=source)
+            return _import_insert(items, by=by, source=source, notify=notify)
     except DatabaseError:
         if len(items) == 1:
             items[0].error, items[0].deal = _("Запись отклонена базой данных."), None
             return []
     created = []
     for item in items:
-        created += _import_write([item], by=by, source=source)
+        created += _import_write([item], by=by, source=source, notify=notify)
     return created
 
 
-def _import_insert(items: list[ImportItem], *, by, source: str) -> list[Deal]:
+def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Deal]:
     from django.urls import reverse
 
     deals = Deal.objects.bulk_create([item.deal for item in items])
@@ -388,6 +389,7 @@ def _import_insert(items: list[ImportItem], *, by, source: str) -> list[Deal]:
         by_owner.setdefault(deal.responsible_id, []).append(deal)
     for stage_id, entered in by_stage.items():
         hooks.moved_many(entered, by, "", str(stage_id))
-    for owner, handed in by_owner.items():
-        notifications.assigned_many(handed, by, url=f"{reverse('deals:list')}?responsible={owner}")
+    if notify:  # the import engine tells each responsible once per file instead
+        for owner, handed in by_owner.items():
+            notifications.assigned_many(handed, by, url=f"{reverse('deals:list')}?responsible={owner}")
     return deals

@@ -124,3 +124,15 @@ def test_import_bitrix24_leaves_other_files_alone_and_refuses_a_folder_without_e
     printed = call("import_bitrix24", str(tmp_path), "--as", "head")
     assert printed[0] == "Файл «prices.csv» пропущен: не похож на выгрузку компаний, контактов, лидов или сделок."
     assert printed[-1] == "Создано: 1, обновлено: 0, пропущено: 0, отклонено: 0"
+
+
+@pytest.mark.django_db
+def test_the_apostrophe_an_export_puts_before_formula_like_text_is_dropped(head, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Название лида;Источник;Название компании;Рабочий телефон;Комментарий\n"
+                    "Лид;Сайт;ООО «Ромашка»;'+7 (912) 859-87-48;'=HYPERLINK(x)\n", encoding="utf-8-sig")
+
+    assert call("import_leads", str(path), "--as", "head")[-1].startswith("Создано: 1,")
+
+    lead = Lead.objects.get()
+    assert (lead.company_phone, lead.comment) == ("+79128598748", "=HYPERLINK(x)")

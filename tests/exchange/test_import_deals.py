@@ -47,8 +47,9 @@ def test_a_deal_short_of_its_stage_lands_on_the_furthest_it_meets(head, clients)
 
     deal = Deal.objects.get()
     assert deal.current_stage.name == "Презентация"
-    [(number, message)] = lines(outcome, "adjusted")
-    assert "Товары/услуги" in message and "«Презентация»" in message
+    [line] = [line for line in outcome.all_lines() if line.outcome == "adjusted"]
+    assert (line.row, line.column, line.value) == (2, "Стадия сделки", "Счёт выставлен")
+    assert "Товары/услуги" in line.message and "«Презентация»" in line.message
 
     strict = run("deal", [HEAD, ["9", "Ещё", COLD, "Счёт выставлен", "", "", "", "", "", "", ""]], by=head, strict=True)
     assert strict.rejected == 1 and Deal.objects.count() == 1
@@ -72,3 +73,17 @@ def test_an_unknown_stage_rejects_the_row(head):
     outcome = run("deal", [HEAD, ["7", "Внедрение", COLD, "Нет такой", "", "", "", "", "", "", ""]], by=head)
 
     assert lines(outcome, "rejected") == [(2, f"Нет стадии «Нет такой» в воронке «{COLD}».")]
+
+
+@pytest.mark.django_db
+def test_bitrix_stage_codes_find_the_pipelines_own_stages(head):
+    from deals.models import LossReason
+
+    LossReason.objects.get(name="Дорого")
+    outcome = run("deal", [HEAD + ["Причина провала"],
+                           ["7", "Первая", COLD, "C1:NEW", "", "", "", "", "", "", "", ""],
+                           ["8", "Вторая", COLD, "LOSE", "", "", "", "", "", "", "", "Дорого"]], by=head)
+
+    assert outcome.created == 2
+    assert Deal.objects.get(external_id="7").current_stage.name == "Новая"
+    assert Deal.objects.get(external_id="8").current_stage.name == "Отказ"
