@@ -226,16 +226,13 @@ class _LineTooLong(Exception):
 
 def _open_csv(path: Path, name: str, encoding: str, sample: str, size: int, sample_bytes: int) -> Table:
     delimiter = _sniff_delimiter(sample)
-    header_row, headers, data_rows, data_chars = _csv_header(path, encoding, delimiter)
-    estimated: int | None
-    if size <= sample_bytes:
-        estimated = data_rows
-    elif data_rows:
-        # Characters ≈ bytes for the estimate; Cyrillic UTF-8 counts double in both the sample and the file.
-        ratio = sample_bytes / max(1, len(sample))
-        estimated = round(size / (data_chars * ratio / data_rows))
-    else:
-        estimated = None
+    header_row, headers, data_rows = _csv_header(path, encoding, delimiter)
+    estimated: int | None = data_rows
+    if size > sample_bytes:
+        # The records of the sample's whole lines scaled to the file's size.
+        whole = sample[: sample.rfind("\n") + 1]
+        records = len(_sample_records(whole.splitlines(), delimiter))
+        estimated = round(records * size / len(whole.encode(encoding))) - header_row if records > header_row else None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         width = len(headers)
@@ -310,49 +307,51 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
     max_cell = settings.IMPORT_MAX_CELL
     # A row of several long cells is fine; a line far past that is a bomb, not a row.
     max_line = max_cell * 16
+    # The csv module's own field limit (a process-wide setting, 128 K by default) bounds a quoted
+    # cell spanning many lines; only ever raised, so no other reader in the process is hurt.
+    if csv.field_size_limit() <= max_cell:
+        csv.field_size_limit(max_cell + 1)
     number = 0
     with open(path, encoding=encoding, newline="") as f:
         reader = csv.reader(_csv_lines(f, max_line), delimiter=delimiter, quotechar='"', doublequote=True,
                             skipinitialspace=delimiter != " ", strict=False)
-        old_limit = csv.field_size_limit(max_cell)
-        try:
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as e:
-                    if "field larger than field limit" in str(e):
-                        raise _cell_too_long(number + 1) from e
-                    raise TableError(_("Строка %(row)s: CSV повреждён (%(error)s).")
-                                     % {"row": number + 1, "error": e}) from e
-                except _LineTooLong as e:
-                    raise TableError(_("Строка %(row)s длиннее %(limit)s символов: это не строка таблицы.")
-                                     % {"row": number + 1, "limit": max_line}) from e
-                except UnicodeDecodeError as e:
-                    raise TableError(_("Строка %(row)s: текст не в кодировке %(encoding)s — в файле смешаны "
-                                       "кодировки. Сохраните его в UTF-8.")
-                                     % {"row": number + 1, "encoding": encoding}) from e
-                number += 1
-                yield number, cells
-        finally:
-            csv.field_size_limit(old_limit)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                if "field larger than field limit" in str(e):
+                    raise _cell_too_long(number + 1) from e
+                raise TableError(_("Строка %(row)s: CSV повреждён (%(error)s).")
+                                 % {"row": number + 1, "error": e}) from e
+            except _LineTooLong as e:
+                raise TableError(_("Строка %(row)s длиннее %(limit)s символов: это не строка таблицы.")
+                                 % {"row": number + 1, "limit": max_line}) from e
+            except UnicodeDecodeError as e:
+                raise TableError(_("Строка %(row)s: текст не в кодировке %(encoding)s — в файле смешаны "
+                                   "кодировки. Сохраните его в UTF-8.")
+                                 % {"row": number + 1, "encoding": encoding}) from e
+            number += 1
+            if any(len(c) > max_cell for c in cells):
+                raise _cell_too_long(number)
+            yield number, cells
 
 
-def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[str], int, int]:
-    """The header (the first non-empty record), and the data records and their characters counted in
-    the sample's stretch (for the estimate)."""
+def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[str], int]:
+    """The header (the first non-empty record), and the non-empty data records of the first
+    SAMPLE_BYTES (all of a small file's)."""
     header_row, headers = 0, None
-    data_rows = data_chars = 0
+    data_rows = chars = 0
     try:
         for number, cells in _csv_records(path, encoding, delimiter):
             if headers is None:
                 if any(c.strip() for c in cells):
                     header_row, headers = number, _headers(cells)
                 continue
-            data_chars += sum(len(c) + 1 for c in cells) + 1
             data_rows += any(c.strip() for c in cells)
-            if data_chars >= SAMPLE_BYTES // 2 or data_rows >= 1000:
+            chars += sum(len(c) + 1 for c in cells)
+            if chars > SAMPLE_BYTES:
                 break
     except TableError:
         if headers is None:
@@ -360,7 +359,7 @@ def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[st
         # A bad row after the header: rows() reports it with its number, where the import meets it.
     if headers is None:
         raise TableError(_("Файл пуст."))
-    return header_row, headers, data_rows, data_chars
+    return header_row, headers, data_rows
 
 
 def _headers(cells: list[str]) -> list[str]:
@@ -566,10 +565,14 @@ def _open_xlsx(path: Path, name: str) -> Table:
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, EOFError, OSError) as e:
         raise TableError(_("Файл XLSX повреждён: откройте его в Excel и сохраните заново.")) from e
     estimated = _xlsx_estimate(sample, size)
-
-    # The header by openpyxl's stream: the first rows only, whichever reader then reads the rows.
+    with zipfile.ZipFile(path) as zf:
+        fits = _xlsx_fits_in_memory(zf, sheet, sample, size)
+    # The header by the reader that then reads the rows: openpyxl's read-only load parses a whole
+    # sheet that states no dimension (ours, written by its write-only mode, do not) just to size it
+    # — 30 s for 100 000 rows — where calamine reads such a sheet in 3.
+    source = _calamine_rows if fits else _openpyxl_rows
     header_row, headers = 0, None
-    for number, values in _openpyxl_rows(path, settings.IMPORT_MAX_COLUMNS + 1):
+    for number, values in source(path, settings.IMPORT_MAX_COLUMNS + 1):
         cells = _cells_text(values, number)
         if any(cells):
             header_row, headers = number, _headers(cells)
@@ -581,9 +584,7 @@ def _open_xlsx(path: Path, name: str) -> Table:
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         width = len(headers)
-        with zipfile.ZipFile(path) as zf:
-            fits = _xlsx_fits_in_memory(zf, sheet, sample, size)
-        for number, values in (_calamine_rows if fits else _openpyxl_rows)(path, width):
+        for number, values in source(path, width):
             if number <= header_row:
                 continue
             cells = _cells_text(values[:width], number)
