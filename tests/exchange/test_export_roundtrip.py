@@ -1,4 +1,4 @@
-"""An export imports back unchanged: leads, companies and contacts exported (CSV and XLSX), then the
+"""An export imports back unchanged: leads, companies, contacts and deals exported (CSV and XLSX), then the
 file imported with the importer (on duplicate: update) — every record comes back as it was, nothing
 is created, rejected or adjusted, not even the values a spreadsheet would take for a formula."""
 
@@ -21,13 +21,7 @@ from tests.factories import COLD, GENERAL, LeadFactory, pipeline
 
 pytestmark = pytest.mark.django_db
 
-# A CSV cell a spreadsheet would take for a formula is written with a leading quote
-# (exchange.writers: «'+7 (912) 859-87-48», «'=…»); the importer must drop that quote when it reads
-# a CSV (exchange.writers.is_neutralised tells such a cell). Until the import engine does, the
-# CSV round trip fails on every phone: marked so that it fails loudly once the engine is fixed.
-CSV_QUOTE = pytest.mark.xfail(strict=True, reason="the importer keeps the neutralising quote of CSV cells "
-                                                  "(exchange.importers should drop it: writers.is_neutralised)")
-FORMATS = [pytest.param("csv", marks=CSV_QUOTE), "xlsx"]
+FORMATS = ["csv", "xlsx"]
 # Never compared: kept by the database or the services themselves.
 UNCOMPARED = {"id", "updated_at", "version", "search_text", "company_key", "status_changed_at"}
 
