@@ -459,6 +459,9 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
                 deal = world[through]["records"]["deal"]
                 values = {"kind": "deals.deal", "pk": deal.pk, "attachment": attachment.pk, "link": link.pk}
                 variants.append(({n: values[n] for n in names}, {}))
+    elif names == {"entity"} and key == "exchange:export":
+        # Every list's export (CSV, streamed): it must hold no record the persona may not see.
+        variants = [({"entity": entity}, {}) for entity in ("lead", "company", "contact", "deal", "task")]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
