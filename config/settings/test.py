@@ -24,6 +24,10 @@ atexit.register(shutil.rmtree, DISK_ROOT, ignore_errors=True)
 STORAGES["disk"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
                     "OPTIONS": {"location": DISK_ROOT, "base_url": None}}
 
+# The import page's uploads and reports likewise.
+IMPORT_ROOT = Path(tempfile.mkdtemp(prefix="crm-imports-tests-"))
+atexit.register(shutil.rmtree, IMPORT_ROOT, ignore_errors=True)
+
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.accessapp"]  # noqa: F405
 
 # Tasks run at once, in the request that enqueues them (after its commit); the worker test
