@@ -70,6 +70,21 @@ def log(record: models.Model, kind: str, by, text: str | dict = "", **data) -> T
     )
 
 
+def log_many(records, kind: str, by, text: dict) -> list[TimelineEntry]:
+    """The same `message` on many records' timelines in one insert (an import's «Импорт: file.csv»
+    on each record it created): what `log` writes for each, without a query per record."""
+    records = list(records)
+    if not records:
+        return []
+    with translation.override(settings.LANGUAGE_CODE):
+        sentence = say(text)
+    content_type = ContentType.objects.get_for_model(records[0])
+    return TimelineEntry.objects.bulk_create([
+        TimelineEntry(content_type=content_type, object_id=record.pk, kind=kind, author=by, text=sentence,
+                      data={"msgid": text["msgid"], "params": text["params"]})
+        for record in records])
+
+
 def pinned(record: models.Model) -> TimelineEntry | None:
     return entries(record).filter(is_pinned=True).first()
 
