@@ -10,6 +10,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
+
 from . import selectors
 from .columns import columns
 from .models import ImportEntity
@@ -43,7 +45,7 @@ class UploadForm(forms.Form):
         self.entities = selectors.importable(user)
         self.fields["entity"].choices = [(e, label) for e, label in ImportEntity.choices if e in self.entities]
         self.fields["default_responsible"].queryset = selectors.assignable(user, self.entities)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs["class"] = "form-check-input"
             elif isinstance(field.widget, forms.Select):
@@ -65,7 +67,7 @@ class UploadForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         responsible, entity = cleaned.get("default_responsible"), cleaned.get("entity")
-        if responsible is not None and entity and not selectors.may_assign(self.user, entity, responsible):
+        if responsible is not None and entity and not access.can_hand_to(self.user, entity, responsible):
             self.add_error("default_responsible", _("Этого сотрудника нельзя назначить ответственным за эти записи."))
         return cleaned
 

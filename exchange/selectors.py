@@ -40,7 +40,7 @@ def job_or_404(user: User, pk: int) -> ImportJob:
 def assignable(user: User, entities: list[str]) -> QuerySet[User]:
     """The users `user` may make responsible for imported records: those whose records he may
     change (a head: his departments' people), over the kinds he imports; everybody active with
-    «Все»."""
+    «Все». The chosen one is checked for the kind imported by access.can_hand_to."""
     levels = [access.level(user, e, Action.CHANGE) for e in entities]
     best = max(levels, default=Level.NONE)
     if best == Level.ALL:
@@ -48,8 +48,3 @@ def assignable(user: User, entities: list[str]) -> QuerySet[User]:
     if best == Level.NONE:
         return User.objects.none()
     return active_users().filter(pk__in=sorted(access.owner_ids(user, best)))
-
-
-def may_assign(user: User, entity: str, responsible: User) -> bool:
-    lvl = access.level(user, entity, Action.CHANGE)
-    return lvl == Level.ALL or (lvl > Level.NONE and responsible.pk in access.owner_ids(user, lvl))

@@ -200,7 +200,7 @@ def job_finish(job: ImportJob, outcome: importers.Outcome) -> None:
     importers.write_report(outcome, Path(settings.IMPORT_ROOT) / relative)
     done = outcome.created + outcome.updated + outcome.skipped + outcome.rejected
     lines = [{"row": line.row, "column": line.column, "value": line.value, "message": line.message,
-              "outcome": line.outcome} for line in islice(outcome.lines, REPORT_LINES)]
+              "outcome": line.outcome} for line in islice(outcome.all_lines(), REPORT_LINES)]
     ImportJob.objects.filter(pk=job.pk).update(
         state=State.CHECKED if job.dry_run else State.DONE, rows_done=done, rows_total=done,
         created=outcome.created, updated=outcome.updated, skipped=outcome.skipped, rejected=outcome.rejected,

@@ -35,7 +35,7 @@ def run_import(job_id: int, dry_run: bool) -> str:
             table = readers.open_table(job.file_path, name=job.original_name)
             outcome = importers.run(job.entity, table, by=job.created_by, options=options_of(job, dry_run=dry_run),
                                     source=job.original_name, progress=progress)
-        except readers.TableError as exc:
+        except (readers.TableError, importers.ImportRefused) as exc:
             services.job_fail(job.pk, str(exc))
             return "failed"
         except Exception as exc:

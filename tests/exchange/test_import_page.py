@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 State = ImportJob.State
 
-CSV = ("Название лида;Имя;Рабочий телефон;Комментарий\n"
-       "Поставка ЖБИ;Анна;+7 912 859-87-48;первый\n"
-       "Ремонт кровли;Борис;+7 912 859-87-49;второй\n"
-       ";Без названия;;\n")
+CSV = ("Название лида;Название компании;Источник;Рабочий телефон;Комментарий\n"
+       "Поставка ЖБИ;ООО «Бетон»;Контур.Компас;+7 912 859-87-48;первый\n"
+       "Ремонт кровли;ООО «Кровля»;Контур.Компас;+7 912 859-87-49;второй\n"
+       ";;Контур.Компас;;третий\n")
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +104,7 @@ def test_it_uploads_a_csv_and_shows_its_columns_with_the_suggested_fields_and_fi
         client, head, uploaded, django_assert_max_num_queries):
     job = uploaded
     assert job.state == State.UPLOADED and job.created_by == head and job.original_name == "leads.csv"
-    assert job.headers == ["Название лида", "Имя", "Рабочий телефон", "Комментарий"]
+    assert job.headers == ["Название лида", "Название компании", "Источник", "Рабочий телефон", "Комментарий"]
     assert job.mapping["Название лида"] == "title" and job.sample[0][0] == "Поставка ЖБИ"
     assert job.file_path.read_bytes() == CSV.encode("utf-8-sig")
     assert not Path(job.file_path).is_relative_to(settings.MEDIA_ROOT)
@@ -112,7 +112,7 @@ def test_it_uploads_a_csv_and_shows_its_columns_with_the_suggested_fields_and_fi
         response = client.get(job.get_absolute_url())
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count('data-testid="import-column"') == 4
+    assert page.count('data-testid="import-column"') == 5
     assert '<option value="title" selected>' in page and "Поставка ЖБИ" in page and "Проверить" in page
 
 
@@ -162,11 +162,12 @@ def test_it_offers_as_default_responsible_only_the_heads_people(client, head, ow
 def test_it_checks_the_file_in_the_task_without_writing_a_lead(client, head, uploaded, django_capture_on_commit_callbacks):
     job = uploaded
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("exchange:import_mapping", args=[job.pk]), mapping_post(job, Имя=""))
+        response = client.post(reverse("exchange:import_mapping", args=[job.pk]), mapping_post(job, Комментарий=""))
     assert response.status_code == 302
     job.refresh_from_db()
-    assert job.state == State.CHECKED and job.dry_run and job.mapping["Имя"] == ""
-    assert (job.created, job.rejected) == (2, 1) and job.report_lines[0]["row"] == 4
+    assert job.state == State.CHECKED and job.dry_run and job.mapping["Комментарий"] == ""
+    assert (job.created, job.rejected) == (2, 1)
+    assert [line["row"] for line in job.report_lines if line["outcome"] == "rejected"] == [4]
     assert not Lead.objects.exists()
     page = client.get(job.get_absolute_url()).content.decode()
     assert 'data-testid="import-created">2<' in page and "Импортировать" in page and "Изменить сопоставление" in page
@@ -202,8 +203,7 @@ def test_it_imports_only_a_checked_file(client, head, uploaded):
     assert ImportJob.objects.get().state == State.UPLOADED and not Lead.objects.exists()
 
 
-@pytest.mark.parametrize("change", [{"col_0": "phone_work"}, {"col_1": "no_such_field"}, {"col_0": "", "col_1": "",
-                                                                                        "col_2": "", "col_3": ""}])
+@pytest.mark.parametrize("change", [{"col_0": "phone_work"}, {"col_1": "no_such_field"}, {f"col_{i}": "" for i in range(5)}])
 def test_it_refuses_a_bad_mapping_and_keeps_the_job_as_it_was(client, head, uploaded, change):
     job = uploaded
     response = client.post(reverse("exchange:import_mapping", args=[job.pk]), {**mapping_post(job), **change})
@@ -217,12 +217,11 @@ def test_it_lets_the_mapping_be_changed_after_the_check(client, head, uploaded, 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("exchange:import_mapping", args=[job.pk]), mapping_post(job))
     page = client.get(reverse("exchange:import_mapping", args=[job.pk]))
-    assert page.status_code == 200 and page.content.decode().count('data-testid="import-column"') == 4
+    assert page.status_code == 200 and page.content.decode().count('data-testid="import-column"') == 5
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("exchange:import_mapping", args=[job.pk]), mapping_post(job, **{"Название лида": ""},
-                                                                                    Имя="title"))
+        client.post(reverse("exchange:import_mapping", args=[job.pk]), mapping_post(job, **{"Название компании": ""}))
     job.refresh_from_db()
-    assert job.state == State.CHECKED and job.mapping["Имя"] == "title" and job.created == 3
+    assert job.state == State.CHECKED and job.mapping["Название компании"] == "" and (job.created, job.rejected) == (0, 3)
 
 
 def test_it_records_a_failure_of_the_run_on_the_job_and_tells_the_head(client, head, uploaded, monkeypatch,
