@@ -171,6 +171,12 @@ DISK_X_ACCEL_REDIRECT = env.str("DISK_X_ACCEL_REDIRECT", default="")
 # in memory (Django's default is 2.5 MB; the disk's uploads are streamed on to the store).
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
+# Limits of a file brought to an import (exchange/readers.py): more columns than this, or a cell
+# (and so a CSV line) longer than Excel's own cell limit, is refused with a message — a CSV bomb
+# of millions of empty columns or one endless line never gets into memory.
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+IMPORT_MAX_CELL = env.int("IMPORT_MAX_CELL", default=32767)  # characters
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
