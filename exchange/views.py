@@ -59,7 +59,9 @@ def import_index(request):
             else:
                 return redirect(job)
     else:
-        form = UploadForm(user=request.user, initial={"entity": chosen if chosen in entities else entities[0]})
+        # Lead databases are what is brought in every week: leads unless a list asked for another kind.
+        default = chosen if chosen in entities else ("lead" if "lead" in entities else entities[0])
+        form = UploadForm(user=request.user, initial={"entity": default})
     page = Paginator(selectors.jobs(request.user), PER_PAGE).get_page(query.cleaned_data.get("page") or 1)
     return render(request, "exchange/import_index.html", {
         "form": form, "page": page, "page_range": page.paginator.get_elided_page_range(page.number),

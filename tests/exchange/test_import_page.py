@@ -305,3 +305,33 @@ def test_it_removes_the_files_of_old_jobs_and_keeps_the_jobs(head, uploaded):
     with pytest.raises(services.JobError, match="уже удалён"):
         services.job_check(old, by=head)
 
+
+
+# --- The admin ---
+
+def staff(user):
+    from django.contrib.auth.models import Permission
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="exchange", codename="view_importjob"))
+    return user
+
+
+def test_the_admin_lists_the_jobs_as_the_page_does_read_only_with_a_link_to_the_page(
+        client, head, org, uploaded, django_assert_max_num_queries):
+    other = UserFactory(department=org["sales"], role="Руководитель отдела продаж")
+    upload(client, other, file=csv_file(name="чужой.csv"))
+    client.force_login(staff(head))
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("admin:exchange_importjob_changelist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "leads.csv" in page and "чужой.csv" not in page and f'href="{reverse("exchange:import")}"' in page
+    change = client.get(reverse("admin:exchange_importjob_change", args=[uploaded.pk]))
+    assert change.status_code == 200 and uploaded.get_absolute_url() in change.content.decode()
+    assert 'name="_save"' not in change.content.decode()
+    theirs = ImportJob.objects.get(original_name="чужой.csv")
+    assert client.get(reverse("admin:exchange_importjob_change", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("admin:exchange_importjob_delete", args=[uploaded.pk]), {"post": "yes"}).status_code == 403
+    assert ImportJob.objects.filter(pk=uploaded.pk).exists()
