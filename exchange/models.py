@@ -75,6 +75,8 @@ class ImportJob(models.Model):
     progress_at = models.DateTimeField(null=True, blank=True)  # the worker's last word: rows/s, a stuck worker
     finished_at = models.DateTimeField(_("Закончен"), null=True, blank=True)
 
+    name_forms = (_("импорт"), _("импорт"), _("импорта"), _("импортов"))  # crm.admin_names
+
     class Meta:
         verbose_name = _("Импорт")
         verbose_name_plural = _("Импорты")

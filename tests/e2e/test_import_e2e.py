@@ -69,10 +69,14 @@ def test_a_head_imports_leads_from_a_csv_through_the_worker(live_server, page, l
     expect(organisation).to_have_value("")
     organisation.select_option(label="Название компании")
     page.screenshot(path="screenshots/import-mapping.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="screenshots/import-mapping-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 860})
     page.get_by_test_id("import-check").click()
 
     # No worker yet: the bar waits; the worker starts and the polling brings the check's numbers.
     expect(page.get_by_test_id("import-progress")).to_contain_text("Ждёт своей очереди")
+    page.screenshot(path="screenshots/import-waiting.png", full_page=True)
     worker()
     expect(page.get_by_test_id("import-result")).to_contain_text("Результат проверки", timeout=30_000)
     expect(page.get_by_test_id("import-created")).to_have_text("2")

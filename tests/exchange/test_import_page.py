@@ -116,6 +116,22 @@ def test_it_uploads_a_csv_and_shows_its_columns_with_the_suggested_fields_and_fi
     assert '<option value="title" selected>' in page and "Поставка ЖБИ" in page and "Проверить" in page
 
 
+def test_it_uploads_an_xlsx_too(client, head):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Название лида", "Рабочий телефон"])
+    book.active.append(["Поставка ЖБИ", "+7 912 859-87-48"])
+    data = io.BytesIO()
+    book.save(data)
+    assert upload(client, head, file=SimpleUploadedFile("База.xlsx", data.getvalue())).status_code == 302
+    job = ImportJob.objects.get()
+    assert job.format == "xlsx" and job.file_path.suffix == ".xlsx" and job.sample == [["Поставка ЖБИ", "+7 912 859-87-48"]]
+    assert job.mapping == {"Название лида": "title", "Рабочий телефон": "company_phone"}
+
+
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("leads.pdf", CSV, "Импортируются файлы CSV, XLSX и XLS"),
     ("leads.csv", "", "Файл пуст"),
@@ -285,6 +301,7 @@ def test_it_shows_the_crm_admin_every_job_but_runs_none(client, crm_admin, uploa
     assert "leads.csv" in client.get(reverse("exchange:import")).content.decode()
     page = client.get(uploaded.get_absolute_url())
     assert page.status_code == 200 and 'data-testid="import-column"' not in page.content.decode()
+    assert "ещё не проверен" in page.content.decode()
     assert client.post(reverse("exchange:import_mapping", args=[uploaded.pk]), mapping_post(uploaded)).status_code == 403
 
 
