@@ -31,12 +31,14 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action, User
@@ -130,9 +132,14 @@ def _write_report(outcome: Outcome, f) -> None:
         writer.writerow([line.row, line.column, _neutral(line.value), line.message])
 
 
+# What a spreadsheet takes for a formula: exports (exchange.writers) and the report put an apostrophe
+# before such text in a CSV cell, and the importer drops it when it reads one back.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _neutral(value: str) -> str:
     """A file's cell echoed into the report must not become a formula in Excel."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def suggest_mapping(entity: str, headers: list[str]) -> dict[str, str]:
@@ -161,12 +168,14 @@ def run(entity: str, table, *, by, options: Options, source: str,
     if options.on_duplicate not in ("skip", "update", "create"):
         raise ImportRefused(_("Режим дубликатов — skip, update или create."))
     importer = IMPORTERS[entity](by=by, options=options, source=source, headers=table.headers)
+    importer.quoted = table.format == "csv"
     outcome = importer.outcome
     outcome.dry_run = options.dry_run
     if options.dry_run or options.atomic:
         try:
             with transaction.atomic():
                 importer.feed(table.rows(), progress)
+                importer.notify()  # after the commit: a dry run or a rolled-back import tells no one
                 if options.dry_run:
                     transaction.set_rollback(True)
         except _Abort as exc:
@@ -174,6 +183,7 @@ def run(entity: str, table, *, by, options: Options, source: str,
             outcome.created = outcome.updated = 0
     else:
         importer.feed(table.rows(), progress)
+        importer.notify()
     return outcome
 
 
@@ -181,36 +191,49 @@ class _Abort(Exception):
     """`atomic`: a row was rejected, everything is rolled back."""
 
 
-def run_bitrix24_folder(folder, *, by, options: Options, progress_factory=None, open_table=None) -> dict[str, Outcome]:
+def run_bitrix24_folder(folder, *, by, options: Options, progress_factory=None,
+                        on_ignored: Callable[[str, str], None] | None = None) -> dict[str, Outcome]:
     """Every Bitrix24 export in `folder`, recognised by its name or headers, imported in the order
     that links them (companies, contacts, leads, deals): deals find their companies and contacts,
-    converted leads what they became, by Bitrix24's IDs kept as external IDs."""
+    converted leads what they became, by Bitrix24's IDs kept as external IDs.
+    `progress_factory(entity, table)` gives a context manager of a bar (exchange.progress); a file
+    that is no export (a README, last run's report) is left alone and named to `on_ignored(name,
+    why)`. Raises ImportRefused when there is nothing to import or two files of one kind."""
     from pathlib import Path
 
-    if open_table is None:
-        from .readers import open_table
+    from .readers import TableError, open_table
+
     found: dict[str, tuple[Path, Any]] = {}
     for path in sorted(Path(folder).iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
-        table = open_table(path, name=path.name)
+        try:
+            table = open_table(path, name=path.name)
+        except TableError as exc:
+            if on_ignored:
+                on_ignored(path.name, str(exc))
+            continue
         entity = recognise(path.name, table.headers)
         if entity is None:
-            raise ImportRefused(_("Файл «%(name)s» не похож на выгрузку компаний, контактов, лидов или сделок.")
-                                % {"name": path.name})
+            if on_ignored:
+                on_ignored(path.name, _("не похож на выгрузку компаний, контактов, лидов или сделок"))
+            continue
         if entity in found:
             raise ImportRefused(_("Два файла одного вида: «%(a)s» и «%(b)s».") % {"a": found[entity][0].name, "b": path.name})
         found[entity] = (path, table)
     if not found:
-        raise ImportRefused(_("В папке нет файлов для импорта."))
+        raise ImportRefused(_("В папке нет выгрузок компаний, контактов, лидов или сделок."))
     outcomes = {}
     for entity in cols.ENTITIES:
         if entity in found:
             path, table = found[entity]
             progress = progress_factory(entity, table) if progress_factory else None
+            # --map names columns of some of the files: each file takes the ones it has.
+            mapping = {h: f for h, f in (options.mapping or {}).items() if h in table.headers}
+            own = replace(options, mapping=mapping or None)
             with progress if progress is not None else _nothing() as bar:
-                outcomes[entity] = run(entity, table, by=by, options=options, source=path.name,
-                                       progress=(bar.update if bar is not None else None))
+                outcomes[entity] = run(entity, table, by=by, options=own, source=path.name,
+                                       progress=(bar.set if bar is not None else None))
     return outcomes
 
 
@@ -224,20 +247,23 @@ class _nothing:
 
 _NAMES = {"company": ("company", "компан"), "contact": ("contact", "контакт"), "lead": ("lead", "лид"),
           "deal": ("deal", "сделк")}
-_SIGNS = {"lead": "название лида", "deal": "название сделки", "company": "название компании"}
 
 
 def recognise(name: str, headers: list[str]) -> str | None:
-    """The entity of a Bitrix24 export: by its file name (LEAD_….csv, «Сделки.xls»), else by a header
-    only that entity's export has."""
+    """The entity of a Bitrix24 export: by a header only that entity's export has («Название лида»,
+    «Название сделки»), else by its file name (LEAD_….csv, «Сделки.xls»), else by the company's
+    or the person's name columns."""
+    normal = {cols.normalize_header(h) for h in headers}
+    if "название лида" in normal:
+        return "lead"
+    if "название сделки" in normal:
+        return "deal"
     lower = name.lower()
     for entity, words in _NAMES.items():
         if any(word in lower for word in words):
             return entity
-    normal = {cols.normalize_header(h) for h in headers}
-    for entity, sign in _SIGNS.items():
-        if sign in normal:
-            return entity
+    if "название компании" in normal:
+        return "company"
     if {"фамилия", "имя"} <= normal:
         return "contact"
     return None
@@ -271,6 +297,7 @@ class Importer:
 
     entity = ""
     required: tuple[tuple[str, ...], ...] = ()  # each: at least one of these fields must be mapped
+    state_field = "status"  # the column a lowered status (stage) is reported on
 
     def __init__(self, *, by, options: Options, source: str, headers: list[str]):
         self.by, self.options, self.source = by, options, source
@@ -307,12 +334,16 @@ class Importer:
         self.done = 0
         self.known: dict[tuple[str, str], Any] = {}
         self._links: dict[str, dict[str, Any]] = {}
-        self.can_add = access.can_add(by, self.model)
+        self.handed: dict[int, int] = {}  # responsible → records created for him (one notification each)
 
     # -- reading --
 
+    quoted = False  # a CSV's cells may carry the apostrophe exports put before formula-like text
+
     def rows(self, raw_rows) -> Iterator[Row]:
         for number, cells in raw_rows:
+            if self.quoted:
+                cells = [cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell for cell in cells]
             values, headers = {}, {}
             for name, indexes in self.fields.items():
                 for i in indexes:
@@ -340,6 +371,10 @@ class Importer:
             progress(self.done)
 
     def take(self, rows: list[Row]) -> None:
+        # What earlier chunks wrote is in the database now and found there: the run's own index
+        # holds one chunk only, so memory stays bounded whatever the number of rows.
+        self.flush()
+        self.index.clear()
         parsed = []
         for row in rows:
             self.done += 1
@@ -403,8 +438,7 @@ class Importer:
                       % {"title": record, "pk": record.pk})
             return
         try:
-            with transaction.atomic():
-                changed = self.update(record, item, row)
+            changed = self.update(record, item, row)  # its writes, if any, in one transaction
         except _Reject as exc:
             self.reject(row.number, exc.column, exc.value, exc.message)
             return
@@ -416,8 +450,32 @@ class Importer:
         if changed:
             self.outcome.updated += 1
         else:
-            self.skip(row.number, _("Без изменений: «%(title)s» (№%(pk)s).") % {"title": record, "pk": record.pk},
-                      line=False)
+            self.outcome.skipped += 1  # nothing to change: counted, not reported (a re-run's every row)
+
+    def notify(self) -> None:
+        """Each responsible of the created records hears of them once per file — «Смирнова Ольга
+        назначил(а) вас ответственным — записей из импорта «leads.csv»: 120» — with his list as the
+        link, not once per record (companies and contacts tell no one, as their cards do not)."""
+        url_name = {"lead": "leads:list", "deal": "deals:list"}.get(self.entity)
+        if not url_name or not self.handed:
+            return
+        from django.urls import reverse
+
+        from crm import timeline
+        from notifications import services as notifications
+        from notifications.models import Kind
+
+        by, source, handed = self.by, self.source, dict(self.handed)
+
+        def send():
+            for user in User.objects.filter(pk__in=list(handed)):
+                message = timeline.message(
+                    gettext_noop("%(actor)s назначил(а) вас ответственным — записей из импорта «%(file)s»: %(count)s"),
+                    actor=str(by), file=source, count=str(handed[user.pk]))
+                notifications.notify(user, Kind.ASSIGNED, message, actor=by,
+                                     url=f"{reverse(url_name)}?responsible={user.pk}")
+
+        transaction.on_commit(send, robust=True)
 
     def flush(self) -> None:
         if not self.pending:
@@ -434,10 +492,11 @@ class Importer:
                         del self.index[key]
                 continue
             self.outcome.created += 1
-            if adjusted:
-                row = pending.row
-                self.outcome.add(row.number, row.headers.get("status", ""), row.values.get("status", ""), adjusted,
-                                 "adjusted")
+            owner = getattr(record, "responsible_id", None)
+            self.handed[owner] = self.handed.get(owner, 0) + 1
+            if adjusted:  # a status or stage lowered: the line names that column
+                row, state = pending.row, self.state_field
+                self.outcome.add(row.number, row.headers.get(state, ""), row.values.get(state, ""), adjusted, "adjusted")
             for key in pending.keys:
                 if self.index.get(key) is pending:
                     self.index[key] = record.pk
@@ -450,10 +509,9 @@ class Importer:
         if self.options.atomic:
             raise _Abort(_("строка %(row)s отклонена — %(message)s") % {"row": row, "message": message})
 
-    def skip(self, row: int, message: str, line: bool = True) -> None:
+    def skip(self, row: int, message: str) -> None:
         self.outcome.skipped += 1
-        if line:
-            self.outcome.add(row, "", "", message, "skipped")
+        self.outcome.add(row, "", "", message, "skipped")
 
     # -- values --
 
@@ -575,6 +633,17 @@ class Importer:
         cache[raw] = found[0] if found else None
         return cache[raw]
 
+    def link(self, row: Row, name: str, raw: str):
+        """The record a link column names, or None with an «adjusted» line: the row is imported
+        without that link rather than refused (the linked file may come later or not at all)."""
+        target = self.columns[name].target
+        found = self.linked(target, raw)
+        if found is None:
+            self.outcome.add(row.number, row.headers.get(name, ""), raw,
+                             _("Не найдено: %(what)s «%(value)s» — запись импортирована без этой связи.")
+                             % {"what": str(cols.model(target)._meta.verbose_name).lower(), "value": raw}, "adjusted")
+        return found
+
     # -- per entity --
 
     def parse(self, row: Row):
@@ -598,6 +667,21 @@ class Importer:
 
     def update(self, record, item, row: Row) -> bool:
         raise NotImplementedError
+
+
+def _changed(record, data: dict[str, Any]) -> dict[str, Any]:
+    """The values of `data` that differ from the record's; a link compared by its id (reading the
+    linked record would cost a query per row of a re-run)."""
+    changes = {}
+    for name, value in data.items():
+        field = record._meta.get_field(name)
+        if field.many_to_one:
+            differs = getattr(record, field.attname) != (value.pk if value is not None else None)
+        else:
+            differs = getattr(record, name) != value
+        if differs:
+            changes[name] = value
+    return changes
 
 
 def _phone(importer: Importer, row: Row, name: str) -> str:
@@ -626,7 +710,7 @@ class LeadImporter(Importer):
     entity = "lead"
     required = (("title", "company_name"),)
     M2M = ("products_to_sell", "used_products")
-    SKIP = {"external_id", "status", "responsible", "company", "contact", "pinned_comment"}
+    SKIP = {"external_id", "status", "responsible", "company", "contact", "pinned_comment"}  # read apart
 
     def parse(self, row: Row):
         from leads.models import Status
@@ -655,6 +739,10 @@ class LeadImporter(Importer):
             raise _Reject(self.columns["title"].header, "", _("Нет названия лида и названия компании."))
         data["external_id"] = self.cell(row, "external_id")
         data["responsible"] = self.responsible(row)
+        for name in ("company", "contact"):  # what a converted lead became (import_bitrix24)
+            raw = self.cell(row, name)
+            if raw and (found := self.link(row, name, raw)) is not None:
+                data[name] = found
         status = Status.NEW
         raw = self.cell(row, "status")
         if raw:
@@ -700,7 +788,8 @@ class LeadImporter(Importer):
         if "email" in wanted:
             query |= Q(company_email__in=wanted["email"]) | Q(contact_email__in=wanted["email"])
         found: dict[tuple[str, str], Any] = {}
-        for lead in dup.candidates(self.by, Lead.objects.all()).filter(query).order_by("pk"):
+        related = [name for name in self.M2M if name in self.fields]
+        for lead in dup.candidates(self.by, Lead.objects.all()).filter(query).prefetch_related(*related).order_by("pk"):
             for key in self.keys_of(lead):
                 if key in keys:
                     found.setdefault(key, lead)
@@ -715,7 +804,7 @@ class LeadImporter(Importer):
         from leads.services import leads_import
 
         leads_import([p.item for p in batch], by=self.by, source=self.source, strict=self.options.strict,
-                     rules=self._rules())
+                     rules=self._rules(), notify=False)
 
     def _rules(self):
         if not hasattr(self, "_rule_cache"):
@@ -729,38 +818,55 @@ class LeadImporter(Importer):
 
     def update(self, record, item, row: Row) -> bool:
         from leads import services
-        from leads.models import CLOSED, IN_PROCESS
 
         data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
         if "responsible" not in row.values or not row.values["responsible"]:
             data.pop("responsible", None)  # an empty cell changes nobody's leads
-        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        changes = _changed(record, data)
         m2m = {k: v for k, v in item.m2m.items() if {o.pk for o in getattr(record, k).all()} != {o.pk for o in v}}
+        moving = bool(row.values.get("status")) and item.status != record.status
+        if not (changes or m2m or moving):
+            return False
         changed = False
         try:
-            if changes or m2m:
-                record = services.lead_update(record, data=changes, m2m=m2m or None, by=self.by, version=record.version)
-                changed = True
-            if row.values.get("status") and item.status != record.status:
-                targets = [item.status]
-                if not self.options.strict and item.status not in CLOSED:
-                    targets += list(reversed(IN_PROCESS[: IN_PROCESS.index(item.status)]))
-                for target in targets:
-                    if target == record.status:
-                        break
-                    try:
-                        record = services.lead_move(record, to=target, by=self.by)
-                    except services.MissingFields as exc:
-                        if self.options.strict or target == targets[-1]:
-                            raise
-                        self.outcome.add(row.number, row.headers.get("status", ""), row.values["status"],
-                                         str(exc), "adjusted")
-                        continue
+            with transaction.atomic():
+                if changes or m2m:
+                    record = services.lead_update(record, data=changes, m2m=m2m or None, by=self.by,
+                                                  version=record.version)
                     changed = True
-                    break
+                if moving and item.status != record.status:
+                    changed = self.move(record, item, row) or changed
         except services.LeadError as exc:
             raise _Reject(row.headers.get("status", ""), row.values.get("status", ""), str(exc)) from None
         return changed
+
+    def move(self, record, item, row: Row) -> bool:
+        """To the status the file asks for, as lead_move allows; short of its fields, to the furthest
+        status between it and the current one that the lead meets, with one «adjusted» line."""
+        from leads import services
+        from leads.models import CLOSED, IN_PROCESS, Status
+
+        try:
+            services.lead_move(record, to=item.status, by=self.by)
+            return True
+        except services.MissingFields as exc:
+            if self.options.strict or item.status in CLOSED:
+                raise
+            refused = exc
+        landed = None
+        for target in reversed(IN_PROCESS[: IN_PROCESS.index(item.status)]):
+            if target == record.status:
+                break
+            try:
+                services.lead_move(record, to=target, by=self.by)
+            except services.MissingFields:
+                continue
+            landed = target
+            break
+        self.outcome.add(row.number, row.headers.get("status", ""), row.values["status"], " ".join([
+            str(refused), _("Лид переведён в статус «%(status)s».") % {"status": Status(landed).label} if landed
+            else _("Лид остался в статусе «%(status)s».") % {"status": Status(record.status).label}]), "adjusted")
+        return landed is not None
 
 
 class ClientImporter(Importer):
@@ -840,7 +946,9 @@ class ClientImporter(Importer):
                 linked.setdefault(object_id, []).append((kind, value))
             query |= Q(pk__in=list(linked))
         found: dict[tuple[str, str], Any] = {}
-        for record in dup.candidates(self.by, self.model.objects.all()).filter(query).order_by("pk"):
+        # A re-run compares each match's phones and e-mails (and a contact's companies): read with it.
+        related = ["communications"] + (["companies"] if self.entity == "contact" else [])
+        for record in dup.candidates(self.by, self.model.objects.all()).filter(query).prefetch_related(*related).order_by("pk"):
             own = [("external_id", record.external_id), ("inn", getattr(record, "inn", "")), *linked.get(record.pk, [])]
             for key in own:
                 if key in keys:
@@ -861,7 +969,7 @@ class ClientImporter(Importer):
         data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
         if not row.values.get("responsible"):
             data.pop("responsible", None)
-        changes = {k: v for k, v in data.items() if getattr(record, k) != v}
+        changes = _changed(record, data)
         current = sorted((c.kind, c.type, c.value, c.ext) for c in record.communications.all())
         given = {(kind, type_) for kind, type_, _v, _e in item.communications}
         merged = sorted([c for c in current if (c[0], c[1]) not in given] + list(item.communications))
@@ -916,23 +1024,190 @@ class ContactImporter(ClientImporter):
         raw = self.cell(row, "companies")
         if not raw:
             return []
-        found = []
-        for part in [raw] if self.linked("company", raw) else cols.split_many(raw):
-            company = self.linked("company", part)
-            if company is None:
-                self.outcome.add(row.number, row.headers.get("companies", ""), part,
-                                 _("Компания «%(value)s» не найдена: контакт импортирован без связи с ней.")
-                                 % {"value": part}, "adjusted")
+        parts = [raw] if self.linked("company", raw) else cols.split_many(raw)
+        return [company for company in (self.link(row, "companies", part) for part in parts) if company is not None]
+
+
+class DealImporter(Importer):
+    """Deals: their pipeline and stage by name, the company, contacts and lead they are linked to
+    (by Bitrix24's IDs, or names), product rows — Bitrix24 writes one file row per product with the
+    deal's ID repeated, folded back here into one deal."""
+
+    entity = "deal"
+    required = (("title",),)
+    state_field = "stage"
+    SKIP = {"external_id", "responsible", "pipeline", "stage", "company", "contacts", "lead", "product", "price",
+            "quantity"}
+
+    PRODUCT = ("product", "price", "quantity")
+
+    def rows(self, raw_rows) -> Iterator[Row]:
+        """A row continues the deal above it when it has the same ID — or, with no ID (a deal made
+        here, exported), when every cell but the product's repeats the row above."""
+        current = None
+        for row in super().rows(raw_rows):
+            product = (row.number, self.cell(row, "product"), self.cell(row, "price"), self.cell(row, "quantity"))
+            if current is not None and product[1] and self.same_deal(current, row):
+                current.products.append(product)
                 continue
-            found.append(company)
+            if current is not None:
+                yield current
+            current = row
+            if product[1]:
+                row.products.append(product)
+        if current is not None:
+            yield current
+
+    def same_deal(self, above: Row, row: Row) -> bool:
+        ext = self.cell(row, "external_id")
+        if ext:
+            return ext == self.cell(above, "external_id")
+        return all(row.values[name] == above.values.get(name) for name in row.values if name not in self.PRODUCT)
+
+    def pipelines(self):
+        if not hasattr(self, "_pipelines"):
+            from deals.models import Pipeline
+
+            self._pipelines = list(Pipeline.objects.order_by("sort", "pk").prefetch_related("stages"))
+        return self._pipelines
+
+    def pipeline_and_stage(self, row: Row):
+        pipelines = self.pipelines()
+        raw = self.cell(row, "pipeline")
+        pipeline = None
+        if raw:
+            pipeline = next((p for p in pipelines if cols.normalize_header(p.name) == cols.normalize_header(raw)), None)
+            if pipeline is None:
+                raise self.bad(row, "pipeline", _("Нет воронки «%(value)s». Есть: %(names)s.")
+                               % {"value": raw, "names": ", ".join(p.name for p in pipelines)})
+        raw = self.cell(row, "stage")
+        if not raw:
+            return pipeline or pipelines[0], None
+        name = cols.normalize_header(raw)
+        for candidate in [pipeline] if pipeline else pipelines:
+            stage = next((s for s in candidate.stages.all() if cols.normalize_header(s.name) == name), None)
+            if stage is not None:
+                return candidate, stage
+        # Bitrix24's stage codes («NEW», «C3:WON», «LOSE») for the stages every pipeline has.
+        semantics = _BITRIX_STAGES.get(raw.rsplit(":", 1)[-1].strip().upper())
+        if semantics is not None:
+            candidate = pipeline or pipelines[0]
+            stages = [s for s in candidate.stages.all() if s.semantics == semantics]
+            if stages:
+                return candidate, stages[0]
+        raise self.bad(row, "stage", _("Нет стадии «%(value)s» в воронке «%(pipeline)s».")
+                       % {"value": raw, "pipeline": pipeline or pipelines[0]})
+
+    def parse(self, row: Row):
+        from deals.services import ImportItem
+
+        data: dict[str, Any] = {}
+        for name in self.fields:
+            col = self.columns[name]
+            if name in self.SKIP or col.readonly or not self.cell(row, name):
+                continue
+            value = self.value(row, name)
+            if value not in (None, ""):
+                data[name] = value
+        pipeline, stage = self.pipeline_and_stage(row)
+        data["external_id"] = self.cell(row, "external_id")
+        data["responsible"] = self.responsible(row, pipeline.access_scope)
+        for name in ("company", "lead"):
+            raw = self.cell(row, name)
+            if raw:
+                data[name] = self.link(row, name, raw)
+                if data[name] is None:
+                    del data[name]
+        contacts = []
+        raw = self.cell(row, "contacts")
+        if raw:
+            for part in [raw] if self.linked("contact", raw) else cols.split_many(raw):
+                contact = self.link(row, "contacts", part)
+                if contact is not None:
+                    contacts.append(contact)
+        products = []
+        for number, name, price, quantity in row.products:
+            try:
+                products.append((self.ref("crm.Product", name), cols.parse_decimal(quantity) or Decimal("1"),
+                                 cols.parse_decimal(price) or Decimal("0")))
+            except CellError as exc:
+                raise _Reject(self.columns["product"].header, name, _("Строка %(row)s: %(error)s")
+                              % {"row": number, "error": exc}) from None
+        total = sum((q * p for _product, q, p in products), Decimal("0")).quantize(Decimal("0.01"))
+        if total > 0:
+            data["amount"] = total  # the deal's amount follows its rows (deals.services), a re-run too
+        return ImportItem(row=row.number, data=data, pipeline=pipeline, stage=stage, contacts=contacts,
+                          products=products)
+
+    def keys(self, item) -> list[tuple[str, str]]:
+        return [("external_id", item.data["external_id"])] if item.data.get("external_id") else []
+
+    def find(self, keys):
+        from deals.models import Deal
+
+        ids = [value for kind, value in keys if kind == "external_id"]
+        found: dict[tuple[str, str], Any] = {}
+        if ids:
+            matches = dup.candidates(self.by, Deal.objects.all()).filter(external_id__in=ids)
+            for deal in matches.prefetch_related("contacts", "products").order_by("pk"):
+                found.setdefault(("external_id", deal.external_id), deal)
         return found
 
+    def create(self, batch: list[_Pending]) -> None:
+        from deals.services import _Rules, deals_import
 
+        if not hasattr(self, "_rules"):
+            self._rules = _Rules()
+        deals_import([p.item for p in batch], by=self.by, source=self.source, strict=self.options.strict,
+                     rules=self._rules, notify=False)
+
+    def result(self, item):
+        return item.error, item.adjusted, item.deal
+
+    def update(self, record, item, row: Row) -> bool:
+        from deals import services
+
+        data = {k: v for k, v in item.data.items() if k != "external_id" or not record.external_id}
+        if not row.values.get("responsible"):
+            data.pop("responsible", None)
+        changes = _changed(record, data)
+        current = list(record.contacts.all())
+        new = [c for c in item.contacts if c.pk not in {n.pk for n in current}]
+        changed = False
+        try:
+            with transaction.atomic():
+                changed = self.write(record, item, changes, current, new)
+        except services.DealError as exc:
+            raise _Reject(row.headers.get("stage", ""), row.values.get("stage", ""), str(exc)) from None
+        return changed
+
+    def write(self, record, item, changes, current, new) -> bool:
+        from deals import services
+
+        changed = False
+        if changes or new:
+            record = services.deal_update(record, data=changes, m2m={"contacts": current + new} if new else None,
+                                          by=self.by, version=record.version)
+            changed = True
+        rows = sorted((p.pk, q, pr) for p, q, pr in item.products)
+        if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in record.products.all()):
+            record = services.deal_set_products(record, rows=item.products, by=self.by)
+            changed = True
+        if item.pipeline.pk != record.pipeline_id:
+            record = services.deal_change_pipeline(record, pipeline=item.pipeline, by=self.by)
+            changed = True
+        if item.stage is not None and item.stage.pk != record.stage_id:
+            record = services.deal_move(record, to=item.stage, by=self.by)
+            changed = True
+        return changed
+
+
+_BITRIX_STAGES = {"NEW": "process", "WON": "success", "LOSE": "failure", "APOLOGY": "failure"}
 # Bitrix24's own status codes for the statuses it shares with ours (research/bitrix24.md §1.3).
 _BITRIX_STATUSES = [("new", "NEW"), ("converted", "CONVERTED"), ("junk", "JUNK")]
 
 IMPORTERS: dict[str, type[Importer]] = {"lead": LeadImporter, "company": CompanyImporter,
-                                         "contact": ContactImporter}
+                                         "contact": ContactImporter, "deal": DealImporter}
 
 
 def table_from_csv(text: str, name: str = "file.csv", delimiter: str = ";"):

@@ -516,7 +516,7 @@ def _import_status(lead: Lead, item: ImportItem, rules: dict[str, set[str]], str
 
 
 def leads_import(items: list[ImportItem], *, by, source: str, strict: bool = False,
-                 rules: dict[str, set[str]] | None = None) -> list[Lead]:
+                 rules: dict[str, set[str]] | None = None, notify: bool = True) -> list[Lead]:
     """Create the leads of `items` at once (an import's batch): each is validated as `lead_create`
     validates (`_validate`, the status's required fields), then the valid ones are written with
     one insert per table — the leads, their many-to-many rows, their history («Импорт: file.csv»)
@@ -532,38 +532,41 @@ def leads_import(items: list[ImportItem], *, by, source: str, strict: bool = Fal
     valid = []
     for item in items:
         data = {k: v for k, v in item.data.items() if k != "status"}
-        lead = Lead(**data, created_by=by)
+        # Built in the status asked: the field is protected (no assignment), so only a lead that
+        # lands in another status is built again, with the values _validate normalised.
+        lead = Lead(**data, created_by=by, status=item.status)
         try:
             _validate(lead, item.m2m)
-            lead = Lead(**{**data, **{k: getattr(lead, k) for k in data}}, created_by=by,
-                        status=_import_status(lead, item, rules, strict))
+            status = _import_status(lead, item, rules, strict)
         except LeadError as exc:
             item.error = str(exc)
             continue
+        if status != item.status:
+            lead = Lead(**{**data, **{k: getattr(lead, k) for k in data}}, created_by=by, status=status)
         item.lead = lead
         valid.append(item)
-    return _write_imported(valid, by=by, source=source)
+    return _write_imported(valid, by=by, source=source, notify=notify)
 
 
-def _write_imported(items: list[ImportItem], *, by, source: str) -> list[Lead]:
+def _write_imported(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Lead]:
     """Write the batch; if the database refuses it (a constraint no validation foresaw), each item
     is written on its own so that only the bad one is left out."""
     from django.db import DatabaseError
 
     try:
         with transaction.atomic():
-            return _insert_imported(items, by=by, source=source)
+            return _insert_imported(items, by=by, source=source, notify=notify)
     except DatabaseError:
         if len(items) == 1:
             items[0].error, items[0].lead = _("Запись отклонена базой данных."), None
             return []
     created = []
     for item in items:
-        created += _write_imported([item], by=by, source=source)
+        created += _write_imported([item], by=by, source=source, notify=notify)
     return created
 
 
-def _insert_imported(items: list[ImportItem], *, by, source: str) -> list[Lead]:
+def _insert_imported(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Lead]:
     from django.contrib.contenttypes.models import ContentType
 
     from crm.models import TimelineEntry
@@ -590,6 +593,7 @@ def _insert_imported(items: list[ImportItem], *, by, source: str) -> list[Lead]:
         by_owner.setdefault(lead.responsible_id, []).append(lead)
     for status, entered in by_status.items():
         hooks.moved_many(entered, by, "", status)
-    for owner, handed in by_owner.items():
-        notifications.assigned_many(handed, by, url=f"{reverse('leads:list')}?responsible={owner}")
+    if notify:  # the import engine tells each responsible once per file instead
+        for owner, handed in by_owner.items():
+            notifications.assigned_many(handed, by, url=f"{reverse('leads:list')}?responsible={owner}")
     return leads

@@ -69,7 +69,7 @@ def test_it_imports_contacts_linked_to_their_companies_by_bitrix_id(head):
     gref = Contact.objects.get(external_id="501")
     assert [c.name for c in gref.companies.all()] == ["ПАО Сбербанк"]
     assert Contact.objects.get(external_id="502").first_name == "Петрова"
-    assert lines(outcome, "adjusted") == [(3, "Компания «ООО «Нет такой»» не найдена: контакт импортирован без связи с ней.")]
+    assert lines(outcome, "adjusted") == [(3, "Не найдено: компания «ООО «Нет такой»» — запись импортирована без этой связи.")]
 
 
 @pytest.mark.django_db

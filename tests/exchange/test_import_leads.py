@@ -245,8 +245,31 @@ def test_the_report_lists_rejected_and_adjusted_rows(head, tmp_path):
 def test_each_responsible_is_told_once_per_import(head, owner, django_capture_on_commit_callbacks):
     from notifications.models import Notification
 
+    rows = [HEAD, row(1, Ответственный="Иванов Пётр"), row(2, Ответственный="Иванов Пётр"), row(3)]
     with django_capture_on_commit_callbacks(execute=True):
-        run("lead", [HEAD, row(1, Ответственный="Иванов Пётр"), row(2, Ответственный="Иванов Пётр")], by=head)
+        run("lead", rows, by=head, dry_run=True)
+    assert not Notification.objects.exists()
 
-    [notification] = Notification.objects.filter(recipient=owner)
-    assert str(notification) == "Смирнова Ольга назначил(а) вас ответственным — записей: 2"
+    with django_capture_on_commit_callbacks(execute=True):
+        run("lead", rows, by=head, name="kontur.csv")
+
+    [notification] = Notification.objects.all()  # the head imported row 3 for himself: no news to him
+    assert notification.recipient == owner
+    assert str(notification) == "Смирнова Ольга назначил(а) вас ответственным — записей из импорта «kontur.csv»: 2"
+    assert notification.url == f"/leads/?responsible={owner.pk}"
+
+
+@pytest.mark.django_db
+def test_an_update_moves_the_lead_as_far_as_its_fields_allow(head):
+    run("lead", [HEAD, row(1)], by=head)
+
+    outcome = run("lead", [HEAD, row(1, Статус="Квалификация")], by=head, on_duplicate="update")
+
+    lead = Lead.objects.get()
+    assert lead.status == Status.FIRST_CALL and outcome.updated == 1
+    [(number, message)] = lines(outcome, "adjusted")
+    assert message.endswith("Лид переведён в статус «Первый звонок».")
+    assert "Ниша компании" in message
+
+    strict = run("lead", [HEAD, row(1, Статус="Квалификация")], by=head, on_duplicate="update", strict=True)
+    assert strict.rejected == 1 and Lead.objects.get().status == Status.FIRST_CALL
