@@ -38,16 +38,20 @@ def worker(settings, tmp_path):
            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend", "TEST_IMPORT_ROOT": str(settings.IMPORT_ROOT),
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
     started = []
+    log = tmp_path / "worker.log"  # a file, not a pipe: a pipe nobody reads could fill and stall the worker
 
     def start():
-        started.append(subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-reload", "--no-startup-delay"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        with log.open("w") as out:
+            started.append(subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-reload", "--no-startup-delay"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
 
     yield start
     for process in started:
         process.terminate()
         process.wait(timeout=20)
+    if started and "Traceback" in log.read_text():
+        print(log.read_text())
 
 
 def test_a_head_imports_leads_from_a_csv_through_the_worker(live_server, page, login, head, worker, tmp_path):
