@@ -35,7 +35,7 @@ State = ImportJob.State
 SAMPLE_ROWS = 5  # shown under the mapping
 REPORT_LINES = 20  # of the report, shown on the page (the whole report is downloaded)
 # The notification's kind. Not (yet) one of notifications.models.Kind: adding it there needs a
-# migration of notifications, which this branch does not own (see the issue's note).
+# migration of notifications (until then the list shows this code as the kind's name).
 IMPORT_DONE = "import_done"
 
 
@@ -222,8 +222,13 @@ def job_fail(job_id: int, message: str) -> None:
 
 
 def _tell(job: ImportJob, message: dict) -> None:
-    notifications.notify(job.created_by, IMPORT_DONE, message, url=job.get_absolute_url(), key=f"import:{job.pk}:"
-                         f"{job.state}:{job.finished_at.isoformat() if job.finished_at else ''}")
+    """The owner hears of the end. The job's state is saved already: a notification that fails is
+    logged, it does not turn a finished job into a failed one."""
+    try:
+        notifications.notify(job.created_by, IMPORT_DONE, message, url=job.get_absolute_url(),
+                             key=f"import:{job.pk}:{job.state}:{job.finished_at.isoformat() if job.finished_at else ''}")
+    except Exception:
+        log.exception("import job %s: the notification failed", job.pk)
 
 
 # --- Housekeeping ---

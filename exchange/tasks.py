@@ -35,6 +35,7 @@ def run_import(job_id: int, dry_run: bool) -> str:
             table = readers.open_table(job.file_path, name=job.original_name)
             outcome = importers.run(job.entity, table, by=job.created_by, options=options_of(job, dry_run=dry_run),
                                     source=job.original_name, progress=progress)
+            services.job_finish(job, outcome)  # the report written (a full disk fails the job too)
         except (readers.TableError, importers.ImportRefused) as exc:
             services.job_fail(job.pk, str(exc))
             return "failed"
@@ -48,7 +49,6 @@ def run_import(job_id: int, dry_run: bool) -> str:
             return "failed"
         finally:
             progress.close()
-        services.job_finish(job, outcome)
     return "done"
 
 

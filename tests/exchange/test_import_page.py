@@ -255,6 +255,18 @@ def test_it_records_a_failure_of_the_run_on_the_job_and_tells_the_head(client, h
     assert "Проверка не удалась" in page and "проверить снова" in page
 
 
+def test_it_fails_the_job_when_its_report_cannot_be_written(client, head, uploaded, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("exchange.importers.write_report", full_disk)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("exchange:import_mapping", args=[uploaded.pk]), mapping_post(uploaded))
+    job = ImportJob.objects.get()
+    assert job.state == State.FAILED and "OSError" in job.error
+
+
 def test_it_runs_a_task_delivered_twice_once(head, uploaded):
     from exchange.tasks import run_import
 
