@@ -298,6 +298,23 @@ def test_it_polls_the_bar_while_the_worker_has_the_job_and_reloads_when_done(cli
     assert done.status_code == 204 and done["HX-Refresh"] == "true"
 
 
+def test_it_shows_rows_per_second_and_the_time_left(client, head, uploaded):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.job_check(uploaded, by=head)
+    services.job_claim(uploaded.pk, dry_run=True)
+    now = timezone.now()
+    ImportJob.objects.filter(pk=uploaded.pk).update(rows_done=1000, rows_total=4000, started_at=now - timedelta(seconds=10),
+                                                    progress_at=now)
+    bar = client.get(reverse("exchange:import_progress", args=[uploaded.pk]), **HTMX).content.decode()
+    assert "1\xa0000 из ~4\xa0000" in bar and "100 строк/с" in bar and "осталось ~31 с" in bar and "25%" in bar
+    # Silent for long: the worker may be down, and the page says so.
+    ImportJob.objects.filter(pk=uploaded.pk).update(progress_at=now - timedelta(minutes=10))
+    assert 'data-testid="import-silent"' in client.get(uploaded.get_absolute_url()).content.decode()
+
+
 # --- Others' jobs ---
 
 def test_it_hides_a_heads_job_from_another_head(client, uploaded, org):
