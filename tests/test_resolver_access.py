@@ -229,6 +229,14 @@ def _build_world() -> dict:
         world[tag]["file"] = attachment.file
         link = disk.public_link_create(attachment.file, owner)
         world[tag]["public_link"] = disk.public_link_revoke(link, owner).token
+    # The head's import job (uploaded, not checked): the «Импорт» pages of anyone else answer 404.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from exchange import services as exchange
+
+    world["import_job"] = exchange.job_upload(
+        by=users["head"], entity="lead", options={},
+        upload=SimpleUploadedFile("Импорт.csv", "Название лида;Источник\nПоставка;Сайт\n".encode()))
     return world
 
 
@@ -462,6 +470,8 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
     elif names == {"entity"} and key == "exchange:export":
         # Every list's export (CSV, streamed): it must hold no record the persona may not see.
         variants = [({"entity": entity}, {}) for entity in ("lead", "company", "contact", "deal", "task")]
+    elif names == {"pk"} and key.startswith("exchange:import_"):
+        variants = [({"pk": world["import_job"].pk}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):
