@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 from accounts import access
 from crm import timeline
 from notifications import services as notifications
+from notifications.models import Kind
 
 from . import importers, readers
 from .models import ImportJob
@@ -34,9 +35,7 @@ State = ImportJob.State
 
 SAMPLE_ROWS = 5  # shown under the mapping
 REPORT_LINES = 20  # of the report, shown on the page (the whole report is downloaded)
-# The notification's kind. Not (yet) one of notifications.models.Kind: adding it there needs a
-# migration of notifications (until then the list shows this code as the kind's name).
-IMPORT_DONE = "import_done"
+IMPORT_DONE = Kind.IMPORT_DONE  # «Импорт завершён»: a check or an import finished, or failed
 
 
 class JobError(Exception):
