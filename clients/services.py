@@ -282,3 +282,19 @@ def _import_insert(model, items: list[ImportItem], *, by, source: str) -> list:
                                      for item in items for company in item.companies])
     timeline.log_many(records, Kind.CREATED, by, timeline.message(gettext_noop("Импорт: %(file)s"), file=source))
     return records
+
+
+@transaction.atomic
+def contact_link_companies(contact: Contact, companies, *, by) -> bool:
+    """An import's contact row names its companies: those it is not linked to yet are added (links
+    the file does not name stay), with one history line. Returns whether any was added."""
+    if by is not None and not access.can(by, Action.CHANGE, contact):
+        raise PermissionDenied(_("Нет прав на изменение этого контакта."))
+    before = set(contact.companies.all())
+    new = [company for company in companies if company not in before]
+    if not new:
+        return False
+    access.check_new_links(by, before, new)
+    contact.companies.add(*new)
+    timeline.log(contact, Kind.CHANGE, by, changes=[timeline.change("companies", before, before | set(new))])
+    return True

@@ -393,3 +393,29 @@ def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = T
         for owner, handed in by_owner.items():
             notifications.assigned_many(handed, by, url=f"{reverse('deals:list')}?responsible={owner}")
     return deals
+
+
+@transaction.atomic
+def deal_import_update(deal: Deal, *, data: dict[str, Any], contacts, products, pipeline: Pipeline,
+                       stage: Stage | None, by) -> bool:
+    """An import's row for a deal that exists: its changed fields, the contacts the file adds (those
+    it does not name stay), its product rows if the file gives others, its pipeline and stage — each
+    through the service the card uses, all or nothing. Returns whether anything changed."""
+    changed = False
+    current = list(deal.contacts.all())
+    new = [c for c in contacts if c.pk not in {n.pk for n in current}]
+    if data or new:
+        deal = deal_update(deal, data=data, m2m={"contacts": current + new} if new else None, by=by,
+                           version=deal.version)
+        changed = True
+    rows = sorted((p.pk, q, pr) for p, q, pr in products)
+    if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in deal.products.all()):
+        deal = deal_set_products(deal, rows=products, by=by)
+        changed = True
+    if pipeline.pk != deal.pipeline_id:
+        deal = deal_change_pipeline(deal, pipeline=pipeline, by=by)
+        changed = True
+    if stage is not None and stage.pk != deal.stage_id:
+        deal_move(deal, to=stage, by=by)
+        changed = True
+    return changed

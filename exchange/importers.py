@@ -16,12 +16,19 @@ module as the UI. The commands, the «Импорт» page's background job and t
   and against the rows before in the same file; `on_duplicate` skip | update | create. Matching
   looks where the duplicate check of the UI looks (crm.duplicates.candidates: every record for a
   user who may add such records), and a match the user may not see is reported as the UI reports
-  it — «Такой клиент уже есть в CRM у <ответственный>, <отдел>», never its title — and is neither
-  updated nor duplicated by him. An external ID identifies one record: even with `create` a second
-  row or a re-run never makes a second record of it. An update that changes nothing is «пропущено»
-  and writes no history, so re-running a file changes nothing.
+  it — «Такой клиент уже есть в CRM у <ответственный>, <отдел>», never its title — and is skipped,
+  never updated. `create` creates in spite of ИНН, phone and e-mail matches (a company's ИНН stays
+  unique), but an external ID identifies one record: neither a second row nor a re-run makes a
+  second record of it. An update sets the file's filled cells only (an empty cell erases nothing)
+  and one that changes nothing is «пропущено» with no history, so re-running a file changes nothing.
+- Rights: `access.can_import`; a row creates only what the user may add, updates only what he may
+  change, and names a responsible only among the people whose records he may change
+  (`access.can_hand_to`). Each responsible hears once per file of what was created for him.
 - `dry_run`: the same code in a transaction that is rolled back at the end, so its counts are a
   real run's. `atomic`: one transaction; the first rejected row rolls everything back.
+- Memory stays bounded: rows stream in chunks of BATCH, the duplicate index holds one chunk (what
+  earlier chunks wrote is found in the database), report lines past LINES_IN_MEMORY go to a
+  temporary file. `progress(rows_done)` is called after each chunk.
 """
 
 from __future__ import annotations
@@ -619,8 +626,7 @@ class Importer:
         cache = self._links.setdefault(entity, {})
         if raw in cache:
             return cache[raw]
-        model = cols.model(entity)
-        visible = access.scope(self.by, model.objects.all())
+        visible = _visible(entity, self.by)
         found = list(visible.filter(external_id=raw).order_by("pk")[:1])
         if not found:
             name = {"company": "name", "lead": "title", "deal": "title"}.get(entity)
@@ -656,8 +662,12 @@ class Importer:
         """The records matching these keys, key → the oldest matching record."""
         raise NotImplementedError
 
+    def candidates(self):
+        """Where this entity's duplicates are looked for (the app's selectors)."""
+        raise NotImplementedError
+
     def load(self, pk: int):
-        return self.model.objects.get(pk=pk)
+        return self.candidates().get(pk=pk)
 
     def create(self, batch: list[_Pending]) -> None:
         raise NotImplementedError
@@ -667,6 +677,17 @@ class Importer:
 
     def update(self, record, item, row: Row) -> bool:
         raise NotImplementedError
+
+
+def _visible(entity: str, user):
+    """The records of `entity` the user sees (their app's selectors): what a link cell may name."""
+    if entity == "lead":
+        from leads.selectors import visible_leads
+
+        return visible_leads(user)
+    from clients.selectors import visible_companies, visible_contacts
+
+    return visible_companies(user) if entity == "company" else visible_contacts(user)
 
 
 def _changed(record, data: dict[str, Any]) -> dict[str, Any]:
@@ -768,10 +789,13 @@ class LeadImporter(Importer):
                 keys.append(("email", data[name]))
         return keys
 
+    def candidates(self):
+        from leads.selectors import import_candidates
+
+        return import_candidates(self.by)
+
     def find(self, keys):
         from django.db.models import Q
-
-        from leads.models import Lead
 
         wanted: dict[str, set[str]] = {}
         for kind, value in keys:
@@ -789,7 +813,7 @@ class LeadImporter(Importer):
             query |= Q(company_email__in=wanted["email"]) | Q(contact_email__in=wanted["email"])
         found: dict[tuple[str, str], Any] = {}
         related = [name for name in self.M2M if name in self.fields]
-        for lead in dup.candidates(self.by, Lead.objects.all()).filter(query).prefetch_related(*related).order_by("pk"):
+        for lead in self.candidates().filter(query).prefetch_related(*related).order_by("pk"):
             for key in self.keys_of(lead):
                 if key in keys:
                     found.setdefault(key, lead)
@@ -946,14 +970,17 @@ class ClientImporter(Importer):
                 linked.setdefault(object_id, []).append((kind, value))
             query |= Q(pk__in=list(linked))
         found: dict[tuple[str, str], Any] = {}
-        # A re-run compares each match's phones and e-mails (and a contact's companies): read with it.
-        related = ["communications"] + (["companies"] if self.entity == "contact" else [])
-        for record in dup.candidates(self.by, self.model.objects.all()).filter(query).prefetch_related(*related).order_by("pk"):
+        for record in self.candidates().filter(query).order_by("pk"):
             own = [("external_id", record.external_id), ("inn", getattr(record, "inn", "")), *linked.get(record.pk, [])]
             for key in own:
                 if key in keys:
                     found.setdefault(key, record)
         return found
+
+    def candidates(self):
+        from clients.selectors import import_candidates
+
+        return import_candidates(self.by, self.model)
 
     def create(self, batch: list[_Pending]) -> None:
         from clients.services import clients_import
@@ -974,23 +1001,23 @@ class ClientImporter(Importer):
         given = {(kind, type_) for kind, type_, _v, _e in item.communications}
         merged = sorted([c for c in current if (c[0], c[1]) not in given] + list(item.communications))
         communications = merged if merged != current else None
-        companies = None
-        if item.companies:
-            now = list(record.companies.all())
-            if {c.pk for c in item.companies} - {c.pk for c in now}:
-                companies = now + [c for c in item.companies if c.pk not in {n.pk for n in now}]
-        if not (changes or communications is not None or companies is not None):
+        linking = self.entity == "contact" and bool(item.companies)
+        if not (changes or communications is not None or linking):
             return False
+        changed = bool(changes or communications is not None)
         try:
-            if self.entity == "company":
-                services.company_update(record, data=changes, communications=communications, by=self.by,
-                                        version=record.version)
-            else:
-                services.contact_update(record, data=changes, communications=communications, companies=companies,
-                                        by=self.by, version=record.version)
+            with transaction.atomic():
+                if self.entity == "company" and changed:
+                    services.company_update(record, data=changes, communications=communications, by=self.by,
+                                            version=record.version)
+                elif changed:
+                    record = services.contact_update(record, data=changes, communications=communications, by=self.by,
+                                                     version=record.version)
+                if linking:  # the file's companies are added; links it does not name stay
+                    changed = services.contact_link_companies(record, item.companies, by=self.by) or changed
         except services.ClientError as exc:
             raise _Reject("", "", str(exc)) from None
-        return True
+        return changed
 
 
 def _phone_value(importer: Importer, row: Row, name: str, value: str) -> str:
@@ -1142,14 +1169,16 @@ class DealImporter(Importer):
     def keys(self, item) -> list[tuple[str, str]]:
         return [("external_id", item.data["external_id"])] if item.data.get("external_id") else []
 
-    def find(self, keys):
-        from deals.models import Deal
+    def candidates(self):
+        from deals.selectors import import_candidates
 
+        return import_candidates(self.by)
+
+    def find(self, keys):
         ids = [value for kind, value in keys if kind == "external_id"]
         found: dict[tuple[str, str], Any] = {}
         if ids:
-            matches = dup.candidates(self.by, Deal.objects.all()).filter(external_id__in=ids)
-            for deal in matches.prefetch_related("contacts", "products").order_by("pk"):
+            for deal in self.candidates().filter(external_id__in=ids).order_by("pk"):
                 found.setdefault(("external_id", deal.external_id), deal)
         return found
 
@@ -1171,35 +1200,11 @@ class DealImporter(Importer):
         if not row.values.get("responsible"):
             data.pop("responsible", None)
         changes = _changed(record, data)
-        current = list(record.contacts.all())
-        new = [c for c in item.contacts if c.pk not in {n.pk for n in current}]
-        changed = False
         try:
-            with transaction.atomic():
-                changed = self.write(record, item, changes, current, new)
+            return services.deal_import_update(record, data=changes, contacts=item.contacts, products=item.products,
+                                               pipeline=item.pipeline, stage=item.stage, by=self.by)
         except services.DealError as exc:
             raise _Reject(row.headers.get("stage", ""), row.values.get("stage", ""), str(exc)) from None
-        return changed
-
-    def write(self, record, item, changes, current, new) -> bool:
-        from deals import services
-
-        changed = False
-        if changes or new:
-            record = services.deal_update(record, data=changes, m2m={"contacts": current + new} if new else None,
-                                          by=self.by, version=record.version)
-            changed = True
-        rows = sorted((p.pk, q, pr) for p, q, pr in item.products)
-        if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in record.products.all()):
-            record = services.deal_set_products(record, rows=item.products, by=self.by)
-            changed = True
-        if item.pipeline.pk != record.pipeline_id:
-            record = services.deal_change_pipeline(record, pipeline=item.pipeline, by=self.by)
-            changed = True
-        if item.stage is not None and item.stage.pk != record.stage_id:
-            record = services.deal_move(record, to=item.stage, by=self.by)
-            changed = True
-        return changed
 
 
 _BITRIX_STAGES = {"NEW": "process", "WON": "success", "LOSE": "failure", "APOLOGY": "failure"}

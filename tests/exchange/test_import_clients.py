@@ -81,3 +81,18 @@ def test_a_contacts_phone_already_in_the_crm_is_a_duplicate(head):
 
     assert again.summary() == "Создано: 0, обновлено: 0, пропущено: 1, отклонено: 0"
     assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_update_adds_the_companies_a_contact_row_names_and_keeps_the_others(head):
+    run("company", [COMPANY, ["10", "ПАО Сбербанк", "7707083893", "", "", "", "", "", ""],
+                    ["11", "ООО «Ромашка»", "", "", "", "", "", "", ""]], by=head)
+    run("contact", [CONTACT, ["501", "Грефов", "Герман", "", "", "", "", "10"]], by=head)
+
+    outcome = run("contact", [CONTACT, ["501", "Грефов", "Герман", "", "", "", "", "11"]], by=head,
+                  on_duplicate="update")
+    again = run("contact", [CONTACT, ["501", "Грефов", "Герман", "", "", "", "", "11"]], by=head,
+                on_duplicate="update")
+
+    assert (outcome.updated, again.updated, again.skipped) == (1, 0, 1)
+    assert sorted(c.external_id for c in Contact.objects.get().companies.all()) == ["10", "11"]
