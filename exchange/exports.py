@@ -236,7 +236,6 @@ def _companies(user, data: QueryDict, only: QuerySet | None) -> Export:
 
 def _contacts(user, data: QueryDict, only: QuerySet | None) -> Export:
     from clients.filters import CONTACT_SORTING, ContactFilter
-    from clients.models import Company
     from clients.selectors import visible_companies, visible_contacts
 
     filterset = ContactFilter(_bound(data), queryset=_narrowed(visible_contacts(user, Action.EXPORT), only),
@@ -244,10 +243,10 @@ def _contacts(user, data: QueryDict, only: QuerySet | None) -> Export:
                               companies=visible_companies(user).order_by("name"))
     queryset = CONTACT_SORTING.apply(_checked(filterset), CONTACT_SORTING.parse(data.get("sort")))
     headers, rows_of = _columns("contact")
-    # A contact's companies are named as the contacts list names them: all of them (the list
-    # links only those the user may open).
+    # A contact's companies: only those the user may see. The list names the others without a
+    # link; a file leaves the CRM, so it names none it would not let him open.
     queryset = queryset.select_related("responsible", "created_by").prefetch_related(
-        _communications(), Prefetch("companies", queryset=Company.objects.order_by("name", "pk")))
+        _communications(), Prefetch("companies", queryset=visible_companies(user).order_by("name", "pk")))
     return Export("contact", headers, queryset, rows_of, _no_chunk_work)
 
 

@@ -177,6 +177,9 @@ def test_a_linked_record_the_user_may_not_see_is_not_named(owner, outsider):
     LeadFactory(title="Лид", responsible=owner, company=hidden, contact=hidden_contact)
     [lead_row] = export("lead", owner)
     assert (lead_row["Компания"], lead_row["Контакт"]) == ("", "")
+    # A contact's company handed to another manager.
+    contact(owner, last_name="Общая", companies=[hidden, company(owner, name="Своя компания")])
+    assert [r["Компания"] for r in export("contact", owner, "q=Общая")] == ["Своя компания"]
 
 
 def test_a_user_with_rights_in_one_pipeline_exports_its_deals_only(owner):
