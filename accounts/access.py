@@ -245,3 +245,21 @@ def visible_targets(user: User, pairs) -> dict[tuple[int, int], Model]:
         for record in scope(user, model._default_manager.all()).filter(pk__in=sorted(ids)):
             found[(ct_id, record.pk)] = record
     return found
+
+
+def can_import(user: User, entity: str) -> bool:
+    """«Импорт» of `entity` records (issue 12): a level above «Нет доступа». What an import then
+    creates, changes and assigns is held to the user's add and change levels, as in the UI."""
+    return level(user, entity, Action.IMPORT) > Level.NONE
+
+
+def can_hand_to(user: User, entity: str, responsible: User, scope: str = "") -> bool:
+    """Whether `user` may make `responsible` the owner of an `entity` record he writes without a
+    form (an import): only someone whose records he may change himself, so that nothing he brings
+    in lands outside his own reach."""
+    lvl = level(user, entity, Action.CHANGE, scope)
+    if lvl == Level.ALL:
+        return True
+    if lvl == Level.NONE:
+        return False
+    return responsible.pk == user.pk or responsible.pk in owner_ids(user, lvl)

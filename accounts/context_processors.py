@@ -4,8 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from . import access
 from .models import Action, Entity, Level
 
+# What the «Импорт» entry is for: whoever may import one of these sees it.
+IMPORTED = (Entity.COMPANY, Entity.CONTACT, Entity.LEAD, Entity.DEAL)
+
 # The left menu, in Bitrix24's order. An entry appears once its app registers the URL name and
-# the user may see that kind of record, so modules that are not built yet leave no dead links.
+# the user may see that kind of record (or passes the entry's own check, a function of the user),
+# so modules that are not built yet leave no dead links.
 MENU = [
     (_("Мой день"), "tasks:day", Entity.TASK),  # one's tasks and touches first: nothing to show without them
     (_("CRM"), [
@@ -13,6 +17,8 @@ MENU = [
         (_("Сделки"), "deals:board", Entity.DEAL),
         (_("Контакты"), "clients:contact_list", Entity.CONTACT),
         (_("Компании"), "clients:company_list", Entity.COMPANY),
+        # Not a kind of record: shown to whoever may import one (exchange's page says which).
+        (_("Импорт"), "exchange:import", lambda user: any(access.can_import(user, e) for e in IMPORTED)),
     ]),
     (_("Задачи"), "tasks:list", Entity.TASK),
     (_("Календарь"), "calendar:index", Entity.EVENT),
@@ -35,7 +41,10 @@ def _entry(user, label, url_name, entity):
         url = reverse(url_name)
     except NoReverseMatch:
         return None
-    if entity and access.level(user, entity, Action.VIEW) == Level.NONE:
+    if callable(entity):
+        if not entity(user):
+            return None
+    elif entity and access.level(user, entity, Action.VIEW) == Level.NONE:
         return None
     return {"label": label, "url": url, "name": url_name}
 

@@ -12,6 +12,10 @@ DEFAULT_ROLES = {
 }
 ENTITIES = ["lead", "deal", "contact", "company", "task", "event", "file"]
 ACTIONS = ["view", "add", "change", "delete", "export"]
+# «Импорт» (issue 12) brings thousands of records in at once: supervisors only, for the CRM's own
+# records — a manager gets none (Bitrix24 likewise gives import to administrators by default).
+IMPORT_ENTITIES = ["lead", "deal", "contact", "company"]
+IMPORT_LEVELS = {"Менеджер": 0, "Руководитель отдела продаж": 30, "Администратор CRM": 40}
 
 
 def seed(apps) -> None:
@@ -22,3 +26,6 @@ def seed(apps) -> None:
         for entity in ENTITIES:
             for action in ACTIONS:
                 Permission.objects.get_or_create(role=role, entity=entity, action=action, defaults={"level": level})
+        for entity in IMPORT_ENTITIES:
+            Permission.objects.get_or_create(role=role, entity=entity, action="import",
+                                             defaults={"level": IMPORT_LEVELS[name]})

@@ -61,6 +61,7 @@ class Action(models.TextChoices):
     CHANGE = "change", _("Изменение")
     DELETE = "delete", _("Удаление")
     EXPORT = "export", _("Экспорт")
+    IMPORT = "import", _("Импорт")
 
 
 class Entity(models.TextChoices):

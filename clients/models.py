@@ -23,6 +23,8 @@ class ClientBase(models.Model):
     comment = models.TextField(_("Комментарий"), blank=True)
     communications = GenericRelation(Communication)
     search_text = models.TextField(editable=False, default="")
+    # The record's number in the system it was imported from (Bitrix24's «ID»): a re-import finds it.
+    external_id = models.CharField(_("Внешний ID"), max_length=64, blank=True, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Кем создан"), null=True,
                                    on_delete=models.SET_NULL, related_name="+", editable=False)

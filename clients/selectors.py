@@ -256,3 +256,11 @@ def conversion_contact(user: User | None, *, phones_e164=(), emails=()) -> Exist
         if queryset.exists():
             return _existing(user, queryset, reason)
     return Existing()
+
+
+def import_candidates(user: User, model: type[Company] | type[Contact]) -> QuerySet:
+    """Where an import looks for the companies or contacts its rows repeat (exchange.importers):
+    where the duplicate check of the form looks (crm.duplicates.candidates). A re-run compares each
+    match's phones and e-mails (and a contact's companies): they come with it."""
+    related = ["communications"] + (["companies"] if model is Contact else [])
+    return dup.candidates(user, model.objects.all()).prefetch_related(*related)

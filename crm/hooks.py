@@ -6,6 +6,7 @@ register (tasks register the automation rules and the touches), as with crm.card
 - `moved(record, by, source, target)`: after a lead's status or a deal's stage changed, inside the
   move's transaction (a hook that fails rolls the move back: a rule that cannot run is not
   silently skipped).
+  `moved_many` is the same for many records at once (an import).
 - `touch_date_set(record, day, by)`: the record's «Дата следующего касания» was edited: the planned
   touch follows it, so the two are one thing.
 - `states`: the statuses / stages an app offers as triggers («when a lead enters …»), for the
@@ -33,6 +34,22 @@ def on_moved(hook):
 def moved(record: Model, by, source: str, target: str) -> None:
     for hook in _moved:
         hook(record, by, source, target)
+
+
+def moved_many(records, by, source: str, target: str) -> None:
+    """`moved` for many records entering one state at once (an import): a hook that can take them
+    together says so with a `many(records, by, source, target)` attribute (one query for all rather
+    than one per record); the others are called per record."""
+    records = list(records)
+    if not records:
+        return
+    for hook in _moved:
+        many = getattr(hook, "many", None)
+        if many is not None:
+            many(records, by, source, target)
+        else:
+            for record in records:
+                hook(record, by, source, target)
 
 
 def on_touch_date(hook):

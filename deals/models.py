@@ -147,6 +147,8 @@ class Deal(FSMModelMixin, models.Model):
     loss_reason = models.ForeignKey(LossReason, verbose_name=_("Причина провала"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The record's number in the system it was imported from (Bitrix24's «ID»): a re-import finds it.
+    external_id = models.CharField(_("Внешний ID"), max_length=64, blank=True, db_index=True)
     search_text = models.TextField(editable=False, default="")
     stage_changed_at = models.DateTimeField(_("Стадия изменена"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Кем создана"), null=True,

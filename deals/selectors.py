@@ -136,3 +136,11 @@ def deals_of(user, record) -> dict | None:
     for deal in result["items"]:
         deal.amount_display = format_money(deal.amount, deal.currency)
     return result
+
+
+def import_candidates(user) -> QuerySet[Deal]:
+    """Where an import looks for the deals its rows repeat (by Bitrix24's ID: exchange.importers):
+    where the duplicate check looks (crm.duplicates.candidates), contacts and product rows with them."""
+    from crm import duplicates as dup
+
+    return dup.candidates(user, Deal.objects.all()).prefetch_related("contacts", "products")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ from crm import deletion, hooks, timeline
 from crm.requirements import Requirement
 from notifications import services as notifications
 
-from .models import Deal, DealProduct, Pipeline, Stage
+from .models import Deal, DealProduct, Pipeline, Stage, StageRequirement
 from .requirements import missing_for
 
 Kind = timeline.Kind
@@ -246,3 +247,175 @@ def deal_delete(deal: Deal, *, by):
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
     related = [locked.company, locked.lead, *locked.contacts.all()]
     return deletion.delete_record(locked, by=by, title=locked.title, related=related)
+
+
+# --- Imports (exchange.importers): many new deals at once, held to the same rules ---
+
+@dataclass
+class ImportItem:
+    """One new deal of an import: its fields, pipeline, the stage the file asks for (None: the
+    first), contacts and product rows (product, quantity, price). The service fills `deal`
+    (created) or `error` (refused), and `adjusted` (put on an earlier stage than asked, and why)."""
+
+    row: int
+    data: dict[str, Any]
+    pipeline: Pipeline
+    stage: Stage | None = None
+    contacts: list = field(default_factory=list)
+    products: list[tuple[Any, Decimal, Decimal]] = field(default_factory=list)
+    deal: Deal | None = None
+    error: str = ""
+    adjusted: str = ""
+
+
+class _Rules:
+    """Stages and their rule keys, read once per import rather than once per deal."""
+
+    def __init__(self):
+        self.stages: dict[int, list[Stage]] = {}
+        self.keys: dict[int, set[str]] = {}
+        for stage in Stage.objects.order_by("pipeline_id", "sort", "pk"):
+            self.stages.setdefault(stage.pipeline_id, []).append(stage)
+        for stage_id, key in StageRequirement.objects.values_list("stage_id", "key"):
+            self.keys.setdefault(stage_id, set()).add(key)
+
+    def missing(self, deal: Deal, item: ImportItem, target: Stage) -> list[Requirement]:
+        """`missing_for` of a deal not saved yet: its products and contacts are the item's."""
+        from .requirements import CATALOGUE, stages_required_for
+
+        wanted = stages_required_for(target, self.stages.get(target.pipeline_id, []))
+        keys = set().union(*(self.keys.get(s.pk, set()) for s in wanted))
+        result = []
+        for key, requirement in CATALOGUE.items():
+            if key not in keys:
+                continue
+            met = (bool(item.products) if key == "products" else bool(item.contacts) if key == "contacts"
+                   else requirement.is_met(deal))
+            if not met:
+                result.append(requirement)
+        return result
+
+
+def _import_stage(deal: Deal, item: ImportItem, rules: _Rules, strict: bool) -> Stage:
+    stages = rules.stages.get(item.pipeline.pk, [])
+    first = next(s for s in stages if s.semantics == Stage.Semantics.IN_PROCESS)
+    asked = item.stage or first
+    missing = rules.missing(deal, item, asked)
+    if not missing:
+        return asked
+    labels = ", ".join(r.label for r in missing)
+    if strict or asked == first:
+        raise MissingFields(deal, asked, missing)
+    reachable = [s for s in stages if s.semantics == Stage.Semantics.IN_PROCESS
+                 and (asked.semantics != Stage.Semantics.IN_PROCESS or (s.sort, s.pk) < (asked.sort, asked.pk))]
+    stage = first
+    for candidate in reachable:
+        if rules.missing(deal, item, candidate):
+            break
+        stage = candidate
+    if rules.missing(deal, item, stage):
+        raise MissingFields(deal, stage, rules.missing(deal, item, stage))
+    item.adjusted = (_("Для стадии «%(stage)s» не заполнены обязательные поля: %(fields)s. Сделка импортирована "
+                       "на стадии «%(actual)s».") % {"stage": asked.name, "fields": labels, "actual": stage.name})
+    return stage
+
+
+def deals_import(items: list[ImportItem], *, by, source: str, strict: bool = False, rules: _Rules | None = None,
+                 notify: bool = True) -> list[Deal]:
+    """Create the deals of `items` at once (an import's batch): each is checked as `deal_create`
+    checks (the right to add in its pipeline, links only to visible records, the model's
+    validation, product rows, the stage's required fields), then the valid ones are written with one
+    insert per table — deals, contacts, product rows, history («Импорт: file.csv») — in one
+    transaction. The hooks of the stage entered run; each responsible is told once per batch."""
+    from crm.duplicates import search_normalize
+
+    rules = rules or _Rules()
+    valid = []
+    for item in items:
+        data = dict(item.data)
+        try:
+            if by is not None and not access.level(by, Deal.access_entity, Action.ADD, item.pipeline.access_scope):
+                raise PermissionDenied(_("Нет прав на создание сделок в воронке «%(p)s».") % {"p": item.pipeline})
+            deal = Deal(**data, pipeline=item.pipeline, stage_id=0, created_by=by)
+            _check_links(deal, by, data, {"contacts": item.contacts})
+            for _product, quantity, price in item.products:
+                if quantity <= 0 or price < 0:
+                    raise DealError(_("Количество должно быть больше нуля, а цена — не меньше нуля."))
+            total = sum((q * p for _product, q, p in item.products), Decimal("0")).quantize(Decimal("0.01"))
+            if total > 0:
+                deal.amount = total  # the amount follows the product rows (_follow_products)
+            _validate(deal)
+            stage = _import_stage(deal, item, rules, strict)
+        except (DealError, PermissionDenied) as exc:
+            item.error = str(exc)
+            continue
+        deal = Deal(**{**data, "amount": deal.amount}, pipeline=item.pipeline, stage_id=stage.pk, created_by=by)
+        deal.search_text = search_normalize(" ".join(p for p in (deal.title, deal.comment[:200]) if p))
+        item.deal = deal
+        valid.append(item)
+    return _import_write(valid, by=by, source=source, notify=notify)
+
+
+def _import_write(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Deal]:
+    from django.db import DatabaseError
+
+    try:
+        with transaction.atomic():
+            return _import_insert(items, by=by, source=source, notify=notify)
+    except DatabaseError:
+        if len(items) == 1:
+            items[0].error, items[0].deal = _("Запись отклонена базой данных."), None
+            return []
+    created = []
+    for item in items:
+        created += _import_write([item], by=by, source=source, notify=notify)
+    return created
+
+
+def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Deal]:
+    from django.urls import reverse
+
+    deals = Deal.objects.bulk_create([item.deal for item in items])
+    through = Deal.contacts.through
+    through.objects.bulk_create([through(deal_id=item.deal.pk, contact_id=c.pk) for item in items for c in item.contacts])
+    DealProduct.objects.bulk_create([DealProduct(deal_id=item.deal.pk, product=p, quantity=q, price=pr)
+                                     for item in items for p, q, pr in item.products])
+    timeline.log_many(deals, Kind.CREATED, by, timeline.message(gettext_noop("Импорт: %(file)s"), file=source))
+    by_stage: dict[int, list[Deal]] = {}
+    by_owner: dict[int, list[Deal]] = {}
+    for deal in deals:
+        deal._loaded_stage_id = deal.stage_id  # as loaded: its stage changes only through deal_move
+        by_stage.setdefault(deal.stage_id, []).append(deal)
+        by_owner.setdefault(deal.responsible_id, []).append(deal)
+    for stage_id, entered in by_stage.items():
+        hooks.moved_many(entered, by, "", str(stage_id))
+    if notify:  # the import engine tells each responsible once per file instead
+        for owner, handed in by_owner.items():
+            notifications.assigned_many(handed, by, url=f"{reverse('deals:list')}?responsible={owner}")
+    return deals
+
+
+@transaction.atomic
+def deal_import_update(deal: Deal, *, data: dict[str, Any], contacts, products, pipeline: Pipeline,
+                       stage: Stage | None, by) -> bool:
+    """An import's row for a deal that exists: its changed fields, the contacts the file adds (those
+    it does not name stay), its product rows if the file gives others, its pipeline and stage — each
+    through the service the card uses, all or nothing. Returns whether anything changed."""
+    changed = False
+    current = list(deal.contacts.all())
+    new = [c for c in contacts if c.pk not in {n.pk for n in current}]
+    if data or new:
+        deal = deal_update(deal, data=data, m2m={"contacts": current + new} if new else None, by=by,
+                           version=deal.version)
+        changed = True
+    rows = sorted((p.pk, q, pr) for p, q, pr in products)
+    if rows and rows != sorted((r.product_id, r.quantity, r.price) for r in deal.products.all()):
+        deal = deal_set_products(deal, rows=products, by=by)
+        changed = True
+    if pipeline.pk != deal.pipeline_id:
+        deal = deal_change_pipeline(deal, pipeline=pipeline, by=by)
+        changed = True
+    if stage is not None and stage.pk != deal.stage_id:
+        deal_move(deal, to=stage, by=by)
+        changed = True
+    return changed

@@ -6,3 +6,9 @@ class ExchangeConfig(AppConfig):
     name = "exchange"
     label = "exchange"
     verbose_name = _("Импорт и экспорт")
+
+    def ready(self) -> None:
+        # The admin's export actions and «Импорт» link on the CRM records' lists.
+        from .admin_actions import install
+
+        install()

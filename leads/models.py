@@ -145,6 +145,8 @@ class Lead(FSMModelMixin, models.Model):
     company_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
     search_text = models.TextField(editable=False, default="")
 
+    # The record's number in the system it was imported from (Bitrix24's «ID»): a re-import finds it.
+    external_id = models.CharField(_("Внешний ID"), max_length=64, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("Кем создан"), null=True,
                                    on_delete=models.SET_NULL, related_name="+", editable=False)
     created_at = models.DateTimeField(_("Дата создания"), auto_now_add=True, db_index=True)

@@ -139,3 +139,10 @@ def leads_of(user, record) -> dict | None:
         for lead in leads:
             lead.pinned_text = pinned.get(lead.pk, "")
     return result
+
+
+def import_candidates(user) -> QuerySet[Lead]:
+    """Where an import looks for the leads its rows repeat (exchange.importers): where the duplicate
+    check of the form looks — every lead for a user who may add leads (one he may not see is then
+    reported only as «Такой клиент уже есть в CRM у …»), else those he sees."""
+    return dup.candidates(user, Lead.objects.all())

@@ -446,3 +446,154 @@ def lead_delete(lead: Lead, *, by):
     their timelines. Returns the DeletionRecord; raises PermissionDenied or DeletionRefused."""
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     return deletion.delete_record(locked, by=by, title=locked.title, related=[locked.company, locked.contact])
+
+
+# --- Imports (exchange.importers): many new leads at once, held to the same rules ---
+
+@dataclass
+class ImportItem:
+    """One new lead of an import: its fields, many-to-many values and the status the file asks
+    for. The service fills `lead` (created), or `error` (refused, nothing written), and `adjusted`
+    (imported in an earlier status than asked, and why)."""
+
+    row: int
+    data: dict[str, Any]
+    m2m: dict[str, list] = field(default_factory=dict)
+    status: str = Status.NEW
+    pinned_comment: str = ""
+    lead: Lead | None = None
+    error: str = ""
+    adjusted: str = ""
+
+
+def _import_missing(lead: Lead, item: ImportItem, target: str, rules: dict[str, set[str]]) -> list[Requirement]:
+    """`missing_for` of a lead not saved yet: its many-to-many values and pinned comment are the
+    item's (the catalogue reads them from the database otherwise); every other requirement is the
+    catalogue's own check."""
+    from .requirements import CATALOGUE, statuses_required_for
+
+    keys = set().union(*(rules.get(s, set()) for s in statuses_required_for(target)))
+    result = []
+    for key, requirement in CATALOGUE.items():
+        if key not in keys:
+            continue
+        if key in ("products_to_sell", "used_products"):
+            met = bool(item.m2m.get(key))
+        elif key == "pinned_comment":
+            met = bool(item.pinned_comment.strip())
+        else:
+            met = requirement.is_met(lead)
+        if not met:
+            result.append(requirement)
+    return result
+
+
+def _import_status(lead: Lead, item: ImportItem, rules: dict[str, set[str]], strict: bool) -> str:
+    """The status a new imported lead gets: the one asked if it meets its rules (as a move there
+    would), else the furthest in-process status it meets, the item saying why (`strict`: refused)."""
+    asked = item.status
+    missing = _import_missing(lead, item, asked, rules)
+    if not missing:
+        return asked
+    labels = ", ".join(r.label for r in missing)
+    if asked == Status.NEW:
+        raise MissingFields(lead, Status.NEW, missing)
+    if strict:
+        raise LeadError(_("Для статуса «%(status)s» не заполнены обязательные поля: %(fields)s.")
+                        % {"status": Status(asked).label, "fields": labels})
+    reachable = IN_PROCESS if asked in CLOSED else IN_PROCESS[: IN_PROCESS.index(asked)]
+    status = Status.NEW
+    for candidate in reachable:
+        if _import_missing(lead, item, candidate, rules):
+            break
+        status = candidate
+    if _import_missing(lead, item, Status.NEW, rules):
+        raise MissingFields(lead, Status.NEW, _import_missing(lead, item, Status.NEW, rules))
+    item.adjusted = (_("Для статуса «%(status)s» не заполнены обязательные поля: %(fields)s. Лид импортирован "
+                       "в статусе «%(actual)s».") % {"status": Status(asked).label, "fields": labels,
+                                                   "actual": Status(status).label})
+    return status
+
+
+def leads_import(items: list[ImportItem], *, by, source: str, strict: bool = False,
+                 rules: dict[str, set[str]] | None = None, notify: bool = True) -> list[Lead]:
+    """Create the leads of `items` at once (an import's batch): each is validated as `lead_create`
+    validates (`_validate`, the status's required fields), then the valid ones are written with
+    one insert per table — the leads, their many-to-many rows, their history («Импорт: file.csv»)
+    — in one transaction. An invalid item gets its `error` and is left out, never half-written.
+    The hooks a single create runs run too (automation rules of the status entered, the planned
+    touch of «Дата следующего касания»); each responsible is told once per batch («записей: N»),
+    not once per lead. Returns the created leads."""
+    if by is not None and not access.can_add(by, Lead):
+        for item in items:
+            item.error = _("Нет прав на создание лидов.")
+        return []
+    rules = rules_by_status() if rules is None else rules
+    valid = []
+    for item in items:
+        data = {k: v for k, v in item.data.items() if k != "status"}
+        # Built in the status asked: the field is protected (no assignment), so only a lead that
+        # lands in another status is built again, with the values _validate normalised.
+        lead = Lead(**data, created_by=by, status=item.status)
+        try:
+            _validate(lead, item.m2m)
+            status = _import_status(lead, item, rules, strict)
+        except LeadError as exc:
+            item.error = str(exc)
+            continue
+        if status != item.status:
+            lead = Lead(**{**data, **{k: getattr(lead, k) for k in data}}, created_by=by, status=status)
+        item.lead = lead
+        valid.append(item)
+    return _write_imported(valid, by=by, source=source, notify=notify)
+
+
+def _write_imported(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Lead]:
+    """Write the batch; if the database refuses it (a constraint no validation foresaw), each item
+    is written on its own so that only the bad one is left out."""
+    from django.db import DatabaseError
+
+    try:
+        with transaction.atomic():
+            return _insert_imported(items, by=by, source=source, notify=notify)
+    except DatabaseError:
+        if len(items) == 1:
+            items[0].error, items[0].lead = _("Запись отклонена базой данных."), None
+            return []
+    created = []
+    for item in items:
+        created += _write_imported([item], by=by, source=source, notify=notify)
+    return created
+
+
+def _insert_imported(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Lead]:
+    from django.contrib.contenttypes.models import ContentType
+
+    from crm.models import TimelineEntry
+
+    leads = Lead.objects.bulk_create([item.lead for item in items])
+    for name in ("products_to_sell", "used_products"):
+        through = getattr(Lead, name).through
+        target = getattr(Lead, name).field.m2m_reverse_field_name()
+        through.objects.bulk_create([through(lead_id=item.lead.pk, **{f"{target}_id": value.pk})
+                                     for item in items for value in item.m2m.get(name, [])])
+    content_type = ContentType.objects.get_for_model(Lead)
+    pinned = [TimelineEntry(content_type=content_type, object_id=item.lead.pk, kind=Kind.COMMENT, author=by,
+                            text=item.pinned_comment.strip(), is_pinned=True)
+              for item in items if item.pinned_comment.strip()]
+    TimelineEntry.objects.bulk_create(pinned)
+    timeline.log_many(leads, Kind.CREATED, by, timeline.message(gettext_noop("Импорт: %(file)s"), file=source))
+    for lead in leads:
+        if lead.next_touch_date:
+            hooks.touch_date_set(lead, lead.next_touch_date, by)
+    by_status: dict[str, list[Lead]] = {}
+    by_owner: dict[int, list[Lead]] = {}
+    for lead in leads:
+        by_status.setdefault(lead.status, []).append(lead)
+        by_owner.setdefault(lead.responsible_id, []).append(lead)
+    for status, entered in by_status.items():
+        hooks.moved_many(entered, by, "", status)
+    if notify:  # the import engine tells each responsible once per file instead
+        for owner, handed in by_owner.items():
+            notifications.assigned_many(handed, by, url=f"{reverse('leads:list')}?responsible={owner}")
+    return leads

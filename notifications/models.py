@@ -26,11 +26,13 @@ class Kind(models.TextChoices):
     EVENT_CHANGED = "event_changed", _("Событие перенесено или изменено")
     EVENT_CANCELLED = "event_cancelled", _("Событие отменено")
     EVENT_REMINDER = "event_reminder", _("Напоминание о событии")
+    IMPORT_DONE = "import_done", _("Импорт завершён")
 
 
 # The kinds something sends, which the profile offers to receive by e-mail.
 OFFERED = (Kind.ASSIGNED, Kind.COMMENT, Kind.MENTION, Kind.TASK_COMPLETED, Kind.TASK_RETURNED, Kind.DEADLINE_NEAR,
-           Kind.DEADLINE_PASSED, Kind.EVENT_INVITED, Kind.EVENT_CHANGED, Kind.EVENT_CANCELLED, Kind.EVENT_REMINDER)
+           Kind.DEADLINE_PASSED, Kind.EVENT_INVITED, Kind.EVENT_CHANGED, Kind.EVENT_CANCELLED, Kind.EVENT_REMINDER,
+           Kind.IMPORT_DONE)
 
 
 class Notification(models.Model):

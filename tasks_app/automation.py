@@ -85,3 +85,13 @@ def run_rules(record: models.Model, by, source: str, target: str) -> None:
                   "is_important": rule.is_important, "responsible": responsible, "creator": responsible,
                   "deadline": rule_deadline(rule.deadline_days)},
             by=None, records=[record])
+
+
+def _run_rules_many(records, by, source: str, target: str) -> None:
+    """An import's records entering one state: the rules are looked up once, not once per record."""
+    if records and rules_for(records[0], target).exists():
+        for record in records:
+            run_rules(record, by, source, target)
+
+
+run_rules.many = _run_rules_many

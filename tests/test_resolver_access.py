@@ -229,6 +229,14 @@ def _build_world() -> dict:
         world[tag]["file"] = attachment.file
         link = disk.public_link_create(attachment.file, owner)
         world[tag]["public_link"] = disk.public_link_revoke(link, owner).token
+    # The head's import job (uploaded, not checked): the «Импорт» pages of anyone else answer 404.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from exchange import services as exchange
+
+    world["import_job"] = exchange.job_upload(
+        by=users["head"], entity="lead", options={},
+        upload=SimpleUploadedFile("Импорт.csv", "Название лида;Источник\nПоставка;Сайт\n".encode()))
     return world
 
 
@@ -459,6 +467,11 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
                 deal = world[through]["records"]["deal"]
                 values = {"kind": "deals.deal", "pk": deal.pk, "attachment": attachment.pk, "link": link.pk}
                 variants.append(({n: values[n] for n in names}, {}))
+    elif names == {"entity"} and key == "exchange:export":
+        # Every list's export (CSV, streamed): it must hold no record the persona may not see.
+        variants = [({"entity": entity}, {}) for entity in ("lead", "company", "contact", "deal", "task")]
+    elif names == {"pk"} and key.startswith("exchange:import_"):
+        variants = [({"pk": world["import_job"].pk}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"status"} and key.startswith("leads:"):

@@ -171,6 +171,12 @@ DISK_X_ACCEL_REDIRECT = env.str("DISK_X_ACCEL_REDIRECT", default="")
 # in memory (Django's default is 2.5 MB; the disk's uploads are streamed on to the store).
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
+# Limits of a file brought to an import (exchange/readers.py): more columns than this, or a cell
+# (and so a CSV line) longer than Excel's own cell limit, is refused with a message — a CSV bomb
+# of millions of empty columns or one endless line never gets into memory.
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+IMPORT_MAX_CELL = env.int("IMPORT_MAX_CELL", default=32767)  # characters
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -218,3 +224,11 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 # The CRM's address as users open it: links in e-mails.
 CRM_URL = env.str("CRM_URL", default="http://127.0.0.1:8000")
+
+# «Импорт» (exchange): the files uploaded on the import page and their reports are kept in a private
+# folder — NOT under MEDIA_ROOT, no URL: served only by exchange's views after the access check. The
+# worker reads them there, so it must share this folder with the web server. Files of jobs older than
+# IMPORT_KEEP_DAYS are removed by `manage.py purge_imports` (run it daily, e.g. from cron).
+IMPORT_ROOT = env.path("IMPORT_ROOT", default=BASE_DIR / "private" / "imports")
+IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=200 * 1024**2)  # bytes
+IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)

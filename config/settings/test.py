@@ -24,6 +24,14 @@ atexit.register(shutil.rmtree, DISK_ROOT, ignore_errors=True)
 STORAGES["disk"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
                     "OPTIONS": {"location": DISK_ROOT, "base_url": None}}
 
+# The import page's uploads and reports likewise; a worker a test starts in a subprocess is given
+# that test's folder in TEST_IMPORT_ROOT.
+if env.str("TEST_IMPORT_ROOT", default=""):
+    IMPORT_ROOT = Path(env.str("TEST_IMPORT_ROOT"))
+else:
+    IMPORT_ROOT = Path(tempfile.mkdtemp(prefix="crm-imports-tests-"))
+    atexit.register(shutil.rmtree, IMPORT_ROOT, ignore_errors=True)
+
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.accessapp"]  # noqa: F405
 
 # Tasks run at once, in the request that enqueues them (after its commit); the worker test

@@ -1,0 +1,37 @@
+"""«Экспорт» in a browser: the head of sales narrows the leads list and downloads what he sees."""
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import LeadFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_head_downloads_the_filtered_leads_list_as_csv(live_server, page, login, head, owner, teammate):
+    LeadFactory(title="Внедрение для «Ромашки»", company_name="ООО «Ромашка»", responsible=owner)
+    LeadFactory(title="Тренинг «Василька»", company_name="АО «Василёк»", responsible=owner)
+    LeadFactory(title="Лид Петровой", company_name="ООО «Лютик»", responsible=teammate)
+    login(head)
+    page.goto(f"{live_server.url}/leads/")
+    expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 3")
+
+    page.get_by_label("Ответственный", exact=True).first.select_option(label="Иванов Пётр")
+    page.get_by_role("button", name="Применить").click()
+    expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 2")
+
+    page.get_by_test_id("export-button").click()
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-csv").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("Лиды ") and download.suggested_filename.endswith(".csv")
+    content = open(download.path(), "rb").read()
+    assert content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert sorted(r["Название лида"] for r in rows) == ["Внедрение для «Ромашки»", "Тренинг «Василька»"]
+    assert {r["Ответственный"] for r in rows} == {"Иванов Пётр"}
+    # The list is still there: a download does not leave the page.
+    expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 2")
