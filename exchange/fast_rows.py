@@ -58,11 +58,10 @@ class _Names:
     def get(self, pk) -> str:
         if pk is None:
             return ""
-        name = self.names.get(pk)
-        if name is None:  # added while the export runs
+        if pk not in self.names:  # added while the export runs
             obj = self.model._base_manager.filter(pk=pk).first()
-            name = self.names[pk] = self.name(obj) if obj is not None else ""
-        return name
+            self.names[pk] = self.name(obj) if obj is not None else ""
+        return self.names[pk]
 
 
 class LeadRows:
