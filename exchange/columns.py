@@ -18,7 +18,10 @@ Kinds of column (`Column.kind`):
   file), else by its name;
 - product, price, quantity: a deal's product row; Bitrix24 writes one row per product, the deal's
   ID repeated (the importer folds consecutive rows of one ID into one deal);
-- readonly columns («Дата создания») are written by exports and recognised, not read, by imports.
+- readonly columns («Дата создания») are written by exports and recognised, not read, by imports;
+- crm_id: our own record ID («ID в CRM», the pk) in a deal's export; the deals' importer matches it
+  first (a deal the user may change), so a deal made here, exported, imports back onto itself —
+  a deal has no ИНН, phone or e-mail to be found by.
 """
 
 from __future__ import annotations
@@ -157,6 +160,7 @@ _COLUMNS: dict[str, list[Column]] = {
         _CREATED,
     ],
     "deal": [
+        _c("crm_id", "ID в CRM", kind="crm_id"),
         _c("external_id", "ID"),
         _c("title", "Название сделки", "Название"),
         _c("pipeline", "Воронка", "Направление", kind="pipeline"),
@@ -317,6 +321,8 @@ def export_value(entity: str, col: Column, obj):
         return ", ".join(phones.display(v) if kind == "phone" else v for v in values)
     if col.kind == "record" and col.many:
         return ", ".join(_record_name(r) for r in getattr(obj, col.field).all())
+    if col.kind == "crm_id":
+        return obj.pk
     if col.kind == "pinned":
         from crm import timeline
 

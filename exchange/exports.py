@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import Action, Level
-from crm import timeline
 
 ENTITIES = ("lead", "company", "contact", "deal", "task")
 # How many records one round of queries reads: each chunk costs the same few queries (the rows,
@@ -187,21 +186,17 @@ def _leads(user, data: QueryDict, only: QuerySet | None) -> Export:
     from leads.filters import SORTING, LeadFilter, apply_sort
     from leads.selectors import visible_leads
 
+    from .fast_rows import LeadRows
+
     filterset = LeadFilter(_bound(data), queryset=_narrowed(visible_leads(user, Action.EXPORT), only),
                            request=_request(user, data))
     queryset = apply_sort(_checked(filterset), SORTING.parse(data.get("sort")))
-    headers, rows_of = _columns("lead")
-    queryset = queryset.select_related(
-        "source", "responsible", "niche", "client_type", "crm_system", "sales_channel", "junk_reason", "created_by",
-        "company", "contact",
-    ).prefetch_related("products_to_sell", "used_products")
-
-    def prepare_chunk(chunk: list) -> None:
-        timeline.preload_pinned(chunk)  # «Закреплённый комментарий»: one query for the chunk
-        for lead in chunk:
-            _forget_hidden(user, lead, ("company", "contact"))
-
-    return Export("lead", headers, queryset, rows_of, prepare_chunk)
+    # Tuples, not model instances: 100 000 leads with ten joined relations cost several times
+    # the writing itself (BENCHMARKS.md «Импорт и экспорт»). LeadRows formats each column with
+    # what it built once and reads the linked names a chunk at a time.
+    lead_rows = LeadRows(user)
+    return Export("lead", lead_rows.headers, queryset.values_list(*lead_rows.fields), lead_rows.rows_of,
+                  lead_rows.prepare_chunk)
 
 
 def _forget_hidden(user, record: Model, links: tuple[str, ...]) -> None:

@@ -1063,8 +1063,8 @@ class DealImporter(Importer):
     entity = "deal"
     required = (("title",),)
     state_field = "stage"
-    SKIP = {"external_id", "responsible", "pipeline", "stage", "company", "contacts", "lead", "product", "price",
-            "quantity"}
+    SKIP = {"crm_id", "external_id", "responsible", "pipeline", "stage", "company", "contacts", "lead", "product",
+            "price", "quantity"}
 
     PRODUCT = ("product", "price", "quantity")
 
@@ -1086,6 +1086,9 @@ class DealImporter(Importer):
             yield current
 
     def same_deal(self, above: Row, row: Row) -> bool:
+        crm_id = self.cell(row, "crm_id")
+        if crm_id:
+            return crm_id == self.cell(above, "crm_id")
         ext = self.cell(row, "external_id")
         if ext:
             return ext == self.cell(above, "external_id")
@@ -1163,11 +1166,18 @@ class DealImporter(Importer):
         total = sum((q * p for _product, q, p in products), Decimal("0")).quantize(Decimal("0.01"))
         if total > 0:
             data["amount"] = total  # the deal's amount follows its rows (deals.services), a re-run too
-        return ImportItem(row=row.number, data=data, pipeline=pipeline, stage=stage, contacts=contacts,
+        item = ImportItem(row=row.number, data=data, pipeline=pipeline, stage=stage, contacts=contacts,
                           products=products)
+        item.crm_id = self.cell(row, "crm_id").strip()  # a key (self.keys), not a field of the deal
+        return item
 
     def keys(self, item) -> list[tuple[str, str]]:
-        return [("external_id", item.data["external_id"])] if item.data.get("external_id") else []
+        # Our own ID first (an export of deals made here has no other), then Bitrix24's.
+        crm_id = item.crm_id
+        keys = [("crm_id", crm_id)] if crm_id.isascii() and crm_id.isdigit() else []
+        if item.data.get("external_id"):
+            keys.append(("external_id", item.data["external_id"]))
+        return keys
 
     def candidates(self):
         from deals.selectors import import_candidates
@@ -1177,6 +1187,13 @@ class DealImporter(Importer):
     def find(self, keys):
         ids = [value for kind, value in keys if kind == "external_id"]
         found: dict[tuple[str, str], Any] = {}
+        pks = [int(value) for kind, value in keys if kind == "crm_id"]
+        if pks:
+            # Only a deal the user may change is matched by our ID: another one (or an ID from
+            # another CRM's file) leaves the row to the external ID, or to a new deal.
+            for deal in self.candidates().filter(pk__in=pks):
+                if access.can(self.by, Action.CHANGE, deal):
+                    found[("crm_id", str(deal.pk))] = deal
         if ids:
             for deal in self.candidates().filter(external_id__in=ids).order_by("pk"):
                 found.setdefault(("external_id", deal.external_id), deal)

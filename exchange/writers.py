@@ -81,6 +81,8 @@ def yes_no(value: bool) -> str:
 
 
 def csv_cell(value: Any) -> str:
+    if type(value) is str:  # most cells: checked first
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, bool):
