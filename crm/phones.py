@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 REGION = "RU"
 
+# A Russian number in E.164 or in the usual written forms («+79123456789», «+7 (912) 345-67-89»,
+# «+7 912 345 67 89»): ten national digits after +7, the first not 0. phonenumbers gives exactly these
+# digits back for them, so normalize skips the parse (an import checks each phone twice: in the
+# importer, then in the services' _validate). Anything else still goes through phonenumbers.
+_RUSSIAN = re.compile(r"\+7 ?(?:\(([1-9][0-9]{2})\)|([1-9][0-9]{2})) ?([0-9]{3})[- ]?([0-9]{2})[- ]?([0-9]{2})")
+
 
 def normalize(raw: str) -> str:
     """E.164 form of a phone typed in any usual format; '' for an empty value.
@@ -16,6 +22,8 @@ def normalize(raw: str) -> str:
     raw = (raw or "").strip()
     if not raw:
         return ""
+    if match := _RUSSIAN.fullmatch(raw):
+        return "+7" + "".join(part for part in match.groups() if part)
     if re.search(r"[^\d\s()+\-.]", raw):
         raise ValidationError(_("Телефон может содержать только цифры, пробелы, скобки, «+» и «-»."), code="phone")
     try:

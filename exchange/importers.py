@@ -794,26 +794,29 @@ class LeadImporter(Importer):
 
         return import_candidates(self.by)
 
+    # The columns each kind of key is looked up in; each column has an index (leads' Meta).
+    KEY_COLUMNS = {"external_id": ("external_id",), "inn": ("inn",), "phone": ("company_phone", "contact_phone"),
+                   "email": ("company_email", "contact_email")}
+
     def find(self, keys):
         from django.db.models import Q
 
         wanted: dict[str, set[str]] = {}
         for kind, value in keys:
             wanted.setdefault(kind, set()).add(value)
-        if not wanted:
+        # One query per kind of key, each the OR of its indexed columns, so that the planner answers
+        # from the indexes; a single OR over every kind and column made it scan the table per batch.
+        pks: set[int] = set()
+        for kind, values in wanted.items():
+            query = Q()
+            for column in self.KEY_COLUMNS[kind]:
+                query |= Q(**{f"{column}__in": values})
+            pks.update(self.candidates().filter(query).values_list("pk", flat=True))
+        if not pks:
             return {}
-        query = Q()
-        if "external_id" in wanted:
-            query |= Q(external_id__in=wanted["external_id"])
-        if "inn" in wanted:
-            query |= Q(inn__in=wanted["inn"])
-        if "phone" in wanted:
-            query |= Q(company_phone__in=wanted["phone"]) | Q(contact_phone__in=wanted["phone"])
-        if "email" in wanted:
-            query |= Q(company_email__in=wanted["email"]) | Q(contact_email__in=wanted["email"])
         found: dict[tuple[str, str], Any] = {}
         related = [name for name in self.M2M if name in self.fields]
-        for lead in self.candidates().filter(query).prefetch_related(*related).order_by("pk"):
+        for lead in self.candidates().filter(pk__in=pks).prefetch_related(*related).order_by("pk"):
             for key in self.keys_of(lead):
                 if key in keys:
                     found.setdefault(key, lead)

@@ -171,6 +171,12 @@ class Lead(FSMModelMixin, models.Model):
             # «Без запланированных дел» (tasks_app.selectors.planned_condition): a manager's leads in
             # work without a next touch, read from the index alone.
             models.Index(fields=["responsible", "status", "next_touch_date"], name="lead_touch_idx"),
+            # An import's duplicate search (exchange.importers.LeadImporter.find) looks each batch's
+            # phones and e-mails up here: without these every batch scans the table.
+            models.Index(fields=["company_phone"], name="lead_company_phone_idx"),
+            models.Index(fields=["contact_phone"], name="lead_contact_phone_idx"),
+            models.Index(fields=["company_email"], name="lead_company_email_idx"),
+            models.Index(fields=["contact_email"], name="lead_contact_email_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="lead_amount_not_negative"),

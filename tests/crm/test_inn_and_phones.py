@@ -58,3 +58,22 @@ def test_search_digits(query, digits):
 
 def test_company_key_ignores_legal_form_quotes_and_case():
     assert company_key("ООО «Ромашка»") == company_key('ромашка') == company_key('ООО "РОМАШКА"') == "ромашка"
+
+
+@pytest.mark.parametrize("raw", [
+    "+79123456789", "+7 (912) 345-67-89", "+7 912 345 67 89", "+7(343)0000001", "+7 812 3456789",
+    "+7 (880) 000-00-00", "+7 (012) 345-67-89", "+70123456789", "+7 (912) 345-67-8", "+7 (912) 345-67-890",
+    "+7 (912)  345-67-89", "+7 (9l2) 345-67-89", "+7 (٩12) 345-67-89",
+])
+def test_it_gives_a_written_russian_number_the_same_answer_as_phonenumbers(raw, monkeypatch):
+    """The fast path for «+7 …» (no phonenumbers parse) must answer what the full parse answers:
+    the same E.164, or the same refusal."""
+    def answer():
+        try:
+            return phones.normalize(raw)
+        except ValidationError as exc:
+            return exc.messages
+
+    fast = answer()
+    monkeypatch.setattr(phones, "_RUSSIAN", phones.re.compile(r"(?!)"))  # never matches: always parse
+    assert fast == answer()

@@ -273,3 +273,30 @@ def test_an_update_moves_the_lead_as_far_as_its_fields_allow(head):
 
     strict = run("lead", [HEAD, row(1, Статус="Квалификация")], by=head, on_duplicate="update", strict=True)
     assert strict.rejected == 1 and Lead.objects.get().status == Status.FIRST_CALL
+
+
+@pytest.mark.django_db
+def test_it_finds_duplicates_through_indexes_not_a_scan_of_the_leads(head, owner):
+    """Each batch's duplicate search must stay an index lookup, or it grows with the leads table
+    (a million-lead CRM scanned once per batch). Scans are made as dear as they go, so the plan
+    leaves an index on a key's column only if none can serve it (a walk of the whole primary key
+    filtered row by row is a scan too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    LeadFactory(contact_email="petrov@romashka.ru", responsible=owner)
+    with CaptureQueriesContext(connection) as queries:
+        outcome = run("lead", [HEAD, row(1), row(2, **{"Рабочий e-mail": "petrov@romashka.ru"})], by=head)
+    assert (outcome.created, outcome.skipped) == (1, 1)  # the e-mail kept in the contact's column is found
+    columns = ("company_phone", "contact_phone", "company_email", "contact_email")
+    searches = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")
+                and any(f'"leads_lead"."{column}" IN' in q["sql"] for column in columns)]
+    assert searches
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in searches:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+            for column in columns:
+                if f'"leads_lead"."{column}" IN' in sql:
+                    assert f"lead_{column}_idx" in plan, plan
