@@ -57,6 +57,17 @@ def _clean_website(record) -> None:
             raise ClientError(" ".join(exc.messages)) from exc
 
 
+def _check(record) -> None:
+    """A company's or contact's own field rules, whoever writes it (a card, an import): the site
+    cleaned, then the model's validation."""
+    _clean_website(record)
+    try:
+        record.full_clean(exclude=["responsible", "niche", "client_type", "created_by"], validate_unique=False,
+                          validate_constraints=False)
+    except ValidationError as exc:
+        raise ClientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+
+
 def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[dict[str, Any]]:
     changes = []
     for name, value in data.items():
@@ -67,12 +78,7 @@ def _save(record, data: dict[str, Any], communications, by, m2m=None) -> list[di
         if old != value:
             changes.append(timeline.change(name, old, value))
             setattr(record, name, value)
-    _clean_website(record)
-    try:
-        record.full_clean(exclude=["responsible", "niche", "client_type", "created_by"], validate_unique=False,
-                          validate_constraints=False)
-    except ValidationError as exc:
-        raise ClientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+    _check(record)
     items = _normalise(communications) if communications is not None else None
     if items is not None:
         record.refresh_search_text([Communication(kind=k, type=t, value=v, ext=e) for k, t, v, e in items])
@@ -207,12 +213,7 @@ def _import_prepare(model, item: ImportItem, by, inns: set[str]) -> Company | Co
     from crm.duplicates import company_key
 
     record = model(**item.data, created_by=by)
-    _clean_website(record)
-    try:
-        record.full_clean(exclude=["responsible", "niche", "client_type", "created_by"], validate_unique=False,
-                          validate_constraints=False)
-    except ValidationError as exc:
-        raise ClientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+    _check(record)
     items = _normalise(item.communications)
     item.communications = items
     record.refresh_search_text([Communication(kind=k, type=t, value=v, ext=e) for k, t, v, e in items])
