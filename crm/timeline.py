@@ -92,6 +92,13 @@ def pinned(record: models.Model) -> TimelineEntry | None:
     return entries(record).filter(is_pinned=True).first()
 
 
+def pinned_texts(model: type[models.Model], pks: list[int]) -> dict[int, str]:
+    """The pinned comment's text of each of these records of `model` (an export's chunk), in one
+    query: {record pk: text}; a record with none is absent."""
+    return dict(TimelineEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                                             object_id__in=pks, is_pinned=True).values_list("object_id", "text"))
+
+
 def preload_pinned(records: list[models.Model]) -> None:
     """The pinned entries of many records of one model in one query (a chunk of an export):
     `pinned(record)` then answers without a query per record."""

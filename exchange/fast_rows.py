@@ -23,14 +23,12 @@ from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Action
-from crm import phones
-from crm.models import TimelineEntry
+from crm import phones, timeline
 
 from . import columns
 
@@ -149,9 +147,7 @@ class LeadRows:
 
     def _read_pinned(self, pks: list[int]) -> None:
         self.pinned.clear()
-        self.pinned.update(TimelineEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(self.model), object_id__in=pks, is_pinned=True,
-        ).values_list("object_id", "text"))
+        self.pinned.update(timeline.pinned_texts(self.model, pks))
 
     def _read_links(self, chunk: list[tuple]) -> None:
         for field, names in self.links.items():
