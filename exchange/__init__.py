@@ -7,6 +7,8 @@ services and access module as the UI.
 - `progress.py` — a progress bar on a terminal, plain lines elsewhere.
 - `columns.py` — each entity's columns: Bitrix24's Russian headers and our field names, how a cell
   is read and how a value is written (one definition, so an export imports back unchanged).
+- `bitrix24.py` — Bitrix24's codes and default names of statuses, stages, sources and its «Общая»
+  pipeline, which the importer understands after our own names.
 - `importers.py` — the engine: mapping, rows → the services in batches, duplicates, dry run,
   `--atomic`, `--strict`, the report.
 - `exports.py` — a list's rows (its own filters, the user's scope) → CSV or XLSX, streamed.

@@ -4,8 +4,9 @@ module as the UI. The commands, the «Импорт» page's background job and t
 - Mapping: each header → a field (exchange.columns; `Options.mapping` overrides). A header that
   matches nothing is ignored and named once in the report («Колонка не сопоставлена»); a file
   without a column every row needs is refused before any row is read (ImportRefused).
-- Values: dictionaries (sources, niches…), statuses, pipelines, stages and users by name or code;
-  an unknown one rejects the row, unless `create_missing` (a dictionary gets the new entry; users
+- Values: dictionaries (sources, niches…), statuses, pipelines, stages and users by name or code,
+  case- and «ё»-insensitively; Bitrix24's codes and default names of sources, statuses, stages and
+  its pipeline «Общая» are understood too (exchange.bitrix24); an unknown one rejects the row, unless `create_missing` (a dictionary gets the new entry; users
   and statuses are never created) or `default_responsible` (an unknown responsible).
 - Rules: each new row goes through the service's own validation and the required fields of the
   status it asks for; short of them it is imported in the furthest status it meets and the report
@@ -51,6 +52,7 @@ from accounts import access
 from accounts.models import Action, User
 from crm import duplicates as dup
 
+from . import bitrix24 as b24
 from . import columns as cols
 from .columns import CellError, Column
 
@@ -573,17 +575,28 @@ class Importer:
         return self._refs[target]
 
     def ref(self, target: str, raw: str):
-        found = self.refs(target).get(cols.normalize_header(raw))
+        """A reference list's entry by its name (case and «ё» do not count); a source also by
+        Bitrix24's code or default name («WEB», «Веб-сайт» → «Сайт»). Unknown: an error, or with
+        create_missing a new entry — named as Bitrix24 names it, not by its code."""
+        refs = self.refs(target)
+        found = refs.get(cols.normalize_header(raw))
         if found is not None:
             return found
+        names = b24.source_names(raw) if target == "crm.Source" else ()
+        for name in names:
+            found = refs.get(cols.normalize_header(name))
+            if found is not None:
+                refs[cols.normalize_header(raw)] = found
+                return found
         from django.apps import apps
 
         model = apps.get_model(target)
         if not self.options.create_missing:
             raise CellError(_("«%(value)s» нет в справочнике «%(list)s». Добавьте значение в справочник или "
                               "импортируйте с --create-missing.") % {"value": raw, "list": model._meta.verbose_name_plural})
-        obj = model.objects.create(name=raw.strip()[:200])
-        self._refs[target][cols.normalize_header(raw)] = obj
+        name = names[0] if names else raw.strip()[:200]
+        obj = model.objects.create(name=name)
+        refs[cols.normalize_header(raw)] = refs[cols.normalize_header(name)] = obj
         return obj
 
     def user(self, raw: str) -> User | None:
@@ -768,9 +781,13 @@ class LeadImporter(Importer):
         raw = self.cell(row, "status")
         if raw:
             try:
-                status = cols.parse_choice(Status.choices + _BITRIX_STATUSES, raw)
+                status = cols.parse_choice(Status.choices, raw)
             except CellError as exc:
-                raise self.bad(row, "status", str(exc)) from None
+                # Bitrix24's own codes and names of the statuses it shares with ours («JUNK»,
+                # «Некачественный лид»); any other is the row's error, with our statuses listed.
+                status = b24.lead_status(raw)
+                if status is None:
+                    raise self.bad(row, "status", str(exc)) from None
         return ImportItem(row=row.number, data=data, m2m=m2m, status=status,
                           pinned_comment=self.cell(row, "pinned_comment"))
 
@@ -1104,32 +1121,55 @@ class DealImporter(Importer):
             self._pipelines = list(Pipeline.objects.order_by("sort", "pk").prefetch_related("stages"))
         return self._pipelines
 
+    def default_pipeline(self):
+        """Bitrix24's «Общая» (category 0, where a deal with no pipeline named goes): ours by that
+        name, else the first pipeline."""
+        pipelines = self.pipelines()
+        return next((p for p in pipelines if b24.is_default_pipeline(p.name)), pipelines[0])
+
     def pipeline_and_stage(self, row: Row):
+        """The row's pipeline — by name, or Bitrix24's «Общая» / category «0» — and stage — by name
+        in that pipeline, or by Bitrix24's stage code («WON», «C3:WON») or default stage name."""
         pipelines = self.pipelines()
         raw = self.cell(row, "pipeline")
         pipeline = None
         if raw:
-            pipeline = next((p for p in pipelines if cols.normalize_header(p.name) == cols.normalize_header(raw)), None)
+            pipeline = next((p for p in pipelines if b24.key(p.name) == b24.key(raw)), None)
+            if pipeline is None and b24.is_default_pipeline(raw):
+                pipeline = self.default_pipeline()
             if pipeline is None:
                 raise self.bad(row, "pipeline", _("Нет воронки «%(value)s». Есть: %(names)s.")
                                % {"value": raw, "names": ", ".join(p.name for p in pipelines)})
         raw = self.cell(row, "stage")
         if not raw:
-            return pipeline or pipelines[0], None
-        name = cols.normalize_header(raw)
+            return pipeline or self.default_pipeline(), None
         for candidate in [pipeline] if pipeline else pipelines:
-            stage = next((s for s in candidate.stages.all() if cols.normalize_header(s.name) == name), None)
+            stage = self.stage_named(candidate, [raw])
             if stage is not None:
                 return candidate, stage
-        # Bitrix24's stage codes («NEW», «C3:WON», «LOSE») for the stages every pipeline has.
-        semantics = _BITRIX_STAGES.get(raw.rsplit(":", 1)[-1].strip().upper())
-        if semantics is not None:
-            candidate = pipeline or pipelines[0]
-            stages = [s for s in candidate.stages.all() if s.semantics == semantics]
-            if stages:
-                return candidate, stages[0]
-        raise self.bad(row, "stage", _("Нет стадии «%(value)s» в воронке «%(pipeline)s».")
-                       % {"value": raw, "pipeline": pipeline or pipelines[0]})
+        category, code = b24.split_stage(raw)
+        if pipeline is None and category not in (None, b24.DEFAULT_CATEGORY):
+            # Bitrix24's pipeline ids are the portal's own: «C3:» cannot be told apart from here.
+            raise self.bad(row, "stage", _("Стадия «%(value)s» — из направления №%(category)s Битрикс24: укажите "
+                                           "воронку в колонке «%(column)s».")
+                           % {"value": raw, "category": category, "column": self.columns["pipeline"].header})
+        candidate = pipeline or self.default_pipeline()
+        known = b24.deal_stage(code)
+        if known is not None:
+            names, semantics = known
+            stage = self.stage_named(candidate, [code, *names])
+            if stage is None and semantics is not None:
+                stage = next((s for s in candidate.stages.all() if s.semantics == semantics), None)
+            if stage is not None:
+                return candidate, stage
+        raise self.bad(row, "stage", _("Нет стадии «%(value)s» в воронке «%(pipeline)s». Есть: %(names)s.")
+                       % {"value": raw, "pipeline": candidate,
+                          "names": ", ".join(s.name for s in candidate.stages.all())})
+
+    @staticmethod
+    def stage_named(pipeline, names: list[str]):
+        wanted = {b24.key(name) for name in names}
+        return next((s for s in pipeline.stages.all() if b24.key(s.name) in wanted), None)
 
     def parse(self, row: Row):
         from deals.services import ImportItem
@@ -1226,10 +1266,6 @@ class DealImporter(Importer):
         except services.DealError as exc:
             raise _Reject(row.headers.get("stage", ""), row.values.get("stage", ""), str(exc)) from None
 
-
-_BITRIX_STAGES = {"NEW": "process", "WON": "success", "LOSE": "failure", "APOLOGY": "failure"}
-# Bitrix24's own status codes for the statuses it shares with ours (research/bitrix24.md §1.3).
-_BITRIX_STATUSES = [("new", "NEW"), ("converted", "CONVERTED"), ("junk", "JUNK")]
 
 IMPORTERS: dict[str, type[Importer]] = {"lead": LeadImporter, "company": CompanyImporter,
                                          "contact": ContactImporter, "deal": DealImporter}

@@ -200,6 +200,10 @@ class Lead(FSMModelMixin, models.Model):
         return reverse("leads:detail", args=[self.pk])
 
     def derive_search_fields(self) -> None:
+        # E-mails are stored lower-case, as a company's and a contact's (crm.Communication): an
+        # import's duplicate search (User@X.ru = user@x.ru) is then an exact lookup on their indexes.
+        self.company_email = (self.company_email or "").lower()
+        self.contact_email = (self.contact_email or "").lower()
         self.company_key = company_key(self.company_name)
         self.search_text = self.build_search_text()
 

@@ -72,7 +72,9 @@ def test_a_rerun_of_deals_changes_nothing(head, clients):
 def test_an_unknown_stage_rejects_the_row(head):
     outcome = run("deal", [HEAD, ["7", "Внедрение", COLD, "Нет такой", "", "", "", "", "", "", ""]], by=head)
 
-    assert lines(outcome, "rejected") == [(2, f"Нет стадии «Нет такой» в воронке «{COLD}».")]
+    assert lines(outcome, "rejected") == [(2, f"Нет стадии «Нет такой» в воронке «{COLD}». Есть: Новая, "
+                                              "Бесплатный продукт согласован, Бесплатный продукт проведён, Презентация, "
+                                              "КП отправлено, Счёт выставлен, Оплачено, Отказ.")]
 
 
 @pytest.mark.django_db
