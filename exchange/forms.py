@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import access
 
 from . import selectors
-from .columns import columns
+from .columns import columns, lookup, normalize_header
 from .models import ImportEntity
 
 # What the reader understands: CSV (and its .txt/.tsv), XLSX, Bitrix24's «Экспорт в Excel» (.xls).
@@ -85,8 +85,10 @@ class MappingForm(forms.Form):
     def __init__(self, *args, job, **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = list(dict.fromkeys(job.headers))  # a header twice in the file is mapped once
-        known = columns(job.entity)
-        self.labels = {column.field: column.header for column in known}
+        # Read-only columns («Дата создания») are written by exports, never read: not offered.
+        known = [column for column in columns(job.entity) if not column.readonly]
+        self.columns = {column.field: column for column in known}
+        self.recognised = lookup(job.entity)
         choices = [("", _("— не импортировать —")), *((c.field, c.header) for c in known)]
         for index, header in enumerate(self.headers):
             field = forms.ChoiceField(label=header or _("(без названия)"), choices=choices, required=False,
@@ -105,14 +107,23 @@ class MappingForm(forms.Form):
             field = cleaned.get(f"col_{index}")
             if not field:
                 continue
-            if field in seen:
+            if field in seen and not self.shares(field, header, seen[field]):
                 self.add_error(f"col_{index}", _("Поле «%(field)s» уже выбрано для колонки «%(other)s».")
-                               % {"field": self.labels.get(field, field), "other": seen[field]})
+                               % {"field": self.columns[field].header, "other": seen[field]})
             else:
-                seen[field] = header
+                seen.setdefault(field, header)
         if not self.errors and not seen:
             raise forms.ValidationError(_("Выберите поле хотя бы для одной колонки."))
         return cleaned
+
+    def shares(self, field: str, header: str, other: str) -> bool:
+        """Whether two columns may fill one field, as the importer allows: a several-values field
+        takes both (Bitrix24's phones of one type), and a field takes the headers it is known by
+        (the lead's contact phone from «Мобильный телефон» or «Домашний телефон», the first filled
+        wins) — what the page itself suggests must pass."""
+        if self.columns[field].many:
+            return True
+        return all(self.recognised.get(normalize_header(h)) == field for h in (header, other))
 
     def mapping(self) -> dict[str, str]:
         return {header: self.cleaned_data.get(f"col_{index}") or "" for index, header in enumerate(self.headers)}

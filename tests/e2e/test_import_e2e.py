@@ -112,3 +112,51 @@ def test_a_head_imports_leads_from_a_csv_through_the_worker(live_server, page, l
     page.screenshot(path="screenshots/import-list.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path="screenshots/import-list-phone.png", full_page=True)
+
+
+# Bitrix24's lead export: the contact's phone in «Мобильный телефон» or «Домашний телефон» (both go
+# to the lead's one contact phone, the first filled wins), the company under a header of its own.
+BITRIX_CSV = ("ID;Название лида;Организация;Источник;Рабочий телефон;Мобильный телефон;Домашний телефон\n"
+              "101;Поставка ЖБИ;ООО «Бетон»;WEB;+7 912 859-87-48;+7 912 000-00-01;\n"
+              "102;Ремонт кровли;ООО «Кровля»;CALL;+7 912 859-87-49;;+7 912 000-00-02\n")
+
+
+def test_a_head_changes_the_mapping_after_the_check_and_checks_again(live_server, page, login, head, worker, tmp_path):
+    from leads.models import Lead
+
+    file = tmp_path / "LEAD.csv"
+    file.write_text(BITRIX_CSV, encoding="utf-8-sig")
+    worker()
+    login(head)
+    page.goto(f"{live_server.url}/exchange/import/")
+    new = page.get_by_test_id("import-new")
+    new.get_by_label("Что импортировать").select_option(label="Лиды")
+    new.get_by_label("Файл").set_input_files(file)
+    page.get_by_test_id("import-upload").click()
+
+    # Checked as suggested: both phone columns go to the contact's phone; «Организация» to nothing,
+    # so no lead has its company and every row is refused.
+    expect(page.get_by_label("Мобильный телефон", exact=True)).to_have_value("contact_phone")
+    expect(page.get_by_label("Домашний телефон", exact=True)).to_have_value("contact_phone")
+    expect(page.get_by_label("Организация", exact=True)).to_have_value("")
+    page.get_by_test_id("import-check").click()
+    expect(page.get_by_test_id("import-result")).to_contain_text("Результат проверки", timeout=30_000)
+    expect(page.get_by_test_id("import-created")).to_have_text("0")
+    expect(page.get_by_test_id("import-rejected")).to_have_text("2")
+
+    page.get_by_test_id("import-edit-mapping").click()
+    organisation = page.get_by_label("Организация", exact=True)
+    expect(organisation).to_have_value("")
+    organisation.select_option(label="Название компании")
+    page.get_by_test_id("import-check").click()
+    expect(page.get_by_test_id("import-result")).to_contain_text("Результат проверки", timeout=30_000)
+    expect(page.get_by_test_id("import-created")).to_have_text("2")
+    expect(page.get_by_test_id("import-rejected")).to_have_text("0")
+    assert not Lead.objects.exists()  # a check writes nothing
+
+    page.get_by_test_id("import-start").click()
+    expect(page.get_by_test_id("import-result")).to_contain_text("Импорт завершён", timeout=30_000)
+    expect(page.get_by_test_id("import-created")).to_have_text("2")
+    leads = {lead.external_id: lead for lead in Lead.objects.select_related("source")}
+    assert {k: (v.company_name, v.contact_phone, v.source.name) for k, v in leads.items()} == {
+        "101": ("ООО «Бетон»", "+79120000001", "Сайт"), "102": ("ООО «Кровля»", "+79120000002", "Входящий звонок")}

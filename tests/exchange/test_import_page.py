@@ -228,6 +228,28 @@ def test_it_refuses_a_bad_mapping_and_keeps_the_job_as_it_was(client, head, uplo
     assert job.state == State.UPLOADED and job.mapping["Название лида"] == "title"
 
 
+def test_two_columns_fill_one_field_only_where_the_importer_knows_both(client, head,
+                                                                       django_capture_on_commit_callbacks):
+    """Bitrix24's «Мобильный телефон» and «Домашний телефон» both fill the lead's contact phone (the
+    page suggests it and must accept its own suggestion); two other columns on one field are refused."""
+    text = ("Название лида;Название компании;Источник;Рабочий телефон;Мобильный телефон;Домашний телефон;Дата создания\n"
+            "Поставка ЖБИ;ООО «Бетон»;Сайт;+7 912 859-87-48;;+7 912 000-00-02;01.02.2026 10:00:00\n")
+    upload(client, head, file=csv_file(text))
+    job = ImportJob.objects.get()
+    assert job.mapping["Мобильный телефон"] == job.mapping["Домашний телефон"] == "contact_phone"
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert 'value="created_at"' not in page  # written by exports, never read: not offered
+
+    url = reverse("exchange:import_mapping", args=[job.pk])
+    refused = client.post(url, mapping_post(job, **{"Название компании": "title"}))
+    assert refused.status_code == 400 and "уже выбрано для колонки «Название лида»" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # as the browser sends it: «Дата создания» unselected
+        accepted = client.post(url, mapping_post(job, **{"Дата создания": ""}))
+    assert accepted.status_code == 302
+    job.refresh_from_db()
+    assert job.state == State.CHECKED and (job.created, job.rejected) == (1, 0)
+
+
 def test_it_lets_the_mapping_be_changed_after_the_check(client, head, uploaded, django_capture_on_commit_callbacks):
     job = uploaded
     with django_capture_on_commit_callbacks(execute=True):
