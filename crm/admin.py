@@ -57,7 +57,32 @@ def linked_field(name: str, description):
     return show
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class NotFoundAdmin(admin.ModelAdmin):
+    """An admin whose queryset is what the user may reach: an id out of it is «not found» (404), as
+    on the CRM's card, so ids cannot be probed (Django would redirect with «does not exist»)."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(gettext("Запись не найдена."))
+        return obj
+
+
+class ReadOnlyAdmin(NotFoundAdmin):
+    """A list supervisors read and nobody edits here (the deletions, the import jobs): what it
+    shows is written by the CRM's own services, so nothing is added, changed or deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ScopedAdmin(NotFoundAdmin):
     """A CRM record in the admin obeys the same rules as in the CRM: the list and every page
     start from `access.scope` (view level), a record is viewed, changed or deleted only if
     `access.can` allows it (and the Django model permission too), and a record out of reach is
@@ -94,12 +119,6 @@ class ScopedAdmin(admin.ModelAdmin):
             (formats.date_format(timezone.localtime(e.created_at), "SHORT_DATETIME_FORMAT"), e.author or "—",
              e.get_kind_display(), str(timeline.render(e))) for e in timeline.entries(obj)[:50]
         ))
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:  # Django would redirect with «does not exist»: answer as the CRM does
-            raise Http404(gettext("Запись не найдена."))
-        return obj
 
     def _allowed(self, request, obj, action) -> bool:
         return obj is None or (access.can(request.user, Action.VIEW, obj) and access.can(request.user, action, obj))
@@ -207,7 +226,7 @@ class UsedProductAdmin(ReferenceAdmin):
 
 
 @admin.register(DeletionRecord)
-class DeletionRecordAdmin(admin.ModelAdmin):
+class DeletionRecordAdmin(ReadOnlyAdmin):
     """«Удалённые записи»: what was deleted, by whom and when, read-only for everyone. A
     supervisor sees the deletions of records he could have seen (crm.selectors)."""
 
@@ -225,12 +244,3 @@ class DeletionRecordAdmin(admin.ModelAdmin):
     def shown_snapshot(self, obj):
         return format_html("<pre style=\"white-space: pre-wrap\">{}</pre>",
                            json.dumps(obj.snapshot, ensure_ascii=False, indent=2))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,19 +6,20 @@ list and each job link to; nothing is added or changed here."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.admin import ReadOnlyAdmin
+
 from . import selectors
 from .models import ImportJob
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdmin):
     list_display = ("original_name", "entity", "created_by", "created_at", "state", "created", "updated", "skipped",
                     "rejected", "page")
     list_filter = ("state", "entity")
@@ -32,21 +33,6 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.jobs(request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:  # out of reach: «not found», as everywhere in the CRM
-            raise Http404(gettext("Запись не найдена."))
-        return obj
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("Размер"), ordering="size")
     def size_shown(self, obj):
