@@ -4,12 +4,14 @@ default Russian names of its lead statuses, deal stages and sources, and its pip
 some CSV tools); the importer asks here only after our own names did not match, so a supervisor's
 list always wins. Names from Bitrix24's own language files (research/bitrix24.md §1.3, §2).
 
-Everything is compared through `key` (case, «ё» and spaces do not count), as the importer's headers.
-"""
+Everything is compared through `key` (case, «ё» and spaces do not count), as the importer's headers."""
 
 from __future__ import annotations
 
 import re
+
+# How values are compared: lower case, «ё» as «е», single spaces — as the columns' headers.
+from .columns import normalize_header as key
 
 # Lead statuses: Bitrix24's code or name → our status code. IN_PROCESS («В работе») and PROCESSED
 # («Обработан») have no status of ours: which of «Первый звонок»…«Выход на ЛПР» they mean is the
@@ -58,11 +60,6 @@ DEFAULT_PIPELINE_NAMES = ("Общая", "Общая воронка")
 DEFAULT_CATEGORY = "0"
 
 _STAGE_PREFIX = re.compile(r"^C(\d+):(.+)$", re.IGNORECASE)
-
-
-def key(text: str) -> str:
-    """How values are compared: lower case, «ё» as «е», single spaces (as exchange.columns' headers)."""
-    return " ".join((text or "").lower().replace("ё", "е").split())
 
 
 def lead_status(raw: str) -> str | None:
