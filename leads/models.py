@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from accounts.models import Entity
+from crm import textindex
 from crm.duplicates import company_key, search_normalize
 from crm.inn import validate_inn
 from crm.models import CommunicationType as PhoneType
@@ -284,3 +285,7 @@ class Requirement(models.Model):
 
         label = CATALOGUE[self.key].label if self.key in CATALOGUE else self.key
         return f"{self.get_status_display()}: {label}"
+
+
+# The search box's index on SQLite (crm.textindex; made by this app's migration).
+textindex.register(Lead._meta.db_table)
