@@ -122,7 +122,7 @@ class IndexedContains(Contains):
         model = self.lhs.output_field.model
         word = self.rhs if isinstance(self.rhs, str) else None
         if word is None or len(word) < MIN_LENGTH or not uses_index(connection, model._meta.db_table):
-            return super().as_sqlite(compiler, connection)
+            return self.as_sql(compiler, connection)
         fts = fts_name(model._meta.db_table)
         pk = f"{compiler.quote_name_unless_alias(self.lhs.alias)}.{connection.ops.quote_name(model._meta.pk.column)}"
         # A quoted FTS5 string is a phrase: with the trigram tokenizer, the substring itself.
