@@ -51,9 +51,10 @@ def _term(alternatives: tuple[str, ...], companies) -> Q:
     join would read every deal."""
     matching = reduce(or_, (Q(search_text__indexed_contains=a) for a in alternatives))
     # Company.company_key (the name without its legal form, kept by Company.save) matches a
-    # company whose search column has not been filled by clients.services.
-    keys = {company_key(a) for a in alternatives} - {""}
-    for key in keys:
+    # company whose search column has not been filled by clients.services — by its name: a
+    # phone (a term with alternatives) is no name.
+    key = company_key(alternatives[0]) if len(alternatives) == 1 else ""
+    if key:
         matching |= Q(company_key__contains=key)
     ids = lists.few_ids(companies, matching)
     company = Q(company_id__in=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))

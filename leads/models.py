@@ -206,9 +206,9 @@ class Lead(FSMModelMixin, models.Model):
 
     def build_search_text(self) -> str:
         """Title, company, person, e-mails, ИНН and the phones' digits, lower-cased with ё as е:
-        one column the search box matches with LIKE (a trigram index serves it on PostgreSQL;
-        on SQLite it is one column scanned instead of ten, and case folding works for Cyrillic,
-        which SQLite's LIKE does not do)."""
+        one column the search box matches (a trigram index serves it on PostgreSQL, an FTS5
+        trigram table on SQLite: crm.textindex; and case folding works for Cyrillic, which
+        SQLite's LIKE does not do)."""
         parts = [str(getattr(self, name) or "") for name in self.SEARCHED_FIELDS]
         # Russian numbers also as dialled with the trunk 8, so «8 (880) 000…» finds «+7 880 000…».
         parts += ["8" + p[2:] for p in (self.company_phone, self.contact_phone) if p.startswith("+7")]
