@@ -7,7 +7,7 @@ what the user may see, so a filter can never widen what a user sees."""
 from __future__ import annotations
 
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 
 import django_filters
 from django import forms
@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from accounts.models import Action, Level
+from accounts.models import Action
 from clients.models import Company
 from clients.selectors import visible_companies
 from crm import lists
@@ -26,39 +26,37 @@ from crm.models import Source
 from .models import Deal, Pipeline, Stage
 
 
-def search_condition(query: str, user=None) -> Q | None:
+def search_condition(query: str, user) -> Q | None:
     """Deals whose title (or comment) or company contains every word of `query` (any case,
     ё = е); words may match different fields («Ромашка внедрение»); a phone in any format finds
     the deals of the company with that phone. None for an empty query. Matches the search
     columns the models keep up to date (Deal.search_text; the company's search_text — name,
     legal name, ИНН, phones, e-mails — and company_key).
 
-    With `user`, a company is searched only if the user may see it: which deals a hidden
+    A company is searched only if `user` may see it: which deals a hidden
     company's name or phone finds would tell who the client is (deal rights are per pipeline,
     client rights are not)."""
     terms = search_terms(query)
     if not terms:
         return None
-    companies = Company.objects.all()
-    if user is not None and access.level(user, Company.access_entity, Action.VIEW) < Level.ALL:
-        companies = visible_companies(user)
+    companies = visible_companies(user)
     return reduce(and_, (_term(term, companies) for term in terms))
 
 
-def _term(alternatives: tuple[str, ...], companies) -> Q:
+def _term(term: str, companies) -> Q:
     """One term: in the deal's own column, or its company's. The companies are found first (one
     query on their own index) and the deals by their indexed company column: an OR across the
     join would read every deal."""
-    matching = reduce(or_, (Q(search_text__indexed_contains=a) for a in alternatives))
+    matching = Q(search_text__indexed_contains=term)
     # Company.company_key (the name without its legal form, kept by Company.save) matches a
     # company whose search column has not been filled by clients.services — by its name: a
-    # phone (a term with alternatives) is no name.
-    key = company_key(alternatives[0]) if len(alternatives) == 1 else ""
+    # phone's digits are no name.
+    key = "" if term.isdigit() else company_key(term)
     if key:
         matching |= Q(company_key__contains=key)
     ids = lists.few_ids(companies, matching)
     company = Q(company_id__in=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))
-    return reduce(or_, (Q(search_text__indexed_contains=a) for a in alternatives)) | company
+    return Q(search_text__indexed_contains=term) | company
 
 
 class StageChoiceField(forms.ModelChoiceField):
