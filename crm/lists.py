@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Department, Level, User
-from crm import phones
+from crm import phones, textindex
 from crm.duplicates import search_normalize
 
 SEARCH_MAX_LENGTH = 100
@@ -176,11 +176,11 @@ def search(queryset: QuerySet, condition: Q | None) -> Q | None:
     `LIKE '%…%'` matches (it assumes ~0.01 %), so at a million leads it walked the whole date index
     for the one lead with that phone (1.3 s) instead of asking the trigram index. Asked without an
     order, the index answers; a list of ids is then sorted exactly. When the matches are many,
-    walking the newest records finds a page of them soon, and the condition is left as it is."""
+    walking the newest records finds a page of them soon (crm.textindex.for_many)."""
     if condition is None:
         return None
     ids = few_ids(queryset, condition)
-    return condition if ids is None else Q(pk__in=ids)
+    return textindex.for_many(condition) if ids is None else Q(pk__in=ids)
 
 
 # --- What feature apps add to the records' lists and boards ---

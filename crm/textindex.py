@@ -20,7 +20,7 @@ import logging
 
 from django.db import DatabaseError, transaction
 from django.db import connection as default_connection
-from django.db.models import TextField
+from django.db.models import Q, TextField
 from django.db.models.lookups import Contains
 
 logger = logging.getLogger(__name__)
@@ -128,3 +128,29 @@ class IndexedContains(Contains):
         # A quoted FTS5 string is a phrase: with the trigram tokenizer, the substring itself.
         phrase = '"' + word.replace('"', '""') + '"'
         return f"{pk} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [phrase]
+
+
+@TextField.register_lookup
+class IndexedContainsMany(IndexedContains):
+    """The same, for a word that many records contain (crm.lists.search knows): on SQLite the
+    index's rowids are a set the rows are checked against (`+id IN …`, the unary plus keeps SQLite
+    from reading the rows by them), so a list walks its newest records and stops at a page of
+    matches instead of reading and sorting thousands of them; the count still reads the set once."""
+
+    lookup_name = "indexed_contains_many"
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = super().as_sqlite(compiler, connection)
+        return (f"+{sql}" if " MATCH " in sql else sql), params
+
+
+def for_many(condition: Q) -> Q:
+    """`condition` with its indexed_contains lookups as indexed_contains_many."""
+    many = Q(_connector=condition.connector, _negated=condition.negated)
+    for child in condition.children:
+        if isinstance(child, Q):
+            child = for_many(child)
+        elif child[0].endswith("__indexed_contains"):
+            child = (child[0] + "_many", child[1])
+        many.children.append(child)
+    return many

@@ -10,6 +10,7 @@ import contextlib
 import pytest
 from django.db import connection
 from django.db.backends.sqlite3.base import DatabaseWrapper
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -181,12 +182,16 @@ def sqlite_database():
 
 def _ids(db, word: str) -> list[int]:
     """The leads whose search column contains `word`, asked as the lists ask (the lookup compiled
-    for SQLite)."""
-    query = Lead.objects.filter(search_text__indexed_contains=word).order_by("pk").values_list("pk", flat=True).query
-    sql, params = query.get_compiler(connection=db).as_sql()
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [pk for (pk,) in cursor.fetchall()]
+    for SQLite) — the same whether asked as for few matches or for many."""
+    answers = []
+    for condition in (Q(search_text__indexed_contains=word), textindex.for_many(Q(search_text__indexed_contains=word))):
+        query = Lead.objects.filter(condition).order_by("pk").values_list("pk", flat=True).query
+        sql, params = query.get_compiler(connection=db).as_sql()
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            answers.append([pk for (pk,) in cursor.fetchall()])
+    assert answers[0] == answers[1], word
+    return answers[0]
 
 
 def _sql(db, word: str) -> str:
@@ -204,6 +209,8 @@ def test_the_sqlite_index_follows_inserts_updates_and_deletes():
         _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('a', 'зеленая роща 79128598748')")
         textindex.install(db, "leads_lead")  # what the migration does: existing rows are indexed
         assert "MATCH" in _sql(db, "роща") and _ids(db, "роща") == [1]
+        many = Lead.objects.filter(textindex.for_many(Q(search_text__indexed_contains="роща"))).values_list("pk").query
+        assert '+"leads_lead"."id" IN (SELECT rowid' in many.get_compiler(connection=db).as_sql()[0]
         _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('b', 'ромашка 78800000000')")
         assert _ids(db, "ромашка") == [2] and _ids(db, "8598748") == [1] and _ids(db, "000000") == [2]
         _execute(db, "UPDATE leads_lead SET search_text = 'лютик 78800000000' WHERE id = 2")
