@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from crm import phones
+from crm import lists, phones
 from crm.admin import ScopedAdmin, linked_field
 from crm.lists import search_condition
 from crm.models import Communication
@@ -51,7 +51,7 @@ class ClientAdmin(ScopedAdmin):
     extra_readonly: list[str] = []
 
     def get_search_results(self, request, queryset, search_term):
-        condition = search_condition(search_term)
+        condition = lists.search(queryset, search_condition(search_term))
         if condition is None:
             return queryset, False
         return queryset.filter(condition), False

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Entity
+from crm import textindex
 from crm.duplicates import company_key, search_normalize
 from crm.inn import validate_inn
 from crm.models import Communication
@@ -119,3 +120,8 @@ class Contact(ClientBase):
 
     def searched_parts(self) -> list[str]:
         return [self.last_name, self.first_name, self.middle_name, self.position]
+
+
+# The search box's index on SQLite (crm.textindex; made by this app's migration).
+textindex.register(Company._meta.db_table)
+textindex.register(Contact._meta.db_table)

@@ -2,7 +2,7 @@
 searched as their lists search (the search column: name, ИНН, phones, e-mails), through this
 app's selectors."""
 
-from crm import search
+from crm import lists, search
 from crm.lists import search_condition
 
 from .models import Company, Contact
@@ -11,8 +11,8 @@ from .selectors import visible_companies, visible_contacts
 
 def _finder(visible, *order):
     def find(user, query: str):
-        condition = search_condition(query)
         records = visible(user)
+        condition = lists.search(records, search_condition(query))
         return (records.none() if condition is None else records.filter(condition)).order_by(*order)
     return find
 

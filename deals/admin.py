@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from crm import lists
 from crm.admin import ScopedAdmin, linked_field
 
 from . import services
@@ -183,7 +184,7 @@ class DealAdmin(ScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         """The CRM's deal search (title, comment, the company's name, ИНН, phones — a company the
         user may see only)."""
-        condition = search_condition(search_term, request.user)
+        condition = lists.search(queryset, search_condition(search_term, request.user))
         return (queryset if condition is None else queryset.filter(condition)), False
 
     @admin.display(description=_("Стадия"), ordering="stage__sort")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMKeyField, FSMModelMixin, transition
 
 from accounts.models import Entity
+from crm import textindex
 from crm.duplicates import search_normalize
 from crm.money import Currency
 
@@ -245,3 +246,7 @@ class DealProduct(models.Model):
     @property
     def total(self) -> Decimal:
         return (self.quantity or 0) * (self.price or 0)
+
+
+# The search box's index on SQLite (crm.textindex; made by this app's migration).
+textindex.register(Deal._meta.db_table)

@@ -2,7 +2,7 @@
 deals list searches (title, and the name of a company the user may see), through this app's
 selectors."""
 
-from crm import search
+from crm import lists, search
 
 from .filters import search_condition
 from .models import Deal
@@ -10,8 +10,8 @@ from .selectors import visible_deals
 
 
 def find(user, query: str):
-    condition = search_condition(query, user)
     deals = visible_deals(user)
+    condition = lists.search(deals, search_condition(query, user))
     return (deals.none() if condition is None else deals.filter(condition)).order_by("-created_at", "-pk")
 
 

@@ -97,8 +97,8 @@ def board_deals(user, owners: lists.Owners, stages: list[Stage], filters: dict) 
     (crm.boards validated them). Selected by the pipeline's stages rather than the pipeline (the
     same deals): the covering totals index starts with the stage, so SQLite totals one pipeline
     without walking them all."""
-    return boards.narrow(visible_deals(user).filter(stage_id__in=[s.pk for s in stages]), owners, filters,
-                         lambda query: search_condition(query, user))
+    deals = visible_deals(user).filter(stage_id__in=[s.pk for s in stages])
+    return boards.narrow(deals, owners, filters, lambda query: lists.search(deals, search_condition(query, user)))
 
 
 def board_column(deals: QuerySet[Deal], stage: Stage) -> QuerySet[Deal]:

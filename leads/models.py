@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from accounts.models import Entity
+from crm import textindex
 from crm.duplicates import company_key, search_normalize
 from crm.inn import validate_inn
 from crm.models import CommunicationType as PhoneType
@@ -209,9 +210,9 @@ class Lead(FSMModelMixin, models.Model):
 
     def build_search_text(self) -> str:
         """Title, company, person, e-mails, ИНН and the phones' digits, lower-cased with ё as е:
-        one column the search box matches with LIKE (a trigram index serves it on PostgreSQL;
-        on SQLite it is one column scanned instead of ten, and case folding works for Cyrillic,
-        which SQLite's LIKE does not do)."""
+        one column the search box matches (a trigram index serves it on PostgreSQL, an FTS5
+        trigram table on SQLite: crm.textindex; and case folding works for Cyrillic, which
+        SQLite's LIKE does not do)."""
         parts = [str(getattr(self, name) or "") for name in self.SEARCHED_FIELDS]
         # Russian numbers also as dialled with the trunk 8, so «8 (880) 000…» finds «+7 880 000…».
         parts += ["8" + p[2:] for p in (self.company_phone, self.contact_phone) if p.startswith("+7")]
@@ -288,3 +289,7 @@ class Requirement(models.Model):
 
         label = CATALOGUE[self.key].label if self.key in CATALOGUE else self.key
         return f"{self.get_status_display()}: {label}"
+
+
+# The search box's index on SQLite (crm.textindex; made by this app's migration).
+textindex.register(Lead._meta.db_table)

@@ -1,7 +1,7 @@
 """Leads in the CRM-wide search (crm.search: «Привязать к записи» on a task), searched as the
 leads list searches (the search column, every word), through this app's selectors."""
 
-from crm import search
+from crm import lists, search
 from crm.lists import search_condition
 
 from .models import Lead
@@ -9,8 +9,8 @@ from .selectors import visible_leads
 
 
 def find(user, query: str):
-    condition = search_condition(query)
     leads = visible_leads(user)
+    condition = lists.search(leads, search_condition(query))
     return (leads.none() if condition is None else leads.filter(condition)).order_by("-created_at", "-pk")
 
 

@@ -112,7 +112,8 @@ def board_leads(user, owners: lists.Owners, filters: dict, owner_index: bool = F
     validated them). Columns read their first cards in date order: the gate leaves the (status,
     date) index to the database (owner_index=False); the totals, which read every visible lead,
     keep the owner index (the covering totals index has the owner column)."""
-    return boards.narrow(visible_leads(user, owner_index=owner_index), owners, filters, search_condition)
+    visible = visible_leads(user, owner_index=owner_index)
+    return boards.narrow(visible, owners, filters, lambda query: lists.search(visible, search_condition(query)))
 
 
 def board_column(leads: QuerySet[Lead], status: str) -> QuerySet[Lead]:

@@ -202,7 +202,9 @@ class TestQueryBudget:
                                   by=deal.responsible, records=[deal])
         assert self._queries(client, params) == small
         assert self._queries(client, {**params, "touches": "none"}) == small
-        with django_assert_max_num_queries(18):
+        # A search costs two queries of its own: the matching companies, then the matching deals
+        # (crm.lists.search), so the count and the page read them by id.
+        with django_assert_max_num_queries(19 if params.get("q") else 18):
             client.get(LIST, params)
 
 

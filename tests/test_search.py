@@ -1,0 +1,245 @@
+"""The search boxes at a million records (issue 13): each kind of search — a phone in any format,
+an e-mail, an ИНН, words of a name, part of a phone's digits — finds the same records whether the
+matches are few (read by their ids, crm.lists.search) or many (the condition itself), only among
+the records the user may see, at a fixed number of queries; on PostgreSQL the searches are
+answered by an index, never by walking the table; on SQLite the FTS5 index follows every write
+(crm.textindex)."""
+
+import contextlib
+
+import pytest
+from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crm import lists, search, textindex
+from leads.models import Lead
+from tests.clients.conftest import make_company
+from tests.factories import DealFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+LEADS = reverse("leads:list")
+DEALS = reverse("deals:list")
+
+
+@pytest.fixture(params=["few", "many"])
+def matches(request, monkeypatch):
+    """Both ways a search is answered: «many» makes every search take the way of a broad one."""
+    if request.param == "many":
+        monkeypatch.setattr(lists, "FEW_MATCHES", 0)
+    return request.param
+
+
+@pytest.fixture
+def leads(owner, teammate):
+    LeadFactory(responsible=owner, title="Ёлки-палки", company_name="ООО «Зелёная роща»", company_phone="+79128598748",
+                contact_phone="+74951234567", company_email="Info@Roshcha.ru", inn="7707083893",
+                contact_last_name="Лактионова", contact_first_name="Анна")
+    LeadFactory(responsible=owner, title="Другой", company_name="ООО «Ромашка»", company_phone="+79120000001")
+    LeadFactory(responsible=teammate, title="Чужой", company_name="ООО «Роща»", company_phone="+79035550011",
+                inn="7736207543", company_email="boss@lyutik.ru", contact_last_name="Лактионова")
+
+
+def found(client, url, q) -> list[str]:
+    response = client.get(url, {"q": q})
+    assert response.status_code == 200
+    return sorted(r.title for r in response.context["leads" if url == LEADS else "deals"])
+
+
+@pytest.mark.parametrize("query", [
+    # A phone in any format, the company's or the contact's.
+    "+7 (912) 859-87-48", "8 (912) 859-87-48", "89128598748", "+79128598748", "79128598748", "912 859 87 48",
+    "9128598748", "8-912-859-87-48", "+7 495 123-45-67", "84951234567",
+    # Part of a phone's digits (five or more).
+    "859-87-48", "8598748", "85987",
+    # An e-mail in any case, or part of it.
+    "info@roshcha.ru", "INFO@Roshcha.RU", "roshcha.ru",
+    # The ИНН, whole or its start.
+    "7707083893", "770708",
+    # Words of the title, the company, the person: any case, ё = е, in any order.
+    "елки", "ЁЛКИ-ПАЛКИ", "зеленая роща", "Зелёная", "анна лактионова", "Лактионова Анна", "ёл",
+])
+def test_it_finds_a_lead_by_each_kind_of_search(client, owner, leads, matches, query):
+    client.force_login(owner)
+    assert found(client, LEADS, query) == ["Ёлки-палки"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("роща ромашка", []),  # every word must match
+    ("ооо", ["Ёлки-палки", "Другой"]),
+    ("роща", ["Ёлки-палки"]),  # the teammate's «Роща» is not the owner's
+    ("лактионова", ["Ёлки-палки"]),
+    ("+7 903 555-00-11", []), ("7736207543", []), ("boss@lyutik.ru", []),
+    ("9120000", ["Другой"]),
+    ("нет такого", []),
+])
+def test_it_finds_only_the_users_own_leads_that_match_every_word(client, owner, leads, matches, query, expected):
+    client.force_login(owner)
+    assert found(client, LEADS, query) == expected
+
+
+def test_the_head_finds_his_departments_leads(client, head, leads, matches):
+    client.force_login(head)
+    assert found(client, LEADS, "8 903 555 00 11") == ["Чужой"]
+    assert found(client, LEADS, "лактионова") == ["Ёлки-палки", "Чужой"]
+
+
+def test_the_board_and_the_crm_wide_search_find_the_same(client, owner, leads, matches):
+    client.force_login(owner)
+    board = client.get(reverse("leads:kanban"), {"q": "8 (912) 859-87-48"})
+    assert board.status_code == 200
+    page = board.content.decode()
+    assert "Ёлки-палки" in page and "Другой" not in page and "Чужой" not in page
+    assert [str(r) for r in search.find(owner, "лактионова", labels=["leads.lead"])] == ["Ёлки-палки"]
+    assert [str(r) for r in search.find(owner, "+7 903 555-00-11", labels=["leads.lead"])] == []
+
+
+def test_a_deal_is_found_by_its_companys_phone_in_any_format_name_and_inn(client, owner, teammate, matches):
+    romashka = make_company(owner, name="ООО «Ромашка»", inn="7707083893", phones=["+78800000000"])
+    hidden = make_company(teammate, name="Лютик", phones=["+79121234567"])
+    DealFactory(title="Внедрение", company=romashka, responsible=owner)
+    DealFactory(title="Портал", company=hidden, responsible=owner)
+    DealFactory(title="Без компании", responsible=owner)
+    client.force_login(owner)
+    for query in ("8 (880) 000-00-00", "+7 880 000 00 00", "88000", "7707083893", "ромашка", "Ромашка внедрение"):
+        assert found(client, DEALS, query) == ["Внедрение"], query
+    # A company the manager may not see does not give its deals away by its phone or name.
+    assert found(client, DEALS, "8 912 123-45-67") == []
+    assert found(client, DEALS, "лютик") == []
+    assert found(client, DEALS, "портал") == ["Портал"]
+
+
+def test_a_search_costs_the_same_queries_for_one_match_and_for_many(client, owner, monkeypatch, matches):
+    monkeypatch.setattr(lists, "FEW_MATCHES", 5)
+    LeadFactory(responsible=owner, company_name="Единственная")
+    for n in range(12):
+        LeadFactory(responsible=owner, company_name=f"Массовая {n}")
+    client.force_login(owner)
+    client.get(LEADS)  # warm what is not per page
+
+    def queries(q):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LEADS, {"q": q}).status_code == 200
+        return len(captured)
+
+    assert queries("единственная") == queries("массовая")
+    assert queries("89121234567") <= queries("единственная")  # none found: the page reads nothing
+
+
+def _explained(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(line for (line,) in cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("query", ["8 (912) 859-87-48", "info@roshcha.ru", "7707083893", "859-87-48", "лактионова"])
+def test_it_searches_through_the_index_not_a_scan_of_the_leads(client, crm_admin, leads, query):
+    """The list asks the trigram index for the matching ids, then reads the page and its count by
+    those ids. Plain and ordered scans are made impossible, so the plan can only use the index
+    if the condition is one it can serve (else PostgreSQL falls back to a disabled seq scan). As
+    the administrator: no owner column to filter on, the search alone decides the plan."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's; SQLite's FTS5 index is tested below")
+    client.force_login(crm_admin)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(LEADS, {"q": query}).status_code == 200
+    sqls = [q["sql"] for q in captured.captured_queries if 'FROM "leads_lead"' in q["sql"]]
+    probes = [sql for sql in sqls if "LIKE" in sql]
+    assert len(probes) == 1 and f"LIMIT {lists.FEW_MATCHES + 1}" in probes[0] and "ORDER BY" not in probes[0]
+    with connection.cursor() as cursor:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        plan = _explained(probes[0])
+    assert "lead_search_trgm" in plan and "Seq Scan" not in plan, plan
+    # The count and the page read the matching leads by id.
+    pages = [sql for sql in sqls if "ORDER BY" in sql or "COUNT(" in sql]
+    assert pages and all('"leads_lead"."id" IN (' in sql for sql in pages), pages
+
+
+# --- SQLite: the FTS5 index and its triggers, on a database of their own ---
+
+@contextlib.contextmanager
+def sqlite_database():
+    """An in-memory SQLite database with a table named as the leads' (only the columns the
+    search index reads), whatever database the tests run on."""
+    db = DatabaseWrapper({
+        "ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "OPTIONS": {}, "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False,
+        "USER": "", "PASSWORD": "", "HOST": "", "PORT": "", "TEST": {},
+    }, alias="search-index-test")
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE leads_lead (id integer PRIMARY KEY AUTOINCREMENT, title text, "
+                           "search_text text NOT NULL DEFAULT '')")
+        yield db
+    finally:
+        db.close()
+
+
+def _ids(db, word: str) -> list[int]:
+    """The leads whose search column contains `word`, asked as the lists ask (the lookup compiled
+    for SQLite) — the same whether asked as for few matches or for many."""
+    answers = []
+    for condition in (Q(search_text__indexed_contains=word), textindex.for_many(Q(search_text__indexed_contains=word))):
+        query = Lead.objects.filter(condition).order_by("pk").values_list("pk", flat=True).query
+        sql, params = query.get_compiler(connection=db).as_sql()
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            answers.append([pk for (pk,) in cursor.fetchall()])
+    assert answers[0] == answers[1], word
+    return answers[0]
+
+
+def _sql(db, word: str) -> str:
+    query = Lead.objects.filter(search_text__indexed_contains=word).values_list("pk", flat=True).query
+    return query.get_compiler(connection=db).as_sql()[0]
+
+
+def _execute(db, sql: str, params=()) -> None:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_the_sqlite_index_follows_inserts_updates_and_deletes():
+    with sqlite_database() as db:
+        _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('a', 'зеленая роща 79128598748')")
+        textindex.install(db, "leads_lead")  # what the migration does: existing rows are indexed
+        assert "MATCH" in _sql(db, "роща") and _ids(db, "роща") == [1]
+        many = Lead.objects.filter(textindex.for_many(Q(search_text__indexed_contains="роща"))).values_list("pk").query
+        assert '+"leads_lead"."id" IN (SELECT rowid' in many.get_compiler(connection=db).as_sql()[0]
+        _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('b', 'ромашка 78800000000')")
+        assert _ids(db, "ромашка") == [2] and _ids(db, "8598748") == [1] and _ids(db, "000000") == [2]
+        _execute(db, "UPDATE leads_lead SET search_text = 'лютик 78800000000' WHERE id = 2")
+        assert _ids(db, "ромашка") == [] and _ids(db, "лютик") == [2]
+        _execute(db, "UPDATE leads_lead SET title = 'c' WHERE id = 2")  # not the search column
+        assert _ids(db, "лютик") == [2]
+        _execute(db, "DELETE FROM leads_lead WHERE id = 1")
+        assert _ids(db, "роща") == []
+        # Shorter than a trigram: asked with LIKE, the same answer.
+        assert "MATCH" not in _sql(db, "лю") and _ids(db, "лю") == [2]
+        # A quote in the query is a character to look for, not FTS5 syntax.
+        assert _ids(db, 'лютик"') == []
+
+
+def test_the_sqlite_index_is_repaired_after_a_migration_remade_the_table():
+    """Django remakes a SQLite table for some schema changes: the triggers go with the old table.
+    After every migrate (crm.apps), `repair` puts them back and re-reads the column."""
+    with sqlite_database() as db:
+        textindex.install(db, "leads_lead")
+        _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('a', 'зеленая роща')")
+        for sql in ("CREATE TABLE new__leads_lead (id integer PRIMARY KEY AUTOINCREMENT, title text, "
+                    "search_text text NOT NULL DEFAULT '', extra text)",
+                    "INSERT INTO new__leads_lead (id, title, search_text) SELECT id, title, search_text FROM leads_lead",
+                    "DROP TABLE leads_lead", "ALTER TABLE new__leads_lead RENAME TO leads_lead"):
+            _execute(db, sql)
+        _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('b', 'ромашка')")  # missed by the index
+        assert _ids(db, "ромашка") == []
+        assert textindex.repair(db) == ["leads_lead"]
+        assert _ids(db, "ромашка") == [2] and _ids(db, "роща") == [1]
+        _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('c', 'лютик')")
+        assert _ids(db, "лютик") == [3]
+        assert textindex.repair(db) == []  # nothing to repair: nothing rebuilt
