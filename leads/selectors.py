@@ -66,8 +66,8 @@ def duplicate_leads(user, probe: dup.Probe) -> list[dup.Match]:
     if probe.phones:
         condition |= Q(company_phone__in=probe.phones) | Q(contact_phone__in=probe.phones)
     if probe.emails:
-        for email in probe.emails:
-            condition |= Q(company_email__iexact=email) | Q(contact_email__iexact=email)
+        # Both sides are lower-case (Lead.derive_search_fields, Probe): an exact lookup the e-mail indexes serve.
+        condition |= Q(company_email__in=probe.emails) | Q(contact_email__in=probe.emails)
     if probe.inn:
         condition |= Q(inn=probe.inn)
     key = probe.company_key
