@@ -109,7 +109,7 @@ def test_it_streams_csv_named_after_the_list_and_the_day(client, owner):
     assert f"filename*=utf-8''%D0%97%D0%B0%D0%B4%D0%B0%D1%87%D0%B8%20{today}.csv" in response["Content-Disposition"]
     assert response["Content-Disposition"].startswith("attachment;")
     rows = csv_rows(response)
-    assert rows[0] == [str(c.header) for c in exports.TASK_COLUMNS]
+    assert rows[0] == [str(h) for h in exports.TASK_HEADERS]
     assert [r[2] for r in rows[1:]] == ["Позвонить в «Ромашку»"]
 
 
