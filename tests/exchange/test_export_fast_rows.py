@@ -218,3 +218,19 @@ def test_tasks_have_the_same_cells_as_the_instance_export(owner, teammate, outsi
     assert "Свой лид" in rows["Позвонить"]["Элементы CRM"] and "Чужой" not in rows["Позвонить"]["Элементы CRM"]
     assert rows["Позвонить"]["Важная задача"] is True
     assert rows["Без всего"]["Соисполнители"] == ""
+
+
+def test_it_filters_a_chunk_of_ids_with_one_array_as_an_in_list_would(owner):
+    from django.db import connection
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.lookups import AnyOf
+
+    leads = [LeadFactory(responsible=owner) for _ in range(3)]
+    ids = [leads[0].pk, leads[2].pk]
+    with CaptureQueriesContext(connection) as captured:
+        assert sorted(Lead.objects.filter(AnyOf(F("pk"), ids)).values_list("pk", flat=True)) == sorted(ids)
+    assert not Lead.objects.filter(AnyOf(F("pk"), [])).exists()
+    if connection.vendor == "postgresql":  # one parameter, not one per id
+        assert "= ANY(" in captured[0]["sql"]
