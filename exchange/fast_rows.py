@@ -251,7 +251,9 @@ class Rows:
 
         def read(pks: list[int], chunk: list[tuple]) -> None:
             products.clear()
-            rows = DealProduct.objects.filter(AnyOf(F("deal_id"), pks)).order_by("pk").values_list(
+            # By deal first: ORDER BY pk alone made SQLite scan the whole table per chunk in pk
+            # order instead of using the deal_id index. Within a deal: the pk, as the card lists them.
+            rows = DealProduct.objects.filter(AnyOf(F("deal_id"), pks)).order_by("deal_id", "pk").values_list(
                 "deal_id", "product_id", "price", "quantity")
             for deal_id, product_id, price, quantity in rows:
                 products.setdefault(deal_id, []).append((names.get(product_id), price, quantity))
