@@ -97,6 +97,7 @@ class Rows:
         self.tables: list[_Names] = []
         self.chunk_work: list[Callable[[list[int], list[tuple]], None]] = []
         self.products: dict[int, list[tuple]] = {}  # a deal's product rows: (name, price, quantity)
+        self.comms: dict[tuple, list[str]] | None = None  # (record, kind, type) → values shown
         self.cells = [self._formatter(col) for col in cols]
         self.product_columns = [i for i, col in enumerate(cols) if col.kind in PRODUCT_KINDS]
         if self.product_columns:
@@ -225,23 +226,23 @@ class Rows:
         """A company's or contact's phones (or e-mails) of one type, «a, b», in the order entered.
         One query per chunk serves every phone and e-mail column."""
         kind = "phone" if col.kind == "phones" else "email"
-        if not hasattr(self, "_comms"):
-            self._comms: dict[tuple, list[str]] = {}
+        if self.comms is None:
+            self.comms = {}
             self.chunk_work.append(self._read_communications)
-        comms = self._comms
+        comms = self.comms
         key_kind, key_type = kind, col.target
         return lambda t: ", ".join(comms.get((t[0], key_kind, key_type), ()))
 
     def _read_communications(self, pks: list[int], chunk: list[tuple]) -> None:
         from crm.models import Communication
 
-        self._comms.clear()
+        self.comms.clear()
         values = Communication.objects.filter(
             AnyOf(F("object_id"), pks), content_type=ContentType.objects.get_for_model(self.model),
         ).order_by("-kind", "pk").values_list("object_id", "kind", "type", "value")
         for object_id, kind, type_, value in values:
             shown = phone_display(value) if kind == "phone" and value else value
-            self._comms.setdefault((object_id, kind, type_), []).append(shown)
+            self.comms.setdefault((object_id, kind, type_), []).append(shown)
 
     def _product_rows(self) -> None:
         from deals.models import DealProduct
