@@ -20,11 +20,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from . import display, phones
+from .lookups import AnyOf
 from .models import TimelineEntry
 from .money import format_money, format_number
 
@@ -95,8 +96,9 @@ def pinned(record: models.Model) -> TimelineEntry | None:
 def pinned_texts(model: type[models.Model], pks: list[int]) -> dict[int, str]:
     """The pinned comment's text of each of these records of `model` (an export's chunk), in one
     query: {record pk: text}; a record with none is absent."""
-    return dict(TimelineEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
-                                             object_id__in=pks, is_pinned=True).values_list("object_id", "text"))
+    return dict(TimelineEntry.objects.filter(AnyOf(F("object_id"), pks), is_pinned=True,
+                                             content_type=ContentType.objects.get_for_model(model))
+                .values_list("object_id", "text"))
 
 
 def preload_pinned(records: list[models.Model]) -> None:

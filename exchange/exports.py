@@ -4,7 +4,8 @@ Action.EXPORT)`, through each app's selector) — as (headers, rows), streamed i
 constant number of queries per chunk.
 
 The columns of leads, companies, contacts and deals are the importer's (`exchange.columns`: one
-definition, so an export imports back unchanged); tasks are export-only and their columns live here.
+definition, so an export imports back unchanged); tasks are export-only and their headers live here.
+The cells are written by `exchange.fast_rows` from tuples, not model instances.
 
 Used by the browser («Экспорт» on every list, exchange.views_export), the commands
 (`export_leads` …) and the admin's action alike."""
@@ -17,7 +18,7 @@ from itertools import islice
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import Action, Level
+
+from . import columns
 
 ENTITIES = ("lead", "company", "contact", "deal", "task")
 # How many records one round of queries reads: each chunk costs the same few queries (the rows,
@@ -94,16 +97,23 @@ def filter_params(params: QueryDict | str | dict | None) -> QueryDict:
 class Export:
     entity: str
     headers: list[str]
-    queryset: QuerySet
-    rows_of: Callable[[Any], Iterable[list]]  # a record's file rows (a deal: one per product)
-    prepare_chunk: Callable[[list], None]
+    queryset: QuerySet  # of tuples (values_list), the pk first
+    rows_of: Callable[[Any], Iterable[list]]  # a record's file rows (a deal: one per product row)
+    prepare_chunk: Callable[[list], None]  # the chunk's linked records read, before its rows_of
 
     def count(self) -> int:
         return self.queryset.count()
 
     def rows(self, progress: Callable[[int], None] | None = None) -> Iterator[list]:
-        """The rows, read `CHUNK` records at a time (a server-side cursor on PostgreSQL).
-        `progress(n)` is told the number of records written so far, after each chunk."""
+        """The rows, read `CHUNK` records at a time. `progress(n)` is told the number of records
+        written so far, after each chunk.
+
+        A server-side cursor on PostgreSQL, in the list's order. Keyset chunks (`pk > last`, ordered
+        by pk) read 100 000 leads only ~10 % faster and would lose the list's order; the ids first,
+        then chunks by id, were slower than the cursor. Its plan is not the problem either (an
+        index walk on created_at, 0.36 s of 2.6 s, the rest being transfer and conversion). What
+        cost was the per-chunk queries' IN lists of 2 000 ids (fast_rows now passes one array):
+        BENCHMARKS.md «Импорт и экспорт»."""
         records = self.queryset.iterator(chunk_size=CHUNK)
         done = 0
         while True:
@@ -163,57 +173,27 @@ def _bound(data: QueryDict) -> QueryDict | None:
     return data if any(key != "sort" for key in data) else None
 
 
-def _columns(entity: str) -> tuple[list[str], Callable[[Any], Iterable[list]]]:
-    from . import columns
-
-    cols = columns.columns(entity)
-
-    def rows_of(record) -> Iterable[list]:
-        return columns.export_rows(entity, cols, record)
-
-    return [str(c.header) for c in cols], rows_of
-
-
-def _no_chunk_work(chunk: list) -> None:
-    return None
-
-
 def _narrowed(queryset: QuerySet, only: QuerySet | None) -> QuerySet:
     return queryset if only is None else queryset.filter(pk__in=only.values("pk"))
+
+
+def _export(entity: str, user, queryset: QuerySet) -> Export:
+    """Tuples, not model instances: 100 000 records with their joined relations cost several times
+    the writing itself (BENCHMARKS.md «Импорт и экспорт»). `fast_rows` formats each column with
+    what it built once and reads the linked records a chunk at a time."""
+    from .fast_rows import Rows
+
+    rows = Rows(entity, user, queryset.model, columns.columns(entity))
+    return Export(entity, rows.headers, queryset.values_list(*rows.fields), rows.rows_of, rows.prepare_chunk)
 
 
 def _leads(user, data: QueryDict, only: QuerySet | None) -> Export:
     from leads.filters import SORTING, LeadFilter, apply_sort
     from leads.selectors import visible_leads
 
-    from .fast_rows import LeadRows
-
     filterset = LeadFilter(_bound(data), queryset=_narrowed(visible_leads(user, Action.EXPORT), only),
                            request=_request(user, data))
-    queryset = apply_sort(_checked(filterset), SORTING.parse(data.get("sort")))
-    # Tuples, not model instances: 100 000 leads with ten joined relations cost several times
-    # the writing itself (BENCHMARKS.md «Импорт и экспорт»). LeadRows formats each column with
-    # what it built once and reads the linked names a chunk at a time.
-    lead_rows = LeadRows(user)
-    return Export("lead", lead_rows.headers, queryset.values_list(*lead_rows.fields), lead_rows.rows_of,
-                  lead_rows.prepare_chunk)
-
-
-def _forget_hidden(user, record: Model, links: tuple[str, ...]) -> None:
-    """As on the card: a linked record the user may not see (a converted lead's company handed
-    to another team, a deal's company for a user with rights in its pipeline only) is not named.
-    The record is read-only here (never saved), so the link is simply forgotten. Query-free: the
-    linked records are selected and the levels cached on the user."""
-    for name in links:
-        linked = getattr(record, name)
-        if linked is not None and not access.can(user, Action.VIEW, linked):
-            setattr(record, name, None)
-
-
-def _communications() -> Prefetch:
-    from clients.selectors import communications_prefetch
-
-    return communications_prefetch()
+    return _export("lead", user, apply_sort(_checked(filterset), SORTING.parse(data.get("sort"))))
 
 
 def _companies(user, data: QueryDict, only: QuerySet | None) -> Export:
@@ -222,11 +202,8 @@ def _companies(user, data: QueryDict, only: QuerySet | None) -> Export:
 
     filterset = CompanyFilter(_bound(data), queryset=_narrowed(visible_companies(user, Action.EXPORT), only),
                               request=_request(user, data))
-    queryset = COMPANY_SORTING.apply(_checked(filterset), COMPANY_SORTING.parse(data.get("sort")))
-    headers, rows_of = _columns("company")
-    queryset = queryset.select_related("responsible", "niche", "client_type", "created_by").prefetch_related(
-        _communications())
-    return Export("company", headers, queryset, rows_of, _no_chunk_work)
+    return _export("company", user, COMPANY_SORTING.apply(_checked(filterset),
+                                                          COMPANY_SORTING.parse(data.get("sort"))))
 
 
 def _contacts(user, data: QueryDict, only: QuerySet | None) -> Export:
@@ -236,108 +213,45 @@ def _contacts(user, data: QueryDict, only: QuerySet | None) -> Export:
     filterset = ContactFilter(_bound(data), queryset=_narrowed(visible_contacts(user, Action.EXPORT), only),
                               request=_request(user, data),
                               companies=visible_companies(user).order_by("name"))
-    queryset = CONTACT_SORTING.apply(_checked(filterset), CONTACT_SORTING.parse(data.get("sort")))
-    headers, rows_of = _columns("contact")
-    # A contact's companies: only those the user may see. The list names the others without a
-    # link; a file leaves the CRM, so it names none it would not let him open.
-    queryset = queryset.select_related("responsible", "created_by").prefetch_related(
-        _communications(), Prefetch("companies", queryset=visible_companies(user).order_by("name", "pk")))
-    return Export("contact", headers, queryset, rows_of, _no_chunk_work)
+    # A contact's companies: only those the user may see (fast_rows). The list names the others
+    # without a link; a file leaves the CRM, so it names none it would not let him open.
+    return _export("contact", user, CONTACT_SORTING.apply(_checked(filterset),
+                                                          CONTACT_SORTING.parse(data.get("sort"))))
 
 
 def _deals(user, data: QueryDict, only: QuerySet | None) -> Export:
-    from clients.selectors import visible_contacts
     from deals.filters import SORTING, DealFilter
-    from deals.models import DealProduct
-    from deals.selectors import pipelines_for, stages_by_id, visible_deals
+    from deals.selectors import pipelines_for, visible_deals
 
-    pipelines = pipelines_for(user, Action.VIEW)
     filterset = DealFilter(_bound(data), queryset=_narrowed(visible_deals(user, Action.EXPORT), only),
-                           request=_request(user, data), pipelines=pipelines, user=user)
-    queryset = SORTING.apply(_checked(filterset), SORTING.parse(data.get("sort")))
-    headers, rows_of = _columns("deal")
-    # Never select_related("stage") (deals.selectors): the stages are read once and mapped by id.
-    # The contacts are only those the user may see: a deal's rights are per pipeline, a client's
-    # are not (the card names no other).
-    queryset = queryset.select_related(
-        "pipeline", "company", "source", "responsible", "lead", "loss_reason", "created_by",
-    ).prefetch_related(
-        Prefetch("contacts", queryset=visible_contacts(user).order_by("last_name", "first_name", "pk")),
-        Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")),
-    )
-    stages: dict[int, Any] = {}
-
-    def prepare_chunk(chunk: list) -> None:
-        if not stages:
-            stages.update(stages_by_id(pipelines))
-        for deal in chunk:
-            stage = stages.get(deal.stage_id)
-            if stage is not None:
-                deal._current_stage = stage
-            _forget_hidden(user, deal, ("company", "lead"))
-
-    return Export("deal", headers, queryset, rows_of, prepare_chunk)
+                           request=_request(user, data), pipelines=pipelines_for(user, Action.VIEW), user=user)
+    # The contacts are only those the user may see, the company and the lead only if he may see
+    # them (fast_rows): a deal's rights are per pipeline, a client's are not.
+    return _export("deal", user, SORTING.apply(_checked(filterset), SORTING.parse(data.get("sort"))))
 
 
-# --- Tasks: export-only, their columns here ---
+# --- Tasks: export-only, their headers here (fast_rows.TaskRows writes the cells) ---
 
-@dataclass(frozen=True)
-class TaskColumn:
-    field: str
-    header: Any
-    value: Callable[[Any], Any]
-
-
-def _names(users) -> str:
-    return ", ".join(str(u) for u in users)
-
-
-TASK_COLUMNS = [
-    TaskColumn("id", "ID", lambda t: t.pk),
-    TaskColumn("kind", gettext_lazy("Тип"), lambda t: t.get_kind_display()),
-    TaskColumn("title", gettext_lazy("Название"), lambda t: t.title),
-    TaskColumn("description", gettext_lazy("Описание"), lambda t: t.description),
-    TaskColumn("status", gettext_lazy("Статус"), lambda t: t.get_status_display()),
-    TaskColumn("is_important", gettext_lazy("Важная задача"), lambda t: t.is_important),
-    TaskColumn("creator", gettext_lazy("Постановщик"), lambda t: str(t.creator) if t.creator_id else None),
-    TaskColumn("responsible", gettext_lazy("Ответственный"), lambda t: str(t.responsible)),
-    TaskColumn("coexecutors", gettext_lazy("Соисполнители"), lambda t: _names(t.coexecutors.all())),
-    TaskColumn("observers", gettext_lazy("Наблюдатели"), lambda t: _names(t.observers.all())),
-    TaskColumn("deadline", gettext_lazy("Крайний срок"), lambda t: t.deadline),
-    TaskColumn("created_at", gettext_lazy("Создана"), lambda t: t.created_at),
-    TaskColumn("completed_at", gettext_lazy("Завершена"), lambda t: t.completed_at),
-    TaskColumn("result", gettext_lazy("Результат"), lambda t: t.result),
-    TaskColumn("records", gettext_lazy("Элементы CRM"), lambda t: t.export_records),
+TASK_HEADERS = [
+    "ID", gettext_lazy("Тип"), gettext_lazy("Название"), gettext_lazy("Описание"), gettext_lazy("Статус"),
+    gettext_lazy("Важная задача"), gettext_lazy("Постановщик"), gettext_lazy("Ответственный"),
+    gettext_lazy("Соисполнители"), gettext_lazy("Наблюдатели"), gettext_lazy("Крайний срок"),
+    gettext_lazy("Создана"), gettext_lazy("Завершена"), gettext_lazy("Результат"), gettext_lazy("Элементы CRM"),
 ]
 
 
 def _tasks(user, data: QueryDict, only: QuerySet | None) -> Export:
-    from django.contrib.auth import get_user_model
-
-    from tasks_app import selectors
     from tasks_app.filters import SORTING, TaskFilter
 
-    User = get_user_model()
+    from .fast_rows import TaskRows
+
     filterset = TaskFilter(_bound(data), request=_request(user, data))
     # The tab chose the tasks the user may see (participants included); of those, the ones he
     # may export: a participant's reading right is not an export right.
     queryset = access.scope(user, _narrowed(_checked(filterset), only), Action.EXPORT)
     queryset = SORTING.apply(queryset, SORTING.parse(data.get("sort")))
-    users = User.objects.order_by("last_name", "first_name", "pk")
-    queryset = queryset.select_related("responsible", "creator").prefetch_related(
-        Prefetch("coexecutors", queryset=users), Prefetch("observers", queryset=users))
-
-    def prepare_chunk(chunk: list) -> None:
-        # Only the bound records the user may see are named (as on the list): one query for the
-        # bindings and one per kind of record for the chunk.
-        bound = selectors.visible_bindings(user, [t.pk for t in chunk])
-        for task in chunk:
-            task.export_records = "; ".join(f"{r._meta.verbose_name}: {r}" for r in bound.get(task.pk, []))
-
-    def rows_of(task) -> Iterable[list]:
-        return [[column.value(task) for column in TASK_COLUMNS]]
-
-    return Export("task", [str(c.header) for c in TASK_COLUMNS], queryset, rows_of, prepare_chunk)
+    rows = TaskRows(user, [str(h) for h in TASK_HEADERS])
+    return Export("task", rows.headers, queryset.values_list(*rows.fields), rows.rows_of, rows.prepare_chunk)
 
 
 _BUILDERS: dict[str, Callable[[Any, QueryDict, QuerySet | None], Export]] = {

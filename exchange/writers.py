@@ -8,7 +8,8 @@ written as the Russian locale types them — a decimal comma («1500,50»), no t
 and dates as «29.11.2026» («29.11.2026 14:05:00» with a time, in the site's time zone), so Excel
 reads them as numbers and dates and the importer reads them back.
 
-XLSX goes through openpyxl's write-only mode (rows go to disk as they come, memory stays flat):
+XLSX goes through openpyxl's write-only mode, streamed as a zip is written (`xlsx_chunks`: no
+temporary file, the first bytes leave after the first rows, memory stays flat):
 numbers and dates are real cells, money carries a number format, the header row is bold and
 frozen, the widths follow the header and the first rows.
 
@@ -54,14 +55,21 @@ XLSX_DATE = "mm-dd-yy"
 XLSX_DATETIME = "m/d/yy h:mm"
 XLSX_MONEY = "#,##0.00"
 XLSX_SAMPLE_ROWS = 100  # the first rows read before writing, for the widths
+XLSX_CHUNK_ROWS = 1000  # rows between two chunks of a streamed workbook
+# A cell is 30–100 bytes of sheet XML: 2 GiB, a zip entry's limit without ZIP64, is 20 M cells or
+# more; past 10 M the sheet's entry is written in ZIP64 form.
+XLSX_ZIP64_CELLS = 10_000_000
 XLSX_MIN_WIDTH, XLSX_MAX_WIDTH = 8, 60
 
 Row = Sequence[Any]
 
 
+FORMULA_FIRST = frozenset(FORMULA_STARTS)  # one lookup of the first character (a hot path)
+
+
 def neutralise(text: str) -> str:
     """A text as a CSV cell: a leading apostrophe if a spreadsheet would take it for a formula."""
-    return QUOTE + text if text.startswith(FORMULA_STARTS) else text
+    return QUOTE + text if text[:1] in FORMULA_FIRST else text
 
 
 def is_neutralised(text: str) -> bool:
@@ -109,7 +117,11 @@ def csv_chunks(headers: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
     rows = iter(rows)
     while True:
         chunk = list(islice(rows, CSV_CHUNK_ROWS))
-        writer.writerows([csv_cell(v) for v in row] for row in chunk)
+        # csv_cell inlined for text and empty cells, most of them: a call per cell was a fifth of
+        # an export.
+        writer.writerows([(QUOTE + v if v[:1] in FORMULA_FIRST else v) if type(v) is str
+                          else "" if v is None else csv_cell(v) for v in row]
+                         for row in chunk)
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
@@ -149,13 +161,61 @@ def _text_width(value: Any) -> int:
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[Row], *, title: str = "") -> None:
-    """The XLSX workbook (one sheet named `title`) to a path or a seekable binary file object."""
+def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[Row], *, title: str = "",
+               records: int | None = None) -> None:
+    """The XLSX workbook (one sheet named `title`) to a path or a binary file object.
+    `records`: how many rows there will be, if known (a big sheet needs ZIP64)."""
+    if isinstance(target, str):
+        with open(target, "wb") as file:
+            write_xlsx(file, headers, rows, title=title, records=records)
+        return
+    for chunk in xlsx_chunks(headers, rows, title=title, records=records):
+        target.write(chunk)
+
+
+class _Pipe:
+    """A write-only, unseekable file for zipfile: what was written is taken out by `take()`.
+    zipfile then writes each entry's sizes after its data (a data descriptor), as a stream must."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def xlsx_chunks(headers: Sequence[str], rows: Iterable[Row], *, title: str = "",
+                records: int | None = None) -> Iterator[bytes]:
+    """The XLSX workbook as byte chunks, produced while the rows are read: a browser's download
+    starts at once and no temporary file is made (openpyxl's own write-only save puts the sheet
+    in a temporary file and zips it at the end, so the first byte would wait for the last row).
+
+    openpyxl still writes every part of the file: here its sheet writer is given the zip entry of
+    the sheet instead of a temporary file, and the workbook's other parts (styles, workbook,
+    manifest) are written after the sheet by its own ExcelWriter.
+
+    A streamed zip entry must say beforehand whether it may pass 2 GiB (ZIP64); some Excel
+    versions offer to «repair» a ZIP64 file, so it is used only when `records` (the rows to come,
+    if known) times the columns may reach that size."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._writer import WorksheetWriter
 
+    pipe = _Pipe()
+    archive = ZipFile(pipe, "w", ZIP_DEFLATED, allowZip64=True)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(title))
     rows = iter(rows)
@@ -164,6 +224,12 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[R
         width = max([len(str(header)) + 2, *(_text_width(row[index]) + 1 for row in sample)])
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(width, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)
     sheet.freeze_panes = "A2"
+
+    # The only sheet: ExcelWriter numbers it 1 and names its part so in the manifest.
+    zip64 = records is not None and records * max(len(headers), 1) > XLSX_ZIP64_CELLS
+    entry = archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=zip64)
+    sheet._writer = WorksheetWriter(sheet, out=entry)
+    sheet._writer.write_top()
 
     bold = Font(bold=True)
     header_cells = []
@@ -196,9 +262,38 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[R
 
     for row in sample:
         sheet.append([cell_of(v) for v in row])
-    for row in rows:
-        sheet.append([cell_of(v) for v in row])
-    workbook.save(target)
+    yield pipe.take()
+    while True:
+        chunk = list(islice(rows, XLSX_CHUNK_ROWS))
+        for row in chunk:
+            sheet.append([cell_of(v) for v in row])
+        data = pipe.take()
+        if data:
+            yield data
+        if len(chunk) < XLSX_CHUNK_ROWS:
+            break
+    sheet.close()  # the sheet's tail (openpyxl's writer), then the entry's end
+    entry.close()
+    _excel_writer()(workbook, archive).write_data()
+    archive.close()  # the zip's central directory
+    yield pipe.take()
+
+
+def _excel_writer():
+    """The class is made on first use: openpyxl is imported only by an XLSX export."""
+    from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+    from openpyxl.writer.excel import ExcelWriter
+
+    class SheetWritten(ExcelWriter):
+        """openpyxl's ExcelWriter for a sheet already in the archive (xlsx_chunks wrote it)."""
+
+        def write_worksheet(self, ws):
+            ws._drawing = SpreadsheetDrawing()
+            ws._drawing.charts, ws._drawing.images = ws._charts, ws._images
+            ws._rels = ws._writer._rels
+            self.manifest.append(ws)
+
+    return SheetWritten
 
 
 def _styled(sheet, value: Any, number_format: str):

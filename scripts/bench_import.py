@@ -24,6 +24,11 @@ memory of a million-row import; an export of the leads through `exchange.exports
    same columns (the foreign keys' names through joins; the m2m columns and the pinned comment,
    which need their own queries, left out of the bare path) to a file; best of 3 each, alternating.
 
+5. --export-only: no files, no import. The leads are filled by the bare `bulk_create` (2.), then
+   the leads' export is measured as in 4.; then as many deals are filled (a third with one or two
+   product rows) and the deals' export is measured the same way against `values_list` of the deal's
+   own fields and linked names. Its own block («Экспорт») in BENCHMARKS.md.
+
 Targets (issue 12): import ≥ ⅓ of the bare rate; < 300 MB peak for a million rows; export ≤ 2× the
 bare writer. Results replace that database's block of the «Импорт и экспорт» part of BENCHMARKS.md
 (--no-write to only print). The throwaway databases and the child process per database are
@@ -73,6 +78,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="rows of the memory run, e.g. 1000000 (default 0: none)")
     parser.add_argument("--million-only", action="store_true",
                         help="only the memory run (its own block in BENCHMARKS.md)")
+    parser.add_argument("--export-only", action="store_true",
+                        help="only the exports: --rows leads filled by the bare bulk_create, then as many deals "
+                             "(their own block in BENCHMARKS.md)")
     # Internal: one measured step in a process of its own.
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -82,20 +90,22 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main() -> None:
-    global MILLION_ONLY
+    global MILLION_ONLY, EXPORT_ONLY
     args = parse_args()
-    MILLION_ONLY = args.million_only
+    MILLION_ONLY, EXPORT_ONLY = args.million_only, args.export_only
     if args.million_only and not args.million:
         sys.exit("--million-only needs --million N")
+    if args.million_only and args.export_only:
+        sys.exit("--million-only and --export-only are two different runs")
     if args.phase:
         phase(args)
     elif args.worker:
         worker(args)
     else:
-        extra = ["--rows", str(args.rows), "--million", str(args.million)] + (["--million-only"] * args.million_only)
-        common.run(args, script=__file__, extra_args=extra,
-                   render_section=render_million if args.million_only else render_section,
-                   write_section=write_section)
+        extra = (["--rows", str(args.rows), "--million", str(args.million)] + (["--million-only"] * args.million_only)
+                 + (["--export-only"] * args.export_only))
+        render = render_million if args.million_only else render_exports if args.export_only else render_section
+        common.run(args, script=__file__, extra_args=extra, render_section=render, write_section=write_section)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,6 +185,9 @@ def worker(args) -> None:
 
     demo.seed()
     common.analyze()
+    if args.export_only:
+        export_worker(args)
+        return
     work = Path(args.result).parent
     files = {"csv": work / "leads.csv", "xlsx": work / "leads.xlsx", "million": work / "leads-1m.csv"}
     t0 = time.perf_counter()
@@ -203,6 +216,19 @@ def worker(args) -> None:
     if args.million:
         result["million_csv"] = run_phase(args, "import", files["million"])
         _flush(empty)
+    result["load"] = [f"{load_before:.2f}", f"{os.getloadavg()[0]:.2f}"]
+    common.write_result(args, result)
+
+
+def export_worker(args) -> None:
+    """--export-only: the leads filled by the bare `bulk_create` (no import: minutes saved), the
+    leads' export measured, then the deals filled and theirs."""
+    result = {**common.base_result(args), "rows": args.rows, "batch": args.batch, "git": common.git_state()}
+    load_before = os.getloadavg()[0]
+    result["bare"] = run_phase(args, "bare", None)
+    common.analyze()
+    result["export"] = run_phase(args, "export", None)
+    result["deal_export"] = run_phase(args, "deal-export", None)
     result["load"] = [f"{load_before:.2f}", f"{os.getloadavg()[0]:.2f}"]
     common.write_result(args, result)
 
@@ -266,7 +292,8 @@ def phase(args) -> None:
     from django.conf import settings
 
     settings.DEBUG = False
-    result = {"bare": phase_bare, "import": phase_import, "export": phase_export}[args.phase](args)
+    result = {"bare": phase_bare, "import": phase_import, "export": phase_export,
+              "deal-export": phase_deal_export}[args.phase](args)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     Path(args.result).write_text(json.dumps(result, ensure_ascii=False))
 
@@ -335,14 +362,8 @@ def phase_import(args) -> dict:
 
 
 def phase_export(args) -> dict:
-    import statistics
-    import tempfile
-
-    from accounts.models import User
-    from exchange import exports, writers
     from leads.models import Lead
 
-    admin = User.objects.get(username="admin")
     # The export's columns that are the lead's own fields or a linked record's name; the m2m
     # columns and the pinned comment need queries of their own and are left to the real export.
     bare_fields = ["external_id", "title", "status", "source__name", "amount", "currency", "responsible__last_name",
@@ -353,9 +374,68 @@ def phase_export(args) -> dict:
                    "crm_system__name", "niche__name", "client_type__name", "sales_channel__name", "employees_count",
                    "talked_to_decision_maker", "usp_acknowledged", "next_touch", "next_touch_date",
                    "training_info", "junk_reason__name", "created_at"]
-    count = Lead.objects.count()
+    return _timed_export(args, "lead", Lead.objects.order_by("-created_at", "-pk"), bare_fields)
+
+
+def fill_deals(n: int, seed: int) -> None:
+    """`n` deals in the default pipeline's stages, a third of them with one or two product rows
+    (a file row per product row), by `bulk_create`; not timed."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from accounts.models import User
+    from crm.models import Product, Source
+    from deals.models import Deal, DealProduct, Pipeline
+
+    rng = random.Random(seed)
+    users = [User.objects.get(username=login) for _name, login, _w in RESPONSIBLE]
+    sources = list(Source.objects.all())
+    pipeline = Pipeline.objects.order_by("sort", "pk").first()
+    stages = list(pipeline.stages.order_by("sort", "pk"))
+    products = list(Product.objects.all()) or [Product.objects.create(name=f"Продукт {i}") for i in range(1, 6)]
+    for start in range(0, n, 1000):
+        deals = []
+        for i in range(start, min(n, start + 1000)):
+            core = common.random_company(rng)[1]
+            deals.append(Deal(title=f"{core} — {rng.choice(common.NEEDS)}", pipeline=pipeline,
+                              stage=rng.choice(stages).pk, amount=Decimal(rng.choice([0, 15000, 40000, 150000])),
+                              source=rng.choice(sources), responsible=rng.choice(users), created_by=users[-1],
+                              external_id=str(500_000 + i), comment=rng.choice(COMMENTS)))
+        with transaction.atomic():
+            Deal.objects.bulk_create(deals)
+            DealProduct.objects.bulk_create([
+                DealProduct(deal=deal, product=rng.choice(products), quantity=Decimal(rng.randint(1, 5)),
+                            price=Decimal(rng.choice([5000, 12000, 49900])))
+                for deal in deals if rng.random() < 1 / 3 for _k in range(rng.randint(1, 2))])
+    common.analyze()
+
+
+def phase_deal_export(args) -> dict:
+    from deals.models import Deal
+
+    fill_deals(args.rows, args.seed)
+    # The deal's own fields and its linked records' names (joins); the contacts (m2m) and the
+    # product rows need queries of their own and are left to the real export.
+    bare_fields = ["pk", "external_id", "title", "pipeline__name", "stage__name", "amount", "currency",
+                   "company__name", "source__name", "start_date", "close_date", "responsible__last_name",
+                   "responsible__first_name", "comment", "loss_reason__name", "lead__title", "created_at"]
+    return _timed_export(args, "deal", Deal.objects.order_by("-created_at", "-pk"), bare_fields)
+
+
+def _timed_export(args, entity: str, bare_queryset, bare_fields: list[str]) -> dict:
+    """`exports.prepare(entity)` + `writers.write_csv` against a bare `csv.writer` over
+    `values_list`, alternating, `--repeat` rounds each."""
+    import statistics
+    import tempfile
+
+    from accounts.models import User
+    from exchange import exports, writers
+
+    admin = User.objects.get(username="admin")
+    count = bare_queryset.count()
     times: dict[str, list[float]] = {"export": [], "bare": []}
-    columns = 0
+    columns = lines = 0
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "out.csv"
 
@@ -363,14 +443,15 @@ def phase_export(args) -> dict:
             with open(target, "w", encoding="utf-8-sig", newline="") as f:
                 writer = csv.writer(f, delimiter=";")
                 writer.writerow(bare_fields)
-                writer.writerows(Lead.objects.order_by("-created_at", "-pk").values_list(*bare_fields)
-                                 .iterator(chunk_size=exports.CHUNK))
+                writer.writerows(bare_queryset.values_list(*bare_fields).iterator(chunk_size=exports.CHUNK))
 
         def export():
-            nonlocal columns
-            job = exports.prepare("lead", admin, "")
+            nonlocal columns, lines
+            job = exports.prepare(entity, admin, "")
             columns = len(job.headers)
             writers.write_csv(str(target), job.headers, job.rows())
+            with open(target, "rb") as f:
+                lines = sum(1 for _line in f) - 1
 
         for _ in range(args.repeat):
             for name, fn in (("bare", bare), ("export", export)):
@@ -379,8 +460,9 @@ def phase_export(args) -> dict:
                 times[name].append(time.perf_counter() - t0)
         size = target.stat().st_size
     best = {k: min(v) for k, v in times.items()}
-    return {"rows": count, "columns": columns, "bare_columns": len(bare_fields), "times": times,
-            "export_seconds": best["export"], "bare_seconds": best["bare"], "ratio": best["export"] / best["bare"],
+    return {"entity": entity, "rows": count, "lines": lines, "columns": columns, "bare_columns": len(bare_fields),
+            "times": times, "export_seconds": best["export"], "bare_seconds": best["bare"],
+            "ratio": best["export"] / best["bare"],
             "median_ratio": statistics.median(times["export"]) / statistics.median(times["bare"]), "size": size}
 
 
@@ -392,17 +474,19 @@ HEADING = "# Импорт и экспорт (issue 12): 100 000 leads from Bitri
 
 
 MILLION_ONLY = False
+EXPORT_ONLY = False
 
 
 def _marker(db: str) -> tuple[str, str]:
-    name = f"import-million-{db}" if MILLION_ONLY else f"import-{db}"
+    name = f"import-million-{db}" if MILLION_ONLY else f"export-{db}" if EXPORT_ONLY else f"import-{db}"
     return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
 
 
 def write_section(db: str, section: str) -> None:
     def place(text: str, block: str) -> str:
         # After the blocks already there: SQLite's, PostgreSQL's, then the million rows'.
-        for other in ("<!-- bench:import-postgres:end -->", "<!-- bench:import-sqlite:end -->"):
+        for other in ("<!-- bench:export-postgres:end -->", "<!-- bench:export-sqlite:end -->",
+                      "<!-- bench:import-postgres:end -->", "<!-- bench:import-sqlite:end -->"):
             if other in text and other != _marker(db)[1]:
                 before, after = text.split(other, 1)
                 return before + other + "\n\n" + block + after
@@ -454,6 +538,37 @@ def render_million(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _export_table(e: dict, what: str) -> list[str]:
+    extra = f" ({n_(e['lines'])} file rows: one per product row)" if e.get("lines", e["rows"]) != e["rows"] else ""
+    return [
+        f"Export of {n_(e['rows'])} {what} to CSV{extra} (best of {len(e['times']['export'])}, alternating with the "
+        "bare writer):",
+        "",
+        "| Run | columns | s | rows/s | × bare | target |",
+        "|---|---:|---:|---:|---:|:---:|",
+        f"| bare `csv.writer` over `values_list` | {e['bare_columns']} | {e['bare_seconds']:.2f} "
+        f"| {n_(round(e['rows'] / e['bare_seconds']))} | 1 | — |",
+        f"| `exports.prepare(\"{e.get('entity', 'lead')}\")` + `writers.write_csv` | {e['columns']} "
+        f"| {e['export_seconds']:.2f} | {n_(round(e['rows'] / e['export_seconds']))} | {e['ratio']:.2f} "
+        f"| {_verdict(e['ratio'] <= TARGET_EXPORT)} ≤ {TARGET_EXPORT:g}× |",
+    ]
+
+
+def render_exports(r: dict) -> str:
+    lines = _head(r, "Экспорт")
+    bare = r["bare"]
+    lines += [
+        f"- **Data:** {n_(r['rows'])} generated leads inserted by the bare `bulk_create` ({bare['seconds']:.0f} s; "
+        "no import, so no history entries), then as many deals in the default pipeline's stages, a third "
+        "with one or two product rows; `ANALYZE` after each fill.",
+        "",
+        *_export_table(r["export"], "leads"),
+        "",
+        *_export_table(r["deal_export"], "deals"),
+    ]
+    return "\n".join(lines)
+
+
 def render_section(r: dict) -> str:
     bare = r["bare"]
     lines = _head(r, "Импорт и экспорт")
@@ -482,21 +597,7 @@ def render_section(r: dict) -> str:
             f"| {title} (`{run['file']}`) | {n_(run['rows'])} | {run['seconds']:.1f} | {n_(round(run['rate']))} "
             f"| {share:.2f} | {target} | {run['peak_rss_mb']} "
             f"| {n_(run['created'])} / {n_(run['skipped'])} / {n_(run['rejected'])} |")
-    e = r["export"]
-    lines += [
-        "",
-        f"Export of {n_(e['rows'])} leads to CSV (best of {len(e['times']['export'])}, alternating with the bare "
-        "writer):",
-        "",
-        "| Run | columns | s | rows/s | × bare | target |",
-        "|---|---:|---:|---:|---:|:---:|",
-        f"| bare `csv.writer` over `values_list` | {e['bare_columns']} | {e['bare_seconds']:.2f} "
-        f"| {n_(round(e['rows'] / e['bare_seconds']))} | 1 | — |",
-        f"| `exports.prepare(\"lead\")` + `writers.write_csv` | {e['columns']} | {e['export_seconds']:.2f} "
-        f"| {n_(round(e['rows'] / e['export_seconds']))} | {e['ratio']:.2f} "
-        f"| {_verdict(e['ratio'] <= TARGET_EXPORT)} ≤ {TARGET_EXPORT:g}× |",
-        "",
-    ]
+    lines += ["", *_export_table(r["export"], "leads"), ""]
     for key in ("csv", "xlsx", "million_csv"):
         run = r.get(key)
         if run and run.get("report"):

@@ -114,3 +114,53 @@ def test_it_sizes_xlsx_columns_by_header_and_first_rows(tmp_path):
     widths = openpyxl.load_workbook(path).active.column_dimensions
     assert 11 <= widths["A"].width <= 13
     assert widths["B"].width == writers.XLSX_MAX_WIDTH
+
+
+def no_temporary_files(monkeypatch) -> None:
+    """openpyxl's own write-only save puts the sheet in a temporary file: a streamed workbook must not."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a temporary file was made")
+
+    for name in ("NamedTemporaryFile", "TemporaryFile", "mkstemp", "mkdtemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+
+
+def test_it_streams_xlsx_while_it_reads_the_rows_without_a_temporary_file(monkeypatch):
+    no_temporary_files(monkeypatch)
+    monkeypatch.setattr(writers, "XLSX_CHUNK_ROWS", 50)
+    read = 0
+
+    def rows():
+        nonlocal read
+        for i in range(5000):
+            read += 1
+            yield [i, f"Лид {i * 7919 % 100_003}", Decimal("10.50")]
+
+    chunks = writers.xlsx_chunks(["ID", "Название", "Сумма"], rows(), title="Лиды")
+    sent = b""
+    while len(sent) < 10_000:  # the download has started: the zip's rows, not only its first header
+        sent += next(chunks)
+    assert read < 5000  # … before the last row was read
+    data = sent + b"".join(chunks)
+    assert read == 5000
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert (sheet.title, sheet.max_row, sheet["B5001"].value, sheet["C2"].number_format) == (
+        "Лиды", 5001, f"Лид {4999 * 7919 % 100_003}", "#,##0.00")
+    values = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    assert values[1] == [0, "Лид 0", 10.5]
+
+
+def test_it_writes_a_big_sheet_in_zip64_form_that_still_opens(monkeypatch):
+    import zipfile
+
+    def sheet_entry(records) -> zipfile.ZipInfo:
+        data = b"".join(writers.xlsx_chunks(["ID"], ([i] for i in range(3)), records=records))
+        assert openpyxl.load_workbook(io.BytesIO(data)).active["A4"].value == 2
+        return zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")
+
+    monkeypatch.setattr(writers, "XLSX_ZIP64_CELLS", 2)
+    assert sheet_entry(records=3).extract_version >= zipfile.ZIP64_VERSION  # 3 rows × 1 column > 2
+    assert sheet_entry(records=2).extract_version < zipfile.ZIP64_VERSION
+    assert sheet_entry(records=None).extract_version < zipfile.ZIP64_VERSION

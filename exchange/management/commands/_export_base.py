@@ -61,8 +61,8 @@ class ExportCommand(BaseCommand):
         return user
 
     def _write(self, export: exports.Export, path: Path, fmt: str) -> int:
-        done = 0
-        with progress(export.count(), desc=str(exports.TITLES[self.entity]),
+        done, total = 0, export.count()
+        with progress(total, desc=str(exports.TITLES[self.entity]),
                       stream=self.stderr._out) as bar:  # the raw stream: tqdm redraws its line
             def advance(count: int) -> None:
                 nonlocal done
@@ -76,7 +76,8 @@ class ExportCommand(BaseCommand):
                     if fmt == "csv":
                         writers.write_csv(file, export.headers, rows)
                     else:
-                        writers.write_xlsx(file, export.headers, rows, title=str(exports.TITLES[self.entity]))
+                        writers.write_xlsx(file, export.headers, rows, title=str(exports.TITLES[self.entity]),
+                                           records=total)
                 os.chmod(temporary, 0o644)
                 os.replace(temporary, path)
             except BaseException:
