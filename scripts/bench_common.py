@@ -64,7 +64,8 @@ def add_common_arguments(parser, what: str = "records", *, stored: bool = False)
     # Internal: the child process that does the work for one database.
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
-    parser.set_defaults(keep=None, reuse=None, port=None, fill_only=False, explain=False)
+    parser.set_defaults(keep=None, reuse=None, port=None, fill_only=False, explain=False, json=None,
+                        no_profile=False)
     if not stored:
         return
     kept = parser.add_mutually_exclusive_group()
@@ -77,6 +78,9 @@ def add_common_arguments(parser, what: str = "records", *, stored: bool = False)
     parser.add_argument("--port", type=int, help="PostgreSQL's port for --keep/--reuse (default: a free one)")
     parser.add_argument("--fill-only", action="store_true",
                         help="with --keep or --reuse: fill (what is missing) and stop, no timing")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw result (JSON) to FILE")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the profiles of the target pages (a quick run: tests/test_bench_scripts.py)")
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN (ANALYZE, BUFFERS) the slowest query of every page into the report "
                              "(EXPLAIN QUERY PLAN on SQLite)")
@@ -231,7 +235,8 @@ def run_database(db: str, args, script: str | Path, extra_args: list[str]) -> di
         stored = []
         if args.keep or args.reuse:
             stored = ["--keep" if args.keep else "--reuse", str((args.keep or args.reuse).resolve())]
-        flags = [f for f, on in (("--fill-only", args.fill_only), ("--explain", args.explain)) if on]
+        flags = [f for f, on in (("--fill-only", args.fill_only), ("--explain", args.explain),
+                                 ("--no-profile", args.no_profile)) if on]
         cmd = [sys.executable, str(Path(script).resolve()), "--worker", "--db", db, *extra_args, *stored, *flags,
                "--repeat", str(args.repeat), "--warmup", str(args.warmup), "--batch", str(args.batch),
                "--seed", str(args.seed), "--result", str(result_file)]
@@ -253,9 +258,15 @@ def run_database(db: str, args, script: str | Path, extra_args: list[str]) -> di
         return json.loads(result_file.read_text())
 
 
-def run(args, *, script: str | Path, extra_args: list[str], render_section: Callable[[dict], str],
-        write_section: Callable[[str, str], None]) -> None:
-    """The parent's work: each database in turn, its section printed and written."""
+RESULTS = ROOT / "bench" / "results"
+
+
+def run(args, *, script: str | Path, extra_args: list[str], render_section: Callable,
+        write_section: Callable[[str, str], None], size_key: str | None = None) -> None:
+    """The parent's work: each database in turn, its section printed and written. With
+    `size_key` (bench_leads.py: "leads"), results are kept by size in bench/results/ and
+    `render_section` gets every kept result of the database (the report puts 100k and 1M side by
+    side); otherwise it gets this run's result."""
     # SIGTERM ends the run like Ctrl-C: the finally blocks stop the cluster and remove temp dirs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -263,12 +274,100 @@ def run(args, *, script: str | Path, extra_args: list[str], render_section: Call
         result = run_database(db, args, script, extra_args)
         if result is None:  # --fill-only
             continue
-        section = render_section(result)
+        if getattr(args, "json", None):
+            Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1))
+        results = result
+        if size_key:
+            stored = RESULTS / f"{Path(script).stem}-{db}-{size_label(result[size_key])}.json"
+            if not args.no_write:
+                stored.parent.mkdir(exist_ok=True)
+                stored.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+            results = [result] if args.no_write else [
+                json.loads(path.read_text()) for path in sorted(RESULTS.glob(f"{Path(script).stem}-{db}-*.json"))]
+        section = render_section(results)
         print()
         print(section)
         if not args.no_write:
             write_section(db, section)
             print(f"\n{DB_TITLES[db]}: results written to {REPORT.relative_to(ROOT)}.", flush=True)
+
+
+def size_label(n: int) -> str:
+    """1000 → 1k, 100000 → 100k, 1000000 → 1M."""
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1_000_000:g}M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return str(n)
+
+
+def summary_tables(results: list[dict], size_key: str, noun: str, group: str | None = None) -> list[str]:
+    """Per persona, a table of the pages with the kept sizes side by side: the median, the ratio
+    to the yardstick (✅/❌ against the page's target) and the query count at each size (⚠ when
+    they differ: a page's queries must not grow with the data)."""
+    results = sorted(results, key=lambda r: r[size_key])
+    sizes = [size_label(r[size_key]) for r in results]
+    lines: list[str] = []
+    for user in results[-1]["users"]:
+        login = user["login"]
+        by_size = [{p["name"]: p for u in r["users"] if u["login"] == login for p in u["pages"]} for r in results]
+        pages = [p for p in user["pages"] if group is None or p["group"] == group]
+        head = " | ".join(f"{size} ms | {size} ×" for size in sizes)
+        lines += [
+            f"**{login}**" + (f" ({group})" if group else "") + " — " + ", ".join(
+                f"{size}: {visible_of(r, login)} {noun}" for size, r in zip(sizes, results, strict=True)),
+            "",
+            f"| Page | target | {head} | queries ({' / '.join(sizes)}) |",
+            "|---|:---:|" + "---:|---:|" * len(sizes) + "---:|",
+        ]
+        for page in pages:
+            cells, queries = [], []
+            for found in by_size:
+                p = found.get(page["name"])
+                if p is None:
+                    cells.append("— | —")
+                    queries.append("—")
+                    continue
+                mark = "" if not p["target"] else (" ❌" if over_limit(p) else " ✅")
+                warn = " ⚠" if p.get("failed") else ""
+                cells.append(f"{ms(p['median'])} | {p['ratio']:.2f}{mark}{warn}")
+                queries.append(str(p["queries"]))
+            differ = " ⚠" if len({q for q in queries if q != "—"}) > 1 else ""
+            limit = "—" if not page["target"] else f"≤ {page.get('limit') or TARGET:g}×"
+            title = re.sub(r"\b(page|the last page) \(?\d+\)?", r"\1 N", page["title"]) if len(sizes) > 1 else page["title"]
+            lines.append(f"| {title} | {limit} | {' | '.join(cells)} | {' / '.join(queries)}{differ} |")
+        lines.append("")
+    return lines
+
+
+def visible_of(r: dict, login: str) -> str:
+    for u in r["users"]:
+        if u["login"] == login:
+            v = u["visible"]
+            return n_(v if isinstance(v, int) else next(iter(v.values())))
+    return "?"
+
+
+def demote(lines: list[str]) -> list[str]:
+    """Markdown headings one level down (a size's details under the database's heading)."""
+    return [("#" + line) if line.startswith("#") else line for line in lines]
+
+
+def explains_section(r: dict) -> list[str]:
+    """--explain: the plan of each page's slowest query, as each persona saw it."""
+    if not r.get("explains"):
+        return []
+    how = "`EXPLAIN (ANALYZE, BUFFERS)`" if r["db"] == "postgres" else "`EXPLAIN QUERY PLAN`"
+    lines = ["#### The main query of each page", "",
+             f"The slowest query of each page's counted request, with its plan ({how}, run right after the timing).", ""]
+    for item in r["explains"]:
+        lines += [
+            f"<details><summary>{html.escape(item['page'])} ({item['user']}): {ms(item['time'])} ms — "
+            f"<code>{html.escape(short_sql(item['sql']))}</code></summary>",
+            "", "```sql", abbreviate_select(item["sql"]), "```", "", "```", item["plan"].rstrip(), "```", "",
+            "</details>", "",
+        ]
+    return lines
 
 
 def replace_block(text: str, start: str, end: str, section: str, place: Callable[[str, str], str]) -> str:
@@ -1005,7 +1104,7 @@ class Bench:
                         continue
                     self.slow.append({"page": f"{r['title'].replace('*', '')} ({user.username})", "sql": sql,
                                       "params": params, "time": elapsed})
-            if page.profile and user.username == self.profile_user:
+            if page.profile and user.username == self.profile_user and not self.args.no_profile:
                 self.profiles.append({"page": r["title"].replace("*", ""), "user": user.username,
                                       "text": self.profile(page, get)})
             if r["failed"]:

@@ -1,18 +1,33 @@
 #!/usr/bin/env python3
-"""Benchmark of the leads pages with 100 000 realistic leads, on SQLite and PostgreSQL.
+"""Benchmark of the leads pages with 100 000 (or 1 000 000) realistic leads, on SQLite and PostgreSQL.
 
     .venv/bin/python scripts/bench_leads.py [--db sqlite|postgres|both] [--leads 100000] [--repeat 20]
+    .venv/bin/python scripts/bench_leads.py --db postgres --leads 1000000 --keep DIR --fill-only
+    .venv/bin/python scripts/bench_leads.py --db postgres --reuse DIR [--port 5440] [--explain]
 
 For each database it makes a throwaway one (SQLite: a file in a temp dir; PostgreSQL: a cluster
 initdb'd in a temp dir on a free port, as scripts/test does, stopped and removed at the end, on
-errors too), migrates it, fills it with leads, and times in-process (django.test.Client) the list,
-the kanban, a kanban column's «Показать ещё» and the lead card against a minimal Django view that
-reads the same 50 rows (bench/views.py). The developer's db.sqlite3 is never opened.
+errors too), migrates it, fills it with leads, and times in-process (django.test.Client), as the
+head (his department tree) and as a manager (his own leads), the list (default, sorted by amount,
+page 1000 and the last page), the kanban, its column totals, a column's «Показать ещё», the lead
+card and the search by phone in three formats, by e-mail, by ИНН and by a word of a company's
+name, against a minimal Django view that reads the same 50 rows (bench/views.py). Each page has
+its target (issue 13: lists 1.5×, boards, totals and page numbers 2×, searches 3×, the card 1.5×).
+The developer's db.sqlite3 is never opened.
 
-Results are printed as markdown and replace that database's section of BENCHMARKS.md
-(--no-write to only print). Each database runs in a child process of its own (a Django process
-has one set of settings); the parent owns the temp dirs and the PostgreSQL cluster. The machinery
-is shared with scripts/bench_deals.py (scripts/bench_common.py).
+A kept database: `--keep DIR` fills a new one and keeps it (PostgreSQL: a cluster directory, left
+stopped, with a README.txt on how to start it; SQLite: the file DIR); `--reuse DIR` starts it on
+`--port`, runs `migrate` (the branch measured may add migrations), `recount_tallies` when the code
+has it, `ANALYZE`, skips the fill (the fill's facts are in the table bench_meta) and measures.
+`--fill-only` stops after the fill. On a kept database that has no leads yet (one that
+scripts/bench_deals.py filled), `--reuse` fills them first.
+
+Results are printed as markdown; the raw result is kept in bench/results/ by size and the
+database's section of BENCHMARKS.md is rendered from every kept size, side by side
+(--no-write to only print; --json FILE for the raw result; --explain for the plan of every page's
+slowest query). Each database runs in a child process of its own (a Django process has one set of
+settings); the parent owns the temp dirs and the PostgreSQL cluster. The machinery is shared with
+scripts/bench_deals.py (scripts/bench_common.py).
 """
 
 from __future__ import annotations
@@ -66,7 +81,7 @@ def main() -> None:
         worker(args)
         return
     common.run(args, script=__file__, extra_args=["--leads", str(args.leads)], render_section=render_section,
-               write_section=write_section)
+               write_section=write_section, size_key="leads")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,14 +99,39 @@ REPORT_HEAD = """# Benchmarks
 ```
 
 Options: `--db sqlite|postgres|both` (default both), `--leads N` (100000), `--repeat N` timed rounds
-(20), `--warmup N` untimed rounds first (3), `--batch N` leads per `bulk_create` (5000), `--seed N`,
-`--no-write` (print only). A run with the defaults takes about 4 minutes per database on 2 cores.
+(20), `--warmup N` untimed rounds first (3), `--batch N` leads per insert batch (5000), `--seed N`,
+`--no-write` (print only), `--json FILE` (the raw result too), `--explain` (the plan of every page's
+slowest query in the report). A run with the defaults takes about 4 minutes per database on 2 cores.
 
 SQLite goes to a temp file; PostgreSQL to a throwaway cluster (`initdb` in a temp dir, a free port,
 as `scripts/test` does; needs PostgreSQL's binaries in `/usr/lib/postgresql/*/bin`); both are
-removed at the end, on errors too. The developer's `db.sqlite3` is never opened. Each run replaces
-its own database's section below (between the `bench:…` markers); the findings at the end are
-written by hand.
+removed at the end, on errors too. The developer's `db.sqlite3` is never opened. Each run keeps its
+result in `bench/results/bench_leads-<db>-<size>.json` and rewrites its own database's section below
+(between the `bench:…` markers) from every kept size: 100k and 1M side by side, then each size's
+details; the findings at the end are written by hand.
+
+**A kept database: fill once, measure many times.** A fill of 1 000 000 leads takes about 15–30
+minutes on 2 busy cores; `--keep` keeps the filled database, `--reuse` measures it again (on any
+branch: it runs `migrate` first, so a branch's new columns and indexes are built on the kept rows,
+then `recount_tallies` when the code has that command, then `ANALYZE`):
+
+```bash
+# PostgreSQL: DIR becomes the cluster's directory (PGDATA), left stopped; SQLite: DIR is the file.
+.venv/bin/python scripts/bench_leads.py --db postgres --leads 1000000 --keep DIR --fill-only --port 5440
+# Deals into the same database (bench_deals.py fills what a kept database lacks), so one cluster serves both:
+.venv/bin/python scripts/bench_deals.py --db postgres --deals 300000 --companies 15000 --contacts 24000 \\
+    --reuse DIR --fill-only --port 5440
+# Measure (start on --port, migrate, recount, ANALYZE, time, stop); work on a copy (cp -a DIR COPY, as root):
+.venv/bin/python scripts/bench_leads.py --db postgres --reuse COPY --port 5440 --explain
+.venv/bin/python scripts/bench_deals.py --db postgres --reuse COPY --port 5440 --explain
+```
+
+`--reuse` skips the fill when the database holds what the script fills (its facts — the counts, the
+card's record, the fill's times — are in a table `bench_meta` of the database itself, so a copy
+carries them); `--fill-only` stops after the fill. The kept cluster's `README.txt` says how to start
+it by hand. PostgreSQL fills go through `COPY` (the models' own `bulk_create` runs first, so what it
+derives — the search column — is written too) with the tables' secondary indexes dropped for the
+fill and built after it; SQLite through `bulk_create`.
 
 ## What is measured
 
@@ -149,18 +189,39 @@ def write_section(db: str, section: str) -> None:
     REPORT.write_text(common.replace_block(text, *_marker(db), section, place), encoding="utf-8")
 
 
-def render_section(r: dict) -> str:
+def render_section(results: list[dict]) -> str:
+    """The database's section: every kept size side by side, then each size's details."""
+    results = sorted(results, key=lambda r: r["leads"])
+    lines = [f"## {results[-1]['database_title']}", "",
+             "Median ms and × the minimal view of each page at each size measured (✅/❌: within the page's "
+             "target or not; ⚠ by a ratio: the page showed a wrong result, see the size's table; ⚠ by the "
+             "queries: they differ between sizes). Each size's details follow.", ""]
+    lines += common.summary_tables(results, "leads", "лидов")
+    for r in results:
+        lines += common.demote(render_size(r).splitlines()) + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_size(r: dict) -> str:
+    f = r["fill"]
+    fill = (f"{f['total']:.1f} s (migrate {f['migrate']:.1f} s, leads {f['leads']:.1f} s, timeline "
+            f"{f['timeline']:.1f} s, indexes {f.get('indexes', 0):.1f} s, {f['analyze_label']} {f['analyze']:.1f} s)")
+    if "reused" in f:
+        fill = (f"a kept database (`--reuse`), filled earlier on {r.get('filled_on', '?')} in {fill}; this run: "
+                f"migrate, recount and ANALYZE {f['reused']:.1f} s")
     lines = common.section_head(
-        r, r["database_title"],
+        r, f"{n_(r['leads'])} leads",
         data=f"{n_(r['leads'])} leads ({r['status_spread']}); {n_(r['timeline_entries'])} timeline "
              f"entries; the card's lead #{r['card_pk']} has {r['card_comments']} comments (one pinned).",
-        fill=f"{r['fill']['total']:.1f} s (migrate {r['fill']['migrate']:.1f} s, leads {r['fill']['leads']:.1f} s, "
-             f"timeline {r['fill']['timeline']:.1f} s, {r['fill']['analyze_label']} {r['fill']['analyze']:.1f} s).",
+        fill=fill + ".",
     )
+    if r.get("code"):
+        lines.insert(lines.index(f"- **Date:** {r['date']}") + 1, f"- **Code:** {r['code']}")
     for user in r["users"]:
         lines += [f"### {user['label']}", "", *common.page_table(user["pages"]), "",
-                  common.target_line(user["pages"], "list and board ≤ 3× minimal"), ""]
+                  common.target_line(user["pages"], "each page within its target"), ""]
     lines += common.plans_section(r)
+    lines += common.explains_section(r)
     lines += common.profiles_section(r, "Where the time goes: the minimal view, the list and the board")
     return "\n".join(lines).rstrip() + "\n"
 
