@@ -157,17 +157,31 @@ fill and built after it; SQLite through `bulk_create`.
   template engine from a string, without context processors. It is served through
   `bench/urls.py` (the project's URLs plus `/bench/minimal/`), set as `ROOT_URLCONF` by the script
   only.
+- **Pages**, as the head of sales (`head`: his department tree, about 97 % of the leads) and as a
+  manager (`ivanov`: his own, about 31 %): the list by default, sorted by amount, page 1000 (or the
+  last one when there are fewer) and the last page; the kanban, its column totals (`?part=totals`
+  with `HX-Request`, as the board asks for them right after it is shown), «Показать ещё» of the «Не
+  обработан» column (the link as the board renders it); the lead card; the list searched (`?q=`) for
+  the phone of a lead the user sees in three formats («+7 (912) 859-87-48», «89128598748», «912 859
+  87 48»), its e-mail, its ИНН, and a word of its company's name (the lead: the newest the user sees
+  with a +7 912 mobile, an e-mail and an ИНН, so it is on the first page of what the search finds).
+  For the admin the script asserts that the minimal view and the list show the same 50 ids.
 - **Timing.** In-process `django.test.Client` with `force_login`, `config.settings.dev` with
   DEBUG off (no query log; plain static storage since the manifest needs `collectstatic`), the
   same process and connection for all pages. 3 warm-up rounds, then 20 timed rounds, each round
   requesting every page once (so a drift of the machine weighs on every page alike). Each
-  response is checked: HTTP 200 and its content (the total «Найдено лидов: N», 50 rows and the
-  expected first row, the active page number, the number of kanban cards, the card's title and
-  pinned comment). Queries are counted on one more request per page with
-  `CaptureQueriesContext`; «SQL ms» is the database time of that request.
-- **Target.** The list (`/leads/`) and the board (`/leads/kanban/`) within 3× the minimal view's
-  median, as the head of sales and as the admin. The other pages are reported against the same
-  yardstick for information.
+  response is checked: HTTP 200 and its content (the total «Найдено лидов: N» — or a capped «более
+  …» —, the number of rows and the expected first row of each page, the number of kanban cards,
+  the first column's count in the totals, the card's title and pinned comment, the searched lead's
+  row; a search that does not find its lead is reported «⚠ wrong result» instead of ending the run).
+  Queries are counted on one more request per page with `CaptureQueriesContext`; «SQL ms» is the
+  database time of that request. With `--explain`, the slowest query of that request is run again
+  under `EXPLAIN (ANALYZE, BUFFERS)` (SQLite: `EXPLAIN QUERY PLAN`) and its plan is in the report.
+- **Targets** (issue 13), against the minimal view's median: the list ≤ 1.5×; the kanban, its
+  totals, «Показать ещё» and any page number ≤ 2×; every search ≤ 3×; the card ≤ 1.5×. The list
+  sorted by amount is reported for information. The query count of each page must be the same at
+  every size: `tests/test_bench_scripts.py` runs both scripts at two small sizes and compares them;
+  the report puts the sizes side by side (⚠ when they differ).
 
 """
 
