@@ -26,8 +26,9 @@ def bench(script: str, tmp_path: Path, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
-def queries(result: dict) -> dict[tuple[str, str], int]:
-    return {(u["login"], p["name"]): p["queries"] for u in result["users"] for p in u["pages"]}
+def queries(result: dict, group: str | None = None) -> dict[tuple[str, str], int]:
+    return {(u["login"], p["name"]): p["queries"] for u in result["users"] for p in u["pages"]
+            if group is None or p["group"] == group}
 
 
 def assert_all_right(result: dict) -> None:
@@ -69,7 +70,10 @@ def test_it_times_the_deal_pages_with_the_same_queries_at_two_sizes(tmp_path):
     assert {p["name"] for p in large["users"][1]["pages"]} >= {
         "list", "list_deep", "list_last", "board_1", "totals_1", "board_more", "card", "search_phone",
         "search_phone8", "search_phone_spaces", "search_email", "search_inn", "search_word"}
-    # A small fill may have no column with more cards than a board shows («Показать ещё»).
-    common = queries(small).keys() & queries(large).keys()
-    assert len(common) >= len(queries(large)) - 2
-    assert {k: queries(small)[k] for k in common} == {k: queries(large)[k] for k in common}
+    # The deal pages (issue 13's). The company card's count depends on the company shown (its
+    # deals and contacts), a different one at each size: not compared. A small fill may have no
+    # column with more cards than a board shows («Показать ещё»).
+    small, large = queries(small, "deals"), queries(large, "deals")
+    common = small.keys() & large.keys()
+    assert len(common) >= len(large) - 2
+    assert {k: small[k] for k in common} == {k: large[k] for k in common}
