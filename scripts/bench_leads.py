@@ -484,10 +484,15 @@ class Filler:
                                                       "status_changed_at")
         entries = []
 
+        started = time.perf_counter()
+
         def flush():
             common.insert(TimelineEntry, entries, self.args.batch)
+            before = self.timeline_count
             self.timeline_count += len(entries)
             entries.clear()
+            if self.timeline_count // 100_000 != before // 100_000:
+                print(f"  timeline: {self.timeline_count} entries ({time.perf_counter() - started:.0f} s)", flush=True)
 
         for pk, owner, created, status, changed in list(rows):
             entries.append(TimelineEntry(content_type=ct, object_id=pk, kind="created", author_id=owner,
