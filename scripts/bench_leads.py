@@ -133,6 +133,20 @@ it by hand. PostgreSQL fills go through `COPY` (the models' own `bulk_create` ru
 derives — the search column — is written too) with the tables' secondary indexes dropped for the
 fill and built after it; SQLite through `bulk_create`.
 
+Issue 13's report — 100k and 1M side by side, each page's main query EXPLAINed (every run keeps its
+result in `bench/results/` and rewrites its database's section from all the kept sizes):
+
+```bash
+cp -a /work/bench-keep/pg-1m /tmp/pg-1m                     # 1 000 000 leads + 300 000 deals, kept
+cp /work/bench-keep/sqlite-100k.sqlite3 /tmp/sqlite-100k.sqlite3   # 100 000 leads + 100 000 deals
+.venv/bin/python scripts/bench_leads.py --db postgres --leads 100000 --explain
+.venv/bin/python scripts/bench_leads.py --db postgres --reuse /tmp/pg-1m --port 5440 --explain
+.venv/bin/python scripts/bench_leads.py --db sqlite --reuse /tmp/sqlite-100k.sqlite3 --explain
+.venv/bin/python scripts/bench_deals.py --db postgres --deals 100000 --explain
+.venv/bin/python scripts/bench_deals.py --db postgres --reuse /tmp/pg-1m --port 5440 --explain
+.venv/bin/python scripts/bench_deals.py --db sqlite --reuse /tmp/sqlite-100k.sqlite3 --explain
+```
+
 ## What is measured
 
 - **Data.** `migrate` (seeds the reference lists and roles), `accounts.demo.seed()` (departments and
