@@ -701,7 +701,7 @@ def base_result(args) -> dict:
     return {
         "db": args.db,
         "database_title": DB_TITLES[args.db] + (f" {pg_version()}" if args.db == "postgres" else f" {sqlite_version()}"),
-        "database_note": database_note(args.db),
+        "database_note": database_note(args.db, "--reuse" if args.reuse else ("--keep" if args.keep else "")),
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine_info(args.db),
         "warmup": args.warmup,
@@ -745,21 +745,24 @@ def pg_version() -> str:
         return cursor.fetchone()[0]
 
 
-def database_note(db: str) -> str:
+def database_note(db: str, kept: str = "") -> str:
+    """How the database was made; `kept`: «--keep» or «--reuse» when it is a kept one."""
     from django.db import connection
 
+    where = {"--keep": "a new kept ", "--reuse": "a kept "}.get(kept, "a throwaway ")
+    after = "; `ANALYZE` again after this run's `migrate`" if kept == "--reuse" else ""
     if db == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
             journal = cursor.fetchone()[0]
-        return (f"a temp file, Django's default connection settings (journal_mode={journal}); "
-                "`ANALYZE` after the fill, as the project's bulk loads do (planner statistics)")
+        return (f"{where}file, Django's default connection settings (journal_mode={journal}); "
+                f"`ANALYZE` after the fill, as the project's bulk loads do (planner statistics){after}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('shared_buffers'), current_setting('work_mem')")
         shared_buffers, work_mem = cursor.fetchone()
-    return (f"a throwaway cluster over TCP 127.0.0.1 (initdb defaults: shared_buffers={shared_buffers}, "
-            f"work_mem={work_mem}; fsync off for the fill); `VACUUM ANALYZE` after the fill, as autovacuum "
-            "would do; the test client keeps one connection open (as CONN_MAX_AGE > 0 or a pool would)")
+    return (f"{where}cluster over TCP 127.0.0.1 (initdb defaults: shared_buffers={shared_buffers}, "
+            f"work_mem={work_mem}; fsync off); `VACUUM ANALYZE` after the fill, as autovacuum "
+            f"would do{after}; the test client keeps one connection open (as CONN_MAX_AGE > 0 or a pool would)")
 
 
 def machine_info(db: str) -> dict:
