@@ -301,7 +301,8 @@ def size_label(n: int) -> str:
     return str(n)
 
 
-def summary_tables(results: list[dict], size_key: str, noun: str, group: str | None = None) -> list[str]:
+def summary_tables(results: list[dict], size_key: str, noun: str, group: str | None = None,
+                   visible: str | None = None) -> list[str]:
     """Per persona, a table of the pages with the kept sizes side by side: the median, the ratio
     to the yardstick (✅/❌ against the page's target) and the query count at each size (⚠ when
     they differ: a page's queries must not grow with the data)."""
@@ -315,7 +316,7 @@ def summary_tables(results: list[dict], size_key: str, noun: str, group: str | N
         head = " | ".join(f"{size} ms | {size} ×" for size in sizes)
         lines += [
             f"**{login}**" + (f" ({group})" if group else "") + " — " + ", ".join(
-                f"{size}: {visible_of(r, login)} {noun}" for size, r in zip(sizes, results, strict=True)),
+                f"{size}: {visible_of(r, login, visible)} {noun}" for size, r in zip(sizes, results, strict=True)),
             "",
             f"| Page | target | {head} | queries ({' / '.join(sizes)}) |",
             "|---|:---:|" + "---:|---:|" * len(sizes) + "---:|",
@@ -340,11 +341,12 @@ def summary_tables(results: list[dict], size_key: str, noun: str, group: str | N
     return lines
 
 
-def visible_of(r: dict, login: str) -> str:
+def visible_of(r: dict, login: str, key: str | None = None) -> str:
+    """How many records `login` sees (`key` of a dict of counts: bench_deals.py's)."""
     for u in r["users"]:
         if u["login"] == login:
             v = u["visible"]
-            return n_(v if isinstance(v, int) else next(iter(v.values())))
+            return n_(v if isinstance(v, int) else v[key or next(iter(v))])
     return "?"
 
 

@@ -206,8 +206,8 @@ def render_section(results: list[dict]) -> str:
              "Median ms and × the yardstick of each page at each size measured (✅/❌: within the page's "
              "target or not; ⚠ by a ratio: the page showed a wrong result, see the size's table; ⚠ by the "
              "queries: they differ between sizes). Each size's details follow.", ""]
-    lines += common.summary_tables(results, "deals", "сделок", group="deals")
-    lines += common.summary_tables(results, "deals", "сделок", group="clients")
+    lines += common.summary_tables(results, "deals", "сделок", group="deals", visible="deals")
+    lines += common.summary_tables(results, "deals", "компаний", group="clients", visible="companies")
     for r in results:
         lines += common.demote(render_size(r).splitlines()) + [""]
     return "\n".join(lines).rstrip() + "\n"
