@@ -52,7 +52,9 @@ def reexec_in_venv() -> None:
         os.execv(str(venv_python), [str(venv_python), *sys.argv])
 
 
-def add_common_arguments(parser, what: str = "records") -> None:
+def add_common_arguments(parser, what: str = "records", *, stored: bool = False) -> None:
+    """The options every benchmark has; `stored`: also --keep/--reuse/--port/--fill-only/--explain
+    (bench_leads.py, bench_deals.py)."""
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page and user (default 20)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page and user first (default 3)")
@@ -62,11 +64,43 @@ def add_common_arguments(parser, what: str = "records") -> None:
     # Internal: the child process that does the work for one database.
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.set_defaults(keep=None, reuse=None, port=None, fill_only=False, explain=False, json=None,
+                        no_profile=False)
+    if not stored:
+        return
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", metavar="DIR", type=Path,
+                      help="fill a new database and keep it: PostgreSQL a cluster directory DIR (left stopped), "
+                           "SQLite a file DIR; needs --db sqlite or postgres")
+    kept.add_argument("--reuse", metavar="DIR", type=Path,
+                      help="start a kept database (--keep), migrate it, ANALYZE, skip the fill (or fill only what "
+                           "it lacks: bench_deals.py fills deals into a kept leads database) and measure")
+    parser.add_argument("--port", type=int, help="PostgreSQL's port for --keep/--reuse (default: a free one)")
+    parser.add_argument("--fill-only", action="store_true",
+                        help="with --keep or --reuse: fill (what is missing) and stop, no timing")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw result (JSON) to FILE")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the profiles of the target pages (a quick run: tests/test_bench_scripts.py)")
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN (ANALYZE, BUFFERS) the slowest query of every page into the report "
+                             "(EXPLAIN QUERY PLAN on SQLite)")
 
 
 def check_common_arguments(parser, args) -> None:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    stored = args.keep or args.reuse
+    if stored and args.db == "both":
+        parser.error("--keep and --reuse need one database: --db sqlite or --db postgres")
+    if args.fill_only and not stored:
+        parser.error("--fill-only needs --keep or --reuse (a throwaway database filled and not measured is lost)")
+    if args.keep and not args.worker and args.keep.exists() and (args.keep.is_file() or any(args.keep.iterdir())):
+        parser.error(f"--keep {args.keep}: it exists already (use --reuse {args.keep})")
+    if args.reuse and not args.worker:
+        if args.db == "postgres" and not (args.reuse / "PG_VERSION").is_file():
+            parser.error(f"--reuse {args.reuse}: not a PostgreSQL cluster directory (no PG_VERSION)")
+        if args.db == "sqlite" and not args.reuse.is_file():
+            parser.error(f"--reuse {args.reuse}: no such SQLite file")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,56 +121,123 @@ def _pg_bin() -> Path:
     return found[-1].parent
 
 
-@contextlib.contextmanager
-def throwaway_database(db: str):
-    """Yields (DATABASE_URL, temp dir). Everything is removed on exit, errors included."""
-    if db == "sqlite":
-        tmp = Path(tempfile.mkdtemp(prefix="crm-bench-sqlite."))
-        try:
-            yield f"sqlite:///{tmp / 'bench.sqlite3'}", tmp
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
+def _as_postgres() -> list[str]:
+    """initdb and postgres refuse root: run them as the postgres user then."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
-    pgbin = _pg_bin()
-    tmp = Path(tempfile.mkdtemp(prefix="crm-bench-pg."))
-    (tmp / "sock").mkdir()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root
-        shutil.chown(tmp, "postgres", "postgres")
-        shutil.chown(tmp / "sock", "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data = tmp / "data"
-    started = False
+
+def _chown_postgres(*paths: Path) -> None:
+    if os.geteuid() == 0:
+        for path in paths:
+            shutil.chown(path, "postgres", "postgres")
+
+
+def pg_start(data: Path, port: int, sock: Path, log: Path) -> None:
+    """Start the cluster in `data` on 127.0.0.1:`port` (its socket in `sock`). fsync & co. off and
+    a large WAL only speed up the fill and migrations (writes); the timed pages only read."""
+    options = (f"-k {sock} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+               "-c full_page_writes=off -c max_wal_size=4GB")
+    subprocess.run([*_as_postgres(), str(_pg_bin() / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "300",
+                    "-o", options, "start"], check=True, stdout=subprocess.DEVNULL)
+
+
+def pg_stop(data: Path) -> None:
+    subprocess.run([*_as_postgres(), str(_pg_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "-t", "300", "stop"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def pg_initdb(data: Path) -> None:
+    subprocess.run([*_as_postgres(), str(_pg_bin() / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def database(db: str, keep: Path | None = None, reuse: Path | None = None, port: int | None = None):
+    """Yields (DATABASE_URL, temp dir) for one run. By default a throwaway database, removed on
+    exit, errors included. `keep`: a new database that stays (SQLite: that file; PostgreSQL: a
+    cluster initdb'd in that directory, stopped at the end). `reuse`: such a kept database,
+    started again (PostgreSQL) and stopped at the end. The temp dir (the result, the socket, the
+    server's log) is always removed."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"crm-bench-{db}."))
+    stored = keep or reuse
     try:
-        subprocess.run([*as_postgres, str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
-        port = _free_port()
-        # fsync & co. off only speed up the fill (writes); the timed pages only read.
-        options = (f"-k {tmp / 'sock'} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        subprocess.run([*as_postgres, str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"),
-                        "-w", "-t", "30", "-o", options, "start"], check=True, stdout=subprocess.DEVNULL)
-        started = True
-        subprocess.run([*as_postgres, str(pgbin / "createdb"), "-h", str(tmp / "sock"), "-p", str(port),
-                        "-U", "postgres", "crm"], check=True)
-        print(f"PostgreSQL: a throwaway cluster in {tmp}, port {port}.", flush=True)
-        yield f"postgres://postgres@127.0.0.1:{port}/crm", tmp
+        if db == "sqlite":
+            if keep:
+                keep.parent.mkdir(parents=True, exist_ok=True)
+            yield f"sqlite:///{(stored or tmp / 'bench.sqlite3').resolve()}", tmp
+            return
+        (tmp / "sock").mkdir()
+        _chown_postgres(tmp, tmp / "sock")
+        data = stored.resolve() if stored else tmp / "data"
+        started = False
+        try:
+            if not reuse:
+                if keep:
+                    data.mkdir(parents=True, exist_ok=True)
+                    _chown_postgres(data)
+                pg_initdb(data)
+            port = port or _free_port()
+            pg_start(data, port, tmp / "sock", tmp / "server.log")
+            started = True
+            if not reuse:
+                subprocess.run([*_as_postgres(), str(_pg_bin() / "createdb"), "-h", str(tmp / "sock"), "-p", str(port),
+                                "-U", "postgres", "crm"], check=True)
+            what = "a kept cluster" if reuse else ("a new kept cluster" if keep else "a throwaway cluster")
+            print(f"PostgreSQL: {what} in {data}, port {port}.", flush=True)
+            yield f"postgres://postgres@127.0.0.1:{port}/crm", tmp
+        finally:
+            if started:
+                pg_stop(data)
+            if keep or reuse:
+                if started:
+                    write_cluster_readme(data)
+                print(f"PostgreSQL: the cluster in {data} is stopped and kept.", flush=True)
     finally:
-        if started:
-            subprocess.run([*as_postgres, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_database(db: str, args, script: str | Path, extra_args: list[str]) -> dict:
+CLUSTER_README = """A PostgreSQL cluster kept by scripts/bench_leads.py / scripts/bench_deals.py (--keep).
+It is stopped. PostgreSQL {version} binaries: {pgbin}. Superuser «postgres», no password (trust),
+database «crm». What it holds: the table bench_meta (one row per script: counts, the card's pk, the
+fill's times).
+
+Use a copy, never this directory (a reuse migrates it to the branch measured):
+    cp -a {data} /tmp/me-pg          # while it is stopped; as root (keeps the owner postgres)
+Measure the copy with the benchmarks (they start it on --port, migrate, ANALYZE, time, stop it):
+    .venv/bin/python scripts/bench_leads.py --db postgres --reuse /tmp/me-pg --port 5441 --no-write
+    .venv/bin/python scripts/bench_deals.py --db postgres --reuse /tmp/me-pg --port 5441 --no-write
+Start the copy by hand on a port of your own (as root: through runuser; as the user postgres: directly):
+    runuser -u postgres -- {pgbin}/pg_ctl -D /tmp/me-pg -l /tmp/me-pg.log -w -t 300 \\
+        -o "-k /tmp -p 5441 -c listen_addresses=127.0.0.1" start
+    DATABASE_URL=postgres://postgres@127.0.0.1:5441/crm .venv/bin/python manage.py migrate
+    psql -h 127.0.0.1 -p 5441 -U postgres crm -c 'ANALYZE'
+    ... EXPLAIN (ANALYZE, BUFFERS) …, time your pages ...
+    runuser -u postgres -- {pgbin}/pg_ctl -D /tmp/me-pg -m fast stop
+    rm -rf /tmp/me-pg
+(If not root and the copy is yours: `chmod 700 /tmp/me-pg` and pg_ctl without runuser.)
+"""
+
+
+def write_cluster_readme(data: Path) -> None:
+    pgbin = _pg_bin()
+    version = pgbin.parent.name
+    (data / "README.txt").write_text(CLUSTER_README.format(version=version, pgbin=pgbin, data=data))
+    _chown_postgres(data / "README.txt")
+
+
+def run_database(db: str, args, script: str | Path, extra_args: list[str]) -> dict | None:
     """Run `script --worker` for one database in a child process (a Django process has one set of
     settings); the parent owns the temp dir and the PostgreSQL cluster."""
-    with throwaway_database(db) as (url, tmp):
+    with database(db, args.keep, args.reuse, args.port) as (url, tmp):
         result_file = tmp / "result.json"
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DEBUG": "False",
                "BENCH_NO_REEXEC": "1", "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, str(Path(script).resolve()), "--worker", "--db", db, *extra_args,
+        stored = []
+        if args.keep or args.reuse:
+            stored = ["--keep" if args.keep else "--reuse", str((args.keep or args.reuse).resolve())]
+        flags = [f for f, on in (("--fill-only", args.fill_only), ("--explain", args.explain),
+                                 ("--no-profile", args.no_profile)) if on]
+        cmd = [sys.executable, str(Path(script).resolve()), "--worker", "--db", db, *extra_args, *stored, *flags,
                "--repeat", str(args.repeat), "--warmup", str(args.warmup), "--batch", str(args.batch),
                "--seed", str(args.seed), "--result", str(result_file)]
         child = subprocess.Popen(cmd, env=env, cwd=ROOT)
@@ -152,23 +253,123 @@ def run_database(db: str, args, script: str | Path, extra_args: list[str]) -> di
                     child.wait()
         if code != 0:
             raise SystemExit(f"The {DB_TITLES[db]} benchmark failed (exit code {code}).")
+        if args.fill_only:
+            return None
         return json.loads(result_file.read_text())
 
 
-def run(args, *, script: str | Path, extra_args: list[str], render_section: Callable[[dict], str],
-        write_section: Callable[[str, str], None]) -> None:
-    """The parent's work: each database in turn, its section printed and written."""
+RESULTS = ROOT / "bench" / "results"
+
+
+def run(args, *, script: str | Path, extra_args: list[str], render_section: Callable,
+        write_section: Callable[[str, str], None], size_key: str | None = None) -> None:
+    """The parent's work: each database in turn, its section printed and written. With
+    `size_key` (bench_leads.py: "leads"), results are kept by size in bench/results/ and
+    `render_section` gets every kept result of the database (the report puts 100k and 1M side by
+    side); otherwise it gets this run's result."""
     # SIGTERM ends the run like Ctrl-C: the finally blocks stop the cluster and remove temp dirs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for db in dbs:
         result = run_database(db, args, script, extra_args)
-        section = render_section(result)
+        if result is None:  # --fill-only
+            continue
+        if getattr(args, "json", None):
+            Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1))
+        results = result
+        if size_key:
+            stored = RESULTS / f"{Path(script).stem}-{db}-{size_label(result[size_key])}.json"
+            if not args.no_write:
+                stored.parent.mkdir(exist_ok=True)
+                stored.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+            results = [result] if args.no_write else [
+                json.loads(path.read_text()) for path in sorted(RESULTS.glob(f"{Path(script).stem}-{db}-*.json"))]
+        section = render_section(results)
         print()
         print(section)
         if not args.no_write:
             write_section(db, section)
             print(f"\n{DB_TITLES[db]}: results written to {REPORT.relative_to(ROOT)}.", flush=True)
+
+
+def size_label(n: int) -> str:
+    """1000 → 1k, 100000 → 100k, 1000000 → 1M."""
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1_000_000:g}M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return str(n)
+
+
+def summary_tables(results: list[dict], size_key: str, noun: str, group: str | None = None,
+                   visible: str | None = None) -> list[str]:
+    """Per persona, a table of the pages with the kept sizes side by side: the median, the ratio
+    to the yardstick (✅/❌ against the page's target) and the query count at each size (⚠ when
+    they differ: a page's queries must not grow with the data)."""
+    results = sorted(results, key=lambda r: r[size_key])
+    sizes = [size_label(r[size_key]) for r in results]
+    lines: list[str] = []
+    for user in results[-1]["users"]:
+        login = user["login"]
+        by_size = [{p["name"]: p for u in r["users"] if u["login"] == login for p in u["pages"]} for r in results]
+        pages = [p for p in user["pages"] if group is None or p["group"] == group]
+        head = " | ".join(f"{size} ms | {size} ×" for size in sizes)
+        lines += [
+            f"**{login}**" + (f" ({group})" if group else "") + " — " + ", ".join(
+                f"{size}: {visible_of(r, login, visible)} {noun}" for size, r in zip(sizes, results, strict=True)),
+            "",
+            f"| Page | target | {head} | queries ({' / '.join(sizes)}) |",
+            "|---|:---:|" + "---:|---:|" * len(sizes) + "---:|",
+        ]
+        for page in pages:
+            cells, queries = [], []
+            for found in by_size:
+                p = found.get(page["name"])
+                if p is None:
+                    cells.append("— | —")
+                    queries.append("—")
+                    continue
+                mark = "" if not p["target"] else (" ❌" if over_limit(p) else " ✅")
+                warn = " ⚠" if p.get("failed") else ""
+                cells.append(f"{ms(p['median'])} | {p['ratio']:.2f}{mark}{warn}")
+                queries.append(str(p["queries"]))
+            differ = " ⚠" if len({q for q in queries if q != "—"}) > 1 else ""
+            limit = "—" if not page["target"] else f"≤ {page.get('limit') or TARGET:g}×"
+            title = re.sub(r"\b(page|the last page) \(?\d+\)?", r"\1 N", page["title"]) if len(sizes) > 1 else page["title"]
+            lines.append(f"| {title} | {limit} | {' | '.join(cells)} | {' / '.join(queries)}{differ} |")
+        lines.append("")
+    return lines
+
+
+def visible_of(r: dict, login: str, key: str | None = None) -> str:
+    """How many records `login` sees (`key` of a dict of counts: bench_deals.py's)."""
+    for u in r["users"]:
+        if u["login"] == login:
+            v = u["visible"]
+            return n_(v if isinstance(v, int) else v[key or next(iter(v))])
+    return "?"
+
+
+def demote(lines: list[str]) -> list[str]:
+    """Markdown headings one level down (a size's details under the database's heading)."""
+    return [("#" + line) if line.startswith("#") else line for line in lines]
+
+
+def explains_section(r: dict) -> list[str]:
+    """--explain: the plan of each page's slowest query, as each persona saw it."""
+    if not r.get("explains"):
+        return []
+    how = "`EXPLAIN (ANALYZE, BUFFERS)`" if r["db"] == "postgres" else "`EXPLAIN QUERY PLAN`"
+    lines = ["#### The main query of each page", "",
+             f"The slowest query of each page's counted request, with its plan ({how}, run right after the timing).", ""]
+    for item in r["explains"]:
+        lines += [
+            f"<details><summary>{html.escape(item['page'])} ({item['user']}): {ms(item['time'])} ms — "
+            f"<code>{html.escape(short_sql(item['sql']))}</code></summary>",
+            "", "```sql", abbreviate_select(item["sql"]), "```", "", "```", item["plan"].rstrip(), "```", "",
+            "</details>", "",
+        ]
+    return lines
 
 
 def replace_block(text: str, start: str, end: str, section: str, place: Callable[[str, str], str]) -> str:
@@ -224,40 +425,49 @@ def section_head(r: dict, title: str, data: str, fill: str) -> list[str]:
     ]
 
 
+def over_limit(page: dict) -> bool:
+    return not page["yardstick"] and page["ratio"] > (page.get("limit") or TARGET)
+
+
+def verdict(page: dict) -> str:
+    if page["yardstick"] or not page["target"]:
+        return "—"
+    limit = page.get("limit") or TARGET
+    return f"**{'❌' if page['ratio'] > limit else '✅'} ≤ {limit:g}×**"
+
+
 def page_table(pages: list[dict], ratio_header: str = "× minimal") -> list[str]:
     lines = [
-        f"| Page | URL | median ms | p95 ms | min ms | {ratio_header} | ≤ {TARGET:g}× | queries | SQL ms "
+        f"| Page | URL | median ms | p95 ms | min ms | {ratio_header} | target | queries | SQL ms "
         "| slowest query ms |",
         "|---|---|---:|---:|---:|---:|:---:|---:|---:|---:|",
     ]
     for page in pages:
-        ratio = page["ratio"]
-        verdict = "—" if page["yardstick"] else ("✅" if ratio <= TARGET else "❌")
-        if page["target"]:
-            verdict = f"**{verdict}**"
         url = page["url"] if len(page["url"]) <= 60 else page["url"][:57] + "…"
+        title = page["title"] + (f" ⚠ **wrong result:** {html.escape(page['failed'])}" if page.get("failed") else "")
         lines.append(
-            f"| {page['title']} | `{url}` | {ms(page['median'])} | {ms(page['p95'])} | {ms(page['min'])} "
-            f"| {ratio:.2f} | {verdict} "
+            f"| {title} | `{url}` | {ms(page['median'])} | {ms(page['p95'])} | {ms(page['min'])} "
+            f"| {page['ratio']:.2f} | {verdict(page)} "
             f"| {page['queries']} | {ms(page['sql_time'])} | {ms(page['slowest']['time'])} |"
         )
     return lines
 
 
 def target_line(pages: list[dict], what: str) -> str:
-    misses = [p["title"].replace("*", "") for p in pages if p["target"] and p["ratio"] > TARGET]
+    misses = [p["title"].replace("*", "") for p in pages if p["target"] and over_limit(p)]
     return f"**Target ({what}): met.**" if not misses else f"**Target ({what}): missed by {', '.join(misses)}.**"
 
 
 def plans_section(r: dict) -> list[str]:
-    over = any(not p["yardstick"] and p["ratio"] > TARGET for u in r["users"] for p in u["pages"])
+    over = any(over_limit(p) for u in r["users"] for p in u["pages"])
     if not over:
         return []
     share = r.get("slow_share", 0.1)
     lines = [
-        f"#### Slowest queries of the pages over {TARGET:g}×",
+        "#### Slowest queries of the pages over their target",
         "",
-        f"The two slowest queries of each page whose median is over {TARGET:g}× the minimal view's (those taking at "
+        f"The two slowest queries of each page whose median is over its target (or {TARGET:g}× the minimal view's "
+        "for a page without one; those taking at "
         f"least {SLOW_QUERY * 1000:.0f} ms" + (f" and {share:.0%} of the page's median" if share else "")
         + "), with the database's plan ("
         + ("`EXPLAIN (ANALYZE, BUFFERS)`" if r["db"] == "postgres" else "`EXPLAIN QUERY PLAN`") + ").",
@@ -367,14 +577,133 @@ def setup_django(args) -> float:
 
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
+    if args.reuse:
+        # The kept data's counters and planner statistics, after what the migrations of the code
+        # measured may have added (columns, indexes, tables).
+        recount()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return time.perf_counter() - t0
+
+
+# --- A kept database (--keep / --reuse) -----------------------------------------------------
+
+META_TABLE = "bench_meta"
+
+
+def save_meta(name: str, data: dict) -> None:
+    """What a fill knows and a reuse needs (the card's pk, the counts …), in a table of the kept
+    database itself (Django's models and migrations never see it), so a copy carries it along."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name varchar(50) PRIMARY KEY, data text NOT NULL)")
+        cursor.execute(f"DELETE FROM {META_TABLE} WHERE name = %s", [name])
+        cursor.execute(f"INSERT INTO {META_TABLE} (name, data) VALUES (%s, %s)",
+                       [name, json.dumps(data, ensure_ascii=False, default=str)])
+
+
+def load_meta(name: str) -> dict | None:
+    """The fill's metadata saved by save_meta, None when this database has not been filled with it."""
+    from django.db import connection
+
+    if META_TABLE not in connection.introspection.table_names():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT data FROM {META_TABLE} WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def insert(model, objs: list, batch: int, *, pks: bool = False) -> None:
+    """Insert unsaved instances of `model` by its manager's bulk_create (a model's own bulk_create
+    derives columns, e.g. Lead's search column; the fill has switched auto_now off, so every field
+    is written as set). PostgreSQL: Django's bulk_create underneath is replaced, for this call, by
+    COPY — several times faster than the multi-row INSERT, whose huge statements the server spends
+    most of a fill parsing; with `pks`, the primary keys are taken from the table's sequence first
+    and set on the instances (bulk_create's RETURNING)."""
+    from django.db import connection, transaction
+    from django.db.models import QuerySet
+
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            model.objects.bulk_create(objs, batch_size=batch)
+        return
+
+    def copy(queryset, rows, *args, **kwargs):
+        rows = list(rows)
+        _copy(queryset.model, rows, pks)
+        return rows
+
+    original = QuerySet.bulk_create
+    QuerySet.bulk_create = copy
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(objs, batch_size=batch)
+    finally:
+        QuerySet.bulk_create = original
+
+
+def _copy(model, objs: list, pks: bool) -> None:
+    from django.db import connection
+
+    meta = model._meta
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and not pks)]
+    with connection.cursor() as cursor:
+        if pks:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, len(objs)])
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        columns = ", ".join(qn(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, "default"
+
+
+@contextlib.contextmanager
+def indexes_after_fill(models: list, times: dict):
+    """PostgreSQL: the secondary indexes of these models' tables, when the tables are empty, are
+    dropped for the fill and made again after it (one sorted build each instead of millions of
+    random inserts); primary keys and unique constraints stay. `times["indexes"]` gets the build's
+    seconds. SQLite: nothing (its fill is 100 000 rows)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    tables = [m._meta.db_table for m in models if not m.objects.exists()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [tables])
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            for _name, definition in indexes:
+                cursor.execute(definition)
+        times["indexes"] = times.get("indexes", 0.0) + time.perf_counter() - t0
+        print(f"  {len(indexes)} indexes of {', '.join(tables)} made again in {time.perf_counter() - t0:.0f} s",
+              flush=True)
 
 
 def base_result(args) -> dict:
     return {
         "db": args.db,
         "database_title": DB_TITLES[args.db] + (f" {pg_version()}" if args.db == "postgres" else f" {sqlite_version()}"),
-        "database_note": database_note(args.db),
+        "database_note": database_note(args.db, "--reuse" if args.reuse else ("--keep" if args.keep else "")),
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine_info(args.db),
         "warmup": args.warmup,
@@ -418,21 +747,24 @@ def pg_version() -> str:
         return cursor.fetchone()[0]
 
 
-def database_note(db: str) -> str:
+def database_note(db: str, kept: str = "") -> str:
+    """How the database was made; `kept`: «--keep» or «--reuse» when it is a kept one."""
     from django.db import connection
 
+    where = {"--keep": "a new kept ", "--reuse": "a kept "}.get(kept, "a throwaway ")
+    after = "; `ANALYZE` again after this run's `migrate`" if kept == "--reuse" else ""
     if db == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
             journal = cursor.fetchone()[0]
-        return (f"a temp file, Django's default connection settings (journal_mode={journal}); "
-                "`ANALYZE` after the fill, as the project's bulk loads do (planner statistics)")
+        return (f"{where}file, Django's default connection settings (journal_mode={journal}); "
+                f"`ANALYZE` after the fill, as the project's bulk loads do (planner statistics){after}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('shared_buffers'), current_setting('work_mem')")
         shared_buffers, work_mem = cursor.fetchone()
-    return (f"a throwaway cluster over TCP 127.0.0.1 (initdb defaults: shared_buffers={shared_buffers}, "
-            f"work_mem={work_mem}; fsync off for the fill); `VACUUM ANALYZE` after the fill, as autovacuum "
-            "would do; the test client keeps one connection open (as CONN_MAX_AGE > 0 or a pool would)")
+    return (f"{where}cluster over TCP 127.0.0.1 (initdb defaults: shared_buffers={shared_buffers}, "
+            f"work_mem={work_mem}; fsync off); `VACUUM ANALYZE` after the fill, as autovacuum "
+            f"would do{after}; the test client keeps one connection open (as CONN_MAX_AGE > 0 or a pool would)")
 
 
 def machine_info(db: str) -> dict:
@@ -479,11 +811,24 @@ def explicit_timestamps(fields):
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
+def recount() -> None:
+    """The fills write rows by bulk_create/COPY, not through the services that keep the counters
+    (crm/tallies.py): when the code measured has the command that rebuilds them, run it."""
+    from django.core.management import call_command, get_commands
+
+    if "recount_tallies" in get_commands():
+        t0 = time.perf_counter()
+        call_command("recount_tallies")
+        print(f"  recount_tallies: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def analyze() -> tuple[str, float]:
-    """Planner statistics after the bulk load: `VACUUM ANALYZE` on PostgreSQL (autovacuum would),
-    `ANALYZE` on SQLite (what `manage.py demo_data` and bulk imports do). (label, seconds)."""
+    """The counters (recount) and planner statistics after the bulk load: `VACUUM ANALYZE` on
+    PostgreSQL (autovacuum would), `ANALYZE` on SQLite (what `manage.py demo_data` and bulk
+    imports do). (label, seconds of the statistics)."""
     from django.db import connection
 
+    recount()
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -598,11 +943,17 @@ def random_person(rng: random.Random) -> tuple[str, str, str]:
 
 class Page:
     """A timed page. `yardstick` names the page it is compared with (None or its own name: it is
-    a yardstick); `check(content)` asserts the response shows what it should; `profile`: profiled
-    as the profiled user (default: target pages and yardsticks)."""
+    a yardstick); `check(content)` asserts the response shows what it should; `limit`: its target,
+    at most this many times the yardstick's median (a target page without a limit: TARGET);
+    `profile`: profiled as the profiled user (default: target pages and yardsticks)."""
 
     def __init__(self, name, title, url, check, target=False, headers=None, yardstick="minimal", profile=None,
-                 group=""):
+                 group="", limit=None, soft=False):
+        # soft: a failed check is reported with the page's numbers (a search that finds nothing
+        # yet is a finding) instead of ending the run.
+        self.soft = soft
+        target = target or limit is not None
+        self.limit = (limit or TARGET) if target else None
         self.name, self.title, self.url, self.check, self.target = name, title, url, check, target
         self.headers = headers or {}
         self.yardstick = None if yardstick == name else yardstick
@@ -691,6 +1042,7 @@ class Bench:
         self.args = args
         self.slow: list[dict] = []  # the slowest queries of the pages over the target
         self.profiles: list[dict] = []  # cProfile of the target pages (as profile_user)
+        self.explains: list[dict] = []  # --explain: the plan of every page's slowest query
 
     def time_pages(self, user, pages: list[Page]) -> list[dict]:
         from django.db import connection
@@ -705,8 +1057,15 @@ class Bench:
             response = client.get(page.url, **page.headers)
             elapsed = time.perf_counter() - t0
             assert response.status_code == 200, f"{page.url}: HTTP {response.status_code}"
-            page.check(response.content.decode())
+            try:
+                page.check(response.content.decode())
+            except AssertionError as error:
+                if not page.soft:
+                    raise
+                failed.setdefault(page.name, str(error))
             return elapsed
+
+        failed: dict[str, str] = {}
 
         for _ in range(self.args.warmup):
             for page in pages:
@@ -726,8 +1085,8 @@ class Bench:
             ordered = sorted(timer.calls, key=lambda c: c[2], reverse=True)
             sample = sorted(times[page.name])
             results.append({
-                "name": page.name, "title": page.title, "url": page.url, "target": page.target,
-                "yardstick": page.yardstick is None, "group": page.group,
+                "name": page.name, "title": page.title, "url": page.url, "target": page.target, "limit": page.limit,
+                "yardstick": page.yardstick is None, "group": page.group, "failed": failed.get(page.name),
                 "median": statistics.median(sample),
                 "p95": sample[max(0, math.ceil(0.95 * len(sample)) - 1)],
                 "min": sample[0],
@@ -740,15 +1099,21 @@ class Bench:
         for page, r in zip(pages, results, strict=True):
             r["ratio"] = r["median"] / medians[page.yardstick or page.name]
             top = r.pop("_top")
-            if not r["yardstick"] and r["ratio"] > TARGET:
+            if self.args.explain and top:
+                sql, params, elapsed = top[0]
+                self.explains.append({"page": r["title"].replace("*", ""), "user": user.username, "sql": sql,
+                                      "params": params, "time": elapsed})
+            if not r["yardstick"] and r["ratio"] > (page.limit or TARGET):
                 for sql, params, elapsed in top:
                     if elapsed < max(SLOW_QUERY, self.slow_share * r["median"]):
                         continue
                     self.slow.append({"page": f"{r['title'].replace('*', '')} ({user.username})", "sql": sql,
                                       "params": params, "time": elapsed})
-            if page.profile and user.username == self.profile_user:
+            if page.profile and user.username == self.profile_user and not self.args.no_profile:
                 self.profiles.append({"page": r["title"].replace("*", ""), "user": user.username,
                                       "text": self.profile(page, get)})
+            if r["failed"]:
+                print(f"  {r['title']}: the check failed: {r['failed']}", flush=True)
             print(f"  {r['title']:<40} median {r['median'] * 1000:8.1f} ms  p95 {r['p95'] * 1000:8.1f} ms  "
                   f"×{r['ratio']:.2f}  {r['queries']} queries, SQL {r['sql_time'] * 1000:.1f} ms", flush=True)
         return results
@@ -808,26 +1173,58 @@ class Bench:
                 plans[key]["pages"].append(item["page"])
                 plans[key]["time"] = max(plans[key]["time"], item["time"])
                 continue
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + item["sql"], item["params"])
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                    sql = cursor.mogrify(item["sql"], item["params"])  # psycopg's ClientCursor
-                else:
-                    cursor.execute("EXPLAIN QUERY PLAN " + item["sql"], item["params"])
-                    depth: dict[int, int] = {0: -1}
-                    lines = []
-                    for node, parent, _unused, detail in cursor.fetchall():
-                        depth[node] = depth.get(parent, -1) + 1
-                        lines.append("  " * depth[node] + detail)
-                    plan = "\n".join(lines)
-                    sql = connection.ops.last_executed_query(cursor, item["sql"], item["params"])
+            sql, plan = explain(item["sql"], item["params"])
             plans[key] = {"pages": [item["page"]], "sql": sql, "plan": plan, "time": item["time"]}
         connection.close()
         out = sorted(plans.values(), key=lambda p: p["time"], reverse=True)
         for p in out:
             p["pages"] = ", ".join(dict.fromkeys(p["pages"]))
         return out
+
+
+    def explain_pages(self) -> None:
+        """--explain: the plan of every page's slowest query (as each user saw it), in place of
+        its parameters in self.explains."""
+        for item in self.explains:
+            item["sql"], item["plan"] = explain(item.pop("sql"), item.pop("params"))
+
+
+def explain(sql: str, params) -> tuple[str, str]:
+    """(the statement with its parameters, its plan): `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL
+    (the query runs again), `EXPLAIN QUERY PLAN` on SQLite (as a tree)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            return cursor.mogrify(sql, params), plan  # psycopg's ClientCursor
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        depth: dict[int, int] = {0: -1}
+        lines = []
+        for node, parent, _unused, detail in cursor.fetchall():
+            depth[node] = depth.get(parent, -1) + 1
+            lines.append("  " * depth[node] + detail)
+        return connection.ops.last_executed_query(cursor, sql, params), "\n".join(lines)
+
+
+def name_word(name: str) -> str:
+    """A word of a company's name people would type: «Северный» of ООО «Северный ветер Плюс»,
+    the surname of «ИП Иванов И. О.»."""
+    if "«" in name:
+        return name.split("«", 1)[1].split()[0].strip("»")
+    words = name.split()
+    return words[1] if len(words) > 1 and words[0] == "ИП" else words[0]
+
+
+def check_total(content: str, testid: str, n: int) -> None:
+    """The list's «Найдено …: N» shows this user's N — or a capped count («более 10 000»), which a
+    list may show instead of counting a million rows."""
+    m = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', content)
+    assert m, f"no {testid} on the page"
+    text = html.unescape(m.group(1))
+    digits = re.sub(r"\D", "", text)
+    assert digits == str(n) or "более" in text, f"{text!r}: expected the total {n}"
 
 
 def expect(*needles, count: dict[str, int] | None = None) -> Callable[[str], None]:
