@@ -127,9 +127,7 @@ class Tallied:
     tally_column: str
 
     def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if not getattr(cls, "_meta", None) or cls._meta.abstract or cls._meta.proxy:
-            return
+        super().__init_subclass__(**kwargs)  # (runs before Django gives the model its _meta)
         TALLIED.append(cls)
         post_delete.connect(_deleted, sender=cls, weak=False, dispatch_uid=f"tally-{cls.__module__}.{cls.__name__}")
 
