@@ -27,6 +27,7 @@ counters cannot answer: the caller aggregates then, as before.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -146,6 +147,8 @@ class Tallied:
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and not set(update_fields) & _tallied_names(type(self)):
             return super().save(*args, **kwargs)
+        if getattr(self, "_tally_held", False):
+            return super().save(*args, **kwargs)  # counted by the save after `held` (see there)
         adding = self._state.adding
         old = None if adding else getattr(self, "_tally_loaded", UNKNOWN)
         with transaction.atomic(using=using, savepoint=False):
@@ -157,6 +160,19 @@ class Tallied:
                 new = _stored(type(self), self.pk, using)
             record(old, new, using)
             self._tally_loaded = new
+
+
+@contextmanager
+def held(obj):
+    """Saves of `obj` inside the block leave the counters alone; its next save counts them all
+    at once. A move that first saves the dialog's fields (an amount) and then the new status
+    would otherwise take the counters' row locks in two statements — and two such moves in
+    opposite directions could each hold the row the other waits for."""
+    obj._tally_held = True
+    try:
+        yield obj
+    finally:
+        obj._tally_held = False
 
 
 def _stored(model, pk, using: str):

@@ -15,7 +15,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action
-from crm import deletion, hooks, timeline
+from crm import deletion, hooks, tallies, timeline
 from crm.requirements import Requirement
 from notifications import services as notifications
 
@@ -196,7 +196,8 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     if source.pk == to.pk:
         return locked
     _check_links(locked, by, data, m2m)
-    changes = _apply(locked, data, m2m) if (data or m2m) else []
+    with tallies.held(locked):  # counted with the stage below, in one statement
+        changes = _apply(locked, data, m2m) if (data or m2m) else []
     locked._target_stage = to
     if not can_proceed(locked.move_to):
         missing = missing_for(locked, to)

@@ -17,7 +17,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action, Entity, Level
-from crm import deletion, hooks, phones, timeline, websites
+from crm import deletion, hooks, phones, tallies, timeline, websites
 from crm import duplicates as dup
 from crm.requirements import Requirement
 from notifications import services as notifications
@@ -223,7 +223,8 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
         # «Успешный» means the chosen contact/company/deal were created: only conversion sets it.
         raise LeadError(_("Лид становится «Успешным» только при конвертации в контакт, компанию или сделку."))
 
-    changes = _apply(locked, data, m2m) if (data or m2m) else []
+    with tallies.held(locked):  # counted with the status below, in one statement
+        changes = _apply(locked, data, m2m) if (data or m2m) else []
     if pinned_comment.strip():
         timeline.add_comment(locked, by, pinned_comment, pin_it=True)
 

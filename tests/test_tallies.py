@@ -432,3 +432,15 @@ class TestCommand:
         fill(apps, Editor())
         assert {m: tallies.kept(m) for m in tallies.TALLIED} == expected
         assert drift() == {}
+
+
+def test_a_move_with_the_dialogs_amount_counts_in_one_statement(owner):
+    """The dialog's fields and the new stage are counted together: one upsert, whose rows are
+    locked in key order — two such moves in opposite directions cannot deadlock on the counters."""
+    deal = DealFactory(responsible=owner, amount=Decimal("0"))
+    target = stage(COLD, "КП отправлено")  # needs an amount and a product row
+    deals.deal_set_products(deal, rows=[(ref("Product"), Decimal("1"), Decimal("0"))], by=owner)
+    with CaptureQueriesContext(connection) as queries:
+        deals.deal_move(Deal.objects.get(pk=deal.pk), to=target, by=owner, data={"amount": Decimal("500")})
+    assert len([q for q in queries.captured_queries if "crm_tally" in q["sql"]]) == 1
+    assert drift() == {} and deal_totals(owner, COLD)[target.pk]["sums"] == {"RUB": Decimal("500")}
