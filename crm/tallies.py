@@ -178,7 +178,7 @@ def held(obj):
 def _stored(model, pk, using: str):
     """A record's (key, amount) as its row holds it (None: no row), for an instance that was not
     loaded whole."""
-    obj = model._base_manager.using(using).filter(pk=pk).first()
+    obj = model._base_manager.using(using).select_for_update().filter(pk=pk).first()
     return None if obj is None else obj._tally_loaded
 
 

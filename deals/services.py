@@ -187,7 +187,9 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
               m2m: dict[str, Any] | None = None) -> Deal:
     """Move to a stage of the deal's pipeline (forward, back, won, lost), saving `data` first
     (the missing-fields dialog). On a locked row; MissingFields leaves nothing saved."""
-    locked = Deal.objects.select_for_update().select_related("pipeline").get(pk=deal.pk)
+    # The deal's row only (of=self): FOR UPDATE of the joined pipeline would hold every new deal
+    # of that pipeline (its foreign key check) and, with the counters' rows, could deadlock.
+    locked = Deal.objects.select_for_update(of=("self",)).select_related("pipeline").get(pk=deal.pk)
     _check(locked, by)
     if to.pipeline_id != locked.pipeline_id:
         raise DealError(_("Стадия «%(stage)s» из другой воронки: чтобы перенести сделку в другую воронку, "
@@ -221,7 +223,9 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
 @transaction.atomic
 def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     """To another pipeline, landing on its first stage; recorded in the history."""
-    locked = Deal.objects.select_for_update().select_related("pipeline").get(pk=deal.pk)
+    # The deal's row only (of=self): FOR UPDATE of the joined pipeline would hold every new deal
+    # of that pipeline (its foreign key check) and, with the counters' rows, could deadlock.
+    locked = Deal.objects.select_for_update(of=("self",)).select_related("pipeline").get(pk=deal.pk)
     _check(locked, by)
     if locked.pipeline_id == pipeline.pk:
         return locked

@@ -399,7 +399,8 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     if deal_data.get("close_date") and deal_data["close_date"] < timezone.localdate():
         # Here, not only in the dialog's form: every caller (an import, the API) meets it.
         raise LeadError(_("Дата закрытия не может быть раньше сегодняшнего дня."))
-    locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
+    # The lead's row only (of=self): FOR UPDATE of the joined source would hold every new lead of it.
+    locked = Lead.objects.select_for_update(of=("self",)).select_related("source").get(pk=lead.pk)
     _check_can_change(locked, by)
     if locked.status != Status.DECISION_MAKER:
         raise LeadError(_("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))

@@ -366,9 +366,10 @@ def test_writers_at_once_leave_every_counter_equal_to_the_records(seeded_default
                                                    "company_phone": f"+79130{batch}{n:05d}", "amount": Decimal("1"),
                                                    "responsible": managers[n % 2]}) for n in range(10)]
             leads.leads_import(items, by=None, source="file.csv")
-            deals.deals_import([deals.ImportItem(row=1, data={"title": f"С{batch}", "responsible": managers[batch % 2],
-                                                              "amount": Decimal("3")}, pipeline=pipeline(COLD))],
-                               by=None, source="file.csv")
+            items += [deals.ImportItem(row=1, data={"title": f"С{batch}", "responsible": managers[batch % 2],
+                                                    "amount": Decimal("3")}, pipeline=pipeline(COLD))]
+            deals.deals_import(items[-1:], by=None, source="file.csv")
+            errors.extend(item.error for item in items if item.error)  # a batch the database refused
 
     def reassign():
         leads.leads_bulk_assign(pool[:18:2], responsible=managers[1], by=boss)  # the deleted ones aside
