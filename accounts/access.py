@@ -144,34 +144,47 @@ def scope(user: User, queryset: QuerySet, action: str = Action.VIEW, owner_index
     if not owner_index:
         queryset = queryset.alias(_access_owner=F(owner) + 0)
         owner = "_access_owner"
+    scope_field = getattr(model, "access_scope_field", None)
+    condition = gate(user, model, action, owner=owner, scope=f"{scope_field}_id" if scope_field else None,
+                     participants=True)
+    return queryset.none() if condition is None else queryset.filter(condition)
+
+
+def gate(user: User, model: type[Model], action: str = Action.VIEW, *, owner: str, scope: str | None = None,
+         participants: bool = False) -> Q | None:
+    """The condition `scope` filters `model`'s records with, written on the columns `owner` (the
+    owner's id) and `scope` (the scope value's id, e.g. the pipeline's): None when nothing is
+    open, an empty Q for everything. A table keyed by owner and scope (crm.tallies' counters)
+    is filtered by the very same rules this way. `participants`: the model's participants
+    (`access_participants`) are let in too — only for the model's own records."""
     default = _condition(user, owner, level(user, model.access_entity, action))
     scope_field = getattr(model, "access_scope_field", None)
     scoped = {}
-    if scope_field:
+    if scope_field and scope:
         # A scope with a reading level of its own caps the other actions there (see level()).
         scopes = set(scoped_levels(user, model.access_entity, action))
         if action not in (Action.VIEW, Action.ADD):
             scopes |= set(scoped_levels(user, model.access_entity, Action.VIEW))
         scoped = {s: level(user, model.access_entity, action, s) for s in scopes}
-    participants = getattr(model, "access_participants", None)
+    extra = getattr(model, "access_participants", None) if participants else None
     # An empty Q (level «all») would vanish when OR-ed: Q() | Q(x) is Q(x). All needs nothing more.
-    if participants is not None and action == Action.VIEW and default != Q():
-        extra = participants(user)
-        default = extra if default is None else default | extra
+    if extra is not None and action == Action.VIEW and default != Q():
+        more = extra(user)
+        default = more if default is None else default | more
     if not scoped:
-        return queryset.none() if default is None else queryset.filter(default)
+        return default
     values = {int(s.split(":", 1)[1]): lvl for s, lvl in scoped.items() if s.startswith(f"{scope_field}:")}
-    parts = [] if default is None else [default & ~Q(**{f"{scope_field}_id__in": list(values)})]
+    parts = [] if default is None else [default & ~Q(**{f"{scope}__in": list(values)})]
     for value, lvl in values.items():
         condition = _condition(user, owner, lvl)
         if condition is not None:
-            parts.append(condition & Q(**{f"{scope_field}_id": value}))
+            parts.append(condition & Q(**{scope: value}))
     if not parts:
-        return queryset.none()
+        return None
     combined = parts[0]
     for part in parts[1:]:
         combined |= part
-    return queryset.filter(combined)
+    return combined
 
 
 def record_scope(obj: Model) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from crm import lists
+from crm import lists, tallies
 from crm.lists import SEARCH_MAX_LENGTH
 from crm.money import Currency, format_money
 
@@ -152,17 +152,38 @@ def format_sums(sums: dict[str, Decimal]) -> list[str]:
 
 def column_totals(records: QuerySet, field: str, columns: Iterable) -> dict:
     """Count and money per column in one query (grouped by the column `field` and currency)."""
+    rows = records.order_by().values_list(field, "currency").annotate(n=Count("pk"), total=Sum("amount"))
+    return totals_of(rows, columns)
+
+
+def totals_of(rows: Iterable[tuple], columns: Iterable) -> dict:
+    """{column: {"count", "sums", "sum_lines"}} from (column, currency, count, sum) rows; rows of
+    other columns are left out."""
     totals: dict = {c: {"count": 0, "sums": {}} for c in columns}
-    rows = records.order_by().values(field, "currency").annotate(n=Count("pk"), total=Sum("amount"))
-    for row in rows:
-        column = totals.get(row[field])
+    for value, currency, n, total in rows:
+        column = totals.get(value)
         if column is None:
             continue
-        column["count"] += row["n"]
-        column["sums"][row["currency"]] = column["sums"].get(row["currency"], Decimal(0)) + (row["total"] or 0)
+        column["count"] += n
+        column["sums"][currency] = column["sums"].get(currency, Decimal(0)) + (total or 0)
     for column in totals.values():
         column["sum_lines"] = format_sums(column["sums"])
     return totals
+
+
+OWNER_FILTERS = ("preset", "responsible", "department")
+
+
+def tallied_totals(user, model, field: str, columns: Iterable, owners: lists.Owners, filters: dict, *,
+                   scope: int | None = None) -> dict | None:
+    """column_totals of the board read from crm.tallies' counters when only the owner filters
+    narrow it (a count and a sum per owner and column are all they hold); None when another
+    filter (search, source, dates, a registered filter) is set, or the counters cannot answer —
+    the caller aggregates the records then."""
+    if any(filters.get(name) not in (None, "") for name in kept() if name not in OWNER_FILTERS):
+        return None
+    narrowed = owners.owner_set(filters.get("preset") or "", filters.get("responsible"), filters.get("department"))
+    return tallies.board_totals(user, model, field, columns, owners=narrowed, scope=scope)
 
 
 # --- Pages of cards ---

@@ -205,3 +205,28 @@ class DeletionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_entity_display()}: {self.title}"
+
+
+class Tally(models.Model):
+    """How many records of a kind (`model`: "leads.lead", "deals.deal") one owner has in one
+    board column (a lead status, a deal stage id) and scope (the deal's pipeline; 0 for leads),
+    per currency, and their amounts' sum. Kept by crm.tallies in every writer's transaction;
+    read by the boards' column totals and the lists' counts instead of aggregating the table.
+    `manage.py recount_tallies` compares them with the records and rebuilds them."""
+
+    model = models.CharField(max_length=100)
+    owner = models.BigIntegerField()
+    scope = models.BigIntegerField(default=0)
+    board_column = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    count = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик записей")
+        verbose_name_plural = _("Счётчики записей")
+        constraints = [models.UniqueConstraint(fields=["model", "owner", "scope", "board_column", "currency"],
+                                               name="crm_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.owner}/{self.scope}/{self.board_column}/{self.currency}: {self.count}"

@@ -10,6 +10,7 @@ from accounts.models import Entity
 from crm import textindex
 from crm.duplicates import search_normalize
 from crm.money import Currency
+from crm.tallies import Tallied, TalliedQuerySet
 
 
 class Pipeline(models.Model):
@@ -119,10 +120,15 @@ def _requirements_met(deal) -> bool:
     return not missing_for(deal, deal._target_stage)
 
 
-class Deal(FSMModelMixin, models.Model):
+class DealQuerySet(TalliedQuerySet, models.QuerySet):
+    pass
+
+
+class Deal(Tallied, FSMModelMixin, models.Model):
     access_entity = Entity.DEAL
     access_owner_field = "responsible"
     access_scope_field = "pipeline"  # rights may differ per pipeline
+    tally_column = "stage_id"  # crm.tallies: counted per owner, pipeline, stage and currency
     money_fields = ("amount",)  # crm.display: shown in the deal's currency (the history too)
 
     title = models.CharField(_("Название"), max_length=255)
@@ -156,6 +162,8 @@ class Deal(FSMModelMixin, models.Model):
                                    on_delete=models.SET_NULL, related_name="+", editable=False)
     created_at = models.DateTimeField(_("Дата создания"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("Дата изменения"), auto_now=True, db_index=True)
+
+    objects = DealQuerySet.as_manager()
 
     name_forms = (_("сделку"), _("сделка"), _("сделки"), _("сделок"))  # crm.admin_names
 

@@ -15,7 +15,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action
-from crm import deletion, hooks, timeline
+from crm import deletion, hooks, tallies, timeline
 from crm.requirements import Requirement
 from notifications import services as notifications
 
@@ -187,7 +187,9 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
               m2m: dict[str, Any] | None = None) -> Deal:
     """Move to a stage of the deal's pipeline (forward, back, won, lost), saving `data` first
     (the missing-fields dialog). On a locked row; MissingFields leaves nothing saved."""
-    locked = Deal.objects.select_for_update().select_related("pipeline").get(pk=deal.pk)
+    # The deal's row only (of=self): FOR UPDATE of the joined pipeline would hold every new deal
+    # of that pipeline (its foreign key check) and, with the counters' rows, could deadlock.
+    locked = Deal.objects.select_for_update(of=("self",)).select_related("pipeline").get(pk=deal.pk)
     _check(locked, by)
     if to.pipeline_id != locked.pipeline_id:
         raise DealError(_("Стадия «%(stage)s» из другой воронки: чтобы перенести сделку в другую воронку, "
@@ -196,7 +198,8 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     if source.pk == to.pk:
         return locked
     _check_links(locked, by, data, m2m)
-    changes = _apply(locked, data, m2m) if (data or m2m) else []
+    with tallies.held(locked):  # counted with the stage below, in one statement
+        changes = _apply(locked, data, m2m) if (data or m2m) else []
     locked._target_stage = to
     if not can_proceed(locked.move_to):
         missing = missing_for(locked, to)
@@ -220,7 +223,9 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
 @transaction.atomic
 def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     """To another pipeline, landing on its first stage; recorded in the history."""
-    locked = Deal.objects.select_for_update().select_related("pipeline").get(pk=deal.pk)
+    # The deal's row only (of=self): FOR UPDATE of the joined pipeline would hold every new deal
+    # of that pipeline (its foreign key check) and, with the counters' rows, could deadlock.
+    locked = Deal.objects.select_for_update(of=("self",)).select_related("pipeline").get(pk=deal.pk)
     _check(locked, by)
     if locked.pipeline_id == pipeline.pk:
         return locked

@@ -130,7 +130,9 @@ def board(request):
     part_totals = filters["part"] == "totals"
     with_totals = part_totals or filters["totals"]
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
-    totals = column_totals(deals, stages) if with_totals else {s.pk: pending for s in stages}
+    totals = ((boards.tallied_totals(request.user, Deal, "stage", [s.pk for s in stages], owners, filters,
+                                     scope=pipeline.pk) or column_totals(deals, stages))
+              if with_totals else {s.pk: pending for s in stages})
     opened = {int(pk) for pk in filters["open"]}
     columns = []
     for stage in stages:

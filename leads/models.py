@@ -12,6 +12,7 @@ from crm.duplicates import company_key, search_normalize
 from crm.inn import validate_inn
 from crm.models import CommunicationType as PhoneType
 from crm.money import Currency
+from crm.tallies import Tallied, TalliedQuerySet
 
 
 class Status(models.TextChoices):
@@ -46,7 +47,7 @@ def _has_junk_reason(lead) -> bool:
     return lead.junk_reason_id is not None
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(TalliedQuerySet, models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         # bulk_create skips save(): derive the search columns here too (imports use it).
         objs = list(objs)
@@ -55,9 +56,10 @@ class LeadQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class Lead(FSMModelMixin, models.Model):
+class Lead(Tallied, FSMModelMixin, models.Model):
     access_entity = Entity.LEAD
     access_owner_field = "responsible"
+    tally_column = "status"  # crm.tallies: counted per owner, status and currency
     # How cards show these (crm.display): tel: links in the Russian format, money in the lead's currency.
     phone_fields = ("company_phone", "contact_phone")
     money_fields = ("amount",)

@@ -17,7 +17,7 @@ from django_fsm import can_proceed
 
 from accounts import access
 from accounts.models import Action, Entity, Level
-from crm import deletion, hooks, phones, timeline, websites
+from crm import deletion, hooks, phones, tallies, timeline, websites
 from crm import duplicates as dup
 from crm.requirements import Requirement
 from notifications import services as notifications
@@ -223,7 +223,8 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
         # «Успешный» means the chosen contact/company/deal were created: only conversion sets it.
         raise LeadError(_("Лид становится «Успешным» только при конвертации в контакт, компанию или сделку."))
 
-    changes = _apply(locked, data, m2m) if (data or m2m) else []
+    with tallies.held(locked):  # counted with the status below, in one statement
+        changes = _apply(locked, data, m2m) if (data or m2m) else []
     if pinned_comment.strip():
         timeline.add_comment(locked, by, pinned_comment, pin_it=True)
 
@@ -398,7 +399,8 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     if deal_data.get("close_date") and deal_data["close_date"] < timezone.localdate():
         # Here, not only in the dialog's form: every caller (an import, the API) meets it.
         raise LeadError(_("Дата закрытия не может быть раньше сегодняшнего дня."))
-    locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
+    # The lead's row only (of=self): FOR UPDATE of the joined source would hold every new lead of it.
+    locked = Lead.objects.select_for_update(of=("self",)).select_related("source").get(pk=lead.pk)
     _check_can_change(locked, by)
     if locked.status != Status.DECISION_MAKER:
         raise LeadError(_("Лид становится «Успешным» только из статуса «Выход на ЛПР»."))

@@ -103,7 +103,8 @@ def board(request):
     part_totals = filters["part"] == "totals"
     with_totals = part_totals or filters["totals"]
     pending = {"count": "…", "sum_lines": ["…"], "pending": True}
-    totals = (column_totals(board_leads(request.user, owners, filters, owner_index=True)) if with_totals
+    totals = ((boards.tallied_totals(request.user, Lead, "status", ORDER, owners, filters)
+               or column_totals(board_leads(request.user, owners, filters, owner_index=True))) if with_totals
               else {status: pending for status in ORDER})
     opened = set(filters["open"])
     columns = []
