@@ -60,7 +60,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET if lists.filtering(request) else None, queryset=visible_leads(request.user),
                            request=request)
     sort = SORTING.parse(request.GET.get("sort"))
-    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE)
+    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE, count=filterset.tally_count())
     leads = list_rows(request.user, page)
     lists.add_marks(leads)  # the next touch's state (tasks), one query for the page
     for lead in leads:
