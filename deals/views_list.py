@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import Action
-from crm import lists
+from crm import boards, lists
 from crm.money import format_money
 
 from .filters import SORTING, DealFilter
@@ -45,7 +45,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     lists.add_marks(deals)  # the next touch's state (tasks), one query for the page
     stages = stages_by_id(pipelines) if deals else {}
     today = timezone.localdate()
+    detail_head, detail_tail = boards.url_parts("deals:detail")  # a `{% url %}` a row cost ~25 µs each
     for deal in deals:
+        deal.list_url = f"{detail_head}{deal.pk}{detail_tail}"
         stage = stages.get(deal.stage_id)
         if stage is None:  # a pipeline the user lost sight of between two queries
             stage = deal.current_stage
