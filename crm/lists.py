@@ -468,6 +468,19 @@ class ListPaginator(Paginator):
         self.count = count  # shadows the cached property: never a COUNT(*) of its own
         self.capped = capped
 
+    def page(self, number) -> Page:
+        """Paginator.page, but a page nearer the end than the start is read from the end (the
+        order reversed, a smaller offset, the rows turned back): the last page, which the page
+        links always offer, costs what the first does, not a walk over the whole list."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if self.capped or self.count - top >= bottom or not isinstance(self.object_list, QuerySet):
+            return self._get_page(self.object_list[bottom:top], number, self)
+        # The list is ordered (crm.lists.Sorting ends with the pk): reversed, it is the same rows.
+        rows = list(self.object_list.reverse()[self.count - top:self.count - bottom])
+        return self._get_page(rows[::-1], number, self)
+
 
 def _page_number(request) -> int:
     raw = request.GET.get("page") or ""
