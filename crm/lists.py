@@ -6,6 +6,7 @@ a filter can never widen what a user sees."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, reduce
@@ -17,6 +18,7 @@ from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.forms.models import ModelChoiceIteratorValue
+from django.utils import dateformat, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -533,6 +535,25 @@ def total_text(page: Page) -> str:
     if getattr(paginator, "capped", False):
         return _("более %(count)s") % {"count": number_format(paginator.count - 1, force_grouping=True)}
     return str(paginator.count)
+
+
+# Django's date-format letters a row's date uses, as strftime's (a format with others is left to Django).
+_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M"}
+
+
+def date_texts(django_format: str) -> Callable:
+    """A function formatting a date or a moment (in the user's time zone) as the `date` filter
+    with `django_format` would (`get_format("SHORT_DATE_FORMAT")`, "H:i") — by strftime when the
+    format is plain day, month, year, hours, minutes (Russian «d.m.Y», English «m/d/Y»): the filter
+    costs ~40 µs a value and a list page shows a hundred."""
+    if not all(ch in _STRFTIME or not ch.isalpha() and ch != "\\" for ch in django_format):
+        return lambda value: dateformat.format(_local(value), django_format) if value else ""
+    pattern = "".join(_STRFTIME.get(ch, ch.replace("%", "%%")) for ch in django_format)
+    return lambda value: _local(value).strftime(pattern) if value else ""
+
+
+def _local(value):
+    return timezone.localtime(value) if isinstance(value, dt.datetime) else value
 
 
 def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns) -> dict:

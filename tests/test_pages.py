@@ -260,3 +260,21 @@ def _get(params):
     from django.test import RequestFactory
 
     return RequestFactory().get("/", params)
+
+
+# --- A row's dates ---
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_rows_dates_read_as_the_date_filter_shows_them(settings, language):
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.formats import get_format
+
+    moment = dt.datetime(2026, 3, 4, 22, 5, tzinfo=dt.UTC)  # 5 March 01:05 in Moscow
+    with translation.override(language), timezone.override("Europe/Moscow"):
+        shown = Template('{{ m|date:"SHORT_DATE_FORMAT" }} {{ m|time:"H:i" }} {{ d|date:"SHORT_DATE_FORMAT" }}').render(
+            Context({"m": moment, "d": moment.date()}))
+        day, hour = lists.date_texts(get_format("SHORT_DATE_FORMAT")), lists.date_texts("H:i")
+        assert f"{day(moment)} {hour(moment)} {day(moment.date())}" == shown
+        assert lists.date_texts("j E Y")(moment) == Template('{{ m|date:"j E Y" }}').render(Context({"m": moment}))
+    assert day(None) == ""
