@@ -262,6 +262,31 @@ def listed_choices(field: forms.ModelChoiceField) -> list:
     return choices
 
 
+def panel_widget(field) -> str:
+    """A bound field of the filter panel as HTML. A select is rendered by Django once for the
+    same choices, value and attributes, then reused: its options, a template each, were most of
+    the panel's cost, and the panel is the same on every page of a list."""
+    widget = field.field.widget
+    if type(widget) is not forms.Select:
+        return str(field)
+    key = (field.html_name, field.auto_id, tuple(sorted((k, str(v)) for k, v in widget.attrs.items())),
+           field.field.required, field.field.disabled, bool(field.errors), str(field.value() or ""),
+           tuple((str(value), str(label)) for value, label in widget.choices))
+    return _rendered(key, field)
+
+
+_panel_cache: dict = {}
+
+
+def _rendered(key: tuple, field) -> str:
+    html = _panel_cache.get(key)
+    if html is None:
+        if len(_panel_cache) > 1000:  # a few selects × their values; bounded all the same
+            _panel_cache.clear()
+        html = _panel_cache[key] = str(field)
+    return html
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A list's filters styled for the filter panel (crm/_list_filters.html), with the search box
     `q` (method="filter_search") searching by `search_condition`."""

@@ -278,3 +278,20 @@ def test_a_rows_dates_read_as_the_date_filter_shows_them(settings, language):
         assert f"{day(moment)} {hour(moment)} {day(moment.date())}" == shown
         assert lists.date_texts("j E Y")(moment) == Template('{{ m|date:"j E Y" }}').render(Context({"m": moment}))
     assert day(None) == ""
+
+
+# --- The filter panel ---
+
+def test_the_filter_panel_shows_a_renamed_source_and_the_chosen_one(client, owner):
+    from crm.models import Source
+    from tests.factories import ref
+
+    source = ref("Source", "Контур.Компас")
+    client.force_login(owner)
+    assert "Контур.Компас</option>" in text(client.get(LEADS))
+    Source.objects.filter(pk=source.pk).update(name="Компас-2")
+    page = text(client.get(LEADS))
+    assert "Компас-2</option>" in page and "Контур.Компас</option>" not in page
+    chosen = text(client.get(LEADS, {"source": source.pk}))
+    assert f'<option value="{source.pk}" selected>Компас-2</option>' in chosen
+    assert f'<option value="{source.pk}">Компас-2</option>' in text(client.get(LEADS))
