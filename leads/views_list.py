@@ -68,7 +68,10 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     detail_head, detail_tail = boards.url_parts("leads:detail")
     select_text = _("Выбрать «%(title)s»")
     day, hour = lists.date_texts(get_format("SHORT_DATE_FORMAT")), lists.date_texts("H:i")
+    # get_status_display hashes every choice per call: the labels are translated once instead.
+    status_labels = {value: str(label) for value, label in Status.choices}
     for lead in leads:
+        lead.status_label = status_labels.get(lead.status, lead.status)
         lead.created_day, lead.created_hour = day(lead.created_at), hour(lead.created_at)
         lead.updated_day, lead.updated_hour = day(lead.updated_at), hour(lead.updated_at)
         lead.list_url = f"{detail_head}{lead.pk}{detail_tail}"
