@@ -251,6 +251,13 @@ class TestFirstCards:
             assert boards.first_pages(Lead.objects.all(), "status", [], 10) == {}
         assert len(captured) == 0
 
+    def test_a_user_who_sees_no_lead_gets_empty_columns_without_a_query(self, owner):
+        make_leads(2, responsible=owner)
+        with CaptureQueriesContext(connection) as captured:
+            pages = boards.first_pages(Lead.objects.none(), "status", [Status.NEW, Status.JUNK], 10)
+        assert pages == {Status.NEW: ([], None), Status.JUNK: ([], None)}
+        assert len(captured) == 0
+
 
 def owners_of(user, model, scope="") -> lists.Owners:
     return lists.Owners(user, access.level(user, model.access_entity, Action.VIEW, scope))
