@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -212,6 +214,39 @@ def keyset_page(rows: QuerySet, after: tuple[dt.datetime, int] | None, limit: in
     cards = list(rows[: limit + 1])
     next_cursor = cursor_of(cards[limit - 1]) if len(cards) > limit else None
     return cards[:limit], next_cursor
+
+
+def first_pages(records: QuerySet, column_field: str, columns: list, limit: int,
+                related: tuple[str, ...] = ()) -> dict:
+    """The first page of each of `columns` (a board's open columns: values of `column_field`):
+    {column: (cards newest first, the cursor of the next page or None)}, in one query.
+
+    The ids are picked per column — each part reads its column's newest `limit` + 1 rows from the
+    (column, date) index, as a column page alone would — and put together by UNION ALL; the rows,
+    with what a card shows (`related`), are then read once by those ids. One query, planned once
+    and over one small join, where a query per column planned the same join five to seven times
+    (at a million leads the planning took four times the running)."""
+    parts, params = [], []
+    for column in columns:
+        newest = records.filter(**{column_field: column}).order_by("-created_at", "-pk").values("pk")[: limit + 1]
+        try:
+            sql, part_params = newest.query.sql_with_params()
+        except EmptyResultSet:  # nothing to see (a user without rights): no part, no query
+            continue
+        # Each part in a subquery of its own: SQLite refuses LIMIT in a bare part of a UNION.
+        parts.append(f"SELECT * FROM ({sql}) AS board_column_{len(parts)}")
+        params.extend(part_params)
+    found: dict = {column: [] for column in columns}
+    if parts:
+        rows = records.filter(pk__in=RawSQL(" UNION ALL ".join(parts), params)).select_related(*related)
+        attname = records.model._meta.get_field(column_field).attname
+        for row in rows.order_by("-created_at", "-pk"):
+            found.setdefault(getattr(row, attname), []).append(row)
+    pages = {}
+    for column in columns:
+        cards = found[column]
+        pages[column] = (cards[:limit], cursor_of(cards[limit - 1]) if len(cards) > limit else None)
+    return pages
 
 
 def url_parts(name: str) -> tuple[str, str]:

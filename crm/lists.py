@@ -6,6 +6,7 @@ a filter can never widen what a user sees."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, reduce
@@ -16,6 +17,9 @@ import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
+from django.forms.models import ModelChoiceIteratorValue
+from django.utils import dateformat, timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
@@ -308,6 +312,44 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
         self.widgets = [DateInput(attrs=dict(w.attrs)) for w in self.widgets]
 
 
+def listed_choices(field: forms.ModelChoiceField) -> list:
+    """A select's choices (the empty and «не выбрано» ones first), read with one plain query.
+    Left to itself a ModelChoiceField reads its choices with `.iterator()` — on PostgreSQL a
+    server-side cursor, four round trips per select: at a million leads the five selects of the
+    leads' filter panel cost more than the list's own queries."""
+    choices = [] if field.empty_label is None else [("", field.empty_label)]
+    if getattr(field, "null_label", None) is not None:  # django-filter's «не выбрано»
+        choices.append((field.null_value, field.null_label))
+    choices += [(ModelChoiceIteratorValue(field.prepare_value(obj), obj), field.label_from_instance(obj))
+                for obj in field.queryset]
+    return choices
+
+
+def panel_widget(field) -> str:
+    """A bound field of the filter panel as HTML. A select is rendered by Django once for the
+    same choices, value and attributes, then reused: its options, a template each, were most of
+    the panel's cost, and the panel is the same on every page of a list."""
+    widget = field.field.widget
+    if type(widget) is not forms.Select:
+        return str(field)
+    key = (field.html_name, field.auto_id, tuple(sorted((k, str(v)) for k, v in widget.attrs.items())),
+           field.field.required, field.field.disabled, bool(field.errors), str(field.value() or ""),
+           tuple((str(value), str(label)) for value, label in widget.choices))
+    return _rendered(key, field)
+
+
+_panel_cache: dict = {}
+
+
+def _rendered(key: tuple, field) -> str:
+    html = _panel_cache.get(key)
+    if html is None:
+        if len(_panel_cache) > 1000:  # a few selects × their values; bounded all the same
+            _panel_cache.clear()
+        html = _panel_cache[key] = str(field)
+    return html
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A list's filters styled for the filter panel (crm/_list_filters.html), with the search box
     `q` (method="filter_search") searching by `search_condition`."""
@@ -318,6 +360,10 @@ class ListFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.prepare_filters()
         self.prepare_form(self.form.fields)
+        for field in self.form.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden:
+                # Django's own setter: django-filter's would wrap the list in its iterator again.
+                forms.ChoiceField.choices.fset(field, listed_choices(field))
         # Styling reads the form's errors, which validates it: the choices must be final by now.
         for name, field in self.form.fields.items():
             widget = field.widget
@@ -366,15 +412,7 @@ class ListFilterSet(django_filters.FilterSet):
         «Фильтры» button, whose panel is folded."""
         if not self.is_bound or not hasattr(self.form, "cleaned_data"):
             return 0
-        count = 0
-        for name, value in self.form.cleaned_data.items():
-            if name == "q":
-                continue
-            if isinstance(value, slice):
-                count += value.start is not None or value.stop is not None
-            elif value not in (None, "", [], ()):
-                count += 1
-        return count
+        return sum(_is_set(value) for name, value in self.form.cleaned_data.items() if name != "q")
 
 
 class OwnedListFilterSet(ListFilterSet):
@@ -403,10 +441,48 @@ class OwnedListFilterSet(ListFilterSet):
         offered = {"preset": self.owners.presets(), "department": self.owners.department_choices()}
         return [self.form[name] for name, choices in offered.items() if choices]
 
+    # The filters the tallies count by (crm.tallies: per owner × column): those of whose records;
+    # a subclass maps its own (a status, a pipeline) in `tally_args`.
+    OWNER_FILTERS = ("preset", "responsible", "department")
+
+    def tally_args(self, data: dict) -> dict | None:
+        """The tallies' `columns` / `scope` for the filters named in the returned dict's "fields"
+        (e.g. the leads' statuses); None when a value cannot be counted by the tallies."""
+        return {"fields": ()}
+
+    def tally_count(self) -> int | None:
+        """How many records the list shows, read from the tallies, when no filter but those they
+        count by is set; None otherwise (the list then counts, capped: crm.lists.page_of_ids)."""
+        data = {}
+        if self.is_bound:
+            self.errors  # noqa: B018 — validates the form: only valid values filter
+            data = self.form.cleaned_data
+        args = self.tally_args(data)
+        if args is None:
+            return None
+        counted = {*self.OWNER_FILTERS, *args.pop("fields")}
+        if any(_is_set(value) for name, value in data.items() if name not in counted):
+            return None
+        owners = None
+        if any(_is_set(data.get(name)) for name in self.OWNER_FILTERS):
+            owner_set = getattr(self.owners, "owner_set", None)  # issue 13: crm.tallies' branch adds it
+            if owner_set is None:
+                return None
+            responsible, department = data.get("responsible"), data.get("department")
+            owners = owner_set(data.get("preset") or "", getattr(responsible, "pk", responsible),
+                               int(department) if department else None)
+        return known_count(self.request.user, self._meta.model, owners=owners, **args)
+
     def filter_owners(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # The value is one of the choices (the form checked it): a department is an id.
         value = int(value) if name == "department" else value
         return queryset.filter(self.owners.condition(self.owner_field, **{name: value}))
+
+
+def _is_set(value) -> bool:
+    if isinstance(value, slice):  # a date range
+        return value.start is not None or value.stop is not None
+    return value not in (None, "", [], ())
 
 
 def filtering(request) -> bool:
@@ -457,11 +533,67 @@ class Sorting:
 
 # --- Pages ---
 
-def page_of_ids(request, queryset: QuerySet, per_page: int) -> Page:
+# An unknown count is counted only this far (and as far as the page asked for): past it the
+# list says «более 10 000». Counting a filtered million costs what the page itself does not.
+COUNT_CAP = 10_000
+
+
+def known_count(user, model: type[Model], *, owners: set[int] | None = None, scope: int | None = None,
+                columns=None) -> int | None:
+    """How many records `user` may see, from the tallies (crm.tallies.visible_count), or None
+    when they cannot tell."""
+    try:
+        from crm.tallies import visible_count  # imported here: crm.tallies reads this module
+    except ImportError:  # issue 13: the tallies (branch m-tally) are not merged yet
+        return None
+    return visible_count(user, model, owners=owners, scope=scope, columns=columns)
+
+
+class ListPaginator(Paginator):
+    """A paginator told its count (`count`, e.g. from the tallies) or told that the count is
+    only a lower bound (`capped`: there are more rows than `count`, how many is not known)."""
+
+    def __init__(self, object_list, per_page, *, count: int, capped: bool = False):
+        super().__init__(object_list, per_page)
+        self.count = count  # shadows the cached property: never a COUNT(*) of its own
+        self.capped = capped
+
+    def page(self, number) -> Page:
+        """Paginator.page, but a page nearer the end than the start is read from the end (the
+        order reversed, a smaller offset, the rows turned back): the last page, which the page
+        links always offer, costs what the first does, not a walk over the whole list."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if self.capped or self.count - top >= bottom or not isinstance(self.object_list, QuerySet):
+            return self._get_page(self.object_list[bottom:top], number, self)
+        # The list is ordered (crm.lists.Sorting ends with the pk): reversed, it is the same rows.
+        rows = list(self.object_list.reverse()[self.count - top:self.count - bottom])
+        return self._get_page(rows[::-1], number, self)
+
+
+def _page_number(request) -> int:
+    raw = request.GET.get("page") or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+
+
+def page_of_ids(request, queryset: QuerySet, per_page: int, *, count: int | None = None) -> Page:
     """A page of the ids of `queryset`. get_page: a page number that is not a number gives the
     first page, one past the end the last. The pages are of ids: a deep page skips its offset over
-    the narrow index, not over joined rows, and only the rows shown are then read (rows_of)."""
-    return Paginator(queryset.values_list("pk", flat=True), per_page).get_page(request.GET.get("page"))
+    the narrow index, not over joined rows, and only the rows shown are then read (rows_of).
+
+    `count` is used as is when known in advance (the tallies' count of an unfiltered list).
+    Otherwise the rows are counted up to COUNT_CAP — or up to the asked page, if deeper — and
+    one more: a list with more says «более …», offers the pages counted and «Вперёд», never a
+    last page it does not know."""
+    ids = queryset.values_list("pk", flat=True)
+    capped = False
+    if count is None:
+        limit = max(COUNT_CAP, _page_number(request) * per_page) + 1
+        # Unordered: any `limit` rows will do, the database takes the cheapest.
+        count = queryset.order_by().values("pk")[:limit].count()
+        capped = count == limit  # more than limit - 1 («более 10 000»): page 201 has rows
+    return ListPaginator(ids, per_page, count=count, capped=capped).get_page(request.GET.get("page"))
 
 
 def rows_of(queryset: QuerySet, page: Page) -> list:
@@ -470,13 +602,56 @@ def rows_of(queryset: QuerySet, page: Page) -> list:
     return [rows[pk] for pk in page.object_list if pk in rows]
 
 
+def page_links(page: Page) -> list:
+    """The page numbers to link (Paginator.ELLIPSIS between the runs). With a capped count the
+    last page is not known: the links end with the pages counted and «…»."""
+    paginator = page.paginator
+    links = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    if getattr(paginator, "capped", False):
+        # The last «page» is only where the counting stopped: cut it, and the run before it
+        # that is not next to this page.
+        while links and links[-1] != paginator.ELLIPSIS and links[-1] > page.number + 2:
+            links.pop()
+        if links and links[-1] != paginator.ELLIPSIS:
+            links.append(paginator.ELLIPSIS)
+    return links
+
+
+def total_text(page: Page) -> str:
+    """How many rows were found, for «Найдено …: N»: «более 10 000» when the count is capped."""
+    paginator = page.paginator
+    if getattr(paginator, "capped", False):
+        return _("более %(count)s") % {"count": number_format(paginator.count - 1, force_grouping=True)}
+    return str(paginator.count)
+
+
+# Django's date-format letters a row's date uses, as strftime's (a format with others is left to Django).
+_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M"}
+
+
+def date_texts(django_format: str) -> Callable:
+    """A function formatting a date or a moment (in the user's time zone) as the `date` filter
+    with `django_format` would (`get_format("SHORT_DATE_FORMAT")`, "H:i") — by strftime when the
+    format is plain day, month, year, hours, minutes (Russian «d.m.Y», English «m/d/Y»): the filter
+    costs ~40 µs a value and a list page shows a hundred."""
+    if not all(ch in _STRFTIME or not ch.isalpha() and ch != "\\" for ch in django_format):
+        return lambda value: dateformat.format(_local(value), django_format) if value else ""
+    pattern = "".join(_STRFTIME.get(ch, ch.replace("%", "%%")) for ch in django_format)
+    return lambda value: _local(value).strftime(pattern) if value else ""
+
+
+def _local(value):
+    return timezone.localtime(value) if isinstance(value, dt.datetime) else value
+
+
 def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns) -> dict:
     return {
         "filter": filterset,
         "form": filterset.form,
         "page": page,
         "total": page.paginator.count,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "total_text": total_text(page),
+        "page_range": page_links(page),
         "sort": sort,
         "default_sort": sorting.default,
         "columns": sorting.headers(columns, sort),

@@ -110,6 +110,14 @@ class DealFilter(OwnedListFilterSet):
         # Rights are per pipeline: the list spans the user's pipelines, so the widest level counts.
         return [access.level(user, Deal.access_entity, Action.VIEW, p.access_scope) for p in self.pipelines]
 
+    def tally_args(self, data: dict) -> dict | None:
+        # The tallies count per pipeline (their scope) and stage (their columns).
+        pipeline, stage = data.get("pipeline"), data.get("stage")
+        if pipeline and stage and stage.pipeline_id != pipeline.pk:
+            return None  # nothing matches: the list's own count says so
+        scope = stage.pipeline_id if stage else pipeline.pk if pipeline else None
+        return {"fields": ("pipeline", "stage"), "scope": scope, "columns": [stage.pk] if stage else None}
+
     def prepare_form(self, fields) -> None:
         super().prepare_form(fields)
         pipelines = self.pipelines

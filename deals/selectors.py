@@ -106,6 +106,12 @@ def board_column(deals: QuerySet[Deal], stage: Stage) -> QuerySet[Deal]:
     return deals.filter(stage=stage.pk).select_related(*BOARD_CARD_RELATED).order_by("-created_at", "-pk")
 
 
+def board_first_pages(deals: QuerySet[Deal], stage_ids: list[int], limit: int) -> dict:
+    """The first `limit` cards of each stage's column of `deals` (a board_deals queryset) and each
+    one's next cursor, in one query (crm.boards.first_pages)."""
+    return boards.first_pages(deals, "stage", stage_ids, limit, BOARD_CARD_RELATED)
+
+
 def board_card(user, pk: int) -> Deal:
     """One deal as its board card shows it (after a move), through the gate."""
     return access.get_or_404(user, Deal.objects.select_related(*BOARD_CARD_RELATED), Action.VIEW, pk=pk)

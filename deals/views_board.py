@@ -2,8 +2,8 @@
 
 Built like the leads kanban on crm.boards and for the same reasons: counts and sums
 come from one aggregate query grouped by stage and currency, loaded right after the board
-(`?part=totals`, htmx out-of-band swaps); each open column loads only its first page of cards
-(one query per column: the page costs a fixed number of queries); «Показать ещё» fetches the
+(`?part=totals`, htmx out-of-band swaps); the open columns' first pages of cards come in one
+query (crm.boards.first_pages: the page costs a fixed number of queries); «Показать ещё» fetches the
 next page with a keyset cursor (created_at, pk), which neither skips nor repeats cards when
 others leave or enter the column meanwhile. The success and failure stages are collapsed.
 
@@ -28,7 +28,16 @@ from crm.models import Source
 from crm.money import format_money
 
 from .models import Deal, Pipeline, Stage
-from .selectors import board_card, board_column, board_deals, board_stage, company_visible, pipelines_for, stages_by_id
+from .selectors import (
+    board_card,
+    board_column,
+    board_deals,
+    board_first_pages,
+    board_stage,
+    company_visible,
+    pipelines_for,
+    stages_by_id,
+)
 from .views import movable_pipelines, parse_id
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
@@ -51,6 +60,13 @@ def column_page(user, deals: QuerySet[Deal], stage: Stage, after=None, limit: in
     card gets what its template shows ready-made (`board_*`): the card template only prints."""
     cards, next_cursor = boards.keyset_page(board_column(deals, stage), after, limit)
     return {"cards": decorate(user, cards, stage), "next_cursor": next_cursor}
+
+
+def first_pages(user, deals: QuerySet[Deal], stages: list[Stage], limit: int = PAGE_SIZE) -> dict:
+    """The first page of each of `stages`' columns, in one query: {stage id: column_page's dict}."""
+    pages = board_first_pages(deals, [s.pk for s in stages], limit)
+    return {stage.pk: {"cards": decorate(user, pages[stage.pk][0], stage), "next_cursor": pages[stage.pk][1]}
+            for stage in stages}
 
 
 def decorate(user, cards: list[Deal], stage: Stage) -> list[Deal]:
@@ -134,6 +150,8 @@ def board(request):
                                      scope=pipeline.pk) or column_totals(deals, stages))
               if with_totals else {s.pk: pending for s in stages})
     opened = {int(pk) for pk in filters["open"]}
+    pages = first_pages(request.user, deals, [s for s in stages if not s.is_closed or s.pk in opened]) \
+        if not part_totals else {}
     columns = []
     for stage in stages:
         closed = stage.is_closed
@@ -152,7 +170,7 @@ def board(request):
             **totals[stage.pk],
         }
         if expanded and not part_totals:
-            page = column_page(request.user, deals, stage)
+            page = pages[stage.pk]
             column["cards"] = page["cards"]
             column["next_url"] = _column_url(stage, filters, after=page["next_cursor"]) if page["next_cursor"] else ""
         columns.append(column)

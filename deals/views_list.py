@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import Action
-from crm import lists
+from crm import boards, lists
 from crm.money import format_money
 
 from .filters import SORTING, DealFilter
@@ -40,12 +41,16 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     filterset = DealFilter(request.GET if lists.filtering(request) else None, queryset=visible_deals(request.user),
                            request=request, pipelines=pipelines, user=request.user)
     sort = SORTING.parse(request.GET.get("sort"))
-    page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE)
+    page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE, count=filterset.tally_count())
     deals = list_rows(request.user, page)
     lists.add_marks(deals)  # the next touch's state (tasks), one query for the page
     stages = stages_by_id(pipelines) if deals else {}
     today = timezone.localdate()
+    detail_head, detail_tail = boards.url_parts("deals:detail")  # a `{% url %}` a row cost ~25 µs each
+    day = lists.date_texts(get_format("SHORT_DATE_FORMAT"))
     for deal in deals:
+        deal.list_url = f"{detail_head}{deal.pk}{detail_tail}"
+        deal.close_day, deal.created_day = day(deal.close_date), day(deal.created_at)
         stage = stages.get(deal.stage_id)
         if stage is None:  # a pipeline the user lost sight of between two queries
             stage = deal.current_stage

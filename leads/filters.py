@@ -62,6 +62,10 @@ class LeadFilter(OwnedListFilterSet):
     def owner_levels(self, user):
         return [access.level(user, Lead.access_entity, Action.VIEW)]
 
+    def tally_args(self, data: dict) -> dict:
+        # The tallies count per status: a status filter is their columns.
+        return {"fields": ("status",), "columns": list(data["status"]) if data.get("status") else None}
+
 
 SORTS: dict[str, tuple[str, ...]] = {
     "title": ("title",),

@@ -1,8 +1,8 @@
 """The leads kanban board: a column per status, cards moved by drag and drop.
 
 The board is built to stay fast with tens of thousands of leads: counts and sums come from one
-aggregate query grouped by status, each open column loads only its first page of cards (one
-query per column, so the page costs a fixed number of queries), and «Показать ещё» fetches the
+aggregate query grouped by status, the open columns' first pages of cards come in one query
+(crm.boards.first_pages; the page costs a fixed number of queries), and «Показать ещё» fetches the
 next page with a keyset cursor (created_at, pk) — a cursor, unlike an offset, does not skip or
 repeat cards when other cards leave or enter the column in the meantime.
 
@@ -27,7 +27,7 @@ from crm.models import Source
 from crm.money import format_money
 
 from .models import CLOSED, ORDER, Lead, Status
-from .selectors import board_column, board_leads
+from .selectors import board_column, board_first_pages, board_leads
 
 PAGE_SIZE = 10  # a laptop screen shows 5–6 cards a column; the rest load on «Показать ещё»
 
@@ -40,12 +40,23 @@ def column_totals(leads: QuerySet[Lead]) -> dict[str, dict]:
 
 
 def column_page(user, leads: QuerySet[Lead], status: str, after=None, limit: int = PAGE_SIZE) -> dict:
-    """One page of a column's cards, newest first, and the cursor of the next page if any.
-
-    Each card gets what its template shows ready-made (`kanban_*`): the card template is rendered
-    a hundred times per board, so it only prints values — no `{% url %}`, date filters or per-card
-    loops there (the board's target leaves a card about what a row of a minimal table costs)."""
+    """One page of a column's cards («Показать ещё»), newest first, and the cursor of the next
+    page if any."""
     cards, next_cursor = boards.keyset_page(board_column(leads, status), after, limit)
+    return {"cards": decorate(user, cards), "next_cursor": next_cursor}
+
+
+def first_pages(user, leads: QuerySet[Lead], statuses: list, limit: int = PAGE_SIZE) -> dict:
+    """The first page of each of `statuses`' columns, in one query: {status: column_page's dict}."""
+    return {status: {"cards": decorate(user, cards), "next_cursor": next_cursor}
+            for status, (cards, next_cursor) in board_first_pages(leads, statuses, limit).items()}
+
+
+def decorate(user, cards: list[Lead]) -> list[Lead]:
+    """Each card gets what its template shows ready-made (`kanban_*`): the card template is
+    rendered a hundred times per board, so it only prints values — no `{% url %}`, date filters
+    or per-card loops there (the board's target leaves a card about what a row of a minimal table
+    costs)."""
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
     detail_head, detail_tail = boards.url_parts("leads:detail")
@@ -64,7 +75,7 @@ def column_page(user, leads: QuerySet[Lead], status: str, after=None, limit: int
         lead.kanban_can_move = access.can(user, Action.CHANGE, lead)
         lead.kanban_touch_overdue = bool(lead.next_touch_date and lead.next_touch_date < today
                                          and lead.status not in CLOSED)
-    return {"cards": cards, "next_cursor": next_cursor}
+    return cards
 
 
 def _column_url(status: str, filters: dict, **extra) -> str:
@@ -107,6 +118,8 @@ def board(request):
                or column_totals(board_leads(request.user, owners, filters, owner_index=True))) if with_totals
               else {status: pending for status in ORDER})
     opened = set(filters["open"])
+    expanded_statuses = [s for s in ORDER if s not in CLOSED or s.value in opened]
+    pages = first_pages(request.user, leads, expanded_statuses) if not part_totals else {}
     columns = []
     for status in ORDER:
         closed = status in CLOSED
@@ -123,7 +136,7 @@ def board(request):
             **totals[status],
         }
         if expanded and not part_totals:
-            page = column_page(request.user, leads, status)
+            page = pages[status]
             column["cards"] = page["cards"]
             column["next_url"] = (_column_url(status, filters, after=page["next_cursor"])
                                   if page["next_cursor"] else "")

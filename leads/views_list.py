@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Action
-from crm import lists, phones
+from crm import boards, lists, phones
 from crm.lists import active_users
 from crm.money import format_money
 from crm.redirects import safe_next
@@ -60,10 +61,21 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET if lists.filtering(request) else None, queryset=visible_leads(request.user),
                            request=request)
     sort = SORTING.parse(request.GET.get("sort"))
-    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE)
+    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE, count=filterset.tally_count())
     leads = list_rows(request.user, page)
     lists.add_marks(leads)  # the next touch's state (tasks), one query for the page
+    # Built once for the page: a `{% url %}` and a `{% blocktranslate %}` a row were a tenth of the list's time.
+    detail_head, detail_tail = boards.url_parts("leads:detail")
+    select_text = _("Выбрать «%(title)s»")
+    day, hour = lists.date_texts(get_format("SHORT_DATE_FORMAT")), lists.date_texts("H:i")
+    # get_status_display hashes every choice per call: the labels are translated once instead.
+    status_labels = {value: str(label) for value, label in Status.choices}
     for lead in leads:
+        lead.status_label = status_labels.get(lead.status, lead.status)
+        lead.created_day, lead.created_hour = day(lead.created_at), hour(lead.created_at)
+        lead.updated_day, lead.updated_hour = day(lead.updated_at), hour(lead.updated_at)
+        lead.list_url = f"{detail_head}{lead.pk}{detail_tail}"
+        lead.select_label = select_text % {"title": lead.title}
         lead.phone_display = phones.display(lead.company_phone)
         lead.amount_display = format_money(lead.amount, lead.currency)
         lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
@@ -73,7 +85,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "source", "responsible", "niche", "client_type", "crm_system")), *filterset.record_filter_fields()],
         "range_fields": [filterset.form["created"], filterset.form["updated"]],
         "leads": leads,
-        "bulk_users": active_users(),
+        # The filter's own list of active users (crm.lists.listed_choices): not read twice.
+        "bulk_users": [value.instance for value, _label in filterset.form.fields["responsible"].choices if value],
         "bulk_statuses": [(s.value, s.label) for s in IN_PROCESS],
     })
 

@@ -1,6 +1,7 @@
 from django import template
 from django.conf import settings
 
+from crm import lists
 from crm.requisites import REQUISITES_FIELDS
 
 register = template.Library()
@@ -18,3 +19,9 @@ def requisites_required(form=None) -> str:
     their asterisks after it swaps the inputs."""
     fields = getattr(form, "fields", None) or {}
     return ",".join(name for name in REQUISITES_FIELDS if name in fields and fields[name].required)
+
+
+@register.filter
+def panel_widget(field) -> str:
+    """A filter panel's field as HTML, a select rendered once for the same choices and value (crm.lists)."""
+    return lists.panel_widget(field)
