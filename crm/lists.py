@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Department, Level, User
-from crm import phones, textindex
+from crm import phones, tallies, textindex
 from crm.duplicates import search_normalize
 
 SEARCH_MAX_LENGTH = 100
@@ -465,11 +465,8 @@ class OwnedListFilterSet(ListFilterSet):
             return None
         owners = None
         if any(_is_set(data.get(name)) for name in self.OWNER_FILTERS):
-            owner_set = getattr(self.owners, "owner_set", None)  # issue 13: crm.tallies' branch adds it
-            if owner_set is None:
-                return None
             responsible, department = data.get("responsible"), data.get("department")
-            owners = owner_set(data.get("preset") or "", getattr(responsible, "pk", responsible),
+            owners = self.owners.owner_set(data.get("preset") or "", getattr(responsible, "pk", responsible),
                                int(department) if department else None)
         return known_count(self.request.user, self._meta.model, owners=owners, **args)
 
@@ -542,11 +539,7 @@ def known_count(user, model: type[Model], *, owners: set[int] | None = None, sco
                 columns=None) -> int | None:
     """How many records `user` may see, from the tallies (crm.tallies.visible_count), or None
     when they cannot tell."""
-    try:
-        from crm.tallies import visible_count  # imported here: crm.tallies reads this module
-    except ImportError:  # issue 13: the tallies (branch m-tally) are not merged yet
-        return None
-    return visible_count(user, model, owners=owners, scope=scope, columns=columns)
+    return tallies.visible_count(user, model, owners=owners, scope=scope, columns=columns)
 
 
 class ListPaginator(Paginator):

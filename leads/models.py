@@ -170,6 +170,9 @@ class Lead(Tallied, FSMModelMixin, models.Model):
             # The list sorted by amount, and the board's per-status totals read from the index
             # alone (status, currency, amount and the owner column the access gate filters on).
             models.Index(fields=["-amount", "-id"], name="lead_amount_idx"),
+            # A deep page of the list (crm.lists: ?page=1000 skips 50 000 ids): the ids in the list's
+            # order with the owner the access gate filters on, read from the index alone.
+            models.Index(fields=["-created_at", "-id", "responsible"], name="lead_page_idx"),
             models.Index(fields=["status", "currency", "amount", "responsible"], name="lead_totals_idx"),
             # «Без запланированных дел» (tasks_app.selectors.planned_condition): a manager's leads in
             # work without a next touch, read from the index alone.
