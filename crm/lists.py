@@ -7,10 +7,11 @@ a filter can never widen what a user sees."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, reduce
-from operator import and_
+from operator import and_, or_
 from typing import Any
 
 import django_filters
@@ -193,20 +194,47 @@ def few_ids(queryset: QuerySet, condition: Q) -> list[int] | None:
     return ids if len(ids) <= FEW_MATCHES else None
 
 
-def search(queryset: QuerySet, condition: Q | None) -> Q | None:
+# One whole e-mail address (one word, one «@», a dot in the domain).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def email_condition(query: str, fields: Iterable[str]) -> Q | None:
+    """Records having `query` as one of their e-mails (`fields`, columns kept lower-case and
+    indexed) when `query` is one whole e-mail address; None otherwise."""
+    email = query.strip().lower()
+    if not fields or not _EMAIL.fullmatch(email):
+        return None
+    return reduce(or_, (Q(**{field: email}) for field in fields))
+
+
+def search(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> Q | None:
     """`condition` (a search_condition) for the records of `queryset`, in the form the database
     answers fast: the matching ids when there are few of them (one query, here), the condition
-    itself otherwise.
+    itself otherwise. See `search_matches`."""
+    return search_matches(queryset, condition, exact)[0]
+
+
+def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> tuple[Q | None, bool]:
+    """`search`'s condition, and whether more than FEW_MATCHES records match it.
 
     Why: a list shows the newest matches first. PostgreSQL cannot estimate how many rows a
     `LIKE '%…%'` matches (it assumes ~0.01 %), so at a million leads it walked the whole date index
     for the one lead with that phone (1.3 s) instead of asking the trigram index. Asked without an
     order, the index answers; a list of ids is then sorted exactly. When the matches are many,
-    walking the newest records finds a page of them soon (crm.textindex.for_many)."""
+    walking the newest records finds a page of them soon (crm.textindex.for_many).
+
+    `exact` (an email_condition) is tried first: the records it finds by their e-mail columns'
+    btree indexes are the answer (the trigram probe of a whole address cost 30 ms at a million
+    leads). Only when it finds none is the search column asked, so an address that is no record's
+    e-mail is still found inside a title, a comment or a longer address."""
     if condition is None:
-        return None
+        return None, False
+    if exact is not None:
+        ids = few_ids(queryset, exact)
+        if ids:
+            return Q(pk__in=ids), False
     ids = few_ids(queryset, condition)
-    return textindex.for_many(condition) if ids is None else Q(pk__in=ids)
+    return (textindex.for_many(condition), True) if ids is None else (Q(pk__in=ids), False)
 
 
 # --- What feature apps add to the records' lists and boards ---
@@ -355,6 +383,9 @@ class ListFilterSet(django_filters.FilterSet):
     `q` (method="filter_search") searching by `search_condition`."""
 
     search_condition = staticmethod(search_condition)
+    # The records' e-mail columns (lower-case, indexed): a whole address is looked up there exactly.
+    email_fields: tuple[str, ...] = ()
+    many_matches = False  # set by the search: more than FEW_MATCHES records match it
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -403,8 +434,16 @@ class ListFilterSet(django_filters.FilterSet):
         """Adjust the form's fields before it is validated."""
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        condition = search(queryset, self.search_condition(value))
+        condition, self.many_matches = search_matches(queryset, self.search_condition(value),
+                                                      email_condition(value, self.email_fields))
         return queryset if condition is None else queryset.filter(condition)
+
+    def more_than(self) -> int | None:
+        """FEW_MATCHES when the search already found more than that many records and no other
+        filter narrows them (the search is applied first, to the access-gated records): the list
+        then says «более 1 000» instead of counting tens of thousands of matches. None otherwise."""
+        self.qs  # noqa: B018 — runs the filters, the search's probe among them
+        return FEW_MATCHES if self.many_matches and not self.active_count else None
 
     @property
     def active_count(self) -> int:
@@ -570,7 +609,8 @@ def _page_number(request) -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
 
 
-def page_of_ids(request, queryset: QuerySet, per_page: int, *, count: int | None = None) -> Page:
+def page_of_ids(request, queryset: QuerySet, per_page: int, *, count: int | None = None,
+                more_than: int | None = None) -> Page:
     """A page of the ids of `queryset`. get_page: a page number that is not a number gives the
     first page, one past the end the last. The pages are of ids: a deep page skips its offset over
     the narrow index, not over joined rows, and only the rows shown are then read (rows_of).
@@ -578,9 +618,14 @@ def page_of_ids(request, queryset: QuerySet, per_page: int, *, count: int | None
     `count` is used as is when known in advance (the tallies' count of an unfiltered list).
     Otherwise the rows are counted up to COUNT_CAP — or up to the asked page, if deeper — and
     one more: a list with more says «более …», offers the pages counted and «Вперёд», never a
-    last page it does not know."""
+    last page it does not know.
+
+    `more_than`: the rows are known to be more than that (a broad search's probe,
+    ListFilterSet.more_than): a page within them is shown capped at it, with no count at all."""
     ids = queryset.values_list("pk", flat=True)
     capped = False
+    if count is None and more_than is not None and _page_number(request) * per_page <= more_than:
+        count, capped = more_than + 1, True
     if count is None:
         limit = max(COUNT_CAP, _page_number(request) * per_page) + 1
         # Unordered: any `limit` rows will do, the database takes the cheapest.

@@ -103,7 +103,7 @@ class DealFilter(OwnedListFilterSet):
         super().__init__(*args, **kwargs)
 
     def filter_search(self, queryset, name: str, value: str):
-        condition = lists.search(queryset, search_condition(value, self.user))
+        condition, self.many_matches = lists.search_matches(queryset, search_condition(value, self.user))
         return queryset if condition is None else queryset.filter(condition)
 
     def owner_levels(self, user):

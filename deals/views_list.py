@@ -41,7 +41,8 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     filterset = DealFilter(request.GET if lists.filtering(request) else None, queryset=visible_deals(request.user),
                            request=request, pipelines=pipelines, user=request.user)
     sort = SORTING.parse(request.GET.get("sort"))
-    page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE, count=filterset.tally_count())
+    page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE, count=filterset.tally_count(),
+                             more_than=filterset.more_than())
     deals = list_rows(request.user, page)
     lists.add_marks(deals)  # the next touch's state (tasks), one query for the page
     stages = stages_by_id(pipelines) if deals else {}

@@ -55,6 +55,8 @@ class LeadFilter(OwnedListFilterSet):
         label=_("Дата изменения"), field_name="updated_at", widget=DateRangeWidget,
     )
 
+    email_fields = Lead.EMAIL_FIELDS
+
     class Meta:
         model = Lead
         fields: list[str] = []

@@ -191,6 +191,8 @@ class Lead(Tallied, FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # Kept lower-case (derive_search_fields) and indexed: the search boxes look a whole address up there.
+    EMAIL_FIELDS = ("company_email", "contact_email")
     SEARCHED_FIELDS = ("title", "company_name", "contact_last_name", "contact_first_name", "contact_middle_name",
                        "company_email", "contact_email", "inn", "company_phone", "contact_phone")
 

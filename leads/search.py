@@ -10,7 +10,7 @@ from .selectors import visible_leads
 
 def find(user, query: str):
     leads = visible_leads(user)
-    condition = lists.search(leads, search_condition(query))
+    condition = lists.search(leads, search_condition(query), lists.email_condition(query, Lead.EMAIL_FIELDS))
     return (leads.none() if condition is None else leads.filter(condition)).order_by("-created_at", "-pk")
 
 

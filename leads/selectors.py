@@ -113,7 +113,8 @@ def board_leads(user, owners: lists.Owners, filters: dict, owner_index: bool = F
     date) index to the database (owner_index=False); the totals, which read every visible lead,
     keep the owner index (the covering totals index has the owner column)."""
     visible = visible_leads(user, owner_index=owner_index)
-    return boards.narrow(visible, owners, filters, lambda query: lists.search(visible, search_condition(query)))
+    return boards.narrow(visible, owners, filters, lambda query: lists.search(
+        visible, search_condition(query), lists.email_condition(query, Lead.EMAIL_FIELDS)))
 
 
 # What a kanban card shows besides the lead's own columns (its responsible's short name): the

@@ -61,7 +61,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET if lists.filtering(request) else None, queryset=visible_leads(request.user),
                            request=request)
     sort = SORTING.parse(request.GET.get("sort"))
-    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE, count=filterset.tally_count())
+    page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE, count=filterset.tally_count(),
+                             more_than=filterset.more_than())
     leads = list_rows(request.user, page)
     lists.add_marks(leads)  # the next touch's state (tasks), one query for the page
     # Built once for the page: a `{% url %}` and a `{% blocktranslate %}` a row were a tenth of the list's time.

@@ -97,6 +97,34 @@ class TestCount:
         assert list(response.context["page_range"]) == [1, 2, 3, ellipsis]
         assert response.context["page"].has_next()
 
+    def test_a_broad_search_says_more_than_it_found_without_counting(self, client, owner, monkeypatch):
+        """The search's probe already knows that more than FEW_MATCHES leads match: the list says
+        «более …» from it, with no COUNT over the matches, and offers only the pages within."""
+        make_leads(9, responsible=owner)
+        monkeypatch.setattr(lists, "FEW_MATCHES", 5)
+        monkeypatch.setattr(lead_views, "PER_PAGE", 2)
+        client.force_login(owner)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(LEADS, {"q": "Лид"})
+        assert "Найдено лидов: более 5" in text(response)
+        assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert len(response.context["leads"]) == 2
+        ellipsis = response.context["page"].paginator.ELLIPSIS
+        assert list(response.context["page_range"]) == [1, 2, 3, ellipsis]
+        assert response.context["page"].has_next()
+
+    def test_a_broad_search_counts_when_another_filter_narrows_it_or_the_page_is_deeper(self, client, owner,
+                                                                                         monkeypatch):
+        make_leads(9, responsible=owner)
+        make_leads(2, responsible=owner, status=Status.JUNK)
+        monkeypatch.setattr(lists, "FEW_MATCHES", 5)
+        monkeypatch.setattr(lead_views, "PER_PAGE", 2)
+        client.force_login(owner)
+        # The search is applied first: its «more than 5» says nothing of the junk leads among them.
+        assert "Найдено лидов: 2" in text(client.get(LEADS, {"q": "Лид", "status": Status.JUNK}))
+        deep = client.get(LEADS, {"q": "Лид", "page": 4})  # rows 7–8: past what the probe knows
+        assert "Найдено лидов: 11" in text(deep) and deep.context["page"].number == 4
+
     def test_it_says_more_than_ten_thousand_with_the_digits_grouped(self, rf, owner):
         paginator = lists.ListPaginator(list(range(60)), 50, count=lists.COUNT_CAP + 1, capped=True)
         assert lists.total_text(paginator.page(1)).replace("\xa0", " ") == "более 10 000"

@@ -136,7 +136,7 @@ def _explained(sql: str) -> str:
 
 
 @pytest.mark.django_db(transaction=False)
-@pytest.mark.parametrize("query", ["8 (912) 859-87-48", "info@roshcha.ru", "7707083893", "859-87-48", "лактионова"])
+@pytest.mark.parametrize("query", ["8 (912) 859-87-48", "roshcha.ru", "7707083893", "859-87-48", "лактионова"])
 def test_it_searches_through_the_index_not_a_scan_of_the_leads(client, crm_admin, leads, query):
     """The list asks the trigram index for the matching ids, then reads the page and its count by
     those ids. Plain and ordered scans are made impossible, so the plan can only use the index
@@ -158,6 +158,40 @@ def test_it_searches_through_the_index_not_a_scan_of_the_leads(client, crm_admin
     # The count and the page read the matching leads by id.
     pages = [sql for sql in sqls if "ORDER BY" in sql or "COUNT(" in sql]
     assert pages and all('"leads_lead"."id" IN (' in sql for sql in pages), pages
+
+
+def test_a_whole_e_mail_is_found_by_the_e_mail_columns_then_anywhere(client, owner, leads):
+    LeadFactory(responsible=owner, title="Письмо от info@roshcha.ru", company_name="ООО «Почта»")
+    LeadFactory(responsible=owner, title="Ответ", contact_email="Reply@Pochta.ru")
+    LeadFactory(responsible=owner, title="Упомянут reply@pochta.ru")
+    client.force_login(owner)
+    # A lead with the address as its e-mail: found by it (a mention in another's title is a
+    # corner left out), in any case, the company's e-mail or the contact's.
+    assert found(client, LEADS, "INFO@roshcha.ru") == ["Ёлки-палки"]
+    assert found(client, LEADS, "reply@pochta.ru") == ["Ответ"]
+    # The teammate's lead is not the owner's to see, whatever its e-mail.
+    assert found(client, LEADS, "boss@lyutik.ru") == []
+    # No lead has it as an e-mail: the search column answers, a longer address or a title found.
+    assert found(client, LEADS, "nfo@roshcha.ru") == ["Ёлки-палки", "Письмо от info@roshcha.ru"]
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_whole_e_mail_is_looked_up_in_the_e_mail_indexes(client, crm_admin, leads):
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    client.force_login(crm_admin)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(LEADS, {"q": "Info@Roshcha.ru"})
+    assert [lead.title for lead in response.context["leads"]] == ["Ёлки-палки"]
+    sqls = [q["sql"] for q in captured.captured_queries if 'FROM "leads_lead"' in q["sql"]]
+    assert not [sql for sql in sqls if "LIKE" in sql], sqls  # the trigram index is not asked
+    probes = [sql for sql in sqls if "company_email" in sql.split("WHERE", 1)[-1]]
+    assert len(probes) == 1
+    with connection.cursor() as cursor:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        plan = _explained(probes[0])
+    assert "lead_company_email_idx" in plan and "lead_contact_email_idx" in plan and "Seq Scan" not in plan, plan
 
 
 # --- SQLite: the FTS5 index and its triggers, on a database of their own ---
@@ -243,3 +277,4 @@ def test_the_sqlite_index_is_repaired_after_a_migration_remade_the_table():
         _execute(db, "INSERT INTO leads_lead (title, search_text) VALUES ('c', 'лютик')")
         assert _ids(db, "лютик") == [3]
         assert textindex.repair(db) == []  # nothing to repair: nothing rebuilt
+
