@@ -217,7 +217,8 @@ class TestQueryCounts:
         for user in users:
             DealFactory.create_batch(19, responsible=user)
         assert queries(client, DEALS, **params) == small
-        with django_assert_max_num_queries(17):
+        # A search first finds the companies it names, then probes the deals (crm.lists.search).
+        with django_assert_max_num_queries(19 if "q" in params else 17):
             assert client.get(DEALS, params).status_code == 200
 
     def test_the_filter_panel_reads_each_select_once_without_a_cursor(self, client, head):
