@@ -173,16 +173,13 @@ def totals_of(rows: Iterable[tuple], columns: Iterable) -> dict:
     return totals
 
 
-OWNER_FILTERS = ("preset", "responsible", "department")
-
-
 def tallied_totals(user, model, field: str, columns: Iterable, owners: lists.Owners, filters: dict, *,
                    scope: int | None = None) -> dict | None:
     """column_totals of the board read from crm.tallies' counters when only the owner filters
     narrow it (a count and a sum per owner and column are all they hold); None when another
     filter (search, source, dates, a registered filter) is set, or the counters cannot answer —
     the caller aggregates the records then."""
-    if any(filters.get(name) not in (None, "") for name in kept() if name not in OWNER_FILTERS):
+    if any(filters.get(name) not in (None, "") for name in kept() if name not in lists.OWNER_FILTERS):
         return None
     narrowed = owners.owner_set(filters.get("preset") or "", filters.get("responsible"), filters.get("department"))
     return tallies.board_totals(user, model, field, columns, owners=narrowed, scope=scope)

@@ -39,6 +39,8 @@ def active_users() -> QuerySet[User]:
 # --- Whose records: the presets «Мои», «Мой отдел», «Все» and the responsible / department filters ---
 
 MINE, DEPARTMENT = "mine", "department"
+# The filters of whose records a list or a board shows (Owners); the record counters can answer them.
+OWNER_FILTERS = ("preset", "responsible", "department")
 PRESETS = {MINE: _("Мои"), DEPARTMENT: _("Мой отдел")}
 ALL_LABEL = _("Все")
 
@@ -482,7 +484,6 @@ class OwnedListFilterSet(ListFilterSet):
 
     # The filters the tallies count by (crm.tallies: per owner × column): those of whose records;
     # a subclass maps its own (a status, a pipeline) in `tally_args`.
-    OWNER_FILTERS = ("preset", "responsible", "department")
 
     def tally_args(self, data: dict) -> dict | None:
         """The tallies' `columns` / `scope` for the filters named in the returned dict's "fields"
@@ -499,11 +500,11 @@ class OwnedListFilterSet(ListFilterSet):
         args = self.tally_args(data)
         if args is None:
             return None
-        counted = {*self.OWNER_FILTERS, *args.pop("fields")}
+        counted = {*OWNER_FILTERS, *args.pop("fields")}
         if any(_is_set(value) for name, value in data.items() if name not in counted):
             return None
         owners = None
-        if any(_is_set(data.get(name)) for name in self.OWNER_FILTERS):
+        if any(_is_set(data.get(name)) for name in OWNER_FILTERS):
             responsible, department = data.get("responsible"), data.get("department")
             owners = self.owners.owner_set(data.get("preset") or "", getattr(responsible, "pk", responsible),
                                int(department) if department else None)

@@ -1,7 +1,8 @@
 """The deals board: one pipeline at a time, a column per stage, cards moved by drag and drop.
 
 Built like the leads kanban on crm.boards and for the same reasons: counts and sums
-come from one aggregate query grouped by stage and currency, loaded right after the board
+come from the record counters (crm.tallies; one aggregate query grouped by stage and currency
+when a filter they cannot answer is set), loaded right after the board
 (`?part=totals`, htmx out-of-band swaps); the open columns' first pages of cards come in one
 query (crm.boards.first_pages: the page costs a fixed number of queries); «Показать ещё» fetches the
 next page with a keyset cursor (created_at, pk), which neither skips nor repeats cards when

@@ -1,7 +1,8 @@
 """The leads kanban board: a column per status, cards moved by drag and drop.
 
-The board is built to stay fast with tens of thousands of leads: counts and sums come from one
-aggregate query grouped by status, the open columns' first pages of cards come in one query
+The board is built to stay fast with a million leads: counts and sums come from the record
+counters (crm.tallies; one aggregate query grouped by status when a filter they cannot answer is
+set), the open columns' first pages of cards come in one query
 (crm.boards.first_pages; the page costs a fixed number of queries), and «Показать ещё» fetches the
 next page with a keyset cursor (created_at, pk) — a cursor, unlike an offset, does not skip or
 repeat cards when other cards leave or enter the column in the meantime.
