@@ -34,10 +34,15 @@ def company_visible(user, deal: Deal) -> bool:
     return bool(deal.company_id) and access.can(user, Action.VIEW, deal.company)
 
 
-def list_rows(user, page) -> list[Deal]:
+def list_rows(user, page, known: dict[str, dict] | None = None) -> list[Deal]:
     """The rows of one page of the deals list (its ids already gated, filtered and sorted), in
-    the page's order, with what a row shows."""
-    rows = lists.rows_of(visible_deals(user).select_related(*ROW_RELATED), page)
+    the page's order, with what a row shows: the company joined, the pipeline, source and
+    responsible taken from `known` (field → {pk: object}: what the page and its filter panel read)
+    or read for the page (crm.lists.attach)."""
+    rows = lists.rows_of(visible_deals(user).select_related("company"), page)
+    for field in ROW_RELATED:
+        if field != "company":
+            lists.attach(rows, field, (known or {}).get(field, {}))
     for deal in rows:
         deal.company_visible = company_visible(user, deal)
     return rows

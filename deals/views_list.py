@@ -43,7 +43,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE, count=filterset.tally_count(),
                              more_than=filterset.more_than())
-    deals = list_rows(request.user, page)
+    deals = list_rows(request.user, page, {
+        "pipeline": {pipeline.pk: pipeline for pipeline in pipelines}, "source": filterset.loaded("source"),
+        "responsible": {**filterset.loaded("responsible"), request.user.pk: request.user}})
     lists.add_marks(deals)  # the next touch's state (tasks), one query for the page
     stages = stages_by_id(pipelines) if deals else {}
     today = timezone.localdate()

@@ -20,7 +20,11 @@ from crm.models import TimelineEntry
 from .models import Lead
 
 # What a row of a list or a kanban card shows.
-ROW_RELATED = ("source", "responsible", "niche", "client_type", "crm_system")
+# What a row of the list shows of other tables, and of the lead's own columns (the others — the
+# search text, the comment, the requisites — are not read for a page of fifty).
+ROW_RELATED = ("source", "responsible")
+ROW_FIELDS = ("title", "contact_last_name", "contact_first_name", "contact_middle_name", "company_name",
+              "company_phone", "status", "amount", "currency", "created_at", "updated_at", *ROW_RELATED)
 
 
 def visible_leads(user, action: str = Action.VIEW, owner_index: bool = True) -> QuerySet[Lead]:
@@ -31,7 +35,8 @@ def visible_leads(user, action: str = Action.VIEW, owner_index: bool = True) -> 
 
 def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
     queryset = Lead.objects.select_related(
-        *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by", "company", "contact"
+        *ROW_RELATED, "niche", "client_type", "crm_system", "responsible__department", "sales_channel", "junk_reason",
+        "created_by", "company", "contact"
     ).prefetch_related("products_to_sell", "used_products")
     return access.get_or_404(user, queryset, action, pk=pk)
 
@@ -99,10 +104,14 @@ def duplicate_leads(user, probe: dup.Probe) -> list[dup.Match]:
     return matches
 
 
-def list_rows(user, page) -> list[Lead]:
+def list_rows(user, page, known: dict[str, dict] | None = None) -> list[Lead]:
     """The rows of one page of the leads list (its ids already gated, filtered and sorted), in
-    the page's order, with what a row shows."""
-    return lists.rows_of(visible_leads(user).select_related(*ROW_RELATED), page)
+    the page's order, with what a row shows: its source and responsible taken from `known`
+    (field → {pk: object}, what the filter panel read) or read for the page (crm.lists.attach)."""
+    rows = lists.rows_of(visible_leads(user).only(*ROW_FIELDS), page)
+    for field in ROW_RELATED:
+        lists.attach(rows, field, (known or {}).get(field, {}))
+    return rows
 
 
 # --- The kanban board ---

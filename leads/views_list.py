@@ -63,7 +63,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE, count=filterset.tally_count(),
                              more_than=filterset.more_than())
-    leads = list_rows(request.user, page)
+    users = {**filterset.loaded("responsible"), request.user.pk: request.user}
+    leads = list_rows(request.user, page, {"source": filterset.loaded("source"), "responsible": users})
     lists.add_marks(leads)  # the next touch's state (tasks), one query for the page
     # Built once for the page: a `{% url %}` and a `{% blocktranslate %}` a row were a tenth of the list's time.
     detail_head, detail_tail = boards.url_parts("leads:detail")
