@@ -16,8 +16,9 @@ with select_for_update, so no other writer changed it in between.
 Why in the model rather than a call in each service: every writer of leads and deals (the card,
 kanban, bulk actions, conversion, imports, deletion, the admin, a script) goes through save(),
 bulk_create() or delete(), and none can forget it. A save that changes no tallied value costs
-no query. Not seen: QuerySet.update() of a tallied column (nothing does it) — `manage.py
-recount_tallies --check` would tell.
+no query. A QuerySet.update() of a tallied column (a script, a data migration through the
+model's manager) moves the records it changes too: their counts are taken before and after it.
+What goes around the ORM (raw SQL) is not seen — `manage.py recount_tallies --check` tells.
 
 Readers (`board_totals`, `visible_count`) apply the access gate (accounts.access.gate) to the
 counters' owner and scope columns — the same rules as the records — and the board's owner
@@ -107,7 +108,25 @@ def apply(deltas: dict[tuple, list], using: str = "default") -> None:
 
 
 class TalliedQuerySet:
-    """bulk_create (the imports' batches) adds the new records to the counters, one upsert per batch."""
+    """bulk_create (the imports' batches) adds the new records to the counters, one upsert per
+    batch; update() of a tallied column moves the records it changes."""
+
+    def update(self, **kwargs):
+        if not set(kwargs) & _tallied_names(self.model):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            # The rows are locked and their ids kept: after the update the queryset's own
+            # filter may no longer match them (a status filter, and a new status).
+            ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            before = _grouped(self.model, ids, self.db)
+            updated = super().update(**kwargs)
+            deltas: dict[tuple, list] = {}
+            for key, (n, total) in before.items():
+                _add(deltas, key, -n, -total)
+            for key, (n, total) in _grouped(self.model, ids, self.db).items():
+                _add(deltas, key, n, total)
+            apply(deltas, self.db)
+        return updated
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -251,11 +270,21 @@ def visible_count(user, model, *, owners: set[int] | None = None, scope: int | N
 
 def fresh(model) -> dict[tuple, tuple[int, Decimal]]:
     """The counters as the records make them now: {key: (count, amount)}."""
+    return _grouped(model, None)
+
+
+def _grouped(model, ids: list[int] | None, using: str = "default") -> dict[tuple, tuple[int, Decimal]]:
+    """{key: (count, amount)} of the records `ids` of `model` (None: all of them)."""
     owner, scope, column = _atts(model)
     label = model._meta.label_lower
     fields = [owner, *([scope] if scope else []), column, "currency"]
+    records = model._base_manager.using(using).order_by()
+    if ids is not None:
+        if not ids:
+            return {}
+        records = records.filter(pk__in=ids)
     result = {}
-    for row in model._base_manager.order_by().values_list(*fields).annotate(n=Count("pk"), total=Sum("amount")):
+    for row in records.values_list(*fields).annotate(n=Count("pk"), total=Sum("amount")):
         *key, n, total = row
         if not scope:
             key.insert(1, 0)
