@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from crm import lists
 from crm.admin import ScopedAdmin, linked_field
+from crm.lists import search_condition
 
 from . import services
 from .models import Lead, Requirement, Status
@@ -58,12 +60,19 @@ class LeadAdmin(ScopedAdmin):
     list_display = ("title", "company_name", "status", "source", "responsible", "amount", "created_at")
     list_filter = ("status", "source", ("responsible", admin.RelatedOnlyFieldListFilter), "niche", "client_type",
                    "crm_system", "created_at")
-    search_fields = ("title", "company_name", "inn", "company_phone", "contact_phone", "contact_last_name",
-                     "company_email", "contact_email")
+    search_fields = ("search_text",)  # the search box is the CRM's: get_search_results
     list_select_related = ("source", "responsible")
     date_hierarchy = "created_at"
     actions = [_move_action(s) for s in (Status.FIRST_CALL, Status.QUALIFICATION, Status.RECONNAISSANCE,
                                          Status.DECISION_MAKER)]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The CRM's lead search, on its indexes: every word of the title, company, contact and
+        requisites, a phone in any format, an e-mail (Django's own was a `LIKE` scan of eight
+        columns — a million leads)."""
+        condition = lists.search(queryset, search_condition(search_term),
+                                 lists.email_condition(search_term, Lead.EMAIL_FIELDS))
+        return (queryset if condition is None else queryset.filter(condition)), False
 
     def get_readonly_fields(self, request, obj=None):
         # Edits happen on the lead card in the CRM (rules, duplicates, optimistic locking); the

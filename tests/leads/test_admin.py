@@ -55,8 +55,12 @@ def test_the_lead_admin_is_read_only_with_search_and_history(client, supervisor,
     lead = LeadFactory(responsible=owner, company_name="ООО «Ромашка»")
     services.lead_move(lead, to=Status.FIRST_CALL, by=owner)
     client.force_login(supervisor)
+    other = LeadFactory(responsible=owner, company_name="ООО «Лютик»", company_phone="+79123199744")
     page = client.get(reverse("admin:leads_lead_changelist"), {"q": "Ромашка"}).content.decode()
-    assert lead.title in page
+    assert lead.title in page and other.title not in page
+    # The CRM's search: a phone as people type it, which Django's LIKE on the stored number missed.
+    page = client.get(reverse("admin:leads_lead_changelist"), {"q": "8 (912) 319-97-44"}).content.decode()
+    assert other.title in page and lead.title not in page
     page = client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
     assert "Первый звонок" in page and 'name="title"' not in page
     assert client.get(reverse("admin:leads_lead_add")).status_code == 403
