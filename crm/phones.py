@@ -54,9 +54,17 @@ def normalize_ext(raw: str) -> str:
     return raw
 
 
+_RUSSIAN = re.compile(r"\+7([1-9]\d{2})(\d{3})(\d{2})(\d{2})")
+
+
 def display(e164: str) -> str:
     if not e164:
         return ""
+    # Most numbers are Russian: formatted straight from the digits (parsing one costs ~40 µs,
+    # a list page shows fifty).
+    russian = _RUSSIAN.fullmatch(e164)
+    if russian:
+        return "+7 ({}) {}-{}-{}".format(*russian.groups())
     try:
         number = phonenumbers.parse(e164, REGION)
     except phonenumbers.NumberParseException:

@@ -39,7 +39,12 @@ def test_one_number_in_any_format_is_one_e164(raw):
 
 def test_phones_are_shown_in_the_russian_format():
     assert phones.display("+78800000000") == "+7 (880) 000-00-00"
+    assert phones.display("+79123199744") == "+7 (912) 319-97-44"
     assert phones.display("") == ""
+    # The others as the phone library formats them.
+    assert phones.display("+74950000000") == "+7 (495) 000-00-00"
+    assert phones.display("+375291234567") == "+375 29 123-45-67"
+    assert phones.display("не телефон") == "не телефон"
 
 
 @pytest.mark.parametrize(("raw", "message"), [("12ab", "только цифры"), ("123", "Неверная длина"),
