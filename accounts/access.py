@@ -84,6 +84,15 @@ def can_add(user: User, model: type[Model]) -> bool:
     return level(user, model.access_entity, Action.ADD) > Level.NONE
 
 
+def departments(user: User) -> list[tuple[int, int | None, str]]:
+    """(pk, parent's pk, name) of every department, by name: read once per request (kept on the
+    user object) for the access rules and the owner filters (crm.lists.Owners) alike."""
+    cache = getattr(user, "_departments", None)
+    if cache is None:
+        cache = user._departments = list(Department.objects.order_by("name", "pk").values_list("pk", "parent_id", "name"))
+    return cache
+
+
 def department_ids(user: User, lvl: Level) -> set[int]:
     """The departments whose members' records a user with this level sees."""
     if user.department_id is None or lvl < Level.DEPARTMENT:
@@ -93,7 +102,7 @@ def department_ids(user: User, lvl: Level) -> set[int]:
     cache = getattr(user, "_subtree_ids", None)
     if cache is None:
         children: dict[int | None, list[int]] = {}
-        for pk, parent in Department.objects.values_list("pk", "parent_id"):
+        for pk, parent, _name in departments(user):
             children.setdefault(parent, []).append(pk)
         cache, stack = set(), [user.department_id]
         while stack:

@@ -24,7 +24,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from accounts.models import Department, Level, User
+from accounts.models import Level, User
 from crm import phones, tallies, textindex
 from crm.duplicates import search_normalize
 
@@ -64,7 +64,7 @@ class Owners:
         self.children: dict[int | None, list[int]] = {}
         self.names: dict[int, str] = {}
         if lvl > Level.OWN:
-            for pk, parent, name in Department.objects.order_by("name", "pk").values_list("pk", "parent_id", "name"):
+            for pk, parent, name in access.departments(user):
                 self.children.setdefault(parent, []).append(pk)
                 self.names[pk] = name
 
