@@ -250,8 +250,10 @@ def search(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> Q
     return search_matches(queryset, condition, exact)[0]
 
 
-def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> tuple[Q | None, bool]:
-    """`search`'s condition, and whether more than FEW_MATCHES records match it.
+def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> tuple[Q | None, int | None]:
+    """`search`'s condition, and how many records of `queryset` match it when they are at most
+    FEW_MATCHES (the probe's ids counted: a list needs no COUNT of its own, so a search costs the
+    same queries whether it finds few records or many); None when more match, or for no search.
 
     Why: a list shows the newest matches first. PostgreSQL cannot estimate how many rows a
     `LIKE '%…%'` matches (it assumes ~0.01 %), so at a million leads it walked the whole date index
@@ -264,13 +266,13 @@ def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = No
     leads). Only when it finds none is the search column asked, so an address that is no record's
     e-mail is still found inside a title, a comment or a longer address."""
     if condition is None:
-        return None, False
+        return None, None
     if exact is not None:
         ids = few_ids(queryset, exact)
         if ids:
-            return Q(pk__in=ids), False
+            return Q(pk__in=ids), len(ids)
     ids = few_ids(queryset, condition)
-    return (textindex.for_many(condition), True) if ids is None else (Q(pk__in=ids), False)
+    return (textindex.for_many(condition), None) if ids is None else (Q(pk__in=ids), len(ids))
 
 
 # --- What feature apps add to the records' lists and boards ---
@@ -422,6 +424,7 @@ class ListFilterSet(django_filters.FilterSet):
     # The records' e-mail columns (lower-case, indexed): a whole address is looked up there exactly.
     email_fields: tuple[str, ...] = ()
     many_matches = False  # set by the search: more than FEW_MATCHES records match it
+    search_found: int | None = None  # set by the search: how many records match it, when few
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -470,9 +473,19 @@ class ListFilterSet(django_filters.FilterSet):
         """Adjust the form's fields before it is validated."""
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        condition, self.many_matches = search_matches(queryset, self.search_condition(value),
-                                                      email_condition(value, self.email_fields))
+        return self.searched(queryset, *search_matches(queryset, self.search_condition(value),
+                                                       email_condition(value, self.email_fields)))
+
+    def searched(self, queryset: QuerySet, condition: Q | None, found: int | None) -> QuerySet:
+        """`queryset` narrowed by a search_matches answer, which the list's count then reads."""
+        self.many_matches, self.search_found = condition is not None and found is None, found
         return queryset if condition is None else queryset.filter(condition)
+
+    def search_count(self) -> int | None:
+        """How many records the list shows when the search alone narrows it and found few: the
+        probe's ids, counted already. None otherwise (the list counts, or says «более …»)."""
+        self.qs  # noqa: B018 — runs the filters, the search's probe among them
+        return self.search_found if not self.active_count else None
 
     def more_than(self) -> int | None:
         """FEW_MATCHES when the search already found more than that many records and no other
@@ -526,7 +539,11 @@ class OwnedListFilterSet(ListFilterSet):
 
     def tally_count(self) -> int | None:
         """How many records the list shows, read from the tallies, when no filter but those they
-        count by is set; None otherwise (the list then counts, capped: crm.lists.page_of_ids)."""
+        count by is set — or the search's few matches (search_count); None otherwise (the list
+        then counts, capped: crm.lists.page_of_ids)."""
+        found = self.search_count()
+        if found is not None:
+            return found
         data = {}
         if self.is_bound:
             self.errors  # noqa: B018 — validates the form: only valid values filter

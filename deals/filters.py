@@ -103,8 +103,7 @@ class DealFilter(OwnedListFilterSet):
         super().__init__(*args, **kwargs)
 
     def filter_search(self, queryset, name: str, value: str):
-        condition, self.many_matches = lists.search_matches(queryset, search_condition(value, self.user))
-        return queryset if condition is None else queryset.filter(condition)
+        return self.searched(queryset, *lists.search_matches(queryset, search_condition(value, self.user)))
 
     def owner_levels(self, user):
         # Rights are per pipeline: the list spans the user's pipelines, so the widest level counts.
