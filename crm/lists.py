@@ -216,14 +216,15 @@ def _fenced(probe: QuerySet, model: type[Model], condition: Q) -> list[int] | No
         return None
     try:
         sql, params = probe.query.sql_with_params()
-        inner, inner_params = model._base_manager.filter(condition).order_by().query.sql_with_params()
+        inner, inner_params = model._base_manager.filter(condition).order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
         return []
     table = connection.ops.quote_name(model._meta.db_table)
     outer_from = f" FROM {table} WHERE "
-    if " JOIN " in sql or outer_from not in sql:
+    if " JOIN " in sql or outer_from not in sql or outer_from not in inner:
         return None
-    # The subquery takes the table's name: the outer WHERE reads its columns as the table's.
+    # The subquery takes the table's name and all its columns: the outer WHERE reads them as the table's.
+    inner = "SELECT *" + inner[inner.index(outer_from):]
     sql = sql.replace(outer_from, f" FROM ({inner} OFFSET 0) {table} WHERE ", 1)
     with connection.cursor() as cursor:
         cursor.execute(sql, (*inner_params, *params))
