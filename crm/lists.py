@@ -19,7 +19,7 @@ from django import forms
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Model, Q, QuerySet
+from django.db.models import ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
@@ -191,6 +191,30 @@ def search_condition(query: str) -> Q | None:
     return reduce(and_, (Q(search_text__indexed_contains=term) for term in terms))
 
 
+class IdsIn(Lookup):
+    """`field__ids=[…]`: the column is one of these ids, a search's probe found them (up to
+    FEW_MATCHES). On PostgreSQL one array parameter (`= ANY(%s)`, the plan IN itself becomes),
+    not a placeholder per id: a list of a thousand ids cost ~1.4 ms to compile and as much again
+    to bind in each query reading it (the probe, the page — at 300 000 deals «Лесной» named 544
+    companies, three times a page). Elsewhere a plain IN. No ids: nothing matches, no query."""
+
+    lookup_name = "ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        ids = [int(pk) for pk in self.rhs]
+        if not ids:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, ids]
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
+
+
+IntegerField.register_lookup(IdsIn)
+ForeignKey.register_lookup(IdsIn)
+
+
 def few_ids(queryset: QuerySet, condition: Q) -> list[int] | None:
     """The ids of the records of `queryset` matching `condition` if there are at most
     FEW_MATCHES of them (one query, in no order, so the search index answers it), else None."""
@@ -271,9 +295,9 @@ def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = No
     if exact is not None:
         ids = few_ids(queryset, exact)
         if ids:
-            return Q(pk__in=ids), len(ids)
+            return Q(pk__ids=ids), len(ids)
     ids = few_ids(queryset, condition)
-    return (textindex.for_many(condition), None) if ids is None else (Q(pk__in=ids), len(ids))
+    return (textindex.for_many(condition), None) if ids is None else (Q(pk__ids=ids), len(ids))
 
 
 # --- What feature apps add to the records' lists and boards ---

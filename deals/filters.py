@@ -55,7 +55,7 @@ def _term(term: str, companies) -> Q:
     if key:
         matching |= Q(company_key__contains=key)
     ids = lists.few_ids(companies, matching)
-    company = Q(company_id__in=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))
+    company = Q(company_id__ids=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))
     return Q(search_text__indexed_contains=term) | company
 
 
