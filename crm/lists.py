@@ -16,8 +16,10 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
-from django.db.models import Model, Q, QuerySet
+from django.db import connections
+from django.db.models import ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
@@ -189,11 +191,68 @@ def search_condition(query: str) -> Q | None:
     return reduce(and_, (Q(search_text__indexed_contains=term) for term in terms))
 
 
+class IdsIn(Lookup):
+    """`field__ids=[…]`: the column is one of these ids, a search's probe found them (up to
+    FEW_MATCHES). On PostgreSQL one array parameter (`= ANY(%s)`, the plan IN itself becomes),
+    not a placeholder per id: a list of a thousand ids cost ~1.4 ms to compile and as much again
+    to bind in each query reading it (the probe, the page — at 300 000 deals «Лесной» named 544
+    companies, three times a page). Elsewhere a plain IN. No ids: nothing matches, no query."""
+
+    lookup_name = "ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        ids = [int(pk) for pk in self.rhs]
+        if not ids:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, ids]
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
+
+
+IntegerField.register_lookup(IdsIn)
+ForeignKey.register_lookup(IdsIn)
+
+
 def few_ids(queryset: QuerySet, condition: Q) -> list[int] | None:
     """The ids of the records of `queryset` matching `condition` if there are at most
     FEW_MATCHES of them (one query, in no order, so the search index answers it), else None."""
-    ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[:FEW_MATCHES + 1])
+    probe = queryset.filter(condition).order_by().values_list("pk", flat=True)[:FEW_MATCHES + 1]
+    ids = _fenced(probe, queryset.model, condition)
+    if ids is None:
+        ids = list(probe)
     return ids if len(ids) <= FEW_MATCHES else None
+
+
+def _fenced(probe: QuerySet, model: type[Model], condition: Q) -> list[int] | None:
+    """`probe` run on PostgreSQL with `condition` answered first, by its own indexes, and the
+    access gate (the rest of `probe`'s WHERE) checked on the rows it finds, up to the LIMIT;
+    None where that form does not apply (another database, a join), for `probe` to run as is.
+
+    Why: for a manager (owner = 3) PostgreSQL ANDed the trigram index's bitmap with a bitmap of
+    his whole owner index — 309 427 entries at a million leads, more than the rest of the probe
+    (BENCHMARKS.md: «Торговый» as ivanov, 37 ms of which 21 ms that bitmap). Read in a subquery
+    fenced with OFFSET 0 (the outer conditions are not pushed into it), the trigram index drives
+    and the owner is a filter on the few thousand rows read until the LIMIT is reached."""
+    connection = connections[probe.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        sql, params = probe.query.sql_with_params()
+        inner, inner_params = model._base_manager.filter(condition).order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    table = connection.ops.quote_name(model._meta.db_table)
+    outer_from = f" FROM {table} WHERE "
+    if " JOIN " in sql or outer_from not in sql or outer_from not in inner:
+        return None
+    # The subquery takes the table's name and all its columns: the outer WHERE reads them as the table's.
+    inner = "SELECT *" + inner[inner.index(outer_from):]
+    sql = sql.replace(outer_from, f" FROM ({inner} OFFSET 0) {table} WHERE ", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*inner_params, *params))
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 # One whole e-mail address (one word, one «@», a dot in the domain).
@@ -216,8 +275,10 @@ def search(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> Q
     return search_matches(queryset, condition, exact)[0]
 
 
-def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> tuple[Q | None, bool]:
-    """`search`'s condition, and whether more than FEW_MATCHES records match it.
+def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = None) -> tuple[Q | None, int | None]:
+    """`search`'s condition, and how many records of `queryset` match it when they are at most
+    FEW_MATCHES (the probe's ids counted: a list needs no COUNT of its own, so a search costs the
+    same queries whether it finds few records or many); None when more match, or for no search.
 
     Why: a list shows the newest matches first. PostgreSQL cannot estimate how many rows a
     `LIKE '%…%'` matches (it assumes ~0.01 %), so at a million leads it walked the whole date index
@@ -230,13 +291,13 @@ def search_matches(queryset: QuerySet, condition: Q | None, exact: Q | None = No
     leads). Only when it finds none is the search column asked, so an address that is no record's
     e-mail is still found inside a title, a comment or a longer address."""
     if condition is None:
-        return None, False
+        return None, None
     if exact is not None:
         ids = few_ids(queryset, exact)
         if ids:
-            return Q(pk__in=ids), False
+            return Q(pk__ids=ids), len(ids)
     ids = few_ids(queryset, condition)
-    return (textindex.for_many(condition), True) if ids is None else (Q(pk__in=ids), False)
+    return (textindex.for_many(condition), None) if ids is None else (Q(pk__ids=ids), len(ids))
 
 
 # --- What feature apps add to the records' lists and boards ---
@@ -388,6 +449,7 @@ class ListFilterSet(django_filters.FilterSet):
     # The records' e-mail columns (lower-case, indexed): a whole address is looked up there exactly.
     email_fields: tuple[str, ...] = ()
     many_matches = False  # set by the search: more than FEW_MATCHES records match it
+    search_found: int | None = None  # set by the search: how many records match it, when few
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -441,9 +503,19 @@ class ListFilterSet(django_filters.FilterSet):
         """Adjust the form's fields before it is validated."""
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        condition, self.many_matches = search_matches(queryset, self.search_condition(value),
-                                                      email_condition(value, self.email_fields))
+        return self.searched(queryset, *search_matches(queryset, self.search_condition(value),
+                                                       email_condition(value, self.email_fields)))
+
+    def searched(self, queryset: QuerySet, condition: Q | None, found: int | None) -> QuerySet:
+        """`queryset` narrowed by a search_matches answer, which the list's count then reads."""
+        self.many_matches, self.search_found = condition is not None and found is None, found
         return queryset if condition is None else queryset.filter(condition)
+
+    def search_count(self) -> int | None:
+        """How many records the list shows when the search alone narrows it and found few: the
+        probe's ids, counted already. None otherwise (the list counts, or says «более …»)."""
+        self.qs  # noqa: B018 — runs the filters, the search's probe among them
+        return self.search_found if not self.active_count else None
 
     def more_than(self) -> int | None:
         """FEW_MATCHES when the search already found more than that many records and no other
@@ -497,7 +569,11 @@ class OwnedListFilterSet(ListFilterSet):
 
     def tally_count(self) -> int | None:
         """How many records the list shows, read from the tallies, when no filter but those they
-        count by is set; None otherwise (the list then counts, capped: crm.lists.page_of_ids)."""
+        count by is set — or the search's few matches (search_count); None otherwise (the list
+        then counts, capped: crm.lists.page_of_ids)."""
+        found = self.search_count()
+        if found is not None:
+            return found
         data = {}
         if self.is_bound:
             self.errors  # noqa: B018 — validates the form: only valid values filter

@@ -63,8 +63,9 @@ def install(connection, table: str) -> None:
         cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
 
-def install_trigram(connection, table: str, index: str) -> None:
-    """On PostgreSQL, the trigram index `index` that serves LIKE '%…%' on `table`'s search column.
+def install_trigram(connection, table: str, index: str, column: str = "search_text") -> None:
+    """On PostgreSQL, the trigram index `index` that serves LIKE '%…%' on `table`'s `column` (its
+    search column unless told).
     pg_trgm ships with PostgreSQL and is a trusted extension (PostgreSQL 13+); where the role may
     not create it, the migration goes on without the index: search works, only slower."""
     if connection.vendor != "postgresql":
@@ -72,7 +73,7 @@ def install_trigram(connection, table: str, index: str) -> None:
     try:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (search_text gin_trgm_ops)")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin ({column} gin_trgm_ops)")
     except DatabaseError as exc:
         logger.warning("Без индекса поиска (%s): не удалось включить pg_trgm (%s). "
                        "Выполните от суперпользователя: CREATE EXTENSION pg_trgm; и повторите migrate.", table, exc)

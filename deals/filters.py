@@ -55,7 +55,7 @@ def _term(term: str, companies) -> Q:
     if key:
         matching |= Q(company_key__contains=key)
     ids = lists.few_ids(companies, matching)
-    company = Q(company_id__in=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))
+    company = Q(company_id__ids=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))
     return Q(search_text__indexed_contains=term) | company
 
 
@@ -103,8 +103,7 @@ class DealFilter(OwnedListFilterSet):
         super().__init__(*args, **kwargs)
 
     def filter_search(self, queryset, name: str, value: str):
-        condition, self.many_matches = lists.search_matches(queryset, search_condition(value, self.user))
-        return queryset if condition is None else queryset.filter(condition)
+        return self.searched(queryset, *lists.search_matches(queryset, search_condition(value, self.user)))
 
     def owner_levels(self, user):
         # Rights are per pipeline: the list spans the user's pipelines, so the widest level counts.

@@ -201,7 +201,8 @@ class TestQueryBudget:
                                         "deadline": timezone.now() + dt.timedelta(days=days)},
                                   by=deal.responsible, records=[deal])
         assert self._queries(client, params) == small
-        assert self._queries(client, {**params, "touches": "none"}) == small
+        # A filter on top of a search: the list counts (the probe's ids count the search alone).
+        assert self._queries(client, {**params, "touches": "none"}) == small + (1 if params.get("q") else 0)
         # A search costs two queries of its own: the matching companies, then the matching deals
         # (crm.lists.search), so the count and the page read them by id.
         with django_assert_max_num_queries(19 if params.get("q") else 18):
