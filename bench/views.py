@@ -1,8 +1,9 @@
 """The benchmarks' yardsticks: the least a Django page can do to show the 50 rows a list shows by
-default. Same middleware, session and user lookups as any page; one query with the same joins as
-the list (plus, for companies, the prefetch of their phones and e-mails, which the list shows); a
-trivial table rendered by Django's template engine from a string, without context processors,
-filters, counts or pagination.
+default. Same middleware, session and user lookups as any page; one query with the joins the
+list had when issue 13 set its targets (LEAD_RELATED; deals and companies: their lists' joins,
+plus, for companies, the prefetch of their phones and e-mails, which the list shows); a trivial
+table rendered by Django's template engine from a string, without context processors, filters,
+counts or pagination.
 
 They read the models with no access gate: for the admin these are exactly the list's rows; for
 the head of sales (who does not see the admin's own records) nearly the same rows.
@@ -23,9 +24,14 @@ from clients.selectors import COMPANY_ROW_RELATED
 from deals.models import Deal
 from deals.selectors import ROW_RELATED as DEAL_ROW_RELATED
 from leads.models import Lead
-from leads.selectors import ROW_RELATED
 
 ROWS = 50
+
+# The leads' yardstick joins what the list joined when issue 13 set its targets against «the same
+# minimal 50-row view»: the list's rows no longer join these tables (leads.selectors.list_rows takes
+# the source and responsible from its filter panel), but the yardstick stays what the targets were
+# measured against, so that a ratio moves only when a page does.
+LEAD_RELATED = ("source", "responsible", "niche", "client_type", "crm_system")
 
 SOURCE = """<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><title>Лиды</title></head><body>
@@ -82,7 +88,7 @@ def _template(source: str = SOURCE):
 
 
 def minimal_leads(request: HttpRequest) -> HttpResponse:
-    leads = Lead.objects.select_related(*ROW_RELATED).order_by("-created_at", "-pk")[:ROWS]
+    leads = Lead.objects.select_related(*LEAD_RELATED).order_by("-created_at", "-pk")[:ROWS]
     return HttpResponse(_template().render({"leads": leads}))
 
 

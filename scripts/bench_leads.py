@@ -165,7 +165,7 @@ cp /work/bench-keep/sqlite-100k.sqlite3 /tmp/sqlite-100k.sqlite3   # 100 000 lea
   products and five comments through `crm.timeline.add_comment`, one pinned. PostgreSQL gets
   `VACUUM ANALYZE` after the fill (autovacuum would); SQLite gets `ANALYZE` (as demo_data and
   imports run after bulk loads).
-- **Yardstick.** `bench/views.py`: a plain view reading `Lead.objects.select_related(*ROW_RELATED)
+- **Yardstick.** `bench/views.py`: a plain view reading `Lead.objects.select_related(*LEAD_RELATED)
   .order_by("-created_at", "-pk")[:50]` — the rows the list shows by default (the script asserts
   that, for the admin, both show the same 50 ids) — into a 9-column table rendered by Django's
   template engine from a string, without context processors. It is served through
