@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts import access
 from accounts.models import Action, Level
 from clients.selectors import linked
-from crm import boards, lists
+from crm import boards, lists, references
 from crm.money import format_money
 
 from .filters import search_condition
@@ -74,14 +74,15 @@ def stages_by_id(pipelines) -> dict[int, Stage]:
 
 
 def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
-    queryset = Deal.objects.select_related(
-        "pipeline", "company", "source", "responsible", "lead", "loss_reason", "created_by",
-    ).prefetch_related(
+    # The source and the loss reason are read apart (crm.references): each joined table made
+    # PostgreSQL plan the card's query longer (BENCHMARKS.md, issue 13).
+    queryset = Deal.objects.select_related("pipeline", "company", "responsible", "lead").prefetch_related(
         "contacts", Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")),
     )
     # Seen first, then allowed: a pipeline hidden from a role hides its deals from every action,
     # even where the role's «change» level for deals would otherwise reach them.
     deal = access.get_or_404(user, queryset, Action.VIEW, pk=pk)
+    references.attach([deal], ("source", "loss_reason"))
     if action != Action.VIEW and not access.can(user, action, deal):
         raise Http404
     return deal

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import Action
 from clients.selectors import linked
-from crm import boards, lists
+from crm import boards, lists, references
 from crm import duplicates as dup
 from crm.lists import search_condition
 from crm.models import TimelineEntry
@@ -29,11 +29,17 @@ def visible_leads(user, action: str = Action.VIEW, owner_index: bool = True) -> 
     return access.scope(user, Lead.objects.all(), action, owner_index=owner_index)
 
 
+# The reference lists a card shows, read apart from the lead's row (crm.references: joined,
+# they made PostgreSQL plan a 12-table query for longer than all the rest of the card's SQL).
+CARD_REFERENCES = ("source", "niche", "client_type", "crm_system", "sales_channel", "junk_reason",
+                   "products_to_sell", "used_products")
+
+
 def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
-    queryset = Lead.objects.select_related(
-        *ROW_RELATED, "responsible__department", "sales_channel", "junk_reason", "created_by", "company", "contact"
-    ).prefetch_related("products_to_sell", "used_products")
-    return access.get_or_404(user, queryset, action, pk=pk)
+    queryset = Lead.objects.select_related("responsible", "company", "contact")
+    lead = access.get_or_404(user, queryset, action, pk=pk)
+    references.attach([lead], CARD_REFERENCES)
+    return lead
 
 
 def linked_records(user, lead: Lead) -> dict:
