@@ -7,7 +7,7 @@ query of the pipeline's stages instead (`stages_by_id`)."""
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts import access
@@ -76,15 +76,18 @@ def stages_by_id(pipelines) -> dict[int, Stage]:
 def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
     # The source and the loss reason are read apart (crm.references): each joined table made
     # PostgreSQL plan the card's query longer (BENCHMARKS.md, issue 13).
-    queryset = Deal.objects.select_related("pipeline", "company", "responsible", "lead").prefetch_related(
-        "contacts", Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")),
-    )
-    # Seen first, then allowed: a pipeline hidden from a role hides its deals from every action,
-    # even where the role's «change» level for deals would otherwise reach them.
-    deal = access.get_or_404(user, queryset, Action.VIEW, pk=pk)
-    references.attach([deal], ("source", "loss_reason"))
+    # The row by its key, then the gate's answer for the loaded deal (access.can, the same rules as
+    # access.scope): one record needs no access condition — per pipeline, long — built into its
+    # query. Seen first, then allowed: a pipeline hidden from a role hides its deals from every
+    # action, even where the role's «change» level for deals would otherwise reach them.
+    deal = Deal.objects.select_related("pipeline", "company", "responsible", "lead").filter(pk=pk).first()
+    if deal is None or not access.can(user, Action.VIEW, deal):
+        raise Http404
     if action != Action.VIEW and not access.can(user, action, deal):
         raise Http404
+    prefetch_related_objects(
+        [deal], "contacts", Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")))
+    references.attach([deal], ("source", "loss_reason"))
     return deal
 
 
