@@ -123,9 +123,11 @@ def _card_context(request, deal: Deal) -> dict:
         "lead_visible": bool(lead and access.can(request.user, Action.VIEW, lead)),
         # PROCESS.md §1.5: the lead's pinned comment (the «Разведка» findings) is visible from the deal.
         "lead_pinned": timeline.pinned(lead) if lead else None,
-        # Offered only when there is another pipeline to go to.
+        # Offered only when there is another pipeline to go to. Its options are the pipelines read
+        # already (the form's queryset would read them again).
         "pipeline_form": (ChangePipelineForm(pipelines=movable, current=deal.pipeline)
                           if any(p.pk != deal.pipeline_id for p in movable) else None),
+        "pipeline_choices": sorted({p.pk: p for p in [*movable, deal.pipeline]}.values(), key=lambda p: (p.sort, p.pk)),
         "close_overdue": bool(deal.close_date and deal.close_date < timezone.localdate()
                               and deal._current_stage.semantics == Stage.Semantics.IN_PROCESS),
         "panels": cards.panels_for(request.user, deal),  # what other apps show (tasks: «Дела»)
