@@ -5,7 +5,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,7 +40,9 @@ def lead_for_card(user, pk, action: str = Action.VIEW) -> Lead:
     # The row by its key, then the gate's answer for the loaded lead (access.can, the same rules
     # as access.scope): one record needs no access condition built into its query. Not seen or
     # not there: the same 404.
-    lead = Lead.objects.select_related("responsible", "company", "contact").filter(pk=pk).first()
+    # has_deals: most leads have none, and then linked_records asks for none.
+    lead = (Lead.objects.select_related("responsible", "company", "contact").filter(pk=pk)
+            .annotate(has_deals=Exists(Lead.deals.rel.related_model.objects.filter(lead=OuterRef("pk")))).first())
     if lead is None or not access.can(user, action, lead):
         raise Http404
     references.attach([lead], CARD_REFERENCES)
@@ -55,7 +57,7 @@ def linked_records(user, lead: Lead) -> dict:
     contact = lead.contact if lead.contact_id and access.can(user, Action.VIEW, lead.contact) else None
     # A lead has a deal or two (its conversion's): read them all in one plain query and ask the
     # gate about each loaded deal, rather than a gated query plus a count of the rest.
-    every_deal = list(lead.deals.order_by("pk"))
+    every_deal = list(lead.deals.order_by("pk")) if getattr(lead, "has_deals", True) else []
     deals = [deal for deal in every_deal if access.can(user, Action.VIEW, deal)]
     hidden_deals = len(every_deal) - len(deals)
     return {
