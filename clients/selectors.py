@@ -130,7 +130,10 @@ def linked(user: User, queryset: QuerySet, related: tuple[str, ...] = ()) -> dic
     more there are that the user may not see. Also used by the panels leads and deals register
     on the cards (crm.cards)."""
     total = queryset.count()
-    shown = list(access.scope(user, queryset).select_related(*related)[:CARD_LIMIT])
+    # None at all (most records' leads, say): no list to read. Reading it anyway cost SQLite
+    # 190 ms on a company card at 100 000 leads: with no statistics to say the company's index
+    # finds nothing, it walked the whole date index for the first 50.
+    shown = list(access.scope(user, queryset).select_related(*related)[:CARD_LIMIT]) if total else []
     for record in shown:
         record.card_url = _url(record)
     return {"items": shown, "hidden": max(total - len(shown), 0) if len(shown) < CARD_LIMIT else 0,
