@@ -7,13 +7,13 @@ query of the pipeline's stages instead (`stages_by_id`)."""
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts import access
 from accounts.models import Action, Level
 from clients.selectors import linked
-from crm import boards, lists
+from crm import boards, lists, references
 from crm.money import format_money
 
 from .filters import search_condition
@@ -72,6 +72,21 @@ def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:
             if access.level(user, Deal.access_entity, action, p.access_scope) > Level.NONE]
 
 
+def card_pipelines(user, pipeline_id: int) -> tuple[list[Pipeline], list[Stage]]:
+    """For the deal card, in one query: the pipelines the user sees (as pipelines_for; a pipeline
+    with no stage yet can hold no deal and is left out) and the stages of the deal's pipeline in
+    their order (as stages_by_id)."""
+    pipelines: dict[int, Pipeline] = {}
+    stages = []
+    for stage in Stage.objects.select_related("pipeline").order_by("pipeline__sort", "pipeline_id", "sort", "pk"):
+        pipelines.setdefault(stage.pipeline_id, stage.pipeline)
+        if stage.pipeline_id == pipeline_id:
+            stages.append(stage)
+    visible = [p for p in pipelines.values()
+               if access.level(user, Deal.access_entity, Action.VIEW, p.access_scope) > Level.NONE]
+    return visible, stages
+
+
 def stages_by_id(pipelines) -> dict[int, Stage]:
     """Stage id → Stage of these pipelines, in one query."""
     ids = [p.pk for p in pipelines]
@@ -79,16 +94,20 @@ def stages_by_id(pipelines) -> dict[int, Stage]:
 
 
 def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
-    queryset = Deal.objects.select_related(
-        "pipeline", "company", "source", "responsible", "lead", "loss_reason", "created_by",
-    ).prefetch_related(
-        "contacts", Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")),
-    )
-    # Seen first, then allowed: a pipeline hidden from a role hides its deals from every action,
-    # even where the role's «change» level for deals would otherwise reach them.
-    deal = access.get_or_404(user, queryset, Action.VIEW, pk=pk)
+    # The source and the loss reason are read apart (crm.references): each joined table made
+    # PostgreSQL plan the card's query longer (BENCHMARKS.md, issue 13).
+    # The row by its key, then the gate's answer for the loaded deal (access.can, the same rules as
+    # access.scope): one record needs no access condition — per pipeline, long — built into its
+    # query. Seen first, then allowed: a pipeline hidden from a role hides its deals from every
+    # action, even where the role's «change» level for deals would otherwise reach them.
+    deal = Deal.objects.select_related("pipeline", "company", "responsible", "lead").filter(pk=pk).first()
+    if deal is None or not access.can(user, Action.VIEW, deal):
+        raise Http404
     if action != Action.VIEW and not access.can(user, action, deal):
         raise Http404
+    prefetch_related_objects(
+        [deal], "contacts", Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")))
+    references.attach([deal], ("source", "loss_reason"))
     return deal
 
 

@@ -31,7 +31,7 @@ from . import services
 from .forms import ChangePipelineForm, DealForm, ProductsForm, product_rows, requirements_form_class
 from .models import Deal, Pipeline, Stage
 from .requirements import missing_for
-from .selectors import deal_for_card, pipelines_for, stages_by_id, visible_clients_of
+from .selectors import card_pipelines, deal_for_card, pipelines_for, visible_clients_of
 
 MAX_ID = 2**63 - 1
 
@@ -90,7 +90,7 @@ def stage_bar(deal: Deal, stages: list[Stage], can_change: bool) -> list[dict]:
 # --- The card ---
 
 def _card_context(request, deal: Deal) -> dict:
-    stages = [s for s in stages_by_id([deal.pipeline]).values()]
+    pipelines, stages = card_pipelines(request.user, deal.pipeline_id)
     deal._current_stage = next(s for s in stages if s.pk == deal.stage_id)
     can_change = access.can(request.user, Action.CHANGE, deal)
     products = list(deal.products.all())
@@ -103,7 +103,7 @@ def _card_context(request, deal: Deal) -> dict:
     company_visible, visible_contacts, contacts_hidden = visible_clients_of(request.user, deal)
     contacts = [{"name": str(c), "url": _url(c)} for c in visible_contacts]
     lead = deal.lead
-    movable = movable_pipelines(request.user) if can_change else []
+    movable = movable_pipelines(request.user, pipelines) if can_change else []
     return {
         **timeline_context(request, deal),
         "deal": deal,
@@ -123,9 +123,11 @@ def _card_context(request, deal: Deal) -> dict:
         "lead_visible": bool(lead and access.can(request.user, Action.VIEW, lead)),
         # PROCESS.md §1.5: the lead's pinned comment (the «Разведка» findings) is visible from the deal.
         "lead_pinned": timeline.pinned(lead) if lead else None,
-        # Offered only when there is another pipeline to go to.
+        # Offered only when there is another pipeline to go to. Its options are the pipelines read
+        # already (the form's queryset would read them again).
         "pipeline_form": (ChangePipelineForm(pipelines=movable, current=deal.pipeline)
                           if any(p.pk != deal.pipeline_id for p in movable) else None),
+        "pipeline_choices": sorted({p.pk: p for p in [*movable, deal.pipeline]}.values(), key=lambda p: (p.sort, p.pk)),
         "close_overdue": bool(deal.close_date and deal.close_date < timezone.localdate()
                               and deal._current_stage.semantics == Stage.Semantics.IN_PROCESS),
         "panels": cards.panels_for(request.user, deal),  # what other apps show (tasks: «Дела»)

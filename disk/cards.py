@@ -10,9 +10,9 @@ files, and below them — read-only — those attached to its company and contac
 (the contract with the company, a contact's power of attorney), without copying them into the deal.
 Uploads from the deal card go to the deal.
 
-Three queries at most whatever the number of files: the record's attachments, their live public
-links (for whoever may change the record), and on a deal its company's and contacts' attachments
-(the card has prefetched its contacts; the content types are cached)."""
+Two queries at most whatever the number of files: the record's attachments — on a deal with its
+company's and contacts' in the same query (the card has prefetched its contacts; the content
+types are cached) — and their live public links (for whoever may change the record)."""
 
 from __future__ import annotations
 
@@ -35,28 +35,33 @@ def attachable(record) -> bool:
     return meta is not None and meta.label_lower in ATTACHABLE
 
 
-def _related(user, record: models.Model) -> list:
-    """A deal's company's and contacts' files (those records the user may see), each marked with
-    where it comes from."""
+def _clients(user, record: models.Model) -> list:
+    """A deal's company and contacts the user may see, whose files its «Документы» list too."""
     if record._meta.label_lower != "deals.deal":
         return []
     from deals.selectors import visible_clients_of
 
     company_visible, contacts, _hidden = visible_clients_of(user, record)
-    records = ([record.company] if company_visible else []) + contacts
-    if not records:
-        return []
-    sources = {(ContentType.objects.get_for_model(r).pk, r.pk): r for r in records}
-    found = list(selectors.attachments_of(user, records))
-    for attachment in found:
-        source = sources.get((attachment.content_type_id, attachment.object_id))
-        attachment.source = f"{source._meta.verbose_name}: {source}" if source is not None else ""
-    return found
+    return ([record.company] if company_visible else []) + contacts
 
 
 def panel_context(user, record: models.Model) -> dict:
     kind = record._meta.label_lower
-    rows = list(selectors.attachments(user, record))
+    clients = _clients(user, record)
+    if clients:
+        # The deal's files and its clients' in one query, told apart here; each client's marked
+        # with where it comes from.
+        sources = {(ContentType.objects.get_for_model(r).pk, r.pk): r for r in clients}
+        rows, related = [], []
+        for attachment in selectors.attachments_of(user, [record, *clients]):
+            source = sources.get((attachment.content_type_id, attachment.object_id))
+            if source is None:
+                rows.append(attachment)
+            else:
+                attachment.source = f"{source._meta.verbose_name}: {source}"
+                related.append(attachment)
+    else:
+        rows, related = list(selectors.attachments(user, record)), []
     can_change = access.can(user, Action.CHANGE, record)
     links = selectors.live_links([a.file for a in rows]) if can_change else {}
     for attachment in rows:
@@ -67,7 +72,7 @@ def panel_context(user, record: models.Model) -> dict:
         "kind": kind,
         "title": _("Документы") if kind == "deals.deal" else _("Файлы"),
         "rows": rows,
-        "related": _related(user, record),
+        "related": related,
         "can_change": can_change,
         "upload_url": reverse("disk:attach_upload", args=args),
         "list_url": reverse("disk:attachments", args=args),

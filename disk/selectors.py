@@ -274,7 +274,7 @@ def attachments_of(user, records: list[Model]) -> QuerySet[Attachment]:
         if record is not None and access.can(user, Action.VIEW, record):
             condition |= Q(content_type=ContentType.objects.get_for_model(record), object_id=record.pk)
     return (Attachment.objects.filter(condition, file__deleted_at__isnull=True)
-            .select_related("file__author").order_by("-file__updated_at", "-pk"))
+            .select_related("file__author", "file__current").order_by("-file__updated_at", "-pk"))
 
 
 def live_links(files: list[File]) -> dict[int, PublicLink]:

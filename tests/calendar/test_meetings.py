@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from calendar_app import selectors as calendar_selectors
 from calendar_app import services, touches
 from calendar_app.cards import panel_context
 from calendar_app.models import Answer, Event
@@ -310,8 +311,9 @@ def test_the_lead_card_shows_its_meetings_and_the_button(client, django_assert_m
     make_event(owner, at(MONDAY, 15), records=[lead], title="Собеседование", is_private=True)
     make_event(owner, at(MONDAY, 17), title="Не про этот лид")
     client.force_login(owner)
-    # The lead card's own budget (tests/leads/test_card.py), the panel's meetings included.
-    with django_assert_max_num_queries(25):
+    # The lead card's own budget (tests/leads/test_card.py: 12, the bound events' ids included) and
+    # the panel's events, their exceptions and the reader's private ones.
+    with django_assert_max_num_queries(15):
         response = client.get(lead.get_absolute_url())
     assert response.status_code == 200
     text = response.content.decode()
@@ -326,12 +328,19 @@ def test_the_panel_costs_a_few_queries_whatever_the_number_of_meetings(django_as
     for hour in range(8, 18):
         make_event(owner, at(MONDAY, hour), records=[lead], title=f"Встреча {hour}", is_private=hour % 2 == 0,
                    participants=[teammate], freq="daily" if hour % 3 == 0 else "")
-    # The access levels, the events, their exceptions, the reader's private ones.
-    with django_assert_max_num_queries(6):
+    # The bound events' ids, the access levels, the events, their exceptions, the reader's private ones.
+    with django_assert_max_num_queries(7):
         context = panel_context(head, lead)
     assert len(context["meetings"]) == 10
     hidden = [m["o"] for m in context["meetings"] if m["o"].hidden]
     assert hidden and all(o.display_title == "Занят" for o in hidden)
+
+
+def test_a_record_with_no_meetings_costs_one_query(django_assert_num_queries, owner, head, lead):
+    make_event(owner, at(MONDAY, 15), title="Не про этот лид")
+    start = timezone.now()
+    with django_assert_num_queries(1):  # its bound events' ids: none, so no events query
+        assert calendar_selectors.record_occurrences(head, lead, start, start + dt.timedelta(days=366)) == []
 
 
 def test_the_head_sees_a_managers_private_meeting_as_busy_and_may_plan_one(owner, head, lead):

@@ -58,6 +58,24 @@ class TestPanel:
         assert "text-danger" in panel[:panel.index("Встреча в офисе")]
         assert page.count('data-testid="touch-complete"') == 2
 
+    @pytest.mark.parametrize("one_query", [100, 0])  # read at once and split, or two queries
+    def test_it_shows_the_newest_done_ones_up_to_the_cap(self, client, owner, lead, one_query, monkeypatch):
+        from tasks_app import cards
+
+        monkeypatch.setattr(cards, "ONE_QUERY", one_query)
+        monkeypatch.setattr(cards, "DONE_SHOWN", 2)
+        for i in range(3):
+            task = touch(lead, owner, title=f"Звонок {i}")
+            services.task_transition(task, "complete", by=owner, result="")
+            Task.objects.filter(pk=task.pk).update(completed_at=timezone.now() - timedelta(days=10 - i))
+        touch(lead, owner, days=2, title="Будущий звонок")
+        client.force_login(owner)
+        page = html(client.get(reverse("leads:detail", args=[lead.pk])))
+        panel = page[page.index('data-testid="touches-panel"'):]
+        panel = panel[:panel.index("</section>")]  # the timeline names them all
+        assert panel.index("Будущий звонок") < panel.index("touches-done") < panel.index("Звонок 2") < panel.index("Звонок 1")
+        assert "Звонок 0" not in panel
+
     def test_the_deal_card_has_the_panel_too(self, client, owner):
         deal = DealFactory(responsible=owner)
         client.force_login(owner)
@@ -68,11 +86,16 @@ class TestPanel:
                                                                     django_assert_max_num_queries):
         client.force_login(owner)
         client.get(reverse("leads:detail", args=[lead.pk]))
-        with django_assert_max_num_queries(40) as few:
+        with django_assert_max_num_queries(40) as none:
+            assert client.get(reverse("leads:detail", args=[lead.pk])).status_code == 200
+        touch(lead, owner, days=1, title="Звонок")
+        # A record with nothing bound is not asked for its tasks (one query less); with some, the
+        # count no longer grows with them.
+        with django_assert_max_num_queries(len(none.captured_queries) + 1) as one:
             assert client.get(reverse("leads:detail", args=[lead.pk])).status_code == 200
         for i in range(15):
-            touch(lead, owner, days=i + 1, title=f"Звонок {i}")
-        with django_assert_max_num_queries(len(few.captured_queries)):
+            touch(lead, owner, days=i + 2, title=f"Звонок {i}")
+        with django_assert_max_num_queries(len(one.captured_queries)):
             assert client.get(reverse("leads:detail", args=[lead.pk])).status_code == 200
 
 
