@@ -151,3 +151,20 @@ def webhook_url(rest_server, seeded_defaults, monkeypatch):
         return f"{rest_server.url}{services.base_path(user.pk, code)}"
 
     return make
+
+
+@pytest.fixture
+def temp_method():
+    """temp_method("test.echo", func, scope=None): a method registered for this test only."""
+    from rest import registry
+
+    added: list[str] = []
+
+    def add(name: str, func, scope=None):
+        registry.method(name, scope)(func)
+        added.append(name.lower())
+        return func
+
+    yield add
+    for name in added:
+        registry._methods.pop(name, None)
