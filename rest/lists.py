@@ -15,9 +15,10 @@ so the filter can only narrow what the user may see.
 - An unknown field in any of them is RestError.
 
 Cost at 100,000 rows. Ordered by ID only (both libraries do so when they walk a list), a page is
-read by keyset — `ID > last` — when the previous page was read in this process (the cursor of each
-walk is kept in the cache for a few minutes; fast-bitrix24 asks start=50, 100… in order, inside one
-batch); otherwise the offset is skipped over the ids alone (an index-only walk), and then the rows
+read by keyset — `ID > last` — when the previous page's cursor is known (the cursor of each walk is
+kept for a few minutes in the cache REST_CURSOR_CACHE: the default, per-process cache serves a walk
+inside one batch — fast-bitrix24 asks start=50, 100… in order in one batch —; a cache the server's
+workers share, e.g. Redis, serves the batches that land on another worker too); otherwise the offset is skipped over the ids alone (an index-only walk), and then the rows
 are read by `ID >=` that id. `total` is counted once per walk: a page continuing a walk answers the
 total counted at its start (a client's `get_all` would otherwise count the table 2,000 times), and
 `count_all` (e.g. the record counters of crm.tallies) answers it without a query when the client
@@ -31,7 +32,8 @@ import json
 import re
 from collections.abc import Callable
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Q, QuerySet
 
 from .fields import Field, FieldMap
@@ -47,7 +49,11 @@ _PREFIX = re.compile(r"^(>=|<=|!=|!@|!%|=%|%=|>|<|@|%|=|!)?(.+)$", re.S)
 def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: str = "filter",
               order_key: str = "order", select_key: str = "select",
               count_all: Callable[[], int | None] | None = None) -> Page:
-    """One page of `queryset` as Bitrix24 answers `*.list`; see the module's docstring."""
+    """One page of `queryset` as Bitrix24 answers `*.list`; see the module's docstring.
+
+    `count_all()`, if given, must count exactly `queryset` as passed (e.g. the tallies' count of
+    every lead the user sees — crm.lists.known_count — when the queryset is all of them), or
+    return None when it cannot; it is asked only when the client's filter is empty."""
     raw_filter = call.param(filter_key) or {}
     if not isinstance(raw_filter, dict):
         raise RestError.invalid("Parameter filter must be an object")
@@ -61,6 +67,7 @@ def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: s
     descending = by_id and ordering[0].startswith("-")
     walk = _walk_key(call, queryset, raw_filter, ordering) if by_id else None
 
+    cache = caches[settings.REST_CURSOR_CACHE]
     cursor = cache.get(f"{walk}:{start}") if walk and start > 0 else None
     total = None
     if start >= 0:
