@@ -15,14 +15,14 @@ so the filter can only narrow what the user may see.
 - An unknown field in any of them is RestError.
 
 Cost at 100,000 rows. Ordered by ID only (both libraries do so when they walk a list), a page is
-read by keyset — `ID > last` — when the previous page's cursor is known (the cursor of each walk is
-kept for a few minutes in the cache REST_CURSOR_CACHE: the default, per-process cache serves a walk
-inside one batch — fast-bitrix24 asks start=50, 100… in order in one batch —; a cache the server's
-workers share, e.g. Redis, serves the batches that land on another worker too); otherwise the offset is skipped over the ids alone (an index-only walk), and then the rows
-are read by `ID >=` that id. `total` is counted once per walk: a page continuing a walk answers the
-total counted at its start (a client's `get_all` would otherwise count the table 2,000 times), and
-`count_all` (e.g. the record counters of crm.tallies) answers it without a query when the client
-filters nothing.
+read by keyset — `ID > last` — when the previous page's cursor is known: each walk's cursor is kept
+for a few minutes in the cache REST_CURSOR_CACHE. The default, per-process cache serves a walk inside
+one batch (fast-bitrix24 asks start=50, 100… in order in one batch); a cache the server's workers
+share (Redis…) serves the batches that land on another worker too. Without a cursor the offset is
+skipped over the ids alone (the primary key's index), then the page is read by `ID >` the id found.
+`total` is counted once per walk: a page continuing a walk answers the total counted at its start
+(a client's `get_all` would otherwise count the table 2,000 times), and `count_all` (e.g. the record
+counters of crm.tallies) answers it without a query when the client filters nothing.
 """
 
 from __future__ import annotations
