@@ -115,8 +115,21 @@ def _walk_key(call: Call, queryset: QuerySet, raw_filter: dict, ordering: list[s
     # created_at too: a webhook's id may come again (a database restored, a test's rolled back).
     text = json.dumps([webhook.pk if webhook else None, webhook.created_at if webhook else None, call.user.pk,
                        queryset.model._meta.label_lower,
-                       str(queryset.query.where), raw_filter, ordering], sort_keys=True, default=str)
+                       str(queryset.query.where), _plain(raw_filter), ordering], sort_keys=True, default=str)
     return "rest-walk:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value):
+    """A filter as text all through: JSON's 5 and a form's "5" (fast-bitrix24's first page comes as
+    JSON, the next ones as batch commands' queries), a list and a PHP array, are one walk."""
+    if isinstance(value, dict):
+        keys = list(value)
+        if keys and all(str(k).isdigit() for k in keys):
+            return [_plain(v) for v in as_list(value)]
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def order_by(fields: FieldMap, raw) -> list[str]:
