@@ -39,6 +39,7 @@ KINDS = {"PHONE": PHONE, "EMAIL": EMAIL}
 # Bitrix24's VALUE_TYPE → ours (what we have no type for is «Другой»), and back.
 TYPE_IN = {"WORK": "work", "MOBILE": "mobile", "HOME": "home", "OTHER": "other", "FAX": "other", "PAGER": "other",
            "MAILING": "other"}
+MAX_VALUE = Communication._meta.get_field("value").max_length
 TYPE_OUT = {"work": "WORK", "mobile": "MOBILE", "home": "HOME", "other": "OTHER"}
 
 
@@ -206,6 +207,9 @@ def _merged(record, comms: dict) -> list[tuple[str, str, str, str]] | None:
     for name, kind in KINDS.items():
         for item in comms.get(name, []):
             value = item["VALUE"]
+            if len(value) > MAX_VALUE:
+                raise RestError.invalid(_("Слишком длинное значение %(field)s: не больше %(n)s символов.")
+                                        % {"field": name, "n": MAX_VALUE})
             if kind == EMAIL and value and not item["DELETE"]:
                 try:
                     validate_email(value)

@@ -279,6 +279,13 @@ def active_user(pk, field: str):
     return found
 
 
+def check_title(data: dict, field: str) -> None:
+    """A task's title fits its column (the services leave the length to the forms)."""
+    limit = Task._meta.get_field("title").max_length
+    if len(data.get("title") or "") > limit:
+        raise RestError.invalid(_("Название длиннее %(n)s символов (%(field)s).") % {"n": limit, "field": field})
+
+
 def _activity_data(fields: dict, *, adding: bool) -> tuple[dict, bool | None]:
     """(the task's fields, COMPLETED as asked or None) from an activity's `fields`."""
     writable = {k: v for k, v in fields.items() if k not in ("OWNER_TYPE_ID", "OWNER_ID", "COMPLETED")}
@@ -292,6 +299,7 @@ def _activity_data(fields: dict, *, adding: bool) -> tuple[dict, bool | None]:
     for name in ("title", "description"):
         if name in data:
             data[name] = "" if data[name] in (None, "None") else str(data[name]).strip()
+    check_title(data, "SUBJECT")
     done = ACTIVITIES.field("COMPLETED").value(fields["COMPLETED"]) if "COMPLETED" in fields else None
     return data, done
 

@@ -28,7 +28,7 @@ from django_fsm import can_proceed
 from accounts import access
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
-from rest.methods.crm_timeline import BY_LABEL, BY_PREFIX, OWNER_TYPES, active_user, record, refusal
+from rest.methods.crm_timeline import BY_LABEL, BY_PREFIX, OWNER_TYPES, active_user, check_title, record, refusal
 from rest.parsing import as_list
 from rest.registry import Call, Page, RestError, method
 from tasks_app import selectors, services
@@ -212,6 +212,7 @@ def _data(call: Call, fields) -> tuple[dict, dict, list | None, str | None]:
     for name in ("title", "description"):
         if name in data:
             data[name] = "" if data[name] in (None, "None") else str(data[name]).strip()
+    check_title(data, "TITLE")
     people = {}
     for name, label in (("coexecutors", "ACCOMPLICES"), ("observers", "AUDITORS")):
         if name in m2m:

@@ -101,6 +101,9 @@ def test_it_writes_multifields_as_bitrix24_does(client, owner):
     ({"TITLE": "X", "ASSIGNED_BY_ID": 999999}, "ASSIGNED_BY_ID"),
     ({"TITLE": "X", "INDUSTRY": "no such niche"}, "INDUSTRY"),
     ({"TITLE": "X", "DATE_CREATE": "2020-01-01", "ASSIGNED_BY_ID": "abc"}, "ASSIGNED_BY_ID"),
+    ({"TITLE": "Я" * 300}, "255"),
+    ({"TITLE": "X", "EMAIL": [{"VALUE": "a" * 250 + "@example.ru"}]}, "EMAIL"),
+    ({"TITLE": "X", "ORIGIN_ID": "1" * 100}, "64"),
 ])
 def test_it_refuses_bad_input_with_bitrix24s_error_and_saves_nothing(client, owner, fields, words):
     status, answer = rest(client, owner, "crm.company.add", {"fields": fields})

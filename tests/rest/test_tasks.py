@@ -124,6 +124,8 @@ def test_it_shows_a_task_to_whom_the_task_list_shows_it(client, personas, person
     {"TITLE": "Т", "UF_CRM_TASK": ["L_999999"]},
     {"TITLE": "Т", "STATUS": 9},
     {"TITLE": "Т", "ACCOMPLICES": ["abc"]},
+    {"TITLE": "Я" * 300},
+    {"TITLE": "Т", "TASK_CONTROL": "может быть"},
 ])
 def test_it_refuses_a_bad_task_and_creates_nothing(client, owner, fields):
     status, answer = rest(client, owner, "tasks.task.add", {"fields": fields})

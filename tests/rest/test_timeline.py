@@ -169,6 +169,8 @@ def test_it_hides_touches_on_records_the_user_may_not_see(client, owner, outside
     {"OWNER_TYPE_ID": 1, "OWNER_ID": "LEAD_ID", "TYPE_ID": 2, "DEADLINE": "завтра"},
     {"OWNER_TYPE_ID": 1, "OWNER_ID": "LEAD_ID", "TYPE_ID": 2, "DEADLINE": "1900-01-01T10:00:00+03:00"},
     {"OWNER_TYPE_ID": 1, "OWNER_ID": "LEAD_ID", "TYPE_ID": 2, "RESPONSIBLE_ID": 999999},
+    {"OWNER_TYPE_ID": 1, "OWNER_ID": "LEAD_ID", "TYPE_ID": 2, "SUBJECT": "Я" * 300},
+    {"OWNER_TYPE_ID": 1, "OWNER_ID": "LEAD_ID", "TYPE_ID": 2, "COMPLETED": "может быть"},
 ])
 def test_it_refuses_a_bad_touch_and_plans_nothing(client, owner, lead, fields):
     fields = {k: (lead.pk if v == "LEAD_ID" else v) for k, v in fields.items()}
