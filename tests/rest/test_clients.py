@@ -186,3 +186,19 @@ def test_it_needs_the_crm_scope(client, owner):
     firm = company(owner)
     status, answer = rest(client, owner, "crm.company.get", {"id": firm.pk}, scopes=("task",))
     assert status == 403 and answer["error"] == "insufficient_scope"
+
+
+def test_it_reads_a_page_of_contacts_in_a_fixed_number_of_queries(client, owner, django_assert_max_num_queries):
+    firm = company(owner)
+    for i in range(60):
+        client_services.contact_create(data={"first_name": f"Контакт {i}", "responsible": owner},
+                                       communications=[("phone", "work", f"+7912500{i:04d}", "")], companies=[firm],
+                                       by=owner)
+    webhook, code = rest_services.webhook_create(owner, name="budget", scopes=["crm"])
+    params = json.dumps({"select": ["*", "PHONE", "EMAIL", "COMPANY_IDS"], "filter": {"COMPANY_ID": firm.pk}})
+    with django_assert_max_num_queries(12):
+        response = client.post(f"/rest/{owner.pk}/{code}/crm.contact.list", params, content_type="application/json")
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["total"] == 60 and answer["next"] == 50 and len(answer["result"]) == 50
+    assert all(row["COMPANY_IDS"] == [str(firm.pk)] and row["PHONE"] for row in answer["result"])

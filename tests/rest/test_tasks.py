@@ -137,3 +137,18 @@ def test_it_refuses_a_bad_task_and_creates_nothing(client, owner, fields):
 def test_it_needs_the_task_scope(client, owner):
     status, answer = rest(client, owner, "tasks.task.list", {}, scopes=("crm",))
     assert status == 403 and answer["error"] == "insufficient_scope"
+
+
+def test_it_reads_a_page_of_tasks_with_bindings_in_a_fixed_number_of_queries(client, owner,
+                                                                            django_assert_max_num_queries):
+    lead, deal = LeadFactory(responsible=owner), DealFactory(responsible=owner)
+    for i in range(55):
+        task_services.task_create(data={"title": f"Задача {i}", "responsible": owner}, by=owner,
+                                  records=[lead, deal] if i % 2 else [lead])
+    webhook, code = rest_services.webhook_create(owner, name="budget", scopes=["task"])
+    params = json.dumps({"select": ["*", "UF_CRM_TASK", "ACCOMPLICES", "AUDITORS"]})
+    with django_assert_max_num_queries(16):
+        response = client.post(f"/rest/{owner.pk}/{code}/tasks.task.list", params, content_type="application/json")
+    answer = response.json()
+    assert response.status_code == 200 and answer["total"] == 55 and len(answer["result"]["tasks"]) == 50
+    assert answer["result"]["tasks"][1]["ufCrmTask"] == [f"L_{lead.pk}", f"D_{deal.pk}"]

@@ -180,3 +180,16 @@ def test_it_refuses_a_bad_touch_and_plans_nothing(client, owner, lead, fields):
     assert not Task.objects.exists()
     lead.refresh_from_db()
     assert lead.next_touch_date is None
+
+
+def test_it_reads_a_page_of_touches_in_a_fixed_number_of_queries(client, owner, django_assert_max_num_queries):
+    leads = [LeadFactory(responsible=owner) for _ in range(3)]
+    for i in range(55):
+        task_services.task_create(data={"kind": Kind.CALL, "title": f"Звонок {i}", "responsible": owner,
+                                        "deadline": timezone.now() + timedelta(days=1)}, by=owner, records=[leads[i % 3]])
+    webhook, code = rest_services.webhook_create(owner, name="budget", scopes=["crm"])
+    with django_assert_max_num_queries(12):
+        response = client.post(f"/rest/{owner.pk}/{code}/crm.activity.list", "{}", content_type="application/json")
+    answer = response.json()
+    assert response.status_code == 200 and answer["total"] == 55 and len(answer["result"]) == 50
+    assert {row["OWNER_ID"] for row in answer["result"]} == {str(lead.pk) for lead in leads}
