@@ -32,6 +32,7 @@ from crm.lists import active_users
 from crm.models import Communication
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
+from rest.methods.crm_timeline import refusal
 from rest.registry import Call, RestError, method
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -254,15 +255,6 @@ def _companies(call: Call, ids: list) -> list[Company]:
     if missing:
         raise RestError.invalid(_("Компания с ID %(ids)s не найдена.") % {"ids": ", ".join(missing)})
     return [found[i] for i in dict.fromkeys(ids)]
-
-
-def refusal(exc: Exception) -> RestError:
-    """A service's refusal (in Russian, for the user) as Bitrix24's error answer."""
-    if isinstance(exc, PermissionDenied):
-        return RestError("", str(exc) or "Access denied.", 400)
-    if isinstance(exc, ValidationError):
-        return RestError.invalid(" ".join(exc.messages))
-    return RestError.invalid(str(exc))
 
 
 REFUSALS = (services.ClientError, PermissionDenied, ValidationError, deletion.DeletionRefused)

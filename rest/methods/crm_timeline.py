@@ -286,7 +286,7 @@ def check_title(data: dict, field: str) -> None:
         raise RestError.invalid(_("Название длиннее %(n)s символов (%(field)s).") % {"n": limit, "field": field})
 
 
-def _activity_data(fields: dict, *, adding: bool) -> tuple[dict, bool | None]:
+def _activity_data(fields: dict) -> tuple[dict, bool | None]:
     """(the task's fields, COMPLETED as asked or None) from an activity's `fields`."""
     writable = {k: v for k, v in fields.items() if k not in ("OWNER_TYPE_ID", "OWNER_ID", "COMPLETED")}
     data, _m2m, _comms = ACTIVITIES.from_rest(writable)
@@ -331,7 +331,7 @@ def activity_add(call: Call):
     if "OWNER_TYPE_ID" not in fields or "OWNER_ID" not in fields:
         raise RestError.invalid("OWNER_TYPE_ID and OWNER_ID are required.")
     target = record(call.user, owner_type(fields["OWNER_TYPE_ID"]), fields["OWNER_ID"], Action.CHANGE)
-    data, done = _activity_data(fields, adding=True)
+    data, done = _activity_data(fields)
     data.setdefault("kind", Kind.CALL)
     if not data.get("title"):
         data["title"] = str(Kind(data["kind"]).label)
@@ -374,7 +374,7 @@ def activity_update(call: Call):
     """Fields through tasks_app.services.task_update (the creator or a supervisor); COMPLETED Y/N
     completes or renews it (the responsible may too), as «Дело выполнено» on the card."""
     task = _activity(call)
-    data, done = _activity_data(_fields(call), adding=False)
+    data, done = _activity_data(_fields(call))
     try:
         if data:
             task = task_services.task_update(task, data=data, by=call.user)
