@@ -1,4 +1,5 @@
-"""tasks.task.add/get/list/update/complete — «Задачи» in Bitrix24's dialect.
+"""tasks.task.add/get/list/update, complete/start/pause/defer/renew/approve/disapprove, getfields —
+«Задачи» in Bitrix24's dialect.
 
 Bitrix24 takes the fields in upper case (TITLE, RESPONSIBLE_ID, UF_CRM_TASK) and answers in
 camelCase: {"task": {...}} and {"tasks": [...]} (a list with total/next). We take either case.
@@ -313,11 +314,18 @@ def task_update(call: Call):
     return _answer(call, task.pk)
 
 
-@method("tasks.task.complete", scope="task")
-def task_complete(call: Call):
-    task = _task(call)
-    try:
-        services.task_transition(task, "complete", by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
-    return _answer(call, task.pk)
+def _transition(name: str):
+    def run(call: Call):
+        task = _task(call)
+        try:
+            services.task_transition(task, name, by=call.user)
+        except REFUSALS as exc:
+            raise refusal(exc) from None
+        return _answer(call, task.pk)
+    return run
+
+
+# Bitrix24's state methods → our transitions (who may do which: tasks_app.services.ALLOWED).
+for _method, _name in (("complete", "complete"), ("start", "start"), ("pause", "pause"), ("defer", "defer"),
+                       ("renew", "renew"), ("approve", "accept"), ("disapprove", "send_back")):
+    method(f"tasks.task.{_method}", scope="task")(_transition(_name))

@@ -152,3 +152,20 @@ def test_it_reads_a_page_of_tasks_with_bindings_in_a_fixed_number_of_queries(cli
     answer = response.json()
     assert response.status_code == 200 and answer["total"] == 55 and len(answer["result"]["tasks"]) == 50
     assert answer["result"]["tasks"][1]["ufCrmTask"] == [f"L_{lead.pk}", f"D_{deal.pk}"]
+
+
+def test_it_starts_defers_renews_and_accepts_as_bitrix24s_state_methods(client, owner, teammate):
+    task = a_task(owner, responsible=teammate, needs_acceptance=True)
+    for who, name, status in ((teammate, "start", "3"), (teammate, "defer", "6"), (teammate, "renew", "2"),
+                              (teammate, "complete", "4"), (owner, "disapprove", "2"), (teammate, "complete", "4"),
+                              (owner, "approve", "5")):
+        code, answer = rest(client, who, f"tasks.task.{name}", {"taskId": task.pk})
+        assert code == 200, (name, answer)
+        assert answer["result"]["task"]["status"] == status
+    # The responsible may not accept his own work.
+    task = a_task(owner, responsible=teammate, needs_acceptance=True)
+    rest(client, teammate, "tasks.task.complete", {"taskId": task.pk})
+    code, answer = rest(client, teammate, "tasks.task.approve", {"taskId": task.pk})
+    assert code == 400
+    task.refresh_from_db()
+    assert task.status == Status.AWAITING_CONTROL
