@@ -292,3 +292,8 @@ def company_link_condition(company_ids: list[int]) -> Q:
     if not company_ids:
         return ~Q(pk__in=links.values("contact_id"))
     return Q(pk__in=links.filter(company_id__in=company_ids).values("contact_id"))
+
+
+def company_ids_of(contact: Contact) -> Q:
+    """For filtering companies: «linked to this contact»."""
+    return Q(pk__in=Contact.companies.through.objects.filter(contact_id=contact.pk).values("company_id"))

@@ -4,7 +4,8 @@ Everything goes through clients.selectors (what the webhook's user may see) and 
 (what he may add, change, delete; the history, «через REST»), as the cards' forms do.
 
 Contact: ID, NAME (Имя, required), LAST_NAME, SECOND_NAME, BIRTHDATE, POST (Должность), COMMENTS,
-ASSIGNED_BY_ID, COMPANY_IDS (Компании) and COMPANY_ID (the first of them), PHONE, EMAIL, ORIGIN_ID
+ASSIGNED_BY_ID, COMPANY_IDS (Компании: those the reader may see) and COMPANY_ID (the first of
+them), PHONE, EMAIL, ORIGIN_ID
 («Внешний ID», the id in the system it came from), CREATED_BY_ID, DATE_CREATE, DATE_MODIFY.
 Company: ID, TITLE (required), COMPANY_TYPE («Тип клиента») and INDUSTRY («Ниша компании») —
 the reference lists' ids —, ADDRESS, ADDRESS_LEGAL, WEB (our one «Сайт»), PHONE, EMAIL, COMMENTS,
@@ -87,14 +88,36 @@ def _prefetch(objects: list, names: set[str]) -> None:
     lookups = []
     if names & {"PHONE", "EMAIL"}:
         lookups.append(selectors.communications_prefetch())
-    if names & {"COMPANY_ID", "COMPANY_IDS"} and isinstance(objects[0], Contact):
-        lookups.append("companies")
     if lookups:
         prefetch_related_objects(objects, *lookups)
+    if names & {"COMPANY_ID", "COMPANY_IDS"} and isinstance(objects[0], Contact):
+        # The companies the reader may see (one query for the page): a hidden one is not named,
+        # and a COMPANY_IDS write keeps it (clients.services).
+        prefetch_related_objects(objects, "companies")
+        selectors.mark_visible_companies(objects[0]._rest_reader, objects)
+        for contact in objects:
+            contact._rest_company_ids = sorted(item["company"].pk for item in contact.company_list if item["can_open"])
+
+
+def _company_ids(contact: Contact) -> list[int]:
+    return contact._rest_company_ids
 
 
 def _first_company(contact: Contact):
-    return min((c.pk for c in contact.companies.all()), default=None)
+    return min(contact._rest_company_ids, default=None)
+
+
+class ReaderMap(FieldMap):
+    """A field map for one reader: what a record shows of its links depends on who reads it."""
+
+    def __init__(self, fields: FieldMap, user):
+        super().__init__(fields.fields, prefetch=fields.prefetch)
+        self.user = user
+
+    def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:
+        for record in objects:
+            record._rest_reader = self.user
+        return super().to_rest_many(objects, names)
 
 
 def _user(pk) -> object:
@@ -151,7 +174,8 @@ CONTACTS = FieldMap([
     Field("BIRTHDATE", "date", "birth_date", title=_("Дата рождения")),
     Field("POST", "string", "position", title=_("Должность")),
     Field("COMPANY_ID", "crm_company", title=_("Компания"), get=_first_company, filter=_company_filter),
-    Field("COMPANY_IDS", "crm_company", "companies", title=_("Компании"), multiple=True, filter=_company_filter),
+    Field("COMPANY_IDS", "crm_company", "companies", title=_("Компании"), multiple=True, get=_company_ids,
+          filter=_company_filter),
     *_common(),
 ], prefetch=_prefetch)
 CONTACTS.by_name["PHONE"].filter = _comm_filter(Contact, PHONE)
@@ -374,12 +398,12 @@ def contact_add(call: Call):
 @method("crm.contact.get", scope="crm")
 def contact_get(call: Call):
     contact = _one(call, selectors.visible_contacts(call.user))
-    return CONTACTS.to_rest_many([contact])[0]
+    return ReaderMap(CONTACTS, call.user).to_rest_many([contact])[0]
 
 
 @method("crm.contact.list", scope="crm")
 def contact_list(call: Call):
-    return list_page(call, selectors.visible_contacts(call.user), CONTACTS)
+    return list_page(call, selectors.visible_contacts(call.user), ReaderMap(CONTACTS, call.user))
 
 
 @method("crm.contact.update", scope="crm")
@@ -408,3 +432,58 @@ def contact_delete(call: Call):
         raise refusal(exc) from None
     return True
 
+
+
+# --- Links between contacts and companies (crm.contact.company.*, crm.company.contact.items.get) ---
+
+def _links(ids: list[int], key: str) -> list[dict]:
+    return [{key: int(pk), "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
+            for i, pk in enumerate(ids)]
+
+
+@method("crm.contact.company.items.get", scope="crm")
+def contact_companies(call: Call):
+    """The contact's companies the user may see (as COMPANY_IDS)."""
+    contact = _one(call, selectors.visible_contacts(call.user))
+    return _links(ReaderMap(CONTACTS, call.user).to_rest_many([contact], ["ID", "COMPANY_IDS"])[0]["COMPANY_IDS"],
+                  "COMPANY_ID")
+
+
+@method("crm.company.contact.items.get", scope="crm")
+def company_contacts(call: Call):
+    """The company's contacts the user may see."""
+    company = _one(call, selectors.visible_companies(call.user))
+    linked = selectors.visible_contacts(call.user).filter(selectors.company_link_condition([company.pk]))
+    return _links(sorted(linked.values_list("pk", flat=True)), "CONTACT_ID")
+
+
+def _link_change(call: Call, add: bool):
+    contact = _one(call, selectors.visible_contacts(call.user))
+    fields = _fields(call)
+    raw = next((v for k, v in fields.items() if str(k).upper() == "COMPANY_ID"), None) if isinstance(fields, dict) else None
+    try:
+        wanted = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise RestError.invalid("COMPANY_ID is not defined or invalid.") from None
+    current = list(selectors.visible_companies(call.user).filter(selectors.company_ids_of(contact)))
+    if add:
+        chosen = current + [c for c in _companies(call, [wanted]) if c not in current]
+    else:
+        chosen = [c for c in current if c.pk != wanted]
+    if chosen == current:
+        return True
+    try:
+        services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
+    except REFUSALS as exc:
+        raise refusal(exc) from None
+    return True
+
+
+@method("crm.contact.company.add", scope="crm")
+def contact_company_add(call: Call):
+    return _link_change(call, add=True)
+
+
+@method("crm.contact.company.delete", scope="crm")
+def contact_company_delete(call: Call):
+    return _link_change(call, add=False)

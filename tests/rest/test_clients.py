@@ -196,9 +196,31 @@ def test_it_reads_a_page_of_contacts_in_a_fixed_number_of_queries(client, owner,
                                        by=owner)
     webhook, code = rest_services.webhook_create(owner, name="budget", scopes=["crm"])
     params = json.dumps({"select": ["*", "PHONE", "EMAIL", "COMPANY_IDS"], "filter": {"COMPANY_ID": firm.pk}})
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = client.post(f"/rest/{owner.pk}/{code}/crm.contact.list", params, content_type="application/json")
     assert response.status_code == 200
     answer = response.json()
     assert answer["total"] == 60 and answer["next"] == 50 and len(answer["result"]) == 50
     assert all(row["COMPANY_IDS"] == [str(firm.pk)] and row["PHONE"] for row in answer["result"])
+
+
+def test_it_links_and_unlinks_companies_and_names_only_those_the_user_sees(client, owner, outsider):
+    mine, other = company(owner, name="Своя"), company(owner, name="Вторая")
+    hidden = company(outsider, name="Чужая")
+    contact = client_services.contact_create(data={"first_name": "Анна", "responsible": owner}, companies=[mine],
+                                             by=owner)
+    contact.companies.add(hidden)  # linked by someone who sees it
+    got = rest(client, owner, "crm.contact.get", {"id": contact.pk})[1]["result"]
+    assert got["COMPANY_IDS"] == [str(mine.pk)] and got["COMPANY_ID"] == str(mine.pk)
+
+    assert rest(client, owner, "crm.contact.company.add", {"id": contact.pk, "fields": {"COMPANY_ID": other.pk}})[0] == 200
+    items = rest(client, owner, "crm.contact.company.items.get", {"id": contact.pk})[1]["result"]
+    assert [i["COMPANY_ID"] for i in items] == [mine.pk, other.pk] and items[0]["IS_PRIMARY"] == "Y"
+    assert rest(client, owner, "crm.company.contact.items.get", {"id": other.pk})[1]["result"][0]["CONTACT_ID"] == contact.pk
+
+    assert rest(client, owner, "crm.contact.company.delete", {"id": contact.pk, "fields": {"COMPANY_ID": mine.pk}})[0] == 200
+    # A COMPANY_IDS write replaces what he sees; the company he does not see stays linked.
+    rest(client, owner, "crm.contact.update", {"id": contact.pk, "fields": {"COMPANY_IDS": [mine.pk]}})
+    assert set(contact.companies.all()) == {mine, hidden}
+    status, answer = rest(client, owner, "crm.contact.company.add", {"id": contact.pk, "fields": {"COMPANY_ID": "x"}})
+    assert status == 400
