@@ -371,11 +371,12 @@ def _contact_companies(call: Call, contact: Contact | None, fields, m2m: dict) -
         wanted = int(str(raw).strip())
     except ValueError:
         raise RestError.invalid("Invalid value of field COMPANY_ID") from None
-    current = list(contact.companies.all()) if contact is not None else []
+    # The links he sees, plus this one (clients.services keeps those he does not see).
+    current = list(selectors.visible_companies(call.user).filter(selectors.company_ids_of(contact))) \
+        if contact is not None else []
     if any(c.pk == wanted for c in current):
         return None
-    visible = selectors.visible_companies(call.user).filter(pk__in=[c.pk for c in current])
-    return list(visible) + _companies(call, [wanted])
+    return current + _companies(call, [wanted])
 
 
 @method("crm.contact.add", scope="crm")

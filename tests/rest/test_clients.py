@@ -224,3 +224,6 @@ def test_it_links_and_unlinks_companies_and_names_only_those_the_user_sees(clien
     assert set(contact.companies.all()) == {mine, hidden}
     status, answer = rest(client, owner, "crm.contact.company.add", {"id": contact.pk, "fields": {"COMPANY_ID": "x"}})
     assert status == 400
+    # COMPANY_ID alone adds a link, the others stay.
+    rest(client, owner, "crm.contact.update", {"id": contact.pk, "fields": {"COMPANY_ID": other.pk}})
+    assert set(contact.companies.all()) == {mine, other, hidden}
