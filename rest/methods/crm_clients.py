@@ -25,15 +25,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clients import selectors, services
 from clients.models import Company, Contact
 from crm import deletion, phones
-from crm.lists import active_users
 from crm.models import Communication
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
-from rest.methods.crm_timeline import refusal
+from rest.methods.crm_timeline import active_user, refusal
 from rest.registry import Call, RestError, method
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -120,14 +120,6 @@ class ReaderMap(FieldMap):
         return super().to_rest_many(objects, names)
 
 
-def _user(pk) -> object:
-    """ASSIGNED_BY_ID: an active user (the forms offer the same)."""
-    user = active_users().filter(pk=pk).first() if pk is not None else None
-    if user is None:
-        raise RestError.invalid(_("Пользователь с ID %(id)s не найден или отключён (ASSIGNED_BY_ID).") % {"id": pk})
-    return user
-
-
 def _reference_id(name: str, field: str):
     """COMPANY_TYPE, INDUSTRY: a reference list's value by its id (as crm.status.list gives it) or
     its name; RestError otherwise."""
@@ -146,14 +138,14 @@ def _reference_id(name: str, field: str):
 
 def _common() -> list[Field]:
     return [
-        Field("PHONE", "crm_multifield", title=_("Телефон"), get=_comms(PHONE)),
-        Field("EMAIL", "crm_multifield", title=_("E-mail"), get=_comms(EMAIL)),
-        Field("COMMENTS", "text", "comment", title=_("Комментарий")),
-        Field("ASSIGNED_BY_ID", "user", "responsible_id", title=_("Ответственный")),
-        Field("ORIGIN_ID", "string", "external_id", title=_("Внешний ID")),
-        Field("CREATED_BY_ID", "user", "created_by_id", title=_("Кем создан"), read_only=True),
-        Field("DATE_CREATE", "datetime", "created_at", title=_("Дата создания"), read_only=True),
-        Field("DATE_MODIFY", "datetime", "updated_at", title=_("Дата изменения"), read_only=True),
+        Field("PHONE", "crm_multifield", title=gettext_lazy("Телефон"), get=_comms(PHONE)),
+        Field("EMAIL", "crm_multifield", title=gettext_lazy("E-mail"), get=_comms(EMAIL)),
+        Field("COMMENTS", "text", "comment", title=gettext_lazy("Комментарий")),
+        Field("ASSIGNED_BY_ID", "user", "responsible_id", title=gettext_lazy("Ответственный")),
+        Field("ORIGIN_ID", "string", "external_id", title=gettext_lazy("Внешний ID")),
+        Field("CREATED_BY_ID", "user", "created_by_id", title=gettext_lazy("Кем создан"), read_only=True),
+        Field("DATE_CREATE", "datetime", "created_at", title=gettext_lazy("Дата создания"), read_only=True),
+        Field("DATE_MODIFY", "datetime", "updated_at", title=gettext_lazy("Дата изменения"), read_only=True),
     ]
 
 
@@ -168,13 +160,13 @@ def _company_filter(op: str, value):
 
 CONTACTS = FieldMap([
     Field("ID", "integer", "pk", title="ID", read_only=True),
-    Field("NAME", "string", "first_name", title=_("Имя"), required=True),
-    Field("LAST_NAME", "string", "last_name", title=_("Фамилия")),
-    Field("SECOND_NAME", "string", "middle_name", title=_("Отчество")),
-    Field("BIRTHDATE", "date", "birth_date", title=_("Дата рождения")),
-    Field("POST", "string", "position", title=_("Должность")),
-    Field("COMPANY_ID", "crm_company", title=_("Компания"), get=_first_company, filter=_company_filter),
-    Field("COMPANY_IDS", "crm_company", "companies", title=_("Компании"), multiple=True, get=_company_ids,
+    Field("NAME", "string", "first_name", title=gettext_lazy("Имя"), required=True),
+    Field("LAST_NAME", "string", "last_name", title=gettext_lazy("Фамилия")),
+    Field("SECOND_NAME", "string", "middle_name", title=gettext_lazy("Отчество")),
+    Field("BIRTHDATE", "date", "birth_date", title=gettext_lazy("Дата рождения")),
+    Field("POST", "string", "position", title=gettext_lazy("Должность")),
+    Field("COMPANY_ID", "crm_company", title=gettext_lazy("Компания"), get=_first_company, filter=_company_filter),
+    Field("COMPANY_IDS", "crm_company", "companies", title=gettext_lazy("Компании"), multiple=True, get=_company_ids,
           filter=_company_filter),
     *_common(),
 ], prefetch=_prefetch)
@@ -183,19 +175,19 @@ CONTACTS.by_name["EMAIL"].filter = _comm_filter(Contact, EMAIL)
 
 COMPANIES = FieldMap([
     Field("ID", "integer", "pk", title="ID", read_only=True),
-    Field("TITLE", "string", "name", title=_("Название компании"), required=True),
-    Field("COMPANY_TYPE", "crm_status", "client_type_id", title=_("Тип клиента"), status_type="COMPANY_TYPE",
+    Field("TITLE", "string", "name", title=gettext_lazy("Название компании"), required=True),
+    Field("COMPANY_TYPE", "crm_status", "client_type_id", title=gettext_lazy("Тип клиента"), status_type="COMPANY_TYPE",
           parse=_reference_id("ClientType", "COMPANY_TYPE")),
-    Field("INDUSTRY", "crm_status", "niche_id", title=_("Ниша компании"), status_type="INDUSTRY",
+    Field("INDUSTRY", "crm_status", "niche_id", title=gettext_lazy("Ниша компании"), status_type="INDUSTRY",
           parse=_reference_id("Niche", "INDUSTRY")),
-    Field("ADDRESS", "string", "address", title=_("Адрес")),
-    Field("ADDRESS_LEGAL", "string", "legal_address", title=_("Юридический адрес")),
-    Field("WEB", "crm_multifield", title=_("Сайт"), get=_website),
+    Field("ADDRESS", "string", "address", title=gettext_lazy("Адрес")),
+    Field("ADDRESS_LEGAL", "string", "legal_address", title=gettext_lazy("Юридический адрес")),
+    Field("WEB", "crm_multifield", title=gettext_lazy("Сайт"), get=_website),
     *_common(),
-    Field("UF_CRM_INN", "string", "inn", title=_("ИНН")),
-    Field("UF_CRM_KPP", "string", "kpp", title=_("КПП")),
-    Field("UF_CRM_OGRN", "string", "ogrn", title=_("ОГРН")),
-    Field("UF_CRM_LEGAL_NAME", "string", "legal_name", title=_("Полное наименование")),
+    Field("UF_CRM_INN", "string", "inn", title=gettext_lazy("ИНН")),
+    Field("UF_CRM_KPP", "string", "kpp", title=gettext_lazy("КПП")),
+    Field("UF_CRM_OGRN", "string", "ogrn", title=gettext_lazy("ОГРН")),
+    Field("UF_CRM_LEGAL_NAME", "string", "legal_name", title=gettext_lazy("Полное наименование")),
 ], prefetch=_prefetch)
 COMPANIES.by_name["PHONE"].filter = _comm_filter(Company, PHONE)
 COMPANIES.by_name["EMAIL"].filter = _comm_filter(Company, EMAIL)
@@ -213,7 +205,7 @@ def _clean(data: dict) -> dict:
             if data[name] == "None":  # fast-bitrix24's batch sends None as «None»
                 data[name] = ""
     if "responsible_id" in data:
-        data["responsible"] = _user(data.pop("responsible_id"))
+        data["responsible"] = active_user(data.pop("responsible_id"), "ASSIGNED_BY_ID")
     for name, items in (("client_type_id", "ClientType"), ("niche_id", "Niche")):
         if name in data:
             pk = data.pop(name)

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import Action
@@ -137,11 +138,11 @@ def _entity_type(entry) -> str | None:
 
 COMMENTS = FieldMap([
     Field("ID", "integer", "pk", title="ID", read_only=True),
-    Field("CREATED", "datetime", "created_at", title=_("Когда"), read_only=True),
-    Field("ENTITY_ID", "integer", "object_id", title=_("Запись"), read_only=True),
-    Field("ENTITY_TYPE", "string", title=_("Тип записи"), read_only=True, get=_entity_type),
-    Field("AUTHOR_ID", "user", "author_id", title=_("Автор"), read_only=True),
-    Field("COMMENT", "text", "text", title=_("Комментарий"), required=True),
+    Field("CREATED", "datetime", "created_at", title=gettext_lazy("Когда"), read_only=True),
+    Field("ENTITY_ID", "integer", "object_id", title=gettext_lazy("Запись"), read_only=True),
+    Field("ENTITY_TYPE", "string", title=gettext_lazy("Тип записи"), read_only=True, get=_entity_type),
+    Field("AUTHOR_ID", "user", "author_id", title=gettext_lazy("Автор"), read_only=True),
+    Field("COMMENT", "text", "text", title=gettext_lazy("Комментарий"), required=True),
 ])
 
 
@@ -245,28 +246,28 @@ def _owners(objects: list, names: set[str]) -> None:
 
 ACTIVITIES = FieldMap([
     Field("ID", "integer", "pk", title="ID", read_only=True),
-    Field("OWNER_TYPE_ID", "integer", title=_("Тип записи"), required=True, immutable=True,
+    Field("OWNER_TYPE_ID", "integer", title=gettext_lazy("Тип записи"), required=True, immutable=True,
           get=lambda t: _owner(t)[0], filter=_owner_type_filter),
-    Field("OWNER_ID", "integer", title=_("Запись"), required=True, immutable=True,
+    Field("OWNER_ID", "integer", title=gettext_lazy("Запись"), required=True, immutable=True,
           get=lambda t: _owner(t)[1], filter=_owner_id_filter),
-    Field("TYPE_ID", "enumeration", "kind", title=_("Тип"), parse=_kind, render=lambda v: TYPE_IDS.get(v),
-          items=[("1", _("Встреча")), ("2", _("Звонок")), ("3", _("Задача"))]),
-    Field("SUBJECT", "string", "title", title=_("Название")),
-    Field("DESCRIPTION", "text", "description", title=_("Описание")),
-    Field("DEADLINE", "datetime", "deadline", title=_("Крайний срок")),
-    Field("START_TIME", "datetime", "deadline", title=_("Крайний срок")),
-    Field("END_TIME", "datetime", "deadline", title=_("Крайний срок")),
-    Field("COMPLETED", "char", title=_("Выполнено"), get=lambda t: t.status not in ACTIVE, filter=_done_filter),
-    Field("STATUS", "enumeration", title=_("Статус"), read_only=True,
-          get=lambda t: "1" if t.status in ACTIVE else "2", items=[("1", _("Ждёт выполнения")), ("2", _("Выполнено"))],
+    Field("TYPE_ID", "enumeration", "kind", title=gettext_lazy("Тип"), parse=_kind, render=lambda v: TYPE_IDS.get(v),
+          items=[("1", gettext_lazy("Встреча")), ("2", gettext_lazy("Звонок")), ("3", gettext_lazy("Задача"))]),
+    Field("SUBJECT", "string", "title", title=gettext_lazy("Название")),
+    Field("DESCRIPTION", "text", "description", title=gettext_lazy("Описание")),
+    Field("DEADLINE", "datetime", "deadline", title=gettext_lazy("Крайний срок")),
+    Field("START_TIME", "datetime", "deadline", title=gettext_lazy("Крайний срок")),
+    Field("END_TIME", "datetime", "deadline", title=gettext_lazy("Крайний срок")),
+    Field("COMPLETED", "char", title=gettext_lazy("Выполнено"), get=lambda t: t.status not in ACTIVE, filter=_done_filter),
+    Field("STATUS", "enumeration", title=gettext_lazy("Статус"), read_only=True,
+          get=lambda t: "1" if t.status in ACTIVE else "2", items=[("1", gettext_lazy("Ждёт выполнения")), ("2", gettext_lazy("Выполнено"))],
           filter=lambda op, v: _done_filter(op, [str(x) == "2" for x in (v if isinstance(v, list) else [v])])),
-    Field("PRIORITY", "enumeration", "is_important", title=_("Важная задача"),
+    Field("PRIORITY", "enumeration", "is_important", title=gettext_lazy("Важная задача"),
           parse=lambda v: str(v).strip() == "3", render=lambda v: "3" if v else "2",
-          items=[("1", _("Низкий")), ("2", _("Средний")), ("3", _("Высокий"))]),
-    Field("RESPONSIBLE_ID", "user", "responsible_id", title=_("Ответственный")),
-    Field("AUTHOR_ID", "user", "creator_id", title=_("Постановщик"), read_only=True),
-    Field("CREATED", "datetime", "created_at", title=_("Создана"), read_only=True),
-    Field("LAST_UPDATED", "datetime", "updated_at", title=_("Изменена"), read_only=True),
+          items=[("1", gettext_lazy("Низкий")), ("2", gettext_lazy("Средний")), ("3", gettext_lazy("Высокий"))]),
+    Field("RESPONSIBLE_ID", "user", "responsible_id", title=gettext_lazy("Ответственный")),
+    Field("AUTHOR_ID", "user", "creator_id", title=gettext_lazy("Постановщик"), read_only=True),
+    Field("CREATED", "datetime", "created_at", title=gettext_lazy("Создана"), read_only=True),
+    Field("LAST_UPDATED", "datetime", "updated_at", title=gettext_lazy("Изменена"), read_only=True),
 ], prefetch=_owners)
 
 

@@ -24,6 +24,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from accounts import access
@@ -104,25 +105,25 @@ def _prefetch(objects: list, names: set[str]) -> None:
 
 TASKS = FieldMap([
     Field("ID", "integer", "pk", title="ID", read_only=True),
-    Field("TITLE", "string", "title", title=_("Название"), required=True),
-    Field("DESCRIPTION", "text", "description", title=_("Описание")),
-    Field("STATUS", "enumeration", "status", title=_("Статус"), parse=_status, render=lambda v: STATUS_CODES.get(v),
+    Field("TITLE", "string", "title", title=gettext_lazy("Название"), required=True),
+    Field("DESCRIPTION", "text", "description", title=gettext_lazy("Описание")),
+    Field("STATUS", "enumeration", "status", title=gettext_lazy("Статус"), parse=_status, render=lambda v: STATUS_CODES.get(v),
           items=[(code, Status(status).label) for status, code in STATUS_CODES.items()]),
-    Field("PRIORITY", "enumeration", "is_important", title=_("Важная задача"),
+    Field("PRIORITY", "enumeration", "is_important", title=gettext_lazy("Важная задача"),
           parse=lambda v: str(v).strip() == "2", render=lambda v: "2" if v else "1",
-          items=[("0", _("Низкий")), ("1", _("Средний")), ("2", _("Высокий"))]),
-    Field("RESPONSIBLE_ID", "user", "responsible_id", title=_("Ответственный")),
-    Field("CREATED_BY", "user", "creator_id", title=_("Постановщик"), read_only=True),
-    Field("ACCOMPLICES", "user", "coexecutors", title=_("Соисполнители"), multiple=True,
+          items=[("0", gettext_lazy("Низкий")), ("1", gettext_lazy("Средний")), ("2", gettext_lazy("Высокий"))]),
+    Field("RESPONSIBLE_ID", "user", "responsible_id", title=gettext_lazy("Ответственный")),
+    Field("CREATED_BY", "user", "creator_id", title=gettext_lazy("Постановщик"), read_only=True),
+    Field("ACCOMPLICES", "user", "coexecutors", title=gettext_lazy("Соисполнители"), multiple=True,
           filter=_participants("coexecutors")),
-    Field("AUDITORS", "user", "observers", title=_("Наблюдатели"), multiple=True, filter=_participants("observers")),
-    Field("DEADLINE", "datetime", "deadline", title=_("Крайний срок")),
-    Field("TASK_CONTROL", "char", "needs_acceptance", title=_("Принять работу после завершения")),
-    Field("CREATED_DATE", "datetime", "created_at", title=_("Создана"), read_only=True),
-    Field("CHANGED_DATE", "datetime", "updated_at", title=_("Изменена"), read_only=True),
-    Field("DATE_START", "datetime", "started_at", title=_("Начата"), read_only=True),
-    Field("CLOSED_DATE", "datetime", "completed_at", title=_("Завершена"), read_only=True),
-    Field("UF_CRM_TASK", "crm", title=_("Привязки к записям CRM"), multiple=True, get=_bindings_of,
+    Field("AUDITORS", "user", "observers", title=gettext_lazy("Наблюдатели"), multiple=True, filter=_participants("observers")),
+    Field("DEADLINE", "datetime", "deadline", title=gettext_lazy("Крайний срок")),
+    Field("TASK_CONTROL", "char", "needs_acceptance", title=gettext_lazy("Принять работу после завершения")),
+    Field("CREATED_DATE", "datetime", "created_at", title=gettext_lazy("Создана"), read_only=True),
+    Field("CHANGED_DATE", "datetime", "updated_at", title=gettext_lazy("Изменена"), read_only=True),
+    Field("DATE_START", "datetime", "started_at", title=gettext_lazy("Начата"), read_only=True),
+    Field("CLOSED_DATE", "datetime", "completed_at", title=gettext_lazy("Завершена"), read_only=True),
+    Field("UF_CRM_TASK", "crm", title=gettext_lazy("Привязки к записям CRM"), multiple=True, get=_bindings_of,
           render=lambda v: v, filter=_crm_filter),
 ], prefetch=_prefetch)
 
