@@ -5,8 +5,8 @@ Everything goes through clients.selectors (what the webhook's user may see) and 
 
 Contact: ID, NAME (Имя, required), LAST_NAME, SECOND_NAME, BIRTHDATE, POST (Должность), COMMENTS,
 ASSIGNED_BY_ID, COMPANY_IDS (Компании: those the reader may see) and COMPANY_ID (the first of
-them), PHONE, EMAIL, ORIGIN_ID
-(«Внешний ID», the id in the system it came from), CREATED_BY_ID, DATE_CREATE, DATE_MODIFY.
+them), PHONE, EMAIL, ORIGIN_ID («Внешний ID», the id in the system it came from), CREATED_BY_ID,
+DATE_CREATE, DATE_MODIFY.
 Company: ID, TITLE (required), COMPANY_TYPE («Тип клиента») and INDUSTRY («Ниша компании») —
 the reference lists' ids —, ADDRESS, ADDRESS_LEGAL, WEB (our one «Сайт»), PHONE, EMAIL, COMMENTS,
 ASSIGNED_BY_ID, ORIGIN_ID, the requisites as user fields UF_CRM_INN, UF_CRM_KPP, UF_CRM_OGRN,
@@ -33,7 +33,7 @@ from crm import deletion, phones
 from crm.models import Communication
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
-from rest.methods.crm_timeline import active_user, refusal
+from rest.methods.crm_timeline import ReaderMap, active_user, refusal
 from rest.registry import Call, RestError, method
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -105,19 +105,6 @@ def _company_ids(contact: Contact) -> list[int]:
 
 def _first_company(contact: Contact):
     return min(contact._rest_company_ids, default=None)
-
-
-class ReaderMap(FieldMap):
-    """A field map for one reader: what a record shows of its links depends on who reads it."""
-
-    def __init__(self, fields: FieldMap, user):
-        super().__init__(fields.fields, prefetch=fields.prefetch)
-        self.user = user
-
-    def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:
-        for record in objects:
-            record._rest_reader = self.user
-        return super().to_rest_many(objects, names)
 
 
 def _reference_id(name: str, field: str):

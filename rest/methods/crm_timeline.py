@@ -101,6 +101,19 @@ def record(user, type_id: int, pk, action: str = Action.VIEW) -> models.Model:
     return found
 
 
+class ReaderMap(FieldMap):
+    """A field map for one reader: what a record shows of its links depends on who reads it."""
+
+    def __init__(self, fields: FieldMap, user):
+        super().__init__(fields.fields, prefetch=fields.prefetch)
+        self.user = user
+
+    def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:
+        for record in objects:
+            record._rest_reader = self.user
+        return super().to_rest_many(objects, names)
+
+
 def refusal(exc: Exception) -> RestError:
     """A service's refusal (Russian, for the user) as Bitrix24's error answer."""
     if isinstance(exc, PermissionDenied):

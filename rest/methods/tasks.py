@@ -30,7 +30,16 @@ from django_fsm import can_proceed
 from accounts import access
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
-from rest.methods.crm_timeline import BY_LABEL, BY_PREFIX, OWNER_TYPES, active_user, check_title, record, refusal
+from rest.methods.crm_timeline import (
+    BY_LABEL,
+    BY_PREFIX,
+    OWNER_TYPES,
+    ReaderMap,
+    active_user,
+    check_title,
+    record,
+    refusal,
+)
 from rest.parsing import as_list
 from rest.registry import Call, Page, RestError, method
 from tasks_app import selectors, services
@@ -139,9 +148,7 @@ def _camel(name: str) -> str:
 
 
 def _rows(user, tasks: list[Task], names: list[str] | None) -> list[dict]:
-    for task in tasks:
-        task._rest_reader = user
-    rows = TASKS.to_rest_many(tasks, names)
+    rows = ReaderMap(TASKS, user).to_rest_many(tasks, names)
     return [{_camel(k): v for k, v in row.items()} for row in rows]
 
 
@@ -269,21 +276,8 @@ def task_list(call: Call):
         elif str(key).lower() == "select":
             params[key] = _select(params[key])
     upper = Call(user=call.user, webhook=call.webhook, params=params, request=call.request)
-    page = list_page(upper, selectors.visible(call.user), _ReaderMap(call.user))
+    page = list_page(upper, selectors.visible(call.user), ReaderMap(TASKS, call.user))
     return Page({"tasks": [{_camel(k): v for k, v in row.items()} for row in page.rows]}, page.total, page.next)
-
-
-class _ReaderMap(FieldMap):
-    """TASKS for one reader: the bindings shown are those he may see."""
-
-    def __init__(self, user):
-        super().__init__(TASKS.fields, prefetch=TASKS.prefetch)
-        self.user = user
-
-    def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:
-        for task in objects:
-            task._rest_reader = self.user
-        return super().to_rest_many(objects, names)
 
 
 @method("tasks.task.update", scope="task")
