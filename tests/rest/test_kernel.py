@@ -61,7 +61,8 @@ def test_it_answers_an_unknown_method_and_a_missing_scope_as_bitrix24(client, we
     assert missing.json() == {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"}
     scoped = client.get(base + "user.get")
     assert scoped.status_code == 403 and scoped.json()["error"] == "insufficient_scope"
-    assert client.get(base + "user.current").status_code == 200  # basic: every webhook
+    assert client.get(base + "user.current").json()["error"] == "insufficient_scope"  # Bitrix24's scope `user`
+    assert client.get(base + "profile").json()["result"]["ID"] == str(owner.pk)  # basic: every webhook
 
 
 def test_it_reads_parameters_from_a_query_a_php_form_multipart_and_json(client, webhook_of, owner, temp_method):
@@ -191,3 +192,46 @@ def test_it_refuses_an_unknown_user_or_scope_on_the_command_line(owner, args):
     with pytest.raises(CommandError):
         call_command("create_webhook", *args)
     assert not Webhook.objects.exists()
+
+
+def test_it_answers_the_apps_refusals_as_bitrix24(rest_call, owner, temp_method):
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    def raising(error):
+        def method(call):
+            LeadFactory(responsible=call.user)
+            raise error
+        return method
+
+    temp_method("test.hidden", raising(Http404("Лид не найден")))
+    temp_method("test.denied", raising(PermissionDenied()))
+    temp_method("test.gate", raising(ValidationError({"inn": ["Заполните ИНН."], "__all__": ["Нельзя."]})))
+    temp_method("test.plain", raising(ValidationError("Сначала заполните поля: ИНН, Город.")))
+    answers = {name: rest_call(owner, name) for name in ("test.hidden", "test.denied", "test.gate", "test.plain")}
+    assert {n: (r.status_code, r.json()) for n, r in answers.items()} == {
+        "test.hidden": (400, {"error": "", "error_description": "Not found"}),
+        "test.denied": (400, {"error": "", "error_description": "Access denied."}),
+        "test.gate": (400, {"error": "", "error_description": "inn: Заполните ИНН.; Нельзя."}),
+        "test.plain": (400, {"error": "", "error_description": "Сначала заполните поля: ИНН, Город."}),
+    }
+    assert not Lead.objects.exists()
+
+
+def test_it_refuses_too_deep_or_too_many_form_parameters(client, webhook_of, owner):
+    _, base = webhook_of(owner)
+    deep = client.get(base + "user.current?a" + "[x]" * 20 + "=1")
+    assert deep.status_code == 400 and deep.json()["error"] == "INVALID_ARG_VALUE"
+    many = client.post(base + "user.current", "&".join(f"f[{i}]=1" for i in range(6000)),
+                       content_type="application/x-www-form-urlencoded")
+    assert many.status_code == 400 and many.json()["error"] == "INVALID_ARG_VALUE"
+
+
+def test_it_marks_many_entries_written_at_once_through_rest(owner):
+    leads = [LeadFactory(responsible=owner) for _ in range(2)]
+    with timeline.via("rest"):
+        timeline.log_many(leads, TimelineEntry.Kind.SYSTEM, owner, timeline.message("Импорт: %(file)s", file="a.csv"))
+    timeline.log_many(leads, TimelineEntry.Kind.SYSTEM, owner, timeline.message("Импорт: %(file)s", file="b.csv"))
+    marked = {entry.text: entry.data.get("via") for entry in TimelineEntry.objects.filter(kind=TimelineEntry.Kind.SYSTEM)}
+    assert marked == {"Импорт: a.csv": "rest", "Импорт: b.csv": None}
+    assert [timeline.render(e).via for e in TimelineEntry.objects.filter(text="Импорт: a.csv")] == ["через REST"] * 2
