@@ -277,3 +277,36 @@ def import_candidates(user: User, model: type[Company] | type[Contact]) -> Query
     match's phones and e-mails (and a contact's companies): they come with it."""
     related = ["communications"] + (["companies"] if model is Contact else [])
     return dup.candidates(user, model.objects.all()).prefetch_related(*related)
+
+
+# --- The REST API (rest/methods/crm_clients.py): what its filters and dictionaries read ---
+
+def communication_condition(model: type[Company] | type[Contact], kind: str, values: list[str],
+                            contains: bool = False) -> Q:
+    """For filtering companies or contacts: «has one of these phones (E.164) / e-mails», or one
+    containing the text (`contains`, a single value). A subquery, so a record with two matching
+    phones is still one row."""
+    found = Communication.objects.filter(content_type=ContentType.objects.get_for_model(model), kind=kind)
+    found = found.filter(value__icontains=values[0]) if contains else found.filter(value__in=values)
+    return Q(pk__in=found.values("object_id"))
+
+
+def reference_items(name: str) -> QuerySet:
+    """The values of a company's reference list («Niche», «ClientType»), retired ones too (old
+    records keep them), in the lists' order."""
+    from crm.models import ClientType, Niche
+
+    return {"Niche": Niche, "ClientType": ClientType}[name].objects.order_by("sort", "name")
+
+
+def company_link_condition(company_ids: list[int]) -> Q:
+    """For filtering contacts: «linked to one of these companies» (none given: «to no company»)."""
+    links = Contact.companies.through.objects
+    if not company_ids:
+        return ~Q(pk__in=links.values("contact_id"))
+    return Q(pk__in=links.filter(company_id__in=company_ids).values("contact_id"))
+
+
+def company_ids_of(contact: Contact) -> Q:
+    """For filtering companies: «linked to this contact»."""
+    return Q(pk__in=Contact.companies.through.objects.filter(contact_id=contact.pk).values("company_id"))

@@ -46,6 +46,8 @@ class Match:
     owner: str = ""
     can_open: bool = False  # the user may open the record: the title is a link
     hidden: bool = False  # a record the user may not see: `title` is the masked notice
+    # The record itself, only when the user may see it (the REST API answers with its id).
+    record: Model | None = field(default=None, repr=False, compare=False)
 
 
 def candidates(user, queryset: QuerySet) -> QuerySet:
@@ -75,7 +77,8 @@ def match(user, record: Model, *, kind: str, title: str, url: str, reasons: list
     docstring). The record's owner should come with its department (select_related)."""
     if access.can(user, Action.VIEW, record):
         owner = getattr(record, record.access_owner_field, None)
-        return Match(kind=kind, title=title, url=url, reasons=reasons, owner=str(owner or ""), can_open=bool(url))
+        return Match(kind=kind, title=title, url=url, reasons=reasons, owner=str(owner or ""), can_open=bool(url),
+                     record=record)
     if access.can_add(user, type(record)):
         return Match(kind=kind, title=hidden_notice(record), url="", reasons=reasons, hidden=True)
     return None

@@ -43,6 +43,12 @@ def entries(record: models.Model) -> QuerySet[TimelineEntry]:
     ).select_related("author")
 
 
+def comment(pk: int) -> TimelineEntry | None:
+    """One comment by its id, on whatever record (the REST API's crm.timeline.comment.get): the
+    caller checks that the reader may see that record before showing it."""
+    return TimelineEntry.objects.filter(pk=pk, kind=Kind.COMMENT).first()
+
+
 def message(msgid: str, **params) -> dict:
     """A sentence of the history kept as its msgid (mark it with gettext_noop where it is written)
     and parameters, translated when shown. A parameter is a name kept as text (names are data),

@@ -147,3 +147,40 @@ def bound_pairs(task: Task) -> list[tuple[str, int]]:
     pairs = Binding.objects.filter(task=task).values_list("content_type_id", "object_id")
     return [(f"{ct.app_label}.{ct.model}", object_id)
             for ct, object_id in ((ContentType.objects.get_for_id(ct_id), pk) for ct_id, pk in pairs)]
+
+
+# --- The REST API (rest/methods/tasks.py, crm_timeline.py): what its lists and filters read ---
+
+def touches(user) -> QuerySet[Task]:
+    """Bitrix24's «дела» (crm.activity.*): the tasks and touches bound to a CRM record that `user`
+    may see."""
+    return visible(user).filter(Exists(Binding.objects.filter(task_id=OuterRef("pk"))))
+
+
+def bound_condition(label: str | None, ids: list[int] | None = None) -> Q:
+    """For filtering tasks: «bound to a record of this kind» (`label` «leads.lead»; None: any kind)
+    «with one of these ids» (None: any)."""
+    bindings = Binding.objects.filter(task_id=OuterRef("pk"))
+    if label is not None:
+        app_label, model = label.split(".")
+        bindings = bindings.filter(content_type=ContentType.objects.get_by_natural_key(app_label, model))
+    if ids is not None:
+        bindings = bindings.filter(object_id__in=ids)
+    return Q(Exists(bindings))
+
+
+def participant_condition(role: str, user_ids: list[int]) -> Q:
+    """For filtering tasks: «one of these users is a co-executor» (`role` "coexecutors") or «an
+    observer» ("observers")."""
+    through = getattr(Task, role).through.objects.filter(task_id=OuterRef("pk"), user_id__in=user_ids)
+    return Q(Exists(through))
+
+
+def first_bindings(task_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """task id → (content type id, object id) of the first record it was bound to (the
+    activity's OWNER in Bitrix24's terms). One query."""
+    found: dict[int, tuple[int, int]] = {}
+    for task_id, ct_id, object_id in (Binding.objects.filter(task_id__in=task_ids).order_by("pk")
+                                      .values_list("task_id", "content_type_id", "object_id")):
+        found.setdefault(task_id, (ct_id, object_id))
+    return found
