@@ -104,7 +104,10 @@ def _id_at(rows: QuerySet, ordering: list[str], index: int):
 def _walk_key(call: Call, queryset: QuerySet, raw_filter: dict, ordering: list[str]) -> str:
     """One client's walk over one list: the webhook, the model, the filter and the order (not
     the select: the rows are the same)."""
-    text = json.dumps([call.webhook.pk if call.webhook else None, call.user.pk, queryset.model._meta.label_lower,
+    webhook = call.webhook
+    # created_at too: a webhook's id may come again (a database restored, a test's rolled back).
+    text = json.dumps([webhook.pk if webhook else None, webhook.created_at if webhook else None, call.user.pk,
+                       queryset.model._meta.label_lower,
                        str(queryset.query.where), raw_filter, ordering], sort_keys=True, default=str)
     return "rest-walk:" + hashlib.sha256(text.encode()).hexdigest()
 

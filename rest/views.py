@@ -20,6 +20,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.middleware import zone_of
+
 from . import services
 from .dispatch import INTERNAL, envelope, execute
 from .parsing import MAX_FIELDS, check_depth, nest, parse_query
@@ -39,7 +41,9 @@ def call(request: HttpRequest, user_id: int, code: str, method: str) -> JsonResp
     started = time.time()
     try:
         webhook = _webhook(request, user_id, code)
-        timezone.activate(webhook.user.time_zone or settings.TIME_ZONE)
+        zone = zone_of(webhook.user)  # dates answered in the user's zone, as his pages show them
+        if zone is not None:
+            timezone.activate(zone)
         services.record_use(webhook, request.META.get("REMOTE_ADDR"))
         params = read_params(request)
         result = execute(webhook, method, params, request)
