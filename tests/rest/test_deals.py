@@ -153,3 +153,36 @@ def test_it_deletes_a_deal(api, owner, outsider):
     assert Rest(outsider).error("crm.deal.delete", {"id": deal.pk}) == "Not found"
     assert api.ok("crm.deal.delete", {"id": deal.pk}) is True
     assert not Deal.objects.filter(pk=deal.pk).exists()
+
+
+def test_it_links_contacts_and_keeps_the_ones_the_user_cannot_see(api, owner, outsider):
+    from clients.services import contact_create
+
+    mine = contact_create(by=owner, data={"first_name": "Анна", "responsible": owner}, communications=[])
+    also = contact_create(by=owner, data={"first_name": "Борис", "responsible": owner}, communications=[])
+    hidden = contact_create(by=outsider, data={"first_name": "Чужой", "responsible": outsider}, communications=[])
+    deal = DealFactory(responsible=owner)
+    deal.contacts.set([hidden])  # linked by someone who sees it
+    api.ok("crm.deal.update", {"id": deal.pk, "fields": {"CONTACT_IDS": [mine.pk, also.pk]}})
+    assert set(deal.contacts.all()) == {mine, also, hidden}
+    got = api.ok("crm.deal.get", {"id": deal.pk})
+    assert got["CONTACT_IDS"] == sorted(str(c.pk) for c in (mine, also, hidden))
+    api.ok("crm.deal.update", {"id": deal.pk, "fields": {"CONTACT_ID": also.pk}})
+    assert set(deal.contacts.all()) == {also, hidden}
+    assert [r["ID"] for r in api.ok("crm.deal.list", {"filter": {"CONTACT_ID": also.pk}})] == [str(deal.pk)]
+
+
+def test_it_reads_a_page_of_deals_in_a_fixed_number_of_queries(api, owner, django_assert_max_num_queries):
+    for _ in range(3):
+        DealFactory(responsible=owner)
+
+    def page():
+        status, answer = api.call("crm.deal.list", {"select": ["*", "UF_*", "CONTACT_IDS"]})
+        assert status == 200 and len(answer["result"]) == Deal.objects.count()
+
+    with django_assert_max_num_queries(14) as few:
+        page()
+    for _ in range(30):
+        DealFactory(responsible=owner, pipeline=pipeline(INBOUND))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page()

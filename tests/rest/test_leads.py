@@ -183,3 +183,53 @@ def test_it_keeps_a_leads_products_as_product_rows(api, owner):
     assert set(lead.products_to_sell.all()) == set(products)
     api.ok("crm.lead.productrows.set", {"id": lead.pk, "rows": []})
     assert not lead.products_to_sell.exists()
+
+
+def test_it_takes_a_sites_form_posted_to_a_crm_only_webhook(owner):
+    """«Входящие заявки»: a site's form posts PHP-nested fields to crm.lead.add with a webhook that has
+    only the crm scope; fast-bitrix24's str() values («None», «True») are read as it means them."""
+    api = Rest(owner, scopes=("crm",))
+    status, answer = api.form("crm.lead.add", "fields[TITLE]=Заявка+с+сайта&fields[SOURCE_ID]=WEBFORM"
+                                              "&fields[COMPANY_TITLE]=ИП+Петров&fields[PHONE][0][VALUE]=%2B79128598748"
+                                              "&fields[PHONE][0][VALUE_TYPE]=WORK&fields[BIRTHDATE]=None"
+                                              "&fields[UF_CRM_DM_TALKED]=True&fields[COMMENTS]=Хочу+демо")
+    assert status == 200, answer
+    lead = Lead.objects.get(pk=answer["result"])
+    assert (lead.source.name, lead.company_phone, lead.contact_birth_date, lead.talked_to_decision_maker) == (
+        "Веб-форма", "+79128598748", None, True)
+    assert Rest(owner, scopes=("user",)).call("crm.lead.list")[1]["error"] == "insufficient_scope"
+
+
+def test_it_adds_in_a_batch_and_reads_back_by_a_result_reference(api, owner):
+    status, answer = api.call("batch", {"halt": 1, "cmd": {
+        "lead": "crm.lead.add?fields[TITLE]=Пакет&fields[SOURCE_ID]=CALL&fields[COMPANY_TITLE]=ООО+П"
+                "&fields[PHONE][0][VALUE]=%2B79120000001",
+        "got": "crm.lead.get?id=$result[lead]",
+        "bad": "crm.lead.add?fields[TITLE]=Без+телефона&fields[SOURCE_ID]=CALL",
+        "never": "crm.lead.add?fields[TITLE]=После+ошибки"}})
+    assert status == 200
+    result = answer["result"]
+    assert result["result"]["got"]["TITLE"] == "Пакет" and "Телефон" in result["result_error"]["bad"]["error_description"]
+    assert "never" not in result["result"] and list(Lead.objects.values_list("title", flat=True)) == ["Пакет"]
+
+
+def test_it_reads_a_page_of_leads_in_a_fixed_number_of_queries(api, owner, django_assert_max_num_queries):
+    for _ in range(3):
+        LeadFactory(responsible=owner)
+    lead = Lead.objects.first()
+    lead.products_to_sell.set([ref("Product")])
+
+    def page():
+        status, answer = api.call("crm.lead.list", {"select": ["*", "UF_*", "PHONE", "EMAIL", "WEB"]})
+        assert status == 200 and len(answer["result"]) == Lead.objects.count()
+        return answer
+
+    # The webhook, its bucket, the levels, the counters' total, the rows and their two lists, and
+    # the test's own count: whatever the number of leads.
+    with django_assert_max_num_queries(13) as few:
+        page()
+    for _ in range(40):
+        LeadFactory(responsible=owner)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        rows = page()["result"]
+    assert next(r for r in rows if r["ID"] == str(lead.pk))["UF_CRM_PRODUCTS"] == [str(ref("Product").pk)]
