@@ -233,3 +233,14 @@ def test_it_reads_a_page_of_leads_in_a_fixed_number_of_queries(api, owner, djang
     with django_assert_max_num_queries(len(few.captured_queries)):
         rows = page()["result"]
     assert next(r for r in rows if r["ID"] == str(lead.pk))["UF_CRM_PRODUCTS"] == [str(ref("Product").pk)]
+
+
+def test_it_adds_a_lead_straight_into_a_later_status_only_through_the_gate(api):
+    description = api.error("crm.lead.add", {"fields": {**NEW_LEAD, "STATUS_ID": "QUALIFICATION"}})
+    assert "Ниша компании" in description and not Lead.objects.exists()  # created, refused, rolled back
+    pk = api.ok("crm.lead.add", {"fields": {**NEW_LEAD, "STATUS_ID": "JUNK", "UF_CRM_JUNK_REASON": "Дубликат"}})
+    lead = Lead.objects.get(pk=pk)
+    assert lead.status == Status.JUNK and lead.junk_reason.name == "Дубликат"
+    # As «Забраковать» on the card: the reason is a change, then the move.
+    assert list(TimelineEntry.objects.filter(object_id=pk).order_by("pk").values_list("kind", flat=True)) == [
+        "created", "change", "status"]
