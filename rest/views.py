@@ -16,7 +16,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -85,7 +86,7 @@ def read_params(request: HttpRequest) -> dict:
                         f"Request is too large: at most {settings.REST_MAX_BODY} bytes", 413) from None
     except TooManyFieldsSent:
         raise RestError.invalid(f"Too many parameters (at most {MAX_FIELDS})", "INVALID_ARG_VALUE") from None
-    except SuspiciousOperation:
+    except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
         raise RestError.invalid("Malformed request body", "INVALID_REQUEST") from None
     if len(body) > settings.REST_MAX_BODY:
         raise RestError("ERROR_REQUEST_TOO_LARGE", f"Request is too large: at most {settings.REST_MAX_BODY} bytes", 413)

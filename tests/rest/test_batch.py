@@ -58,11 +58,13 @@ def test_it_resolves_references_plain_and_url_encoded_as_b24pysdk_sends_them(res
         "1": f"user.get?ID={teammate.pk}",
         "2": f"test.echo?{encoded}&title=Лид+для+$result[1][0][LAST_NAME]",
         "3": "test.echo?who=$result[1][0]",
+        "4": "test.echo?$result[1][0]=x&id[$result[1][0][ID]]=y",
     }).json()["result"]
     assert answer["result_error"] == []
     assert answer["result"]["2"]["filter"] == {">ID": str(teammate.pk)}
     assert answer["result"]["2"]["title"] == "Лид для Петрова"
     assert answer["result"]["3"]["who"]["LAST_NAME"] == "Петрова"  # a whole reference keeps its shape
+    assert answer["result"]["4"]["id"] == {str(teammate.pk): "y"}  # in a name: written in as text
 
 
 def test_it_answers_a_broken_reference_as_that_commands_error(rest_call, owner, temp_method):

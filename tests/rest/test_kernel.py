@@ -90,7 +90,9 @@ def test_it_appends_php_list_items_and_ignores_unknown_parameters(client, webhoo
 
 
 @pytest.mark.parametrize("body, content_type", [("{not json", "application/json"), ("[1, 2]", "application/json"),
-                                                ('{"a":' * 40 + "1" + "}" * 40, "application/json")])
+                                                ('{"a":' * 40 + "1" + "}" * 40, "application/json"),
+                                                ("--x\r\nbroken", "multipart/form-data"),
+                                                ("a=1", "multipart/form-data; boundary=")])
 def test_it_answers_a_broken_body_with_a_bad_request(client, webhook_of, owner, body, content_type):
     _, base = webhook_of(owner)
     response = client.post(base + "user.current", body, content_type=content_type)

@@ -67,6 +67,10 @@ def test_it_walks_user_get_pages_with_get_all_and_as_list(webhook_url, owner, or
 
     listed = list(b24_client(url).user.get().as_list().result)
     assert len({row["ID"] for row in listed}) == 121
+    # as_list_fast: start=-1 and ID > the last, chained by $result[k-1][49][ID] inside one batch —
+    # the chain runs past the last page, which ends it without an error the client would raise.
+    fast = list(b24_client(url).user.get().as_list_fast().result)
+    assert sorted(int(row["ID"]) for row in fast) == sorted(int(row["ID"]) for row in listed)
 
 
 def test_it_refuses_a_wrong_code_and_a_missing_scope_as_bitrix24(webhook_url, owner):
