@@ -31,6 +31,7 @@ from crm import lists as crm_lists
 from crm.deletion import DeletionRefused
 from deals import selectors, services
 from deals.models import Deal, Stage
+from exchange import bitrix24 as b24
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
 from rest.parsing import as_list
@@ -248,22 +249,28 @@ def _fields_param(call: Call) -> dict:
     return fields
 
 
+def _without_stage(fields: dict) -> tuple[dict, object]:
+    """`fields` without STAGE_ID, and its value: a stage is read in the deal's pipeline (an
+    unprefixed code names that pipeline's stage, as a prefixed one names its own), which the
+    field's own parser — category 0's, as Bitrix24 reads a filter — does not know."""
+    rest = {k: v for k, v in fields.items() if str(k).upper() != "STAGE_ID"}
+    raw = next((v for k, v in fields.items() if str(k).upper() == "STAGE_ID"), None)
+    return rest, None if raw is None or str(raw).strip() in ("", "None") else raw
+
+
 @method("crm.deal.add", scope="crm")
 def deal_add(call: Call) -> int:
     cat = catalog(fresh=True)
-    fields = _fields_param(call)
+    fields, raw_stage = _without_stage(_fields_param(call))
     data, _m2m, _comms = DEALS.from_rest(fields, adding=True)
     category = data.pop("pipeline_id", None)
-    stage_pk = data.pop("stage_id", None)
-    stage = cat.stage_by_pk.get(stage_pk)
     if category is not None:
         pipeline = next(p for p in cat.pipelines if p.pk == category)
-    elif stage is not None:
-        pipeline = next(p for p in cat.pipelines if p.pk == stage.pipeline_id)
+    elif raw_stage is not None and b24.split_stage(str(raw_stage))[0] is not None:
+        pipeline = next(p for p in cat.pipelines if p.pk == cat.stage(raw_stage).pipeline_id)
     else:
         pipeline = cat.pipeline(0)
-    if stage is not None and stage.pipeline_id != pipeline.pk:
-        stage = cat.stage(fields.get("STAGE_ID") or fields.get("stage_id"), pipeline.pk)  # «NEW» of CATEGORY_ID's
+    stage = cat.stage(raw_stage, pipeline.pk) if raw_stage is not None else None
     data.setdefault("responsible_id", call.user.pk)
     m2m = _links(call, None, fields, data)
     data = _objects(None, data)
@@ -285,15 +292,10 @@ def deal_add(call: Call) -> int:
 def deal_update(call: Call) -> bool:
     cat = catalog(fresh=True)
     deal = _deal(call, Action.CHANGE)
-    fields = _fields_param(call)
+    fields, raw_stage = _without_stage(_fields_param(call))
     data, _m2m, _comms = DEALS.from_rest(fields)
     data.pop("pipeline_id", None)  # immutable here, as in Bitrix24 (crm.item.update moves pipelines there)
-    stage_pk = data.pop("stage_id", None)
-    stage = None
-    if stage_pk is not None:
-        # «NEW» names the deal's own pipeline's NEW here, as Bitrix24 reads an unprefixed code.
-        raw = next((v for k, v in fields.items() if str(k).upper() == "STAGE_ID"), None)
-        stage = cat.stage(raw, deal.pipeline_id)
+    stage = cat.stage(raw_stage, deal.pipeline_id) if raw_stage is not None else None
     m2m = _links(call, deal, fields, data)
     data = _objects(deal, data)
     moving = stage is not None and stage.pk != deal.stage_id

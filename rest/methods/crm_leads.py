@@ -209,11 +209,11 @@ LEADS = FieldMap([
     _uf("DM_TALKED", "boolean", "talked_to_decision_maker", render=_flag),
     _uf("PRODUCTS", "enumeration", "products_to_sell", multiple=True, parse=_ref("Product"),
         render=lambda v: str(v)),
-    _uf("USP_ACKNOWLEDGED", "boolean", "usp_acknowledged", render=_flag),
+    _uf("USP_ACK", "boolean", "usp_acknowledged", render=_flag),
     _uf("USED_PRODUCTS", "enumeration", "used_products", multiple=True, parse=_ref("UsedProduct"),
         render=lambda v: str(v)),
     _uf("NEXT_TOUCH", "string", "next_touch"),
-    _uf("NEXT_TOUCH_DATE", "date", "next_touch_date"),
+    _uf("TOUCH_DATE", "date", "next_touch_date"),
     _uf("TRAINING", "string", "training_info"),
     _uf("JUNK_REASON", "enumeration", "junk_reason_id", parse=_ref("JunkReason"),
         render=lambda v: None if v is None else str(v)),
@@ -230,9 +230,9 @@ RULE_FIELDS = {"title": "TITLE", "source": "SOURCE_ID", "company_name": "COMPANY
                "sales_channel": "UF_CRM_SALES_CHANNEL", "employees_count": "UF_CRM_EMPLOYEES",
                "contact_last_name": "LAST_NAME", "contact_first_name": "NAME", "contact_position": "POST",
                "contact_email": "EMAIL", "talked_to_decision_maker": "UF_CRM_DM_TALKED",
-               "products_to_sell": "UF_CRM_PRODUCTS", "usp_acknowledged": "UF_CRM_USP_ACKNOWLEDGED",
+               "products_to_sell": "UF_CRM_PRODUCTS", "usp_acknowledged": "UF_CRM_USP_ACK",
                "used_products": "UF_CRM_USED_PRODUCTS", "next_touch": "UF_CRM_NEXT_TOUCH",
-               "next_touch_date": "UF_CRM_NEXT_TOUCH_DATE", "training_info": "UF_CRM_TRAINING", "amount": "OPPORTUNITY",
+               "next_touch_date": "UF_CRM_TOUCH_DATE", "training_info": "UF_CRM_TRAINING", "amount": "OPPORTUNITY",
                "junk_reason": "UF_CRM_JUNK_REASON", "contact_phone_or_ext": "PHONE, UF_CRM_PHONE_EXT"}
 
 

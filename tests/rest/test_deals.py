@@ -103,6 +103,7 @@ def test_it_links_visible_clients_only(api, owner, outsider):
     ({"UF_CRM_LOSS_REASON": "нет такой"}, "причины"),
     ({"CONTACT_IDS": [999999]}, "999999"),
     ({"ASSIGNED_BY_ID": "abc"}, "ASSIGNED_BY_ID"),
+    ({"STAGE_ID": "INVOICE"}, "Сумма"),  # the title was saved first, then rolled back
 ])
 def test_it_answers_bad_values_with_bitrix24s_error_and_changes_nothing(api, owner, fields, words):
     deal = DealFactory(responsible=owner, title="Как было")

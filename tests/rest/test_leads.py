@@ -116,6 +116,7 @@ def test_it_updates_deletes_and_appends_multifield_values_as_bitrix24_does(api, 
     ({"PHONE": [{"VALUE": "+79120001122", "VALUE_TYPE": "SATELLITE"}]}, "VALUE_TYPE"),
     ({"BIRTHDATE": "вчера"}, "BIRTHDATE"),
     ({"PHONE": [{"ID": 7, "VALUE": "+79120001122"}]}, "ID 7"),
+    ({"STATUS_ID": "QUALIFICATION"}, "Ниша компании"),  # the title was saved first, then rolled back
 ])
 def test_it_answers_bad_values_with_bitrix24s_error_and_changes_nothing(api, owner, fields, words):
     lead = LeadFactory(responsible=owner, title="Как было")
@@ -244,3 +245,13 @@ def test_it_adds_a_lead_straight_into_a_later_status_only_through_the_gate(api):
     # As «Забраковать» on the card: the reason is a change, then the move.
     assert list(TimelineEntry.objects.filter(object_id=pk).order_by("pk").values_list("kind", flat=True)) == [
         "created", "change", "status"]
+
+
+def test_it_names_our_own_fields_as_bitrix24_allows_user_fields():
+    """UF_CRM_ and at most 13 more characters (Bitrix24's limit of 20): integrations that create or
+    check user fields by name meet no name Bitrix24 could not have."""
+    from rest.methods.crm_deals import DEALS
+    from rest.methods.crm_leads import LEADS
+
+    names = [n for fields in (LEADS, DEALS) for n in fields.by_name if n.startswith("UF_")]
+    assert names and all(n.startswith("UF_CRM_") and len(n) <= 20 and n.isupper() for n in names), names
