@@ -6,8 +6,8 @@ as he sees its people (accounts.admin.UserAdmin)."""
 
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import services
 from .models import Webhook
@@ -46,5 +46,4 @@ class WebhookAdmin(admin.ModelAdmin):
     @admin.action(description=_("Отозвать выбранные вебхуки"), permissions=["change"])
     def revoke(self, request, queryset):
         done = sum(services.webhook_revoke(webhook) for webhook in queryset)
-        self.message_user(request, ngettext("Отозван %(n)d вебхук.", "Отозвано %(n)d вебхуков.", done) % {"n": done},
-                          messages.SUCCESS)
+        self.message_user(request, gettext("Отозвано вебхуков: %(n)d.") % {"n": done}, messages.SUCCESS)

@@ -191,3 +191,27 @@ def test_it_refuses_an_unknown_user_or_scope_on_the_command_line(owner, args):
     with pytest.raises(CommandError):
         call_command("create_webhook", *args)
     assert not Webhook.objects.exists()
+
+
+def test_it_answers_the_apps_refusals_as_bitrix24(rest_call, owner, temp_method):
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    def raising(error):
+        def method(call):
+            LeadFactory(responsible=call.user)
+            raise error
+        return method
+
+    temp_method("test.hidden", raising(Http404("Лид не найден")))
+    temp_method("test.denied", raising(PermissionDenied()))
+    temp_method("test.gate", raising(ValidationError({"inn": ["Заполните ИНН."], "__all__": ["Нельзя."]})))
+    temp_method("test.plain", raising(ValidationError("Сначала заполните поля: ИНН, Город.")))
+    answers = {name: rest_call(owner, name) for name in ("test.hidden", "test.denied", "test.gate", "test.plain")}
+    assert {n: (r.status_code, r.json()) for n, r in answers.items()} == {
+        "test.hidden": (400, {"error": "", "error_description": "Not found"}),
+        "test.denied": (400, {"error": "", "error_description": "Access denied."}),
+        "test.gate": (400, {"error": "", "error_description": "inn: Заполните ИНН.; Нельзя."}),
+        "test.plain": (400, {"error": "", "error_description": "Сначала заполните поля: ИНН, Город."}),
+    }
+    assert not Lead.objects.exists()

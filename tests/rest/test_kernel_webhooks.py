@@ -87,6 +87,7 @@ def test_it_lets_a_supervisor_see_and_revoke_webhooks_but_never_add_or_read_a_co
     response = client.post(reverse("admin:rest_webhook_changelist"),
                            {"action": "revoke", "_selected_action": [webhook.pk]})
     assert response.status_code == 302
+    assert "Отозвано вебхуков: 1." in client.get(response.url).content.decode()
     webhook.refresh_from_db()
     assert webhook.revoked_at is not None
     # Nothing in the change form is editable: a supervisor cannot widen the scopes.
