@@ -137,7 +137,9 @@ REFUSALS = (services.DealError, PermissionDenied, DeletionRefused)
 
 def _refusal(exc: Exception) -> RestError:
     if isinstance(exc, PermissionDenied):
-        return RestError.access_denied()
+        # A service's refusal says which rule (only a supervisor reopens a closed lead; a pipeline
+        # without rights…): Bitrix24's text first, ours after it.
+        return RestError("", f"Access denied. {exc}") if str(exc) else RestError.access_denied()
     return RestError.invalid(str(exc))
 
 

@@ -247,7 +247,9 @@ def _semantic_filter(op: str, value) -> Q:
 
 def _refusal(exc: Exception) -> RestError:
     if isinstance(exc, PermissionDenied):
-        return RestError.access_denied()
+        # A service's refusal says which rule (only a supervisor reopens a closed lead; a pipeline
+        # without rights…): Bitrix24's text first, ours after it.
+        return RestError("", f"Access denied. {exc}") if str(exc) else RestError.access_denied()
     if isinstance(exc, services.MissingFields):
         # The gate names our labels; the fields to send are named too (a pinned comment has none:
         # crm.timeline.comment.add).

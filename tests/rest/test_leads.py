@@ -255,3 +255,27 @@ def test_it_names_our_own_fields_as_bitrix24_allows_user_fields():
 
     names = [n for fields in (LEADS, DEALS) for n in fields.by_name if n.startswith("UF_")]
     assert names and all(n.startswith("UF_CRM_") and len(n) <= 20 and n.isupper() for n in names), names
+
+
+def test_it_lets_only_a_supervisor_return_a_closed_lead_to_work(owner, head):
+    lead = LeadFactory(responsible=owner)
+    services.lead_junk(lead, reason=ref("JunkReason"), by=owner)
+    description = Rest(owner).error("crm.lead.update", {"id": lead.pk, "fields": {"STATUS_ID": "NEW"}})
+    assert description == "Access denied. Вернуть закрытый лид в работу может только руководитель."
+    assert Rest(head).ok("crm.lead.update", {"id": lead.pk, "fields": {"STATUS_ID": "FIRST_CALL"}}) is True
+    lead.refresh_from_db()
+    assert lead.status == Status.FIRST_CALL and lead.junk_reason is None
+
+
+def test_it_answers_access_denied_for_a_lead_seen_but_not_to_be_changed(owner, head):
+    from accounts.models import Action, Entity, Level, Permission
+
+    Permission.objects.filter(role__name="Руководитель отдела продаж", entity=Entity.LEAD,
+                              action__in=[Action.CHANGE, Action.DELETE]).update(level=Level.OWN)
+    lead = LeadFactory(responsible=owner, title="Как было")
+    api = Rest(head)
+    assert api.ok("crm.lead.get", {"id": lead.pk})["TITLE"] == "Как было"
+    assert api.error("crm.lead.update", {"id": lead.pk, "fields": {"TITLE": "Руководитель"}}) == "Access denied."
+    assert api.error("crm.lead.delete", {"id": lead.pk}) == "Access denied."
+    lead.refresh_from_db()
+    assert lead.title == "Как было"
