@@ -215,3 +215,22 @@ def test_it_answers_the_apps_refusals_as_bitrix24(rest_call, owner, temp_method)
         "test.plain": (400, {"error": "", "error_description": "Сначала заполните поля: ИНН, Город."}),
     }
     assert not Lead.objects.exists()
+
+
+def test_it_refuses_too_deep_or_too_many_form_parameters(client, webhook_of, owner):
+    _, base = webhook_of(owner)
+    deep = client.get(base + "user.current?a" + "[x]" * 20 + "=1")
+    assert deep.status_code == 400 and deep.json()["error"] == "INVALID_ARG_VALUE"
+    many = client.post(base + "user.current", "&".join(f"f[{i}]=1" for i in range(6000)),
+                       content_type="application/x-www-form-urlencoded")
+    assert many.status_code == 400 and many.json()["error"] == "INVALID_ARG_VALUE"
+
+
+def test_it_marks_many_entries_written_at_once_through_rest(owner):
+    leads = [LeadFactory(responsible=owner) for _ in range(2)]
+    with timeline.via("rest"):
+        timeline.log_many(leads, TimelineEntry.Kind.SYSTEM, owner, timeline.message("Импорт: %(file)s", file="a.csv"))
+    timeline.log_many(leads, TimelineEntry.Kind.SYSTEM, owner, timeline.message("Импорт: %(file)s", file="b.csv"))
+    marked = {entry.text: entry.data.get("via") for entry in TimelineEntry.objects.filter(kind=TimelineEntry.Kind.SYSTEM)}
+    assert marked == {"Импорт: a.csv": "rest", "Импорт: b.csv": None}
+    assert [timeline.render(e).via for e in TimelineEntry.objects.filter(text="Импорт: a.csv")] == ["через REST"] * 2

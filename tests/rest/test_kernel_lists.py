@@ -144,17 +144,25 @@ def test_it_counts_from_count_all_only_when_nothing_is_filtered(rest_call, owner
 
 def test_it_reads_the_next_page_of_an_id_walk_by_keyset_without_an_offset(rest_call, owner, lead_list):
     made = [LeadFactory(responsible=owner).pk for _ in range(110)]
-    first = listed(rest_call, owner, order={"ID": "ASC"}, select=["ID"])
+    first = listed(rest_call, owner, order={"ID": "ASC"}, select=["ID"], filter={">ID": 0})
     with CaptureQueriesContext(connection) as queries:
-        second = listed(rest_call, owner, order={"ID": "ASC"}, select=["ID"], start=first["next"])
+        second = listed(rest_call, owner, order={"ID": "ASC"}, select=["ID"], filter={">ID": 0}, start=first["next"])
     assert [int(r["ID"]) for r in second["result"]] == made[50:100] and second["total"] == 110
     pages = [q["sql"] for q in queries if "leads_lead" in q["sql"]]
     assert pages and not any("OFFSET" in sql for sql in pages)  # ID > the last one read, and the walk's total
     assert not any("COUNT(" in sql for sql in pages)
 
+    # The same walk sent as a form (a batch command's query): its values are text, the cursor is found.
+    with CaptureQueriesContext(connection) as queries:
+        third = rest_call(owner, "test.lead.list", {"order[ID]": "ASC", "select[0]": "ID", "filter[>ID]": "0",
+                                                            "start": "100"},
+                          as_json=False).json()
+    assert [int(r["ID"]) for r in third["result"]] == made[100:]
+    assert not any("OFFSET" in q["sql"] for q in queries if "leads_lead" in q["sql"])
+
     # A page asked out of order (no cursor) skips its offset over the ids only, then reads by ID.
-    third = listed(rest_call, owner, order={"ID": "DESC"}, start=100)
-    assert [int(r["ID"]) for r in third["result"]] == made[9::-1]
+    backwards = listed(rest_call, owner, order={"ID": "DESC"}, start=100)
+    assert [int(r["ID"]) for r in backwards["result"]] == made[9::-1]
 
 
 def test_fieldmap_reads_values_in_bitrix24s_formats():
