@@ -279,3 +279,10 @@ def test_it_answers_access_denied_for_a_lead_seen_but_not_to_be_changed(owner, h
     assert api.error("crm.lead.delete", {"id": lead.pk}) == "Access denied."
     lead.refresh_from_db()
     assert lead.title == "Как было"
+
+
+def test_it_takes_multifield_items_keyed_n0_as_bitrix24s_own_examples_send_them(api, owner):
+    lead = LeadFactory(responsible=owner, contact_phone="")
+    api.ok("crm.lead.update", {"id": lead.pk, "fields": {"PHONE": {"n0": {"VALUE": "+7 912 555-66-77", "VALUE_TYPE": "HOME"}}}})
+    lead.refresh_from_db()
+    assert (lead.contact_phone, lead.contact_phone_type) == ("+79125556677", "home")
