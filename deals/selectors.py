@@ -172,3 +172,9 @@ def with_contacts(contact_ids):
     from django.db.models import Q
 
     return Q(pk__in=Deal.contacts.through.objects.filter(contact_id__in=list(contact_ids)).values("deal_id"))
+
+
+def linked_contacts(deal: Deal) -> list:
+    """A deal's contacts, visible or not (from a prefetch when there is one: a page of the REST
+    list prefetches them): the REST API answers their ids and keeps the hidden ones linked."""
+    return list(deal.contacts.all())

@@ -88,7 +88,7 @@ def _contacts_filter(op: str, value) -> Q:
 
 
 def _contact_ids(deal: Deal) -> list[int]:
-    return sorted(c.pk for c in deal.contacts.all())
+    return sorted(c.pk for c in selectors.linked_contacts(deal))
 
 
 def _prefetch(deals: list, names: set[str]) -> None:
@@ -200,7 +200,7 @@ def _links(call: Call, deal: Deal | None, fields: dict, data: dict) -> dict:
     if raw is not None:
         field = DEALS.field("CONTACT_IDS")
         wanted = [v for v in (field.value(x) for x in as_list(raw)) if v not in (None, "", 0)]
-        current = {c.pk: c for c in deal.contacts.all()} if deal is not None else {}
+        current = {c.pk: c for c in selectors.linked_contacts(deal)} if deal is not None else {}
         found = {c.pk: c for c in client_selectors.visible_contacts(call.user).filter(pk__in=wanted)}
         chosen = []
         for pk in dict.fromkeys(wanted):
