@@ -1,5 +1,5 @@
 """«Вебхуки» in a real browser: the owner opens them from his profile, makes one for the CRM (the
-address shown once), the address answers Bitrix24's user.current, and «Отозвать» (after asking)
+address shown once), the address answers Bitrix24's `profile`, and «Отозвать» (after asking)
 stops it."""
 
 import json
@@ -36,8 +36,10 @@ def test_the_owner_creates_and_revokes_a_webhook_in_his_profile(live_server, pag
     assert address.startswith(f"{live_server.url}/rest/{owner.pk}/")
     expect(page.get_by_test_id("webhook-row")).to_contain_text("Форма на сайте")
     expect(page.get_by_test_id("webhook-row")).to_contain_text("не использовался")
-    status, answer = get_json(address + "user.current.json")
+    status, answer = get_json(address + "profile.json")
     assert status == 200 and answer["result"]["LAST_NAME"] == "Иванов"
+    status, answer = get_json(address + "user.current.json")
+    assert status == 403 and answer["error"] == "insufficient_scope"  # only «CRM» was ticked
     assert Webhook.objects.get().scope_list == ["crm"]
 
     page.reload()  # the address is not shown again; the last use is
@@ -50,5 +52,5 @@ def test_the_owner_creates_and_revokes_a_webhook_in_his_profile(live_server, pag
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("webhook-revoke").click()
     expect(page.get_by_test_id("webhook-revoked")).to_be_visible()
-    status, answer = get_json(address + "user.current.json")
+    status, answer = get_json(address + "profile.json")
     assert status == 403 and answer["error"] == "INVALID_CREDENTIALS"

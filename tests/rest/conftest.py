@@ -11,6 +11,9 @@
 - `webhook_url(user, scopes=...)` — "https://127.0.0.1:PORT/rest/<id>/<code>/", with REQUESTS_CA_BUNDLE
   and SSL_CERT_FILE pointing at the test CA for the test (requests for b24pysdk, OpenSSL's defaults
   for fast-bitrix24's aiohttp).
+- `fast_bitrix(url)` — fast_bitrix24.Bitrix(url) whose calls run in a thread of their own: the sync
+  client returns an asyncio Task instead of the answer when the calling thread has an event loop
+  running, and Playwright's sync API leaves one in the test thread once a browser test has run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,3 +172,28 @@ def temp_method():
     yield add
     for name in added:
         registry._methods.pop(name, None)
+
+
+class _InThread:
+    """A fast_bitrix24.Bitrix whose every call runs in a fresh thread (no event loop there)."""
+
+    def __init__(self, bitrix):
+        self._bitrix = bitrix
+
+    def __getattr__(self, name):
+        method = getattr(self._bitrix, name)
+        if not callable(method):
+            return method
+
+        def call(*args, **kwargs):
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                return pool.submit(method, *args, **kwargs).result()
+
+        return call
+
+
+def fast_bitrix(url: str, **options):
+    """fast_bitrix24.Bitrix(url, verbose=False, **options), usable from any test (see above)."""
+    from fast_bitrix24 import Bitrix
+
+    return _InThread(Bitrix(url, verbose=False, **options))

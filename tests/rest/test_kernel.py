@@ -61,7 +61,8 @@ def test_it_answers_an_unknown_method_and_a_missing_scope_as_bitrix24(client, we
     assert missing.json() == {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"}
     scoped = client.get(base + "user.get")
     assert scoped.status_code == 403 and scoped.json()["error"] == "insufficient_scope"
-    assert client.get(base + "user.current").status_code == 200  # basic: every webhook
+    assert client.get(base + "user.current").json()["error"] == "insufficient_scope"  # Bitrix24's scope `user`
+    assert client.get(base + "profile").json()["result"]["ID"] == str(owner.pk)  # basic: every webhook
 
 
 def test_it_reads_parameters_from_a_query_a_php_form_multipart_and_json(client, webhook_of, owner, temp_method):

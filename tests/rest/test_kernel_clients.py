@@ -4,6 +4,7 @@ who the webhook is, batches, `$result` references and Bitrix24's errors as each 
 import pytest
 
 from rest.models import Webhook
+from tests.rest.conftest import fast_bitrix
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,9 +18,7 @@ def b24_client(url):
 
 
 def test_it_answers_user_current_to_fast_bitrix24(webhook_url, owner):
-    from fast_bitrix24 import Bitrix
-
-    bitrix = Bitrix(webhook_url(owner), verbose=False)
+    bitrix = fast_bitrix(webhook_url(owner))
     me = bitrix.call("user.current", raw=True)["result"]
     assert me["ID"] == str(owner.pk) and me["LAST_NAME"] == "Иванов" and me["NAME"] == "Пётр"
     assert Webhook.objects.get(user=owner).last_used_at is not None
@@ -33,10 +32,8 @@ def test_it_answers_user_current_to_b24pysdk_with_its_time_block(webhook_url, ow
 
 
 def test_it_runs_a_batch_with_references_for_both_libraries(webhook_url, owner, teammate):
-    from fast_bitrix24 import Bitrix
-
     url = webhook_url(owner)
-    bitrix = Bitrix(url, verbose=False)
+    bitrix = fast_bitrix(url)
     answer = bitrix.call_batch({"halt": 0, "cmd": {
         "me": "user.current",
         "mate": f"user.get?ID={teammate.pk}",
@@ -55,14 +52,12 @@ def test_it_runs_a_batch_with_references_for_both_libraries(webhook_url, owner, 
 
 
 def test_it_walks_user_get_pages_with_get_all_and_as_list(webhook_url, owner, org):
-    from fast_bitrix24 import Bitrix
-
     from tests.factories import UserFactory
 
     for i in range(120):
         UserFactory(username=f"colleague{i}", department=org["group1"])
     url = webhook_url(owner)
-    everyone = Bitrix(url, verbose=False).get_all("user.get")
+    everyone = fast_bitrix(url).get_all("user.get")
     assert len({row["ID"] for row in everyone}) == 121  # 120 colleagues and the owner, over three pages
 
     listed = list(b24_client(url).user.get().as_list().result)
