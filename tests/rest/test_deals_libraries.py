@@ -5,6 +5,7 @@ import pytest
 
 from deals.models import Deal
 from tests.factories import COLD, GENERAL, DealFactory, pipeline, ref
+from tests.rest.conftest import fast_bitrix
 
 # reset_sequences: see test_leads_libraries (the server process keeps the content types' ids).
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
@@ -18,14 +19,13 @@ def b24_client(url):
 
 
 def test_it_walks_and_writes_deals_with_fast_bitrix24(webhook_url, owner, outsider):
-    from fast_bitrix24 import Bitrix
     from fast_bitrix24.server_response import ErrorInServerResponseException
 
     cold = pipeline(COLD)
     mine = Deal.objects.bulk_create(DealFactory.build_batch(120, responsible=owner, pipeline=cold,
                                                             stage_id=cold.first_stage().pk))
     DealFactory(responsible=outsider)
-    bitrix = Bitrix(webhook_url(owner), verbose=False)
+    bitrix = fast_bitrix(webhook_url(owner))
     rows = bitrix.get_all("crm.deal.list", {"filter": {"CATEGORY_ID": cold.pk}, "select": ["ID", "STAGE_ID"]})
     assert sorted(int(r["ID"]) for r in rows) == sorted(d.pk for d in mine)
     assert {r["STAGE_ID"] for r in rows} == {f"C{cold.pk}:NEW"}

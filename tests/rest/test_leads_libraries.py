@@ -7,6 +7,7 @@ import pytest
 from crm.models import TimelineEntry
 from leads.models import Lead, Status
 from tests.factories import LeadFactory, ref
+from tests.rest.conftest import fast_bitrix
 
 # reset_sequences: each test's flush recreates the content types; with the sequences reset they get
 # the same ids again, which the server process (a module's whole life) has cached — otherwise its
@@ -30,11 +31,10 @@ def many_leads(owner, count):
 
 
 def test_it_walks_thousands_of_leads_with_get_all_of_fast_bitrix24(webhook_url, owner, teammate):
-    from fast_bitrix24 import Bitrix
 
     mine = many_leads(owner, 2600)  # 52 pages: the first call and a batch of 50 list commands, then one more
     many_leads(teammate, 30)  # not his: never listed
-    bitrix = Bitrix(webhook_url(owner), verbose=False)
+    bitrix = fast_bitrix(webhook_url(owner))
     rows = bitrix.get_all("crm.lead.list", {"select": ["ID", "TITLE", "PHONE"]})
     assert sorted(int(r["ID"]) for r in rows) == sorted(lead.pk for lead in mine)
     assert rows[0]["PHONE"][0]["ID"] == "1" and set(rows[0]) == {"ID", "TITLE", "PHONE"}
@@ -43,10 +43,9 @@ def test_it_walks_thousands_of_leads_with_get_all_of_fast_bitrix24(webhook_url, 
 
 
 def test_it_adds_and_updates_leads_through_fast_bitrix24s_batches(webhook_url, owner):
-    from fast_bitrix24 import Bitrix
     from fast_bitrix24.server_response import ErrorInServerResponseException
 
-    bitrix = Bitrix(webhook_url(owner), verbose=False)
+    bitrix = fast_bitrix(webhook_url(owner))
     pk = bitrix.call("crm.lead.add", {"fields": FORM_LEAD})  # one item: sent as a batch, «__order» and all
     lead = Lead.objects.get(pk=pk)
     assert (lead.title, lead.source.name, lead.company_phone, lead.contact_first_name, lead.responsible) == (
@@ -102,10 +101,9 @@ def test_it_adds_updates_and_refuses_through_b24pysdk(webhook_url, owner, teamma
 
 
 def test_it_reads_the_dictionaries_with_both_libraries(webhook_url, owner):
-    from fast_bitrix24 import Bitrix
 
     url = webhook_url(owner)
-    statuses = Bitrix(url, verbose=False).get_all("crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}})
+    statuses = fast_bitrix(url).get_all("crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}})
     assert [s["STATUS_ID"] for s in statuses] == ["NEW", "FIRST_CALL", "QUALIFICATION", "RECONNAISSANCE",
                                                   "DECISION_MAKER", "CONVERTED", "JUNK"]
     client = b24_client(url)
