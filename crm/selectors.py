@@ -38,3 +38,11 @@ def deletion_records(user) -> QuerySet[DeletionRecord]:
             condition = part if condition is None else condition | part
     queryset = DeletionRecord.objects.select_related("deleted_by", "responsible")
     return queryset.none() if condition is None else queryset.filter(condition)
+
+
+def reference_items(model_name: str) -> QuerySet:
+    """The values of one reference list (`model_name`: "Source", "Niche"…), retired ones too (old
+    records keep them), in the lists' order: the REST API's dictionaries and enumerations."""
+    from django.apps import apps
+
+    return apps.get_model("crm", model_name).objects.order_by("sort", "name")

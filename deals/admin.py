@@ -56,6 +56,8 @@ class StageInline(admin.TabularInline):
     extra = 0
     ordering = ("sort", "pk")
     show_change_link = True
+    # Shown for integrators (the REST API's STAGE_ID), never edited: integrations depend on it.
+    readonly_fields = ("code",)
 
 
 class StageFilter(admin.SimpleListFilter):

@@ -57,6 +57,11 @@ class Stage(models.Model):
     sort = models.PositiveIntegerField(_("Порядок"), default=100)
     color = models.CharField(_("Цвет"), max_length=7, default="#2fc6f6", help_text=_("#RRGGBB"))
     semantics = models.CharField(_("Смысл"), max_length=10, choices=Semantics.choices, default=Semantics.IN_PROCESS)
+    # Bitrix24's STAGE_ID without the pipeline's «C<id>:» prefix (the REST API, rest.methods.crm_deals):
+    # kept when the stage is renamed, so integrations that name a stage by code keep working. The
+    # defaults have Bitrix24's codes (NEW, WON, LOSE…); a stage added later gets «UC_» and six
+    # letters or digits, as Bitrix24 names the stages a portal adds.
+    code = models.CharField(_("Код"), max_length=50, editable=False)
 
     name_forms = (_("стадию"), _("стадия"), _("стадии"), _("стадий"))  # crm.admin_names
 
@@ -66,6 +71,7 @@ class Stage(models.Model):
         ordering = ["pipeline", "sort", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["pipeline", "name"], name="unique_stage_name"),
+            models.UniqueConstraint(fields=["pipeline", "code"], name="unique_stage_code"),
             # Exactly one success stage per pipeline (at most one here; the admin form asks for one).
             models.UniqueConstraint(fields=["pipeline"], condition=models.Q(semantics="success"),
                                     name="one_success_stage"),
@@ -73,6 +79,13 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline}: {self.name}"
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            from .defaults import new_stage_code
+
+            self.code = new_stage_code(Stage.objects.filter(pipeline_id=self.pipeline_id))
+        super().save(*args, **kwargs)
 
     @property
     def is_closed(self) -> bool:

@@ -174,3 +174,31 @@ def import_candidates(user) -> QuerySet[Deal]:
     from crm import duplicates as dup
 
     return dup.candidates(user, Deal.objects.all()).prefetch_related("contacts", "products")
+
+
+def pipelines_and_stages() -> tuple[list[Pipeline], list[Stage]]:
+    """Every pipeline (in order) and every stage (by pipeline, in order), in two queries: the REST
+    API's category ids and stage codes are computed over all of them, whoever asks (which pipelines
+    a user may see is pipelines_for)."""
+    return (list(Pipeline.objects.order_by("sort", "pk")),
+            list(Stage.objects.order_by("pipeline_id", "sort", "pk")))
+
+
+def loss_reasons():
+    from .models import LossReason
+
+    return LossReason.objects.order_by("sort", "name")
+
+
+def with_contacts(contact_ids):
+    """The deals linked to any of these contacts, as one condition (a subquery: no duplicate rows
+    when a deal has several of them) — the REST API's CONTACT_ID filter."""
+    from django.db.models import Q
+
+    return Q(pk__in=Deal.contacts.through.objects.filter(contact_id__in=list(contact_ids)).values("deal_id"))
+
+
+def linked_contacts(deal: Deal) -> list:
+    """A deal's contacts, visible or not (from a prefetch when there is one: a page of the REST
+    list prefetches them): the REST API answers their ids and keeps the hidden ones linked."""
+    return list(deal.contacts.all())
