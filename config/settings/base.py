@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "calendar_app",
     "disk",
     "exchange",
+    "rest.events",
 ]
 
 MIDDLEWARE = [
@@ -232,3 +233,11 @@ CRM_URL = env.str("CRM_URL", default="http://127.0.0.1:8000")
 IMPORT_ROOT = env.path("IMPORT_ROOT", default=BASE_DIR / "private" / "imports")
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=200 * 1024**2)  # bytes
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
+
+# Outgoing REST events (rest.events): handlers on loopback or private addresses are refused unless
+# this is set (a receiver on the same machine or network); failed posts are retried after these
+# delays (seconds, the last repeated) until REST_EVENTS_ATTEMPTS attempts were made.
+REST_EVENTS_ALLOW_PRIVATE = env.bool("REST_EVENTS_ALLOW_PRIVATE", default=False)
+REST_EVENTS_ATTEMPTS = env.int("REST_EVENTS_ATTEMPTS", default=5)
+REST_EVENTS_BACKOFF = env.list("REST_EVENTS_BACKOFF", cast=int, default=[60, 300, 1800, 7200])
+REST_EVENTS_TIMEOUT = env.float("REST_EVENTS_TIMEOUT", default=10.0)
