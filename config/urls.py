@@ -16,6 +16,7 @@ urlpatterns = [
     path("disk/", include("disk.urls")),
     path("exchange/", include("exchange.urls")),
     path("rest/events/", include("rest.events.urls")),
+    path("rest/", include("rest.urls")),
     path("", include("accounts.urls")),
 ]
 

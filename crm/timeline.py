@@ -9,7 +9,9 @@ this keep their Russian labels and texts and are shown as they were. Comments st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,9 +62,33 @@ def moment(value: datetime | date) -> dict:
     return {"day": value.isoformat()}
 
 
+# How the change came, when not through the pages: "rest" while a REST call runs (rest.dispatch).
+# Kept in the entry's data["via"] and shown beside its author («через REST»).
+_via: ContextVar[str | None] = ContextVar("timeline_via", default=None)
+VIA_LABELS = {"rest": gettext_noop("через REST")}
+
+
+@contextmanager
+def via(source: str) -> Iterator[None]:
+    """Every entry logged inside is marked as made through `source` ("rest")."""
+    token = _via.set(source)
+    try:
+        yield
+    finally:
+        _via.reset(token)
+
+
+def via_label(entry: TimelineEntry) -> str:
+    """«через REST» for an entry made through the API, "" otherwise."""
+    source = (entry.data or {}).get("via")
+    return gettext(VIA_LABELS[source]) if source in VIA_LABELS else ""
+
+
 def log(record: models.Model, kind: str, by, text: str | dict = "", **data) -> TimelineEntry:
     """`text` is what the user typed (a comment) or a `message`. A message's source sentence goes
     in `text` too, in the site's language: for search, the admin's lists and the deletion snapshot."""
+    if _via.get() and "via" not in data:
+        data["via"] = _via.get()
     if isinstance(text, dict):
         data = {**data, "msgid": text["msgid"], "params": text["params"]}
         with translation.override(settings.LANGUAGE_CODE):
@@ -87,9 +113,12 @@ def log_many(records, kind: str, by, text: dict) -> list[TimelineEntry]:
     with translation.override(settings.LANGUAGE_CODE):
         sentence = say(text)
     content_type = ContentType.objects.get_for_model(records[0])
+    data = {"msgid": text["msgid"], "params": text["params"]}
+    if _via.get():
+        data["via"] = _via.get()
     entries = TimelineEntry.objects.bulk_create([
         TimelineEntry(content_type=content_type, object_id=record.pk, kind=kind, author=by, text=sentence,
-                      data={"msgid": text["msgid"], "params": text["params"]})
+                      data=dict(data))
         for record in records])
     if kind in CHANGED:
         hooks.changed_many(records, by, CHANGED[kind])
@@ -232,6 +261,7 @@ class Shown:
     old: str = ""
     new: str = ""
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    via: str = ""  # «через REST» (via_label)
 
     def __str__(self) -> str:
         """One line (the admin's history column)."""
@@ -244,6 +274,12 @@ class Shown:
 
 
 def render(entry: TimelineEntry) -> Shown:
+    shown = _render(entry)
+    shown.via = via_label(entry)
+    return shown
+
+
+def _render(entry: TimelineEntry) -> Shown:
     model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
     data = entry.data or {}
     text = entry.text

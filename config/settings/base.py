@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "calendar_app",
     "disk",
     "exchange",
+    "rest",
     "rest.events",
 ]
 
@@ -233,6 +234,13 @@ CRM_URL = env.str("CRM_URL", default="http://127.0.0.1:8000")
 IMPORT_ROOT = env.path("IMPORT_ROOT", default=BASE_DIR / "private" / "imports")
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=200 * 1024**2)  # bytes
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
+
+# REST API in Bitrix24's dialect (rest/): a leaky bucket per webhook — REST_RATE requests a second
+# leak out, REST_BURST fit in (Bitrix24's own 2/s and 50) — and the largest request body (bytes).
+REST_RATE_LIMIT = env.bool("REST_RATE_LIMIT", default=True)
+REST_RATE = env.float("REST_RATE", default=2.0)
+REST_BURST = env.int("REST_BURST", default=50)
+REST_MAX_BODY = env.int("REST_MAX_BODY", default=2 * 1024**2)
 
 # Outgoing REST events (rest.events): handlers on loopback or private addresses are refused unless
 # this is set (a receiver on the same machine or network); failed posts are retried after these

@@ -37,3 +37,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.accessapp"]  # noqa: F405
 # Tasks run at once, in the request that enqueues them (after its commit); the worker test
 # switches to the database backend itself.
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+
+# The REST API's rate limit is off (a test of the limit turns it on).
+REST_RATE_LIMIT = env.bool("REST_RATE_LIMIT", default=False)

@@ -1,0 +1,82 @@
+"""Running one method as a webhook's user: the lookup (any case, «.json» optional), the scope, one
+transaction, the «через REST» mark on the history. Used by the view and by `batch` for each
+command; the envelope and the `time` block are made here too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm import timeline
+
+from . import registry
+from .registry import Call, RestError
+
+log = logging.getLogger("rest")
+
+METHOD_NOT_FOUND = ("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
+INSUFFICIENT_SCOPE = ("insufficient_scope", "The request requires higher privileges than provided by the webhook token",
+                      403)
+INTERNAL = ("INTERNAL_SERVER_ERROR", "Internal server error", 500)
+
+
+def execute(webhook, name: str, params: dict, request=None) -> Any:
+    """The method's result (or Page); RestError for Bitrix24's error answers. Everything the
+    method writes is one transaction: an error leaves nothing half-saved. An unexpected exception
+    is logged and becomes INTERNAL_SERVER_ERROR (after the rollback)."""
+    found = registry.find(name)
+    if found is None:
+        raise RestError(*METHOD_NOT_FOUND)
+    if found.scope is not None and found.scope not in webhook.scope_list:
+        raise RestError(*INSUFFICIENT_SCOPE)
+    call = Call(user=webhook.user, webhook=webhook, params=params, request=request)
+    try:
+        with timeline.via("rest"), transaction.atomic():
+            return found.func(call)
+    except RestError:
+        raise
+    except Exception:
+        log.exception("REST method %s failed (webhook %s)", found.name, webhook.pk)
+        raise RestError(*INTERNAL) from None
+
+
+def time_block(started: float, finished: float) -> dict:
+    """Bitrix24's `time` (without `operating`, on which fast-bitrix24 1.8.14 crashes)."""
+    zone = timezone.get_current_timezone()
+    return {
+        "start": started,
+        "finish": finished,
+        "duration": finished - started,
+        "processing": finished - started,
+        "date_start": dt.datetime.fromtimestamp(started, zone).isoformat(timespec="seconds"),
+        "date_finish": dt.datetime.fromtimestamp(finished, zone).isoformat(timespec="seconds"),
+    }
+
+
+def envelope(result: Any, started: float) -> dict:
+    """{"result", ["next"], ["total"], "time"} — a Page spreads into result/next/total."""
+    answer: dict[str, Any]
+    if isinstance(result, registry.Page):
+        answer = {"result": php(result.rows)}
+        if result.next is not None:
+            answer["next"] = result.next
+        if result.total is not None:
+            answer["total"] = result.total
+    else:
+        answer = {"result": php(result)}
+    answer["time"] = time_block(started, time.time())
+    return answer
+
+
+def php(value: Any) -> Any:
+    """As PHP's json_encode writes arrays: an empty map is `[]`."""
+    if isinstance(value, dict):
+        return [] if not value else {k: php(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [php(v) for v in value]
+    return value

@@ -1,0 +1,28 @@
+"""The only readers of webhooks: a user sees and revokes his own; the admin lists all of them."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Webhook
+
+
+def webhooks_of(user) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(user=user).order_by("revoked_at", "-created_at", "-pk")
+
+
+def own_webhook(user, pk) -> Webhook | None:
+    return Webhook.objects.filter(user=user, pk=pk).first()
+
+
+def colleagues() -> QuerySet:
+    """The company's people (user.get): every employee sees the structure, as in Bitrix24."""
+    from crm.lists import active_users
+
+    return active_users().select_related("department")
+
+
+def departments() -> QuerySet:
+    from accounts.models import Department
+
+    return Department.objects.all()
