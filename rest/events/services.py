@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -130,7 +129,12 @@ def _batch() -> _Batch:
 
 def _announce(code: str | None, pks: list[int]) -> None:
     if code is not None and pks:
-        transaction.on_commit(partial(_send, _batch(), code, pks, timezone.now()), robust=True)
+        batch, when = _batch(), timezone.now()
+
+        def send() -> None:
+            _send(batch, code, pks, when)
+
+        transaction.on_commit(send, robust=True)
 
 
 def record_changed(record: Model, by, action: str) -> None:
