@@ -249,3 +249,4 @@ REST_EVENTS_ALLOW_PRIVATE = env.bool("REST_EVENTS_ALLOW_PRIVATE", default=False)
 REST_EVENTS_ATTEMPTS = env.int("REST_EVENTS_ATTEMPTS", default=5)
 REST_EVENTS_BACKOFF = env.list("REST_EVENTS_BACKOFF", cast=int, default=[60, 300, 1800, 7200])
 REST_EVENTS_TIMEOUT = env.float("REST_EVENTS_TIMEOUT", default=10.0)
+REST_EVENTS_MEMBER_ID = env.str("REST_EVENTS_MEMBER_ID", default="")  # auth[member_id]; empty: from CRM_URL

@@ -178,7 +178,7 @@ def portal() -> dict[str, str]:
     host, its REST address and a stable portal id (here derived from the address: one CRM, one id)."""
     base = settings.CRM_URL.rstrip("/")
     domain = urlsplit(base).netloc
-    member = getattr(settings, "REST_EVENTS_MEMBER_ID", "") or hashlib.md5(base.encode()).hexdigest()  # an id, not a secret
+    member = settings.REST_EVENTS_MEMBER_ID or hashlib.md5(base.encode()).hexdigest()  # an id, not a secret
     return {"domain": domain, "client_endpoint": f"{base}/rest/", "member_id": member}
 
 
