@@ -228,3 +228,20 @@ def test_a_new_token_replaces_the_old_one_in_the_posts(receiver, head, owner, dj
     with django_capture_on_commit_callbacks(execute=True):
         new_lead(owner)
     assert handler.application_token != old and receiver.fields()["auth[application_token]"] == handler.application_token
+
+
+def test_an_imports_records_send_their_events_with_one_look_at_the_handlers(receiver, head, owner,
+                                                                            django_capture_on_commit_callbacks,
+                                                                            django_assert_max_num_queries):
+    from crm import timeline
+
+    handler_for(receiver, "ONCRMLEADADD", by=head)
+    made = [new_lead(owner) for _ in range(3)]  # outside the capture: their own events are not run
+    receiver.posts.clear()
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        # An import writes its «created» lines at once (log_many): one callback for all its records.
+        timeline.log_many(made, timeline.Kind.CREATED, owner, timeline.message("Импорт: %(file)s", file="leads.csv"))
+    assert len(callbacks) == 1
+    with django_assert_max_num_queries(2 + 3 * 4):  # the handlers once, the deliveries, then each post's task
+        callbacks[0]()
+    assert sorted(receiver.events()) == sorted(("ONCRMLEADADD", str(lead.pk)) for lead in made)
