@@ -9,7 +9,9 @@ import logging
 import time
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from crm import timeline
@@ -40,9 +42,27 @@ def execute(webhook, name: str, params: dict, request=None) -> Any:
             return found.func(call)
     except RestError:
         raise
+    # What the apps' selectors and services raise, as Bitrix24 answers it — a method may let them
+    # through: a record the user may not see is «Not found», a refused action «Access denied.», a
+    # service's refusal (the status gate's missing fields…) its own Russian messages.
+    except Http404:
+        raise RestError.not_found() from None
+    except PermissionDenied:
+        raise RestError.access_denied() from None
+    except ValidationError as error:
+        raise RestError.invalid(validation_text(error)) from None
     except Exception:
         log.exception("REST method %s failed (webhook %s)", found.name, webhook.pk)
         raise RestError(*INTERNAL) from None
+
+
+def validation_text(error: ValidationError) -> str:
+    """A service's ValidationError as one line: «field: message; …» (a field's name as the
+    service named it), or its messages."""
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+                         for field, messages in error.message_dict.items())
+    return " ".join(error.messages)
 
 
 def time_block(started: float, finished: float) -> dict:

@@ -15,13 +15,14 @@ so the filter can only narrow what the user may see.
 - An unknown field in any of them is RestError.
 
 Cost at 100,000 rows. Ordered by ID only (both libraries do so when they walk a list), a page is
-read by keyset — `ID > last` — when the previous page was read in this process (the cursor of each
-walk is kept in the cache for a few minutes; fast-bitrix24 asks start=50, 100… in order, inside one
-batch); otherwise the offset is skipped over the ids alone (an index-only walk), and then the rows
-are read by `ID >=` that id. `total` is counted once per walk: a page continuing a walk answers the
-total counted at its start (a client's `get_all` would otherwise count the table 2,000 times), and
-`count_all` (e.g. the record counters of crm.tallies) answers it without a query when the client
-filters nothing.
+read by keyset — `ID > last` — when the previous page's cursor is known: each walk's cursor is kept
+for a few minutes in the cache REST_CURSOR_CACHE. The default, per-process cache serves a walk inside
+one batch (fast-bitrix24 asks start=50, 100… in order in one batch); a cache the server's workers
+share (Redis…) serves the batches that land on another worker too. Without a cursor the offset is
+skipped over the ids alone (the primary key's index), then the page is read by `ID >` the id found.
+`total` is counted once per walk: a page continuing a walk answers the total counted at its start
+(a client's `get_all` would otherwise count the table 2,000 times), and `count_all` (e.g. the record
+counters of crm.tallies) answers it without a query when the client filters nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import json
 import re
 from collections.abc import Callable
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Q, QuerySet
 
 from .fields import Field, FieldMap
@@ -47,7 +49,11 @@ _PREFIX = re.compile(r"^(>=|<=|!=|!@|!%|=%|%=|>|<|@|%|=|!)?(.+)$", re.S)
 def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: str = "filter",
               order_key: str = "order", select_key: str = "select",
               count_all: Callable[[], int | None] | None = None) -> Page:
-    """One page of `queryset` as Bitrix24 answers `*.list`; see the module's docstring."""
+    """One page of `queryset` as Bitrix24 answers `*.list`; see the module's docstring.
+
+    `count_all()`, if given, must count exactly `queryset` as passed (e.g. the tallies' count of
+    every lead the user sees — crm.lists.known_count — when the queryset is all of them), or
+    return None when it cannot; it is asked only when the client's filter is empty."""
     raw_filter = call.param(filter_key) or {}
     if not isinstance(raw_filter, dict):
         raise RestError.invalid("Parameter filter must be an object")
@@ -61,6 +67,7 @@ def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: s
     descending = by_id and ordering[0].startswith("-")
     walk = _walk_key(call, queryset, raw_filter, ordering) if by_id else None
 
+    cache = caches[settings.REST_CURSOR_CACHE]
     cursor = cache.get(f"{walk}:{start}") if walk and start > 0 else None
     total = None
     if start >= 0:
@@ -104,9 +111,25 @@ def _id_at(rows: QuerySet, ordering: list[str], index: int):
 def _walk_key(call: Call, queryset: QuerySet, raw_filter: dict, ordering: list[str]) -> str:
     """One client's walk over one list: the webhook, the model, the filter and the order (not
     the select: the rows are the same)."""
-    text = json.dumps([call.webhook.pk if call.webhook else None, call.user.pk, queryset.model._meta.label_lower,
-                       str(queryset.query.where), raw_filter, ordering], sort_keys=True, default=str)
+    webhook = call.webhook
+    # created_at too: a webhook's id may come again (a database restored, a test's rolled back).
+    text = json.dumps([webhook.pk if webhook else None, webhook.created_at if webhook else None, call.user.pk,
+                       queryset.model._meta.label_lower,
+                       str(queryset.query.where), _plain(raw_filter), ordering], sort_keys=True, default=str)
     return "rest-walk:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value):
+    """A filter as text all through: JSON's 5 and a form's "5" (fast-bitrix24's first page comes as
+    JSON, the next ones as batch commands' queries), a list and a PHP array, are one walk."""
+    if isinstance(value, dict):
+        keys = list(value)
+        if keys and all(str(k).isdigit() for k in keys):
+            return [_plain(v) for v in as_list(value)]
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def order_by(fields: FieldMap, raw) -> list[str]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from .models import Webhook
 
 
 def webhooks_of(user) -> QuerySet[Webhook]:
-    return Webhook.objects.filter(user=user).order_by("revoked_at", "-created_at", "-pk")
+    """Live ones first (newest first), then the revoked."""
+    return Webhook.objects.filter(user=user).order_by(F("revoked_at").asc(nulls_first=True), "-created_at", "-pk")
 
 
 def own_webhook(user, pk) -> Webhook | None:

@@ -16,9 +16,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+
+from accounts.middleware import zone_of
 
 from . import services
 from .dispatch import INTERNAL, envelope, execute
@@ -39,7 +42,9 @@ def call(request: HttpRequest, user_id: int, code: str, method: str) -> JsonResp
     started = time.time()
     try:
         webhook = _webhook(request, user_id, code)
-        timezone.activate(webhook.user.time_zone or settings.TIME_ZONE)
+        zone = zone_of(webhook.user)  # dates answered in the user's zone, as his pages show them
+        if zone is not None:
+            timezone.activate(zone)
         services.record_use(webhook, request.META.get("REMOTE_ADDR"))
         params = read_params(request)
         result = execute(webhook, method, params, request)
@@ -81,7 +86,7 @@ def read_params(request: HttpRequest) -> dict:
                         f"Request is too large: at most {settings.REST_MAX_BODY} bytes", 413) from None
     except TooManyFieldsSent:
         raise RestError.invalid(f"Too many parameters (at most {MAX_FIELDS})", "INVALID_ARG_VALUE") from None
-    except SuspiciousOperation:
+    except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
         raise RestError.invalid("Malformed request body", "INVALID_REQUEST") from None
     if len(body) > settings.REST_MAX_BODY:
         raise RestError("ERROR_REQUEST_TOO_LARGE", f"Request is too large: at most {settings.REST_MAX_BODY} bytes", 413)

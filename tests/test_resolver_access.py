@@ -214,6 +214,11 @@ def _build_world() -> dict:
                              Participant.objects.values_list("pk", "event_id", "user_id", "answer")}
     world["feed_token"] = calendar.calendar_token_create(users["owner"]).token
     calendar.calendar_token_revoke(users["owner"])
+    # A webhook of each owner (the REST API): its «Отозвать» is the user's own; the API's address is
+    # tried with a wrong code only — with the right one the code is the credential, whoever holds it.
+    from rest import services as rest_services
+    world["webhooks"] = [rest_services.webhook_create(users[name], scopes=["crm", "user"])[0]
+                         for name in ("owner", "stranger")]
     # The owner's notification about his lead (it names the lead): anyone else gets a 404.
     lead = world["СЕКРЕТ"]["records"]["lead"]
     world["notification"] = notifications.notify(
@@ -481,6 +486,11 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"pk": world["event_handler"].pk}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
+    elif names == {"pk"} and key == "rest:webhook_revoke":
+        variants = [({"pk": webhook.pk}, {}) for webhook in world["webhooks"]]
+    elif names == {"user_id", "code", "method"} and key == "rest:call":
+        variants = [({"user_id": webhook.user_id, "code": "wrong0code", "method": method}, {"cmd[a]": "user.current"})
+                    for webhook in world["webhooks"] for method in ("user.current", "crm.lead.list", "batch")]
     elif names == {"status"} and key.startswith("leads:"):
         variants = [({"status": Status.NEW}, {})]
     elif names == {"stage"} and key.startswith("deals:"):

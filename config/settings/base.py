@@ -241,6 +241,10 @@ REST_RATE_LIMIT = env.bool("REST_RATE_LIMIT", default=True)
 REST_RATE = env.float("REST_RATE", default=2.0)
 REST_BURST = env.int("REST_BURST", default=50)
 REST_MAX_BODY = env.int("REST_MAX_BODY", default=2 * 1024**2)
+# Where a list walk's cursor (the last ID of a page, rest.lists) waits for the next page: a cache the
+# web server's workers share keeps every page of a client's walk on the index; the default cache is
+# per process.
+REST_CURSOR_CACHE = env.str("REST_CURSOR_CACHE", default="default")
 
 # Outgoing REST events (rest.events): handlers on loopback or private addresses are refused unless
 # this is set (a receiver on the same machine or network); failed posts are retried after these

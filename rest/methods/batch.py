@@ -90,7 +90,7 @@ def _params(query: str, results: dict) -> dict:
     except ValueError:
         raise RestError.invalid(f"Too many parameters (at most {MAX_FIELDS})", "INVALID_ARG_VALUE") from None
     try:
-        return nest([(_substitute(k, results), _substitute(v, results)) for k, v in pairs])
+        return nest([(_text(_substitute(k, results)), _substitute(v, results)) for k, v in pairs])
     except _Broken as broken:
         raise RestError.invalid(f"Wrong reference {broken}: no such result", "INVALID_ARG_VALUE") from None
 

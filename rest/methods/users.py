@@ -1,8 +1,8 @@
 """Who the webhook is and who works here: user.current, user.get, department.get, profile, and what
 the webhook may call: methods, scope — in Bitrix24's shapes (ids as strings, UF_DEPARTMENT a list).
 
-Scopes: user.current, profile, methods and scope are Bitrix24's «basic» (every webhook);
-user.get and department.get need `user` (Bitrix24 has a separate `department` scope; ours has not)."""
+Scopes as Bitrix24's: profile, methods and scope are «basic» (every webhook); user.current and user.get
+need `user`, and so does department.get (Bitrix24 has a separate `department` scope; ours has not)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ USERS = FieldMap([
     Field("TIME_ZONE", "string", get=_zone, read_only=True),
     Field("TIME_ZONE_OFFSET", "string", get=_offset, read_only=True),
     Field("PERSONAL_GENDER", "string", get=lambda u: "", read_only=True),
+    Field("PERSONAL_BIRTHDAY", "string", get=lambda u: "", read_only=True),
     Field("WORK_POSITION", "string", "position", title=_("Должность")),
     Field("WORK_PHONE", "string", "phone", title=_("Телефон")),
     Field("UF_DEPARTMENT", "integer", "department_id", multiple=True, render=lambda v: v,
@@ -54,7 +55,7 @@ USERS = FieldMap([
 ])
 
 
-@method("user.current", scope=None)
+@method("user.current", scope=Scope.USER)
 def user_current(call: Call) -> dict:
     return USERS.to_rest(call.user)
 
@@ -102,9 +103,10 @@ def _listing(call: Call, fields: FieldMap) -> Call:
 
 @method("profile", scope=None)
 def profile(call: Call) -> dict:
+    """Who the webhook is, in any scope (Bitrix24: TIME_ZONE empty for the company's zone)."""
     user = call.user
-    return {"ID": user.pk, "ADMIN": bool(user.is_superuser), "NAME": user.first_name, "LAST_NAME": user.last_name,
-            "PERSONAL_GENDER": "", "PERSONAL_PHOTO": "", "TIME_ZONE": _zone(user), "TIME_ZONE_OFFSET": _offset(user)}
+    return {"ID": str(user.pk), "ADMIN": bool(user.is_superuser), "NAME": user.first_name,
+            "LAST_NAME": user.last_name, "PERSONAL_GENDER": "", "TIME_ZONE": user.time_zone}
 
 
 @method("methods", scope=None)
