@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -151,6 +152,9 @@ def render_one(r: dict) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 def worker(args: argparse.Namespace) -> None:
+    # The parent ends this process with SIGTERM (Ctrl-C, an error): exit through the finally blocks,
+    # so the gunicorn it started is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     migrate_time = common.setup_django(args)
     data = common.load_meta("leads") if args.reuse else None
     if data is None:
@@ -217,7 +221,11 @@ class Server:
                "REST_RATE_LIMIT": "False", "CONN_MAX_AGE": "60", "ALLOWED_HOSTS": "127.0.0.1"}
         self.log = open(self.tmp / "gunicorn.log", "w")  # closed in __exit__
         self.process = subprocess.Popen(cmd, cwd=common.ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
+        try:
+            self._wait()
+        except BaseException:
+            self.__exit__()  # a server that never answered is stopped too (__exit__ does not run after __enter__ fails)
+            raise
         return self
 
     def _wait(self) -> None:
