@@ -23,7 +23,7 @@ DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_QUEUE, REST_EVENTS_ALLOW_PRIVATE=True)
-def test_it_posts_the_queued_event_and_its_retry_in_the_real_worker(head, owner):
+def test_it_posts_the_queued_event_and_its_retry_in_the_real_worker(seeded_defaults, head, owner):
     if connection.vendor != "postgresql":
         pytest.skip("the worker needs a database another process can open (the suite's SQLite is in memory)")
     from django_tasks_db.models import DBTaskResult
