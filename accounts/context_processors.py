@@ -36,6 +36,16 @@ def register_counter(url_name: str, counters_url_name: str) -> None:
     COUNTERS[url_name] = counters_url_name
 
 
+# The «Настройки» group's pages besides the admin (label, url name, check(user)): apps register
+# theirs at start-up, as with COUNTERS, and the group shows to whoever may open one of them.
+SETTINGS: list[tuple] = []
+
+
+def register_setting(label, url_name: str, check) -> None:
+    if all(name != url_name for _label, name, _check in SETTINGS):
+        SETTINGS.append((label, url_name, check))
+
+
 def _entry(user, label, url_name, entity):
     try:
         url = reverse(url_name)
@@ -73,4 +83,7 @@ def navigation(request):
         counters = COUNTERS.get(entry.get("name", ""))
         if counters:
             entry["counters_url"] = reverse(counters)
-    return {"menu": menu}
+    settings_menu = [e for e in (_entry(user, *item) for item in SETTINGS) if e]
+    for entry in settings_menu:
+        entry["active"] = request.path.startswith(entry["url"])
+    return {"menu": menu, "settings_menu": settings_menu}

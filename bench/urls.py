@@ -11,5 +11,6 @@ urlpatterns = [
     path("bench/minimal/", views.minimal_leads, name="bench_minimal"),
     path("bench/minimal/deals/", views.minimal_deals, name="bench_minimal_deals"),
     path("bench/minimal/companies/", views.minimal_companies, name="bench_minimal_companies"),
+    path("bench/minimal/rest/", views.minimal_rest_leads, name="bench_minimal_rest"),
     *project_urlpatterns,
 ]

@@ -10,14 +10,17 @@ the head of sales (who does not see the admin's own records) nearly the same row
 
 - minimal_leads (/bench/minimal/): the leads list's rows (scripts/bench_leads.py);
 - minimal_deals (/bench/minimal/deals/): the deals list's rows (scripts/bench_deals.py);
-- minimal_companies (/bench/minimal/companies/): the companies list's rows (scripts/bench_deals.py).
+- minimal_companies (/bench/minimal/companies/): the companies list's rows (scripts/bench_deals.py);
+- minimal_rest_leads (/bench/minimal/rest/): crm.lead.list's rows as JSON (scripts/bench_rest.py).
 """
 
 from functools import cache
 
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
+from django.utils import timezone
 
 from clients.models import Company
 from clients.selectors import COMPANY_ROW_RELATED
@@ -103,3 +106,37 @@ def minimal_companies(request: HttpRequest) -> HttpResponse:
     companies = (Company.objects.select_related(*COMPANY_ROW_RELATED).prefetch_related("communications")
                  .order_by("name", "pk")[:ROWS])
     return HttpResponse(_template(COMPANIES_SOURCE).render({"companies": companies}))
+
+
+REST_MAX_ROWS = 5000
+
+
+@login_not_required  # as the webhook's URL: its code is the credential, there is no session
+def minimal_rest_leads(request: HttpRequest) -> JsonResponse:
+    """The yardstick of crm.lead.list (scripts/bench_rest.py): `count` leads (50 by default) in
+    order of id, from `start` (an OFFSET, with the total counted, as a list page answers) or
+    after the id `after` (keyset, no count), as Bitrix24's answer with the ten fields the benchmark
+    selects, values as strings and dates ISO 8601 in the site's zone. No webhook, no access gate,
+    no parameter parsing, no field map: the least that reads and writes the same rows."""
+    count = min(int(request.GET.get("count", ROWS)), REST_MAX_ROWS)
+    leads = Lead.objects.order_by("pk").values_list(
+        "pk", "title", "status", "source_id", "responsible_id", "amount", "currency", "company_name", "created_at",
+        "updated_at")
+    answer = {}
+    if "after" in request.GET:
+        rows = leads.filter(pk__gt=int(request.GET["after"]))[:count]
+    else:
+        start = int(request.GET.get("start", 0))
+        rows = leads[start:start + count]
+        answer["total"] = Lead.objects.count()
+    zone = timezone.get_current_timezone()
+
+    def text(value):
+        return None if value is None else str(value)
+
+    answer["result"] = [
+        {"ID": str(pk), "TITLE": title, "STATUS_ID": status, "SOURCE_ID": text(source), "ASSIGNED_BY_ID": text(user),
+         "OPPORTUNITY": text(amount), "CURRENCY_ID": currency, "COMPANY_TITLE": company,
+         "DATE_CREATE": created.astimezone(zone).isoformat(), "DATE_MODIFY": updated.astimezone(zone).isoformat()}
+        for pk, title, status, source, user, amount, currency, company, created, updated in rows]
+    return JsonResponse(answer)

@@ -11,6 +11,12 @@ register (tasks register the automation rules and the touches), as with crm.card
   touch follows it, so the two are one thing.
 - `states`: the statuses / stages an app offers as triggers («when a lead enters …»), for the
   automation rules' admin.
+- `changed(record, by, action)`: a record was added («add») or changed («update»), inside the
+  writer's transaction (outgoing REST events listen: rest.events). Every writer of a CRM record
+  writes its history, so `crm.timeline.log` calls it for the history's «created», «change» and
+  «status» entries — one place rather than a call in every service; a writer that makes a record
+  without a «created» entry (a task) calls it itself. `changed_many` is the same for an import.
+  Deletions are `crm.deletion.on_deleted`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from django.db.models import Model
 
 _moved: list[Callable[[Model, object, str, str], None]] = []
 _touch_date: list[Callable[[Model, date | None, object], None]] = []
+_changed: list[Callable[[Model, object, str], None]] = []
+_changed_many: list[Callable[[list[Model], object, str], None]] = []
 _states: dict[str, tuple[str, Callable[[], list[tuple[str, str]]]]] = {}
 
 
@@ -61,6 +69,26 @@ def on_touch_date(hook):
 def touch_date_set(record: Model, day: date | None, by) -> None:
     for hook in _touch_date:
         hook(record, day, by)
+
+
+def on_changed(hook, many=None):
+    """`hook(record, by, action)`; `many(records, by, action)` takes an import's records at once."""
+    if hook not in _changed:
+        _changed.append(hook)
+        _changed_many.append(many or (lambda records, by, action: [hook(r, by, action) for r in records]))
+    return hook
+
+
+def changed(record: Model, by, action: str) -> None:
+    for hook in _changed:
+        hook(record, by, action)
+
+
+def changed_many(records, by, action: str) -> None:
+    records = list(records)
+    if records:
+        for many in _changed_many:
+            many(records, by, action)
 
 
 def register_states(entity: str, label, choices: Callable[[], list[tuple[str, str]]]) -> None:

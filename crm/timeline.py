@@ -26,12 +26,15 @@ from django.db.models import F, QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
-from . import display, phones
+from . import display, hooks, phones
 from .lookups import AnyOf
 from .models import TimelineEntry
 from .money import format_money, format_number
 
 Kind = TimelineEntry.Kind
+# History entries that mean the record itself was added or changed (crm.hooks.changed); comments,
+# duplicates' notes and the system's lines (a task planned on it) are not changes of the record.
+CHANGED = {Kind.CREATED: "add", Kind.CHANGE: "update", Kind.STATUS: "update"}
 
 # Changes that are no single field of the record: their labels (msgids).
 OTHER_FIELDS = {"communications": gettext_noop("Телефоны и e-mail"), "products": gettext_noop("Товары/услуги")}
@@ -98,10 +101,13 @@ def log(record: models.Model, kind: str, by, text: str | dict = "", **data) -> T
             text = say(text)
     if kind == Kind.CHANGE and hasattr(record, "currency"):
         data.setdefault("currency", record.currency)  # money in the history reads in the record's currency
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
         kind=kind, author=by, text=text, data=data,
     )
+    if kind in CHANGED:
+        hooks.changed(record, by, CHANGED[kind])
+    return entry
 
 
 def log_many(records, kind: str, by, text: dict) -> list[TimelineEntry]:
@@ -116,10 +122,13 @@ def log_many(records, kind: str, by, text: dict) -> list[TimelineEntry]:
     data = {"msgid": text["msgid"], "params": text["params"]}
     if _via.get():
         data["via"] = _via.get()
-    return TimelineEntry.objects.bulk_create([
+    entries = TimelineEntry.objects.bulk_create([
         TimelineEntry(content_type=content_type, object_id=record.pk, kind=kind, author=by, text=sentence,
                       data=dict(data))
         for record in records])
+    if kind in CHANGED:
+        hooks.changed_many(records, by, CHANGED[kind])
+    return entries
 
 
 def pinned(record: models.Model) -> TimelineEntry | None:

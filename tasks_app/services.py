@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action, User
-from crm import timeline
+from crm import hooks, timeline
 
 from .models import ACTIVE, Binding, ChecklistItem, Kind, Status, Task
 from .selectors import next_touches
@@ -252,6 +252,7 @@ def task_create(*, data: dict[str, Any], by, coexecutors: Iterable[User] = (), o
     _bind(task, records, by)
     ChecklistItem.objects.bulk_create([ChecklistItem(task=task, text=t[:500], sort=i) for i, t in enumerate(items)])
     timeline.log(task, timeline.Kind.SYSTEM, by, timeline.message(gettext_noop("Задача создана")))
+    hooks.changed(task, by, "add")  # its history says so as a system line, which is no «created» entry
     for record in records if announce else ():
         timeline.log(record, timeline.Kind.SYSTEM, by,
                      timeline.message(gettext_noop("Запланировано: %(kind)s «%(title)s»"),

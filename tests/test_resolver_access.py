@@ -242,6 +242,11 @@ def _build_world() -> dict:
     world["import_job"] = exchange.job_upload(
         by=users["head"], entity="lead", options={},
         upload=SimpleUploadedFile("Импорт.csv", "Название лида;Источник\nПоставка;Сайт\n".encode()))
+    # The head's outgoing-events handler (rest.events): a supervisor's page, a 403 to the managers.
+    from rest.events import services as rest_events
+
+    world["event_handler"] = rest_events.handler_create(name="Сайт", url="https://example.ru/bitrix/events",
+                                                        events=["ONCRMLEADADD"], by=users["head"])
     return world
 
 
@@ -477,6 +482,8 @@ def fill(endpoint: Endpoint, world) -> list[tuple[dict, dict]]:
         variants = [({"entity": entity}, {}) for entity in ("lead", "company", "contact", "deal", "task")]
     elif names == {"pk"} and key.startswith("exchange:import_"):
         variants = [({"pk": world["import_job"].pk}, {})]
+    elif names == {"pk"} and key.startswith("rest_events:"):
+        variants = [({"pk": world["event_handler"].pk}, {})]
     elif names == {"pk"} and key.startswith("notifications:"):
         variants = [({"pk": world["notification"].pk}, {})]
     elif names == {"pk"} and key == "rest:webhook_revoke":

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "disk",
     "exchange",
     "rest",
+    "rest.events",
 ]
 
 MIDDLEWARE = [
@@ -244,3 +245,12 @@ REST_MAX_BODY = env.int("REST_MAX_BODY", default=2 * 1024**2)
 # web server's workers share keeps every page of a client's walk on the index; the default cache is
 # per process.
 REST_CURSOR_CACHE = env.str("REST_CURSOR_CACHE", default="default")
+
+# Outgoing REST events (rest.events): handlers on loopback or private addresses are refused unless
+# this is set (a receiver on the same machine or network); failed posts are retried after these
+# delays (seconds, the last repeated) until REST_EVENTS_ATTEMPTS attempts were made.
+REST_EVENTS_ALLOW_PRIVATE = env.bool("REST_EVENTS_ALLOW_PRIVATE", default=False)
+REST_EVENTS_ATTEMPTS = env.int("REST_EVENTS_ATTEMPTS", default=5)
+REST_EVENTS_BACKOFF = env.list("REST_EVENTS_BACKOFF", cast=int, default=[60, 300, 1800, 7200])
+REST_EVENTS_TIMEOUT = env.float("REST_EVENTS_TIMEOUT", default=10.0)
+REST_EVENTS_MEMBER_ID = env.str("REST_EVENTS_MEMBER_ID", default="")  # auth[member_id]; empty: from CRM_URL
