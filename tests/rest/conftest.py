@@ -122,7 +122,7 @@ def rest_server(django_db_setup, rest_tls, tmp_path_factory):
            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "tests.rest.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--certfile", str(rest_tls / "cert.pem"), "--keyfile", str(rest_tls / "key.pem"),
              "--workers", "2", "--threads", "4", "--timeout", "120", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

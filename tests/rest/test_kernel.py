@@ -2,11 +2,14 @@
 parameters in every form clients send them, Bitrix24's errors and statuses, one transaction per
 call, the rate limit, the payload limit, the «через REST» mark on the history."""
 
+import datetime as dt
 import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from crm import timeline
 from crm.models import TimelineEntry
@@ -118,6 +121,19 @@ def test_it_records_the_last_use(rest_call, owner):
     rest_call(owner, "profile")
     webhook = Webhook.objects.get(user=owner)
     assert webhook.last_used_at is not None and webhook.last_used_ip == "127.0.0.1"
+
+
+@override_settings(REST_RATE_LIMIT=False)
+def test_without_the_rate_limit_the_last_use_is_written_once_a_minute(rest_call, owner):
+    rest_call(owner, "profile")
+    first = Webhook.objects.get(user=owner).last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        rest_call(owner, "profile")
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert Webhook.objects.get(user=owner).last_used_at == first
+    Webhook.objects.filter(user=owner).update(last_used_at=first - dt.timedelta(minutes=2))
+    rest_call(owner, "profile")
+    assert Webhook.objects.get(user=owner).last_used_at > first
 
 
 @override_settings(REST_RATE_LIMIT=True, REST_BURST=3, REST_RATE=0.001)
