@@ -76,6 +76,9 @@ SUPERVISOR_PERMISSIONS = {
     # says what exactly). Never roles, groups, departments or the access matrix: with those he
     # could raise his own access; they are a superuser's (accounts.admin.SuperuserOnly).
     "accounts": {"user": ("view", "change")},
+    # Webhooks of his tree's people: he sees them and revokes one (rest.admin: never a code, never
+    # a new webhook or wider scopes).
+    "rest": {"webhook": ("view", "change")},
 }
 
 
