@@ -388,6 +388,24 @@ def insert_before(text: str, anchor: str, block: str) -> str:
     return before + block + "\n\n" + anchor + after
 
 
+def write_db_section(prefix: str, db: str, section: str, findings: str, new_report: str = "# Benchmarks\n") -> None:
+    """A script's section of one database in BENCHMARKS.md, between the markers
+    `bench:<prefix><db>`: in place of the old one; a new one goes before the same script's
+    PostgreSQL section (SQLite's), else before the hand-written `findings` heading, else at the end."""
+    def marker(name: str) -> tuple[str, str]:
+        return f"<!-- bench:{prefix}{name}:start -->", f"<!-- bench:{prefix}{name}:end -->"
+
+    def place(text: str, block: str) -> str:
+        if db == "sqlite" and marker("postgres")[0] in text:
+            return insert_before(text, marker("postgres")[0], block)
+        if f"\n{findings}" in text:
+            return insert_before(text, findings, block)
+        return text.rstrip() + "\n\n" + block + "\n"
+
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else new_report
+    REPORT.write_text(replace_block(text, *marker(db), section, place), encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_common as common
 import bench_leads
-from bench_common import DB_TITLES, REPORT, Page, expect, n_
+from bench_common import DB_TITLES, Page, expect, n_
 
 common.reexec_in_venv()
 common.TARGET = 2.0  # issue 9: «Мой день» and the lead board within 2× the minimal view
@@ -70,20 +70,8 @@ def main() -> None:
 # Report
 # ---------------------------------------------------------------------------------------------
 
-def _marker(db: str) -> tuple[str, str]:
-    return f"<!-- bench:day-{db}:start -->", f"<!-- bench:day-{db}:end -->"
-
-
 def write_section(db: str, section: str) -> None:
-    def place(text: str, block: str) -> str:
-        if db == "sqlite" and _marker("postgres")[0] in text:
-            return common.insert_before(text, _marker("postgres")[0], block)
-        if "\n## «Мой день»: findings" in text:
-            return common.insert_before(text, "## «Мой день»: findings", block)
-        return text.rstrip() + "\n\n" + block + "\n"
-
-    text = REPORT.read_text(encoding="utf-8")
-    REPORT.write_text(common.replace_block(text, *_marker(db), section, place), encoding="utf-8")
+    common.write_db_section("day-", db, section, "## «Мой день»: findings")
 
 
 def render_section(r: dict) -> str:

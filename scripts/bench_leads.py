@@ -51,7 +51,6 @@ from bench_common import (
     NEEDS,
     OWNERS,
     POSITIONS,
-    REPORT,
     Page,
     n_,
     random_company,
@@ -200,21 +199,8 @@ cp /work/bench-keep/sqlite-100k.sqlite3 /tmp/sqlite-100k.sqlite3   # 100 000 lea
 """
 
 
-def _marker(db: str) -> tuple[str, str]:
-    return f"<!-- bench:{db}:start -->", f"<!-- bench:{db}:end -->"
-
-
 def write_section(db: str, section: str) -> None:
-    def place(text: str, block: str) -> str:
-        # SQLite's section goes before PostgreSQL's; both before the hand-written findings.
-        if db == "sqlite" and _marker("postgres")[0] in text:
-            return common.insert_before(text, _marker("postgres")[0], block)
-        if "\n## Findings" in text:
-            return common.insert_before(text, "## Findings", block)
-        return text.rstrip() + "\n\n" + block + "\n"
-
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else REPORT_HEAD
-    REPORT.write_text(common.replace_block(text, *_marker(db), section, place), encoding="utf-8")
+    common.write_db_section("", db, section, "## Findings", new_report=REPORT_HEAD)
 
 
 def render_section(results: list[dict]) -> str:

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_common as common
 import bench_leads
-from bench_common import DB_TITLES, REPORT, n_
+from bench_common import DB_TITLES, n_
 
 common.reexec_in_venv()
 common.TARGET = 2.0  # issue 14: the API's lists within 2× a minimal view reading the same rows
@@ -93,20 +93,8 @@ def main() -> None:
 # Report
 # ---------------------------------------------------------------------------------------------
 
-def _marker(db: str) -> tuple[str, str]:
-    return f"<!-- bench:rest-{db}:start -->", f"<!-- bench:rest-{db}:end -->"
-
-
 def write_section(db: str, section: str) -> None:
-    def place(text: str, block: str) -> str:
-        if db == "sqlite" and _marker("postgres")[0] in text:
-            return common.insert_before(text, _marker("postgres")[0], block)
-        if "\n## REST: findings" in text:
-            return common.insert_before(text, "## REST: findings", block)
-        return text.rstrip() + "\n\n" + block + "\n"
-
-    text = REPORT.read_text(encoding="utf-8")
-    REPORT.write_text(common.replace_block(text, *_marker(db), section, place), encoding="utf-8")
+    common.write_db_section("rest-", db, section, "## REST: findings")
 
 
 def render_section(results: list[dict]) -> str:
