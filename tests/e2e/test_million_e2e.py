@@ -19,7 +19,9 @@ def test_a_manager_pages_through_a_list_counted_only_so_far(live_server, page, l
     for i in range(9):
         LeadFactory(title=f"Лид №{i + 1}", responsible=owner)
     login(owner)
-    page.goto(f"{live_server.url}/leads/?q=Лид")
+    # A date filter: the record counters cannot answer it, so the list counts — up to the cap.
+    # (A search would not do: a narrow one is counted exactly by its probe.)
+    page.goto(f"{live_server.url}/leads/?created_after=2000-01-01")
     expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: более 4")
     pages = page.get_by_test_id("lead-pages")
     expect(pages).to_contain_text("…")
