@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django_fsm import FSMFieldMixin
 
 from .parsing import as_list
 from .registry import RestError
@@ -261,6 +263,25 @@ class FieldMap:
         every field — multifields included, as `*.get` answers)."""
         chosen = [self.by_name[n] for n in names] if names is not None else self.fields
         return {f.name: f.read(obj) for f in chosen}
+
+    def columns(self, model, names: list[str] | None) -> list[str] | None:
+        """The model's fields the selected `names` read, when each is a plain column of the record
+        itself (a page then reads only those: a lead has fifty columns and a `select` asks for ten);
+        None when one is computed, a relation's or a list — then the whole row is read."""
+        wanted = set()
+        for name in names if names is not None else self.by_name:
+            field = self.by_name.get(name)
+            if field is None or field.get is not None or field.multiple or field.is_multifield or not field.path \
+                    or "__" in field.path:
+                return None
+            if field.path != "pk":
+                try:
+                    wanted.add(model._meta.get_field(field.path).name)
+                except FieldDoesNotExist:
+                    return None
+        # A state machine's protected field cannot be loaded later (django-fsm refuses the setattr).
+        wanted |= {f.name for f in model._meta.concrete_fields if isinstance(f, FSMFieldMixin)}
+        return sorted(wanted)
 
     def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:
         if self.prefetch is not None and objects:

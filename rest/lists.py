@@ -48,12 +48,15 @@ _PREFIX = re.compile(r"^(>=|<=|!=|!@|!%|=%|%=|>|<|@|%|=|!)?(.+)$", re.S)
 
 def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: str = "filter",
               order_key: str = "order", select_key: str = "select",
-              count_all: Callable[[], int | None] | None = None) -> Page:
+              count_all: Callable[[], int | None] | None = None, only_selected: bool = False) -> Page:
     """One page of `queryset` as Bitrix24 answers `*.list`; see the module's docstring.
 
     `count_all()`, if given, must count exactly `queryset` as passed (e.g. the tallies' count of
     every lead the user sees — crm.lists.known_count — when the queryset is all of them), or
-    return None when it cannot; it is asked only when the client's filter is empty."""
+    return None when it cannot; it is asked only when the client's filter is empty.
+
+    `only_selected`: read only the columns the selected fields show (FieldMap.columns) — for a map
+    whose plain fields read nothing else of the record (its state machine's fields are always read)."""
     raw_filter = call.param(filter_key) or {}
     if not isinstance(raw_filter, dict):
         raise RestError.invalid("Parameter filter must be an object")
@@ -63,6 +66,9 @@ def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: s
     start = _start(call.param("start"))
 
     rows = queryset.filter(condition) if condition else queryset
+    columns = fields.columns(queryset.model, names) if only_selected else None
+    if columns is not None:
+        rows = rows.only(*columns)
     by_id = [o.lstrip("-") for o in ordering] == ["pk"]
     descending = by_id and ordering[0].startswith("-")
     walk = _walk_key(call, queryset, raw_filter, ordering) if by_id else None

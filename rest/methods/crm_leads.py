@@ -316,7 +316,7 @@ def lead_get(call: Call) -> dict:
 @method("crm.lead.list", scope="crm")
 def lead_list(call: Call) -> Page:
     return list_page(call, selectors.visible_leads(call.user).defer("search_text", "company_key"), LEADS,
-                     count_all=lambda: crm_lists.known_count(call.user, Lead))
+                     count_all=lambda: crm_lists.known_count(call.user, Lead), only_selected=True)
 
 
 # --- Writing ---

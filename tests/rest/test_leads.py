@@ -172,6 +172,21 @@ def test_it_lists_with_bitrix24s_filters_order_and_select(api, owner):
     assert "BOGUS" in api.error("crm.lead.list", {"filter": {"STATUS_ID": "BOGUS"}})
 
 
+def test_a_list_with_a_select_of_columns_reads_only_those(api, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = LeadFactory(responsible=owner, comment="Длинный комментарий", title="Лид с комментарием")
+    with CaptureQueriesContext(connection) as queries:
+        rows = api.ok("crm.lead.list", {"select": ["ID", "TITLE", "OPPORTUNITY", "ASSIGNED_BY_ID"], "order": {"ID": "ASC"}})
+    assert rows == [{"ID": str(lead.pk), "TITLE": "Лид с комментарием", "OPPORTUNITY": rows[0]["OPPORTUNITY"],
+                     "ASSIGNED_BY_ID": str(owner.pk)}]
+    page = [q["sql"] for q in queries.captured_queries if '"leads_lead"."title"' in q["sql"]]
+    assert page and '"leads_lead"."comment"' not in page[0]
+    # A computed field (the phones) reads the whole row, as before.
+    assert api.ok("crm.lead.list", {"select": ["ID", "PHONE", "COMMENTS"]})[0]["COMMENTS"] == "Длинный комментарий"
+
+
 def test_it_keeps_a_leads_products_as_product_rows(api, owner):
     lead = LeadFactory(responsible=owner)
     products = [ref("Product"), ref("Product", "Тренинги")]
