@@ -105,6 +105,22 @@ class Call:
             raise RestError.no_id()
         return number
 
+    def record(self, load: Callable[[Any, int], Any], action: str = "view"):
+        """The record `id` names, read by `load(user, pk)` — an app's card selector, Http404 when
+        the user may not see it: «Not found» then, its existence not told — and, for an action
+        other than reading, «Access denied.» unless accounts.access.can allows it."""
+        from django.http import Http404
+
+        from accounts import access
+
+        try:
+            record = load(self.user, self.id_param())
+        except Http404:
+            raise RestError.not_found() from None
+        if action != "view" and not access.can(self.user, action, record):
+            raise RestError.access_denied()
+        return record
+
 
 @dataclass(frozen=True)
 class Method:

@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, prefetch_related_objects
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -146,16 +145,7 @@ def _refusal(exc: Exception) -> RestError:
 # --- Reading ---
 
 def _deal(call: Call, action: str = Action.VIEW) -> Deal:
-    """The deal `id` names if the user may see it («Not found» otherwise) and do `action` on it
-    («Access denied.» otherwise)."""
-    pk = call.id_param()
-    try:
-        deal = selectors.deal_for_card(call.user, pk)
-    except Http404:
-        raise RestError.not_found() from None
-    if action != Action.VIEW and not access.can(call.user, action, deal):
-        raise RestError.access_denied()
-    return deal
+    return call.record(selectors.deal_for_card, action)
 
 
 @method("crm.deal.fields", scope="crm")

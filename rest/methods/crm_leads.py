@@ -23,11 +23,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, prefetch_related_objects
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import access
 from accounts.models import Action
 from crm import lists as crm_lists
 from crm import phones
@@ -281,16 +279,7 @@ REFUSALS = (services.LeadError, PermissionDenied, DeletionRefused)
 # --- Reading ---
 
 def _lead(call: Call, action: str = Action.VIEW) -> Lead:
-    """The lead `id` names, if the user may see it (else «Not found»: its existence is not told)
-    and do `action` on it (else «Access denied.»)."""
-    pk = call.id_param()
-    try:
-        lead = selectors.lead_for_card(call.user, pk)
-    except Http404:
-        raise RestError.not_found() from None
-    if action != Action.VIEW and not access.can(call.user, action, lead):
-        raise RestError.access_denied()
-    return lead
+    return call.record(selectors.lead_for_card, action)
 
 
 @method("crm.lead.fields", scope="crm")
