@@ -197,3 +197,11 @@ def fast_bitrix(url: str, **options):
     from fast_bitrix24 import Bitrix
 
     return _InThread(Bitrix(url, verbose=False, **options))
+
+
+def b24_client(url: str):
+    """b24pysdk's Client for a webhook address «https://host/rest/<id>/<code>/», as its users make one."""
+    from b24pysdk import BitrixWebhook, Client
+
+    domain, _rest, user_id, code, _ = url.split("://", 1)[1].split("/", 4)
+    return Client(BitrixWebhook(domain=domain, webhook_token=f"{user_id}/{code}"))

@@ -3,70 +3,15 @@ unchanged, against the real TLS server (tests/rest/conftest.py): fast_bitrix24's
 (which goes through batch) and call_batch; b24pysdk's Client with as_list and as_list_fast.
 One module, so the server starts once for all of them."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from clients import services as client_services
 from clients.models import Company, Contact
 from crm import timeline
 from tasks_app.models import Status, Task
+from tests.rest.conftest import b24_client, fast_bitrix
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-_first_ids: dict[tuple[str, str], int] = {}
-
-
-@pytest.fixture(autouse=True)
-def stable_content_type_ids(transactional_db):
-    """The server process caches content type ids (ContentType.objects.get_for_model, as every
-    process does: in production they never change). A transactional test's flush recreates the
-    content types with new ids, so the server's cache would point at rows that are gone (the
-    history and the task bindings refer to content types). Put back the ids the server saw
-    first, before each test. (A fix for tests/rest/conftest.py's server, kept here meanwhile.)"""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db import connection, transaction
-
-    current = {(a, m): pk for pk, a, m in ContentType.objects.values_list("pk", "app_label", "model")}
-    if not _first_ids:
-        _first_ids.update(current)
-    moved = {pk: _first_ids[key] for key, pk in current.items() if _first_ids.get(key, pk) != pk}
-    if moved:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            for new, old in moved.items():
-                cursor.execute("UPDATE django_content_type SET id = %s WHERE id = %s", [old, new])
-                cursor.execute("UPDATE auth_permission SET content_type_id = %s WHERE content_type_id = %s", [old, new])
-    ContentType.objects.clear_cache()
-
-
-class FastBitrix:
-    """fast_bitrix24.Bitrix, unchanged, its calls made in a thread of their own: its sync client
-    hands back a bare asyncio Task instead of the answer in a thread where an event loop is
-    running already — Playwright's, after the browser tests of the same session."""
-
-    def __init__(self, url):
-        self.url = url
-        self.pool = ThreadPoolExecutor(1)
-        self.bitrix = self.pool.submit(self._make).result()
-
-    def _make(self):
-        from fast_bitrix24 import Bitrix
-
-        return Bitrix(self.url, verbose=False)
-
-    def __getattr__(self, name):
-        method = getattr(self.bitrix, name)
-        return lambda *args, **kwargs: self.pool.submit(method, *args, **kwargs).result()
-
-
-def b24_client(url):
-    from b24pysdk import BitrixWebhook, Client
-
-    host = url.split("://", 1)[1]
-    domain, _rest, user_id, code, _ = host.split("/", 4)
-    return Client(BitrixWebhook(domain=domain, webhook_token=f"{user_id}/{code}"))
 
 
 def companies(owner, n):
@@ -78,7 +23,7 @@ def companies(owner, n):
 def test_fast_bitrix24_adds_contacts_in_a_batch_and_gets_them_all(webhook_url, owner, outsider):
     firm = companies(owner, 1)[0]
     companies(outsider, 3)  # another department's: never listed for the owner
-    bitrix = FastBitrix(webhook_url(owner))
+    bitrix = fast_bitrix(webhook_url(owner))
     # call() of a list goes through batch, values as str(): PHP-nested and «None» for None.
     ids = bitrix.call("crm.contact.add", [
         {"fields": {"NAME": f"Контакт {i}", "LAST_NAME": "Иванов", "COMPANY_ID": firm.pk, "SECOND_NAME": None,
@@ -133,7 +78,7 @@ def test_both_libraries_comment_plan_and_find_duplicates(webhook_url, owner):
     entry = client.crm.timeline.comment.add(fields={"ENTITY_ID": firm.pk, "ENTITY_TYPE": "company",
                                                     "COMMENT": "Договорились о встрече"}).result
     assert timeline.entries(firm).get(pk=entry).data["via"] == "rest"
-    bitrix = FastBitrix(url)
+    bitrix = fast_bitrix(url)
     comments = bitrix.get_all("crm.timeline.comment.list", {"filter": {"ENTITY_ID": firm.pk, "ENTITY_TYPE": "company"}})
     assert [c["COMMENT"] for c in comments] == ["Договорились о встрече"]
 
@@ -157,7 +102,7 @@ def test_both_libraries_set_and_walk_tasks(webhook_url, owner):
     task = client.tasks.task.add(fields={"TITLE": "Выставить счёт", "RESPONSIBLE_ID": owner.pk,
                                          "UF_CRM_TASK": [f"CO_{firm.pk}"]}).result["task"]
     assert task["ufCrmTask"] == [f"CO_{firm.pk}"]
-    bitrix = FastBitrix(url)
+    bitrix = fast_bitrix(url)
     bitrix.call("tasks.task.add", [{"fields": {"TITLE": f"Задача {i}", "RESPONSIBLE_ID": owner.pk}} for i in range(55)])
     assert Task.objects.count() == 56
     walked = bitrix.get_all("tasks.task.list", {"select": ["ID", "TITLE"]})

@@ -5,17 +5,9 @@ import pytest
 
 from deals.models import Deal
 from tests.factories import COLD, GENERAL, DealFactory, pipeline, ref
-from tests.rest.conftest import fast_bitrix
+from tests.rest.conftest import b24_client, fast_bitrix
 
-# reset_sequences: see test_leads_libraries (the server process keeps the content types' ids).
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
-
-
-def b24_client(url):
-    from b24pysdk import BitrixWebhook, Client
-
-    domain, _rest, user_id, code, _ = url.split("://", 1)[1].split("/", 4)
-    return Client(BitrixWebhook(domain=domain, webhook_token=f"{user_id}/{code}"))
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_it_walks_and_writes_deals_with_fast_bitrix24(webhook_url, owner, outsider):

@@ -4,17 +4,9 @@ who the webhook is, batches, `$result` references and Bitrix24's errors as each 
 import pytest
 
 from rest.models import Webhook
-from tests.rest.conftest import fast_bitrix
+from tests.rest.conftest import b24_client, fast_bitrix
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def b24_client(url):
-    from b24pysdk import BitrixWebhook, Client
-
-    host = url.split("://", 1)[1]
-    domain, _rest, user_id, code, _ = host.split("/", 4)
-    return Client(BitrixWebhook(domain=domain, webhook_token=f"{user_id}/{code}"))
 
 
 def test_it_answers_user_current_to_fast_bitrix24(webhook_url, owner):

@@ -7,22 +7,12 @@ import pytest
 from crm.models import TimelineEntry
 from leads.models import Lead, Status
 from tests.factories import LeadFactory, ref
-from tests.rest.conftest import fast_bitrix
+from tests.rest.conftest import b24_client, fast_bitrix
 
-# reset_sequences: each test's flush recreates the content types; with the sequences reset they get
-# the same ids again, which the server process (a module's whole life) has cached — otherwise its
-# history entries of the second test on point at content types that no longer exist.
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FORM_LEAD = {"TITLE": "Заявка с сайта", "SOURCE_ID": "WEB", "COMPANY_TITLE": "ООО «Ромашка»", "NAME": "Анна",
              "PHONE": [{"VALUE": "+7 912 859-87-48", "VALUE_TYPE": "WORK"}], "EMAIL": [{"VALUE": "anna@romashka.ru"}]}
-
-
-def b24_client(url):
-    from b24pysdk import BitrixWebhook, Client
-
-    domain, _rest, user_id, code, _ = url.split("://", 1)[1].split("/", 4)
-    return Client(BitrixWebhook(domain=domain, webhook_token=f"{user_id}/{code}"))
 
 
 def many_leads(owner, count):
