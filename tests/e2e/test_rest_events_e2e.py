@@ -41,3 +41,29 @@ def test_the_head_registers_a_handler_and_sees_the_event_delivered(live_server, 
         assert receiver.fields()["auth[application_token]"] == handler.application_token
     finally:
         receiver.close()
+
+
+def test_the_head_edits_renews_the_token_of_and_deletes_a_handler(live_server, page, login, head):
+    from rest.events import services
+
+    handler = services.handler_create(name="Телефония", url="https://pbx.example.ru/hook",
+                                      events=["ONCRMLEADADD", "ONCRMDEALUPDATE"], by=head)
+    old_token = handler.application_token
+    login(head)
+    page.goto(f"{live_server.url}/rest/events/{handler.pk}/")
+    page.get_by_test_id("event-ONCRMDEALUPDATE").uncheck()
+    page.get_by_test_id("handler-save").click()
+    expect(page.get_by_text("Обработчик сохранён.")).to_be_visible()
+    handler.refresh_from_db()
+    assert handler.events == ["ONCRMLEADADD"]
+
+    page.get_by_test_id("handler-token").click()
+    expect(page.get_by_test_id("token")).to_be_visible()
+    handler.refresh_from_db()
+    assert handler.application_token != old_token
+    expect(page.get_by_test_id("token")).to_have_text(handler.application_token)  # the new one, shown once
+
+    page.get_by_test_id("handler-delete").click()
+    page.get_by_test_id("handler-delete-confirm").click()
+    expect(page.get_by_text("Обработчик «Телефония» удалён.")).to_be_visible()
+    assert not Handler.objects.filter(pk=handler.pk).exists()
