@@ -18,7 +18,8 @@ Writing a method (rest/methods/<area>.py):
 - Refuse with `RestError` (`.not_found()`, `.access_denied()`, `.invalid(text)`, `.no_id()`), or let the
   apps' own refusals through: Http404 → «Not found», PermissionDenied → «Access denied.», a service's
   ValidationError → its messages (all 400 with an empty code, as Bitrix24's CRM answers).
-- Don't catch errors to keep going: the method runs in one transaction (a savepoint inside `batch`), so
+- A method that writes nothing (a list) is registered `atomic=False`: no transaction around it.
+- Don't catch errors to keep going: the method runs in one transaction (one per command of a `batch`), so
   a refusal or a bug leaves nothing half-saved; a bug is logged and answered INTERNAL_SERVER_ERROR (500).
 - `call.param("fields")` finds fields/FIELDS; `call.id_param()` a valid id or «ID is not defined or invalid.»;
   `parsing.as_list(value)` reads a PHP array (a dict keyed 0, 1…) or a JSON list alike.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +30,8 @@ INTERNAL = ("INTERNAL_SERVER_ERROR", "Internal server error", 500)
 
 def execute(webhook, name: str, params: dict, request=None) -> Any:
     """The method's result (or Page); RestError for Bitrix24's error answers. Everything the
-    method writes is one transaction: an error leaves nothing half-saved. An unexpected exception
+    method writes is one transaction (unless it is registered atomic=False: it writes nothing or
+    opens its own): an error leaves nothing half-saved. An unexpected exception
     is logged and becomes INTERNAL_SERVER_ERROR (after the rollback)."""
     found = registry.find(name)
     if found is None:
@@ -38,7 +40,7 @@ def execute(webhook, name: str, params: dict, request=None) -> Any:
         raise RestError(*INSUFFICIENT_SCOPE)
     call = Call(user=webhook.user, webhook=webhook, params=params, request=request)
     try:
-        with timeline.via("rest"), transaction.atomic():
+        with timeline.via("rest"), (transaction.atomic() if found.atomic else nullcontext()):
             return found.func(call)
     except RestError:
         raise
@@ -95,6 +97,8 @@ def envelope(result: Any, started: float) -> dict:
 
 def php(value: Any) -> Any:
     """As PHP's json_encode writes arrays: an empty map is `[]`."""
+    if isinstance(value, registry.Rendered):
+        return value
     if isinstance(value, dict):
         return [] if not value else {k: php(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,6 +1,6 @@
 """`batch`: up to 50 commands `{"cmd": {key: "method?query"}, "halt": 0|1}` in one request, as
-Bitrix24 runs them: in order, each as its own call (its own savepoint: a failed command leaves
-nothing half-saved, the others stand), `halt` stops at the first error, and a command may use an
+Bitrix24 runs them: in order, each as its own call (its own transaction — `batch` itself opens
+none —: a failed command leaves nothing half-saved, the others stand), `halt` stops at the first error, and a command may use an
 earlier one's result — `$result[key][path…]`, URL-encoded or not (b24pysdk's as_list_fast sends
 `filter[%3EID]=%24result%5B1%5D%5B49%5D%5BID%5D`). A reference to nothing is that command's error.
 
@@ -27,7 +27,7 @@ class _Broken(Exception):
     pass
 
 
-@method("batch", scope=None)
+@method("batch", scope=None, atomic=False)
 def batch(call: Call) -> dict:
     commands = call.param("cmd")
     if isinstance(commands, list):

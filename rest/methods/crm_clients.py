@@ -300,7 +300,7 @@ def company_get(call: Call):
     return COMPANIES.to_rest_many([company])[0]
 
 
-@method("crm.company.list", scope="crm")
+@method("crm.company.list", scope="crm", atomic=False)
 def company_list(call: Call):
     return list_page(call, selectors.visible_companies(call.user), COMPANIES)
 
@@ -381,7 +381,7 @@ def contact_get(call: Call):
     return ReaderMap(CONTACTS, call.user).to_rest_many([contact])[0]
 
 
-@method("crm.contact.list", scope="crm")
+@method("crm.contact.list", scope="crm", atomic=False)
 def contact_list(call: Call):
     return list_page(call, selectors.visible_contacts(call.user), ReaderMap(CONTACTS, call.user))
 

@@ -163,7 +163,7 @@ def deal_get(call: Call) -> dict:
     return DEALS.to_rest_many([_deal(call)])[0]
 
 
-@method("crm.deal.list", scope="crm")
+@method("crm.deal.list", scope="crm", atomic=False)
 def deal_list(call: Call) -> Page:
     catalog(fresh=True)
     return list_page(call, selectors.visible_deals(call.user), DEALS,

@@ -302,7 +302,7 @@ def lead_get(call: Call) -> dict:
     return LEADS.to_rest_many([lead])[0]
 
 
-@method("crm.lead.list", scope="crm")
+@method("crm.lead.list", scope="crm", atomic=False)
 def lead_list(call: Call) -> Page:
     return list_page(call, selectors.visible_leads(call.user).defer("search_text", "company_key"), LEADS,
                      count_all=lambda: crm_lists.known_count(call.user, Lead), only_selected=True)

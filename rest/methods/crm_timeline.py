@@ -192,7 +192,7 @@ def comment_get(call: Call):
     return COMMENTS.to_rest(entry)
 
 
-@method("crm.timeline.comment.list", scope="crm")
+@method("crm.timeline.comment.list", scope="crm", atomic=False)
 def comment_list(call: Call):
     """Bitrix24 wants the record in the filter (ENTITY_ID and ENTITY_TYPE); the list is its comments."""
     raw = call.param("filter") or {}
@@ -368,7 +368,7 @@ def activity_get(call: Call):
     return ACTIVITIES.to_rest_many([_activity(call)])[0]
 
 
-@method("crm.activity.list", scope="crm")
+@method("crm.activity.list", scope="crm", atomic=False)
 def activity_list(call: Call):
     """OWNER_TYPE_ID with OWNER_ID in the filter mean «bound to that record» together."""
     raw = call.param("filter") or {}

@@ -267,7 +267,7 @@ def task_get(call: Call):
     return _answer(call, _task(call).pk)
 
 
-@method("tasks.task.list", scope="task")
+@method("tasks.task.list", scope="task", atomic=False)
 def task_list(call: Call):
     params = dict(call.params)
     for key in list(params):
