@@ -21,7 +21,7 @@ MOBILE, HOME, OTHER are ours; FAX, PAGER, MAILING are kept as «Другой». 
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
@@ -29,11 +29,12 @@ from django.utils.translation import gettext_lazy
 
 from clients import selectors, services
 from clients.models import Company, Contact
-from crm import deletion, phones
+from crm import phones
 from crm.models import Communication
+from rest.dispatch import refusal
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
-from rest.methods.crm_timeline import ReaderMap, active_user, refusal
+from rest.methods.crm_timeline import ReaderMap, active_user
 from rest.registry import Call, RestError, method
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -260,7 +261,7 @@ def _companies(call: Call, ids: list) -> list[Company]:
     return [found[i] for i in dict.fromkeys(ids)]
 
 
-REFUSALS = (services.ClientError, PermissionDenied, ValidationError, deletion.DeletionRefused)
+refusal(services.ClientError)  # rest.dispatch answers the services' refusals
 
 
 def _fields(call: Call):
@@ -287,10 +288,7 @@ def company_add(call: Call):
     data = _clean(data)
     data.setdefault("responsible", call.user)
     _website_write(None, comms, data)
-    try:
-        company = services.company_create(data=data, communications=_merged(None, comms) or (), by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    company = services.company_create(data=data, communications=_merged(None, comms) or (), by=call.user)
     return company.pk
 
 
@@ -313,21 +311,15 @@ def company_update(call: Call):
     if "name" in data and not data["name"]:
         raise RestError.invalid(_("Название компании не может быть пустым (TITLE)."))
     _website_write(company, comms, data)
-    try:
-        services.company_update(company, data=data, communications=_merged(company, comms), by=call.user,
-                                version=company.version)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.company_update(company, data=data, communications=_merged(company, comms), by=call.user,
+                            version=company.version)
     return True
 
 
 @method("crm.company.delete", scope="crm")
 def company_delete(call: Call):
     company = _one(call, selectors.visible_companies(call.user))
-    try:
-        services.company_delete(company, by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.company_delete(company, by=call.user)
     return True
 
 
@@ -367,11 +359,8 @@ def contact_add(call: Call):
         raise RestError.invalid(_("Укажите имя контакта (NAME)."))
     data.setdefault("responsible", call.user)
     companies = _contact_companies(call, None, fields, m2m) or []
-    try:
-        contact = services.contact_create(data=data, communications=_merged(None, comms) or (), companies=companies,
-                                          by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    contact = services.contact_create(data=data, communications=_merged(None, comms) or (), companies=companies,
+                                      by=call.user)
     return contact.pk
 
 
@@ -395,21 +384,15 @@ def contact_update(call: Call):
     if "first_name" in data and not data["first_name"]:
         raise RestError.invalid(_("Укажите имя контакта (NAME)."))
     companies = _contact_companies(call, contact, fields, m2m)
-    try:
-        services.contact_update(contact, data=data, communications=_merged(contact, comms), companies=companies,
-                                by=call.user, version=contact.version)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.contact_update(contact, data=data, communications=_merged(contact, comms), companies=companies,
+                            by=call.user, version=contact.version)
     return True
 
 
 @method("crm.contact.delete", scope="crm")
 def contact_delete(call: Call):
     contact = _one(call, selectors.visible_contacts(call.user))
-    try:
-        services.contact_delete(contact, by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.contact_delete(contact, by=call.user)
     return True
 
 
@@ -452,10 +435,7 @@ def _link_change(call: Call, add: bool):
         chosen = [c for c in current if c.pk != wanted]
     if chosen == current:
         return True
-    try:
-        services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
     return True
 
 
