@@ -23,7 +23,7 @@ from django_tasks import default_task_backend, task
 
 from . import addresses
 from .models import Delivery
-from .services import body
+from .services import body, purge_deliveries
 
 
 def post(url: str, fields: list[tuple[str, str]]) -> tuple[int | None, str]:
@@ -113,3 +113,10 @@ def _retry(delivery_id: int, when) -> None:
         # A backend that cannot defer (the immediate one of the tests) retries at once when no
         # delay is configured; with a delay it leaves the delivery waiting rather than hurry it.
         deliver.enqueue(delivery_id)
+
+
+@task()
+def purge_log() -> int:
+    """The delivery log's old entries removed (services.purge_deliveries); idempotent — run it daily:
+    `manage.py purge_rest_events` from cron, or enqueue it."""
+    return purge_deliveries()

@@ -335,3 +335,40 @@ def test_it_posts_over_tls_to_the_checked_address_with_the_names_certificate(reb
     assert (status, error) == (200, "")
     assert rebinding["connected"] == [(PUBLIC, receiver.port)] and receiver.server_names == ["hooks.example.com"]
     assert receiver.fields()["event"] == "ONCRMLEADADD"
+
+
+def test_it_prunes_the_log_of_old_finished_deliveries_and_keeps_those_still_waiting(receiver, head, settings):
+    import datetime as dt
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from rest.events import tasks as delivery_tasks
+
+    settings.REST_EVENTS_KEEP_DAYS = 30
+    handler = handler_for(receiver, "ONCRMLEADADD", by=head)
+    now = timezone.now()
+
+    def logged(days_ago, state):
+        return Delivery.objects.create(handler=handler, event="ONCRMLEADADD", object_id=1, state=state,
+                                       created_at=now - dt.timedelta(days=days_ago))
+
+    old = [logged(31, state) for state in (Delivery.State.DELIVERED, Delivery.State.FAILED, Delivery.State.CANCELLED)]
+    waiting, recent, fresh = logged(40, Delivery.State.PENDING), logged(29, Delivery.State.DELIVERED), \
+        logged(12, Delivery.State.FAILED)
+    out = StringIO()
+    call_command("purge_rest_events", stdout=out)
+    assert "3" in out.getvalue() and not Delivery.objects.filter(pk__in=[d.pk for d in old]).exists()
+    assert set(Delivery.objects.all()) == {waiting, recent, fresh}
+    call_command("purge_rest_events", "--days", "10", stdout=StringIO())
+    assert set(Delivery.objects.all()) == {waiting}
+    assert delivery_tasks.purge_log.call() == 0  # the task does the same, and twice changes nothing
+
+
+def test_the_purge_command_refuses_a_negative_number_of_days():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("purge_rest_events", "--days", "-1")
