@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..dispatch import execute, time_block
+from ..lists import read_ahead
 from ..parsing import MAX_FIELDS, as_list, nest
 from ..registry import Call, Page, RestError, find, method
 
@@ -51,28 +52,33 @@ def batch(call: Call) -> dict:
     totals: dict[str, int] = {}
     nexts: dict[str, int] = {}
     times: dict[str, dict] = {}
-    for key, (name, query) in parsed.items():
-        started = time.time()
-        try:
-            params = _params(query, results)
-            if find(name) is None:  # checked here so that an unknown method is that command's error
-                raise RestError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
-            value = execute(call.webhook, name, params, call.request)
-        except RestError as error:
-            errors[key] = error.as_json()
+    with read_ahead() as ahead:
+        for index, (key, (name, query)) in enumerate(parsed.items()):
+            started = time.time()
+            ahead.following = len(parsed) - index - 1
+            try:
+                params = _params(query, results)
+                found = find(name)
+                if found is None:  # checked here so that an unknown method is that command's error
+                    raise RestError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
+                if found.atomic:
+                    ahead.pages.clear()  # a command that may write: the pages read ahead may be stale
+                value = execute(call.webhook, name, params, call.request)
+            except RestError as error:
+                errors[key] = error.as_json()
+                times[key] = time_block(started, time.time())
+                if halt:
+                    break
+                continue
+            if isinstance(value, Page):
+                results[key] = value.rows
+                if value.total is not None:
+                    totals[key] = value.total
+                if value.next is not None:
+                    nexts[key] = value.next
+            else:
+                results[key] = value
             times[key] = time_block(started, time.time())
-            if halt:
-                break
-            continue
-        if isinstance(value, Page):
-            results[key] = value.rows
-            if value.total is not None:
-                totals[key] = value.total
-            if value.next is not None:
-                nexts[key] = value.next
-        else:
-            results[key] = value
-        times[key] = time_block(started, time.time())
     return {"result": php_array(results), "result_error": php_array(errors), "result_total": php_array(totals),
             "result_next": php_array(nexts), "result_time": php_array(times)}
 
