@@ -339,3 +339,63 @@ def deal_productrows_set(call: Call) -> bool:
         rows.append((product, _number(upper, "QUANTITY", Decimal("1")), _number(upper, "PRICE", Decimal("0"))))
     services.deal_set_products(deal, rows=rows, by=call.user)
     return True
+
+
+# --- A deal's contacts: crm.deal.contact.* ---
+# Our deal links its contacts without an order or roles: the first by id is the primary one
+# (CONTACT_ID), SORT follows that order, ROLE_ID is 0; SORT and IS_PRIMARY sent are not kept.
+
+def _contact_items(deal: Deal) -> list[dict]:
+    return [{"CONTACT_ID": pk, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
+            for i, pk in enumerate(_contact_ids(deal))]
+
+
+def _contact_of(item) -> int:
+    """The CONTACT_ID of one item ({"CONTACT_ID": 5, …}); RestError when there is none."""
+    upper = {str(k).upper(): v for k, v in item.items()} if isinstance(item, dict) else {}
+    try:
+        pk = DEALS.field("CONTACT_IDS").value(upper.get("CONTACT_ID"))
+    except RestError:
+        pk = None
+    if not pk or pk < 0:
+        raise RestError.invalid("CONTACT_ID is not defined or invalid.")
+    return pk
+
+
+def _link_contacts(call: Call, deal: Deal, ids: list[int]) -> bool:
+    """The deal's contacts become `ids` (a new one must be visible to the user; those he cannot
+    see stay linked, as crm.deal.update keeps them)."""
+    m2m = _links(call, deal, {"CONTACT_IDS": ids}, {})
+    if {c.pk for c in m2m["contacts"]} != set(_contact_ids(deal)):
+        services.deal_update(deal, data={}, m2m=m2m, by=call.user, version=deal.version)
+    return True
+
+
+@method("crm.deal.contact.items.get", scope="crm")
+def deal_contact_items_get(call: Call) -> list:
+    return _contact_items(_deal(call))
+
+
+@method("crm.deal.contact.items.set", scope="crm")
+def deal_contact_items_set(call: Call) -> bool:
+    deal = _deal(call, Action.CHANGE)
+    return _link_contacts(call, deal, [_contact_of(item) for item in as_list(call.param("items"))])
+
+
+@method("crm.deal.contact.items.delete", scope="crm")
+def deal_contact_items_delete(call: Call) -> bool:
+    return _link_contacts(call, _deal(call, Action.CHANGE), [])
+
+
+@method("crm.deal.contact.add", scope="crm")
+def deal_contact_add(call: Call) -> bool:
+    deal = _deal(call, Action.CHANGE)
+    pk = _contact_of(call.param("fields"))
+    return _link_contacts(call, deal, [*_contact_ids(deal), pk])
+
+
+@method("crm.deal.contact.delete", scope="crm")
+def deal_contact_delete(call: Call) -> bool:
+    deal = _deal(call, Action.CHANGE)
+    pk = _contact_of(call.param("fields"))
+    return _link_contacts(call, deal, [c for c in _contact_ids(deal) if c != pk])
