@@ -12,7 +12,8 @@
 
 - `path` is the ORM path: the value is read by following it (`company__name`), filters and order use
   it, a write puts the parsed value under it (a path with «__» is never written). `get(obj)` reads a
-  computed value instead; `filter(op, value) -> Q` filters one that has no path.
+  computed value instead (`reads`: the record's columns it uses, so that a list page can read its
+  rows as tuples of columns); `filter(op, value) -> Q` filters one that has no path.
 - `parse(value)` turns a client's scalar into ours for writes and filters (a status code into the
   status, «Y» into True); the default follows the type. A ValueError or RestError refuses the value.
 - `render(value)` turns ours into Bitrix24's: ids and numbers as strings («5», «15000.00»), dates and
@@ -29,6 +30,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Model, Q
@@ -61,6 +63,7 @@ class Field:
     status_type: str | None = None  # crm_status: the dictionary (STATUS, SOURCE, DEAL_STAGE…)
     items: list[tuple[str, Any]] | None = None  # enumeration: (ID, VALUE)
     get: Callable[[Model], Any] | None = None
+    reads: tuple[str, ...] = ()  # the record's columns `get` reads: a page then reads rows as tuples
     parse: Callable[[Any], Any] | None = None
     render: Callable[[Any], Any] | None = None
     filter: Callable[[str, Any], Q] | None = None  # (operator, parsed value or list) -> Q
@@ -94,6 +97,16 @@ class Field:
         if self.render is not None:
             return self.render(value)
         return render_value(self.type, value)
+
+    def tuple_reader(self, at: dict[str, int]) -> Callable[[tuple], Any]:
+        """`read` of a row read as a tuple (`at`: a column's place in it): a plain column rendered,
+        or `get` of the columns it `reads`."""
+        if self.get is None:
+            index, render = at[self.path], self.renderer()
+            return lambda row: render(row[index])
+        places = [(column, at[column]) for column in self.reads]
+        get, out = self.get, self.out
+        return lambda row: out(get(SimpleNamespace(**{column: row[i] for column, i in places})))
 
     def renderer(self) -> Callable[[Any], Any]:
         """`out` as one function, its type's branch chosen once: a page renders fifty rows of ten
@@ -292,24 +305,30 @@ class FieldMap:
         chosen = [self.by_name[n] for n in names] if names is not None else self.fields
         return {f.name: f.read(obj) for f in chosen}
 
-    def to_rest_values(self, rows: Iterable[tuple], names: list[str]) -> list[dict]:
-        """Rows read as tuples of the `names`' columns (their paths, in that order: FieldMap.paths)
-        → what `to_rest` answers for the same records: a page's renderers built once, no model
-        instance per row."""
-        renderers = [self.by_name[name].renderer() for name in names]
-        return [dict(zip(names, [render(value) for render, value in zip(renderers, row, strict=True)], strict=True))
-                for row in rows]
+    def to_rest_values(self, rows: Iterable[tuple], names: list[str], paths: list[str]) -> list[dict]:
+        """Rows read as tuples of `paths` (FieldMap.paths of `names`) → what `to_rest` answers for
+        the same records: each field's reader built once per page, no model instance per row."""
+        at = {path: i for i, path in enumerate(paths)}
+        readers = [self.by_name[name].tuple_reader(at) for name in names]
+        return [dict(zip(names, [read(row) for read in readers], strict=True)) for row in rows]
 
     def paths(self, names: list[str]) -> list[str] | None:
-        """The ORM paths of `names` for values_list, when each is a plain column of the record
-        itself (as `columns`), else None."""
-        found = []
+        """The columns `names` read, for values_list — each field a plain column of the record
+        itself, or computed from such columns it declares (`reads`) —, else None."""
+        found: list[str] = []
         for name in names:
             field = self.by_name.get(name)
-            if field is None or field.get is not None or field.multiple or field.is_multifield or not field.path \
-                    or "__" in field.path:
+            if field is None or field.multiple and not field.is_multifield:
                 return None
-            found.append(field.path)
+            if field.get is not None:
+                if not field.reads:
+                    return None
+                columns = field.reads
+            elif not field.path or "__" in field.path or field.is_multifield:
+                return None
+            else:
+                columns = (field.path,)
+            found.extend(c for c in columns if c not in found)
         return found
 
     def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:

@@ -62,9 +62,9 @@ def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: s
     every lead the user sees — crm.lists.known_count — when the queryset is all of them), or
     return None when it cannot; it is asked only when the client's filter is empty.
 
-    `only_selected`: when every selected field is a plain column, read only those columns, as tuples
-    (FieldMap.paths, FieldMap.to_rest_values) — for a map whose plain fields read nothing else of
-    the record."""
+    `only_selected`: when every selected field is a plain column or declares the columns it reads,
+    read only those columns, as tuples (FieldMap.paths, FieldMap.to_rest_values) — for a map whose
+    fields read nothing else of the record."""
     raw_filter = call.param(filter_key) or {}
     if not isinstance(raw_filter, dict):
         raise RestError.invalid("Parameter filter must be an object")
@@ -121,7 +121,7 @@ def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: s
     if walk and len(page_rows) == PAGE_SIZE:
         cache.set(f"{walk}:{offset + PAGE_SIZE}", {"after": last, "total": total}, CURSOR_SECONDS)
     if paths is not None:
-        result = Rendered(fields.to_rest_values((row[1:] for row in page_rows), names))
+        result = Rendered(fields.to_rest_values((row[1:] for row in page_rows), names, paths))
     else:
         result = fields.to_rest_many(page_rows, names)
     following = offset + PAGE_SIZE if total is not None and offset + PAGE_SIZE < total else None
