@@ -74,8 +74,9 @@ def list_page(call: Call, queryset: QuerySet, fields: FieldMap, *, filter_key: s
     start = _start(call.param("start"))
 
     rows = queryset.filter(condition) if condition else queryset
-    # Only the selected columns, read as tuples when each is a plain column (the rows rendered by
-    # functions built once per page, no model instance per row: a get_all renders 100 000 of them).
+    # Only the selected fields' columns, read as tuples when each field is a plain column or says
+    # which it reads (the rows rendered by readers built once per page, no model instance per row:
+    # a get_all renders 100 000 of them).
     paths = fields.paths(names) if only_selected else None
     by_id = [o.lstrip("-") for o in ordering] == ["pk"]
     descending = by_id and ordering[0].startswith("-")

@@ -67,8 +67,8 @@ class RestError(Exception):
 
 
 class Rendered(list):
-    """Rows already as the answer writes them (scalars and lists, no empty map): the envelope
-    passes them through as they are (rest.dispatch.php)."""
+    """Rows already as the answer writes them (no empty map anywhere in them, which PHP would write
+    as `[]`): the envelope passes them through as they are (rest.dispatch.php)."""
 
 
 @dataclass
@@ -142,8 +142,8 @@ def method(name: str, scope: str | None, *, atomic: bool = True) -> Callable:
     """Decorator: register `fn(call)` as the method `name` (case-insensitive) of `scope`.
 
     `atomic=False`: the dispatcher opens no transaction around it — for a method that writes
-    nothing (a list: inside `batch` a savepoint costs two round trips per command, as much as
-    reading a page) or opens its own (`batch`: one per command)."""
+    nothing (a list: a transaction costs two round trips, as much as reading a page, fifty times
+    in a get_all's batch) or opens its own (`batch`: one per command)."""
 
     def register(func: Callable[[Call], Any]) -> Callable[[Call], Any]:
         _methods[name.lower()] = Method(name.lower(), scope, func, atomic)
