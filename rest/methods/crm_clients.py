@@ -35,6 +35,7 @@ from rest.dispatch import refusal
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
 from rest.methods.crm_timeline import ReaderMap, active_user
+from rest.parsing import as_list
 from rest.registry import Call, RestError, method
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -396,7 +397,6 @@ def contact_delete(call: Call):
     return True
 
 
-
 # --- Links between contacts and companies (crm.contact.company.*, crm.company.contact.items.get) ---
 
 def _links(ids: list[int], key: str) -> list[dict]:
@@ -420,23 +420,50 @@ def company_contacts(call: Call):
     return _links(sorted(linked.values_list("pk", flat=True)), "CONTACT_ID")
 
 
-def _link_change(call: Call, add: bool):
-    contact = _one(call, selectors.visible_contacts(call.user))
-    fields = _fields(call)
-    raw = next((v for k, v in fields.items() if str(k).upper() == "COMPANY_ID"), None) if isinstance(fields, dict) else None
+def _company_of(item) -> int:
+    """The COMPANY_ID of one item ({"COMPANY_ID": 5, …}); RestError when there is none."""
+    raw = next((v for k, v in item.items() if str(k).upper() == "COMPANY_ID"), None) if isinstance(item, dict) else None
     try:
-        wanted = int(str(raw).strip())
+        return int(str(raw).strip())
     except (TypeError, ValueError):
         raise RestError.invalid("COMPANY_ID is not defined or invalid.") from None
-    current = list(selectors.visible_companies(call.user).filter(selectors.company_ids_of(contact)))
+
+
+def _link_companies(call: Call, contact: Contact, chosen: list[Company], current: list[Company]) -> bool:
+    if {c.pk for c in chosen} != {c.pk for c in current}:
+        services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
+    return True
+
+
+def _visible_companies_of(call: Call, contact: Contact) -> list[Company]:
+    return list(selectors.visible_companies(call.user).filter(selectors.company_ids_of(contact)))
+
+
+def _link_change(call: Call, add: bool):
+    contact = _one(call, selectors.visible_contacts(call.user))
+    wanted = _company_of(_fields(call))
+    current = _visible_companies_of(call, contact)
     if add:
         chosen = current + [c for c in _companies(call, [wanted]) if c not in current]
     else:
         chosen = [c for c in current if c.pk != wanted]
-    if chosen == current:
-        return True
-    services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
-    return True
+    return _link_companies(call, contact, chosen, current)
+
+
+@method("crm.contact.company.items.set", scope="crm")
+def contact_company_items_set(call: Call):
+    """The contact's companies become `items` (COMPANY_ID; SORT and IS_PRIMARY are not kept: the
+    first by id is the primary one)."""
+    contact = _one(call, selectors.visible_contacts(call.user))
+    wanted = [_company_of(item) for item in as_list(call.param("items"))]
+    return _link_companies(call, contact, _companies(call, wanted) if wanted else [],
+                           _visible_companies_of(call, contact))
+
+
+@method("crm.contact.company.items.delete", scope="crm")
+def contact_company_items_delete(call: Call):
+    contact = _one(call, selectors.visible_contacts(call.user))
+    return _link_companies(call, contact, [], _visible_companies_of(call, contact))
 
 
 @method("crm.contact.company.add", scope="crm")
