@@ -16,9 +16,13 @@ Writing a method (rest/methods/<area>.py):
 - Return JSON-able values in Bitrix24's shapes (ids and numbers as strings, FieldMap does it), `True`
   for update/delete, the new id (an int) for add, a `Page` from `list_page` for lists.
 - Refuse with `RestError` (`.not_found()`, `.access_denied()`, `.invalid(text)`, `.no_id()`), or let the
-  apps' own refusals through: Http404 → «Not found», PermissionDenied → «Access denied.», a service's
-  ValidationError → its messages (all 400 with an empty code, as Bitrix24's CRM answers).
-- Don't catch errors to keep going: the method runs in one transaction (a savepoint inside `batch`), so
+  apps' own refusals through — never a try/except around a service: the dispatcher answers what a
+  method raises by its registry (`rest.dispatch.refusal`): Http404 → «Not found», PermissionDenied →
+  «Access denied. <the rule>», a service's ValidationError → its messages, DeletionRefused and each
+  app's error class (registered by its methods' module: `refusal(services.LeadError)`) → its text;
+  all 400 with an empty code, as Bitrix24's CRM answers.
+- A method that writes nothing (a list) is registered `atomic=False`: no transaction around it.
+- Don't catch errors to keep going: the method runs in one transaction (one per command of a `batch`), so
   a refusal or a bug leaves nothing half-saved; a bug is logged and answered INTERNAL_SERVER_ERROR (500).
 - `call.param("fields")` finds fields/FIELDS; `call.id_param()` a valid id or «ID is not defined or invalid.»;
   `parsing.as_list(value)` reads a PHP array (a dict keyed 0, 1…) or a JSON list alike.

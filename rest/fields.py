@@ -12,7 +12,8 @@
 
 - `path` is the ORM path: the value is read by following it (`company__name`), filters and order use
   it, a write puts the parsed value under it (a path with «__» is never written). `get(obj)` reads a
-  computed value instead; `filter(op, value) -> Q` filters one that has no path.
+  computed value instead (`reads`: the record's columns it uses, so that a list page can read its
+  rows as tuples of columns); `filter(op, value) -> Q` filters one that has no path.
 - `parse(value)` turns a client's scalar into ours for writes and filters (a status code into the
   status, «Y» into True); the default follows the type. A ValueError or RestError refuses the value.
 - `render(value)` turns ours into Bitrix24's: ids and numbers as strings («5», «15000.00»), dates and
@@ -29,13 +30,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django_fsm import FSMFieldMixin
 
 from .parsing import as_list
 from .registry import RestError
@@ -63,6 +63,7 @@ class Field:
     status_type: str | None = None  # crm_status: the dictionary (STATUS, SOURCE, DEAL_STAGE…)
     items: list[tuple[str, Any]] | None = None  # enumeration: (ID, VALUE)
     get: Callable[[Model], Any] | None = None
+    reads: tuple[str, ...] = ()  # the record's columns `get` reads: a page then reads rows as tuples
     parse: Callable[[Any], Any] | None = None
     render: Callable[[Any], Any] | None = None
     filter: Callable[[str, Any], Q] | None = None  # (operator, parsed value or list) -> Q
@@ -96,6 +97,23 @@ class Field:
         if self.render is not None:
             return self.render(value)
         return render_value(self.type, value)
+
+    def tuple_reader(self, at: dict[str, int]) -> Callable[[tuple], Any]:
+        """`read` of a row read as a tuple (`at`: a column's place in it): a plain column rendered,
+        or `get` of the columns it `reads`."""
+        if self.get is None:
+            index, render = at[self.path], self.renderer()
+            return lambda row: render(row[index])
+        places = [(column, at[column]) for column in self.reads]
+        get, out = self.get, self.out
+        return lambda row: out(get(SimpleNamespace(**{column: row[i] for column, i in places})))
+
+    def renderer(self) -> Callable[[Any], Any]:
+        """`out` as one function, its type's branch chosen once: a page renders fifty rows of ten
+        fields with it (list_page's rows read as tuples). Answers exactly what `out` does."""
+        if self.render is not None:
+            return self.render
+        return value_renderer(self.type)
 
     def value(self, raw: Any) -> Any:
         """A client's scalar as ours (writes, filters); RestError names the field."""
@@ -142,6 +160,29 @@ def render_value(kind: str, value: Any) -> Any:
     if kind == "crm_multifield":
         return list(value)
     return str(value)
+
+
+def value_renderer(kind: str) -> Callable[[Any], Any]:
+    """render_value(kind, ·) for the values a column reads, the common types' branch taken here
+    (the current zone read once); anything else goes through render_value itself."""
+    if kind in ("string", "text"):
+        return lambda value: value if value is None or type(value) is str else render_value(kind, value)
+    if kind in ("integer", "user", "crm_company", "crm_contact", "crm_lead", "crm_deal", "crm_category",
+                "crm_entity", "crm_status", "crm_currency", "enumeration"):
+        return lambda value: None if value is None or value == "" else (
+            str(value) if type(value) in (int, str) else render_value(kind, value))
+    if kind == "datetime":
+        zone = timezone.get_current_timezone()
+
+        def moment(value):
+            if type(value) is dt.datetime and value.tzinfo is not None:
+                return value.astimezone(zone).isoformat(timespec="seconds")
+            return render_value(kind, value)
+
+        return moment
+    if kind in ("double", "money"):
+        return lambda value: f"{value:.2f}" if type(value) is Decimal else render_value(kind, value)
+    return lambda value: render_value(kind, value)
 
 
 def parse_value(kind: str, raw: Any) -> Any:
@@ -264,24 +305,31 @@ class FieldMap:
         chosen = [self.by_name[n] for n in names] if names is not None else self.fields
         return {f.name: f.read(obj) for f in chosen}
 
-    def columns(self, model, names: list[str] | None) -> list[str] | None:
-        """The model's fields the selected `names` read, when each is a plain column of the record
-        itself (a page then reads only those: a lead has fifty columns and a `select` asks for ten);
-        None when one is computed, a relation's or a list — then the whole row is read."""
-        wanted = set()
-        for name in names if names is not None else self.by_name:
+    def to_rest_values(self, rows: Iterable[tuple], names: list[str], paths: list[str]) -> list[dict]:
+        """Rows read as tuples of `paths` (FieldMap.paths of `names`) → what `to_rest` answers for
+        the same records: each field's reader built once per page, no model instance per row."""
+        at = {path: i for i, path in enumerate(paths)}
+        readers = [self.by_name[name].tuple_reader(at) for name in names]
+        return [dict(zip(names, [read(row) for read in readers], strict=True)) for row in rows]
+
+    def paths(self, names: list[str]) -> list[str] | None:
+        """The columns `names` read, for values_list — each field a plain column of the record
+        itself, or computed from such columns it declares (`reads`) —, else None."""
+        found: list[str] = []
+        for name in names:
             field = self.by_name.get(name)
-            if field is None or field.get is not None or field.multiple or field.is_multifield or not field.path \
-                    or "__" in field.path:
+            if field is None or field.multiple and not field.is_multifield:
                 return None
-            if field.path != "pk":
-                try:
-                    wanted.add(model._meta.get_field(field.path).name)
-                except FieldDoesNotExist:
+            if field.get is not None:
+                if not field.reads:
                     return None
-        # A state machine's protected field cannot be loaded later (django-fsm refuses the setattr).
-        wanted |= {f.name for f in model._meta.concrete_fields if isinstance(f, FSMFieldMixin)}
-        return sorted(wanted)
+                columns = field.reads
+            elif not field.path or "__" in field.path or field.is_multifield:
+                return None
+            else:
+                columns = (field.path,)
+            found.extend(c for c in columns if c not in found)
+        return found
 
     def to_rest_many(self, objects: list, names: list[str] | None = None) -> list[dict]:
         if self.prefetch is not None and objects:

@@ -66,6 +66,11 @@ class RestError(Exception):
         return cls("", "ID is not defined or invalid.", 400)
 
 
+class Rendered(list):
+    """Rows already as the answer writes them (no empty map anywhere in them, which PHP would write
+    as `[]`): the envelope passes them through as they are (rest.dispatch.php)."""
+
+
 @dataclass
 class Page:
     """A list answer: `rows` (at most 50), `total` (None: not counted, start=-1) and `next` (the
@@ -127,16 +132,21 @@ class Method:
     name: str
     scope: str | None
     func: Callable[[Call], Any]
+    atomic: bool = True
 
 
 _methods: dict[str, Method] = {}
 
 
-def method(name: str, scope: str | None) -> Callable:
-    """Decorator: register `fn(call)` as the method `name` (case-insensitive) of `scope`."""
+def method(name: str, scope: str | None, *, atomic: bool = True) -> Callable:
+    """Decorator: register `fn(call)` as the method `name` (case-insensitive) of `scope`.
+
+    `atomic=False`: the dispatcher opens no transaction around it — for a method that writes
+    nothing (a list: a transaction costs two round trips, as much as reading a page, fifty times
+    in a get_all's batch) or opens its own (`batch`: one per command)."""
 
     def register(func: Callable[[Call], Any]) -> Callable[[Call], Any]:
-        _methods[name.lower()] = Method(name.lower(), scope, func)
+        _methods[name.lower()] = Method(name.lower(), scope, func, atomic)
         return func
 
     return register

@@ -254,3 +254,6 @@ REST_EVENTS_ATTEMPTS = env.int("REST_EVENTS_ATTEMPTS", default=5)
 REST_EVENTS_BACKOFF = env.list("REST_EVENTS_BACKOFF", cast=int, default=[60, 300, 1800, 7200])
 REST_EVENTS_TIMEOUT = env.float("REST_EVENTS_TIMEOUT", default=10.0)
 REST_EVENTS_MEMBER_ID = env.str("REST_EVENTS_MEMBER_ID", default="")  # auth[member_id]; empty: from CRM_URL
+# The delivery log keeps this many days (`manage.py purge_rest_events`, daily from cron; events still
+# waiting to be posted stay).
+REST_EVENTS_KEEP_DAYS = env.int("REST_EVENTS_KEEP_DAYS", default=30)

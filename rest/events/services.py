@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -169,6 +170,19 @@ def _send(batch: _Batch, code: str, pks: list[int], when) -> None:
                                                for h in wanted for pk in fresh])
     for delivery in deliveries:
         deliver.enqueue(delivery.pk)
+
+
+# --- The log ---
+
+def purge_deliveries(days: int | None = None) -> int:
+    """Remove the log's deliveries older than `days` (REST_EVENTS_KEEP_DAYS) that are done —
+    delivered, given up or cancelled; one still waiting for its post stays. Returns how many went.
+    Idempotent."""
+    days = settings.REST_EVENTS_KEEP_DAYS if days is None else days
+    before = timezone.now() - timedelta(days=days)
+    removed, _by_model = (Delivery.objects.filter(created_at__lt=before).exclude(state=Delivery.State.PENDING)
+                          .delete())
+    return removed
 
 
 # --- The body Bitrix24 posts ---

@@ -9,10 +9,11 @@ moved must be re-registered, and a redirect cannot lead the post into the privat
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
+import socket
+import ssl
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -22,32 +23,54 @@ from django_tasks import default_task_backend, task
 
 from . import addresses
 from .models import Delivery
-from .services import body
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # the 3xx answer is then raised as an HTTPError: a failed attempt
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+from .services import body, purge_deliveries
 
 
 def post(url: str, fields: list[tuple[str, str]]) -> tuple[int | None, str]:
-    """(HTTP status or None, error text or "") of one post."""
-    trouble = addresses.problem(url)
+    """(HTTP status or None, error text or "") of one post, to the addresses `addresses.destination`
+    checked — not to what the name resolves to a moment later — with the name as Host and as TLS's
+    server name (its certificate is checked against the name)."""
+    found, trouble = addresses.destination(url)
     if trouble:
         return None, trouble
-    request = urllib.request.Request(url, data=urlencode(fields).encode(), method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Reshenie-CRM events"})
+    parts = urlsplit(url)
+    connection = _connection(parts, found)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=settings.REST_EVENTS_TIMEOUT) as answer:
-            return answer.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, _("Обработчик ответил %(status)s.") % {"status": exc.code}
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, (_("Нет ответа: %(reason)s") % {"reason": reason})[:500]
+        connection.request("POST", target, body=urlencode(fields).encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Reshenie-CRM events"})
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:
+        return None, (_("Нет ответа: %(reason)s") % {"reason": str(exc) or type(exc).__name__})[:500]
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return status, ""
+    # A redirect is not followed either: it could lead the post into the private network.
+    return status, _("Обработчик ответил %(status)s.") % {"status": status}
+
+
+def _connection(parts, found: list[str]) -> http.client.HTTPConnection:
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # an IPv6 address
+    timeout = settings.REST_EVENTS_TIMEOUT
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(host, parts.port, timeout=timeout,
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+
+    def pinned(address, timeout=None, source_address=None):
+        """http.client's connect: to the checked addresses in turn, on the URL's port."""
+        error: OSError | None = None
+        for ip in found:
+            try:
+                return socket.create_connection((ip, address[1]), timeout, source_address)
+            except OSError as exc:
+                error = exc
+        raise error or OSError("no address")
+
+    connection._create_connection = pinned
+    return connection
 
 
 def backoff(attempts: int) -> int:
@@ -90,3 +113,10 @@ def _retry(delivery_id: int, when) -> None:
         # A backend that cannot defer (the immediate one of the tests) retries at once when no
         # delay is configured; with a delay it leaves the delivery waiting rather than hurry it.
         deliver.enqueue(delivery_id)
+
+
+@task()
+def purge_log() -> int:
+    """The delivery log's old entries removed (services.purge_deliveries); idempotent — run it daily:
+    `manage.py purge_rest_events` from cron, or enqueue it."""
+    return purge_deliveries()

@@ -1,6 +1,6 @@
 """`batch`: up to 50 commands `{"cmd": {key: "method?query"}, "halt": 0|1}` in one request, as
-Bitrix24 runs them: in order, each as its own call (its own savepoint: a failed command leaves
-nothing half-saved, the others stand), `halt` stops at the first error, and a command may use an
+Bitrix24 runs them: in order, each as its own call (its own transaction — `batch` itself opens
+none —: a failed command leaves nothing half-saved, the others stand), `halt` stops at the first error, and a command may use an
 earlier one's result — `$result[key][path…]`, URL-encoded or not (b24pysdk's as_list_fast sends
 `filter[%3EID]=%24result%5B1%5D%5B49%5D%5BID%5D`). A reference to nothing is that command's error.
 
@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..dispatch import execute, time_block
+from ..lists import read_ahead
 from ..parsing import MAX_FIELDS, as_list, nest
 from ..registry import Call, Page, RestError, find, method
 
@@ -27,7 +28,7 @@ class _Broken(Exception):
     pass
 
 
-@method("batch", scope=None)
+@method("batch", scope=None, atomic=False)
 def batch(call: Call) -> dict:
     commands = call.param("cmd")
     if isinstance(commands, list):
@@ -51,28 +52,33 @@ def batch(call: Call) -> dict:
     totals: dict[str, int] = {}
     nexts: dict[str, int] = {}
     times: dict[str, dict] = {}
-    for key, (name, query) in parsed.items():
-        started = time.time()
-        try:
-            params = _params(query, results)
-            if find(name) is None:  # checked here so that an unknown method is that command's error
-                raise RestError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
-            value = execute(call.webhook, name, params, call.request)
-        except RestError as error:
-            errors[key] = error.as_json()
+    with read_ahead() as ahead:
+        for index, (key, (name, query)) in enumerate(parsed.items()):
+            started = time.time()
+            ahead.following = len(parsed) - index - 1
+            try:
+                params = _params(query, results)
+                found = find(name)
+                if found is None:  # checked here so that an unknown method is that command's error
+                    raise RestError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
+                if found.atomic:
+                    ahead.pages.clear()  # a command that may write: the pages read ahead may be stale
+                value = execute(call.webhook, name, params, call.request)
+            except RestError as error:
+                errors[key] = error.as_json()
+                times[key] = time_block(started, time.time())
+                if halt:
+                    break
+                continue
+            if isinstance(value, Page):
+                results[key] = value.rows
+                if value.total is not None:
+                    totals[key] = value.total
+                if value.next is not None:
+                    nexts[key] = value.next
+            else:
+                results[key] = value
             times[key] = time_block(started, time.time())
-            if halt:
-                break
-            continue
-        if isinstance(value, Page):
-            results[key] = value.rows
-            if value.total is not None:
-                totals[key] = value.total
-            if value.next is not None:
-                nexts[key] = value.next
-        else:
-            results[key] = value
-        times[key] = time_block(started, time.time())
     return {"result": php_array(results), "result_error": php_array(errors), "result_total": php_array(totals),
             "result_next": php_array(nexts), "result_time": php_array(times)}
 

@@ -21,7 +21,7 @@ MOBILE, HOME, OTHER are ours; FAX, PAGER, MAILING are kept as «Другой». 
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
@@ -29,11 +29,13 @@ from django.utils.translation import gettext_lazy
 
 from clients import selectors, services
 from clients.models import Company, Contact
-from crm import deletion, phones
+from crm import phones
 from crm.models import Communication
+from rest.dispatch import refusal
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
-from rest.methods.crm_timeline import ReaderMap, active_user, refusal
+from rest.methods.crm_timeline import ReaderMap, active_user
+from rest.parsing import as_list
 from rest.registry import Call, RestError, method
 
 PHONE, EMAIL = Communication.Kind.PHONE, Communication.Kind.EMAIL
@@ -260,7 +262,7 @@ def _companies(call: Call, ids: list) -> list[Company]:
     return [found[i] for i in dict.fromkeys(ids)]
 
 
-REFUSALS = (services.ClientError, PermissionDenied, ValidationError, deletion.DeletionRefused)
+refusal(services.ClientError)  # rest.dispatch answers the services' refusals
 
 
 def _fields(call: Call):
@@ -287,10 +289,7 @@ def company_add(call: Call):
     data = _clean(data)
     data.setdefault("responsible", call.user)
     _website_write(None, comms, data)
-    try:
-        company = services.company_create(data=data, communications=_merged(None, comms) or (), by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    company = services.company_create(data=data, communications=_merged(None, comms) or (), by=call.user)
     return company.pk
 
 
@@ -300,7 +299,7 @@ def company_get(call: Call):
     return COMPANIES.to_rest_many([company])[0]
 
 
-@method("crm.company.list", scope="crm")
+@method("crm.company.list", scope="crm", atomic=False)
 def company_list(call: Call):
     return list_page(call, selectors.visible_companies(call.user), COMPANIES)
 
@@ -313,21 +312,15 @@ def company_update(call: Call):
     if "name" in data and not data["name"]:
         raise RestError.invalid(_("Название компании не может быть пустым (TITLE)."))
     _website_write(company, comms, data)
-    try:
-        services.company_update(company, data=data, communications=_merged(company, comms), by=call.user,
-                                version=company.version)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.company_update(company, data=data, communications=_merged(company, comms), by=call.user,
+                            version=company.version)
     return True
 
 
 @method("crm.company.delete", scope="crm")
 def company_delete(call: Call):
     company = _one(call, selectors.visible_companies(call.user))
-    try:
-        services.company_delete(company, by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.company_delete(company, by=call.user)
     return True
 
 
@@ -367,11 +360,8 @@ def contact_add(call: Call):
         raise RestError.invalid(_("Укажите имя контакта (NAME)."))
     data.setdefault("responsible", call.user)
     companies = _contact_companies(call, None, fields, m2m) or []
-    try:
-        contact = services.contact_create(data=data, communications=_merged(None, comms) or (), companies=companies,
-                                          by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    contact = services.contact_create(data=data, communications=_merged(None, comms) or (), companies=companies,
+                                      by=call.user)
     return contact.pk
 
 
@@ -381,7 +371,7 @@ def contact_get(call: Call):
     return ReaderMap(CONTACTS, call.user).to_rest_many([contact])[0]
 
 
-@method("crm.contact.list", scope="crm")
+@method("crm.contact.list", scope="crm", atomic=False)
 def contact_list(call: Call):
     return list_page(call, selectors.visible_contacts(call.user), ReaderMap(CONTACTS, call.user))
 
@@ -395,23 +385,16 @@ def contact_update(call: Call):
     if "first_name" in data and not data["first_name"]:
         raise RestError.invalid(_("Укажите имя контакта (NAME)."))
     companies = _contact_companies(call, contact, fields, m2m)
-    try:
-        services.contact_update(contact, data=data, communications=_merged(contact, comms), companies=companies,
-                                by=call.user, version=contact.version)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.contact_update(contact, data=data, communications=_merged(contact, comms), companies=companies,
+                            by=call.user, version=contact.version)
     return True
 
 
 @method("crm.contact.delete", scope="crm")
 def contact_delete(call: Call):
     contact = _one(call, selectors.visible_contacts(call.user))
-    try:
-        services.contact_delete(contact, by=call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    services.contact_delete(contact, by=call.user)
     return True
-
 
 
 # --- Links between contacts and companies (crm.contact.company.*, crm.company.contact.items.get) ---
@@ -437,26 +420,50 @@ def company_contacts(call: Call):
     return _links(sorted(linked.values_list("pk", flat=True)), "CONTACT_ID")
 
 
-def _link_change(call: Call, add: bool):
-    contact = _one(call, selectors.visible_contacts(call.user))
-    fields = _fields(call)
-    raw = next((v for k, v in fields.items() if str(k).upper() == "COMPANY_ID"), None) if isinstance(fields, dict) else None
+def _company_of(item) -> int:
+    """The COMPANY_ID of one item ({"COMPANY_ID": 5, …}); RestError when there is none."""
+    raw = next((v for k, v in item.items() if str(k).upper() == "COMPANY_ID"), None) if isinstance(item, dict) else None
     try:
-        wanted = int(str(raw).strip())
+        return int(str(raw).strip())
     except (TypeError, ValueError):
         raise RestError.invalid("COMPANY_ID is not defined or invalid.") from None
-    current = list(selectors.visible_companies(call.user).filter(selectors.company_ids_of(contact)))
+
+
+def _link_companies(call: Call, contact: Contact, chosen: list[Company], current: list[Company]) -> bool:
+    if {c.pk for c in chosen} != {c.pk for c in current}:
+        services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
+    return True
+
+
+def _visible_companies_of(call: Call, contact: Contact) -> list[Company]:
+    return list(selectors.visible_companies(call.user).filter(selectors.company_ids_of(contact)))
+
+
+def _link_change(call: Call, add: bool):
+    contact = _one(call, selectors.visible_contacts(call.user))
+    wanted = _company_of(_fields(call))
+    current = _visible_companies_of(call, contact)
     if add:
         chosen = current + [c for c in _companies(call, [wanted]) if c not in current]
     else:
         chosen = [c for c in current if c.pk != wanted]
-    if chosen == current:
-        return True
-    try:
-        services.contact_update(contact, data={}, companies=chosen, by=call.user, version=contact.version)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
-    return True
+    return _link_companies(call, contact, chosen, current)
+
+
+@method("crm.contact.company.items.set", scope="crm")
+def contact_company_items_set(call: Call):
+    """The contact's companies become `items` (COMPANY_ID; SORT and IS_PRIMARY are not kept: the
+    first by id is the primary one)."""
+    contact = _one(call, selectors.visible_contacts(call.user))
+    wanted = [_company_of(item) for item in as_list(call.param("items"))]
+    return _link_companies(call, contact, _companies(call, wanted) if wanted else [],
+                           _visible_companies_of(call, contact))
+
+
+@method("crm.contact.company.items.delete", scope="crm")
+def contact_company_items_delete(call: Call):
+    contact = _one(call, selectors.visible_contacts(call.user))
+    return _link_companies(call, contact, [], _visible_companies_of(call, contact))
 
 
 @method("crm.contact.company.add", scope="crm")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,10 +26,10 @@ from accounts import access
 from accounts.models import Action
 from clients import selectors as client_selectors
 from crm import lists as crm_lists
-from crm.deletion import DeletionRefused
 from deals import selectors, services
 from deals.models import Deal, Stage
 from exchange import bitrix24 as b24
+from rest.dispatch import refusal
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
 from rest.parsing import as_list
@@ -129,17 +128,9 @@ DEALS = FieldMap([
 ], prefetch=_prefetch)
 
 
-# --- Errors ---
+# --- Errors: the services' refusals (rest.dispatch answers them) ---
 
-REFUSALS = (services.DealError, PermissionDenied, DeletionRefused)
-
-
-def _refusal(exc: Exception) -> RestError:
-    if isinstance(exc, PermissionDenied):
-        # A service's refusal says which rule (only a supervisor reopens a closed lead; a pipeline
-        # without rights…): Bitrix24's text first, ours after it.
-        return RestError("", f"Access denied. {exc}") if str(exc) else RestError.access_denied()
-    return RestError.invalid(str(exc))
+refusal(services.DealError)
 
 
 # --- Reading ---
@@ -163,7 +154,7 @@ def deal_get(call: Call) -> dict:
     return DEALS.to_rest_many([_deal(call)])[0]
 
 
-@method("crm.deal.list", scope="crm")
+@method("crm.deal.list", scope="crm", atomic=False)
 def deal_list(call: Call) -> Page:
     catalog(fresh=True)
     return list_page(call, selectors.visible_deals(call.user), DEALS,
@@ -269,14 +260,11 @@ def deal_add(call: Call) -> int:
     if not data.get("title"):
         raise RestError.invalid(_("Не заполнено обязательное поле: TITLE (%(label)s).") % {"label": _title("title")})
     moves = {k: data.pop(k) for k in ("loss_reason",) if k in data}
-    try:
-        deal = services.deal_create(data=data, m2m=m2m or None, by=call.user, pipeline=pipeline)
-        if stage is not None and stage.pk != deal.stage_id:
-            deal = services.deal_move(deal, to=stage, by=call.user, data=moves or None)
-        elif moves:
-            deal = services.deal_update(deal, data=moves, by=call.user, version=deal.version)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    deal = services.deal_create(data=data, m2m=m2m or None, by=call.user, pipeline=pipeline)
+    if stage is not None and stage.pk != deal.stage_id:
+        deal = services.deal_move(deal, to=stage, by=call.user, data=moves or None)
+    elif moves:
+        deal = services.deal_update(deal, data=moves, by=call.user, version=deal.version)
     return deal.pk
 
 
@@ -293,24 +281,18 @@ def deal_update(call: Call) -> bool:
     moving = stage is not None and stage.pk != deal.stage_id
     moves = {k: data.pop(k) for k in ("loss_reason",) if k in data and moving
              and stage.semantics == Stage.Semantics.FAILURE}
-    try:
-        changed = {k: v for k, v in data.items() if getattr(deal, k) != v}
-        if changed or m2m:
-            deal = services.deal_update(deal, data=changed, m2m=m2m or None, by=call.user, version=deal.version)
-        if moving:
-            services.deal_move(deal, to=stage, by=call.user, data=moves or None)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    changed = {k: v for k, v in data.items() if getattr(deal, k) != v}
+    if changed or m2m:
+        deal = services.deal_update(deal, data=changed, m2m=m2m or None, by=call.user, version=deal.version)
+    if moving:
+        services.deal_move(deal, to=stage, by=call.user, data=moves or None)
     return True
 
 
 @method("crm.deal.delete", scope="crm")
 def deal_delete(call: Call) -> bool:
     deal = _deal(call, Action.DELETE)
-    try:
-        services.deal_delete(deal, by=call.user)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    services.deal_delete(deal, by=call.user)
     return True
 
 
@@ -355,8 +337,65 @@ def deal_productrows_set(call: Call) -> bool:
             raise RestError.invalid(_("Значение «%(value)s» больше не используется.") % {"value": product.name})
         upper = {str(k).upper(): v for k, v in raw.items()}
         rows.append((product, _number(upper, "QUANTITY", Decimal("1")), _number(upper, "PRICE", Decimal("0"))))
-    try:
-        services.deal_set_products(deal, rows=rows, by=call.user)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    services.deal_set_products(deal, rows=rows, by=call.user)
     return True
+
+
+# --- A deal's contacts: crm.deal.contact.* ---
+# Our deal links its contacts without an order or roles: the first by id is the primary one
+# (CONTACT_ID), SORT follows that order, ROLE_ID is 0; SORT and IS_PRIMARY sent are not kept.
+
+def _contact_items(deal: Deal) -> list[dict]:
+    return [{"CONTACT_ID": pk, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
+            for i, pk in enumerate(_contact_ids(deal))]
+
+
+def _contact_of(item) -> int:
+    """The CONTACT_ID of one item ({"CONTACT_ID": 5, …}); RestError when there is none."""
+    upper = {str(k).upper(): v for k, v in item.items()} if isinstance(item, dict) else {}
+    try:
+        pk = DEALS.field("CONTACT_IDS").value(upper.get("CONTACT_ID"))
+    except RestError:
+        pk = None
+    if not pk or pk < 0:
+        raise RestError.invalid("CONTACT_ID is not defined or invalid.")
+    return pk
+
+
+def _link_contacts(call: Call, deal: Deal, ids: list[int]) -> bool:
+    """The deal's contacts become `ids` (a new one must be visible to the user; those he cannot
+    see stay linked, as crm.deal.update keeps them)."""
+    m2m = _links(call, deal, {"CONTACT_IDS": ids}, {})
+    if {c.pk for c in m2m["contacts"]} != set(_contact_ids(deal)):
+        services.deal_update(deal, data={}, m2m=m2m, by=call.user, version=deal.version)
+    return True
+
+
+@method("crm.deal.contact.items.get", scope="crm")
+def deal_contact_items_get(call: Call) -> list:
+    return _contact_items(_deal(call))
+
+
+@method("crm.deal.contact.items.set", scope="crm")
+def deal_contact_items_set(call: Call) -> bool:
+    deal = _deal(call, Action.CHANGE)
+    return _link_contacts(call, deal, [_contact_of(item) for item in as_list(call.param("items"))])
+
+
+@method("crm.deal.contact.items.delete", scope="crm")
+def deal_contact_items_delete(call: Call) -> bool:
+    return _link_contacts(call, _deal(call, Action.CHANGE), [])
+
+
+@method("crm.deal.contact.add", scope="crm")
+def deal_contact_add(call: Call) -> bool:
+    deal = _deal(call, Action.CHANGE)
+    pk = _contact_of(call.param("fields"))
+    return _link_contacts(call, deal, [*_contact_ids(deal), pk])
+
+
+@method("crm.deal.contact.delete", scope="crm")
+def deal_contact_delete(call: Call) -> bool:
+    deal = _deal(call, Action.CHANGE)
+    pk = _contact_of(call.param("fields"))
+    return _link_contacts(call, deal, [c for c in _contact_ids(deal) if c != pk])

@@ -21,7 +21,7 @@ UF_CRM_JUNK_REASON (in the same call or already set).
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,12 +30,12 @@ from accounts.models import Action
 from crm import lists as crm_lists
 from crm import phones
 from crm import selectors as crm_selectors
-from crm.deletion import DeletionRefused
 from crm.models import CommunicationType
 from crm.money import Currency
 from leads import selectors, services
 from leads.models import Lead, Status
 from leads.requirements import CATALOGUE, missing_for, rules_by_status
+from rest.dispatch import refusal
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
 from rest.registry import Call, Page, RestError, method
@@ -182,15 +182,17 @@ LEADS = FieldMap([
     Field("COMPANY_ID", "crm_company", "company_id", title=_title("company"), read_only=True),
     Field("CONTACT_ID", "crm_contact", "contact_id", title=_title("contact"), read_only=True),
     Field("HAS_PHONE", "char", None, title=gettext_lazy("Есть телефон"), read_only=True,
-          get=lambda lead: bool(lead.company_phone or lead.contact_phone), filter=_has(PHONE_SLOTS.values())),
+          get=lambda lead: bool(lead.company_phone or lead.contact_phone), reads=("company_phone", "contact_phone"),
+          filter=_has(PHONE_SLOTS.values())),
     Field("HAS_EMAIL", "char", None, title=gettext_lazy("Есть e-mail"), read_only=True,
-          get=lambda lead: bool(lead.company_email or lead.contact_email), filter=_has(EMAIL_SLOTS.values())),
+          get=lambda lead: bool(lead.company_email or lead.contact_email), reads=("company_email", "contact_email"),
+          filter=_has(EMAIL_SLOTS.values())),
     Field("PHONE", "crm_multifield", None, title=gettext_lazy("Телефон"), get=lambda lead: _items(lead, "PHONE"),
-          filter=_multifield_filter("PHONE")),
+          reads=(*PHONE_SLOTS.values(), "contact_phone_type"), filter=_multifield_filter("PHONE")),
     Field("EMAIL", "crm_multifield", None, title=gettext_lazy("E-mail"), get=lambda lead: _items(lead, "EMAIL"),
-          filter=_multifield_filter("EMAIL")),
+          reads=tuple(EMAIL_SLOTS.values()), filter=_multifield_filter("EMAIL")),
     Field("WEB", "crm_multifield", None, title=gettext_lazy("Сайт"), get=lambda lead: _items(lead, "WEB"),
-          filter=_multifield_filter("WEB")),
+          reads=tuple(WEB_SLOTS.values()), filter=_multifield_filter("WEB")),
     _uf("INN", "string", "inn"),
     _uf("KPP", "string", "kpp"),
     _uf("OGRN", "string", "ogrn"),
@@ -241,20 +243,19 @@ def _semantic_filter(op: str, value) -> Q:
     return ~q if op.startswith("!") else q
 
 
-# --- Errors: the services' refusals as Bitrix24's answers ---
+# --- Errors: the services' refusals as Bitrix24's answers (rest.dispatch answers them) ---
 
-def _refusal(exc: Exception) -> RestError:
-    if isinstance(exc, PermissionDenied):
-        # A service's refusal says which rule (only a supervisor reopens a closed lead; a pipeline
-        # without rights…): Bitrix24's text first, ours after it.
-        return RestError("", f"Access denied. {exc}") if str(exc) else RestError.access_denied()
-    if isinstance(exc, services.MissingFields):
-        # The gate names our labels; the fields to send are named too (a pinned comment has none:
-        # crm.timeline.comment.add).
-        names = list(dict.fromkeys(RULE_FIELDS[r.key] for r in exc.requirements if r.key in RULE_FIELDS))
-        if names:
-            return RestError.invalid(f"{exc} " + _("Поля REST: %(names)s.") % {"names": ", ".join(names)})
-    return RestError.invalid(str(exc))
+def _missing_text(exc: services.MissingFields) -> str:
+    """The gate names our labels; the fields to send are named too (a pinned comment has none:
+    crm.timeline.comment.add)."""
+    names = list(dict.fromkeys(RULE_FIELDS[r.key] for r in exc.requirements if r.key in RULE_FIELDS))
+    if not names:
+        return str(exc)
+    return f"{exc} " + _("Поля REST: %(names)s.") % {"names": ", ".join(names)}
+
+
+refusal(services.LeadError)
+refusal(services.MissingFields, _missing_text)
 
 
 # The rules a lead not saved yet cannot be checked against (they read its saved relations).
@@ -270,10 +271,7 @@ def _check_new(data: dict) -> None:
     if probe.source_id is None and not any(r.key == "source" for r in missing):
         missing.insert(0, CATALOGUE["source"])
     if missing:
-        raise _refusal(services.MissingFields(probe, Status.NEW, missing))
-
-
-REFUSALS = (services.LeadError, PermissionDenied, DeletionRefused)
+        raise services.MissingFields(probe, Status.NEW, missing)
 
 
 # --- Reading ---
@@ -302,7 +300,7 @@ def lead_get(call: Call) -> dict:
     return LEADS.to_rest_many([lead])[0]
 
 
-@method("crm.lead.list", scope="crm")
+@method("crm.lead.list", scope="crm", atomic=False)
 def lead_list(call: Call) -> Page:
     return list_page(call, selectors.visible_leads(call.user).defer("search_text", "company_key"), LEADS,
                      count_all=lambda: crm_lists.known_count(call.user, Lead), only_selected=True)
@@ -400,12 +398,9 @@ def lead_add(call: Call) -> int:
     data, m2m = _objects(None, data, m2m)
     moves = {k: data.pop(k) for k in ("junk_reason",) if k in data and status == Status.JUNK}
     _check_new(data)
-    try:
-        lead = services.lead_create(data=data, m2m=m2m, by=call.user)
-        if status and status != lead.status:
-            services.lead_move(lead, to=status, by=call.user, data=moves or None)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    lead = services.lead_create(data=data, m2m=m2m, by=call.user)
+    if status and status != lead.status:
+        services.lead_move(lead, to=status, by=call.user, data=moves or None)
     return lead.pk
 
 
@@ -419,24 +414,18 @@ def lead_update(call: Call) -> bool:
     data, m2m = _objects(lead, data, m2m)
     # What «Не успешный» needs goes with the move (the gate checks it), not before it.
     moves = {k: data.pop(k) for k in ("junk_reason",) if k in data and status == Status.JUNK}
-    try:
-        changed = {k: v for k, v in data.items() if getattr(lead, k) != v}
-        if changed or m2m:
-            lead = services.lead_update(lead, data=changed, m2m=m2m or None, by=call.user, version=lead.version)
-        if status and status != lead.status:
-            lead = services.lead_move(lead, to=status, by=call.user, data=moves or None)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    changed = {k: v for k, v in data.items() if getattr(lead, k) != v}
+    if changed or m2m:
+        lead = services.lead_update(lead, data=changed, m2m=m2m or None, by=call.user, version=lead.version)
+    if status and status != lead.status:
+        lead = services.lead_move(lead, to=status, by=call.user, data=moves or None)
     return True
 
 
 @method("crm.lead.delete", scope="crm")
 def lead_delete(call: Call) -> bool:
     lead = _lead(call, Action.DELETE)
-    try:
-        services.lead_delete(lead, by=call.user)
-    except REFUSALS as exc:
-        raise _refusal(exc) from None
+    services.lead_delete(lead, by=call.user)
     return True
 
 
@@ -496,8 +485,5 @@ def lead_productrows_set(call: Call) -> bool:
         if not product.is_active and product.pk not in current:
             raise RestError.invalid(_("Значение «%(value)s» больше не используется.") % {"value": product.name})
     if {p.pk for p in products} != current:
-        try:
-            services.lead_update(lead, data={}, m2m={"products_to_sell": products}, by=call.user, version=lead.version)
-        except REFUSALS as exc:
-            raise _refusal(exc) from None
+        services.lead_update(lead, data={}, m2m={"products_to_sell": products}, by=call.user, version=lead.version)
     return True

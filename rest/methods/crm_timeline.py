@@ -18,7 +18,6 @@ as Bitrix24 ignores fields it does not know)."""
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -26,9 +25,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import Action
-from crm import deletion, timeline
+from crm import timeline
 from crm.lists import active_users
 from crm.models import TimelineEntry
+from rest.dispatch import refusal
 from rest.fields import Field, FieldMap
 from rest.lists import list_page
 from rest.parsing import as_list
@@ -114,15 +114,6 @@ class ReaderMap(FieldMap):
         return super().to_rest_many(objects, names)
 
 
-def refusal(exc: Exception) -> RestError:
-    """A service's refusal (Russian, for the user) as Bitrix24's error answer."""
-    if isinstance(exc, PermissionDenied):
-        return RestError("", str(exc) or "Access denied.", 400)
-    if isinstance(exc, ValidationError):
-        return RestError.invalid(" ".join(exc.messages))
-    return RestError.invalid(str(exc))
-
-
 def _fields(call: Call) -> dict:
     fields = call.param("fields", "arFields")
     if fields in (None, ""):
@@ -172,10 +163,7 @@ def comment_add(call: Call):
     text = str(fields.get("COMMENT") or "").strip()
     if not text or text == "None":
         raise RestError.invalid("COMMENT is not defined or empty.")
-    try:
-        entry = timeline.add_comment(target, call.user, text)
-    except (PermissionDenied, ValidationError) as exc:
-        raise refusal(exc) from None
+    entry = timeline.add_comment(target, call.user, text)
     return entry.pk
 
 
@@ -192,7 +180,7 @@ def comment_get(call: Call):
     return COMMENTS.to_rest(entry)
 
 
-@method("crm.timeline.comment.list", scope="crm")
+@method("crm.timeline.comment.list", scope="crm", atomic=False)
 def comment_list(call: Call):
     """Bitrix24 wants the record in the filter (ENTITY_ID and ENTITY_TYPE); the list is its comments."""
     raw = call.param("filter") or {}
@@ -330,7 +318,7 @@ def _read_activity(user, pk: int) -> dict:
     return ACTIVITIES.to_rest_many([task])[0]
 
 
-TASK_REFUSALS = (task_services.TaskError, PermissionDenied, ValidationError)
+refusal(task_services.TaskError)  # rest.dispatch answers the task services' refusals
 
 
 @method("crm.activity.fields", scope="crm")
@@ -354,12 +342,9 @@ def activity_add(call: Call):
         data["responsible"] = owner if owner is not None and owner.is_active else call.user
     if not access.can_add(call.user, Task):
         raise RestError.access_denied()
-    try:
-        task = task_services.task_create(data=data, by=call.user, records=[target])
-        if done:
-            task_services.task_transition(task, "complete", by=call.user)
-    except TASK_REFUSALS as exc:
-        raise refusal(exc) from None
+    task = task_services.task_create(data=data, by=call.user, records=[target])
+    if done:
+        task_services.task_transition(task, "complete", by=call.user)
     return task.pk
 
 
@@ -368,7 +353,7 @@ def activity_get(call: Call):
     return ACTIVITIES.to_rest_many([_activity(call)])[0]
 
 
-@method("crm.activity.list", scope="crm")
+@method("crm.activity.list", scope="crm", atomic=False)
 def activity_list(call: Call):
     """OWNER_TYPE_ID with OWNER_ID in the filter mean «bound to that record» together."""
     raw = call.param("filter") or {}
@@ -389,23 +374,17 @@ def activity_update(call: Call):
     completes or renews it (the responsible may too), as «Дело выполнено» on the card."""
     task = _activity(call)
     data, done = _activity_data(_fields(call))
-    try:
-        if data:
-            task = task_services.task_update(task, data=data, by=call.user)
-        if done is True and task.status in ACTIVE:
-            task_services.task_transition(task, "complete", by=call.user)
-        elif done is False and task.status not in ACTIVE:
-            task_services.task_transition(task, "renew", by=call.user)
-    except TASK_REFUSALS as exc:
-        raise refusal(exc) from None
+    if data:
+        task = task_services.task_update(task, data=data, by=call.user)
+    if done is True and task.status in ACTIVE:
+        task_services.task_transition(task, "complete", by=call.user)
+    elif done is False and task.status not in ACTIVE:
+        task_services.task_transition(task, "renew", by=call.user)
     return True
 
 
 @method("crm.activity.delete", scope="crm")
 def activity_delete(call: Call):
     task = _activity(call)
-    try:
-        task_services.task_delete(task, by=call.user)
-    except (*TASK_REFUSALS, deletion.DeletionRefused) as exc:
-        raise refusal(exc) from None
+    task_services.task_delete(task, by=call.user)
     return True

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
@@ -38,7 +37,6 @@ from rest.methods.crm_timeline import (
     active_user,
     check_title,
     record,
-    refusal,
 )
 from rest.parsing import as_list
 from rest.registry import Call, Page, RestError, method
@@ -56,7 +54,6 @@ TRANSITIONS_TO = {
     Status.PENDING: ("pause", "renew", "send_back"),
     Status.DEFERRED: ("defer",),
 }
-REFUSALS = (services.TaskError, PermissionDenied, ValidationError)
 _BINDING = re.compile(r"^(L|D|C|CO)_(\d{1,18})$")
 
 
@@ -253,12 +250,9 @@ def task_add(call: Call):
     data.setdefault("responsible", call.user)
     if not access.can_add(call.user, Task):
         raise RestError.access_denied()
-    try:
-        task = services.task_create(data=data, by=call.user, records=records or [], **people)
-        if status is not None:
-            task = _move(task, status, call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    task = services.task_create(data=data, by=call.user, records=records or [], **people)
+    if status is not None:
+        task = _move(task, status, call.user)
     return _answer(call, task.pk)
 
 
@@ -267,7 +261,7 @@ def task_get(call: Call):
     return _answer(call, _task(call).pk)
 
 
-@method("tasks.task.list", scope="task")
+@method("tasks.task.list", scope="task", atomic=False)
 def task_list(call: Call):
     params = dict(call.params)
     for key in list(params):
@@ -288,34 +282,28 @@ def task_update(call: Call):
     data, people, records, status = _data(call, call.param("fields", "arFields"))
     if "title" in data and not data["title"]:
         raise RestError.invalid(_("Укажите название задачи (TITLE)."))
-    try:
-        if data or people:
-            task = services.task_update(task, data=data, by=call.user, coexecutors=people.get("coexecutors"),
-                                        observers=people.get("observers"))
-        if records is not None:
-            current = selectors.visible_bindings(call.user, [task.pk]).get(task.pk, [])
-            keys = {(r._meta.label_lower, r.pk) for r in records}
-            for old in current:
-                if (old._meta.label_lower, old.pk) not in keys:
-                    services.task_unbind(task, old, by=call.user)
-            had = {(r._meta.label_lower, r.pk) for r in current}
-            new = [r for r in records if (r._meta.label_lower, r.pk) not in had]
-            if new:
-                services.task_bind(task, new, by=call.user)
-        if status is not None:
-            _move(selectors.visible(call.user).get(pk=task.pk), status, call.user)
-    except REFUSALS as exc:
-        raise refusal(exc) from None
+    if data or people:
+        task = services.task_update(task, data=data, by=call.user, coexecutors=people.get("coexecutors"),
+                                    observers=people.get("observers"))
+    if records is not None:
+        current = selectors.visible_bindings(call.user, [task.pk]).get(task.pk, [])
+        keys = {(r._meta.label_lower, r.pk) for r in records}
+        for old in current:
+            if (old._meta.label_lower, old.pk) not in keys:
+                services.task_unbind(task, old, by=call.user)
+        had = {(r._meta.label_lower, r.pk) for r in current}
+        new = [r for r in records if (r._meta.label_lower, r.pk) not in had]
+        if new:
+            services.task_bind(task, new, by=call.user)
+    if status is not None:
+        _move(selectors.visible(call.user).get(pk=task.pk), status, call.user)
     return _answer(call, task.pk)
 
 
 def _transition(name: str):
     def run(call: Call):
         task = _task(call)
-        try:
-            services.task_transition(task, name, by=call.user)
-        except REFUSALS as exc:
-            raise refusal(exc) from None
+        services.task_transition(task, name, by=call.user)
         return _answer(call, task.pk)
     return run
 

@@ -60,7 +60,7 @@ def user_current(call: Call) -> dict:
     return USERS.to_rest(call.user)
 
 
-@method("user.get", scope=Scope.USER)
+@method("user.get", scope=Scope.USER, atomic=False)
 def user_get(call: Call) -> registry.Page:
     """user.get: the filter as FILTER or as top-level keys ({"ID": 5}, {"%LAST_NAME": "Ив"}),
     the order as SORT + ORDER, 50 a page with start."""
@@ -76,7 +76,7 @@ DEPARTMENTS = FieldMap([
 ])
 
 
-@method("department.get", scope=Scope.USER)
+@method("department.get", scope=Scope.USER, atomic=False)
 def department_get(call: Call) -> registry.Page:
     return list_page(_listing(call, DEPARTMENTS), selectors.departments(), DEPARTMENTS)
 

@@ -9,7 +9,10 @@ from urllib.parse import parse_qsl
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, tls=None):
+        """`tls`: a server-side ssl.SSLContext — the receiver answers HTTPS and keeps the server
+        name each client asked for (SNI) in `server_names`."""
+        self.server_names: list[str | None] = []
         self.posts: list[list[tuple[str, str]]] = []
         self.headers: list[dict[str, str]] = []
         self.answers: list[int] = []  # statuses to answer, in turn; 200 once they run out
@@ -33,7 +36,11 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bitrix/events"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/bitrix/events"
+        if tls is not None:
+            tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

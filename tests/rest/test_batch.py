@@ -1,6 +1,6 @@
 """`batch` as Bitrix24 runs it and as both libraries send it: at most 50 commands, none of them a
 batch, `halt`, `$result[key][path]` references (URL-encoded too), the five result keys with PHP's
-arrays, each command its own savepoint."""
+arrays, each command that writes its own transaction (a list none)."""
 
 import json
 from urllib.parse import quote
@@ -133,3 +133,46 @@ def test_it_takes_a_batch_as_a_php_form(client, webhook_of, owner):
     answer = client.post(base + "batch", body, content_type="application/x-www-form-urlencoded").json()
     assert answer["result"]["result"]["prof"]["ID"] == str(owner.pk)
     assert json.dumps(answer)  # JSON all the way
+
+
+def test_it_reads_a_batch_of_pages_without_a_savepoint_per_command(rest_call, owner):
+    """fast-bitrix24's get_all sends fifty pages a batch: a list writes nothing, and a savepoint
+    around each would cost two round trips a page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        LeadFactory(responsible=owner)
+    pages = {f"page{start}": f"crm.lead.list?select[0]=ID&order[ID]=ASC&start={start}" for start in (0, 1, 2, 3, 4)}
+    with CaptureQueriesContext(connection) as queries:
+        answer = batch(rest_call, owner, pages).json()["result"]
+    assert answer["result_error"] == [] and len(answer["result"]["page0"]) == 3
+    savepoints = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) <= 1  # the webhook's last use (rest.services.record_use), not the pages
+
+
+def test_it_reads_a_walks_next_pages_with_one_query_and_never_answers_them_stale(rest_call, owner, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rest import lists
+
+    monkeypatch.setattr(lists, "PAGE_SIZE", 2)
+    monkeypatch.setattr(lists, "READ_AHEAD", 3)
+    leads = [LeadFactory(responsible=owner, title=f"Лид {i}") for i in range(9)]
+    query = "crm.lead.list?select[0]=ID&select[1]=TITLE&order[ID]=ASC&start="
+    pages = {f"p{start}": f"{query}{start}" for start in (2, 4, 6, 8)}
+    one_by_one = {key: rest_call(owner, "batch", {"cmd": {key: command}}).json()["result"]["result"][key]
+                  for key, command in pages.items()}
+    with CaptureQueriesContext(connection) as queries:
+        answer = batch(rest_call, owner, pages).json()["result"]
+    assert answer["result"] == one_by_one
+    assert [row["TITLE"] for row in answer["result"]["p2"] + answer["result"]["p8"]] == ["Лид 2", "Лид 3", "Лид 8"]
+    assert answer["result_next"] == {"p2": 4, "p4": 6, "p6": 8}
+    reads = [q for q in queries.captured_queries if '"leads_lead"."title"' in q["sql"]]
+    assert len(reads) == 2  # pages 2, 4, 6 at once (three ahead at most), then page 8
+
+    # A write between the pages: what was read ahead is read again.
+    answer = batch(rest_call, owner, {"p2": f"{query}2", "rename": f"crm.lead.update?id={leads[5].pk}&fields[TITLE]=Новое",
+                                      "p4": f"{query}4"}).json()["result"]
+    assert answer["result_error"] == [] and [r["TITLE"] for r in answer["result"]["p4"]] == ["Лид 4", "Новое"]

@@ -204,6 +204,26 @@ def test_it_reads_a_page_of_contacts_in_a_fixed_number_of_queries(client, owner,
     assert all(row["COMPANY_IDS"] == [str(firm.pk)] and row["PHONE"] for row in answer["result"])
 
 
+def test_it_sets_and_clears_a_contacts_companies_as_bitrix24s_items(client, owner, outsider):
+    mine, other = company(owner, name="Своя"), company(owner, name="Вторая")
+    hidden = company(outsider, name="Чужая")
+    contact = client_services.contact_create(data={"first_name": "Анна", "responsible": owner}, companies=[mine],
+                                             by=owner)
+    contact.companies.add(hidden)  # linked by someone who sees it: it stays
+    status, answer = rest(client, owner, "crm.contact.company.items.set", {"id": contact.pk, "items": [
+        {"COMPANY_ID": other.pk, "SORT": 10, "IS_PRIMARY": "Y"}]})
+    assert (status, answer["result"]) == (200, True) and set(contact.companies.all()) == {other, hidden}
+    status, answer = rest(client, owner, "crm.contact.company.items.set", {"id": contact.pk, "items": [
+        {"COMPANY_ID": mine.pk}, {"COMPANY_ID": hidden.pk}]})
+    assert status == 400 and "не найдена" in answer["error_description"]
+    assert set(contact.companies.all()) == {other, hidden}
+    status, answer = rest(client, owner, "crm.contact.company.items.set", {"id": contact.pk, "items": [{"SORT": 10}]})
+    assert status == 400 and "COMPANY_ID" in answer["error_description"]
+    assert rest(client, owner, "crm.contact.company.items.delete", {"id": contact.pk})[0] == 200
+    assert set(contact.companies.all()) == {hidden}
+    assert rest(client, owner, "crm.contact.company.items.get", {"id": contact.pk})[1]["result"] == []
+
+
 def test_it_links_and_unlinks_companies_and_names_only_those_the_user_sees(client, owner, outsider):
     mine, other = company(owner, name="Своя"), company(owner, name="Вторая")
     hidden = company(outsider, name="Чужая")

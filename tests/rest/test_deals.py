@@ -173,6 +173,32 @@ def test_it_links_contacts_and_keeps_the_ones_the_user_cannot_see(api, owner, ou
     assert [r["ID"] for r in api.ok("crm.deal.list", {"filter": {"CONTACT_ID": also.pk}})] == [str(deal.pk)]
 
 
+def test_it_reads_and_changes_a_deals_contacts_as_bitrix24s_contact_items(api, owner, outsider):
+    from clients.services import contact_create
+
+    anna, boris = (contact_create(by=owner, data={"first_name": name, "responsible": owner}, communications=[])
+                   for name in ("Анна", "Борис"))
+    hidden = contact_create(by=outsider, data={"first_name": "Чужой", "responsible": outsider}, communications=[])
+    deal = DealFactory(responsible=owner)
+    assert api.ok("crm.deal.contact.items.get", {"id": deal.pk}) == []
+    assert api.ok("crm.deal.contact.items.set", {"id": deal.pk, "items": [
+        {"CONTACT_ID": boris.pk, "SORT": 10, "IS_PRIMARY": "Y"}, {"CONTACT_ID": anna.pk}]}) is True
+    assert api.ok("crm.deal.contact.items.get", {"id": deal.pk}) == [
+        {"CONTACT_ID": anna.pk, "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"},
+        {"CONTACT_ID": boris.pk, "SORT": 20, "ROLE_ID": 0, "IS_PRIMARY": "N"}]
+    api.ok("crm.deal.contact.delete", {"id": deal.pk, "fields": {"CONTACT_ID": anna.pk}})
+    assert list(deal.contacts.all()) == [boris]
+    api.ok("crm.deal.contact.add", {"id": deal.pk, "fields": {"CONTACT_ID": anna.pk}})
+    assert set(deal.contacts.all()) == {anna, boris}
+    assert "не найден" in api.error("crm.deal.contact.add", {"id": deal.pk, "fields": {"CONTACT_ID": hidden.pk}})
+    assert "CONTACT_ID" in api.error("crm.deal.contact.add", {"id": deal.pk, "fields": {}})
+    deal.contacts.add(hidden)  # linked by someone who sees it: it stays
+    api.ok("crm.deal.contact.items.delete", {"id": deal.pk})
+    assert list(deal.contacts.all()) == [hidden]
+    assert api.error("crm.deal.contact.items.get", {"id": DealFactory(responsible=outsider).pk}) == "Not found"
+    assert TimelineEntry.objects.filter(object_id=deal.pk, data__via="rest").exists()
+
+
 def test_it_reads_a_page_of_deals_in_a_fixed_number_of_queries(api, owner, django_assert_max_num_queries):
     for _ in range(3):
         DealFactory(responsible=owner)

@@ -245,3 +245,130 @@ def test_an_imports_records_send_their_events_with_one_look_at_the_handlers(rece
     with django_assert_max_num_queries(2 + 3 * 4):  # the handlers once, the deliveries, then each post's task
         callbacks[0]()
     assert sorted(receiver.events()) == sorted(("ONCRMLEADADD", str(lead.pk)) for lead in made)
+
+
+def test_a_transaction_of_many_changes_looks_at_the_handlers_once(receiver, head, owner,
+                                                                  django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    handler_for(receiver, "ONCRMLEADADD", "ONCRMLEADUPDATE", by=head)
+    handler_for(receiver, "ONCRMLEADUPDATE", by=head)
+    made = [new_lead(owner) for _ in range(3)]  # outside the capture: their own events are not run
+    receiver.posts.clear()
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for lead in made:  # one callback per change, as the history's writer registers them
+            leads.lead_update(lead, data={"comment": "Перезвонить"}, by=owner, version=lead.version)
+    assert len(callbacks) == 3
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+    handlers = [q["sql"] for q in queries.captured_queries if 'FROM "rest_events_handler"' in q["sql"]
+                and "rest_events_delivery" not in q["sql"]]
+    assert len(handlers) == 1
+    assert sorted(receiver.events()) == sorted(("ONCRMLEADUPDATE", str(lead.pk)) for lead in made for _ in (1, 2))
+
+
+PUBLIC = "93.184.215.14"  # a global address the test pretends the receiver's name has
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    """hooks.example.com resolves to a public address once, then to 127.0.0.1 (a rebinding DNS
+    server); every connection goes to the loopback receiver, and `connected` keeps where it was
+    asked to go."""
+    import socket
+
+    state = {"lookups": 0, "connected": []}
+    real_lookup, real_connect = socket.getaddrinfo, socket.create_connection
+
+    def lookup(host, port, *args, **kwargs):
+        if host != "hooks.example.com":
+            return real_lookup(host, port, *args, **kwargs)
+        state["lookups"] += 1
+        address = PUBLIC if state["lookups"] == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    def connect(address, *args, **kwargs):
+        state["connected"].append(address)
+        return real_connect(("127.0.0.1", address[1]), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    return state
+
+
+def test_it_posts_to_the_address_it_checked_not_to_what_the_name_turns_to(receiver, rebinding, settings):
+    from rest.events import tasks as delivery_tasks
+
+    settings.REST_EVENTS_ALLOW_PRIVATE = False
+    status, error = delivery_tasks.post(f"http://hooks.example.com:{receiver.port}/bitrix/events", [("event", "X")])
+    assert (status, error) == (200, "")
+    assert rebinding["lookups"] == 1 and rebinding["connected"] == [(PUBLIC, receiver.port)]
+    assert receiver.headers[0]["Host"] == f"hooks.example.com:{receiver.port}"
+
+    # The next post resolves again: the name now points at this machine, and nothing is sent.
+    status, error = delivery_tasks.post(f"http://hooks.example.com:{receiver.port}/bitrix/events", [("event", "X")])
+    assert status is None and "внутренняя сеть" in error and len(receiver.posts) == 1
+
+
+def test_it_posts_over_tls_to_the_checked_address_with_the_names_certificate(rebinding, settings, monkeypatch,
+                                                                            tmp_path):
+    import ssl
+
+    import trustme
+
+    from rest.events import tasks as delivery_tasks
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.example.com").configure_cert(server_side)
+    receiver = Receiver(tls=server_side)
+    try:
+        settings.REST_EVENTS_ALLOW_PRIVATE = False
+        status, error = delivery_tasks.post(f"https://hooks.example.com:{receiver.port}/bitrix/events",
+                                            [("event", "ONCRMLEADADD")])
+    finally:
+        receiver.close()
+    assert (status, error) == (200, "")
+    assert rebinding["connected"] == [(PUBLIC, receiver.port)] and receiver.server_names == ["hooks.example.com"]
+    assert receiver.fields()["event"] == "ONCRMLEADADD"
+
+
+def test_it_prunes_the_log_of_old_finished_deliveries_and_keeps_those_still_waiting(receiver, head, settings):
+    import datetime as dt
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from rest.events import tasks as delivery_tasks
+
+    settings.REST_EVENTS_KEEP_DAYS = 30
+    handler = handler_for(receiver, "ONCRMLEADADD", by=head)
+    now = timezone.now()
+
+    def logged(days_ago, state):
+        return Delivery.objects.create(handler=handler, event="ONCRMLEADADD", object_id=1, state=state,
+                                       created_at=now - dt.timedelta(days=days_ago))
+
+    old = [logged(31, state) for state in (Delivery.State.DELIVERED, Delivery.State.FAILED, Delivery.State.CANCELLED)]
+    waiting, recent, fresh = logged(40, Delivery.State.PENDING), logged(29, Delivery.State.DELIVERED), \
+        logged(12, Delivery.State.FAILED)
+    out = StringIO()
+    call_command("purge_rest_events", stdout=out)
+    assert "3" in out.getvalue() and not Delivery.objects.filter(pk__in=[d.pk for d in old]).exists()
+    assert set(Delivery.objects.all()) == {waiting, recent, fresh}
+    call_command("purge_rest_events", "--days", "10", stdout=StringIO())
+    assert set(Delivery.objects.all()) == {waiting}
+    assert delivery_tasks.purge_log.call() == 0  # the task does the same, and twice changes nothing
+
+
+def test_the_purge_command_refuses_a_negative_number_of_days():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("purge_rest_events", "--days", "-1")

@@ -234,6 +234,43 @@ def test_it_answers_the_apps_refusals_as_bitrix24(rest_call, owner, temp_method)
     assert not Lead.objects.exists()
 
 
+def test_it_answers_a_registered_refusal_by_its_class_and_anything_else_as_a_server_error(
+        rest_call, owner, temp_method, monkeypatch):
+    from leads.services import LeadError, MissingFields
+    from rest import dispatch
+
+    class QuotaSpent(Exception):
+        pass
+
+    class DailyQuotaSpent(QuotaSpent):
+        pass
+
+    monkeypatch.setattr(dispatch, "_refusals", dict(dispatch._refusals))  # this test's registration only
+    dispatch.refusal(QuotaSpent, lambda error: f"Quota: {error}", code="QUERY_LIMIT_EXCEEDED", status=503)
+
+    def raising(error):
+        def method(call):
+            LeadFactory(responsible=call.user)
+            raise error
+        return method
+
+    temp_method("test.quota", raising(DailyQuotaSpent("на сегодня всё")))
+    temp_method("test.lead", raising(LeadError("Лид уже сконвертирован.")))
+    temp_method("test.bug", raising(KeyError("oops")))
+    answers = {name: rest_call(owner, name) for name in ("test.quota", "test.lead", "test.bug")}
+    assert {n: (r.status_code, r.json()) for n, r in answers.items()} == {
+        "test.quota": (503, {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Quota: на сегодня всё"}),
+        "test.lead": (400, {"error": "", "error_description": "Лид уже сконвертирован."}),
+        "test.bug": (500, {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal server error"}),
+    }
+    assert not Lead.objects.exists()
+    # The closest class wins: the lead's missing fields name the REST fields too (rest.methods.crm_leads).
+    from leads.requirements import CATALOGUE
+
+    missing = dispatch.refused(MissingFields(Lead(), "NEW", [CATALOGUE["source"]]))
+    assert missing.status == 400 and missing.description.endswith("Поля REST: SOURCE_ID.")
+
+
 def test_it_refuses_too_deep_or_too_many_form_parameters(client, webhook_of, owner):
     _, base = webhook_of(owner)
     deep = client.get(base + "user.current?a" + "[x]" * 20 + "=1")

@@ -183,8 +183,51 @@ def test_a_list_with_a_select_of_columns_reads_only_those(api, owner):
                      "ASSIGNED_BY_ID": str(owner.pk)}]
     page = [q["sql"] for q in queries.captured_queries if '"leads_lead"."title"' in q["sql"]]
     assert page and '"leads_lead"."comment"' not in page[0]
-    # A computed field (the phones) reads the whole row, as before.
-    assert api.ok("crm.lead.list", {"select": ["ID", "PHONE", "COMMENTS"]})[0]["COMMENTS"] == "Длинный комментарий"
+    # A computed field (the phones) reads the columns it declares.
+    with CaptureQueriesContext(connection) as queries:
+        row = api.ok("crm.lead.list", {"select": ["ID", "PHONE", "COMMENTS"]})[0]
+    assert row["COMMENTS"] == "Длинный комментарий" and row["PHONE"][0]["VALUE"] == lead.company_phone
+    page = [q["sql"] for q in queries.captured_queries if '"leads_lead"."comment"' in q["sql"]]
+    assert page and '"leads_lead"."title"' not in page[0] and '"leads_lead"."contact_phone_type"' in page[0]
+
+
+def test_a_page_read_as_columns_answers_what_the_card_shows(api, owner):
+    """The list renders its rows from tuples of columns; crm.lead.get from the record the card
+    selector reads: the same lead must read the same."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from leads import selectors
+
+    LeadFactory(responsible=owner, amount=Decimal("15000.5"), currency="USD", contact_first_name="Анна",
+                contact_birth_date=dt.date(1990, 12, 17), niche=ref("Niche"), comment="Перезвонить")
+    LeadFactory(responsible=owner, amount=0, contact_first_name="", company_email="info@vector.ru",
+                contact_phone="+79120000002", contact_phone_type="mobile", company_website="vector.ru")
+    everything = api.ok("crm.lead.list", {"select": ["*", "PHONE", "EMAIL", "WEB"], "order": {"ID": "ASC"}})
+    for row in everything:  # every field but UF_*, the multifields too, as the card's record reads them
+        got = api.ok("crm.lead.get", {"id": row["ID"]})
+        assert row == {name: got[name] for name in row} and "HAS_EMAIL" in row and "UF_CRM_INN" not in row
+    assert [(item["ID"], item["VALUE_TYPE"]) for item in everything[1]["PHONE"]] == [("1", "WORK"), ("2", "MOBILE")]
+    assert (everything[0]["HAS_EMAIL"], everything[1]["HAS_EMAIL"], everything[0]["WEB"]) == ("N", "Y", [])
+    select = ["TITLE", "STATUS_ID", "STATUS_SEMANTIC_ID", "SOURCE_ID", "ASSIGNED_BY_ID", "OPPORTUNITY", "CURRENCY_ID",
+              "NAME", "BIRTHDATE", "COMMENTS", "DATE_CREATE", "MOVED_TIME", "COMPANY_ID", "UF_CRM_NICHE",
+              "UF_CRM_DM_TALKED", "UF_CRM_EMPLOYEES"]
+    rows = api.ok("crm.lead.list", {"select": select, "order": {"ID": "ASC"}})
+    assert len(rows) == 2
+    for row in rows:
+        lead = selectors.lead_for_card(owner, int(row["ID"]))
+        assert (row["TITLE"], row["ASSIGNED_BY_ID"], row["SOURCE_ID"], row["CURRENCY_ID"], row["NAME"]) == (
+            lead.title, str(lead.responsible.pk), str(lead.source.pk), lead.currency, lead.contact_first_name)
+        assert row["OPPORTUNITY"] == f"{lead.amount:.2f}" and row["COMPANY_ID"] is None
+        assert row["DATE_CREATE"] == timezone.localtime(lead.created_at).isoformat(timespec="seconds")
+        got = api.ok("crm.lead.get", {"id": lead.pk})
+        assert row == {name: got[name] for name in row}
+    assert (rows[0]["OPPORTUNITY"], rows[0]["BIRTHDATE"], rows[0]["UF_CRM_NICHE"], rows[0]["UF_CRM_DM_TALKED"]) == (
+        "15000.50", "1990-12-17T00:00:00+03:00", str(ref("Niche").pk), "0")
+    assert (rows[1]["OPPORTUNITY"], rows[1]["NAME"], rows[1]["BIRTHDATE"], rows[1]["UF_CRM_NICHE"]) == (
+        "0.00", "", None, None)
 
 
 def test_it_keeps_a_leads_products_as_product_rows(api, owner):
