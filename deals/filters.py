@@ -53,7 +53,7 @@ def _term(term: str, companies) -> Q:
     # phone's digits are no name.
     key = "" if term.isdigit() else company_key(term)
     if key:
-        matching |= Q(company_key__contains=key)
+        matching |= Q(company_key__indexed_contains=key)
     ids = lists.few_ids(companies, matching)
     company = Q(company_id__ids=ids) if ids is not None else Q(company__in=companies.filter(matching).values("pk"))
     return Q(search_text__indexed_contains=term) | company

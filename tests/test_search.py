@@ -357,8 +357,8 @@ def test_a_whole_e_mail_is_looked_up_in_the_e_mail_indexes(client, crm_admin, le
 
 @contextlib.contextmanager
 def sqlite_database():
-    """An in-memory SQLite database with a table named as the leads' (only the columns the
-    search index reads), whatever database the tests run on."""
+    """An in-memory SQLite database with tables named as the leads' and the companies' (only the
+    columns the search indexes read), whatever database the tests run on."""
     db = DatabaseWrapper({
         "ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "OPTIONS": {}, "TIME_ZONE": None,
         "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False,
@@ -368,6 +368,8 @@ def sqlite_database():
         with db.cursor() as cursor:
             cursor.execute("CREATE TABLE leads_lead (id integer PRIMARY KEY AUTOINCREMENT, title text, "
                            "search_text text NOT NULL DEFAULT '')")
+            cursor.execute("CREATE TABLE clients_company (id integer PRIMARY KEY AUTOINCREMENT, name text, "
+                           "search_text text NOT NULL DEFAULT '', company_key varchar(255) NOT NULL DEFAULT '')")
         yield db
     finally:
         db.close()
@@ -438,3 +440,40 @@ def test_the_sqlite_index_is_repaired_after_a_migration_remade_the_table():
         assert textindex.repair(db) == []  # nothing to repair: nothing rebuilt
 
 
+
+def _company_ids(db, key: str) -> list[int]:
+    """The companies whose name key contains `key`, asked as the deals' search asks (the lookup
+    compiled for SQLite), for few matches or many."""
+    answers = []
+    for condition in (Q(company_key__indexed_contains=key), textindex.for_many(Q(company_key__indexed_contains=key))):
+        query = Company.objects.filter(condition).order_by("pk").values_list("pk", flat=True).query
+        sql, params = query.get_compiler(connection=db).as_sql()
+        assert ("MATCH" in sql) == (len(key) >= textindex.MIN_LENGTH) and "clients_company_search " not in sql, sql
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            answers.append([pk for (pk,) in cursor.fetchall()])
+    assert answers[0] == answers[1], key
+    return answers[0]
+
+
+def test_the_sqlite_index_of_the_companies_name_key_follows_writes_and_is_repaired():
+    """The deals' search asks for companies by their name key too (deals.filters._term): on SQLite
+    its own FTS5 index answers (a LIKE read every company: 6 ms of a 36 ms page at 5 000)."""
+    with sqlite_database() as db:
+        _execute(db, "INSERT INTO clients_company (name, company_key) VALUES ('ООО «Зелёная роща»', 'зеленая роща')")
+        textindex.install(db, "clients_company", "company_key")  # what clients' migration 0005 does
+        assert _company_ids(db, "роща") == [1] and _company_ids(db, "еная ро") == [1]
+        _execute(db, "INSERT INTO clients_company (name, company_key) VALUES ('ИП Лютиков', 'лютиков')")
+        _execute(db, "UPDATE clients_company SET company_key = 'ромашка' WHERE id = 1")
+        assert _company_ids(db, "роща") == [] and _company_ids(db, "ромашка") == [1] and _company_ids(db, "лютик") == [2]
+        _execute(db, "UPDATE clients_company SET search_text = 'роща' WHERE id = 2")  # another column
+        assert _company_ids(db, "роща") == [] and _company_ids(db, "лют") == [2]
+        assert _company_ids(db, "ро") == [1]  # shorter than a trigram: LIKE, the same answer
+        _execute(db, "DELETE FROM clients_company WHERE id = 2")
+        assert _company_ids(db, "лютик") == []
+        for name in textindex._triggers("clients_company", "company_key"):  # as a remade table loses them
+            _execute(db, f"DROP TRIGGER {name}")
+        _execute(db, "INSERT INTO clients_company (name, company_key) VALUES ('ООО «Лес»', 'лес')")
+        assert _company_ids(db, "лес") == []
+        assert textindex.repair(db) == ["clients_company.company_key"]
+        assert _company_ids(db, "лес") == [3] and _company_ids(db, "ромашка") == [1]
