@@ -124,4 +124,5 @@ class Contact(ClientBase):
 
 # The search box's index on SQLite (crm.textindex; made by this app's migration).
 textindex.register(Company._meta.db_table)
+textindex.register(Company._meta.db_table, "company_key")  # the deals' search asks for it (deals.filters)
 textindex.register(Contact._meta.db_table)

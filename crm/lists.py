@@ -218,41 +218,94 @@ ForeignKey.register_lookup(IdsIn)
 def few_ids(queryset: QuerySet, condition: Q) -> list[int] | None:
     """The ids of the records of `queryset` matching `condition` if there are at most
     FEW_MATCHES of them (one query, in no order, so the search index answers it), else None."""
-    probe = queryset.filter(condition).order_by().values_list("pk", flat=True)[:FEW_MATCHES + 1]
-    ids = _fenced(probe, queryset.model, condition)
+    ids = _fenced(queryset, condition)
     if ids is None:
-        ids = list(probe)
+        ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[:FEW_MATCHES + 1])
     return ids if len(ids) <= FEW_MATCHES else None
 
 
-def _fenced(probe: QuerySet, model: type[Model], condition: Q) -> list[int] | None:
-    """`probe` run on PostgreSQL with `condition` answered first, by its own indexes, and the
-    access gate (the rest of `probe`'s WHERE) checked on the rows it finds, up to the LIMIT;
-    None where that form does not apply (another database, a join), for `probe` to run as is.
+def _fenced(queryset: QuerySet, condition: Q) -> list[int] | None:
+    """`few_ids`' probe run on PostgreSQL with `condition` answered first, by its own indexes,
+    and the access gate (`queryset`'s WHERE) checked on the rows it finds, up to the LIMIT; None
+    where that form does not apply (another database, a join), for the probe to run as is.
 
     Why: for a manager (owner = 3) PostgreSQL ANDed the trigram index's bitmap with a bitmap of
     his whole owner index — 309 427 entries at a million leads, more than the rest of the probe
     (BENCHMARKS.md: «Торговый» as ivanov, 37 ms of which 21 ms that bitmap). Read in a subquery
     fenced with OFFSET 0 (the outer conditions are not pushed into it), the trigram index drives
-    and the owner is a filter on the few thousand rows read until the LIMIT is reached."""
-    connection = connections[probe.db]
+    and the owner is a filter on the few thousand rows read until the LIMIT is reached.
+
+    The outer query does not check `condition` again: the planner took that second check for a
+    filter keeping almost nothing, planned for reading every match and, for a deal's word (its
+    own column OR its companies' ids: two bitmaps), handed them to parallel workers that passed
+    whole rows back — 13 of the probe's 19 ms at 300 000 deals («Лесной» as the head).
+
+    `Alternatives` in `condition` are read one after another, each part probed so (a UNION ALL of
+    the parts, each with the gate and the LIMIT; see `_branches`): the reading stops as soon as
+    the LIMIT is reached, most often within the first part — the deals of the companies found,
+    from the company index alone, without the deals' own trigram index (6 → 3 ms)."""
+    connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
+    model = queryset.model
     try:
-        sql, params = probe.query.sql_with_params()
-        inner, inner_params = model._base_manager.filter(condition).order_by().values("pk").query.sql_with_params()
+        sql, params = queryset.order_by().values_list("pk", flat=True)[:FEW_MATCHES + 1].query.sql_with_params()
     except EmptyResultSet:
         return []
     table = connection.ops.quote_name(model._meta.db_table)
-    outer_from = f" FROM {table} WHERE "
-    if " JOIN " in sql or outer_from not in sql or outer_from not in inner:
+    inner_from = f" FROM {table} WHERE "
+    head, found, tail = sql.partition(f" FROM {table}")
+    if not found or " JOIN " in sql or not tail.startswith((" WHERE ", " LIMIT ")):
         return None
-    # The subquery takes the table's name and all its columns: the outer WHERE reads them as the table's.
-    inner = "SELECT *" + inner[inner.index(outer_from):]
-    sql = sql.replace(outer_from, f" FROM ({inner} OFFSET 0) {table} WHERE ", 1)
+    parts, parts_params = [], []
+    for branch in _branches(condition):
+        try:
+            inner, inner_params = model._base_manager.filter(branch).order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            continue  # this part matches nothing (no company found): the others answer
+        if inner_from not in inner:
+            return None
+        # The subquery takes the table's name and all its columns: the outer WHERE reads them as the table's.
+        inner = "SELECT *" + inner[inner.index(inner_from):]
+        parts.append(f"{head} FROM ({inner} OFFSET 0) {table}{tail}")
+        parts_params += [*inner_params, *params]
+    if not parts:
+        return []
+    sql = parts[0] if len(parts) == 1 else " UNION ALL ".join(f"({part})" for part in parts) + f" LIMIT {FEW_MATCHES + 1}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*inner_params, *params))
+        cursor.execute(sql, parts_params)
         return [pk for (pk,) in cursor.fetchall()]
+
+
+class Alternatives(Q):
+    """An OR whose alternatives each have an index of their own (a deal's companies found, its
+    own search column): a probe reads them one after another (`_fenced`), in their order — the
+    likeliest to fill its LIMIT first. It matches what the OR matches. Made by `alternatives`."""
+
+
+def alternatives(*conditions: Q) -> Q:
+    return Alternatives(*conditions, _connector=Q.OR)
+
+
+def _branches(condition: Q) -> list[Q]:
+    """`condition` as parts that together match what it matches, each row in one part only: its
+    Alternatives (itself, or the first among an AND's conditions, the others kept in every part),
+    each without those before it (`A | B` → `A`, `B & ~A`). Anything else: itself."""
+    found, rest = (condition, []) if condition.connector == Q.OR else (None, [])
+    if condition.connector == Q.AND:
+        for i, child in enumerate(condition.children):
+            if isinstance(child, Alternatives) and child.connector == Q.OR:
+                found, rest = child, condition.children[:i] + condition.children[i + 1:]
+                break
+    if not isinstance(found, Alternatives) or condition.negated or found.negated or len(found.children) < 2:
+        return [condition]
+    branches = []
+    for i, alternative in enumerate(found.children):
+        branch = Q(alternative, *rest)
+        for before in found.children[:i]:
+            branch &= ~Q(before)
+        branches.append(branch)
+    return branches
 
 
 # One whole e-mail address (one word, one «@», a dot in the domain).

@@ -7,6 +7,8 @@ column (`search_text`, one lower-case line the model keeps, ё as е) at a milli
   column, `<table>_search`, kept by triggers on the record's table. The lookup
   `search_text__indexed_contains=word` asks it for the matching rowids
   (`id IN (SELECT rowid FROM … MATCH …)`); without the index it is a plain `contains`.
+  Another column may have an index of its own (`<table>_<column>_search`: the companies' name
+  key, which the deals' search asks for), registered with its column.
   The trigram tokenizer matches substrings, as LIKE does, but only of three characters or more:
   a shorter word is looked for with LIKE.
 
@@ -20,45 +22,46 @@ import logging
 
 from django.db import DatabaseError, transaction
 from django.db import connection as default_connection
-from django.db.models import Q, TextField
+from django.db.models import CharField, Q, TextField
 from django.db.models.lookups import Contains
 
 logger = logging.getLogger(__name__)
 
-# The tables whose search column has an FTS5 index on SQLite (their apps' migrations make it).
-TABLES: set[str] = set()
+# The (table, column) pairs with an FTS5 index on SQLite (their apps' migrations make it).
+TABLES: set[tuple[str, str]] = set()
 MIN_LENGTH = 3  # the trigram tokenizer's smallest match
+SEARCH_COLUMN = "search_text"
 
 
-def register(db_table: str) -> None:
-    TABLES.add(db_table)
+def register(db_table: str, column: str = SEARCH_COLUMN) -> None:
+    TABLES.add((db_table, column))
 
 
-def fts_name(db_table: str) -> str:
-    return f"{db_table}_search"
+def fts_name(db_table: str, column: str = SEARCH_COLUMN) -> str:
+    return f"{db_table}_search" if column == SEARCH_COLUMN else f"{db_table}_{column}_search"
 
 
-def _triggers(table: str) -> dict[str, str]:
-    fts = fts_name(table)
-    insert = f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);"
-    delete = f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text);"
+def _triggers(table: str, column: str = SEARCH_COLUMN) -> dict[str, str]:
+    fts = fts_name(table, column)
+    insert = f"INSERT INTO {fts}(rowid, {column}) VALUES (new.id, new.{column});"
+    delete = f"INSERT INTO {fts}({fts}, rowid, {column}) VALUES ('delete', old.id, old.{column});"
     return {
         f"{fts}_ai": f"AFTER INSERT ON {table} BEGIN {insert} END",
         f"{fts}_ad": f"AFTER DELETE ON {table} BEGIN {delete} END",
-        f"{fts}_au": f"AFTER UPDATE OF search_text ON {table} BEGIN {delete} {insert} END",
+        f"{fts}_au": f"AFTER UPDATE OF {column} ON {table} BEGIN {delete} {insert} END",
     }
 
 
-def install(connection, table: str) -> None:
-    """Make (or complete) the FTS5 index of `table`'s search column and fill it from the column
-    (one set-based statement). Only on SQLite; PostgreSQL has its trigram index."""
+def install(connection, table: str, column: str = SEARCH_COLUMN) -> None:
+    """Make (or complete) the FTS5 index of `table`'s search column (or `column`) and fill it
+    from the column (one set-based statement). Only on SQLite; PostgreSQL has its trigram index."""
     if connection.vendor != "sqlite":
         return
-    fts = fts_name(table)
+    fts = fts_name(table, column)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5("
-                       f"search_text, content='{table}', content_rowid='id', tokenize='trigram')")
-        for name, body in _triggers(table).items():
+                       f"{column}, content='{table}', content_rowid='id', tokenize='trigram')")
+        for name, body in _triggers(table, column).items():
             cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
         cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
@@ -79,12 +82,12 @@ def install_trigram(connection, table: str, index: str, column: str = "search_te
                        "Выполните от суперпользователя: CREATE EXTENSION pg_trgm; и повторите migrate.", table, exc)
 
 
-def uninstall(connection, table: str) -> None:
+def uninstall(connection, table: str, column: str = SEARCH_COLUMN) -> None:
     if connection.vendor != "sqlite":
         return
-    fts = fts_name(table)
+    fts = fts_name(table, column)
     with connection.cursor() as cursor:
-        for name in _triggers(table):
+        for name in _triggers(table, column):
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         cursor.execute(f"DROP TABLE IF EXISTS {fts}")
 
@@ -98,17 +101,18 @@ def repair(connection=default_connection) -> list[str]:
         cursor.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')")
         present = {name for _type, name in cursor.fetchall()}
     repaired = []
-    for table in sorted(TABLES):
-        if fts_name(table) in present and table in present and not set(_triggers(table)) <= present:
-            install(connection, table)
-            repaired.append(table)
+    for table, column in sorted(TABLES):
+        if fts_name(table, column) in present and table in present and not set(_triggers(table, column)) <= present:
+            install(connection, table, column)
+            repaired.append(table if column == SEARCH_COLUMN else f"{table}.{column}")
     return repaired
 
 
-def uses_index(connection, db_table: str) -> bool:
-    return connection.vendor == "sqlite" and db_table in TABLES
+def uses_index(connection, db_table: str, column: str = SEARCH_COLUMN) -> bool:
+    return connection.vendor == "sqlite" and (db_table, column) in TABLES
 
 
+@CharField.register_lookup
 @TextField.register_lookup
 class IndexedContains(Contains):
     """`contains`, answered by the search index where there is one (see the module docstring).
@@ -120,17 +124,18 @@ class IndexedContains(Contains):
         return connection.operators["contains"] % rhs
 
     def as_sqlite(self, compiler, connection):
-        model = self.lhs.output_field.model
+        model, column = self.lhs.output_field.model, self.lhs.output_field.column
         word = self.rhs if isinstance(self.rhs, str) else None
-        if word is None or len(word) < MIN_LENGTH or not uses_index(connection, model._meta.db_table):
+        if word is None or len(word) < MIN_LENGTH or not uses_index(connection, model._meta.db_table, column):
             return self.as_sql(compiler, connection)
-        fts = fts_name(model._meta.db_table)
+        fts = fts_name(model._meta.db_table, column)
         pk = f"{compiler.quote_name_unless_alias(self.lhs.alias)}.{connection.ops.quote_name(model._meta.pk.column)}"
         # A quoted FTS5 string is a phrase: with the trigram tokenizer, the substring itself.
         phrase = '"' + word.replace('"', '""') + '"'
         return f"{pk} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [phrase]
 
 
+@CharField.register_lookup
 @TextField.register_lookup
 class IndexedContainsMany(IndexedContains):
     """The same, for a word that many records contain (crm.lists.search knows): on SQLite the
