@@ -1,0 +1,1 @@
+"""Keeping the stays (analytics.models.Stay) as the records move."""
