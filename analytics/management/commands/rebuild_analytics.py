@@ -1,0 +1,39 @@
+"""manage.py rebuild_analytics [--check]: compare the stays (analytics.models.Stay) with the ones
+the history makes (crm.TimelineEntry «created» and «status»), print the differences, and (without
+--check) replace them. With --check the exit code is 1 when something differs."""
+
+from django.core.management.base import BaseCommand
+
+from analytics import history
+
+
+def _show(stay) -> str:
+    if stay is None:
+        return "нет"
+    return (f"{stay.state} с {stay.entered_at:%Y-%m-%d %H:%M:%S} по "
+            f"{'сейчас' if stay.left_at is None else format(stay.left_at, '%Y-%m-%d %H:%M:%S')}, ответственный {stay.owner}")
+
+
+class Command(BaseCommand):
+    help = "Сверяет историю статусов для аналитики с историей записей и пересобирает её."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
+
+    def handle(self, *args, check: bool = False, **options):
+        differing = 0
+        for label in history.COPIED:
+            found = history.differences(label)
+            differing += len(found)
+            for kept, fresh in found[:50]:
+                object_id = (kept or fresh).object_id
+                self.stdout.write(f"{label} #{object_id}: записано {_show(kept)}; по истории {_show(fresh)}")
+            if len(found) > 50:
+                self.stdout.write(f"{label}: и ещё {len(found) - 50}")
+            if found and not check:
+                self.stdout.write(f"{label}: пересобрано, пребываний: {history.rebuild(label)}.")
+            elif not found:
+                self.stdout.write(f"{label}: расхождений нет.")
+        if check and differing:
+            self.stderr.write(f"Расхождений: {differing}. Пересоберите: manage.py rebuild_analytics")
+            raise SystemExit(1)
