@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from crm import deletion, hooks
 
-from .models import Stay
+from .models import Handover, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 # The record's attributes its stays copy: owner, source, niche (a deal has no niche).
@@ -49,10 +49,15 @@ def scope_of(record: Model, label: str) -> int:
     return record.pipeline_id if label == DEAL else 0
 
 
-def _stay(record: Model, label: str, state: str, by, at: datetime) -> Stay:
+def _stay(record: Model, label: str, source_state: str, state: str, by, at: datetime) -> Stay:
     owner, source, niche = copied(record, label)
-    return Stay(model=label, object_id=record.pk, scope=scope_of(record, label), state=state, owner=owner,
-                source=source, niche=niche, entered_at=at, entered_by=getattr(by, "pk", None))
+    return Stay(model=label, object_id=record.pk, scope=scope_of(record, label), state=state, moved_from=source_state,
+                owner=owner, source=source, niche=niche, entered_at=at, entered_by=getattr(by, "pk", None))
+
+
+def _handover(record: Model, label: str, previous: int | None, by, at: datetime) -> Handover:
+    return Handover(model=label, object_id=record.pk, owner=copied(record, label)[0], previous=previous, at=at,
+                    by=getattr(by, "pk", None))
 
 
 @hooks.on_moved
@@ -63,7 +68,9 @@ def moved(record: Model, by, source: str, target: str) -> None:
     now = timezone.now()
     if source:  # a creation has no stay to close
         Stay.objects.filter(model=label, object_id=record.pk, left_at__isnull=True).update(left_at=now)
-    _stay(record, label, target, by, now).save()
+    else:
+        _handover(record, label, None, by, now).save()
+    _stay(record, label, source, target, by, now).save()
     record._analytics_copied = copied(record, label)
 
 
@@ -75,7 +82,9 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
     now = timezone.now()
     if source:
         Stay.objects.filter(model=label, object_id__in=[r.pk for r in records], left_at__isnull=True).update(left_at=now)
-    Stay.objects.bulk_create([_stay(r, label, target, by, now) for r in records], batch_size=1000)
+    else:
+        Handover.objects.bulk_create([_handover(r, label, None, by, now) for r in records], batch_size=1000)
+    Stay.objects.bulk_create([_stay(r, label, source, target, by, now) for r in records], batch_size=1000)
 
 
 moved.many = moved_many
@@ -86,9 +95,12 @@ def changed(record: Model, by, action: str) -> None:
     if label is None:
         return
     now = copied(record, label)
-    if action == "update" and getattr(record, "_analytics_copied", now) != now:
+    before = getattr(record, "_analytics_copied", now)
+    if action == "update" and before != now:
         owner, source, niche = now
         Stay.objects.filter(model=label, object_id=record.pk).update(owner=owner, source=source, niche=niche)
+        if before[0] != owner:
+            _handover(record, label, before[0], by, timezone.now()).save()
     record._analytics_copied = now
 
 
@@ -124,6 +136,7 @@ def deleted(content_type: ContentType, pk: int) -> None:
     label = f"{content_type.app_label}.{content_type.model}"
     if label in COPIED:
         Stay.objects.filter(model=label, object_id=pk).delete()
+        Handover.objects.filter(model=label, object_id=pk).delete()
 
 
 # --- From the history (manage.py rebuild_analytics) ---
@@ -134,12 +147,21 @@ def _model(label: str):
     return apps.get_model(label)
 
 
-def stays_from_timeline(label: str, ids: list[int] | None = None) -> list[Stay]:
-    """The stays the hooks would have written for the records `ids` of `label` (None: all), from
-    their «created» and «status» entries: the first stay starts at creation in the state the first
-    move left (a lead created in «Не обработан», or imported in a later status), each move closes
-    one and opens the next. A record with no entry at all (made around the services) gets one stay
-    in its current state since its creation."""
+def _responsible_change(data) -> tuple[int | None, int | None] | None:
+    for change in (data or {}).get("changes") or []:
+        if change.get("name") == "responsible":
+            ids = [(v or {}).get("id") if isinstance(v, dict) else v for v in (change.get("old"), change.get("new"))]
+            return ids[0], ids[1]
+    return None
+
+
+def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay], list[Handover]]:
+    """The stays and handovers the hooks would have written for the records `ids` of `label`
+    (None: all), from their «created», «status» and «change» entries: the first stay starts at
+    creation in the state the first move left (a lead created in «Не обработан», or imported in a
+    later status), each move closes one and opens the next; the first owner is the one the first
+    reassignment took the record from. A record with no entry at all (made around the services)
+    gets one stay in its current state since its creation."""
     from crm.models import TimelineEntry
 
     model = _model(label)
@@ -154,57 +176,77 @@ def stays_from_timeline(label: str, ids: list[int] | None = None) -> list[Stay]:
 
         stage_pipeline = {str(pk): pipeline for pk, pipeline in Stage.objects.values_list("pk", "pipeline_id")}
     content_type = ContentType.objects.get_for_model(model)
-    entries = TimelineEntry.objects.filter(content_type=content_type, kind__in=["created", "status"]).order_by(
+    entries = TimelineEntry.objects.filter(content_type=content_type, kind__in=["created", "status", "change"]).order_by(
         "object_id", "created_at", "pk")
     if ids is not None:
         entries = entries.filter(object_id__in=ids)
     by_record: dict[int, list[tuple]] = defaultdict(list)
     for row in entries.values_list("object_id", "kind", "created_at", "author_id", "data").iterator(chunk_size=5000):
         by_record[row[0]].append(row[1:])
-    stays = []
+    stays, handovers = [], []
     for row in records.values_list(*fields).iterator(chunk_size=5000):
         values = dict(zip(fields, row, strict=True))
+        pk, history = values["pk"], by_record.get(values["pk"], [])
         owner, source, niche = (values[a] if a else None for a in COPIED[label])
         current = str(values["status"] if label == LEAD else values["stage_id"])
-        moves = [(at, author, data) for kind, at, author, data in by_record.get(values["pk"], [])
-                 if kind == "status" and "from" in (data or {})]
-        created = next(((at, author) for kind, at, author, _ in by_record.get(values["pk"], []) if kind == "created"),
-                       (values["created_at"], values["created_by_id"]))
-        state = str(moves[0][2]["from"]) if moves else current
-        at, by = created
+        moves = [(at, author, data) for kind, at, author, data in history if kind == "status" and "from" in (data or {})]
+        created_at, creator = next(((at, author) for kind, at, author, _ in history if kind == "created"),
+                                   (values["created_at"], values["created_by_id"]))
+        handed = [(at, author, change) for kind, at, author, data in history if kind == "change"
+                  for change in [_responsible_change(data)] if change]
+        handovers.append(Handover(model=label, object_id=pk, owner=handed[0][2][0] if handed else owner, previous=None,
+                                  at=created_at, by=creator))
+        handovers += [Handover(model=label, object_id=pk, owner=new, previous=old, at=at, by=author)
+                      for at, author, (old, new) in handed]
+        state, moved_from = (str(moves[0][2]["from"]) if moves else current), ""
+        at, by = created_at, creator
+        mine = []
         for moved_at, author, data in moves:
-            stays.append(Stay(model=label, object_id=values["pk"], state=state, entered_at=at, entered_by=by,
-                              left_at=moved_at))
-            state, at, by = str(data["to"]), moved_at, author
-        stays.append(Stay(model=label, object_id=values["pk"], state=state, entered_at=at, entered_by=by))
-        for stay in stays[-len(moves) - 1:]:
-            stay.owner, stay.source, stay.niche = owner, source, niche
+            mine.append(Stay(state=state, moved_from=moved_from, entered_at=at, entered_by=by, left_at=moved_at))
+            state, moved_from, at, by = str(data["to"]), state, moved_at, author
+        mine.append(Stay(state=state, moved_from=moved_from, entered_at=at, entered_by=by))
+        for stay in mine:
+            stay.model, stay.object_id, stay.owner, stay.source, stay.niche = label, pk, owner, source, niche
             stay.scope = stage_pipeline.get(stay.state, 0) if label == DEAL else 0
-    return stays
+        stays += mine
+    return stays, handovers
 
 
 def key(stay: Stay) -> tuple:
-    return (stay.model, stay.object_id, stay.state, stay.scope, stay.owner, stay.source, stay.niche, stay.entered_by,
-            stay.left_at is None)
+    return (stay.model, stay.object_id, stay.state, stay.moved_from, stay.scope, stay.owner, stay.source, stay.niche,
+            stay.entered_by, stay.left_at is None)
 
 
-def differences(label: str, tolerance_seconds: float = 5.0) -> list[tuple[Stay | None, Stay | None]]:
-    """(kept, rebuilt) pairs that differ: a stay only one side has, or whose times are further apart
-    than `tolerance_seconds` (the hooks stamp a move a moment after its history entry)."""
-    kept: dict[int, list[Stay]] = defaultdict(list)
-    for stay in Stay.objects.filter(model=label).order_by("object_id", "entered_at", "pk").iterator(chunk_size=5000):
-        kept[stay.object_id].append(stay)
-    fresh: dict[int, list[Stay]] = defaultdict(list)
-    for stay in stays_from_timeline(label):
-        fresh[stay.object_id].append(stay)
+def handover_key(handover: Handover) -> tuple:
+    return handover.model, handover.object_id, handover.owner, handover.previous, handover.by
+
+
+def differences(label: str, tolerance_seconds: float = 5.0) -> list[tuple]:
+    """(kept, rebuilt) pairs that differ — stays, then handovers: one only one side has, or whose
+    times are further apart than `tolerance_seconds` (the hooks stamp a move a moment after its
+    history entry)."""
+    fresh_stays, fresh_handovers = from_timeline(label)
+    kept_stays = Stay.objects.filter(model=label).order_by("object_id", "entered_at", "pk")
+    kept_handovers = Handover.objects.filter(model=label).order_by("object_id", "at", "pk")
+    return (_compare(kept_stays, fresh_stays, key, ("entered_at", "left_at"), tolerance_seconds)
+            + _compare(kept_handovers, fresh_handovers, handover_key, ("at",), tolerance_seconds))
+
+
+def _compare(kept_rows, fresh_rows, key_of, times, tolerance_seconds) -> list[tuple]:
+    kept: dict[int, list] = defaultdict(list)
+    for row in kept_rows.iterator(chunk_size=5000):
+        kept[row.object_id].append(row)
+    fresh: dict[int, list] = defaultdict(list)
+    for row in fresh_rows:
+        fresh[row.object_id].append(row)
     found = []
     for object_id in sorted(set(kept) | set(fresh)):
         have, want = kept.get(object_id, []), fresh.get(object_id, [])
         for index in range(max(len(have), len(want))):
             a = have[index] if index < len(have) else None
             b = want[index] if index < len(want) else None
-            if a is None or b is None or key(a) != key(b) or not _close(a.entered_at, b.entered_at, tolerance_seconds) \
-                    or not _close(a.left_at, b.left_at, tolerance_seconds):
+            if a is None or b is None or key_of(a) != key_of(b) or not all(
+                    _close(getattr(a, t), getattr(b, t), tolerance_seconds) for t in times):
                 found.append((a, b))
     return found
 
@@ -215,18 +257,15 @@ def _close(a: datetime | None, b: datetime | None, seconds: float) -> bool:
     return abs((a - b).total_seconds()) <= seconds
 
 
-def rebuild(label: str) -> int:
-    """Replace `label`'s stays by the ones the history makes, in one transaction; returns their number."""
-    stays = stays_from_timeline(label)
+def rebuild(label: str, ids: list[int] | None = None) -> int:
+    """Replace the stays and handovers of `label` (of the records `ids`; None: all) by the ones the
+    history makes, in one transaction; returns the number of stays. A restore of a deleted record
+    would call this for it, once its timeline is back."""
+    stays, handovers = from_timeline(label, ids)
     with transaction.atomic():
-        Stay.objects.filter(model=label).delete()
+        for model in (Stay, Handover):
+            rows = model.objects.filter(model=label)
+            (rows if ids is None else rows.filter(object_id__in=ids)).delete()
         Stay.objects.bulk_create(stays, batch_size=5000)
+        Handover.objects.bulk_create(handovers, batch_size=5000)
     return len(stays)
-
-
-def rebuild_records(record_model: type[Model], ids: list[int]) -> None:
-    """Rebuild the stays of some records (a restore, a repair) from their history."""
-    label = record_model._meta.label_lower
-    with transaction.atomic():
-        Stay.objects.filter(model=label, object_id__in=ids).delete()
-        Stay.objects.bulk_create(stays_from_timeline(label, ids), batch_size=5000)

@@ -19,6 +19,7 @@ class Stay(models.Model):
     object_id = models.BigIntegerField()
     scope = models.BigIntegerField(default=0)  # the deal's pipeline; 0 for leads
     state = models.CharField(max_length=64)  # the lead's status value / the deal's stage id as text
+    moved_from = models.CharField(max_length=64, blank=True)  # the state before ("": the record was created here)
     owner = models.BigIntegerField()  # the record's current responsible
     source = models.BigIntegerField(null=True)
     niche = models.BigIntegerField(null=True)
@@ -48,3 +49,27 @@ class Stay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}#{self.object_id} {self.state} {self.entered_at:%Y-%m-%d}…{self.left_at or ''}"
+
+
+class Handover(models.Model):
+    """A record became `owner`'s: created for him (`previous` None) or reassigned to him — the
+    managers' report's «взято в работу». Kept with the stays (analytics.history); gated on the
+    receiver, whose work it is."""
+
+    model = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    owner = models.BigIntegerField()
+    previous = models.BigIntegerField(null=True)
+    at = models.DateTimeField()
+    by = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("Передача записи")
+        verbose_name_plural = _("Передачи записей")
+        indexes = [
+            models.Index(fields=["model", "at"], name="an_handover_at_idx"),
+            models.Index(fields=["model", "object_id"], name="an_handover_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_id} → {self.owner} {self.at:%Y-%m-%d}"

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from analytics import history
-from analytics.models import Stay
+from analytics.models import Handover, Stay
 from crm import hooks
 from deals.models import Deal
 from leads import services
@@ -110,9 +110,14 @@ def test_a_reassignment_moves_every_stay_of_the_lead_in_one_update(owner, teamma
     lead = move(new_lead(owner), Status.FIRST_CALL, owner)
     services.lead_assign(lead, responsible=teammate, by=head)
     assert set(Stay.objects.filter(model=LEAD, object_id=lead.pk).values_list("owner", flat=True)) == {teammate.pk}
+    assert list(Handover.objects.filter(object_id=lead.pk).order_by("at", "pk").values_list(
+        "owner", "previous", "by")) == [(owner.pk, None, owner.pk), (teammate.pk, owner.pk, head.pk)]
     locked = Lead.objects.get(pk=lead.pk)
     locked.responsible = owner
-    with django_assert_num_queries(1):  # the change's update of all its stays
+    with django_assert_num_queries(2):  # the update of all its stays, and the handover
+        history.changed(locked, head, "update")
+    locked.source = ref("Source", "Сайт")
+    with django_assert_num_queries(1):  # a source changed: the update only
         history.changed(locked, head, "update")
     locked.comment = "Без смены владельца"
     with django_assert_num_queries(0):
@@ -146,6 +151,7 @@ def test_a_deletion_removes_the_stays_and_leaves_the_others(owner, crm_admin):
     gone, kept = move(new_lead(owner, title="Удаляемый"), Status.FIRST_CALL, owner), new_lead(owner, title="Остаётся")
     services.lead_delete(gone, by=crm_admin)
     assert not Stay.objects.filter(model=LEAD, object_id=gone.pk).exists()
+    assert not Handover.objects.filter(model=LEAD, object_id=gone.pk).exists()
     assert stays(kept) == [("new", True)]
 
 
@@ -198,16 +204,18 @@ def test_rebuild_makes_the_stays_the_hooks_wrote(owner, teammate, head, crm_admi
                           by=head, source="x.csv")
     assert won.current_stage.name == "Оплачено"
 
-    def snapshot():
-        return sorted((*history.key(s), s.entered_at.replace(microsecond=0)) for s in Stay.objects.all())
+    def written():
+        return (sorted(history.key(s) for s in Stay.objects.all()),
+                sorted(history.handover_key(h) for h in Handover.objects.all()))
 
     for label in (LEAD, DEAL):
         assert history.differences(label) == []
-    written = {history.key(s) for s in Stay.objects.all()}
+    by_hooks = written()
+    assert len(by_hooks[0]) == 16 and len(by_hooks[1]) == 7  # 11 lead stays, 5 deal stays; 6 creations, 1 reassignment
     Stay.objects.all().delete()
+    Handover.objects.all().delete()
     call_command("rebuild_analytics")
-    assert {history.key(s) for s in Stay.objects.all()} == written
-    assert len(snapshot()) == len(written)
+    assert written() == by_hooks
 
 
 def test_rebuild_check_reports_a_difference_and_changes_nothing(owner, capsys):

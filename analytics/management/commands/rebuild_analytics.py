@@ -5,11 +5,14 @@ the history makes (crm.TimelineEntry «created» and «status»), print the diff
 from django.core.management.base import BaseCommand
 
 from analytics import history
+from analytics.models import Handover
 
 
 def _show(stay) -> str:
     if stay is None:
         return "нет"
+    if isinstance(stay, Handover):
+        return f"передача ответственному {stay.owner} (от {stay.previous or '—'}) {stay.at:%Y-%m-%d %H:%M:%S}"
     return (f"{stay.state} с {stay.entered_at:%Y-%m-%d %H:%M:%S} по "
             f"{'сейчас' if stay.left_at is None else format(stay.left_at, '%Y-%m-%d %H:%M:%S')}, ответственный {stay.owner}")
 
