@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from analytics.models import Stay
+from analytics.models import Handover, Stay
 from crm import timeline
 from leads import services
 from leads.models import Status
@@ -68,10 +68,11 @@ def stays(record, model=None):
     return [(s.state, s.left_at is None) for s in Stay.objects.filter(model=label, object_id=record.pk).order_by("entered_at", "pk")]
 
 
-def backdate(record, *moments):
-    """Set the record's stays' times (and its history's) to `moments` (days ago, one per stay, in
-    order): a stay enters at its moment and leaves at the next one's."""
-    now = timezone.now()
+def backdate(record, *moments, now=None):
+    """Set the record's stays' times to `moments` (days ago, one per stay, in order): a stay
+    enters at its moment and leaves at the next one's; the record's creation (its created_at, its
+    first handover) goes back to the first moment."""
+    now = now or timezone.now()
     label = record._meta.label_lower
     rows = list(Stay.objects.filter(model=label, object_id=record.pk).order_by("entered_at", "pk"))
     assert len(rows) == len(moments)
@@ -80,8 +81,26 @@ def backdate(record, *moments):
         stay.entered_at = times[index]
         stay.left_at = times[index + 1] if index + 1 < len(times) else None
         stay.save()
+    type(record).objects.filter(pk=record.pk).update(created_at=times[0])
+    first = Handover.objects.filter(model=label, object_id=record.pk).order_by("at", "pk").first()
+    Handover.objects.filter(pk=first.pk).update(at=times[0])
+
+
+def touch(responsible, record, days: float, *, done=False):
+    """A call planned for `responsible` on `record`, due `days` from now (negative: past)."""
+    from tasks_app import services as tasks
+
+    task = tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": responsible,
+                                   "deadline": timezone.now() + timedelta(days=days)}, by=responsible, records=[record])
+    if done:
+        task = tasks.task_transition(task, "complete", by=responsible)
+    return task
 
 
 @pytest.fixture
-def analytics_timezone(settings):
-    settings.TIME_ZONE = "Europe/Moscow"
+def month():
+    """The last 30 days: the period every figure test reads."""
+    from analytics.params import Period, ReportParams
+
+    today = timezone.localdate()
+    return ReportParams(period=Period(today - timedelta(days=29), today))
