@@ -343,25 +343,34 @@ def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInSt
             condition |= Q(state=state, entered_at__lt=now - timedelta(days=stats[state][2]))
     stuck: list[Stuck] = []
     if condition:
-        found = list(stays.filter(condition, left_at__isnull=True).order_by("entered_at", "pk")
-                     .values_list("object_id", "state", "entered_at", "owner")[:50])
-        titles = _titles(user, model, [f[0] for f in found])
-        names = _names({f[3] for f in found})
         labels = {s: label for s, label, _ in states}
-        stuck = [Stuck(object_id=pk, title=titles[pk], state=state, label=labels[state],
-                       days=(now - entered_at).total_seconds() / DAY, owner=names.get(owner, ""))
-                 for pk, state, entered_at, owner in found if pk in titles]
+        for pk, title, state, since, *name in _stuck_records(user, model, stays.filter(condition, left_at__isnull=True)):
+            stuck.append(Stuck(object_id=pk, title=title, state=state, label=labels.get(state, state),
+                               days=(now - since).total_seconds() / DAY, owner=_name(*name)))
     return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline)
 
 
-def _titles(user, model: str, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
+def _stuck_records(user, model: str, open_stays: QuerySet[Stay]) -> list[tuple]:
+    """(pk, title, state, since, last name, first name, username) of the 50 records longest in
+    their state among `open_stays`, read through the records' selector: one query."""
+    from django.db.models import OuterRef, Subquery
+
     if model == LEAD:
         from leads.selectors import visible_leads as visible
     else:
         from deals.selectors import visible_deals as visible
-    return dict(visible(user).filter(pk__in=ids).values_list("pk", "title"))
+    longest = open_stays.order_by("entered_at", "pk").values("object_id")[:50]
+    stay = Stay.objects.filter(model=model, object_id=OuterRef("pk"), left_at__isnull=True)
+    found = (visible(user).filter(pk__in=longest).order_by()
+             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]))
+             .values_list("pk", "title", "open_state", "since", "responsible__last_name", "responsible__first_name",
+                          "responsible__username"))
+    return sorted(found, key=lambda row: (row[3], row[0]))
+
+
+def _name(last_name: str, first_name: str, username: str) -> str:
+    """As User.__str__ says it."""
+    return " ".join(part for part in (last_name, first_name) if part).strip() or username
 
 
 def _names(ids) -> dict[int, str]:

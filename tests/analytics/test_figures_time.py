@@ -115,7 +115,8 @@ def test_the_database_and_python_percentiles_agree(history, head):
     if connection.vendor != "postgresql":
         pytest.skip("percentile_cont is PostgreSQL's")
     in_database = selectors.durations(rows, in_database=True)
-    assert {state: approx(values) for state, values in in_database.items()} == in_python
+    assert {state: approx(values) for state, values in in_database.items()} == {
+        state: list(values) for state, values in in_python.items()}
 
 
 def test_percentile_is_linear_between_neighbours():
