@@ -206,7 +206,7 @@ def _stays(user, label: str, params: ReportParams, *, pipeline: int | None = Non
         rows = rows.filter(owner__in=sorted(owners))
     if params.source is not None:
         rows = rows.filter(source=params.source)
-    if params.niche is not None:
+    if params.niche is not None and label == LEAD:  # a deal has no niche: the deals' figures ignore it
         rows = rows.filter(niche=params.niche)
     if pipeline is not None:
         rows = rows.filter(scope=pipeline)

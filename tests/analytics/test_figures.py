@@ -250,6 +250,9 @@ def test_deals_narrowed_by_source_read_the_records_not_the_counters(history, hea
     report = selectors.deals_report(head, site)
     assert [p.label for p in report.pipelines] == [COLD]
     assert nonzero(report.pipelines[0].stages) == [] and report.pipelines[0].won.count == 0
+    # A deal has no niche: the deals' figures ignore that filter.
+    by_niche = cold(selectors.deals_report(head, replace(month, niche=ref("Niche", "HoReCa").pk)))
+    assert (by_niche.won.count, by_niche.lost.count) == (2, 1)
     mine = selectors.deals_report(head, replace(month, responsible=history["d3"].responsible_id, pipeline=pipeline(COLD).pk))
     assert nonzero(mine.pipelines[0].stages) == [("Презентация", 1, {"RUB": Decimal("7000")}),
                                                  ("Оплачено", 1, {"RUB": Decimal("90000")})]
