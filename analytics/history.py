@@ -221,15 +221,30 @@ def handover_key(handover: Handover) -> tuple:
     return handover.model, handover.object_id, handover.owner, handover.previous, handover.by
 
 
+CHUNK = 5000  # records rebuilt or compared at a time: 1,000,000 leads' history is not held in memory at once
+
+
+def _chunks(label: str):
+    pks = list(_model(label)._base_manager.order_by("pk").values_list("pk", flat=True))
+    for index in range(0, len(pks), CHUNK):
+        yield pks[index:index + CHUNK]
+
+
 def differences(label: str, tolerance_seconds: float = 5.0) -> list[tuple]:
     """(kept, rebuilt) pairs that differ — stays, then handovers: one only one side has, or whose
     times are further apart than `tolerance_seconds` (the hooks stamp a move a moment after its
-    history entry)."""
-    fresh_stays, fresh_handovers = from_timeline(label)
-    kept_stays = Stay.objects.filter(model=label).order_by("object_id", "entered_at", "pk")
-    kept_handovers = Handover.objects.filter(model=label).order_by("object_id", "at", "pk")
-    return (_compare(kept_stays, fresh_stays, key, ("entered_at", "left_at"), tolerance_seconds)
-            + _compare(kept_handovers, fresh_handovers, handover_key, ("at",), tolerance_seconds))
+    history entry). Rows of records that no longer exist come last."""
+    found = []
+    for ids in _chunks(label):
+        fresh_stays, fresh_handovers = from_timeline(label, ids)
+        kept_stays = Stay.objects.filter(model=label, object_id__in=ids).order_by("object_id", "entered_at", "pk")
+        kept_handovers = Handover.objects.filter(model=label, object_id__in=ids).order_by("object_id", "at", "pk")
+        found += (_compare(kept_stays, fresh_stays, key, ("entered_at", "left_at"), tolerance_seconds)
+                  + _compare(kept_handovers, fresh_handovers, handover_key, ("at",), tolerance_seconds))
+    records = _model(label)._base_manager.values("pk")
+    for model in (Stay, Handover):
+        found += [(row, None) for row in model.objects.filter(model=label).exclude(object_id__in=records)]
+    return found
 
 
 def _compare(kept_rows, fresh_rows, key_of, times, tolerance_seconds) -> list[tuple]:
@@ -261,11 +276,14 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
     """Replace the stays and handovers of `label` (of the records `ids`; None: all) by the ones the
     history makes, in one transaction; returns the number of stays. A restore of a deleted record
     would call this for it, once its timeline is back."""
-    stays, handovers = from_timeline(label, ids)
+    made = 0
     with transaction.atomic():
         for model in (Stay, Handover):
             rows = model.objects.filter(model=label)
             (rows if ids is None else rows.filter(object_id__in=ids)).delete()
-        Stay.objects.bulk_create(stays, batch_size=5000)
-        Handover.objects.bulk_create(handovers, batch_size=5000)
-    return len(stays)
+        for chunk in (_chunks(label) if ids is None else [ids]):
+            stays, handovers = from_timeline(label, chunk)
+            Stay.objects.bulk_create(stays, batch_size=CHUNK)
+            Handover.objects.bulk_create(handovers, batch_size=CHUNK)
+            made += len(stays)
+    return made

@@ -227,3 +227,12 @@ def test_rebuild_check_reports_a_difference_and_changes_nothing(owner, capsys):
     assert stays(lead) == [("first_call", True)]
     call_command("rebuild_analytics")
     assert stays(lead) == [("new", False), ("first_call", True)]
+
+
+def test_rebuild_check_reports_the_stays_of_a_record_gone(owner):
+    from django.utils import timezone
+
+    Stay.objects.create(model=LEAD, object_id=10 ** 6, state="new", owner=owner.pk, entered_at=timezone.now())
+    assert [(kept.object_id, fresh) for kept, fresh in history.differences(LEAD)] == [(10 ** 6, None)]
+    call_command("rebuild_analytics")
+    assert not Stay.objects.exists()
