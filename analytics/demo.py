@@ -44,15 +44,18 @@ def seed(users, stdout=None) -> None:
         return  # seeded already
     rng = random.Random(15)
     managers = [users["ivanov"], users["petrova"], users["sidorov"]]
+    # Two more conversions only: the deals' demo keeps its size (tests/deals: 20–30 deals), and its
+    # won and lost deals are spread over the months below with the rest.
+    conversions = [2]
     with transaction.atomic():
         for n, company in enumerate(COMPANIES):
-            _walk_lead(n, company, managers, users["head"], rng)
+            _walk_lead(n, company, managers, users["head"], rng, conversions)
         spread(rng)
     if stdout:
         stdout.write(f"  история для аналитики: {Stay.objects.count()} пребываний в статусах")
 
 
-def _walk_lead(n: int, company: str, managers, head, rng) -> None:
+def _walk_lead(n: int, company: str, managers, head, rng, conversions: list[int]) -> None:
     from deals.demo import _walk
 
     manager = managers[n % len(managers)]
@@ -71,6 +74,8 @@ def _walk_lead(n: int, company: str, managers, head, rng) -> None:
             "used_products": [rng.choice(list(UsedProduct.objects.filter(means_none=False)))]})
     timeline.add_comment(lead, manager, f"Разведка: ООО «{company}», портал не внедрён.", pin_it=True)
     fate = rng.random()
+    if 0.35 <= fate < 0.7 and not conversions[0]:
+        fate = 0.8  # stays in work
     depth = rng.randrange(1, len(PATH) + 1)
     for status in PATH[:depth]:
         lead = services.lead_move(lead, to=status, by=manager)
@@ -89,11 +94,11 @@ def _walk_lead(n: int, company: str, managers, head, rng) -> None:
             for status in PATH[PATH.index(lead.status) + 1:]:
                 lead = services.lead_move(lead, to=status, by=manager)
         deal = services.lead_convert(lead, contact=True, company=True, deal=True, by=manager).deal
+        conversions[0] -= 1
         stages = list(deal.pipeline.stages.order_by("sort", "pk"))
-        end = rng.random()
-        target = next((s for s in stages if s.semantics == (Stage.Semantics.SUCCESS if end < 0.5 else
-                                                                Stage.Semantics.FAILURE)), None)
-        if end < 0.8 and target is not None:
+        wanted = Stage.Semantics.SUCCESS if conversions[0] else Stage.Semantics.FAILURE  # one won, one lost
+        target = next((s for s in stages if s.semantics == wanted), None)
+        if target is not None:
             _walk(deal, deal.pipeline, target.name, deal.responsible, rng, list(Product.objects.all()),
                   list(LossReason.objects.filter(is_active=True)), list(Source.objects.all()), timezone.localdate())
 
