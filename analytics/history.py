@@ -234,17 +234,21 @@ def differences(label: str, tolerance_seconds: float = 5.0) -> list[tuple]:
     """(kept, rebuilt) pairs that differ — stays, then handovers: one only one side has, or whose
     times are further apart than `tolerance_seconds` (the hooks stamp a move a moment after its
     history entry). Rows of records that no longer exist come last."""
-    found = []
+    return list(iter_differences(label, tolerance_seconds))
+
+
+def iter_differences(label: str, tolerance_seconds: float = 5.0):
+    """`differences` one at a time (a million of them need not be held at once)."""
     for ids in _chunks(label):
         fresh_stays, fresh_handovers = from_timeline(label, ids)
         kept_stays = Stay.objects.filter(model=label, object_id__in=ids).order_by("object_id", "entered_at", "pk")
         kept_handovers = Handover.objects.filter(model=label, object_id__in=ids).order_by("object_id", "at", "pk")
-        found += (_compare(kept_stays, fresh_stays, key, ("entered_at", "left_at"), tolerance_seconds)
-                  + _compare(kept_handovers, fresh_handovers, handover_key, ("at",), tolerance_seconds))
+        yield from _compare(kept_stays, fresh_stays, key, ("entered_at", "left_at"), tolerance_seconds)
+        yield from _compare(kept_handovers, fresh_handovers, handover_key, ("at",), tolerance_seconds)
     records = _model(label)._base_manager.values("pk")
     for model in (Stay, Handover):
-        found += [(row, None) for row in model.objects.filter(model=label).exclude(object_id__in=records)]
-    return found
+        for row in model.objects.filter(model=label).exclude(object_id__in=records).iterator(chunk_size=CHUNK):
+            yield row, None
 
 
 def _compare(kept_rows, fresh_rows, key_of, times, tolerance_seconds) -> list[tuple]:

@@ -17,6 +17,9 @@ def _show(stay) -> str:
             f"{'сейчас' if stay.left_at is None else format(stay.left_at, '%Y-%m-%d %H:%M:%S')}, ответственный {stay.owner}")
 
 
+SHOWN = 50  # differences listed; the rest are counted
+
+
 class Command(BaseCommand):
     help = "Сверяет историю статусов для аналитики с историей записей и пересобирает её."
 
@@ -26,13 +29,15 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool = False, **options):
         differing = 0
         for label in history.COPIED:
-            found = history.differences(label)
-            differing += len(found)
-            for kept, fresh in found[:50]:
-                object_id = (kept or fresh).object_id
-                self.stdout.write(f"{label} #{object_id}: записано {_show(kept)}; по истории {_show(fresh)}")
-            if len(found) > 50:
-                self.stdout.write(f"{label}: и ещё {len(found) - 50}")
+            found = 0
+            for kept, fresh in history.iter_differences(label):
+                found += 1
+                if found <= SHOWN:
+                    object_id = (kept or fresh).object_id
+                    self.stdout.write(f"{label} #{object_id}: записано {_show(kept)}; по истории {_show(fresh)}")
+            differing += found
+            if found > SHOWN:
+                self.stdout.write(f"{label}: и ещё {found - SHOWN}")
             if found and not check:
                 self.stdout.write(f"{label}: пересобрано, пребываний: {history.rebuild(label)}.")
             elif not found:
