@@ -236,26 +236,35 @@ def _funnel_states():
 
 
 def funnel(user, params: ReportParams) -> Funnel:
-    """Three queries (and the gate's, once per user)."""
+    """Two queries (and the gate's, once per user)."""
     from leads.models import Status
     from leads.selectors import visible_leads
 
     states = _funnel_states()
     rows = _entered(_stays(user, LEAD, params), params.period)
-    entered = dict(rows.values("state").annotate(n=Count("object_id", distinct=True)).values_list("state", "n"))
-    # Each lead's furthest status of the process entered in the period (-1: only «Не успешный»),
-    # then how many leads got that far: the funnel is monotone.
+    # One pass over the period's stays: per lead, the furthest status of the process it entered
+    # (-1: only «Не успешный») and which statuses it entered; then per furthest status, how many
+    # leads and how many of them entered each status. The funnel is monotone: «reached» counts the
+    # leads that got at least that far.
     rank = Case(*[When(state=s, then=Value(i)) for i, s in enumerate(states)], default=Value(-1),
                 output_field=IntegerField())
-    furthest = rows.values("object_id").annotate(furthest=Max(rank)).values("furthest")
+    flags = {f"e{i}": Max(Case(When(state=s, then=Value(1)), default=Value(0), output_field=IntegerField()))
+             for i, s in enumerate(states)}
+    per_lead = rows.values("object_id").annotate(furthest=Max(rank), **flags).values("furthest", *flags)
+    got: dict[int, int] = {}
+    entered_counts = [0] * len(states)
     try:
-        sql, sql_params = furthest.query.sql_with_params()
+        sql, sql_params = per_lead.query.sql_with_params()
     except EmptyResultSet:  # nothing visible, or narrowed to nobody
-        got = {}
+        pass
     else:
+        sums = ", ".join(f"SUM({name})" for name in flags)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT furthest, COUNT(*) FROM ({sql}) reached GROUP BY furthest", sql_params)
-            got = dict(cursor.fetchall())
+            cursor.execute(f"SELECT furthest, COUNT(*), {sums} FROM ({sql}) per_lead GROUP BY furthest", sql_params)
+            for furthest, n, *entered_here in cursor.fetchall():
+                got[furthest] = n
+                entered_counts = [a + int(b or 0) for a, b in zip(entered_counts, entered_here, strict=True)]
+    entered = {s: entered_counts[i] for i, s in enumerate(states)}
     reached = [sum(n for index, n in got.items() if index >= i) for i in range(len(states))]
     won = reached[-1]
     funnel_rows = [FunnelRow(state=str(s), label=str(Status(s).label), entered=entered.get(s, 0), reached=reached[i],
