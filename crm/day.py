@@ -40,3 +40,20 @@ def register(source: Source) -> Source:
 
 def sources() -> list[Source]:
     return sorted(_sources, key=lambda s: s.order)
+
+
+# A few numbers another app shows on «Мой день» (analytics: the head's figures of the week), as
+# (label, value, url) — a function of the user, returning [] for whom it has nothing; the tasks
+# app renders them without importing the app.
+NumbersFunc = Callable[[Any], list[tuple[Any, Any, str]]]
+_numbers: list[NumbersFunc] = []
+
+
+def register_numbers(func: NumbersFunc) -> NumbersFunc:
+    if func not in _numbers:
+        _numbers.append(func)
+    return func
+
+
+def numbers(user) -> list[tuple[Any, Any, str]]:
+    return [number for func in _numbers for number in func(user)]
