@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.money import format_money, format_number
+from crm.money import Currency, format_money, format_number
 
 from . import charts, drilldown, selectors
 from .params import ReportParams
@@ -117,6 +118,23 @@ def cell(kind: str, value, previous=None, *, compared: bool = False, url: str = 
                 previous=exported(kind, previous) if compared else None, numeric=kind != TEXT)
 
 
+def sums_cell(sums: dict | None, previous: dict | None = None, *, compared: bool = False) -> Cell:
+    """A sum per currency (crm.money: RUB first, the others listed apart as the tallies do): the
+    change is the RUB one; the export gets the RUB number, or the text when other currencies are in."""
+    sums = sums or {}
+    rub = sums.get(Currency.RUB, Decimal(0))
+    result = cell(MONEY, rub, (previous or {}).get(Currency.RUB, Decimal(0)) if compared else None, compared=compared)
+    others = [(c, v) for c, v in sums.items() if c != Currency.RUB and v]
+    if others:
+        result.text = " + ".join([result.text, *(format_money(v, c) for c, v in others)])
+        result.value = result.text
+    return result
+
+
+def _rub(sums: dict | None) -> Decimal:
+    return (sums or {}).get(Currency.RUB, Decimal(0))
+
+
 def _text(value) -> Cell:
     return Cell(str(value), str(value))
 
@@ -163,47 +181,53 @@ def funnel(user, params: ReportParams, previous: ReportParams | None) -> Report:
 
 # --- Время в статусах ---
 
-def _times(user, params, previous, model: str, caption: str, testid: str) -> tuple[Table, Table, str]:
+def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
     now = selectors.time_in_status(user, params, model=model)
     before = selectors.time_in_status(user, previous, model=model) if previous else None
     old = {row.state: row for row in before.rows} if before else {}
     compared = before is not None
-    table = Table(caption, [Column(_("Статус"), TEXT), Column(_("Пребываний")), Column(_("Медиана, дней"), DAYS),
-                            Column(_("90-й процентиль, дней"), DAYS)], testid=testid, compared=compared)
+    if model == drilldown.LEAD:
+        title, first = _("Лиды: дней в статусе"), _("Статус")
+    else:
+        name = _pipeline_names().get(now.pipeline, "")
+        title, first = _("Сделки «%(pipeline)s»: дней на стадии") % {"pipeline": name}, _("Стадия")
+    caption = _("%(title)s — по пребываниям, закончившимся в периоде") % {"title": title}
+    table = Table(caption, [Column(first, TEXT), Column(_("Пребываний")), Column(_("Медиана, дней"), DAYS),
+                            Column(_("90-й процентиль, дней"), DAYS)], testid=f"time-{model.split('.')[0]}",
+                  compared=compared)
     for row in now.rows:
         was = old.get(row.state)
         table.rows.append([_text(row.label), cell(INT, row.count, getattr(was, "count", None), compared=compared),
                            cell(DAYS, row.median_days, getattr(was, "median_days", None), compared=compared),
                            cell(DAYS, row.p90_days, getattr(was, "p90_days", None), compared=compared)])
-    stuck = Table(_("Зависли дольше 90-го процентиля своего статуса"), [
-        Column(_("Запись"), TEXT), Column(_("Статус"), TEXT), Column(_("Дней в статусе"), DAYS),
-        Column(_("Ответственный"), TEXT)], testid=f"{testid}-stuck")
+    stuck = Table(_("%(title)s: зависли дольше 90-го процентиля (сейчас)") % {"title": title}, [
+        Column(_("Запись"), TEXT), Column(first, TEXT), Column(_("Дней"), DAYS),
+        Column(_("Ответственный"), TEXT)], testid=f"time-{model.split('.')[0]}-stuck")
     for item in now.stuck:
-        url = _record_url(model, item.object_id)
-        stuck.rows.append([Cell(item.title, item.title, url=url), _text(item.label), cell(DAYS, item.days),
-                           _text(item.owner or "")])
-    chart = charts.bars(caption, [row.label for row in now.rows], [
+        stuck.rows.append([Cell(item.title, item.title, url=_record_url(model, item.object_id)), _text(item.label),
+                           cell(DAYS, item.days), _text(item.owner or "")])
+    chart = charts.bars(title, [row.label for row in now.rows], [
         (_("Медиана"), [row.median_days for row in now.rows]), (_("90-й процентиль"), [row.p90_days for row in now.rows])],
         days=True)
-    return table, stuck, chart
+    return table, stuck, chart, title
+
+
+def _pipeline_names() -> dict:
+    from deals.models import Pipeline
+
+    return dict(Pipeline.objects.values_list("pk", "name"))
 
 
 def _record_url(model: str, pk: int) -> str:
-    from django.urls import reverse
-
     return reverse("leads:detail" if model == drilldown.LEAD else "deals:detail", args=[pk])
 
 
 def time_in_status(user, params, previous) -> Report:
     report = Report()
-    leads, leads_stuck, chart = _times(user, params, previous, "leads.lead",
-                                       _("Лиды: дней в статусе (по пребываниям, закончившимся в периоде)"), "time-leads")
-    report.charts.append((_("Лиды: дней в статусе"), chart))
-    report.tables += [leads, leads_stuck]
-    deals, deals_stuck, chart = _times(user, params, previous, "deals.deal",
-                                       _("Сделки: дней на стадии (по пребываниям, закончившимся в периоде)"), "time-deals")
-    report.charts.append((_("Сделки: дней на стадии"), chart))
-    report.tables += [deals, deals_stuck]
+    for model in (drilldown.LEAD, "deals.deal"):
+        table, stuck, chart, title = _times(user, params, previous, model)
+        report.charts.append((title, chart))
+        report.tables += [table, stuck]
     return report
 
 
@@ -221,30 +245,29 @@ MANAGER_COLUMNS = [
 MANAGER_LINKS = {"converted": "converted", "junked": "junk"}
 
 
-def _user_id(row) -> int | None:
-    user = getattr(row, "user", None)
-    return getattr(user, "pk", getattr(row, "user_id", None))
-
-
 def managers(user, params, previous) -> Report:
     now = selectors.managers(user, params)
     before = selectors.managers(user, previous) if previous else None
-    old = {_user_id(row): row for row in before} if before is not None else {}
+    old = {row.user_id: row for row in before} if before is not None else {}
     compared = before is not None
     table = Table(_("Работа менеджеров за период"), [Column(_("Менеджер"), TEXT),
                   *(Column(str(label), kind) for _name, label, kind in MANAGER_COLUMNS)],
                   testid="managers-table", compared=compared)
     for row in now:
-        was, pk = old.get(_user_id(row)), _user_id(row)
-        cells = [_text(getattr(row, "user", None) or getattr(row, "name", ""))]
+        was = old.get(row.user_id)
+        cells = [_text(row.name)]
         for name, _label, kind in MANAGER_COLUMNS:
+            if name == "won_sum":
+                cells.append(sums_cell({Currency.RUB: row.won_sum, **row.won_other},
+                                       {Currency.RUB: was.won_sum} if was else None, compared=compared))
+                continue
             url = ""
-            if name in MANAGER_LINKS and pk:
-                url = drilldown.leads_url(_own(params, pk), **{drilldown.NAME: drilldown.token(
+            if name in MANAGER_LINKS:
+                url = drilldown.leads_url(_own(params, row.user_id), **{drilldown.NAME: drilldown.token(
                     drilldown.ENTERED, MANAGER_LINKS[name], params.period)})
             cells.append(cell(kind, getattr(row, name), getattr(was, name, None), compared=compared, url=url))
         table.rows.append(cells)
-    names = [str(getattr(row, "user", None) or getattr(row, "name", "")) for row in now]
+    names = [row.name for row in now]
     leads_chart = charts.bars(_("Лиды менеджеров"), names, [
         (_("Взято"), [row.taken for row in now]), (_("Конвертировано"), [row.converted for row in now]),
         (_("Забраковано"), [row.junked for row in now])])
@@ -278,7 +301,8 @@ def _sources_table(rows, old_rows, params, caption, first, testid, *, by: str) -
             _text(row.label), cell(INT, row.leads, getattr(was, "leads", None), compared=compared, url=url),
             cell(INT, row.deals, getattr(was, "deals", None), compared=compared),
             cell(INT, row.won, getattr(was, "won", None), compared=compared),
-            cell(MONEY, row.paid_sum, getattr(was, "paid_sum", None), compared=compared),
+            sums_cell({Currency.RUB: row.paid_sum, **row.paid_other},
+                      {Currency.RUB: was.paid_sum} if was else None, compared=compared),
             cell(RATIO, row.conv_deal, getattr(was, "conv_deal", None), compared=compared),
             cell(RATIO, row.conv_won, getattr(was, "conv_won", None), compared=compared)])
     return table
@@ -310,33 +334,34 @@ def deals(user, params, previous) -> Report:
     report = Report()
     for pipeline in now.pipelines:
         was = old_pipelines.get(pipeline.pipeline_id)
-        stages = Table(_("Воронка «%(name)s»: сделки на стадиях сейчас") % {"name": pipeline.name},
+        stages = Table(_("Воронка «%(name)s»: сделки на стадиях сейчас") % {"name": pipeline.label},
                        [Column(_("Стадия"), TEXT), Column(_("Сделок")), Column(_("Сумма"), MONEY)],
                        testid=f"deals-stages-{pipeline.pipeline_id}")
         for stage in pipeline.stages:
-            stages.rows.append([_text(stage.label), cell(INT, stage.count), cell(MONEY, stage.sums)])
-        result = Table(_("Воронка «%(name)s»: итоги периода") % {"name": pipeline.name},
+            stages.rows.append([_text(stage.label), cell(INT, stage.count), sums_cell(stage.sums)])
+        result = Table(_("Воронка «%(name)s»: итоги периода") % {"name": pipeline.label},
                        [Column(_("Итог"), TEXT), Column(_("Сделок")), Column(_("Сумма"), MONEY)],
                        testid=f"deals-result-{pipeline.pipeline_id}", compared=compared)
-        for label, count, total in ((_("Выиграно"), "won_count", "won_sum"), (_("Проиграно"), "lost_count", "lost_sum")):
+        for label, closed in ((_("Выиграно"), "won"), (_("Проиграно"), "lost")):
+            now_closed, was_closed = getattr(pipeline, closed), getattr(was, closed, None)
             result.rows.append([_text(label),
-                                cell(INT, getattr(pipeline, count), getattr(was, count, None), compared=compared),
-                                cell(MONEY, getattr(pipeline, total), getattr(was, total, None), compared=compared)])
+                                cell(INT, now_closed.count, getattr(was_closed, "count", None), compared=compared),
+                                sums_cell(now_closed.sums, getattr(was_closed, "sums", None), compared=compared)])
         forecast = Table(_("Воронка «%(name)s»: прогноз — открытые сделки с датой закрытия в периоде")
-                         % {"name": pipeline.name},
+                         % {"name": pipeline.label},
                          [Column(_("Стадия"), TEXT), Column(_("Сделок")), Column(_("Сумма"), MONEY)],
                          testid=f"deals-forecast-{pipeline.pipeline_id}")
         for stage in pipeline.forecast:
-            forecast.rows.append([_text(stage.label), cell(INT, stage.count), cell(MONEY, stage.sums)])
-        reasons = Table(_("Воронка «%(name)s»: причины проигрыша") % {"name": pipeline.name},
+            forecast.rows.append([_text(stage.label), cell(INT, stage.count), sums_cell(stage.sums)])
+        reasons = Table(_("Воронка «%(name)s»: причины проигрыша за период") % {"name": pipeline.label},
                         [Column(_("Причина"), TEXT), Column(_("Сделок"))], testid=f"deals-reasons-{pipeline.pipeline_id}")
         for reason in pipeline.loss_reasons:
             reasons.rows.append([_text(reason.label), cell(INT, reason.count)])
         report.tables += [stages, result, forecast, reasons]
-        title = _("«%(name)s»: сумма на стадиях и прогноз") % {"name": pipeline.name}
-        forecast_sums = {stage.stage_id: stage.sums for stage in pipeline.forecast}
+        title = _("«%(name)s»: сумма на стадиях и прогноз, ₽") % {"name": pipeline.label}
+        forecast_sums = {stage.stage_id: _rub(stage.sums) for stage in pipeline.forecast}
         report.charts.append((title, charts.bars(title, [stage.label for stage in pipeline.stages], [
-            (_("Сумма на стадии"), [stage.sums for stage in pipeline.stages]),
+            (_("Сумма на стадии"), [_rub(stage.sums) for stage in pipeline.stages]),
             (_("Прогноз периода"), [forecast_sums.get(stage.stage_id) for stage in pipeline.stages])], money=True)))
     return report
 

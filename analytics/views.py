@@ -28,11 +28,8 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     if not selectors.can_view_reports(request.user):
         return _forbidden(request)
-    form = ReportForm(request.GET or None, user=request.user)
-    query = _query(form.kept() if form.is_bound else {})
-    return render(request, "analytics/index.html", {
-        "tabs": _tabs(query, ""), "errors": form.messages(),
-    })
+    # The index takes no parameters: each report's page checks its own.
+    return render(request, "analytics/index.html", {"tabs": _tabs("", ""), "errors": []})
 
 
 @require_GET
