@@ -11,4 +11,5 @@ urlpatterns = [
     path("managers/", views.report, {"name": "managers"}, name="managers"),
     path("sources/", views.report, {"name": "sources"}, name="sources"),
     path("deals/", views.report, {"name": "deals"}, name="deals"),
+    path("day-numbers/", day.day_numbers, name="day_numbers"),
 ]

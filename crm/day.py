@@ -42,18 +42,25 @@ def sources() -> list[Source]:
     return sorted(_sources, key=lambda s: s.order)
 
 
-# A few numbers another app shows on «Мой день» (analytics: the head's figures of the week), as
-# (label, value, url) — a function of the user, returning [] for whom it has nothing; the tasks
-# app renders them without importing the app.
-NumbersFunc = Callable[[Any], list[tuple[Any, Any, str]]]
-_numbers: list[NumbersFunc] = []
+
+# Panels other apps show on «Мой день» (analytics: the head's figures of the reports): the URL name
+# of a partial the page fetches by htmx after it loads — so the day page pays none of their queries
+# — and who sees it, a function of the user. The tasks app renders them without importing the app.
+@dataclass(frozen=True)
+class Panel:
+    url_name: str
+    check: Callable[[Any], bool]
 
 
-def register_numbers(func: NumbersFunc) -> NumbersFunc:
-    if func not in _numbers:
-        _numbers.append(func)
-    return func
+_panels: list[Panel] = []
 
 
-def numbers(user) -> list[tuple[Any, Any, str]]:
-    return [number for func in _numbers for number in func(user)]
+def register_panel(panel: Panel) -> Panel:
+    if all(p.url_name != panel.url_name for p in _panels):
+        _panels.append(panel)
+    return panel
+
+
+def panels(user) -> list[str]:
+    """The URL names of the panels `user` sees."""
+    return [p.url_name for p in _panels if p.check(user)]

@@ -77,8 +77,8 @@ def day(request):
         context["day"] = _with_links(selectors_day.person_day(user, person), own=person == user)
     if request.htmx and request.htmx.target == "day-sections":
         return render(request, "tasks_app/_day_sections.html", context)
-    # What other apps show on the page (crm.day.register_numbers: the head's analytics figures).
-    context["numbers"] = crm_day.numbers(user)
+    # What other apps show on the page (crm.day.register_panel: the head's analytics figures), by htmx.
+    context["panels"] = crm_day.panels(user)
     return render(request, "tasks_app/day.html", context)
 
 
