@@ -52,7 +52,9 @@ def test_the_head_drills_from_last_months_funnel_to_the_leads(live_server, page,
     page.screenshot(path="screenshots/analytics-funnel.png", full_page=True)
 
     row = page.get_by_test_id("funnel-table").get_by_role("row").filter(has_text="Выход на ЛПР")
-    row.get_by_test_id("drill").nth(1).click()  # «Дошли до статуса»
+    reached = row.get_by_test_id("drill").nth(1)  # «Дошли до статуса»
+    expect(reached).to_have_text("2")
+    reached.click()
 
     expect(page).to_have_url(re.compile(r"/leads/\?.*analytics=reached\.decision_maker\."))
     expect(page.get_by_test_id("link-filter-chip")).to_contain_text("дошли до статуса «Выход на ЛПР»")
