@@ -16,6 +16,7 @@ its text stays readable (about 11 px) when a phone (390 px) shrinks it to about 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
@@ -36,10 +37,10 @@ STYLE = Style(
     foreground_strong="#212529",
     foreground_subtle="#6c757d",
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-    label_font_size=19,
-    major_label_font_size=19,
-    value_font_size=18,
-    legend_font_size=19,
+    label_font_size=18,
+    major_label_font_size=18,
+    value_font_size=17,
+    legend_font_size=17,
     title_font_size=20,
     opacity=".95",
     opacity_hover="1",
@@ -67,10 +68,14 @@ def _config(rows: int, series: int, **extra) -> dict:
         "disable_xml_declaration": True,
         "print_values": True,
         "print_values_position": "top",
-        "print_zeroes": True,
+        "print_zeroes": False,
+        # The values are printed on the bars: no value axis, no guides to read them off.
+        # (A horizontal chart's value axis is pygal's x axis.)
         "show_y_guides": False,
+        "show_x_guides": False,
+        "show_x_labels": False,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 2,
+        "legend_at_bottom_columns": 1,
         "truncate_label": 22,
         "truncate_legend": 30,
         "margin": 8,
@@ -91,27 +96,34 @@ def _attr(text: str) -> str:
 
 
 def _number(value) -> str:
-    return "" if value is None else format_number(value)
+    return "" if value is None else format_number(Decimal(str(value)))
+
+
+def _days(value) -> str:
+    return "" if value is None else format_number(Decimal(str(round(value, 1))))
 
 
 def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence]], *,
          money: bool = False, days: bool = False, stacked: bool = False) -> SafeString:
     """Horizontal bars, one group per label, one bar per series (the period, the previous one);
-    `stacked`: the series stacked in one bar per label. Values printed on the bars."""
+    `stacked`: the series stacked in one bar per label. Values printed on the bars. "" when there
+    is nothing above zero to draw (pygal would draw an axis of noise): the page says so instead."""
+    if not any(v for _name, values in series for v in values if v is not None):
+        return mark_safe("")
     chart_class = pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar
-    formatter: Callable = format_amount if money else _number
-    if days:
-        def formatter(value):  # days with one decimal
-            return "" if value is None else format_number(round(value, 1))
+    formatter: Callable = format_amount if money else _days if days else _number
     groups = 1 if stacked else len(series)
+    values = [[float(v or 0) for v in vs] for _name, vs in series]
+    top = max(map(sum, zip(*values, strict=True))) if stacked else max(max(vs, default=0) for vs in values)
     chart = chart_class(**_config(len(labels), groups, value_formatter=formatter,
+                                  range=(0, top * 1.3),  # room for the value printed after the longest bar
                                   show_legend=len(series) > 1 or stacked,
                                   print_values_position="center" if stacked else "top"))
     chart.title = None
     # pygal draws the first label at the bottom: reversed, the chart reads top-down as the table.
     chart.x_labels = [str(label) for label in reversed(labels)]
-    for name, values in series:
-        chart.add(str(name), [None if v is None else float(v) for v in reversed(list(values))])
+    for name, numbers in series:
+        chart.add(str(name), [None if v is None else float(v) for v in reversed(list(numbers))])
     return _render(chart, title)
 
 

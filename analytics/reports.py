@@ -61,6 +61,7 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     testid: str = ""
     compared: bool = False
+    half: bool = False  # a narrow table: two side by side on a wide screen
 
 
 @dataclass
@@ -99,6 +100,8 @@ def delta(kind: str, value, previous) -> Delta | None:
     if kind in (TEXT,) or value is None or previous is None:
         return None
     change = Decimal(str(value)) - Decimal(str(previous))
+    if not change and not value:
+        return None  # nothing then, nothing now: no «= 0 (было 0)» to read through
     if kind == RATIO:
         points = round(change * 100)
         text = f"{'+' if points > 0 else '−' if points < 0 else ''}{format_number(abs(points))}\N{NO-BREAK SPACE}" \
@@ -113,7 +116,8 @@ def delta(kind: str, value, previous) -> Delta | None:
 
 
 def cell(kind: str, value, previous=None, *, compared: bool = False, url: str = "") -> Cell:
-    return Cell(exported(kind, value), shown(kind, value), url=url,
+    # A zero opens no list: an empty one says nothing the number did not.
+    return Cell(exported(kind, value), shown(kind, value), url=url if value else "",
                 delta=delta(kind, value, previous) if compared else None,
                 previous=exported(kind, previous) if compared else None, numeric=kind != TEXT)
 
@@ -168,7 +172,7 @@ def funnel(user, params: ReportParams, previous: ReportParams | None) -> Report:
             cell(RATIO, row.to_won, getattr(was, "to_won", None), compared=compared),
         ])
     junk = Table(_("Причины «Не успешный» за период"), [Column(_("Причина"), TEXT), Column(_("Лидов"))],
-                 testid="junk-table", compared=compared)
+                 testid="junk-table", compared=compared, half=True)
     for reason in now.junk:
         junk.rows.append([_text(reason.label), cell(INT, reason.count, getattr(old_junk.get(reason.id), "count", None),
                                                      compared=compared)])
@@ -194,7 +198,7 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
     caption = _("%(title)s — по пребываниям, закончившимся в периоде") % {"title": title}
     table = Table(caption, [Column(first, TEXT), Column(_("Пребываний")), Column(_("Медиана, дней"), DAYS),
                             Column(_("90-й процентиль, дней"), DAYS)], testid=f"time-{model.split('.')[0]}",
-                  compared=compared)
+                  compared=compared, half=True)
     for row in now.rows:
         was = old.get(row.state)
         table.rows.append([_text(row.label), cell(INT, row.count, getattr(was, "count", None), compared=compared),
@@ -202,7 +206,7 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
                            cell(DAYS, row.p90_days, getattr(was, "p90_days", None), compared=compared)])
     stuck = Table(_("%(title)s: зависли дольше 90-го процентиля (сейчас)") % {"title": title}, [
         Column(_("Запись"), TEXT), Column(first, TEXT), Column(_("Дней"), DAYS),
-        Column(_("Ответственный"), TEXT)], testid=f"time-{model.split('.')[0]}-stuck")
+        Column(_("Ответственный"), TEXT)], testid=f"time-{model.split('.')[0]}-stuck", half=True)
     for item in now.stuck:
         stuck.rows.append([Cell(item.title, item.title, url=_record_url(model, item.object_id)), _text(item.label),
                            cell(DAYS, item.days), _text(item.owner or "")])
@@ -336,12 +340,12 @@ def deals(user, params, previous) -> Report:
         was = old_pipelines.get(pipeline.pipeline_id)
         stages = Table(_("Воронка «%(name)s»: сделки на стадиях сейчас") % {"name": pipeline.label},
                        [Column(_("Стадия"), TEXT), Column(_("Сделок")), Column(_("Сумма"), MONEY)],
-                       testid=f"deals-stages-{pipeline.pipeline_id}")
+                       testid=f"deals-stages-{pipeline.pipeline_id}", half=True)
         for stage in pipeline.stages:
             stages.rows.append([_text(stage.label), cell(INT, stage.count), sums_cell(stage.sums)])
         result = Table(_("Воронка «%(name)s»: итоги периода") % {"name": pipeline.label},
                        [Column(_("Итог"), TEXT), Column(_("Сделок")), Column(_("Сумма"), MONEY)],
-                       testid=f"deals-result-{pipeline.pipeline_id}", compared=compared)
+                       testid=f"deals-result-{pipeline.pipeline_id}", compared=compared, half=True)
         for label, closed in ((_("Выиграно"), "won"), (_("Проиграно"), "lost")):
             now_closed, was_closed = getattr(pipeline, closed), getattr(was, closed, None)
             result.rows.append([_text(label),
@@ -350,11 +354,11 @@ def deals(user, params, previous) -> Report:
         forecast = Table(_("Воронка «%(name)s»: прогноз — открытые сделки с датой закрытия в периоде")
                          % {"name": pipeline.label},
                          [Column(_("Стадия"), TEXT), Column(_("Сделок")), Column(_("Сумма"), MONEY)],
-                         testid=f"deals-forecast-{pipeline.pipeline_id}")
+                         testid=f"deals-forecast-{pipeline.pipeline_id}", half=True)
         for stage in pipeline.forecast:
             forecast.rows.append([_text(stage.label), cell(INT, stage.count), sums_cell(stage.sums)])
         reasons = Table(_("Воронка «%(name)s»: причины проигрыша за период") % {"name": pipeline.label},
-                        [Column(_("Причина"), TEXT), Column(_("Сделок"))], testid=f"deals-reasons-{pipeline.pipeline_id}")
+                        [Column(_("Причина"), TEXT), Column(_("Сделок"))], testid=f"deals-reasons-{pipeline.pipeline_id}", half=True)
         for reason in pipeline.loss_reasons:
             reasons.rows.append([_text(reason.label), cell(INT, reason.count)])
         report.tables += [stages, result, forecast, reasons]
