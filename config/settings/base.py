@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "exchange",
     "rest",
     "rest.events",
+    "analytics",  # after the CRM apps and tasks_app: it reads them, they never import it
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,47 @@
+"""manage.py rebuild_analytics [--check]: compare the stays (analytics.models.Stay) with the ones
+the history makes (crm.TimelineEntry «created» and «status»), print the differences, and (without
+--check) replace them. With --check the exit code is 1 when something differs."""
+
+from django.core.management.base import BaseCommand
+
+from analytics import history
+from analytics.models import Handover
+
+
+def _show(stay) -> str:
+    if stay is None:
+        return "нет"
+    if isinstance(stay, Handover):
+        return f"передача ответственному {stay.owner} (от {stay.previous or '—'}) {stay.at:%Y-%m-%d %H:%M:%S}"
+    return (f"{stay.state} с {stay.entered_at:%Y-%m-%d %H:%M:%S} по "
+            f"{'сейчас' if stay.left_at is None else format(stay.left_at, '%Y-%m-%d %H:%M:%S')}, ответственный {stay.owner}")
+
+
+SHOWN = 50  # differences listed; the rest are counted
+
+
+class Command(BaseCommand):
+    help = "Сверяет историю статусов для аналитики с историей записей и пересобирает её."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
+
+    def handle(self, *args, check: bool = False, **options):
+        differing = 0
+        for label in history.COPIED:
+            found = 0
+            for kept, fresh in history.iter_differences(label):
+                found += 1
+                if found <= SHOWN:
+                    object_id = (kept or fresh).object_id
+                    self.stdout.write(f"{label} #{object_id}: записано {_show(kept)}; по истории {_show(fresh)}")
+            differing += found
+            if found > SHOWN:
+                self.stdout.write(f"{label}: и ещё {found - SHOWN}")
+            if found and not check:
+                self.stdout.write(f"{label}: пересобрано, пребываний: {history.rebuild(label)}.")
+            elif not found:
+                self.stdout.write(f"{label}: расхождений нет.")
+        if check and differing:
+            self.stderr.write(f"Расхождений: {differing}. Пересоберите: manage.py rebuild_analytics")
+            raise SystemExit(1)

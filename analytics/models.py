@@ -1,0 +1,75 @@
+"""The CRM's history as the reports read it: one `Stay` per record per state it was in.
+
+A stay is kept by the writers (analytics.history, through crm.hooks in the move's own
+transaction), never by the reports, so a report reads ranges of an indexed table instead of
+replaying the timeline. `owner`, `source` and `niche` are the record's CURRENT ones on all its
+stays (a reassignment moves them all): the access gate (accounts.access.gate) then filters the
+stays with the records' own rules, as crm.tallies does for the counters.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Stay(models.Model):
+    model = models.CharField(max_length=32)  # "leads.lead", "deals.deal"
+    object_id = models.BigIntegerField()
+    scope = models.BigIntegerField(default=0)  # the deal's pipeline; 0 for leads
+    state = models.CharField(max_length=64)  # the lead's status value / the deal's stage id as text
+    moved_from = models.CharField(max_length=64, blank=True)  # the state before ("": the record was created here)
+    owner = models.BigIntegerField()  # the record's current responsible
+    source = models.BigIntegerField(null=True)
+    niche = models.BigIntegerField(null=True)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True)  # null while the record is in this state
+    entered_by = models.BigIntegerField(null=True)  # who moved it (None: the system)
+
+    class Meta:
+        verbose_name = _("Пребывание в статусе")
+        verbose_name_plural = _("Пребывания в статусах")
+        indexes = [
+            # The funnel and the managers' report: what entered in a period.
+            models.Index(fields=["model", "entered_at"], name="an_stay_entered_idx"),
+            # Time in status: stays that ended in a period.
+            models.Index(fields=["model", "left_at"], name="an_stay_left_idx"),
+            # The writers: a record's stays (its open one, a reassignment, a deletion).
+            models.Index(fields=["model", "object_id"], name="an_stay_record_idx"),
+            # The stuck records: the open stays of a state, oldest first.
+            models.Index(fields=["model", "scope", "state", "entered_at"], condition=Q(left_at__isnull=True),
+                         name="an_stay_open_idx"),
+        ]
+        constraints = [
+            # A record is in one state at a time.
+            models.UniqueConstraint(fields=["model", "object_id"], condition=Q(left_at__isnull=True),
+                                    name="an_stay_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_id} {self.state} {self.entered_at:%Y-%m-%d}…{self.left_at or ''}"
+
+
+class Handover(models.Model):
+    """A record became `owner`'s: created for him (`previous` None) or reassigned to him — the
+    managers' report's «взято в работу». Kept with the stays (analytics.history); gated on the
+    receiver, whose work it is."""
+
+    model = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    owner = models.BigIntegerField()
+    previous = models.BigIntegerField(null=True)
+    at = models.DateTimeField()
+    by = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("Передача записи")
+        verbose_name_plural = _("Передачи записей")
+        indexes = [
+            models.Index(fields=["model", "at"], name="an_handover_at_idx"),
+            models.Index(fields=["model", "object_id"], name="an_handover_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_id} → {self.owner} {self.at:%Y-%m-%d}"

@@ -1,0 +1,647 @@
+"""Every figure of the analytics reports: the only reader of analytics.models.
+
+Each report is of the records `user` may see: the stays are filtered with the records' own access
+rules (accounts.access.gate on their `owner` and `scope`, kept current by analytics.history), the
+records themselves (titles, amounts, reasons) are read through leads/deals selectors, the touches
+through tasks_app.selectors, the deals' current stages from crm.tallies' counters. `params`
+(analytics.params.ReportParams) narrow them. Each report costs a fixed number of queries whatever
+the number of records (tests/analytics/test_figures_queries.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Aggregate, Case, Count, FloatField, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import Action, Entity, Level, User
+from crm.money import Currency
+
+from .models import Handover, Stay
+from .params import Period, ReportParams
+
+LEAD, DEAL = "leads.lead", "deals.deal"
+DAY = 86400.0
+
+
+# --- What the reports return ---
+
+@dataclass(frozen=True)
+class FunnelRow:
+    state: str
+    label: str
+    entered: int  # distinct leads that entered this status in the period
+    reached: int  # … that entered it or a later status of the process order
+    to_next: float | None  # reached(next) / reached(this)
+    to_won: float | None  # reached(«Успешный») / reached(this)
+
+
+@dataclass(frozen=True)
+class Reason:
+    id: int | None
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Funnel:
+    rows: list[FunnelRow]
+    junk: list[Reason]  # leads that entered «Не успешный» in the period, by their reason
+    total: int  # distinct leads that entered any status in the period
+
+
+@dataclass(frozen=True)
+class StateTime:
+    state: str
+    label: str
+    count: int  # stays in this state that ended in the period
+    median_days: float | None
+    p90_days: float | None
+
+
+@dataclass(frozen=True)
+class Stuck:
+    object_id: int
+    title: str
+    state: str
+    label: str
+    days: float
+    owner: str
+
+
+@dataclass(frozen=True)
+class TimeInStatus:
+    rows: list[StateTime]
+    stuck: list[Stuck]
+    model: str = LEAD
+    pipeline: int | None = None  # deals: the pipeline shown
+
+
+@dataclass(frozen=True)
+class ManagerRow:
+    user_id: int
+    name: str
+    taken: int = 0  # leads that became his in the period (created for him, reassigned to him)
+    moved: int = 0  # lead status moves he made
+    converted: int = 0  # his leads that became «Успешный» in the period
+    junked: int = 0  # his leads that became «Не успешный» in the period
+    planned: int = 0  # his touches due in the period
+    done: int = 0  # his touches completed in the period
+    overdue: int = 0  # his touches due in the period, not done and past due
+    deals_won: int = 0  # his deals won in the period
+    won_sum: Decimal = Decimal(0)  # their RUB sum
+    won_other: dict[str, Decimal] = field(default_factory=dict)  # their sums in other currencies
+    nothing_planned: int = 0  # his leads and deals in work with no planned touch (now)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: int | None
+    label: str
+    leads: int  # leads created in the period
+    deals: int  # deals made from them
+    won: int  # of which won
+    paid_sum: Decimal  # the won deals' RUB sum
+    conv_deal: float | None  # deals / leads
+    conv_won: float | None  # won / deals
+    paid_other: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StageRow:
+    stage_id: int
+    label: str
+    count: int
+    sums: dict[str, Decimal]  # per currency (crm.money), RUB first when there is any
+
+
+@dataclass(frozen=True)
+class Closed:
+    count: int
+    sums: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class PipelineDeals:
+    pipeline_id: int
+    label: str
+    stages: list[StageRow]  # now, every stage in order
+    won: Closed  # deals that entered the success stage in the period
+    lost: Closed  # … a failure stage
+    forecast: list[StageRow]  # open deals expected to close in the period's month(s), per in-process stage
+    loss_reasons: list[Reason]  # of the deals lost in the period
+
+
+@dataclass(frozen=True)
+class DealsReport:
+    pipelines: list[PipelineDeals]
+
+
+# --- Access and narrowing ---
+
+def can_view_reports(user) -> bool:
+    """A level on leads or deals (any pipeline) that covers more than his own records, or a superuser."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    levels = [access.level(user, Entity.LEAD, Action.VIEW), access.level(user, Entity.DEAL, Action.VIEW),
+              *access.scoped_levels(user, Entity.DEAL, Action.VIEW).values()]
+    return max(levels) > Level.OWN
+
+
+def _record_model(label: str):
+    from deals.models import Deal
+    from leads.models import Lead
+
+    return Lead if label == LEAD else Deal
+
+
+def _tree(user, department: int) -> set[int]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent, _name in access.departments(user):
+        children[parent].append(pk)
+    found, stack = set(), [department]
+    while stack:
+        node = stack.pop()
+        if node not in found:
+            found.add(node)
+            stack.extend(children.get(node, []))
+    return found
+
+
+def _owners(user, params: ReportParams) -> set[int] | None:
+    """The owners the params narrow to (a responsible, a department's tree); None: not narrowed."""
+    owners = None
+    if params.department is not None:
+        owners = set(User.objects.filter(department_id__in=_tree(user, params.department)).values_list("pk", flat=True))
+    if params.responsible is not None:
+        owners = {params.responsible} if owners is None else owners & {params.responsible}
+    return owners
+
+
+def _gated(user, rows: QuerySet, label: str) -> QuerySet:
+    """`rows` (stays, handovers) of the records `user` may see: the records' own rule on their
+    owner and (deals) pipeline columns."""
+    model = _record_model(label)
+    has_scope = label == DEAL and hasattr(rows.model, "scope")
+    condition = access.gate(user, model, Action.VIEW, owner="owner", scope="scope" if has_scope else None)
+    return rows.none() if condition is None else rows.filter(condition)
+
+
+def _stays(user, label: str, params: ReportParams, *, pipeline: int | None = None) -> QuerySet[Stay]:
+    rows = _gated(user, Stay.objects.filter(model=label), label)
+    owners = _owners(user, params)
+    if owners is not None:
+        rows = rows.filter(owner__in=sorted(owners))
+    if params.source is not None:
+        rows = rows.filter(source=params.source)
+    if params.niche is not None and label == LEAD:  # a deal has no niche: the deals' figures ignore it
+        rows = rows.filter(niche=params.niche)
+    if pipeline is not None:
+        rows = rows.filter(scope=pipeline)
+    return rows.order_by()
+
+
+def _entered(rows: QuerySet, period: Period) -> QuerySet:
+    start, end = period.bounds()
+    return rows.filter(entered_at__gte=start, entered_at__lt=end)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _sorted_sums(sums: dict[str, Decimal]) -> dict[str, Decimal]:
+    order = {c: i for i, c in enumerate(Currency.values)}
+    return {c: sums[c] for c in sorted(sums, key=lambda c: (order.get(c, 99), c)) if sums[c] or c == Currency.RUB}
+
+
+# --- The lead funnel ---
+
+def _funnel_states():
+    from leads.models import IN_PROCESS, Status
+
+    return [*IN_PROCESS, Status.CONVERTED]
+
+
+def funnel(user, params: ReportParams) -> Funnel:
+    """Three queries (and the gate's, once per user)."""
+    from leads.models import Status
+    from leads.selectors import visible_leads
+
+    states = _funnel_states()
+    rows = _entered(_stays(user, LEAD, params), params.period)
+    entered = dict(rows.values("state").annotate(n=Count("object_id", distinct=True)).values_list("state", "n"))
+    # Each lead's furthest status of the process entered in the period (-1: only «Не успешный»),
+    # then how many leads got that far: the funnel is monotone.
+    rank = Case(*[When(state=s, then=Value(i)) for i, s in enumerate(states)], default=Value(-1),
+                output_field=IntegerField())
+    furthest = rows.values("object_id").annotate(furthest=Max(rank)).values("furthest")
+    try:
+        sql, sql_params = furthest.query.sql_with_params()
+    except EmptyResultSet:  # nothing visible, or narrowed to nobody
+        got = {}
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT furthest, COUNT(*) FROM ({sql}) reached GROUP BY furthest", sql_params)
+            got = dict(cursor.fetchall())
+    reached = [sum(n for index, n in got.items() if index >= i) for i in range(len(states))]
+    won = reached[-1]
+    funnel_rows = [FunnelRow(state=str(s), label=str(Status(s).label), entered=entered.get(s, 0), reached=reached[i],
+                             to_next=_ratio(reached[i + 1], reached[i]) if i + 1 < len(states) else None,
+                             to_won=_ratio(won, reached[i]))
+                   for i, s in enumerate(states)]
+    junked = (visible_leads(user).filter(pk__in=rows.filter(state=Status.JUNK).values("object_id"))
+              .values_list("junk_reason_id", "junk_reason__name").annotate(n=Count("pk")))
+    junk = sorted((Reason(id=pk, label=name if pk is not None else _("Возвращены в работу"), count=n)
+                   for pk, name, n in junked), key=lambda r: (-r.count, r.id is None, r.label))
+    return Funnel(rows=funnel_rows, junk=junk, total=sum(got.values()))
+
+
+# --- Time in status ---
+
+class _Percentile(Aggregate):
+    """PostgreSQL's percentile_cont: the continuous percentile (linear between neighbours)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=repr(float(fraction)), output_field=FloatField(), **extra)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """percentile_cont in Python (SQLite has none): the same answers."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = fraction * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def durations(rows: QuerySet[Stay], *, in_database: bool | None = None) -> dict[str, tuple[int, float | None, float | None]]:
+    """{state: (count, median days, 90th percentile days)} of ended stays `rows`: one query, the
+    percentiles computed by PostgreSQL where it runs, else here."""
+    if in_database is None:
+        in_database = connection.vendor == "postgresql"
+    if in_database:
+        seconds = RawSQL('EXTRACT(EPOCH FROM ("analytics_stay"."left_at" - "analytics_stay"."entered_at"))', [],
+                         output_field=FloatField())
+        found = rows.values("state").annotate(n=Count("pk"), median=_Percentile(seconds, 0.5), p90=_Percentile(seconds, 0.9))
+        return {r["state"]: (r["n"], float(r["median"]) / DAY, float(r["p90"]) / DAY) for r in found}
+    by_state: dict[str, list[float]] = defaultdict(list)
+    for state, entered_at, left_at in rows.values_list("state", "entered_at", "left_at"):
+        by_state[state].append((left_at - entered_at).total_seconds())
+    return {state: (len(values), percentile(values, 0.5) / DAY, percentile(values, 0.9) / DAY)
+            for state, values in by_state.items()}
+
+
+def _states_of(user, model: str, params: ReportParams):
+    """(pipeline id or None, [(state, label, in process?)…] in the process order)."""
+    if model == LEAD:
+        from leads.models import CLOSED, ORDER, Status
+
+        return None, [(str(s), str(Status(s).label), s not in CLOSED) for s in ORDER]
+    from deals.models import Stage
+    from deals.selectors import pipelines_for
+
+    visible = [p.pk for p in pipelines_for(user)]
+    pipeline = params.pipeline if params.pipeline in visible else (visible[0] if visible else None)
+    stages = Stage.objects.filter(pipeline_id=pipeline).order_by("sort", "pk")
+    return pipeline, [(str(s.pk), s.name, s.semantics == Stage.Semantics.IN_PROCESS) for s in stages]
+
+
+def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInStatus:
+    """Four queries (deals: two more, for the pipeline and its stages)."""
+    if model not in (LEAD, DEAL):
+        raise ValueError(model)
+    pipeline, states = _states_of(user, model, params)
+    if model == DEAL and pipeline is None:
+        return TimeInStatus(rows=[], stuck=[], model=model)
+    stays = _stays(user, model, params, pipeline=pipeline)
+    start, end = params.period.bounds()
+    stats = durations(stays.filter(left_at__gte=start, left_at__lt=end))
+    rows = [StateTime(state=s, label=label, count=stats.get(s, (0,))[0], median_days=stats.get(s, (0, None))[1],
+                      p90_days=stats.get(s, (0, None, None))[2]) for s, label, _ in states]
+    now = timezone.now()
+    condition = Q()
+    for state, _label, in_process in states:
+        if in_process and stats.get(state):
+            condition |= Q(state=state, entered_at__lt=now - timedelta(days=stats[state][2]))
+    stuck: list[Stuck] = []
+    if condition:
+        labels = {s: label for s, label, _ in states}
+        for pk, title, state, since, *name in _stuck_records(user, model, stays.filter(condition, left_at__isnull=True)):
+            stuck.append(Stuck(object_id=pk, title=title, state=state, label=labels.get(state, state),
+                               days=(now - since).total_seconds() / DAY, owner=_name(*name)))
+    return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline)
+
+
+def _stuck_records(user, model: str, open_stays: QuerySet[Stay]) -> list[tuple]:
+    """(pk, title, state, since, last name, first name, username) of the 50 records longest in
+    their state among `open_stays`, read through the records' selector: one query."""
+    from django.db.models import OuterRef, Subquery
+
+    if model == LEAD:
+        from leads.selectors import visible_leads as visible
+    else:
+        from deals.selectors import visible_deals as visible
+    longest = open_stays.order_by("entered_at", "pk").values("object_id")[:50]
+    stay = Stay.objects.filter(model=model, object_id=OuterRef("pk"), left_at__isnull=True)
+    found = (visible(user).filter(pk__in=longest).order_by()
+             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]))
+             .values_list("pk", "title", "open_state", "since", "responsible__last_name", "responsible__first_name",
+                          "responsible__username"))
+    return sorted(found, key=lambda row: (row[3], row[0]))
+
+
+def _name(last_name: str, first_name: str, username: str) -> str:
+    """As User.__str__ says it."""
+    return " ".join(part for part in (last_name, first_name) if part).strip() or username
+
+
+def _names(ids) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {user.pk: str(user) for user in User.objects.filter(pk__in=sorted(ids)).only("username", "last_name",
+                                                                                          "first_name")}
+
+
+# --- Managers ---
+
+def _people(user) -> set[int] | None:
+    """Whose work `user` may see: the owners his levels on leads and deals open (None: everyone)."""
+    levels = {access.level(user, Entity.LEAD, Action.VIEW), access.level(user, Entity.DEAL, Action.VIEW),
+              *access.scoped_levels(user, Entity.DEAL, Action.VIEW).values()}
+    if Level.ALL in levels:
+        return None
+    people: set[int] = set()
+    for lvl in levels:
+        if lvl == Level.OWN:
+            people.add(user.pk)
+        elif lvl > Level.OWN:
+            people |= access.owner_ids(user, lvl)
+    return people
+
+
+def _success_and_failure() -> tuple[dict[str, int], dict[str, int]]:
+    """{stage id as text: pipeline id} of the success stages, and of the failure ones. One query."""
+    from deals.models import Stage
+
+    won, lost = {}, {}
+    for pk, pipeline, semantics in Stage.objects.exclude(semantics=Stage.Semantics.IN_PROCESS).values_list(
+            "pk", "pipeline_id", "semantics"):
+        (won if semantics == Stage.Semantics.SUCCESS else lost)[str(pk)] = pipeline
+    return won, lost
+
+
+def managers(user, params: ReportParams) -> list[ManagerRow]:
+    """One row per manager whose work `user` may see (a manager: himself) with anything to show;
+    a fixed number of queries."""
+    from crm import day
+    from leads.models import Status
+    from tasks_app import selectors as tasks
+    from tasks_app.models import ACTIVE
+    from tasks_app.models import Status as TaskStatus
+
+    people = _people(user)
+    owners = _owners(user, params)
+    if owners is not None:
+        people = owners if people is None else people & owners
+    figures: dict[int, dict] = defaultdict(dict)
+
+    def only(rows: QuerySet, column: str) -> QuerySet:
+        return rows if people is None else rows.filter(**{f"{column}__in": sorted(people)})
+
+    handovers = _gated(user, Handover.objects.filter(model=LEAD), LEAD)
+    handovers = _entered_at(only(handovers, "owner"), params.period, "at")
+    for owner, n in handovers.order_by().values("owner").annotate(n=Count("object_id", distinct=True)).values_list("owner", "n"):
+        figures[owner]["taken"] = n
+    lead_stays = _entered(_stays(user, LEAD, params), params.period)
+    for who, n in (only(lead_stays.exclude(moved_from=""), "entered_by").values("entered_by").annotate(n=Count("pk"))
+                   .values_list("entered_by", "n")):
+        if who is not None:
+            figures[who]["moved"] = n
+    for owner, converted, junked in only(lead_stays.filter(state__in=[Status.CONVERTED, Status.JUNK]), "owner").values(
+            "owner").annotate(c=Count("object_id", distinct=True, filter=Q(state=Status.CONVERTED)),
+                              j=Count("object_id", distinct=True, filter=Q(state=Status.JUNK))).values_list("owner", "c", "j"):
+        figures[owner] |= {"converted": converted, "junked": junked}
+
+    start, end = params.period.bounds()
+    now = timezone.now()
+    due = Q(deadline__gte=start, deadline__lt=end)
+    completed = Q(status=TaskStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
+    touches = only(tasks.touches(user), "responsible").filter(due | completed).order_by().values("responsible").annotate(
+        planned=Count("pk", filter=due), done=Count("pk", filter=completed),
+        overdue=Count("pk", filter=due & Q(status__in=ACTIVE, deadline__lt=now)))
+    for row in touches:
+        figures[row["responsible"]] |= {"planned": row["planned"], "done": row["done"], "overdue": row["overdue"]}
+
+    won_stages, _lost = _success_and_failure()
+    won = only(_entered(_stays(user, DEAL, params), params.period).filter(state__in=list(won_stages)), "owner")
+    deals = _deals_by_id(user, won.values("object_id"))
+    for owner, object_id in won.values_list("owner", "object_id").distinct():
+        amount, currency = deals.get(object_id, (None, None))[:2]
+        if currency is None:
+            continue
+        mine = figures[owner]
+        mine["deals_won"] = mine.get("deals_won", 0) + 1
+        if currency == Currency.RUB:
+            mine["won_sum"] = mine.get("won_sum", Decimal(0)) + amount
+        else:
+            other = mine.setdefault("won_other", {})
+            other[currency] = other.get(currency, Decimal(0)) + amount
+
+    for source in day.sources():
+        unplanned = only(source.in_work(user).exclude(tasks.planned_condition(source.model)), "responsible")
+        for owner, n in unplanned.order_by().values("responsible").annotate(n=Count("pk")).values_list("responsible", "n"):
+            figures[owner]["nothing_planned"] = figures[owner].get("nothing_planned", 0) + n
+
+    if people is not None and access.level(user, Entity.LEAD, Action.VIEW) == Level.OWN and user.pk in people:
+        figures.setdefault(user.pk, {})  # a manager sees his own row, even empty
+    names = _names(set(figures))
+    rows = [ManagerRow(user_id=pk, name=names.get(pk, ""), **values) for pk, values in figures.items() if pk in names]
+    return sorted(rows, key=lambda r: (r.name.lower(), r.user_id))
+
+
+def _entered_at(rows: QuerySet, period: Period, column: str) -> QuerySet:
+    start, end = period.bounds()
+    return rows.filter(**{f"{column}__gte": start, f"{column}__lt": end})
+
+
+def _deals_by_id(user, ids) -> dict[int, tuple[Decimal, str, int | None]]:
+    """{deal id: (amount, currency, loss reason id)} of the deals `ids` (a subquery) `user` may see."""
+    from deals.selectors import visible_deals
+
+    return {pk: (amount, currency, reason) for pk, amount, currency, reason in
+            visible_deals(user).filter(pk__in=ids).values_list("pk", "amount", "currency", "loss_reason_id")}
+
+
+# --- Sources ---
+
+def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow]:
+    """Leads created in the period per source (`by="niche"`: per niche), the deals made from
+    them, the won ones and their sum. Three queries."""
+    from crm.models import Niche, Source
+    from deals.models import Stage
+    from deals.selectors import visible_deals
+    from leads.selectors import visible_leads
+
+    if by not in ("source", "niche"):
+        raise ValueError(by)
+    start, end = params.period.bounds()
+    leads = visible_leads(user).filter(created_at__gte=start, created_at__lt=end)
+    owners = _owners(user, params)
+    if owners is not None:
+        leads = leads.filter(responsible_id__in=sorted(owners))
+    if params.source is not None:
+        leads = leads.filter(source_id=params.source)
+    if params.niche is not None:
+        leads = leads.filter(niche_id=params.niche)
+    key = f"{by}_id"
+    counted = dict(leads.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n"))
+    success = Q(stage__semantics=Stage.Semantics.SUCCESS)
+    made: dict = defaultdict(lambda: {"deals": 0, "won": 0, "sums": {}})
+    for value, currency, n, won, paid in (visible_deals(user).filter(lead__in=leads.values("pk")).order_by()
+                                          .values(f"lead__{key}", "currency")
+                                          .annotate(n=Count("pk"), won=Count("pk", filter=success),
+                                                    paid=Sum("amount", filter=success))
+                                          .values_list(f"lead__{key}", "currency", "n", "won", "paid")):
+        row = made[value]
+        row["deals"] += n
+        row["won"] += won
+        if won:
+            row["sums"][currency] = row["sums"].get(currency, Decimal(0)) + (paid or Decimal(0))
+    reference = Source if by == "source" else Niche
+    names = list(reference.objects.order_by("sort", "name").values_list("pk", "name"))
+    rows = []
+    for pk, name in [*names, (None, _("Не указана") if by == "niche" else _("Не указан"))]:
+        n, deals = counted.get(pk, 0), made.get(pk, {"deals": 0, "won": 0, "sums": {}})
+        if not n and not deals["deals"]:
+            continue
+        sums = deals["sums"]
+        rows.append(SourceRow(id=pk, label=name, leads=n, deals=deals["deals"], won=deals["won"],
+                              paid_sum=sums.get(Currency.RUB, Decimal(0)), conv_deal=_ratio(deals["deals"], n),
+                              conv_won=_ratio(deals["won"], deals["deals"]),
+                              paid_other={c: s for c, s in sums.items() if c != Currency.RUB}))
+    return rows
+
+
+# --- Deals ---
+
+def deals_report(user, params: ReportParams) -> DealsReport:
+    """Per visible pipeline (or params.pipeline): the stages now (crm.tallies' counters when only
+    the owners narrow them), won and lost in the period, the forecast of the period's months and
+    the loss reasons. A fixed number of queries per pipeline."""
+    from crm import boards, tallies
+    from deals.models import Deal, Stage
+    from deals.selectors import loss_reasons, pipelines_for, visible_deals
+
+    pipelines = [p for p in pipelines_for(user) if params.pipeline in (None, p.pk)]
+    if not pipelines:
+        return DealsReport(pipelines=[])
+    stages = list(Stage.objects.filter(pipeline__in=pipelines).order_by("pipeline__sort", "pipeline_id", "sort", "pk"))
+    owners = _owners(user, params)
+    narrowed = visible_deals(user).filter(pipeline__in=pipelines)
+    if owners is not None:
+        narrowed = narrowed.filter(responsible_id__in=sorted(owners))
+    if params.source is not None:
+        narrowed = narrowed.filter(source_id=params.source)
+    ids = [s.pk for s in stages]
+    now_totals: dict | None = {}
+    if params.source is None:  # the counters know owners and pipelines, not sources
+        for pipeline in pipelines:
+            totals = tallies.board_totals(user, Deal, "stage", [s.pk for s in stages if s.pipeline_id == pipeline.pk],
+                                          owners=owners, scope=pipeline.pk)
+            if totals is None:
+                now_totals = None
+                break
+            now_totals.update(totals)
+    if params.source is not None or now_totals is None:
+        now_totals = boards.column_totals(narrowed, "stage", ids)
+    first, last = params.period.months()
+    forecast = boards.column_totals(narrowed.filter(stage__semantics=Stage.Semantics.IN_PROCESS, close_date__gte=first,
+                                                    close_date__lte=last), "stage", ids)
+
+    won_stages, lost_stages = _success_and_failure()
+    closed_rows = _entered(_stays(user, DEAL, params), params.period).filter(
+        state__in=[*won_stages, *lost_stages], scope__in=[p.pk for p in pipelines])
+    deals = _deals_by_id(user, closed_rows.values("object_id"))
+    won: dict[int, dict] = defaultdict(lambda: {"ids": set(), "sums": {}})
+    lost: dict[int, dict] = defaultdict(lambda: {"ids": set(), "sums": {}})
+    reasons: dict[int, dict] = defaultdict(lambda: defaultdict(set))
+    for object_id, scope, state in closed_rows.values_list("object_id", "scope", "state").distinct():
+        if object_id not in deals:
+            continue
+        amount, currency, reason = deals[object_id]
+        bucket = (won if state in won_stages else lost)[scope]
+        if object_id in bucket["ids"]:
+            continue  # won twice in the period (reopened and won again): one deal, one sum
+        bucket["ids"].add(object_id)
+        bucket["sums"][currency] = bucket["sums"].get(currency, Decimal(0)) + amount
+        if state in lost_stages:
+            reasons[scope][reason].add(object_id)
+    reason_names = dict(loss_reasons().values_list("pk", "name")) if any(reasons.values()) else {}
+
+    report = []
+    for pipeline in pipelines:
+        mine = [s for s in stages if s.pipeline_id == pipeline.pk]
+
+        def rows_of(totals, kept) -> list[StageRow]:
+            return [StageRow(stage_id=s.pk, label=s.name, count=totals[s.pk]["count"],
+                             sums=_sorted_sums(totals[s.pk]["sums"])) for s in kept]
+
+        in_process = [s for s in mine if s.semantics == Stage.Semantics.IN_PROCESS]
+        found = reasons.get(pipeline.pk, {})
+        report.append(PipelineDeals(
+            pipeline_id=pipeline.pk, label=pipeline.name, stages=rows_of(now_totals, mine),
+            won=Closed(count=len(won[pipeline.pk]["ids"]), sums=_sorted_sums(won[pipeline.pk]["sums"])),
+            lost=Closed(count=len(lost[pipeline.pk]["ids"]), sums=_sorted_sums(lost[pipeline.pk]["sums"])),
+            forecast=rows_of(forecast, in_process),
+            loss_reasons=sorted((Reason(id=pk, label=reason_names.get(pk, _("Не указана")), count=len(ids))
+                                 for pk, ids in found.items()), key=lambda r: (-r.count, r.id is None, r.label)),
+        ))
+    return DealsReport(pipelines=report)
+
+
+# --- «Мой день» ---
+
+def day_numbers(user) -> list[tuple[str, int | str, str]]:
+    """(label, value, url) for the head's «Мой день»: this week's new leads, this month's
+    conversion to «Успешный» and won deals, the leads stuck now. Nothing for a user who may not
+    see the reports."""
+    if not can_view_reports(user):
+        return []
+    today = timezone.localdate()
+    week = Period(today - timedelta(days=today.weekday()), today)
+    month = Period(today.replace(day=1), today)
+    this_week, this_month = funnel(user, ReportParams(period=week)), funnel(user, ReportParams(period=month))
+    first, won = this_month.rows[0], this_month.rows[-1]
+    conversion = f"{round(100 * won.reached / first.reached)} %" if first.reached else "—"
+    deals = deals_report(user, ReportParams(period=month))
+    stuck = time_in_status(user, ReportParams(period=Period(today - timedelta(days=89), today)))
+    return [
+        (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", "week")),
+        (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", "month")),
+        (_("Выиграно сделок за месяц"), sum(p.won.count for p in deals.pipelines), _url("deals", "month")),
+        (_("Лидов дольше обычного в статусе"), len(stuck.stuck), _url("time", "quarter")),
+    ]
+
+
+def _url(report: str, period: str) -> str:
+    # The report pages are analytics.urls' (another part of this app): their paths, not reverse(),
+    # so the figures do not depend on the pages being installed.
+    return f"/analytics/{report}/?{urlencode({'period': period})}"

@@ -1,0 +1,66 @@
+"""Query budgets: each report costs the same number of queries for 3 records as for 30."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from analytics import selectors
+from leads.models import Status
+from tests.analytics.conftest import DEAL, convert, deal_move, junk, move, new_deal, new_lead, touch
+
+pytestmark = pytest.mark.django_db
+
+REPORTS = {
+    "funnel": lambda user, params: selectors.funnel(user, params),
+    "time_in_status": lambda user, params: selectors.time_in_status(user, params),
+    "time_in_status_deals": lambda user, params: selectors.time_in_status(user, params, model=DEAL),
+    "managers": lambda user, params: selectors.managers(user, params),
+    "sources": lambda user, params: selectors.sources(user, params),
+    "sources_niche": lambda user, params: selectors.sources(user, params, by="niche"),
+    "deals_report": lambda user, params: selectors.deals_report(user, params),
+    "day_numbers": lambda user, params: selectors.day_numbers(user),
+}
+
+
+def grow(count: int, owner, outsider) -> None:
+    for n in range(count):
+        who = owner if n % 3 else outsider
+        lead = move(new_lead(who, title=f"Лид {n}"), Status.FIRST_CALL, who)
+        if n % 4 == 1:
+            junk(lead, who)
+        elif n % 4 == 2:
+            convert(lead, who, amount=Decimal("1000"))
+        elif n % 4 == 3:
+            touch(who, lead, -1)
+        deal_move(new_deal(who, title=f"Сделка {n}"), "Оплачено" if n % 2 else "Отказ", who,
+                  **({} if n % 2 else {"loss_reason": _reason()}))
+
+
+def _reason():
+    from deals.models import LossReason
+
+    return LossReason.objects.order_by("pk").first()
+
+
+def counts(user_pk: int, params) -> dict[str, int]:
+    found = {}
+    for name, report in REPORTS.items():
+        user = User.objects.get(pk=user_pk)  # the gate's caches start empty each time
+        with CaptureQueriesContext(connection) as queries:
+            report(user, params)
+        found[name] = len(queries)
+    return found
+
+
+@pytest.mark.parametrize("persona", ["owner", "head"])
+def test_every_report_costs_the_same_for_3_and_30_records(personas, persona, month):
+    owner, outsider = personas["owner"], personas["outsider"]
+    grow(3, owner, outsider)
+    few = counts(personas[persona].pk, month)
+    grow(27, owner, outsider)
+    many = counts(personas[persona].pk, month)
+    assert many == few
+    assert max(few.values()) <= 30, few
