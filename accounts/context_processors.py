@@ -17,6 +17,8 @@ MENU = [
         (_("Сделки"), "deals:board", Entity.DEAL),
         (_("Контакты"), "clients:contact_list", Entity.CONTACT),
         (_("Компании"), "clients:company_list", Entity.COMPANY),
+        # The reports: shown to whoever the analytics app lets open them (its registered check).
+        (_("Аналитика"), "analytics:index", lambda user: _registered("analytics:index", user)),
         # Not a kind of record: shown to whoever may import one (exchange's page says which).
         (_("Импорт"), "exchange:import", lambda user: any(access.can_import(user, e) for e in IMPORTED)),
     ]),
@@ -24,6 +26,21 @@ MENU = [
     (_("Календарь"), "calendar:index", Entity.EVENT),
     (_("Диск"), "disk:index", Entity.FILE),
 ]
+
+
+# menu entry's url name → who sees it, for entries whose app decides (analytics: who may open
+# the reports). Registered at start-up, as the counters below; an entry nobody registered a check
+# for is not shown.
+CHECKS: dict = {}
+
+
+def register_check(url_name: str, check) -> None:
+    CHECKS[url_name] = check
+
+
+def _registered(url_name: str, user) -> bool:
+    check = CHECKS.get(url_name)
+    return bool(check and check(user))
 
 
 # menu entry's url name → the url name of its counters, a partial the page fetches by htmx after

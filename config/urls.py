@@ -15,6 +15,7 @@ urlpatterns = [
     path("calendar/", include("calendar_app.urls")),
     path("disk/", include("disk.urls")),
     path("exchange/", include("exchange.urls")),
+    path("analytics/", include("analytics.urls")),
     path("rest/events/", include("rest.events.urls")),
     path("rest/", include("rest.urls")),
     path("", include("accounts.urls")),

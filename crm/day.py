@@ -40,3 +40,27 @@ def register(source: Source) -> Source:
 
 def sources() -> list[Source]:
     return sorted(_sources, key=lambda s: s.order)
+
+
+
+# Panels other apps show on «Мой день» (analytics: the head's figures of the reports): the URL name
+# of a partial the page fetches by htmx after it loads — so the day page pays none of their queries
+# — and who sees it, a function of the user. The tasks app renders them without importing the app.
+@dataclass(frozen=True)
+class Panel:
+    url_name: str
+    check: Callable[[Any], bool]
+
+
+_panels: list[Panel] = []
+
+
+def register_panel(panel: Panel) -> Panel:
+    if all(p.url_name != panel.url_name for p in _panels):
+        _panels.append(panel)
+    return panel
+
+
+def panels(user) -> list[str]:
+    """The URL names of the panels `user` sees."""
+    return [p.url_name for p in _panels if p.check(user)]

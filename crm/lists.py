@@ -434,6 +434,48 @@ def apply_record_filter(queryset: QuerySet, name: str, value: str) -> QuerySet:
     return queryset.filter(record_filter.condition(queryset.model, value))
 
 
+@dataclass(frozen=True)
+class LinkFilter:
+    """A filter a feature app's links narrow a list by, with a free value (a report's drill-down:
+    «the leads that reached «Выход на ЛПР» in October» — a state and two dates, not a choice).
+    `describe(value)` checks the value — raising ValidationError with the reason — and says what it
+    selects, for the chip the list shows while it is set (a user must see why the list is
+    narrowed); `condition(model, value)` turns it into a condition on the records. The panel does
+    not offer it (a link sets it) and the boards do not know it: they show no chips."""
+
+    name: str
+    label: Any
+    describe: Callable[[str], str]
+    condition: Callable[[type[Model], str], Q]
+    models: frozenset[str]
+    max_length: int = 100
+
+    def applies(self, model: type[Model]) -> bool:
+        return model._meta.label_lower in self.models
+
+
+_link_filters: dict[str, LinkFilter] = {}
+
+
+def register_link_filter(link_filter: LinkFilter) -> LinkFilter:
+    _link_filters[link_filter.name] = link_filter
+    return link_filter
+
+
+def link_filters(model: type[Model]) -> list[LinkFilter]:
+    return [f for f in _link_filters.values() if f.applies(model)]
+
+
+def _link_filter_field(link_filter: LinkFilter) -> django_filters.CharFilter:
+    def described(value: str) -> None:
+        link_filter.describe(value)
+
+    return django_filters.CharFilter(
+        label=link_filter.label, max_length=link_filter.max_length, widget=forms.HiddenInput,
+        validators=[described],
+        method=lambda queryset, name, value: queryset.filter(link_filter.condition(queryset.model, value)))
+
+
 # --- The filter panel ---
 
 class DateInput(forms.DateInput):
@@ -542,6 +584,12 @@ class ListFilterSet(django_filters.FilterSet):
             extra.parent = self
             extra.model = self._meta.model
             self.filters[name] = extra
+        for link_filter in link_filters(self._meta.model):
+            extra = _link_filter_field(link_filter)
+            extra.field_name = link_filter.name
+            extra.parent = self
+            extra.model = self._meta.model
+            self.filters[link_filter.name] = extra
 
     def loaded(self, name: str) -> dict[int, Model]:
         """The objects the panel's select `name` read for its choices, by pk (crm.lists.attach)."""
@@ -551,6 +599,25 @@ class ListFilterSet(django_filters.FilterSet):
     def record_filter_fields(self) -> list:
         """The bound fields of the registered filters (for the filter panel)."""
         return [self.form[f.name] for f in record_filters(self._meta.model) if f.name in self.form.fields]
+
+    def link_filter_chips(self) -> list[dict]:
+        """The link filters set (crm.lists.LinkFilter) with a valid value, as the panel's chips:
+        the field's name and value (kept in the panel's form), what it selects and the URL of
+        the list without it."""
+        if not self.is_bound:
+            return []
+        self.errors  # noqa: B018 — validates the form: only valid values are shown as applied
+        chips = []
+        for link_filter in link_filters(self._meta.model):
+            value = self.form.cleaned_data.get(link_filter.name)
+            if value:
+                query = self.request.GET.copy()
+                for dropped in (link_filter.name, "page"):
+                    query.pop(dropped, None)
+                chips.append({"name": link_filter.name, "value": value, "label": link_filter.label,
+                              "text": link_filter.describe(value),
+                              "remove_url": f"?{query.urlencode()}" if query else "?"})
+        return chips
 
     def prepare_form(self, fields: dict[str, forms.Field]) -> None:
         """Adjust the form's fields before it is validated."""

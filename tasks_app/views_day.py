@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
+from crm import day as crm_day
 
 from . import selectors, selectors_day, services
 from .services import TaskError
@@ -76,6 +77,8 @@ def day(request):
         context["day"] = _with_links(selectors_day.person_day(user, person), own=person == user)
     if request.htmx and request.htmx.target == "day-sections":
         return render(request, "tasks_app/_day_sections.html", context)
+    # What other apps show on the page (crm.day.register_panel: the head's analytics figures), by htmx.
+    context["panels"] = crm_day.panels(user)
     return render(request, "tasks_app/day.html", context)
 
 

@@ -1,0 +1,80 @@
+"""«Аналитика» in a browser: the head opens the lead funnel of last month from the menu, clicks a
+number and lands on exactly those leads; the report at a phone's width."""
+
+import re
+from datetime import datetime, time
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from analytics.forms import preset_period
+from analytics.models import Stay
+from tests.factories import LeadFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _stay(lead, state, day, left=None):
+    """A stay as the writers keep it (analytics.history), dated last month."""
+    zone = timezone.get_default_timezone()
+    return Stay.objects.create(
+        model="leads.lead", object_id=lead.pk, state=state, owner=lead.responsible_id, source=lead.source_id,
+        niche=lead.niche_id, entered_at=timezone.make_aware(datetime.combine(day, time(10)), zone),
+        left_at=timezone.make_aware(datetime.combine(left, time(9)), zone) if left else None)
+
+
+def last_month_history(owner, outsider):
+    """Two leads reached «Выход на ЛПР» last month (one of another group: the head sees both),
+    one stopped at «Первый звонок», one reached it the month before."""
+    last = preset_period("month", -1)
+    leads = [LeadFactory(title="ООО «Ромашка» — ЛПР", responsible=owner),
+             LeadFactory(title="АО «Василёк» — ЛПР", responsible=outsider),
+             LeadFactory(title="ИП Соколов — звонок", responsible=owner),
+             LeadFactory(title="ООО «Старый» — ЛПР раньше", responsible=owner)]
+    Stay.objects.all().delete()  # the creations' own stays are of today: last month's history only
+    for lead in leads[:2]:
+        _stay(lead, "new", last.start, left=last.end)
+        _stay(lead, "decision_maker", last.end)
+    _stay(leads[2], "first_call", last.start)
+    _stay(leads[3], "decision_maker", preset_period("month", -2).start)
+
+
+def test_the_head_drills_from_last_months_funnel_to_the_leads(live_server, page, login, head, owner, outsider):
+    last_month_history(owner, outsider)
+    login(head)
+    page.get_by_test_id("menu").get_by_role("link", name="Аналитика").click()
+    page.get_by_test_id("report-tabs").get_by_role("link", name="Воронка лидов").click()
+    page.get_by_test_id("period-presets").get_by_role("link", name="Месяц").click()
+    page.get_by_test_id("period-back").click()
+    last = preset_period("month", -1)
+    expect(page.get_by_test_id("period-label")).to_have_text(f"{last.start:%d.%m.%Y} — {last.end:%d.%m.%Y}")
+    page.screenshot(path="screenshots/analytics-funnel.png", full_page=True)
+
+    row = page.get_by_test_id("funnel-table").get_by_role("row").filter(has_text="Выход на ЛПР")
+    reached = row.get_by_test_id("drill").nth(1)  # «Дошли до статуса»
+    expect(reached).to_have_text("2")
+    reached.click()
+
+    expect(page).to_have_url(re.compile(r"/leads/\?.*analytics=reached\.decision_maker\."))
+    expect(page.get_by_test_id("link-filter-chip")).to_contain_text("дошли до статуса «Выход на ЛПР»")
+    titles = page.get_by_test_id("lead-table").locator("tbody tr[data-lead] td.crm-title-col > a")
+    expect(titles).to_have_count(2)
+    assert sorted(titles.all_inner_texts()) == ["АО «Василёк» — ЛПР", "ООО «Ромашка» — ЛПР"]
+    page.screenshot(path="screenshots/analytics-drilldown.png", full_page=True)
+
+    # The chip's «✕» lifts the report's filter: the list shows all the head's leads again.
+    page.get_by_test_id("link-filter-chip").get_by_role("link").click()
+    expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 4")
+
+
+def test_a_report_fits_a_phone(live_server, page, login, head, owner, outsider):
+    last_month_history(owner, outsider)
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(head)
+    page.goto(f"{live_server.url}/analytics/funnel/?period=month&shift=-1&compare=1")
+    chart = page.get_by_test_id("report-charts").locator("svg").first
+    box = chart.bounding_box()
+    assert box and box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path="screenshots/analytics-funnel-phone.png", full_page=True)
