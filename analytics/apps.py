@@ -10,4 +10,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # The stays follow every move, change and deletion of a lead or a deal (crm.hooks,
         # crm.deletion): the CRM apps never import this app.
-        from . import history  # noqa: F401
+        # The drill-down filter on the leads list, the head's numbers on «Мой день» and the menu
+        # entry are registered here too, not by importing the URLs: a list or «Мой день» may be
+        # the first page a process serves.
+        from . import day, drilldown, history, menu  # noqa: F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import day, drilldown, menu, views  # noqa: F401 — day, drilldown and menu register into the kernel
+from . import day, views
 
 app_name = "analytics"
 
