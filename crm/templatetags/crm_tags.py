@@ -1,5 +1,6 @@
 from django import template
 from django.conf import settings
+from django.utils.html import conditional_escape as esc
 
 from crm import lists
 from crm.requisites import REQUISITES_FIELDS
@@ -25,3 +26,10 @@ def requisites_required(form=None) -> str:
 def panel_widget(field) -> str:
     """A filter panel's field as HTML, a select rendered once for the same choices and value (crm.lists)."""
     return lists.panel_widget(field)
+
+
+def marks_html(record) -> str:
+    """A list row's marks (crm.lists.Mark, set by crm.lists.add_marks) as escaped HTML, for the
+    rows built in Python (leads.templatetags.leads_list, deals.templatetags.deals_list)."""
+    return "".join(f'<div class="small {esc(mark.css)}" title="{esc(mark.title)}" data-testid="{esc(mark.testid)}">'
+                   f'{esc(mark.text)}</div>' for mark in getattr(record, "marks", ()))
