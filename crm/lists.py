@@ -21,7 +21,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
 from django.forms.models import ModelChoiceIteratorValue
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -451,12 +451,15 @@ class ListFilterSet(django_filters.FilterSet):
     many_matches = False  # set by the search: more than FEW_MATCHES records match it
     search_found: int | None = None  # set by the search: how many records match it, when few
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, panel: bool = True, **kwargs):
+        """`panel=False`: the panel is not shown (the page loads it afterwards, crm.lists.panel_url):
+        its selects' choices are not read — a chosen value is still validated, by its own query."""
+        self.panel = panel
         super().__init__(*args, **kwargs)
         self.prepare_filters()
         self.prepare_form(self.form.fields)
         for field in self.form.fields.values():
-            if isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden:
+            if panel and isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden:
                 # Django's own setter: django-filter's would wrap the list in its iterator again.
                 forms.ChoiceField.choices.fset(field, listed_choices(field))
         # Styling reads the form's errors, which validates it: the choices must be final by now.
@@ -491,9 +494,25 @@ class ListFilterSet(django_filters.FilterSet):
             self.filters[name] = extra
 
     def loaded(self, name: str) -> dict[int, Model]:
-        """The objects the panel's select `name` read for its choices, by pk (crm.lists.attach)."""
+        """The objects the panel's select `name` read for its choices, by pk (crm.lists.attach);
+        none when the panel is not shown (its choices are not read)."""
+        if not self.panel:
+            return {}
         return {value.instance.pk: value.instance for value, _label in self.form.fields[name].choices
                 if isinstance(value, ModelChoiceIteratorValue)}
+
+    def chips(self) -> list[tuple[str, str]]:
+        """The filters set now (the search box aside), as (label, value) for the panel's
+        placeholder: what the list is narrowed by is seen before the panel loads."""
+        if not self.is_bound or not hasattr(self.form, "cleaned_data"):
+            return []
+        chips = []
+        for name, value in self.form.cleaned_data.items():
+            field = self.form.fields[name]
+            if name == "q" or not _is_set(value) or field.widget.is_hidden:
+                continue
+            chips.append((str(field.label), _chip_text(field, value)))
+        return chips
 
     def record_filter_fields(self) -> list:
         """The bound fields of the registered filters (for the filter panel)."""
@@ -597,6 +616,20 @@ class OwnedListFilterSet(ListFilterSet):
         return queryset.filter(self.owners.condition(self.owner_field, **{name: value}))
 
 
+def _chip_text(field: forms.Field, value) -> str:
+    if isinstance(value, slice):  # a date range: datetimes from the start of the first day
+        start, stop = (formats.date_format(v, "SHORT_DATE_FORMAT") if v else "" for v in (value.start, value.stop))
+        return " ".join(part for part in (start and _("с %(date)s") % {"date": start},
+                                          stop and _("по %(date)s") % {"date": stop}) if part)
+    if isinstance(value, Model):
+        return field.label_from_instance(value)
+    if value == getattr(field, "null_value", None) and getattr(field, "null_label", None):
+        return str(field.null_label)
+    labels = {str(key): str(label) for key, label in getattr(field, "choices", ()) if not isinstance(label, list)}
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return ", ".join(labels.get(str(v), str(v)) for v in values)
+
+
 def _is_set(value) -> bool:
     if isinstance(value, slice):  # a date range
         return value.start is not None or value.stop is not None
@@ -605,7 +638,38 @@ def _is_set(value) -> bool:
 
 def filtering(request) -> bool:
     # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
-    return any(key not in ("sort", "page") for key in request.GET)
+    return any(key not in ("sort", "page", PANEL) for key in request.GET)
+
+
+# The leads' and deals' lists show the rows first and load their filter panel afterwards (htmx,
+# the list's URL with ?panel=1): its selects — the sources, the users, the references, the
+# statuses, the date pickers — were a third of the page at a million records, and the same on
+# every page of the list. The page shows a placeholder with the filters set (ListFilterSet.chips);
+# without JS its link opens the list with the panel in place.
+PANEL = "panel"
+
+
+def panel_asked(request) -> bool:
+    """Whether the request asks for the filter panel (then it is shown, or sent alone to htmx)."""
+    return request.GET.get(PANEL) == "1"
+
+
+def panel_only(request) -> bool:
+    """Whether htmx asks for the filter panel alone (crm/_filter_panel.html), not the page."""
+    return panel_asked(request) and bool(getattr(request, "htmx", False))
+
+
+def panel_context(request, filterset: ListFilterSet, select_fields: list, range_fields: list,
+                  extra: str = "") -> dict:
+    """What the filter panel (crm/_filter_panel.html) shows; the page shows only its placeholder
+    (`panel_url`, the chips) unless the panel was asked for. `extra`: a template of the list's own
+    filters on top of the panel (the leads' statuses)."""
+    if not filterset.panel:
+        query = request.GET.copy()
+        query[PANEL] = "1"
+        return {"panel_url": f"{request.path}?{query.urlencode()}", "chips": filterset.chips()}
+    return {"select_fields": select_fields, "range_fields": range_fields, "panel_extra": extra,
+            "panel_inline": panel_asked(request)}
 
 
 # --- Sorting ---
