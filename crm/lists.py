@@ -16,10 +16,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
+from django.db.models import DateTimeField, ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import dateformat, formats, timezone
 from django.utils.formats import number_format
@@ -638,7 +638,7 @@ def _is_set(value) -> bool:
 
 def filtering(request) -> bool:
     # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
-    return any(key not in ("sort", "page", PANEL) for key in request.GET)
+    return any(key not in ("sort", "page", AFTER, BEFORE, PANEL) for key in request.GET)
 
 
 # The leads' and deals' lists show the rows first and load their filter panel afterwards (htmx,
@@ -777,7 +777,90 @@ def page_of_ids(request, queryset: QuerySet, per_page: int, *, count: int | None
         # Unordered: any `limit` rows will do, the database takes the cheapest.
         count = queryset.order_by().values("pk")[:limit].count()
         capped = count == limit  # more than limit - 1 («более 10 000»): page 201 has rows
-    return ListPaginator(ids, per_page, count=count, capped=capped).get_page(request.GET.get("page"))
+    paginator = ListPaginator(ids, per_page, count=count, capped=capped)
+    key = _keyset(queryset)
+    number = _page_number(request)
+    rows = _next_to_cursor(request, ids, key, per_page) if key and 1 < number <= paginator.num_pages else None
+    page = paginator.get_page(request.GET.get("page")) if rows is None else paginator._get_page(rows, number, paginator)
+    page.keyset_field = key[0] if key else None
+    page.next_cursor = page.previous_cursor = None  # set_cursors, once the rows are read
+    return page
+
+
+# Page N is read after the boundary key of page N - 1 (or before that of page N + 1) when the page
+# links carry it (set_cursors): from the index, where an OFFSET walks over every row before it.
+# A page number without a key (a far page, a link from elsewhere) is read by its OFFSET over the
+# narrow index of ids (ListPaginator). Lists sorted by a date (created, changed) have keys.
+AFTER, BEFORE = "after", "before"
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _keyset(queryset: QuerySet) -> tuple[str, bool] | None:
+    """(field, descending) when `queryset` is ordered by one non-null date-time column of its own
+    and then the primary key in the same direction (crm.lists.Sorting); None otherwise."""
+    order = queryset.query.order_by
+    if len(order) != 2 or not all(isinstance(part, str) for part in order):
+        return None
+    first, second = order
+    descending, name = first.startswith("-"), first.lstrip("-")
+    if second != ("-pk" if descending else "pk") or "__" in name:
+        return None
+    try:
+        field = queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(field, DateTimeField) or field.null:
+        return None
+    return name, descending
+
+
+def _cursor(record, field: str) -> str:
+    return f"{(getattr(record, field) - _EPOCH) // dt.timedelta(microseconds=1)}_{record.pk}"
+
+
+def _parse_cursor(raw: str) -> tuple[dt.datetime, int] | None:
+    """`<microseconds since 2000>_<pk>`; None when it is not one (a tampered link: the page is
+    then read by its number)."""
+    micro, sep, pk = raw.partition("_")
+    if not sep or not pk.isascii() or not pk.isdigit() or not micro.lstrip("-").isascii() \
+            or not micro.lstrip("-").isdigit() or len(micro) > 20 or int(pk) >= 2**63:
+        return None
+    try:
+        return _EPOCH + dt.timedelta(microseconds=int(micro)), int(pk)
+    except OverflowError:
+        return None
+
+
+def _next_to_cursor(request, ids: QuerySet, key: tuple[str, bool], per_page: int) -> list | None:
+    """The ids of the page right after the GET's `after` key (or right before its `before` key)
+    in the list's order; None when the request carries no valid key."""
+    field, descending = key
+    for param, forward in ((AFTER, True), (BEFORE, False)):
+        cursor = _parse_cursor(request.GET.get(param) or "")
+        if cursor is None:
+            continue
+        value, pk = cursor
+        # «Past the key» as a range on the date (which the (date, id) index serves) minus the key's
+        # own instant's ids up to it: an OR of the two would not use the index.
+        later = descending != forward  # the rows wanted have later dates than the key
+        rows = ids.filter(**{f"{field}__{'gte' if later else 'lte'}": value}).exclude(
+            **{field: value, f"pk__{'lte' if later else 'gte'}": pk})
+        if forward:
+            return list(rows[:per_page])
+        return list(rows.reverse()[:per_page])[::-1]
+    return None
+
+
+def set_cursors(page: Page, rows: list) -> None:
+    """The keys the links to the neighbouring pages carry (crm/_pagination.html): the last row's
+    for the next page, the first row's for the previous one (not for page 1: it is read as it is)."""
+    field = getattr(page, "keyset_field", None)
+    if not field or not rows:
+        return
+    if page.has_next():
+        page.next_cursor = _cursor(rows[-1], field)
+    if page.number > 2:
+        page.previous_cursor = _cursor(rows[0], field)
 
 
 def rows_of(queryset: QuerySet, page: Page) -> list:
@@ -846,7 +929,11 @@ def _local(value):
     return timezone.localtime(value) if isinstance(value, dt.datetime) else value
 
 
-def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns) -> dict:
+def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns, rows=None) -> dict:
+    """The context the shared parts of a list need; `rows` (the page's records) give the page
+    links their keys (set_cursors)."""
+    if rows is not None:
+        set_cursors(page, rows)
     return {
         "filter": filterset,
         "form": filterset.form,

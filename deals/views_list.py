@@ -69,7 +69,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         deal.close_overdue = bool(deal.close_date and deal.close_date < today
                                   and stage.semantics == Stage.Semantics.IN_PROCESS)
     return render(request, "deals/deal_list.html", {
-        **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
+        **lists.list_context(filterset, page, SORTING, sort, COLUMNS, rows=deals),
         **panel,
         "deals": deals,
         "can_add": bool(movable_pipelines(request.user, pipelines)),

@@ -92,7 +92,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         lead.amount_display = format_money(lead.amount, lead.currency)
         lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
     return render(request, "leads/lead_list.html", {
-        **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
+        **lists.list_context(filterset, page, SORTING, sort, COLUMNS, rows=leads),
         **panel,
         "leads": leads,
         "bulk_users": bulk_users,
