@@ -664,12 +664,12 @@ def panel_context(request, filterset: ListFilterSet, select_fields: list, range_
     """What the filter panel (crm/_filter_panel.html) shows; the page shows only its placeholder
     (`panel_url`, the chips) unless the panel was asked for. `extra`: a template of the list's own
     filters on top of the panel (the leads' statuses)."""
-    if not filterset.panel:
+    panel = {"select_fields": select_fields, "range_fields": range_fields, "panel_extra": extra}
+    if not filterset.panel:  # the placeholder: the fields are only counted (crm/_filter_placeholder.html)
         query = request.GET.copy()
         query[PANEL] = "1"
-        return {"panel_url": f"{request.path}?{query.urlencode()}", "chips": filterset.chips()}
-    return {"select_fields": select_fields, "range_fields": range_fields, "panel_extra": extra,
-            "panel_inline": panel_asked(request)}
+        return {**panel, "panel_url": f"{request.path}?{query.urlencode()}", "chips": filterset.chips()}
+    return {**panel, "panel_inline": panel_asked(request)}
 
 
 # --- Sorting ---

@@ -40,6 +40,8 @@ def test_the_page_shows_the_filters_set_and_loads_the_panel_after_the_rows(clien
     assert "Источник: Холодный звонок" in page and "Дата создания: с 01.02.2026" in page
     assert 'name="source"' not in page and 'name="status"' not in page  # the panel itself is not in the page
     assert 'name="responsible"' in page  # the bulk bar stays
+    assert page.count('class="crm-filter-cell"') == 8  # the panel's place kept: a cell per select, per date range
+    assert "{#" not in page
 
     panel = text(client.get(LEADS, {"status": "new", "source": source.pk, "panel": "1"}, headers=HTMX))
     assert "<html" not in panel and "Холодный лид" not in panel  # the panel alone, no rows
