@@ -1,6 +1,7 @@
+import html
+
 from django import template
 from django.conf import settings
-from django.utils.html import conditional_escape as esc
 
 from crm import lists
 from crm.requisites import REQUISITES_FIELDS
@@ -26,6 +27,14 @@ def requisites_required(form=None) -> str:
 def panel_widget(field) -> str:
     """A filter panel's field as HTML, a select rendered once for the same choices and value (crm.lists)."""
     return lists.panel_widget(field)
+
+
+def esc(value) -> str:
+    """Django's conditional_escape (what `{{ value }}` prints) without its lazy-string wrapper,
+    which cost more than the escaping: a value with __html__ (safe) as it is, any other escaped."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 def marks_html(record) -> str:

@@ -4,11 +4,10 @@ deals.views_list.deal_list prepared; tests/deals/test_list_rows.py keeps the mar
 template loop it replaced."""
 
 from django import template
-from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import marks_html
+from crm.templatetags.crm_tags import esc, marks_html
 
 register = template.Library()
 

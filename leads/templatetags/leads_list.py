@@ -9,11 +9,10 @@ the next touch's marks (crm.lists.add_marks); tests/leads/test_list_rows.py keep
 to the template loop it replaced."""
 
 from django import template
-from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import marks_html
+from crm.templatetags.crm_tags import esc, marks_html
 
 register = template.Library()
 
