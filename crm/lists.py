@@ -1,5 +1,6 @@
-"""What the record lists (leads, deals, companies, contacts) share: the filter panel's widgets,
-the search over a record's search column, sortable columns and pages of ids.
+"""What the record lists (leads, deals, companies, contacts) share: the filter panel's widgets
+(loaded after the rows for the leads and the deals), the search over a record's search column,
+sortable columns and pages of ids (by the neighbouring page's key where the sort allows).
 
 A filter set only narrows the queryset it is given; each list hands it the access-gated one, so
 a filter can never widen what a user sees."""
@@ -452,7 +453,7 @@ class ListFilterSet(django_filters.FilterSet):
     search_found: int | None = None  # set by the search: how many records match it, when few
 
     def __init__(self, *args, panel: bool = True, **kwargs):
-        """`panel=False`: the panel is not shown (the page loads it afterwards, crm.lists.panel_url):
+        """`panel=False`: the panel is not shown (the page loads it afterwards, crm.lists.panel_context):
         its selects' choices are not read — a chosen value is still validated, by its own query."""
         self.panel = panel
         super().__init__(*args, **kwargs)
