@@ -1,5 +1,6 @@
-"""What the record lists (leads, deals, companies, contacts) share: the filter panel's widgets,
-the search over a record's search column, sortable columns and pages of ids.
+"""What the record lists (leads, deals, companies, contacts) share: the filter panel's widgets
+(loaded after the rows for the leads and the deals), the search over a record's search column,
+sortable columns and pages of ids (by the neighbouring page's key where the sort allows).
 
 A filter set only narrows the queryset it is given; each list hands it the access-gated one, so
 a filter can never widen what a user sees."""
@@ -16,12 +17,12 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
+from django.db.models import DateTimeField, ForeignKey, IntegerField, Lookup, Model, Q, QuerySet
 from django.forms.models import ModelChoiceIteratorValue
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -546,12 +547,15 @@ class ListFilterSet(django_filters.FilterSet):
     many_matches = False  # set by the search: more than FEW_MATCHES records match it
     search_found: int | None = None  # set by the search: how many records match it, when few
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, panel: bool = True, **kwargs):
+        """`panel=False`: the panel is not shown (the page loads it afterwards, crm.lists.panel_context):
+        its selects' choices are not read — a chosen value is still validated, by its own query."""
+        self.panel = panel
         super().__init__(*args, **kwargs)
         self.prepare_filters()
         self.prepare_form(self.form.fields)
         for field in self.form.fields.values():
-            if isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden:
+            if panel and isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden:
                 # Django's own setter: django-filter's would wrap the list in its iterator again.
                 forms.ChoiceField.choices.fset(field, listed_choices(field))
         # Styling reads the form's errors, which validates it: the choices must be final by now.
@@ -592,9 +596,25 @@ class ListFilterSet(django_filters.FilterSet):
             self.filters[link_filter.name] = extra
 
     def loaded(self, name: str) -> dict[int, Model]:
-        """The objects the panel's select `name` read for its choices, by pk (crm.lists.attach)."""
+        """The objects the panel's select `name` read for its choices, by pk (crm.lists.attach);
+        none when the panel is not shown (its choices are not read)."""
+        if not self.panel:
+            return {}
         return {value.instance.pk: value.instance for value, _label in self.form.fields[name].choices
                 if isinstance(value, ModelChoiceIteratorValue)}
+
+    def chips(self) -> list[tuple[str, str]]:
+        """The filters set now (the search box aside), as (label, value) for the panel's
+        placeholder: what the list is narrowed by is seen before the panel loads."""
+        if not self.is_bound or not hasattr(self.form, "cleaned_data"):
+            return []
+        chips = []
+        for name, value in self.form.cleaned_data.items():
+            field = self.form.fields[name]
+            if name == "q" or not _is_set(value) or field.widget.is_hidden:
+                continue
+            chips.append((str(field.label), _chip_text(field, value)))
+        return chips
 
     def record_filter_fields(self) -> list:
         """The bound fields of the registered filters (for the filter panel)."""
@@ -717,6 +737,20 @@ class OwnedListFilterSet(ListFilterSet):
         return queryset.filter(self.owners.condition(self.owner_field, **{name: value}))
 
 
+def _chip_text(field: forms.Field, value) -> str:
+    if isinstance(value, slice):  # a date range: datetimes from the start of the first day
+        start, stop = (formats.date_format(v, "SHORT_DATE_FORMAT") if v else "" for v in (value.start, value.stop))
+        return " ".join(part for part in (start and _("с %(date)s") % {"date": start},
+                                          stop and _("по %(date)s") % {"date": stop}) if part)
+    if isinstance(value, Model):
+        return field.label_from_instance(value)
+    if value == getattr(field, "null_value", None) and getattr(field, "null_label", None):
+        return str(field.null_label)
+    labels = {str(key): str(label) for key, label in getattr(field, "choices", ()) if not isinstance(label, list)}
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return ", ".join(labels.get(str(v), str(v)) for v in values)
+
+
 def _is_set(value) -> bool:
     if isinstance(value, slice):  # a date range
         return value.start is not None or value.stop is not None
@@ -725,7 +759,38 @@ def _is_set(value) -> bool:
 
 def filtering(request) -> bool:
     # Sorting or paging alone is not filtering: the page then says «пока нет», not «не найдено».
-    return any(key not in ("sort", "page") for key in request.GET)
+    return any(key not in ("sort", "page", AFTER, BEFORE, PANEL) for key in request.GET)
+
+
+# The leads' and deals' lists show the rows first and load their filter panel afterwards (htmx,
+# the list's URL with ?panel=1): its selects — the sources, the users, the references, the
+# statuses, the date pickers — were a third of the page at a million records, and the same on
+# every page of the list. The page shows a placeholder with the filters set (ListFilterSet.chips);
+# without JS its link opens the list with the panel in place.
+PANEL = "panel"
+
+
+def panel_asked(request) -> bool:
+    """Whether the request asks for the filter panel (then it is shown, or sent alone to htmx)."""
+    return request.GET.get(PANEL) == "1"
+
+
+def panel_only(request) -> bool:
+    """Whether htmx asks for the filter panel alone (crm/_filter_panel.html), not the page."""
+    return panel_asked(request) and bool(getattr(request, "htmx", False))
+
+
+def panel_context(request, filterset: ListFilterSet, select_fields: list, range_fields: list,
+                  extra: str = "") -> dict:
+    """What the filter panel (crm/_filter_panel.html) shows; the page shows only its placeholder
+    (`panel_url`, the chips) unless the panel was asked for. `extra`: a template of the list's own
+    filters on top of the panel (the leads' statuses)."""
+    panel = {"select_fields": select_fields, "range_fields": range_fields, "panel_extra": extra}
+    if not filterset.panel:  # the placeholder: the fields are only counted (crm/_filter_placeholder.html)
+        query = request.GET.copy()
+        query[PANEL] = "1"
+        return {**panel, "panel_url": f"{request.path}?{query.urlencode()}", "chips": filterset.chips()}
+    return {**panel, "panel_inline": panel_asked(request)}
 
 
 # --- Sorting ---
@@ -833,7 +898,90 @@ def page_of_ids(request, queryset: QuerySet, per_page: int, *, count: int | None
         # Unordered: any `limit` rows will do, the database takes the cheapest.
         count = queryset.order_by().values("pk")[:limit].count()
         capped = count == limit  # more than limit - 1 («более 10 000»): page 201 has rows
-    return ListPaginator(ids, per_page, count=count, capped=capped).get_page(request.GET.get("page"))
+    paginator = ListPaginator(ids, per_page, count=count, capped=capped)
+    key = _keyset(queryset)
+    number = _page_number(request)
+    rows = _next_to_cursor(request, ids, key, per_page) if key and 1 < number <= paginator.num_pages else None
+    page = paginator.get_page(request.GET.get("page")) if rows is None else paginator._get_page(rows, number, paginator)
+    page.keyset_field = key[0] if key else None
+    page.next_cursor = page.previous_cursor = None  # set_cursors, once the rows are read
+    return page
+
+
+# Page N is read after the boundary key of page N - 1 (or before that of page N + 1) when the page
+# links carry it (set_cursors): from the index, where an OFFSET walks over every row before it.
+# A page number without a key (a far page, a link from elsewhere) is read by its OFFSET over the
+# narrow index of ids (ListPaginator). Lists sorted by a date (created, changed) have keys.
+AFTER, BEFORE = "after", "before"
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _keyset(queryset: QuerySet) -> tuple[str, bool] | None:
+    """(field, descending) when `queryset` is ordered by one non-null date-time column of its own
+    and then the primary key in the same direction (crm.lists.Sorting); None otherwise."""
+    order = queryset.query.order_by
+    if len(order) != 2 or not all(isinstance(part, str) for part in order):
+        return None
+    first, second = order
+    descending, name = first.startswith("-"), first.lstrip("-")
+    if second != ("-pk" if descending else "pk") or "__" in name:
+        return None
+    try:
+        field = queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(field, DateTimeField) or field.null:
+        return None
+    return name, descending
+
+
+def _cursor(record, field: str) -> str:
+    return f"{(getattr(record, field) - _EPOCH) // dt.timedelta(microseconds=1)}_{record.pk}"
+
+
+def _parse_cursor(raw: str) -> tuple[dt.datetime, int] | None:
+    """`<microseconds since 2000>_<pk>`; None when it is not one (a tampered link: the page is
+    then read by its number)."""
+    micro, sep, pk = raw.partition("_")
+    if not sep or not pk.isascii() or not pk.isdigit() or not micro.lstrip("-").isascii() \
+            or not micro.lstrip("-").isdigit() or len(micro) > 20 or int(pk) >= 2**63:
+        return None
+    try:
+        return _EPOCH + dt.timedelta(microseconds=int(micro)), int(pk)
+    except OverflowError:
+        return None
+
+
+def _next_to_cursor(request, ids: QuerySet, key: tuple[str, bool], per_page: int) -> list | None:
+    """The ids of the page right after the GET's `after` key (or right before its `before` key)
+    in the list's order; None when the request carries no valid key."""
+    field, descending = key
+    for param, forward in ((AFTER, True), (BEFORE, False)):
+        cursor = _parse_cursor(request.GET.get(param) or "")
+        if cursor is None:
+            continue
+        value, pk = cursor
+        # «Past the key» as a range on the date (which the (date, id) index serves) minus the key's
+        # own instant's ids up to it: an OR of the two would not use the index.
+        later = descending != forward  # the rows wanted have later dates than the key
+        rows = ids.filter(**{f"{field}__{'gte' if later else 'lte'}": value}).exclude(
+            **{field: value, f"pk__{'lte' if later else 'gte'}": pk})
+        if forward:
+            return list(rows[:per_page])
+        return list(rows.reverse()[:per_page])[::-1]
+    return None
+
+
+def set_cursors(page: Page, rows: list) -> None:
+    """The keys the links to the neighbouring pages carry (crm/_pagination.html): the last row's
+    for the next page, the first row's for the previous one (not for page 1: it is read as it is)."""
+    field = getattr(page, "keyset_field", None)
+    if not field or not rows:
+        return
+    if page.has_next():
+        page.next_cursor = _cursor(rows[-1], field)
+    if page.number > 2:
+        page.previous_cursor = _cursor(rows[0], field)
 
 
 def rows_of(queryset: QuerySet, page: Page) -> list:
@@ -902,7 +1050,11 @@ def _local(value):
     return timezone.localtime(value) if isinstance(value, dt.datetime) else value
 
 
-def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns) -> dict:
+def list_context(filterset: ListFilterSet, page: Page, sorting: Sorting, sort: str, columns, rows=None) -> dict:
+    """The context the shared parts of a list need; `rows` (the page's records) give the page
+    links their keys (set_cursors)."""
+    if rows is not None:
+        set_cursors(page, rows)
     return {
         "filter": filterset,
         "form": filterset.form,

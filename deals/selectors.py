@@ -21,6 +21,10 @@ from .models import Deal, DealProduct, Pipeline, Stage
 
 # What a list row or a board card shows.
 ROW_RELATED = ("pipeline", "company", "source", "responsible")
+# The deal's own columns a list row reads, and its company's (the name, and the owner its access
+# is checked by): a page of fifty with every column of both tables cost a third of the rows' time.
+ROW_FIELDS = ("title", "stage", "amount", "currency", "close_date", "created_at", *ROW_RELATED,
+              "company__name", "company__responsible")
 
 
 def visible_deals(user, action: str = Action.VIEW) -> QuerySet[Deal]:
@@ -39,7 +43,7 @@ def list_rows(user, page, known: dict[str, dict] | None = None) -> list[Deal]:
     the page's order, with what a row shows: the company joined, the pipeline, source and
     responsible taken from `known` (field → {pk: object}: what the page and its filter panel read)
     or read for the page (crm.lists.attach)."""
-    rows = lists.rows_of(visible_deals(user).select_related("company"), page)
+    rows = lists.rows_of(visible_deals(user).select_related("company").only(*ROW_FIELDS), page)
     for field in ROW_RELATED:
         if field != "company":
             lists.attach(rows, field, (known or {}).get(field, {}))

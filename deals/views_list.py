@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy
@@ -39,7 +40,13 @@ COLUMNS = [
 def deal_list(request: HttpRequest) -> HttpResponse:
     pipelines = pipelines_for(request.user, Action.VIEW)
     filterset = DealFilter(request.GET if lists.filtering(request) else None, queryset=visible_deals(request.user),
-                           request=request, pipelines=pipelines, user=request.user)
+                           request=request, pipelines=pipelines, user=request.user, panel=lists.panel_asked(request))
+    panel = lists.panel_context(request, filterset, [
+        *filterset.owner_fields(), *(filterset.form[n] for n in ("pipeline", "stage", "responsible", "source")),
+        *filterset.record_filter_fields()], [filterset.form["created"], filterset.form["close"]])
+    if lists.panel_only(request):
+        return render(request, "crm/_filter_panel.html", {
+            **panel, "form": filterset.form, "panel_alone": True, "prefix": "deal", "list_url": reverse("deals:list")})
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, SORTING.apply(filterset.qs, sort), PER_PAGE, count=filterset.tally_count(),
                              more_than=filterset.more_than())
@@ -62,11 +69,8 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         deal.close_overdue = bool(deal.close_date and deal.close_date < today
                                   and stage.semantics == Stage.Semantics.IN_PROCESS)
     return render(request, "deals/deal_list.html", {
-        **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
-        "select_fields": [*filterset.owner_fields(), *(filterset.form[n] for n in ("pipeline", "stage", "responsible",
-                                                                               "source")),
-                      *filterset.record_filter_fields()],
-        "range_fields": [filterset.form["created"], filterset.form["close"]],
+        **lists.list_context(filterset, page, SORTING, sort, COLUMNS, rows=deals),
+        **panel,
         "deals": deals,
         "can_add": bool(movable_pipelines(request.user, pipelines)),
     })

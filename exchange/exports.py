@@ -34,8 +34,9 @@ ENTITIES = ("lead", "company", "contact", "deal", "task")
 # then one per prefetched relation), whatever the number of rows.
 CHUNK = 2000
 FORMATS = ("csv", "xlsx")
-# Parameters of a list's URL that are not filters (the page shown) or not the list's (ours).
-NOT_FILTERS = ("page", "format")
+# Parameters of a list's URL that are not filters (the page shown, its key, the filter panel
+# shown: crm.lists) or not the list's (ours).
+NOT_FILTERS = ("page", "after", "before", "panel", "format")
 
 TITLES = {
     "lead": gettext_lazy("Лиды"),

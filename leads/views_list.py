@@ -59,11 +59,21 @@ COLUMNS = [
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET if lists.filtering(request) else None, queryset=visible_leads(request.user),
-                           request=request)
+                           request=request, panel=lists.panel_asked(request))
+    panel = lists.panel_context(request, filterset, [*filterset.owner_fields(), *(filterset.form[name] for name in (
+        "source", "responsible", "niche", "client_type", "crm_system")), *filterset.record_filter_fields()],
+        [filterset.form["created"], filterset.form["updated"]], extra="leads/_status_filter.html")
+    if lists.panel_only(request):
+        return render(request, "crm/_filter_panel.html", {
+            **panel, "form": filterset.form, "panel_alone": True, "prefix": "lead", "list_url": reverse("leads:list")})
     sort = SORTING.parse(request.GET.get("sort"))
     page = lists.page_of_ids(request, apply_sort(filterset.qs, sort), PER_PAGE, count=filterset.tally_count(),
                              more_than=filterset.more_than())
-    users = {**filterset.loaded("responsible"), request.user.pk: request.user}
+    # The bulk bar's active users (the panel's own list when it is shown: not read twice) are the
+    # rows' responsibles too; a former employee's name is read for the page (crm.lists.attach).
+    bulk_users = ([value.instance for value, _label in filterset.form.fields["responsible"].choices if value]
+                  if filterset.panel else list(active_users()))
+    users = {**{user.pk: user for user in bulk_users}, request.user.pk: request.user}
     leads = list_rows(request.user, page, {"source": filterset.loaded("source"), "responsible": users})
     lists.add_marks(leads)  # the next touch's state (tasks), one query for the page
     # Built once for the page: a `{% url %}` and a `{% blocktranslate %}` a row were a tenth of the list's time.
@@ -82,13 +92,10 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         lead.amount_display = format_money(lead.amount, lead.currency)
         lead.status_badge = STATUS_BADGES.get(lead.status, "text-bg-light")
     return render(request, "leads/lead_list.html", {
-        **lists.list_context(filterset, page, SORTING, sort, COLUMNS),
-        "select_fields": [*filterset.owner_fields(), *(filterset.form[name] for name in (
-            "source", "responsible", "niche", "client_type", "crm_system")), *filterset.record_filter_fields()],
-        "range_fields": [filterset.form["created"], filterset.form["updated"]],
+        **lists.list_context(filterset, page, SORTING, sort, COLUMNS, rows=leads),
+        **panel,
         "leads": leads,
-        # The filter's own list of active users (crm.lists.listed_choices): not read twice.
-        "bulk_users": [value.instance for value, _label in filterset.form.fields["responsible"].choices if value],
+        "bulk_users": bulk_users,
         "bulk_statuses": [(s.value, s.label) for s in IN_PROCESS],
     })
 

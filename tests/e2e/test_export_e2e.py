@@ -22,7 +22,8 @@ def test_the_head_downloads_the_filtered_leads_list_as_csv(live_server, page, lo
     page.goto(f"{live_server.url}/leads/")
     expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 3")
 
-    page.get_by_label("Ответственный", exact=True).first.select_option(label="Иванов Пётр")
+    # The filter panel's select (loaded after the rows), not the bulk bar's of the same name.
+    page.get_by_test_id("lead-filters").get_by_label("Ответственный", exact=True).select_option(label="Иванов Пётр")
     page.get_by_role("button", name="Применить").click()
     expect(page.get_by_test_id("lead-total")).to_contain_text("Найдено лидов: 2")
 
