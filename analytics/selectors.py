@@ -160,6 +160,23 @@ def can_view_reports(user) -> bool:
     return max(levels) > Level.OWN
 
 
+# The one report a manager opens about himself: his figures among the managers' (the issue: «a
+# supervisor sees his department tree; a manager sees himself»). The other reports compare people
+# and sources and are the heads' tool.
+OWN_REPORTS = ("managers",)
+
+
+def reports_for(user) -> tuple[str, ...] | None:
+    """The reports `user` may open: None for every one (can_view_reports), OWN_REPORTS for whoever
+    reads at least his own leads, () for nobody else."""
+    if can_view_reports(user):
+        return None
+    if getattr(user, "is_authenticated", False) and user.is_active and \
+            access.level(user, Entity.LEAD, Action.VIEW) >= Level.OWN:
+        return OWN_REPORTS
+    return ()
+
+
 def _record_model(label: str):
     from deals.models import Deal
     from leads.models import Lead

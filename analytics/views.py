@@ -3,15 +3,15 @@
 (analytics.reports), `?format=csv|xlsx` for its file (analytics.export).
 
 Who: whoever `selectors.can_view_reports` lets in — a level on leads or deals covering more than
-his own records. A manager with «Свои» gets a Russian 403 page, not a report of himself: the
-section is the head's tool, and his own figures are on his lists and «Мой день»."""
+his own records — sees all five. A manager with «Свои» opens «Менеджеры», where the selectors
+show him himself (selectors.reports_for); the other reports get a Russian 403 page."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -26,15 +26,19 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    if not selectors.can_view_reports(request.user):
+    allowed = selectors.reports_for(request.user)
+    if allowed == ():
         return _forbidden(request)
+    if allowed is not None:  # a manager: his one report
+        return redirect(f"analytics:{allowed[0]}")
     # The index takes no parameters: each report's page checks its own.
-    return render(request, "analytics/index.html", {"tabs": _tabs("", ""), "errors": []})
+    return render(request, "analytics/index.html", {"tabs": _tabs("", "", None), "errors": []})
 
 
 @require_GET
 def report(request: HttpRequest, name: str) -> HttpResponse:
-    if not selectors.can_view_reports(request.user):
+    allowed = selectors.reports_for(request.user)
+    if allowed is not None and name not in allowed:
         return _forbidden(request)
     title, build = reports.REPORTS[name]
     form = ReportForm(request.GET or None, user=request.user)
@@ -51,7 +55,7 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "analytics/report.html", {
         "name": name, "title": title, "form": form, "report": built, "period": params.period,
         "previous": previous.period if previous else None, "errors": form.messages(),
-        "tabs": _tabs(_query(kept), name),
+        "tabs": _tabs(_query(kept), name, allowed),
         "presets": _presets(request.path, kept, form.preset),
         "shift_links": _shift_links(request.path, kept, form),
         "export_links": [(label, f"{request.path}?{urlencode({**kept, 'format': fmt})}")
@@ -66,9 +70,9 @@ def _query(kept: dict) -> str:
     return f"?{urlencode(kept)}" if kept else ""
 
 
-def _tabs(query: str, current: str) -> list[dict]:
+def _tabs(query: str, current: str, allowed: tuple[str, ...] | None) -> list[dict]:
     return [{"name": key, "label": label, "url": reverse(f"analytics:{key}") + query, "active": key == current}
-            for key, (label, _build) in reports.REPORTS.items()]
+            for key, (label, _build) in reports.REPORTS.items() if allowed is None or key in allowed]
 
 
 def _presets(path: str, kept: dict, current: str) -> list[dict]:

@@ -16,6 +16,7 @@ from analytics import drilldown
 from analytics.forms import preset_period
 from analytics.models import Stay
 from analytics.params import Period
+from tests.analytics.conftest import new_lead
 from tests.factories import DealFactory, LeadFactory, ref
 
 REPORTS = ["funnel", "time", "managers", "sources", "deals"]
@@ -67,18 +68,30 @@ class TestAccess:
         for name in REPORTS:
             assert reverse(f"analytics:{name}") in page(response)
 
-    @pytest.mark.parametrize("name", ["index", *REPORTS])
-    def test_it_refuses_a_manager_in_russian(self, client, owner, name):
+    @pytest.mark.parametrize("name", ["funnel", "time", "sources", "deals"])
+    def test_it_refuses_a_manager_the_reports_that_compare_people_in_russian(self, client, owner, name):
         client.force_login(owner)
         response = client.get(reverse(f"analytics:{name}"))
         assert response.status_code == 403
         assert "Нет доступа к отчётам" in response.content.decode()
 
-    def test_it_shows_the_menu_entry_to_the_head_only(self, client, head, owner):
-        client.force_login(head)
-        assert f'href="{reverse("analytics:index")}"' in page(client.get(reverse("leads:list")))
+    def test_it_shows_a_manager_his_own_figures_and_nobody_else_s(self, client, owner, teammate):
+        new_lead(owner, title="Лид Иванова")
+        new_lead(teammate, title="Лид Петровой")
         client.force_login(owner)
-        assert f'href="{reverse("analytics:index")}"' not in page(client.get(reverse("leads:list")))
+        response = client.get(reverse("analytics:index"))
+        assert response.status_code == 302
+        assert response.url == reverse("analytics:managers")
+        html = page(client.get(response.url))
+        tabs = re.search(r'data-testid="report-tabs">(.*?)</ul>', html, re.S).group(1)
+        assert "Менеджеры" in tabs and reverse("analytics:funnel") not in tabs
+        assert "Иванов" in html
+        assert "Петрова" not in html
+
+    def test_it_shows_the_menu_entry_to_whoever_may_open_a_report(self, client, head, owner):
+        for user in (head, owner):
+            client.force_login(user)
+            assert f'href="{reverse("analytics:index")}"' in page(client.get(reverse("leads:list")))
 
 
 class TestParameters:
