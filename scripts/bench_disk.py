@@ -420,6 +420,7 @@ def rss_mb() -> float:
 def big_file(user, mb: int) -> dict:
     import io
 
+    from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.handlers.wsgi import WSGIHandler
     from django.middleware.csrf import _get_new_csrf_string
@@ -431,7 +432,7 @@ def big_file(user, mb: int) -> dict:
     company = client_services.company_create(data={"name": "ООО «Ромашка»", "responsible": user}, by=user)
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     token = _get_new_csrf_string()
