@@ -66,7 +66,7 @@ def report_level(user) -> Level:
 
 
 class ReportForm(forms.Form):
-    period = forms.ChoiceField(label=_("Период"), choices=PRESETS, required=False)
+    period = forms.ChoiceField(label=_("Период"), choices=PRESETS, required=False, initial=DEFAULT_PRESET)
     shift = forms.IntegerField(label=_("Сдвиг периода"), required=False, min_value=-MAX_SHIFT, max_value=MAX_SHIFT)
     start = forms.DateField(label=_("С"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label=_("По"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

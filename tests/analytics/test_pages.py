@@ -283,3 +283,8 @@ def test_preset_periods_are_calendar_units():
     assert preset_period("quarter", -4, day) == Period(date(2025, 10, 1), date(2025, 12, 31))
     assert preset_period("year", 1, day) == Period(date(2027, 1, 1), date(2027, 12, 31))
     assert preset_period("week", -1, day).end == date(2026, 11, 15) - timedelta(days=0)
+
+
+def test_the_period_select_shows_the_period_shown(head_client):
+    html = page(head_client.get(reverse("analytics:time")))
+    assert re.search(r'<option value="month" selected>', html)
