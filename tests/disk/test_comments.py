@@ -152,7 +152,7 @@ def test_the_card_costs_the_same_queries_with_1_and_10_commented_files(client, o
     assert response.status_code == 200 and response.content.decode().count('data-testid="comment-file"') == count
 
 
-CARD_QUERIES = 14
+CARD_QUERIES = 13
 
 
 def test_a_task_observer_who_may_only_read_adds_files_to_his_comment(client, owner, outsider):

@@ -197,7 +197,7 @@ def test_it_lists_a_folder_in_the_same_queries_for_3_and_60_files(client, owner,
         assert response.status_code == 200
 
 
-QUERIES = 13  # the same for 3 and 60 files: the listing's cost does not grow with the folder
+QUERIES = 12  # the same for 3 and 60 files: the listing's cost does not grow with the folder
 
 
 @pytest.mark.parametrize("count", [3, 60])
@@ -220,7 +220,7 @@ def test_it_lists_shared_with_me_and_the_trash_in_the_same_queries_for_3_and_60_
     assert response.status_code == 200 and len(names(response)) == min(2 * count, 50)
 
 
-SHARED_QUERIES, TRASH_QUERIES = 7, 10
+SHARED_QUERIES, TRASH_QUERIES = 6, 9
 
 
 # --- Uploads ---
