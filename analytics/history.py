@@ -32,8 +32,12 @@ from crm import deletion, hooks
 from .models import Handover, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
-# The record's attributes its stays copy: owner, source, niche (a deal has no niche).
-COPIED = {LEAD: ("responsible_id", "source_id", "niche_id"), DEAL: ("responsible_id", "source_id", None)}
+# The record's attributes its stays copy: owner, source, niche, the lead's junk reason (a deal has
+# neither niche nor — here — a reason). The funnel counts the junked leads by their CURRENT reason
+# (None once reopened) from the stays alone, without a join into a million leads.
+COPIED = {LEAD: ("responsible_id", "source_id", "niche_id", "junk_reason_id"),
+          DEAL: ("responsible_id", "source_id", None, None)}
+FIELDS = ("owner", "source", "niche", "reason")  # the stay's columns of COPIED, in order
 
 
 def _label(record: Model) -> str | None:
@@ -41,7 +45,7 @@ def _label(record: Model) -> str | None:
     return label if label in COPIED else None
 
 
-def copied(record: Model, label: str) -> tuple[int, int | None, int | None]:
+def copied(record: Model, label: str) -> tuple[int, int | None, int | None, int | None]:
     return tuple(getattr(record, att) if att else None for att in COPIED[label])  # type: ignore[return-value]
 
 
@@ -50,9 +54,9 @@ def scope_of(record: Model, label: str) -> int:
 
 
 def _stay(record: Model, label: str, source_state: str, state: str, by, at: datetime) -> Stay:
-    owner, source, niche = copied(record, label)
+    owner, source, niche, reason = copied(record, label)
     return Stay(model=label, object_id=record.pk, scope=scope_of(record, label), state=state, moved_from=source_state,
-                owner=owner, source=source, niche=niche, entered_at=at, entered_by=getattr(by, "pk", None))
+                owner=owner, source=source, niche=niche, reason=reason, entered_at=at, entered_by=getattr(by, "pk", None))
 
 
 def _handover(record: Model, label: str, previous: int | None, by, at: datetime) -> Handover:
@@ -68,6 +72,12 @@ def moved(record: Model, by, source: str, target: str) -> None:
     now = timezone.now()
     if source:  # a creation has no stay to close
         Stay.objects.filter(model=label, object_id=record.pk, left_at__isnull=True).update(left_at=now)
+        before = getattr(record, "_analytics_copied", None)
+        current = copied(record, label)
+        if before is not None and before[1:] != current[1:]:
+            # A move that changed what the stays copy (a junk reason set, cleared by a reopen):
+            # onto all the record's stays, as `changed` does for an edit.
+            Stay.objects.filter(model=label, object_id=record.pk).update(**dict(zip(FIELDS[1:], current[1:], strict=True)))
     else:
         _handover(record, label, None, by, now).save()
     _stay(record, label, source, target, by, now).save()
@@ -97,8 +107,8 @@ def changed(record: Model, by, action: str) -> None:
     now = copied(record, label)
     before = getattr(record, "_analytics_copied", now)
     if action == "update" and before != now:
-        owner, source, niche = now
-        Stay.objects.filter(model=label, object_id=record.pk).update(owner=owner, source=source, niche=niche)
+        owner = now[0]
+        Stay.objects.filter(model=label, object_id=record.pk).update(**dict(zip(FIELDS, now, strict=True)))
         if before[0] != owner:
             _handover(record, label, before[0], by, timezone.now()).save()
     record._analytics_copied = now
@@ -187,7 +197,7 @@ def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay],
     for row in records.values_list(*fields).iterator(chunk_size=5000):
         values = dict(zip(fields, row, strict=True))
         pk, history = values["pk"], by_record.get(values["pk"], [])
-        owner, source, niche = (values[a] if a else None for a in COPIED[label])
+        owner, source, niche, reason = (values[a] if a else None for a in COPIED[label])
         current = str(values["status"] if label == LEAD else values["stage_id"])
         moves = [(at, author, data) for kind, at, author, data in history if kind == "status" and "from" in (data or {})]
         created_at, creator = next(((at, author) for kind, at, author, _ in history if kind == "created"),
@@ -207,6 +217,7 @@ def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay],
         mine.append(Stay(state=state, moved_from=moved_from, entered_at=at, entered_by=by))
         for stay in mine:
             stay.model, stay.object_id, stay.owner, stay.source, stay.niche = label, pk, owner, source, niche
+            stay.reason = reason
             stay.scope = stage_pipeline.get(stay.state, 0) if label == DEAL else 0
         stays += mine
     return stays, handovers
@@ -214,7 +225,7 @@ def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay],
 
 def key(stay: Stay) -> tuple:
     return (stay.model, stay.object_id, stay.state, stay.moved_from, stay.scope, stay.owner, stay.source, stay.niche,
-            stay.entered_by, stay.left_at is None)
+            stay.reason, stay.entered_by, stay.left_at is None)
 
 
 def handover_key(handover: Handover) -> tuple:

@@ -23,6 +23,9 @@ class Stay(models.Model):
     owner = models.BigIntegerField()  # the record's current responsible
     source = models.BigIntegerField(null=True)
     niche = models.BigIntegerField(null=True)
+    # The lead's current junk reason (crm.JunkReason id) on all its stays, kept like `owner`: the
+    # funnel's reasons without a join into the leads.
+    reason = models.BigIntegerField(null=True)
     entered_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True)  # null while the record is in this state
     entered_by = models.BigIntegerField(null=True)  # who moved it (None: the system)

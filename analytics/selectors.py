@@ -254,8 +254,10 @@ def _funnel_states():
 
 def funnel(user, params: ReportParams) -> Funnel:
     """Two queries (and the gate's, once per user)."""
+    from django.db.models import OuterRef, Subquery
+
+    from crm.models import JunkReason
     from leads.models import Status
-    from leads.selectors import visible_leads
 
     states = _funnel_states()
     rows = _entered(_stays(user, LEAD, params), params.period)
@@ -288,8 +290,11 @@ def funnel(user, params: ReportParams) -> Funnel:
                              to_next=_ratio(reached[i + 1], reached[i]) if i + 1 < len(states) else None,
                              to_won=_ratio(won, reached[i]))
                    for i, s in enumerate(states)]
-    junked = (visible_leads(user).filter(pk__in=rows.filter(state=Status.JUNK).values("object_id"))
-              .values_list("junk_reason_id", "junk_reason__name").annotate(n=Count("pk")))
+    # The reason is the lead's current one, kept on its stays (analytics.history): no join into the leads.
+    name = JunkReason.objects.filter(pk=OuterRef("reason")).values("name")[:1]
+    junked = (rows.filter(state=Status.JUNK).values("reason").annotate(name=Subquery(name),
+                                                                       n=Count("object_id", distinct=True))
+              .values_list("reason", "name", "n"))
     junk = sorted((Reason(id=pk, label=name if pk is not None else _("Возвращены в работу"), count=n)
                    for pk, name, n in junked), key=lambda r: (-r.count, r.id is None, r.label))
     return Funnel(rows=funnel_rows, junk=junk, total=sum(got.values()))

@@ -12,5 +12,6 @@ urlpatterns = [
     path("bench/minimal/deals/", views.minimal_deals, name="bench_minimal_deals"),
     path("bench/minimal/companies/", views.minimal_companies, name="bench_minimal_companies"),
     path("bench/minimal/rest/", views.minimal_rest_leads, name="bench_minimal_rest"),
+    path("bench/minimal/rows/", views.minimal_rows, name="bench_minimal_rows"),
     *project_urlpatterns,
 ]

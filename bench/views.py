@@ -11,7 +11,9 @@ the head of sales (who does not see the admin's own records) nearly the same row
 - minimal_leads (/bench/minimal/): the leads list's rows (scripts/bench_leads.py);
 - minimal_deals (/bench/minimal/deals/): the deals list's rows (scripts/bench_deals.py);
 - minimal_companies (/bench/minimal/companies/): the companies list's rows (scripts/bench_deals.py);
-- minimal_rest_leads (/bench/minimal/rest/): crm.lead.list's rows as JSON (scripts/bench_rest.py).
+- minimal_rest_leads (/bench/minimal/rest/): crm.lead.list's rows as JSON (scripts/bench_rest.py);
+- minimal_rows (/bench/minimal/rows/?n=N): N rows of a table, the yardstick of a report that shows N
+  result rows (scripts/bench_analytics.py).
 """
 
 from functools import cache
@@ -140,3 +142,24 @@ def minimal_rest_leads(request: HttpRequest) -> JsonResponse:
          "DATE_CREATE": created.astimezone(zone).isoformat(), "DATE_MODIFY": updated.astimezone(zone).isoformat()}
         for pk, title, status, source, user, amount, currency, company, created, updated in rows]
     return JsonResponse(answer)
+
+
+ROWS_SOURCE = """<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><title>Отчёт</title></head><body>
+<table>
+<thead><tr><th>Строка</th><th>Название</th><th>Число</th></tr></thead>
+<tbody>
+{% for pk, title, number in rows %}<tr data-row="{{ pk }}"><td>{{ pk }}</td><td>{{ title }}</td><td>{{ number }}</td></tr>
+{% endfor %}</tbody>
+</table>
+</body></html>
+"""
+MAX_REPORT_ROWS = 1000
+
+
+def minimal_rows(request: HttpRequest) -> HttpResponse:
+    """A report's yardstick: `n` result rows read by primary key (an index read of n rows, what a
+    tiny table of the report's figures would cost) and rendered as a table."""
+    n = max(0, min(int(request.GET.get("n", 10)), MAX_REPORT_ROWS))
+    rows = Lead.objects.order_by("pk").values_list("pk", "title", "amount")[:n]
+    return HttpResponse(_template(ROWS_SOURCE).render({"rows": rows}))

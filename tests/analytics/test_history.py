@@ -186,6 +186,23 @@ def test_a_move_refused_for_missing_fields_leaves_no_stay(owner):
     assert stays(lead) == [("new", True)]
 
 
+
+def test_the_stays_carry_the_leads_current_junk_reason(owner, head):
+    lead = junk(new_lead(owner), owner, reason="Дубликат")
+    other = new_lead(owner, title="Другой")
+
+    def reasons(record):
+        return sorted(Stay.objects.filter(model=LEAD, object_id=record.pk).values_list("state", "reason"))
+
+    duplicate, refused = ref("JunkReason", "Дубликат").pk, ref("JunkReason", "Отказ клиента").pk
+    assert reasons(lead) == [("junk", duplicate), ("new", duplicate)]
+    move(lead, Status.QUALIFICATION, head)  # reopened: no reason any more, on every stay
+    assert reasons(lead) == [("junk", None), ("new", None), ("qualification", None)]
+    junk(Lead.objects.get(pk=lead.pk), head, reason="Отказ клиента")
+    assert reasons(lead) == [("junk", refused), ("junk", refused), ("new", refused), ("qualification", refused)]
+    assert reasons(other) == [("new", None)]
+    assert history.differences(LEAD) == []
+
 def test_rebuild_makes_the_stays_the_hooks_wrote(owner, teammate, head, crm_admin):
     from deals import services as deals
     from tests.factories import GENERAL, pipeline
