@@ -78,3 +78,42 @@ def test_a_report_fits_a_phone(live_server, page, login, head, owner, outsider):
     assert box and box["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path="screenshots/analytics-funnel-phone.png", full_page=True)
+
+
+def test_the_head_downloads_last_months_funnel_and_prints_it(live_server, page, login, head, owner, outsider, tmp_path):
+    """«Скачать CSV» and «Скачать XLSX» give the figures the page shows; printed, the report keeps its
+    title, period, charts and tables and drops the menu and the filters."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    last_month_history(owner, outsider)
+    login(head)
+    page.goto(f"{live_server.url}/analytics/funnel/?period=month&shift=-1")
+    exports = page.locator(".crm-report-export")
+
+    with page.expect_download() as csv_download:
+        exports.get_by_role("link", name="Скачать CSV").click()
+    assert csv_download.value.suggested_filename.endswith(".csv")
+    text = open(csv_download.value.path(), encoding="utf-8-sig").read()
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    lpr = next(r for r in rows if r and r[0] == "Выход на ЛПР")
+    assert lpr[1:3] == ["2", "2"]  # entered, reached: what the page's row says
+
+    with page.expect_download() as xlsx_download:
+        exports.get_by_role("link", name="Скачать Excel (XLSX)").click()
+    assert xlsx_download.value.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / xlsx_download.value.suggested_filename  # openpyxl goes by the file's extension
+    xlsx_download.value.save_as(saved)
+    sheet = load_workbook(saved, read_only=True).active
+    cells = next(r for r in sheet.iter_rows(values_only=True) if r and r[0] == "Выход на ЛПР")
+    assert list(cells[1:3]) == [2, 2]
+
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("report-filters")).to_be_hidden()
+    expect(page.locator(".crm-sidebar")).to_be_hidden()
+    last = preset_period("month", -1)
+    expect(page.locator(".crm-report-heading")).to_contain_text(f"{last.start:%d.%m.%Y} — {last.end:%d.%m.%Y}")
+    expect(page.get_by_test_id("funnel-table")).to_be_visible()
+    page.screenshot(path="screenshots/analytics-funnel-print.png", full_page=True)
