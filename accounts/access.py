@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -123,10 +124,26 @@ def owner_ids(user: User, lvl: Level) -> set[int]:
     if cache is None:
         cache = user._owner_ids = {}
     if lvl not in cache:
-        departments = department_ids(user, lvl)
-        members = set(User.objects.filter(department_id__in=departments).values_list("pk", flat=True)) if departments else set()
+        if lvl == Level.SUBDEPARTMENTS and user.department_id is not None and not hasattr(user, "_subtree_ids") \
+                and not hasattr(user, "_departments"):
+            members = _subtree_members(user.department_id)  # a card needs no tree of names: one query, not two
+        else:
+            departments = department_ids(user, lvl)
+            members = set(User.objects.filter(department_id__in=departments).values_list("pk", flat=True)) if departments else set()
         cache[lvl] = members | {user.pk}
     return cache[lvl]
+
+
+def _subtree_members(department: int) -> set[int]:
+    """The members of a department and of every department under it, in one recursive query
+    (PostgreSQL and SQLite alike)."""
+    users, departments = User._meta.db_table, Department._meta.db_table
+    sql = (f'WITH RECURSIVE tree(id) AS (SELECT "id" FROM "{departments}" WHERE "id" = %s '
+           f'UNION SELECT d."id" FROM "{departments}" d JOIN tree ON d."parent_id" = tree.id) '
+           f'SELECT u."id" FROM "{users}" u WHERE u."department_id" IN (SELECT id FROM tree)')
+    with connections[User.objects.db].cursor() as cursor:
+        cursor.execute(sql, [department])
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _condition(user: User, owner: str, lvl: Level) -> Q | None:

@@ -7,6 +7,8 @@ query of the pipeline's stages instead (`stages_by_id`)."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
@@ -104,7 +106,8 @@ def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
     # access.scope): one record needs no access condition — per pipeline, long — built into its
     # query. Seen first, then allowed: a pipeline hidden from a role hides its deals from every
     # action, even where the role's «change» level for deals would otherwise reach them.
-    deal = Deal.objects.select_related("pipeline", "company", "responsible", "lead").filter(pk=pk).first()
+    deal = (Deal.objects.select_related("pipeline", "company", "responsible", "lead").defer(*_lead_unread())
+            .filter(pk=pk).first())
     if deal is None or not access.can(user, Action.VIEW, deal):
         raise Http404
     if action != Action.VIEW and not access.can(user, action, deal):
@@ -113,6 +116,18 @@ def deal_for_card(user, pk, action: str = Action.VIEW) -> Deal:
         [deal], "contacts", Prefetch("products", queryset=DealProduct.objects.select_related("product").order_by("pk")))
     references.attach([deal], ("source", "loss_reason"))
     return deal
+
+
+# The card names its lead, links it, checks its access and shows its pinned comment: the lead's
+# other hundred-odd columns (the whole «Разведка») stayed unread in every card's row.
+CARD_LEAD_FIELDS = ("id", "title", "responsible")
+
+
+@cache
+def _lead_unread() -> tuple[str, ...]:
+    from leads.models import Lead
+
+    return tuple(f"lead__{f.name}" for f in Lead._meta.concrete_fields if f.name not in CARD_LEAD_FIELDS)
 
 
 # --- The board ---

@@ -162,3 +162,25 @@ def test_a_pipeline_hidden_from_a_role_hides_its_deals_from_every_action(client,
     assert response.status_code == 404
     entry.refresh_from_db()
     assert not entry.is_pinned
+
+
+def test_a_subtrees_members_are_read_in_one_query_and_match_the_tree(org, personas, django_assert_num_queries):
+    """A card asks whether the head sees one record: the members of his whole subtree (three levels
+    down here) come in one recursive query, the same people the tree of names gives."""
+    from accounts.models import User
+    from tests.factories import DepartmentFactory
+
+    head = personas["head"]
+    deep_parent = DepartmentFactory(name="Подгруппа", parent=org["group1"])
+    deeper = DepartmentFactory(name="Звено", parent=deep_parent)
+    deep = UserFactory(username="deep", department=deeper)
+    elsewhere = UserFactory(username="elsewhere", department=DepartmentFactory(name="Другой отдел"))
+
+    fresh = User.objects.get(pk=head.pk)
+    with django_assert_num_queries(1):
+        one_query = access.owner_ids(fresh, Level.SUBDEPARTMENTS)
+    walked = User.objects.get(pk=head.pk)
+    access.departments(walked)  # the tree of names read already (a list page's panel): it is reused
+    assert access.owner_ids(walked, Level.SUBDEPARTMENTS) == one_query
+    assert one_query == {personas[p].pk for p in ("head", "owner", "teammate", "outsider")} | {deep.pk}
+    assert elsewhere.pk not in one_query
