@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -325,13 +325,15 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 def durations(rows: QuerySet[Stay], *, in_database: bool | None = None) -> dict[str, tuple[int, float | None, float | None]]:
     """{state: (count, median days, 90th percentile days)} of ended stays `rows`: one query, the
-    percentiles computed by PostgreSQL where it runs, else here."""
+    percentiles computed by PostgreSQL where it runs, else here. It reads only columns of the
+    ended stays' covering index (an_stay_ended_idx): with `rows` narrowed to a model, scope and
+    states, PostgreSQL answers from the index alone."""
     if in_database is None:
         in_database = connection.vendor == "postgresql"
     if in_database:
         seconds = RawSQL('EXTRACT(EPOCH FROM ("analytics_stay"."left_at" - "analytics_stay"."entered_at"))', [],
                          output_field=FloatField())
-        found = rows.values("state").annotate(n=Count("pk"), median=_Percentile(seconds, 0.5), p90=_Percentile(seconds, 0.9))
+        found = rows.values("state").annotate(n=Count("*"), median=_Percentile(seconds, 0.5), p90=_Percentile(seconds, 0.9))
         return {r["state"]: (r["n"], float(r["median"]) / DAY, float(r["p90"]) / DAY) for r in found}
     by_state: dict[str, list[float]] = defaultdict(list)
     for state, entered_at, left_at in rows.values_list("state", "entered_at", "left_at"):
@@ -363,40 +365,61 @@ def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInSt
     if model == DEAL and pipeline is None:
         return TimeInStatus(rows=[], stuck=[], model=model)
     stays = _stays(user, model, params, pipeline=pipeline)
+    if model == LEAD:
+        stays = stays.filter(scope=0)  # a lead's scope: the model, scope and states lead the stays' indexes
     start, end = params.period.bounds()
-    stats = durations(stays.filter(left_at__gte=start, left_at__lt=end))
+    stats = durations(stays.filter(state__in=[s for s, _label, _p in states], left_at__gte=start, left_at__lt=end))
     rows = [StateTime(state=s, label=label, count=stats.get(s, (0,))[0], median_days=stats.get(s, (0, None))[1],
                       p90_days=stats.get(s, (0, None, None))[2]) for s, label, _ in states]
     now = timezone.now()
-    condition = Q()
-    for state, _label, in_process in states:
-        if in_process and stats.get(state):
-            condition |= Q(state=state, entered_at__lt=now - timedelta(days=stats[state][2]))
+    since = {state: now - timedelta(days=stats[state][2]) for state, _label, in_process in states
+             if in_process and stats.get(state)}
     stuck: list[Stuck] = []
-    if condition:
+    if since:
         labels = {s: label for s, label, _ in states}
-        for pk, title, state, since, *name in _stuck_records(user, model, stays.filter(condition, left_at__isnull=True)):
+        for pk, title, state, entered_at, *name in _stuck_records(user, model, stays, since):
             stuck.append(Stuck(object_id=pk, title=title, state=state, label=labels.get(state, state),
-                               days=(now - since).total_seconds() / DAY, owner=_name(*name)))
+                               days=(now - entered_at).total_seconds() / DAY, owner=_name(*name)))
     return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline)
 
 
-def _stuck_records(user, model: str, open_stays: QuerySet[Stay]) -> list[tuple]:
+STUCK_SHOWN = 50
+
+
+def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, datetime]) -> list[tuple]:
     """(pk, title, state, since, last name, first name, username) of the 50 records longest in
-    their state among `open_stays`, read through the records' selector: one query."""
+    their state among `stays` open in a state `since` names since before its moment, read through
+    the records' selector: one query.
+
+    On PostgreSQL each state's 50 oldest come from the open stays' index (an_stay_open_idx, in
+    entered_at order): a union of bounded reads, where one read over all the states would collect
+    every old open stay (hundreds of thousands at a million leads) to sort them. SQLite has no
+    LIMIT inside a UNION: one read there."""
     from django.db.models import OuterRef, Subquery
 
     if model == LEAD:
         from leads.selectors import visible_leads as visible
     else:
         from deals.selectors import visible_deals as visible
-    longest = open_stays.order_by("entered_at", "pk").values("object_id")[:50]
+    open_stays = stays.filter(left_at__isnull=True)
+    if connection.features.supports_slicing_ordering_in_compound:
+        first, *others = [open_stays.filter(state=state, entered_at__lt=moment).order_by("entered_at", "pk")
+                          .values("object_id")[:STUCK_SHOWN] for state, moment in since.items()]
+        longest = first.union(*others, all=True) if others else first
+    else:
+        condition = Q()
+        for state, moment in since.items():
+            condition |= Q(state=state, entered_at__lt=moment)
+        longest = open_stays.filter(condition).order_by("entered_at", "pk").values("object_id")[:STUCK_SHOWN]
     stay = Stay.objects.filter(model=model, object_id=OuterRef("pk"), left_at__isnull=True)
     found = (visible(user).filter(pk__in=longest).order_by()
-             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]))
+             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]),
+                       stay=Subquery(stay.values("pk")[:1]))
              .values_list("pk", "title", "open_state", "since", "responsible__last_name", "responsible__first_name",
-                          "responsible__username"))
-    return sorted(found, key=lambda row: (row[3], row[0]))
+                          "responsible__username", "stay"))
+    # The 50 longest as their stays order them (a union holds up to 50 per state), shown by record.
+    shown = sorted(found, key=lambda row: (row[3], row[-1]))[:STUCK_SHOWN]
+    return sorted((row[:-1] for row in shown), key=lambda row: (row[3], row[0]))
 
 
 def _name(last_name: str, first_name: str, username: str) -> str:
