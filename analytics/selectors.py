@@ -630,24 +630,18 @@ def deals_report(user, params: ReportParams) -> DealsReport:
     forecast = boards.column_totals(narrowed.filter(stage__semantics=Stage.Semantics.IN_PROCESS, close_date__gte=first,
                                                     close_date__lte=last), "stage", ids)
 
-    won_stages, lost_stages = _success_and_failure()
-    closed_rows = _entered(_stays(user, DEAL, params), params.period).filter(
-        state__in=[*won_stages, *lost_stages], scope__in=[p.pk for p in pipelines])
-    deals = _deals_by_id(user, closed_rows.values("object_id"))
-    won: dict[int, dict] = defaultdict(lambda: {"ids": set(), "sums": {}})
-    lost: dict[int, dict] = defaultdict(lambda: {"ids": set(), "sums": {}})
-    reasons: dict[int, dict] = defaultdict(lambda: defaultdict(set))
-    for object_id, scope, state in closed_rows.values_list("object_id", "scope", "state").distinct():
-        if object_id not in deals:
-            continue
-        amount, currency, reason = deals[object_id]
-        bucket = (won if state in won_stages else lost)[scope]
-        if object_id in bucket["ids"]:
-            continue  # won twice in the period (reopened and won again): one deal, one sum
-        bucket["ids"].add(object_id)
-        bucket["sums"][currency] = bucket["sums"].get(currency, Decimal(0)) + amount
-        if state in lost_stages:
-            reasons[scope][reason].add(object_id)
+    won_stages = {str(s.pk) for s in stages if s.semantics == Stage.Semantics.SUCCESS}
+    lost_stages = {str(s.pk) for s in stages if s.semantics == Stage.Semantics.FAILURE}
+    won: dict[int, dict] = defaultdict(lambda: {"count": 0, "sums": {}})
+    lost: dict[int, dict] = defaultdict(lambda: {"count": 0, "sums": {}})
+    reasons: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    closed = _closed_deals(user, params, [p.pk for p in pipelines], won_stages, lost_stages)
+    for scope, is_won, currency, reason, n, total in closed:
+        bucket = (won if is_won else lost)[scope]
+        bucket["count"] += n
+        bucket["sums"][currency] = bucket["sums"].get(currency, Decimal(0)) + total
+        if not is_won:
+            reasons[scope][reason] += n
     reason_names = dict(loss_reasons().values_list("pk", "name")) if any(reasons.values()) else {}
 
     report = []
@@ -662,13 +656,49 @@ def deals_report(user, params: ReportParams) -> DealsReport:
         found = reasons.get(pipeline.pk, {})
         report.append(PipelineDeals(
             pipeline_id=pipeline.pk, label=pipeline.name, stages=rows_of(now_totals, mine),
-            won=Closed(count=len(won[pipeline.pk]["ids"]), sums=_sorted_sums(won[pipeline.pk]["sums"])),
-            lost=Closed(count=len(lost[pipeline.pk]["ids"]), sums=_sorted_sums(lost[pipeline.pk]["sums"])),
+            won=Closed(count=won[pipeline.pk]["count"], sums=_sorted_sums(won[pipeline.pk]["sums"])),
+            lost=Closed(count=lost[pipeline.pk]["count"], sums=_sorted_sums(lost[pipeline.pk]["sums"])),
             forecast=rows_of(forecast, in_process),
-            loss_reasons=sorted((Reason(id=pk, label=reason_names.get(pk, _("Не указана")), count=len(ids))
-                                 for pk, ids in found.items()), key=lambda r: (-r.count, r.id is None, r.label)),
+            loss_reasons=sorted((Reason(id=pk, label=reason_names.get(pk, _("Не указана")), count=n)
+                                 for pk, n in found.items()), key=lambda r: (-r.count, r.id is None, r.label)),
         ))
     return DealsReport(pipelines=report)
+
+
+def _closed_deals(user, params: ReportParams, pipelines: list[int], won_stages: set[str],
+                  lost_stages: set[str]) -> list[tuple]:
+    """(pipeline id, won?, currency, loss reason id, deals, their sum) of the deals `user` may
+    see that entered a success (won) or failure stage of `won_stages` / `lost_stages` of
+    `pipelines` in the period: one query, grouped by the database. A deal counts once per pipeline and outcome (won
+    twice in the period: one deal, one sum), with its current amount, currency and reason.
+
+    The stays come from their index on (scope, state, entered_at) of the deals
+    (an_stay_deal_closed_idx), the deals by primary key: a read of the period's closed deals."""
+    from deals.models import Deal
+    from deals.selectors import visible_deals
+
+    if not won_stages and not lost_stages:
+        return []
+    outcome = Case(When(state__in=sorted(won_stages), then=Value(1)), default=Value(0), output_field=IntegerField())
+    closed = (_entered(_stays(user, DEAL, params), params.period)
+              .filter(scope__in=pipelines, state__in=sorted(won_stages | lost_stages))
+              .values("object_id", "scope").annotate(won=outcome).values("object_id", "scope", "won").distinct())
+    deals = visible_deals(user).order_by().values("pk", "amount", "currency", "loss_reason_id")
+    try:
+        closed_sql, closed_params = closed.query.sql_with_params()
+        deals_sql, deals_params = deals.query.sql_with_params()
+    except EmptyResultSet:  # nothing visible, or narrowed to nobody
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT c.scope, c.won, d.currency, d.loss_reason_id, COUNT(*), SUM(d.amount) "
+                       f"FROM ({closed_sql}) c JOIN ({deals_sql}) d ON d.pk = c.object_id "
+                       f"GROUP BY c.scope, c.won, d.currency, d.loss_reason_id", (*closed_params, *deals_params))
+        found = cursor.fetchall()
+    # SQLite sums decimals as floats: rounded to the field's places, as the ORM's Sum does.
+    places = Decimal(1).scaleb(-Deal._meta.get_field("amount").decimal_places)
+    return [(scope, bool(is_won), currency, reason, n,
+             total if isinstance(total, Decimal) else Decimal(str(total or 0)).quantize(places))
+            for scope, is_won, currency, reason, n, total in found]
 
 
 # --- «Мой день» ---
