@@ -627,8 +627,9 @@ def deals_report(user, params: ReportParams) -> DealsReport:
     if params.source is not None or now_totals is None:
         now_totals = boards.column_totals(narrowed, "stage", ids)
     first, last = params.period.months()
-    forecast = boards.column_totals(narrowed.filter(stage__semantics=Stage.Semantics.IN_PROCESS, close_date__gte=first,
-                                                    close_date__lte=last), "stage", ids)
+    in_process = [s.pk for s in stages if s.semantics == Stage.Semantics.IN_PROCESS]
+    forecast = boards.column_totals(narrowed.filter(stage__in=in_process, close_date__gte=first, close_date__lte=last),
+                                    "stage", ids)
 
     won_stages = {str(s.pk) for s in stages if s.semantics == Stage.Semantics.SUCCESS}
     lost_stages = {str(s.pk) for s in stages if s.semantics == Stage.Semantics.FAILURE}
