@@ -331,7 +331,8 @@ def durations(rows: QuerySet[Stay], *, in_database: bool | None = None) -> dict[
     if in_database is None:
         in_database = connection.vendor == "postgresql"
     if in_database:
-        seconds = RawSQL('EXTRACT(EPOCH FROM ("analytics_stay"."left_at" - "analytics_stay"."entered_at"))', [],
+        # date_part gives a float: EXTRACT gives a numeric, whose sort made the percentiles 3–5× slower.
+        seconds = RawSQL("""date_part('epoch', "analytics_stay"."left_at" - "analytics_stay"."entered_at")""", [],
                          output_field=FloatField())
         found = rows.values("state").annotate(n=Count("*"), median=_Percentile(seconds, 0.5), p90=_Percentile(seconds, 0.9))
         return {r["state"]: (r["n"], float(r["median"]) / DAY, float(r["p90"]) / DAY) for r in found}
