@@ -688,8 +688,9 @@ def _closed_deals(user, params: ReportParams, pipelines: list[int], won_stages: 
                   lost_stages: set[str]) -> list[tuple]:
     """(pipeline id, won?, currency, loss reason id, deals, their sum) of the deals `user` may
     see that entered a success (won) or failure stage of `won_stages` / `lost_stages` of
-    `pipelines` in the period: one query, grouped by the database. A deal counts once per pipeline and outcome (won
-    twice in the period: one deal, one sum), with its current amount, currency and reason.
+    `pipelines` in the period: one query, grouped by the database. A deal counts once per
+    pipeline and outcome (won twice in the period: one deal, one sum), with its current amount,
+    currency and reason.
 
     The stays come from their index on (scope, state, entered_at) of the deals
     (an_stay_deal_closed_idx), the deals by primary key: a read of the period's closed deals."""
