@@ -192,6 +192,10 @@ class Deal(Tallied, FSMModelMixin, models.Model):
             # A deep page of the list, read from the index alone: the ids in the list's order with the
             # columns the access gate filters on (a level per pipeline, then the owner).
             models.Index(fields=["-created_at", "-id", "pipeline", "responsible"], name="deal_page_idx"),
+            # The deals report's forecast: the open deals expected to close in a month, summed per
+            # stage from the index alone (analytics; PostgreSQL — SQLite ignores `include`).
+            models.Index(fields=["close_date"], include=["stage", "pipeline", "responsible", "source", "currency", "amount"],
+                         name="deal_close_date_idx"),
         ]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="deal_amount_not_negative")]
 
