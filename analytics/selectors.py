@@ -27,7 +27,7 @@ from accounts import access
 from accounts.models import Action, Entity, Level, User
 from crm.money import Currency
 
-from .history import BITS
+from .history import BITS, period_end, period_start
 from .models import FUNNEL_KINDS, NONE, FunnelCount, Handover, Stay
 from .params import Period, ReportParams
 
@@ -257,8 +257,6 @@ def _calendar(period: Period) -> tuple[str, date] | None:
     """(kind, start) when `period` is one calendar week / month / quarter / year — or such a
     period's part up to today or later («Мой день»: this week so far): nothing has entered a
     status after now, so its figures are the whole period's. None for any other period."""
-    from .history import period_end, period_start
-
     today = timezone.localdate(timezone=timezone.get_default_timezone())
     for kind in FUNNEL_KINDS:
         if period_start(kind, period.start) == period.start:
