@@ -287,3 +287,21 @@ def test_a_move_that_hands_the_lead_over_moves_its_stays_and_funnel_and_writes_a
     october = ReportParams(period=Period(date(2026, 10, 1), date(2026, 10, 31)))
     assert selectors.funnel(teammate, october).total == 1
     assert selectors.funnel(owner, october).total == 0
+
+
+def test_a_record_s_rebuild_and_a_backdated_history_recount_its_marks(story, head):
+    from tests.analytics.conftest import backdate
+
+    a = story["a"]
+    for stay in Stay.objects.filter(model=LEAD, object_id=a.pk):  # its stays moved around the hooks
+        Stay.objects.filter(pk=stay.pk).update(entered_at=stay.entered_at - timedelta(days=60))
+    assert history.funnel_differences() != (0, [])
+    history.rebuild(LEAD, [a.pk])  # its stays from its timeline, its marks and counts from them
+    assert history.funnel_differences() == (0, [])
+    e = story["e"]  # created, «Выход на ЛПР», «Успешный» on 2 October: now 40, 35 and 3 days before 1 October
+    backdate(e, 40, 35, 3, now=timezone.make_aware(datetime.combine(date(2026, 10, 1), time(12)), ZONE))
+    assert history.funnel_differences() == (0, [])
+    august = selectors.funnel(head, ReportParams(period=Period(date(2026, 8, 1), date(2026, 8, 31))))
+    assert (august.total, august.rows[0].entered, august.rows[4].entered) == (1, 1, 1)
+    september = selectors.funnel(head, ReportParams(period=Period(date(2026, 9, 1), date(2026, 9, 30))))
+    assert september.total == 6 and september.rows[-1].entered == 1
