@@ -12,8 +12,13 @@
   deleted lead or deal; its timeline goes with it too, so a restore that rebuilt the timeline from
   the deletion's snapshot would call `rebuild_records` for it (the stays follow from the timeline).
 
+- The lead funnel per calendar week / month / quarter / year (FunnelMark: the statuses a lead
+  entered in each; FunnelCount: their sum per owner, source, niche, reason and set of statuses) is
+  kept by the same hooks in the same transactions (see «The funnel per calendar period» below).
+
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
-«status» entries): `manage.py rebuild_analytics` compares and replaces.
+«status» entries), `rebuild_funnel` the funnel from the stays (set-based): `manage.py
+rebuild_analytics` compares and replaces.
 """
 
 from __future__ import annotations
@@ -311,8 +316,10 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
             Stay.objects.bulk_create(stays, batch_size=CHUNK)
             Handover.objects.bulk_create(handovers, batch_size=CHUNK)
             made += len(stays)
-        if label == LEAD:
-            rebuild_funnel() if ids is None else _funnel_learn(ids)
+        if label == LEAD and ids is None:
+            rebuild_funnel()
+        elif label == LEAD:
+            _funnel_learn(ids)
     return made
 
 
