@@ -2,7 +2,8 @@
 leads walked through the real services — moves back and forth, «Забраковать» with reasons, a
 reopening, reassignments, conversions whose deals are won or lost — and then every demo record's
 history spread over the last four months, the same times on its timeline, its stays, its
-handovers and its dates (so `rebuild_analytics --check` finds nothing to change)."""
+handovers and its dates (so `rebuild_analytics --check` finds nothing to change), its funnel marks
+recounted."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from deals.models import Deal, LossReason, Stage
 from leads import services
 from leads.models import Lead, Status
 
+from . import history
 from .models import Handover, Stay
 
 COMPANIES = ["Альфа", "Вектор", "Гранит", "Дельта", "Заря", "Исток", "Кедр", "Лотос", "Меридиан", "Нева", "Орион",
@@ -168,6 +170,8 @@ def spread(rng) -> None:
         TimelineEntry.objects.bulk_update(changed_entries, ["created_at"], batch_size=1000)
         Stay.objects.bulk_update(changed_stays, ["entered_at", "left_at"], batch_size=1000)
         Handover.objects.bulk_update(changed_handovers, ["at"], batch_size=1000)
+        if model is Lead:  # the funnel's calendar periods follow the stays' new times
+            history.refresh_funnel(sorted({stay.object_id for stay in changed_stays}))
     # A closed deal closed the day it was won or lost.
     closed = Deal.objects.exclude(stage__semantics=Stage.Semantics.IN_PROCESS).only("pk", "stage_changed_at")
     for deal in closed:

@@ -12,24 +12,29 @@
   deleted lead or deal; its timeline goes with it too, so a restore that rebuilt the timeline from
   the deletion's snapshot would call `rebuild_records` for it (the stays follow from the timeline).
 
+- The lead funnel per calendar week / month / quarter / year (FunnelMark: the statuses a lead
+  entered in each; FunnelCount: their sum per owner, source, niche, reason and set of statuses) is
+  kept by the same hooks in the same transactions (see «The funnel per calendar period» below).
+
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
-«status» entries): `manage.py rebuild_analytics` compares and replaces.
+«status» entries), `rebuild_funnel` the funnel from the stays (set-based): `manage.py
+rebuild_analytics` compares and replaces.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.signals import post_init
 from django.utils import timezone
 
 from crm import deletion, hooks
 
-from .models import Handover, Stay
+from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 # The record's attributes its stays copy: owner, source, niche, the lead's junk reason (a deal has
@@ -70,18 +75,20 @@ def moved(record: Model, by, source: str, target: str) -> None:
     if label is None:
         return
     now = timezone.now()
+    current = copied(record, label)
+    before = getattr(record, "_analytics_copied", None) or current
     if source:  # a creation has no stay to close
         Stay.objects.filter(model=label, object_id=record.pk, left_at__isnull=True).update(left_at=now)
-        before = getattr(record, "_analytics_copied", None)
-        current = copied(record, label)
-        if before is not None and before[1:] != current[1:]:
+        if before[1:] != current[1:]:
             # A move that changed what the stays copy (a junk reason set, cleared by a reopen):
             # onto all the record's stays, as `changed` does for an edit.
             Stay.objects.filter(model=label, object_id=record.pk).update(**dict(zip(FIELDS[1:], current[1:], strict=True)))
     else:
         _handover(record, label, None, by, now).save()
     _stay(record, label, source, target, by, now).save()
-    record._analytics_copied = copied(record, label)
+    if label == LEAD:
+        _funnel_entered({record.pk: (before, current)}, target, now, created=not source)
+    record._analytics_copied = current
 
 
 def moved_many(records: list[Model], by, source: str, target: str) -> None:
@@ -95,6 +102,8 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
     else:
         Handover.objects.bulk_create([_handover(r, label, None, by, now) for r in records], batch_size=1000)
     Stay.objects.bulk_create([_stay(r, label, source, target, by, now) for r in records], batch_size=1000)
+    if label == LEAD:
+        _funnel_entered({r.pk: (copied(r, label),) * 2 for r in records}, target, now, created=not source)
 
 
 moved.many = moved_many
@@ -109,6 +118,8 @@ def changed(record: Model, by, action: str) -> None:
     if action == "update" and before != now:
         owner = now[0]
         Stay.objects.filter(model=label, object_id=record.pk).update(**dict(zip(FIELDS, now, strict=True)))
+        if label == LEAD:
+            _funnel_recombined(record.pk, before, now)
         if before[0] != owner:
             _handover(record, label, before[0], by, timezone.now()).save()
     record._analytics_copied = now
@@ -145,6 +156,8 @@ _connect()
 def deleted(content_type: ContentType, pk: int) -> None:
     label = f"{content_type.app_label}.{content_type.model}"
     if label in COPIED:
+        if label == LEAD:
+            _funnel_forget([pk])
         Stay.objects.filter(model=label, object_id=pk).delete()
         Handover.objects.filter(model=label, object_id=pk).delete()
 
@@ -293,6 +306,8 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
     would call this for it, once its timeline is back."""
     made = 0
     with transaction.atomic():
+        if label == LEAD and ids is not None:
+            _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
         for model in (Stay, Handover):
             rows = model.objects.filter(model=label)
             (rows if ids is None else rows.filter(object_id__in=ids)).delete()
@@ -301,4 +316,260 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
             Stay.objects.bulk_create(stays, batch_size=CHUNK)
             Handover.objects.bulk_create(handovers, batch_size=CHUNK)
             made += len(stays)
+        if label == LEAD and ids is None:
+            rebuild_funnel()
+        elif label == LEAD:
+            _funnel_learn(ids)
     return made
+
+
+# --- The funnel per calendar period (FunnelMark, FunnelCount) ---
+#
+# A lead entering a status sets the status's bit in its marks of the week, month, quarter and year
+# of that moment, and moves its weight in FunnelCount from the old mask to the new one, under its
+# current owner / source / niche / reason (its «combination»); a change of these moves all its
+# counts to the new combination; a deletion takes them away. The lead's row is locked by the move
+# (leads.services), so its marks change one writer at a time; the counts are upserts adding a
+# difference (crm.tallies' way), so writers of different leads add to a row in turn.
+
+
+def _bits() -> dict[str, int]:
+    from leads.models import ORDER
+
+    return {str(status): 1 << index for index, status in enumerate(ORDER)}
+
+
+BITS = _bits()  # a lead status → its bit in FunnelMark.mask / FunnelCount.mask
+
+
+def period_start(kind: str, day: date) -> date:
+    """The first day of the calendar week (Monday) / month / quarter / year containing `day`."""
+    if kind == "week":
+        return day - timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    if kind == "year":
+        return date(day.year, 1, 1)
+    raise ValueError(kind)
+
+
+def period_end(kind: str, start: date) -> date:
+    """The last day of the calendar period `kind` starting on `start`."""
+    if kind == "week":
+        return start + timedelta(days=6)
+    after = start.year * 12 + start.month - 1 + {"month": 1, "quarter": 3, "year": 12}[kind]
+    return date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
+
+
+def periods(at: datetime) -> list[tuple[str, date]]:
+    """(kind, start) of the calendar periods the moment `at` is in, in the site's time zone (as
+    analytics.params.Period.bounds cuts them)."""
+    day = timezone.localtime(at, timezone.get_default_timezone()).date()
+    return [(kind, period_start(kind, day)) for kind in FUNNEL_KINDS]
+
+
+Combination = tuple[int, int, int, int]  # owner, source, niche, reason; NONE for «none»
+
+
+def _combination(values) -> Combination:
+    return tuple(NONE if value is None else value for value in values)  # type: ignore[return-value]
+
+
+def _marks(ids: list[int]) -> dict[int, dict[tuple[str, date], int]]:
+    found: dict[int, dict] = defaultdict(dict)
+    for object_id, kind, start, mask in FunnelMark.objects.filter(object_id__in=ids).values_list(
+            "object_id", "kind", "start", "mask"):
+        found[object_id][kind, start] = mask
+    return found
+
+
+def _count(deltas: dict, kind: str, start: date, combination: Combination, mask: int, n: int) -> None:
+    key = (kind, start, *combination, mask)
+    deltas[key] = deltas.get(key, 0) + n
+
+
+def _apply_counts(deltas: dict[tuple, int]) -> None:
+    """Add `deltas` ({(kind, start, owner, source, niche, reason, mask): n}) to FunnelCount in one
+    upsert, rows in key order (two writers lock the same rows in the same order): crm.tallies.apply."""
+    rows = sorted((key, n) for key, n in deltas.items() if n)
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(FunnelCount._meta.db_table)
+    names = ["kind", "start", "owner", "source", "niche", "reason", "mask"]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params = [value for (kind, start, *rest), n in rows
+              for value in (kind, connection.ops.adapt_datefield_value(start), *rest, n)]
+    sql = (f"INSERT INTO {table} ({', '.join(quote(c) for c in [*names, 'n'])}) VALUES {values} "
+           f"ON CONFLICT ({', '.join(quote(c) for c in names)}) DO UPDATE SET {quote('n')} = {table}.{quote('n')} + excluded.{quote('n')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _write_marks(marks: list[tuple[int, str, date, int]]) -> None:
+    if not marks:
+        return
+    quote = connection.ops.quote_name
+    table = quote(FunnelMark._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(marks))
+    params = [value for object_id, kind, start, mask in sorted(marks)
+              for value in (object_id, kind, connection.ops.adapt_datefield_value(start), mask)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({quote('object_id')}, {quote('kind')}, {quote('start')}, {quote('mask')}) "
+                       f"VALUES {values} ON CONFLICT ({quote('object_id')}, {quote('kind')}, {quote('start')}) "
+                       f"DO UPDATE SET {quote('mask')} = excluded.{quote('mask')}", params)
+
+
+def _funnel_entered(records: dict[int, tuple[tuple, tuple]], state: str, at: datetime, *, created: bool) -> None:
+    """The leads `records` ({pk: (combination before the move, now)}) entered `state` at `at`:
+    one read of their marks (none for new leads), one write of the changed ones, one upsert."""
+    bit = BITS.get(state, 0)
+    here = periods(at)
+    marks = {} if created else _marks(list(records))
+    deltas: dict[tuple, int] = {}
+    written = []
+    for pk, (before, now) in records.items():
+        have = marks.get(pk, {})
+        old_combination, combination = _combination(before), _combination(now)
+        if old_combination != combination:  # the move changed the reason (junk, reopen) or the owner
+            for (kind, start), mask in have.items():
+                _count(deltas, kind, start, old_combination, mask, -1)
+                _count(deltas, kind, start, combination, mask, 1)
+        for kind, start in here:
+            old = have.get((kind, start), 0)
+            if old | bit != old:
+                written.append((pk, kind, start, old | bit))
+                if old:
+                    _count(deltas, kind, start, combination, old, -1)
+                _count(deltas, kind, start, combination, old | bit, 1)
+    _write_marks(written)
+    _apply_counts(deltas)
+
+
+def _funnel_recombined(pk: int, before: tuple, now: tuple) -> None:
+    """A lead's owner / source / niche / reason changed: its counts move to the new combination."""
+    old_combination, combination = _combination(before), _combination(now)
+    if old_combination == combination:
+        return
+    deltas: dict[tuple, int] = {}
+    for (kind, start), mask in _marks([pk]).get(pk, {}).items():
+        _count(deltas, kind, start, old_combination, mask, -1)
+        _count(deltas, kind, start, combination, mask, 1)
+    _apply_counts(deltas)
+
+
+def _combinations(ids: list[int]) -> dict[int, Combination]:
+    """The leads' combinations as their stays keep them (the open stay: every lead has one)."""
+    return {row[0]: _combination(row[1:]) for row in Stay.objects.filter(
+        model=LEAD, object_id__in=ids, left_at__isnull=True).values_list("object_id", *FIELDS)}
+
+
+def _funnel_forget(ids: list[int]) -> None:
+    """Take the leads `ids` out of the funnel's counts and drop their marks (a deletion, a rebuild
+    of their stays)."""
+    marks, combinations = _marks(ids), _combinations(ids)
+    deltas: dict[tuple, int] = {}
+    for pk, have in marks.items():
+        for (kind, start), mask in have.items():
+            _count(deltas, kind, start, combinations.get(pk, (NONE,) * 4), mask, -1)
+    _apply_counts(deltas)
+    FunnelMark.objects.filter(object_id__in=ids).delete()
+
+
+def _funnel_learn(ids: list[int]) -> None:
+    """The marks and counts of the leads `ids` (that have none) from their stays."""
+    with connection.cursor() as cursor:
+        for kind in FUNNEL_KINDS:
+            sql, params = fresh_marks_sql(kind, ids)
+            cursor.execute(f"INSERT INTO {FunnelMark._meta.db_table} (object_id, kind, start, mask) {sql}", params)
+    combinations = _combinations(ids)
+    deltas: dict[tuple, int] = {}
+    for pk, have in _marks(ids).items():
+        for (kind, start), mask in have.items():
+            _count(deltas, kind, start, combinations.get(pk, (NONE,) * 4), mask, 1)
+    _apply_counts(deltas)
+
+
+def refresh_funnel(ids: list[int]) -> None:
+    """Recount the leads `ids` from their stays: for a writer that changed stays' times around
+    the hooks (the demo data spreading its history over months)."""
+    with transaction.atomic():
+        for index in range(0, len(ids), CHUNK):
+            _funnel_forget(ids[index:index + CHUNK])
+            _funnel_learn(ids[index:index + CHUNK])
+
+
+def fresh_marks_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
+    """SELECT object_id, kind, start, mask: the leads' marks of the periods `kind` as their stays
+    make them — SQL, for INSERT … SELECT. A status entered twice in a period is one bit: the sum
+    of the DISTINCT bits is their OR (no bit_or in SQLite)."""
+    quote = connection.ops.quote_name
+    trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, quote("entered_at"), (),
+                                                            timezone.get_default_timezone_name())
+    whens = " ".join("WHEN %s THEN %s" for _ in BITS)
+    params = [kind, *trunc_params, *[v for state, bit in BITS.items() for v in (state, bit)], LEAD]
+    where = ""
+    if ids is not None:
+        where = f" AND object_id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    # GROUP BY positions: the period's expression once, whatever its parameters.
+    return (f"SELECT object_id, %s AS kind, date({trunc}) AS start, "
+            f"SUM(DISTINCT CASE {quote('state')} {whens} ELSE 0 END) AS mask "
+            f"FROM {Stay._meta.db_table} WHERE model = %s{where} GROUP BY 1, 3"), params
+
+
+def _fresh_counts_sql(marks: str) -> str:
+    """SELECT kind, start, owner, source, niche, reason, mask, n of the marks `marks` (a table or
+    a subquery), under the combination the leads' open stays keep."""
+    return (f"SELECT m.kind, m.start, s.owner, COALESCE(s.source, {NONE}), COALESCE(s.niche, {NONE}), "
+            f"COALESCE(s.reason, {NONE}), m.mask, COUNT(*) FROM {marks} m JOIN {Stay._meta.db_table} s "
+            f"ON s.model = '{LEAD}' AND s.object_id = m.object_id AND s.left_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7")
+
+
+def _lock_funnel(cursor) -> None:
+    if connection.vendor == "postgresql":  # the writers wait for the rebuild (crm.tallies.rebuild)
+        cursor.execute(f"LOCK TABLE {FunnelMark._meta.db_table}, {FunnelCount._meta.db_table} IN EXCLUSIVE MODE")
+
+
+def rebuild_funnel() -> int:
+    """Replace every mark and count by the ones the stays make, set-based (INSERT … SELECT), in
+    one transaction; returns the number of marks."""
+    columns = "kind, start, owner, source, niche, reason, mask, n"
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock_funnel(cursor)
+        cursor.execute(f"DELETE FROM {FunnelCount._meta.db_table}")
+        cursor.execute(f"DELETE FROM {FunnelMark._meta.db_table}")
+        for kind in FUNNEL_KINDS:
+            sql, params = fresh_marks_sql(kind)
+            cursor.execute(f"INSERT INTO {FunnelMark._meta.db_table} (object_id, kind, start, mask) {sql}", params)
+        cursor.execute(f"INSERT INTO {FunnelCount._meta.db_table} ({columns}) "
+                       f"{_fresh_counts_sql(FunnelMark._meta.db_table)}")
+        return FunnelMark.objects.count()
+
+
+def funnel_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
+    """(how many marks differ from the stays', [(key, kept n, fresh n)…] of the counts that
+    differ), computed by the database: a million leads' marks are not read here."""
+    union = " UNION ALL ".join(f"SELECT * FROM ({fresh_marks_sql(kind)[0]}) f{i}" for i, kind in enumerate(FUNNEL_KINDS))
+    fresh = f"SELECT * FROM ({union}) u"
+    params = [p for kind in FUNNEL_KINDS for p in fresh_marks_sql(kind)[1]]
+    kept = f"SELECT object_id, kind, start, mask FROM {FunnelMark._meta.db_table}"
+    with connection.cursor() as cursor:
+        marks = 0
+        for a, b, p in ((fresh, kept, params), (kept, fresh, params)):
+            cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", p)
+            marks += cursor.fetchone()[0]
+        cursor.execute(_fresh_counts_sql(f"({fresh})"), params)
+        want = {tuple(row[:7]): row[7] for row in cursor.fetchall()}
+    have = {(kind, start, *rest): n for kind, start, *rest, n in FunnelCount.objects.exclude(n=0).values_list(
+        "kind", "start", "owner", "source", "niche", "reason", "mask", "n")}
+    want = {(kind, _date(start), *rest): n for (kind, start, *rest), n in want.items()}
+    return marks, [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
+                   if have.get(key, 0) != want.get(key, 0)]
+
+
+def _date(value) -> date:
+    """A raw query's date: a date (PostgreSQL), an ISO string (SQLite)."""
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])

@@ -83,3 +83,60 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}#{self.object_id} → {self.owner} {self.at:%Y-%m-%d}"
+
+
+# --- The lead funnel per calendar period (analytics.history keeps them; analytics.selectors.funnel reads) ---
+
+# The calendar periods the funnel is kept for: the report's presets (analytics.forms.preset_period).
+FUNNEL_KINDS = ("week", "month", "quarter", "year")
+NONE = 0  # FunnelCount's source / niche / reason when the lead has none: a key column is never NULL
+
+
+class FunnelMark(models.Model):
+    """Which lead statuses a lead ENTERED in one calendar period: bit i of `mask` is status i of
+    leads.models.ORDER. «Reached» counts leads by the furthest status they entered in the period,
+    which is not additive over days nor over the lead's moves — but a lead's mark per period is,
+    over leads: FunnelCount sums them."""
+
+    object_id = models.BigIntegerField()  # the lead
+    kind = models.CharField(max_length=8)  # FUNNEL_KINDS
+    start = models.DateField()  # the period's first day in the site's time zone (analytics.params.Period)
+    mask = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("Статусы лида за период")
+        verbose_name_plural = _("Статусы лидов за периоды")
+        constraints = [
+            # One mark per lead per period; also the writers' index (a lead's marks).
+            models.UniqueConstraint(fields=["object_id", "kind", "start"], name="an_funnelmark_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leads.lead#{self.object_id} {self.kind} {self.start:%Y-%m-%d} {self.mask:b}"
+
+
+class FunnelCount(models.Model):
+    """How many leads of an owner / source / niche / junk reason (their CURRENT ones, as the stays
+    keep them) entered exactly the statuses `mask` in a calendar period: the funnel of a preset
+    period reads these few hundred rows, gated on `owner` like the stays."""
+
+    kind = models.CharField(max_length=8)
+    start = models.DateField()
+    owner = models.BigIntegerField()
+    source = models.BigIntegerField(default=NONE)
+    niche = models.BigIntegerField(default=NONE)
+    reason = models.BigIntegerField(default=NONE)
+    mask = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик воронки лидов")
+        verbose_name_plural = _("Счётчики воронки лидов")
+        constraints = [
+            # The writers' upsert key; its prefix (kind, start, owner) is the report's index.
+            models.UniqueConstraint(fields=["kind", "start", "owner", "source", "niche", "reason", "mask"],
+                                    name="an_funnelcount_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start:%Y-%m-%d} {self.owner} {self.mask:b}: {self.n}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -27,7 +27,8 @@ from accounts import access
 from accounts.models import Action, Entity, Level, User
 from crm.money import Currency
 
-from .models import Handover, Stay
+from .history import BITS, period_end, period_start
+from .models import FUNNEL_KINDS, NONE, FunnelCount, Handover, Stay
 from .params import Period, ReportParams
 
 LEAD, DEAL = "leads.lead", "deals.deal"
@@ -252,19 +253,44 @@ def _funnel_states():
     return [*IN_PROCESS, Status.CONVERTED]
 
 
-def funnel(user, params: ReportParams) -> Funnel:
-    """Two queries (and the gate's, once per user)."""
+def _calendar(period: Period) -> tuple[str, date] | None:
+    """(kind, start) when `period` is one calendar week / month / quarter / year — or such a
+    period's part up to today or later («Мой день»: this week so far): nothing has entered a
+    status after now, so its figures are the whole period's. None for any other period."""
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    for kind in FUNNEL_KINDS:
+        if period_start(kind, period.start) == period.start:
+            end = period_end(kind, period.start)
+            if period.end == end or today <= period.end < end:
+                return kind, period.start
+    return None
+
+
+def _funnel_counts(user, params: ReportParams, kind: str, start: date) -> QuerySet[FunnelCount]:
+    """The funnel's counts of the calendar period (kind, start) `user` may see, narrowed as `_stays`."""
+    rows = _gated(user, FunnelCount.objects.filter(kind=kind, start=start), LEAD)
+    owners = _owners(user, params)
+    if owners is not None:
+        rows = rows.filter(owner__in=sorted(owners))
+    if params.source is not None:
+        rows = rows.filter(source=params.source)
+    if params.niche is not None:
+        rows = rows.filter(niche=params.niche)
+    return rows.order_by()
+
+
+def _funnel_scan(user, params: ReportParams, states) -> tuple[dict[int, int], list[int], list[tuple]]:
+    """(leads per furthest status, leads that entered each status, [(reason, name, leads)…] of the
+    junked) from the period's stays. Two queries (and the gate's, once per user)."""
     from django.db.models import OuterRef, Subquery
 
     from crm.models import JunkReason
     from leads.models import Status
 
-    states = _funnel_states()
     rows = _entered(_stays(user, LEAD, params), params.period)
     # One pass over the period's stays: per lead, the furthest status of the process it entered
     # (-1: only «Не успешный») and which statuses it entered; then per furthest status, how many
-    # leads and how many of them entered each status. The funnel is monotone: «reached» counts the
-    # leads that got at least that far.
+    # leads and how many of them entered each status.
     rank = Case(*[When(state=s, then=Value(i)) for i, s in enumerate(states)], default=Value(-1),
                 output_field=IntegerField())
     flags = {f"e{i}": Max(Case(When(state=s, then=Value(1)), default=Value(0), output_field=IntegerField()))
@@ -283,6 +309,55 @@ def funnel(user, params: ReportParams) -> Funnel:
             for furthest, n, *entered_here in cursor.fetchall():
                 got[furthest] = n
                 entered_counts = [a + int(b or 0) for a, b in zip(entered_counts, entered_here, strict=True)]
+    # The reason is the lead's current one, kept on its stays (analytics.history): no join into the leads.
+    name = JunkReason.objects.filter(pk=OuterRef("reason")).values("name")[:1]
+    junked = (rows.filter(state=Status.JUNK).values("reason").annotate(name=Subquery(name),
+                                                                       n=Count("object_id", distinct=True))
+              .values_list("reason", "name", "n"))
+    return got, entered_counts, list(junked)
+
+
+def _funnel_rollup(user, params: ReportParams, states, kind: str, start: date) -> tuple[dict[int, int], list[int],
+                                                                                          list[tuple]]:
+    """What `_funnel_scan` returns, from the period's FunnelCount rows: each row is `n` leads that
+    entered exactly the statuses of its `mask`. One query (and the gate's, once per user)."""
+    from django.db.models import OuterRef, Subquery
+
+    from crm.models import JunkReason
+    from leads.models import Status
+
+    bits = [BITS[str(s)] for s in states]
+    junk_bit = BITS[str(Status.JUNK)]
+    name = JunkReason.objects.filter(pk=OuterRef("reason")).values("name")[:1]
+    found = (_funnel_counts(user, params, kind, start).values("mask", "reason").annotate(n=Sum("n"))
+             .annotate(name=Subquery(name)).values_list("mask", "reason", "name", "n"))
+    got: dict[int, int] = defaultdict(int)
+    entered_counts = [0] * len(states)
+    junked: dict[int | None, list] = {}
+    for mask, reason, reason_name, n in found:
+        if not n:
+            continue
+        furthest = max((i for i, bit in enumerate(bits) if mask & bit), default=-1)
+        got[furthest] += n
+        entered_counts = [a + (n if mask & bit else 0) for a, bit in zip(entered_counts, bits, strict=True)]
+        if mask & junk_bit:
+            key = None if reason == NONE else reason
+            junked.setdefault(key, [key, reason_name, 0])[2] += n
+    return dict(got), entered_counts, [tuple(row) for row in junked.values() if row[2]]
+
+
+def funnel(user, params: ReportParams) -> Funnel:
+    """A calendar week / month / quarter / year (the presets) from the rollup FunnelCount: one
+    query; any other period from the stays: two. (And the gate's, once per user.)"""
+    from leads.models import Status
+
+    states = _funnel_states()
+    calendar = _calendar(params.period)
+    if calendar is None:
+        got, entered_counts, junked = _funnel_scan(user, params, states)
+    else:
+        got, entered_counts, junked = _funnel_rollup(user, params, states, *calendar)
+    # The funnel is monotone: «reached» counts the leads that got at least that far.
     entered = {s: entered_counts[i] for i, s in enumerate(states)}
     reached = [sum(n for index, n in got.items() if index >= i) for i in range(len(states))]
     won = reached[-1]
@@ -290,11 +365,6 @@ def funnel(user, params: ReportParams) -> Funnel:
                              to_next=_ratio(reached[i + 1], reached[i]) if i + 1 < len(states) else None,
                              to_won=_ratio(won, reached[i]))
                    for i, s in enumerate(states)]
-    # The reason is the lead's current one, kept on its stays (analytics.history): no join into the leads.
-    name = JunkReason.objects.filter(pk=OuterRef("reason")).values("name")[:1]
-    junked = (rows.filter(state=Status.JUNK).values("reason").annotate(name=Subquery(name),
-                                                                       n=Count("object_id", distinct=True))
-              .values_list("reason", "name", "n"))
     junk = sorted((Reason(id=pk, label=name if pk is not None else _("Возвращены в работу"), count=n)
                    for pk, name, n in junked), key=lambda r: (-r.count, r.id is None, r.label))
     return Funnel(rows=funnel_rows, junk=junk, total=sum(got.values()))
@@ -484,7 +554,6 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     """One row per manager whose work `user` may see (a manager: himself) with anything to show;
     a fixed number of queries."""
     from crm import day
-    from leads.models import Status
     from tasks_app import selectors as tasks
     from tasks_app.models import ACTIVE
     from tasks_app.models import Status as TaskStatus
@@ -507,9 +576,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
                    .values_list("entered_by", "n")):
         if who is not None:
             figures[who]["moved"] = n
-    for owner, converted, junked in only(lead_stays.filter(state__in=[Status.CONVERTED, Status.JUNK]), "owner").values(
-            "owner").annotate(c=Count("object_id", distinct=True, filter=Q(state=Status.CONVERTED)),
-                              j=Count("object_id", distinct=True, filter=Q(state=Status.JUNK))).values_list("owner", "c", "j"):
+    for owner, converted, junked in _converted_and_junked(user, params, lead_stays, only):
         figures[owner] |= {"converted": converted, "junked": junked}
 
     start, end = params.period.bounds()
@@ -547,6 +614,26 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     names = _names(set(figures))
     rows = [ManagerRow(user_id=pk, name=names.get(pk, ""), **values) for pk, values in figures.items() if pk in names]
     return sorted(rows, key=lambda r: (r.name.lower(), r.user_id))
+
+
+def _converted_and_junked(user, params: ReportParams, lead_stays: QuerySet[Stay], only) -> list[tuple[int, int, int]]:
+    """(owner, his leads that became «Успешный», … «Не успешный» in the period) for the owners
+    with either: a calendar period's from the funnel's rollup (the leads' CONVERTED and JUNK bits),
+    any other's from the stays. One query."""
+    from leads.models import Status
+
+    calendar = _calendar(params.period)
+    if calendar is None:
+        return list(only(lead_stays.filter(state__in=[Status.CONVERTED, Status.JUNK]), "owner").values("owner").annotate(
+            c=Count("object_id", distinct=True, filter=Q(state=Status.CONVERTED)),
+            j=Count("object_id", distinct=True, filter=Q(state=Status.JUNK))).values_list("owner", "c", "j"))
+    masks = range(1 << len(BITS))
+    converted = [m for m in masks if m & BITS[str(Status.CONVERTED)]]
+    junked = [m for m in masks if m & BITS[str(Status.JUNK)]]
+    rows = only(_funnel_counts(user, params, *calendar), "owner").filter(mask__in=sorted({*converted, *junked}))
+    found = rows.values("owner").annotate(c=Sum("n", filter=Q(mask__in=converted)),
+                                          j=Sum("n", filter=Q(mask__in=junked))).values_list("owner", "c", "j")
+    return [(owner, c or 0, j or 0) for owner, c, j in found if c or j]
 
 
 def _entered_at(rows: QuerySet, period: Period, column: str) -> QuerySet:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0002_stay_reason'),
+        ('analytics', '0003_funnel_counts'),
     ]
 
     operations = [

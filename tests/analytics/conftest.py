@@ -71,7 +71,8 @@ def stays(record, model=None):
 def backdate(record, *moments, now=None):
     """Set the record's stays' times to `moments` (days ago, one per stay, in order): a stay
     enters at its moment and leaves at the next one's; the record's creation (its created_at, its
-    first handover) goes back to the first moment."""
+    first handover) goes back to the first moment; a lead's funnel marks are recounted (as the
+    demo data's history does)."""
     now = now or timezone.now()
     label = record._meta.label_lower
     rows = list(Stay.objects.filter(model=label, object_id=record.pk).order_by("entered_at", "pk"))
@@ -84,6 +85,10 @@ def backdate(record, *moments, now=None):
     type(record).objects.filter(pk=record.pk).update(created_at=times[0])
     first = Handover.objects.filter(model=label, object_id=record.pk).order_by("at", "pk").first()
     Handover.objects.filter(pk=first.pk).update(at=times[0])
+    if label == LEAD:  # the funnel's calendar periods follow the stays' new times
+        from analytics import history
+
+        history.refresh_funnel([record.pk])
 
 
 def touch(responsible, record, days: float, *, done=False):
