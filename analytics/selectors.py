@@ -523,16 +523,20 @@ def _deals_by_id(user, ids) -> dict[int, tuple[Decimal, str, int | None]]:
 
 # --- Sources ---
 
-def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow]:
-    """Leads created in the period per source (`by="niche"`: per niche), the deals made from
-    them, the won ones and their sum. Three queries."""
-    from crm.models import Niche, Source
+def _whole_months(period: Period) -> bool:
+    """A month, a quarter, a year, or any run of whole calendar months."""
+    from calendar import monthrange
+
+    return period.start.day == 1 and period.end.day == monthrange(period.end.year, period.end.month)[1]
+
+
+def _sources_scanned(user, params: ReportParams, key: str) -> tuple[dict, list[tuple]]:
+    """The leads created in the period per `key`, and (key value, currency, deals, won, paid) of
+    the deals made from them: from the leads and deals themselves (any period)."""
     from deals.models import Stage
     from deals.selectors import visible_deals
     from leads.selectors import visible_leads
 
-    if by not in ("source", "niche"):
-        raise ValueError(by)
     start, end = params.period.bounds()
     leads = visible_leads(user).filter(created_at__gte=start, created_at__lt=end)
     owners = _owners(user, params)
@@ -542,15 +546,57 @@ def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow
         leads = leads.filter(source_id=params.source)
     if params.niche is not None:
         leads = leads.filter(niche_id=params.niche)
-    key = f"{by}_id"
     counted = dict(leads.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n"))
     success = Q(stage__semantics=Stage.Semantics.SUCCESS)
+    made = list(visible_deals(user).filter(lead__in=leads.values("pk")).order_by()
+                .values(f"lead__{key}", "currency")
+                .annotate(n=Count("pk"), won=Count("pk", filter=success), paid=Sum("amount", filter=success))
+                .values_list(f"lead__{key}", "currency", "n", "won", "paid"))
+    return counted, made
+
+
+def _sources_rolled_up(user, params: ReportParams, by: str) -> tuple[dict, list[tuple]]:
+    """The same from the months' rollups (analytics.source_counts), gated as the scan is: the
+    leads' rule on the lead's owner, and for the deals the deals' rule on theirs and their pipeline."""
+    from deals.models import Deal
+
+    from .models import SourceCount, SourceDealCount
+
+    months = {"month__gte": params.period.start, "month__lte": params.period.end}
+    leads = _gated(user, SourceCount.objects.filter(**months), LEAD)
+    deals = _gated(user, SourceDealCount.objects.filter(**months), LEAD)
+    deal_gate = access.gate(user, Deal, Action.VIEW, owner="deal_owner", scope="scope")
+    deals = deals.none() if deal_gate is None else deals.filter(deal_gate)
+    owners = _owners(user, params)
+    narrowed = {}
+    if owners is not None:
+        narrowed["owner__in"] = sorted(owners)
+    if params.source is not None:
+        narrowed["source"] = params.source
+    if params.niche is not None:
+        narrowed["niche"] = params.niche
+    leads, deals = leads.filter(**narrowed).order_by(), deals.filter(**narrowed).order_by()
+    counted = {value or None: n for value, n in leads.values(by).annotate(n=Sum("leads")).values_list(by, "n") if n}
+    made = [(value or None, currency, n, won, paid) for value, currency, n, won, paid in
+            deals.values(by, "currency").annotate(n=Sum("deals"), won=Sum("won"), paid=Sum("paid"))
+            .values_list(by, "currency", "n", "won", "paid") if n]
+    return counted, made
+
+
+def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow]:
+    """Leads created in the period per source (`by="niche"`: per niche), the deals made from
+    them, the won ones and their sum. Whole calendar months read the rollups kept by the writers
+    (analytics.source_counts), other periods scan the leads. Three queries."""
+    from crm.models import Niche, Source
+
+    if by not in ("source", "niche"):
+        raise ValueError(by)
+    if _whole_months(params.period):
+        counted, found = _sources_rolled_up(user, params, by)
+    else:
+        counted, found = _sources_scanned(user, params, f"{by}_id")
     made: dict = defaultdict(lambda: {"deals": 0, "won": 0, "sums": {}})
-    for value, currency, n, won, paid in (visible_deals(user).filter(lead__in=leads.values("pk")).order_by()
-                                          .values(f"lead__{key}", "currency")
-                                          .annotate(n=Count("pk"), won=Count("pk", filter=success),
-                                                    paid=Sum("amount", filter=success))
-                                          .values_list(f"lead__{key}", "currency", "n", "won", "paid")):
+    for value, currency, n, won, paid in found:
         row = made[value]
         row["deals"] += n
         row["won"] += won
