@@ -722,3 +722,12 @@ def _url(report: str, period: str) -> str:
     # The report pages are analytics.urls' (another part of this app): their paths, not reverse(),
     # so the figures do not depend on the pages being installed.
     return f"/analytics/{report}/?{urlencode({'period': period})}"
+
+
+# --- The reports' links (analytics.drilldown) ---
+
+def leads_entered(states: list[str], period: Period) -> QuerySet:
+    """The ids of the leads that entered one of `states` in `period` (a subquery): the leads list
+    applies its own access gate and filters around it."""
+    start, end = period.bounds()
+    return Stay.objects.filter(model=LEAD, state__in=states, entered_at__gte=start, entered_at__lt=end).values("object_id")
