@@ -18,8 +18,9 @@ every writer logs its history; crm.hooks.moved for a move; their `many` forms fo
 record's old weight is taken from the old combination and put on the new one, in one upsert in the
 writer's transaction (`apply`: count = count + Δ, so concurrent writers add in turn). A lead whose
 owner, source or niche changes moves its deals' rows along; a deal reads its lead's current key.
-A deletion (pre_delete: the rows are still there, the deals still point at their lead) takes the
-record's weight away. A change of nothing counted costs no query.
+A deletion takes the record's weight away (read at pre_delete, while the deals still point at
+their lead; applied at post_delete, after crm.tallies': every writer locks the counters in the same
+order). A change of nothing counted costs no query.
 
 Not seen: writes around the services' hooks — a QuerySet.update() of these columns, raw SQL, a
 stage whose «смысл» is changed in the admin after deals were won in it. `manage.py rebuild_analytics`
@@ -34,7 +35,7 @@ from decimal import Decimal
 from django.db import connections
 from django.db.models import Count, DateField, Model, Q, Sum
 from django.db.models.functions import TruncMonth
-from django.db.models.signals import post_init, pre_delete
+from django.db.models.signals import post_delete, post_init, pre_delete
 from django.utils import timezone
 
 from crm import hooks
@@ -230,29 +231,36 @@ hooks.on_moved(moved)
 
 def _deleting(sender, instance, using, **kwargs) -> None:
     """A lead or a deal about to be deleted: its weight as its row holds it now (a lead's deals
-    still point at it: the deletion sets their link to null after this)."""
+    still point at it: the deletion sets their link to null after this). Taken away after the
+    deletion (`_deleted`): the counters' rows are locked in the order every writer takes them —
+    crm.tallies' first (its post_delete), then these — or two writers could wait for each other."""
     from deals.models import Deal
     from leads.models import Lead
 
     deltas = Deltas()
     if isinstance(instance, Lead):
         row = Lead._base_manager.using(using).filter(pk=instance.pk).values_list(*LEAD_ATTS).first()
-        if row is None:
-            return
-        key = _lead_key(row)
-        deltas.lead(key, -1)
-        for _lead, deal, won in _deals_of([instance.pk]):
-            deltas.deal(key, deal, won, -1)
+        if row is not None:
+            key = _lead_key(row)
+            deltas.lead(key, -1)
+            for _lead, deal, won in _deals_of([instance.pk]):
+                deltas.deal(key, deal, won, -1)
     else:
         row = Deal._base_manager.using(using).filter(pk=instance.pk).values_list(*DEAL_ATTS).first()
-        if row is None or row[0] is None:
-            return
-        lead, owner, pipeline, stage, currency, amount = row
-        keys = _lead_keys([lead])
-        if lead in keys:
-            deltas.deal(keys[lead], (owner, pipeline, currency, amount), stage in _won_stages([stage]), -1)
-    deltas.apply(using)
+        if row is not None and row[0] is not None:
+            lead, owner, pipeline, stage, currency, amount = row
+            keys = _lead_keys([lead])
+            if lead in keys:
+                deltas.deal(keys[lead], (owner, pipeline, currency, amount), stage in _won_stages([stage]), -1)
+    instance._source_counts_deleted = deltas
     setattr(instance, SEEN, UNKNOWN)
+
+
+def _deleted(sender, instance, using, **kwargs) -> None:
+    deltas = getattr(instance, "_source_counts_deleted", None)
+    if deltas is not None:
+        deltas.apply(using)
+        instance._source_counts_deleted = None
 
 
 def _connect() -> None:
@@ -263,6 +271,7 @@ def _connect() -> None:
         label = model._meta.label_lower
         post_init.connect(_remember, sender=model, weak=False, dispatch_uid=f"source-counts-{label}")
         pre_delete.connect(_deleting, sender=model, weak=False, dispatch_uid=f"source-counts-delete-{label}")
+        post_delete.connect(_deleted, sender=model, weak=False, dispatch_uid=f"source-counts-deleted-{label}")
 
 
 _connect()
