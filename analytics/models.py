@@ -128,3 +128,25 @@ class SourceDealCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.owner}/{self.source}/{self.niche} → {self.deal_owner}/{self.scope}: {self.deals}"
+
+
+class MoveCount(models.Model):
+    """How many status moves of leads one user (`by`; 0: the system) made on one `day` (in the
+    site's time zone) on leads of one owner, source and niche (0: none) — the managers' report's
+    «Переводов статуса» for any period of days without reading the stays. Kept with SourceCount
+    by analytics.source_counts from the stays the moves open; gated on `owner` like the stays."""
+
+    day = models.DateField()
+    by = models.BigIntegerField()
+    owner = models.BigIntegerField()
+    source = models.BigIntegerField(default=0)
+    niche = models.BigIntegerField(default=0)
+    moves = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик переводов статуса")
+        verbose_name_plural = _("Счётчики переводов статуса")
+        constraints = [models.UniqueConstraint(fields=["day", "by", "owner", "source", "niche"], name="an_move_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.by} → {self.owner}/{self.source}/{self.niche}: {self.moves}"

@@ -1,4 +1,5 @@
-"""The sources' report's rollups (analytics.models.SourceCount, SourceDealCount), kept by the writers.
+"""The sources' report's rollups (analytics.models.SourceCount, SourceDealCount) and the managers'
+moves per day (MoveCount), kept by the writers.
 
 The report «Источники» counts the leads created in a period per source (or niche), the deals made
 from them, the won ones and their sum. At a million leads a year of it was a scan of the leads by
@@ -11,6 +12,10 @@ other periods scan as before.
 - SourceDealCount: the deals made from those leads per (the lead's month, owner, source, niche,
   the deal's owner, pipeline, currency): how many, how many won now (a success stage), their sum.
   The deal's own columns let the deals' access gate (owner, pipeline) hold on them as on the deals.
+- MoveCount: the leads' status moves per (day, who made it, the lead's owner, source, niche) — the
+  managers' «Переводов статуса»; a count of moves is additive over days, so every period reads it.
+  A move is counted from the stay it opened (analytics.history's hook runs first); a reassigned
+  lead's moves go with it to the new owner, as its stays do.
 
 How they stay right — as crm.tallies keeps its counters: each record remembers the values it was
 loaded with (post_init); when a writer reports it (crm.hooks.changed for an addition or a change —
@@ -34,13 +39,14 @@ from decimal import Decimal
 
 from django.db import connections
 from django.db.models import Count, DateField, Model, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.db.models.signals import post_delete, post_init, pre_delete
 from django.utils import timezone
 
 from crm import hooks
 
-from .models import SourceCount, SourceDealCount
+from . import history  # noqa: F401 — its hooks first: a move's stay is open when ours run
+from .models import MoveCount, SourceCount, SourceDealCount, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 LEAD_ATTS = ("created_at", "responsible_id", "source_id", "niche_id")
@@ -78,6 +84,7 @@ class Deltas:
     def __init__(self):
         self.leads: dict[tuple, int] = {}
         self.deals: dict[tuple, list] = {}
+        self.moves: dict[tuple, int] = {}
 
     def lead(self, key: tuple, sign: int) -> None:
         self.leads[key] = self.leads.get(key, 0) + sign
@@ -91,11 +98,19 @@ class Deltas:
             row[1] += sign
             row[2] += sign * (amount if isinstance(amount, Decimal) else Decimal(str(amount or 0)))
 
+    def move(self, entered_at: datetime, by: int | None, key: tuple, sign: int) -> None:
+        """A status move made by `by` at `entered_at` on a lead of `key` (owner, source, niche)."""
+        day = timezone.localtime(entered_at, timezone.get_default_timezone()).date()
+        row = (day, by or 0, *key)
+        self.moves[row] = self.moves.get(row, 0) + sign
+
     def apply(self, using: str = "default") -> None:
         _upsert(SourceCount, ["month", "owner", "source", "niche"], ["leads"],
                 [(key, (n,)) for key, n in self.leads.items() if n], using)
         _upsert(SourceDealCount, ["month", "owner", "source", "niche", "deal_owner", "scope", "currency"],
                 ["deals", "won", "paid"], [(key, tuple(v)) for key, v in self.deals.items() if any(v)], using)
+        _upsert(MoveCount, ["day", "by", "owner", "source", "niche"], ["moves"],
+                [(key, (n,)) for key, n in self.moves.items() if n], using)
 
 
 def _upsert(model, names: list[str], counted: list[str], rows: list[tuple], using: str) -> None:
@@ -144,6 +159,17 @@ def _deals_of(lead_ids) -> list[tuple]:
             .values_list("lead_id", "responsible_id", "pipeline_id", "currency", "amount", "stage__semantics")]
 
 
+def _moves_of(lead_ids) -> list[tuple]:
+    """(lead id, entered_at, by) of the status moves made on the leads: their stays but the first."""
+    return list(Stay.objects.filter(model=LEAD, object_id__in=lead_ids).exclude(moved_from="")
+                .values_list("object_id", "entered_at", "entered_by"))
+
+
+def _owner_part(key: tuple) -> tuple:
+    """A lead key's (owner, source, niche): what its moves are counted under."""
+    return key[1:]
+
+
 # --- The writers' side ---
 
 def leads_written(records: list[Model], using: str = "default") -> None:
@@ -169,6 +195,10 @@ def leads_written(records: list[Model], using: str = "default") -> None:
             old_key, new_key = moved_from[lead]
             deltas.deal(old_key, deal, won, -1)
             deltas.deal(new_key, deal, won, 1)
+        for lead, entered_at, by in _moves_of(list(moved_from)):
+            old_key, new_key = moved_from[lead]
+            deltas.move(entered_at, by, _owner_part(old_key), -1)
+            deltas.move(entered_at, by, _owner_part(new_key), 1)
     deltas.apply(using)
 
 
@@ -218,10 +248,26 @@ def changed_many(records, by, action: str) -> None:
 
 def moved(record: Model, by, source: str, target: str) -> None:
     _written([record])  # a deal's stage: won or not (its «status» history entry said so already)
+    if source and record._meta.label_lower == LEAD:
+        _moves_made([record])
 
 
 def moved_many(records, by, source: str, target: str) -> None:
-    _written(list(records))
+    records = list(records)
+    _written(records)
+    if source and records and records[0]._meta.label_lower == LEAD:
+        _moves_made(records)
+
+
+def _moves_made(leads: list[Model]) -> None:
+    """Leads moved from one status to another: the stays the move opened (analytics.history's
+    hooks ran first), counted as they are — the day, who, the lead's owner, source and niche."""
+    deltas = Deltas()
+    for entered_at, by, owner, source, niche in (Stay.objects.filter(
+            model=LEAD, object_id__in=[lead.pk for lead in leads], left_at__isnull=True).exclude(moved_from="")
+            .values_list("entered_at", "entered_by", "owner", "source", "niche")):
+        deltas.move(entered_at, by, (owner or 0, source or 0, niche or 0), 1)
+    deltas.apply(leads[0]._state.db or "default")
 
 
 moved.many = moved_many
@@ -245,6 +291,8 @@ def _deleting(sender, instance, using, **kwargs) -> None:
             deltas.lead(key, -1)
             for _lead, deal, won in _deals_of([instance.pk]):
                 deltas.deal(key, deal, won, -1)
+            for _lead, entered_at, by in _moves_of([instance.pk]):
+                deltas.move(entered_at, by, _owner_part(key), -1)
     else:
         row = Deal._base_manager.using(using).filter(pk=instance.pk).values_list(*DEAL_ATTS).first()
         if row is not None and row[0] is not None:
@@ -279,16 +327,28 @@ _connect()
 
 # --- From the records (manage.py rebuild_analytics, the migration) ---
 
-def fresh(lead_model=None, deal_model=None) -> tuple[dict[tuple, int], dict[tuple, tuple]]:
-    """The rollups as the leads and deals make them now: two GROUP BY queries (by the lead's
-    month in the site's zone). The models may be a migration's historical ones."""
-    if lead_model is None:
-        from deals.models import Deal as deal_model
-        from leads.models import Lead as lead_model
+TABLES = ("leads", "deals", "moves")
+
+
+def _models(found: dict | None) -> dict:
+    """The models the rebuild reads and writes: the current ones, or a migration's historical ones."""
+    if found is not None:
+        return found
+    from deals.models import Deal
+    from leads.models import Lead
+
+    return {"leads.Lead": Lead, "deals.Deal": Deal, "analytics.Stay": Stay, "analytics.SourceCount": SourceCount,
+            "analytics.SourceDealCount": SourceDealCount, "analytics.MoveCount": MoveCount}
+
+
+def fresh(found: dict | None = None) -> tuple[dict, dict, dict]:
+    """The rollups as the leads, deals and stays make them now: three GROUP BY queries (by the
+    lead's month, the move's day, in the site's zone)."""
+    found = _models(found)
     zone = timezone.get_default_timezone()
     month = TruncMonth("created_at", tzinfo=zone, output_field=DateField())
-    leads = {}
-    for m, owner, source, niche, n in (lead_model._base_manager.order_by().annotate(m=month)
+    leads: dict[tuple, int] = {}
+    for m, owner, source, niche, n in (found["leads.Lead"]._base_manager.order_by().annotate(m=month)
                                        .values_list("m", "responsible_id", "source_id", "niche_id")
                                        .annotate(n=Count("pk")).values_list("m", "responsible_id", "source_id",
                                                                              "niche_id", "n")):
@@ -296,7 +356,7 @@ def fresh(lead_model=None, deal_model=None) -> tuple[dict[tuple, int], dict[tupl
         leads[key] = leads.get(key, 0) + n
     success = Q(stage__semantics="success")
     deals: dict[tuple, tuple] = {}
-    rows = (deal_model._base_manager.filter(lead__isnull=False).order_by()
+    rows = (found["deals.Deal"]._base_manager.filter(lead__isnull=False).order_by()
             .annotate(m=TruncMonth("lead__created_at", tzinfo=zone, output_field=DateField()))
             .values("m", "lead__responsible_id", "lead__source_id", "lead__niche_id", "responsible_id", "pipeline_id",
                     "currency")
@@ -306,40 +366,52 @@ def fresh(lead_model=None, deal_model=None) -> tuple[dict[tuple, int], dict[tupl
                row["responsible_id"] or 0, row["pipeline_id"] or 0, row["currency"])
         n, won, paid = deals.get(key, (0, 0, Decimal(0)))
         deals[key] = (n + row["n"], won + row["won"], paid + (row["paid"] or Decimal(0)))
-    return leads, deals
+    moves: dict[tuple, int] = {}
+    for d, by, owner, source, niche, n in (found["analytics.Stay"].objects.filter(model=LEAD).exclude(moved_from="")
+                                           .order_by().annotate(d=TruncDate("entered_at", tzinfo=zone))
+                                           .values_list("d", "entered_by", "owner", "source", "niche")
+                                           .annotate(n=Count("*"))):
+        key = (d, by or 0, owner or 0, source or 0, niche or 0)
+        moves[key] = moves.get(key, 0) + n
+    return leads, deals, moves
 
 
-def kept() -> tuple[dict[tuple, int], dict[tuple, tuple]]:
+def kept() -> tuple[dict, dict, dict]:
     """The rollups as stored, without their zero rows (a combination emptied by the writers)."""
-    leads = {(m, o, s, n): c for m, o, s, n, c in SourceCount.objects.values_list("month", "owner", "source", "niche", "leads")
-             if c}
+    leads = {(m, o, s, n): c for m, o, s, n, c in SourceCount.objects.values_list("month", "owner", "source", "niche",
+                                                                                    "leads") if c}
     deals = {key[:7]: (key[7], key[8], Decimal(key[9])) for key in SourceDealCount.objects.values_list(
         "month", "owner", "source", "niche", "deal_owner", "scope", "currency", "deals", "won", "paid")
         if key[7] or key[8] or key[9]}
-    return leads, deals
+    moves = {key[:5]: key[5] for key in MoveCount.objects.values_list("day", "by", "owner", "source", "niche", "moves")
+             if key[5]}
+    return leads, deals, moves
 
 
 def differences() -> list[tuple[str, tuple, object, object]]:
     """(table, key, kept, fresh) of every rollup row that differs from what the records make."""
     found = []
-    for table, have, want in zip(("leads", "deals"), kept(), fresh(), strict=True):
+    for table, have, want in zip(TABLES, kept(), fresh(), strict=True):
         for key in sorted(set(have) | set(want), key=str):
             if have.get(key) != want.get(key):
                 found.append((table, key, have.get(key), want.get(key)))
     return found
 
 
-def rebuild(lead_model=None, deal_model=None, lead_rollup=None, deal_rollup=None) -> tuple[int, int]:
+def rebuild(found: dict | None = None) -> tuple[int, int, int]:
     """Replace the rollups by what the records make (inside the caller's transaction); returns
     the numbers of rows."""
-    lead_rollup = lead_rollup or SourceCount
-    deal_rollup = deal_rollup or SourceDealCount
-    leads, deals = fresh(lead_model, deal_model)
-    lead_rollup.objects.all().delete()
-    deal_rollup.objects.all().delete()
+    found = _models(found)
+    leads, deals, moves = fresh(found)
+    lead_rollup, deal_rollup, move_rollup = (found[f"analytics.{name}"] for name in (
+        "SourceCount", "SourceDealCount", "MoveCount"))
+    for model in (lead_rollup, deal_rollup, move_rollup):
+        model.objects.all().delete()
     lead_rollup.objects.bulk_create([lead_rollup(month=m, owner=o, source=s, niche=n, leads=c)
                                      for (m, o, s, n), c in leads.items()], batch_size=5000)
     deal_rollup.objects.bulk_create([deal_rollup(month=m, owner=o, source=s, niche=n, deal_owner=do, scope=p, currency=c,
                                                  deals=d, won=w, paid=paid)
                                      for (m, o, s, n, do, p, c), (d, w, paid) in deals.items()], batch_size=5000)
-    return len(leads), len(deals)
+    move_rollup.objects.bulk_create([move_rollup(day=d, by=b, owner=o, source=s, niche=n, moves=c)
+                                     for (d, b, o, s, n), c in moves.items()], batch_size=5000)
+    return len(leads), len(deals), len(moves)

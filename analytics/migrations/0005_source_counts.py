@@ -1,5 +1,5 @@
-"""The sources' rollups (analytics.source_counts), filled from the leads and deals as they are:
-two GROUP BY queries, a few thousand rows at a million leads."""
+"""The sources' rollups and the managers' moves per day (analytics.source_counts), filled from the
+leads, deals and stays as they are: GROUP BY queries, a few thousand rows at a million leads."""
 
 from django.db import migrations, models
 
@@ -7,8 +7,10 @@ from django.db import migrations, models
 def fill(apps, schema_editor):
     from analytics import source_counts
 
-    source_counts.rebuild(apps.get_model("leads", "Lead"), apps.get_model("deals", "Deal"),
-                          apps.get_model("analytics", "SourceCount"), apps.get_model("analytics", "SourceDealCount"))
+    found = {name: apps.get_model(*name.split(".")) for name in (
+        "leads.Lead", "deals.Deal", "analytics.Stay", "analytics.SourceCount", "analytics.SourceDealCount",
+        "analytics.MoveCount")}
+    source_counts.rebuild(found)
 
 
 class Migration(migrations.Migration):
@@ -20,6 +22,23 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.CreateModel(
+            name='MoveCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('by', models.BigIntegerField()),
+                ('owner', models.BigIntegerField()),
+                ('source', models.BigIntegerField(default=0)),
+                ('niche', models.BigIntegerField(default=0)),
+                ('moves', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'verbose_name': 'Счётчик переводов статуса',
+                'verbose_name_plural': 'Счётчики переводов статуса',
+                'constraints': [models.UniqueConstraint(fields=('day', 'by', 'owner', 'source', 'niche'), name='an_move_count_key')],
+            },
+        ),
         migrations.CreateModel(
             name='SourceCount',
             fields=[
