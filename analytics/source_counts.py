@@ -27,9 +27,10 @@ A deletion takes the record's weight away (read at pre_delete, while the deals s
 their lead; applied at post_delete, after crm.tallies': every writer locks the counters in the same
 order). A change of nothing counted costs no query.
 
-Not seen: writes around the services' hooks — a QuerySet.update() of these columns, raw SQL, a
-stage whose «смысл» is changed in the admin after deals were won in it. `manage.py rebuild_analytics`
-rebuilds the rollups from the leads and deals (GROUP BY, set-based) and `--check` compares them.
+Not seen: writes around the services' hooks — a QuerySet.update() of these columns or of the
+stays, raw SQL, a stage whose «смысл» is changed in the admin after deals were won in it.
+`manage.py rebuild_analytics` rebuilds the rollups from the leads, deals and stays (GROUP BY,
+set-based; seconds at a million leads) and `--check` compares them.
 """
 
 from __future__ import annotations
