@@ -83,17 +83,17 @@ class Deltas:
     """The changes of one write, summed per rollup row, then applied in one upsert per table."""
 
     def __init__(self):
-        self.leads: dict[tuple, int] = {}
-        self.deals: dict[tuple, list] = {}
-        self.moves: dict[tuple, int] = {}
+        self.lead_rows: dict[tuple, int] = {}
+        self.deal_rows: dict[tuple, list] = {}
+        self.move_rows: dict[tuple, int] = {}
 
     def lead(self, key: tuple, sign: int) -> None:
-        self.leads[key] = self.leads.get(key, 0) + sign
+        self.lead_rows[key] = self.lead_rows.get(key, 0) + sign
 
     def deal(self, lead_key: tuple, deal: tuple, won: bool, sign: int) -> None:
         """`deal`: (owner, pipeline, currency, amount) — its weight under its lead's key."""
         owner, pipeline, currency, amount = deal
-        row = self.deals.setdefault((*lead_key, owner or 0, pipeline or 0, currency), [0, 0, Decimal(0)])
+        row = self.deal_rows.setdefault((*lead_key, owner or 0, pipeline or 0, currency), [0, 0, Decimal(0)])
         row[0] += sign
         if won:
             row[1] += sign
@@ -103,15 +103,15 @@ class Deltas:
         """A status move made by `by` at `entered_at` on a lead of `key` (owner, source, niche)."""
         day = timezone.localtime(entered_at, timezone.get_default_timezone()).date()
         row = (day, by or 0, *key)
-        self.moves[row] = self.moves.get(row, 0) + sign
+        self.move_rows[row] = self.move_rows.get(row, 0) + sign
 
     def apply(self, using: str = "default") -> None:
         _upsert(SourceCount, ["month", "owner", "source", "niche"], ["leads"],
-                [(key, (n,)) for key, n in self.leads.items() if n], using)
+                [(key, (n,)) for key, n in self.lead_rows.items() if n], using)
         _upsert(SourceDealCount, ["month", "owner", "source", "niche", "deal_owner", "scope", "currency"],
-                ["deals", "won", "paid"], [(key, tuple(v)) for key, v in self.deals.items() if any(v)], using)
+                ["deals", "won", "paid"], [(key, tuple(v)) for key, v in self.deal_rows.items() if any(v)], using)
         _upsert(MoveCount, ["day", "by", "owner", "source", "niche"], ["moves"],
-                [(key, (n,)) for key, n in self.moves.items() if n], using)
+                [(key, (n,)) for key, n in self.move_rows.items() if n], using)
 
 
 def _upsert(model, names: list[str], counted: list[str], rows: list[tuple], using: str) -> None:
