@@ -13,4 +13,4 @@ class AnalyticsConfig(AppConfig):
         # The drill-down filter on the leads list, the head's numbers on «Мой день» and the menu
         # entry are registered here too, not by importing the URLs: a list or «Мой день» may be
         # the first page a process serves.
-        from . import day, drilldown, history, menu  # noqa: F401
+        from . import day, drilldown, history, menu, source_counts  # noqa: F401

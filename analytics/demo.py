@@ -3,7 +3,7 @@ leads walked through the real services — moves back and forth, «Забрак�
 reopening, reassignments, conversions whose deals are won or lost — and then every demo record's
 history spread over the last four months, the same times on its timeline, its stays, its
 handovers and its dates (so `rebuild_analytics --check` finds nothing to change), its funnel marks
-recounted."""
+recounted, the sources' and moves' rollups rebuilt."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from deals.models import Deal, LossReason, Stage
 from leads import services
 from leads.models import Lead, Status
 
-from . import history
+from . import history, source_counts
 from .models import Handover, Stay
 
 COMPANIES = ["Альфа", "Вектор", "Гранит", "Дельта", "Заря", "Исток", "Кедр", "Лотос", "Меридиан", "Нева", "Орион",
@@ -176,6 +176,9 @@ def spread(rng) -> None:
     closed = Deal.objects.exclude(stage__semantics=Stage.Semantics.IN_PROCESS).only("pk", "stage_changed_at")
     for deal in closed:
         Deal.objects.filter(pk=deal.pk).update(close_date=timezone.localtime(deal.stage_changed_at).date())
+    # The records' creation months and the moves' days changed around the writers: the sources'
+    # rollups and the moves per day made again, as rebuild_analytics would.
+    source_counts.rebuild()
 
 
 def _grouped(rows) -> dict[int, list]:

@@ -6,8 +6,8 @@ with its own rules and shows it as a chip; the report's other filters travel as 
 ones (responsible, department, source, niche). Kinds, as analytics.selectors.funnel counts them:
 - `entered`: the leads that entered the status in the period (a creation enters «Не обработан»);
 - `reached`: those that entered it or a later status of the process order in the period.
-Both read the stays (analytics.models.Stay): its `owner`, `source` and `niche` are the lead's
-current ones, as the list's filters are."""
+Both read the stays (analytics.selectors.leads_entered): their `owner`, `source` and `niche` are
+the lead's current ones, as the list's filters are."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from crm.lists import LinkFilter, register_link_filter
 from leads.models import ORDER, Status
 
-from .models import Stay
+from . import selectors
 from .params import Period, ReportParams
 
 NAME = "analytics"
@@ -76,10 +76,7 @@ def describe(value: str) -> str:
 
 def condition(model, value: str) -> Q:
     kind, state, period = parse(value)
-    start, end = period.bounds()
-    stays = Stay.objects.filter(model=LEAD, state__in=states(kind, state), entered_at__gte=start,
-                                entered_at__lt=end).values("object_id")
-    return Q(pk__in=stays)
+    return Q(pk__in=selectors.leads_entered(states(kind, state), period))
 
 
 register_link_filter(LinkFilter(

@@ -140,3 +140,77 @@ class FunnelCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.start:%Y-%m-%d} {self.owner} {self.mask:b}: {self.n}"
+
+
+# --- The sources' rollups (analytics.source_counts) ---
+
+class SourceCount(models.Model):
+    """How many leads were created in one calendar `month` (its first day, in the site's time
+    zone) for one owner with one source and niche (0: none) — the sources' report of a month,
+    a quarter, a year without reading the leads. Kept by analytics.source_counts in the writers'
+    transactions; `manage.py rebuild_analytics` rebuilds and compares it. Gated on `owner`, the
+    leads' own rule."""
+
+    month = models.DateField()
+    owner = models.BigIntegerField()
+    source = models.BigIntegerField(default=0)
+    niche = models.BigIntegerField(default=0)
+    leads = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик лидов по источникам")
+        verbose_name_plural = _("Счётчики лидов по источникам")
+        constraints = [models.UniqueConstraint(fields=["month", "owner", "source", "niche"], name="an_source_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.owner}/{self.source}/{self.niche}: {self.leads}"
+
+
+class SourceDealCount(models.Model):
+    """The deals made from the leads of SourceCount's key (the lead's creation month, owner,
+    source, niche), per the deal's owner, pipeline (`scope`) and currency: how many, how many
+    won now (a success stage), their sum. Gated twice, as the report's scan is: the lead's rule
+    on `owner`, the deal's on `deal_owner` and `scope`."""
+
+    month = models.DateField()
+    owner = models.BigIntegerField()
+    source = models.BigIntegerField(default=0)
+    niche = models.BigIntegerField(default=0)
+    deal_owner = models.BigIntegerField()
+    scope = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    deals = models.BigIntegerField(default=0)
+    won = models.BigIntegerField(default=0)
+    paid = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик сделок по источникам")
+        verbose_name_plural = _("Счётчики сделок по источникам")
+        constraints = [models.UniqueConstraint(
+            fields=["month", "owner", "source", "niche", "deal_owner", "scope", "currency"],
+            name="an_source_deal_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.owner}/{self.source}/{self.niche} → {self.deal_owner}/{self.scope}: {self.deals}"
+
+
+class MoveCount(models.Model):
+    """How many status moves of leads one user (`by`; 0: the system) made on one `day` (in the
+    site's time zone) on leads of one owner, source and niche (0: none) — the managers' report's
+    «Переводов статуса» for any period of days without reading the stays. Kept with SourceCount
+    by analytics.source_counts from the stays the moves open; gated on `owner` like the stays."""
+
+    day = models.DateField()
+    by = models.BigIntegerField()
+    owner = models.BigIntegerField()
+    source = models.BigIntegerField(default=0)
+    niche = models.BigIntegerField(default=0)
+    moves = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик переводов статуса")
+        verbose_name_plural = _("Счётчики переводов статуса")
+        constraints = [models.UniqueConstraint(fields=["day", "by", "owner", "source", "niche"], name="an_move_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.by} → {self.owner}/{self.source}/{self.niche}: {self.moves}"

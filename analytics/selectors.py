@@ -553,7 +553,6 @@ def _success_and_failure() -> tuple[dict[str, int], dict[str, int]]:
 def managers(user, params: ReportParams) -> list[ManagerRow]:
     """One row per manager whose work `user` may see (a manager: himself) with anything to show;
     a fixed number of queries."""
-    from crm import day
     from tasks_app import selectors as tasks
     from tasks_app.models import ACTIVE
     from tasks_app.models import Status as TaskStatus
@@ -571,11 +570,9 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     handovers = _entered_at(only(handovers, "owner"), params.period, "at")
     for owner, n in handovers.order_by().values("owner").annotate(n=Count("object_id", distinct=True)).values_list("owner", "n"):
         figures[owner]["taken"] = n
+    for who, n in _moves(user, params, people).items():
+        figures[who]["moved"] = n
     lead_stays = _entered(_stays(user, LEAD, params), params.period)
-    for who, n in (only(lead_stays.exclude(moved_from=""), "entered_by").values("entered_by").annotate(n=Count("pk"))
-                   .values_list("entered_by", "n")):
-        if who is not None:
-            figures[who]["moved"] = n
     for owner, converted, junked in _converted_and_junked(user, params, lead_stays, only):
         figures[owner] |= {"converted": converted, "junked": junked}
 
@@ -589,7 +586,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     for row in touches:
         figures[row["responsible"]] |= {"planned": row["planned"], "done": row["done"], "overdue": row["overdue"]}
 
-    won_stages, _lost = _success_and_failure()
+    won_stages, lost_stages = _success_and_failure()
     won = only(_entered(_stays(user, DEAL, params), params.period).filter(state__in=list(won_stages)), "owner")
     deals = _deals_by_id(user, won.values("object_id"))
     for owner, object_id in won.values_list("owner", "object_id").distinct():
@@ -604,10 +601,8 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
             other = mine.setdefault("won_other", {})
             other[currency] = other.get(currency, Decimal(0)) + amount
 
-    for source in day.sources():
-        unplanned = only(source.in_work(user).exclude(tasks.planned_condition(source.model)), "responsible")
-        for owner, n in unplanned.order_by().values("responsible").annotate(n=Count("pk")).values_list("responsible", "n"):
-            figures[owner]["nothing_planned"] = figures[owner].get("nothing_planned", 0) + n
+    for owner, n in _nothing_planned(user, people, {*won_stages, *lost_stages}).items():
+        figures[owner]["nothing_planned"] = n
 
     if people is not None and access.level(user, Entity.LEAD, Action.VIEW) == Level.OWN and user.pk in people:
         figures.setdefault(user.pk, {})  # a manager sees his own row, even empty
@@ -636,6 +631,68 @@ def _converted_and_junked(user, params: ReportParams, lead_stays: QuerySet[Stay]
     return [(owner, c or 0, j or 0) for owner, c, j in found if c or j]
 
 
+def _moves(user, params: ReportParams, people: set[int] | None) -> dict[int, int]:
+    """{user: the status moves of leads he made in the period} from the moves' rollup per day
+    (analytics.source_counts), gated and narrowed as the leads' stays are."""
+    from .models import MoveCount
+
+    rows = _gated(user, MoveCount.objects.filter(day__gte=params.period.start, day__lte=params.period.end), LEAD)
+    owners = _owners(user, params)
+    if owners is not None:
+        rows = rows.filter(owner__in=sorted(owners))
+    if params.source is not None:
+        rows = rows.filter(source=params.source)
+    if params.niche is not None:
+        rows = rows.filter(niche=params.niche)
+    if people is not None:
+        rows = rows.filter(by__in=sorted(people))
+    return {by: n for by, n in rows.order_by().values("by").annotate(n=Sum("moves")).values_list("by", "n") if by and n}
+
+
+def _in_work(model, closed_stages) -> dict | None:
+    """Which of crm.tallies' board columns hold crm.day's records «in work» (leads.day, deals.day
+    say the same): a lead's statuses in process; a deal's stages but the closed ones. None: not
+    known here."""
+    from deals.models import Deal
+    from leads.models import IN_PROCESS, Lead
+
+    if model is Lead:
+        return {"columns": [str(s) for s in IN_PROCESS]}
+    if model is Deal:
+        return {"other_than": sorted(closed_stages)}
+    return None
+
+
+def _nothing_planned(user, people: set[int] | None, closed_stages) -> dict[int, int]:
+    """{owner: his records in work (crm.day's sources) with no planned touch now}. Counted as the
+    records in work (crm.tallies' counters: a few rows) less the planned ones, which are read
+    where they are few: a lead's touch date from the index (responsible, status, date) alone
+    (COUNT(*): no row is read), a deal's touches from the active tasks' side. At a million leads
+    counting the unplanned ones themselves was a scan of half the leads (0.7 s)."""
+    from crm import day, tallies
+    from tasks_app import selectors as tasks
+
+    def per_owner(records: QuerySet) -> dict[int, int]:
+        return dict(records.order_by().values("responsible").annotate(n=Count("*")).values_list("responsible", "n"))
+
+    found: dict[int, int] = defaultdict(int)
+    for source in day.sources():
+        rows = source.in_work(user)
+        if people is not None:
+            rows = rows.filter(responsible__in=sorted(people))
+        planned = tasks.planned_condition(source.model)
+        columns = _in_work(source.model, closed_stages)
+        totals = None if columns is None else tallies.owner_counts(user, source.model, owners=people, **columns)
+        if totals is None:  # no counters to answer: count the unplanned ones themselves
+            for owner, n in per_owner(rows.exclude(planned)).items():
+                found[owner] += n
+            continue
+        counted = per_owner(rows.filter(planned))
+        for owner, n in totals.items():
+            found[owner] += n - counted.get(owner, 0)
+    return {owner: n for owner, n in found.items() if owner and n > 0}
+
+
 def _entered_at(rows: QuerySet, period: Period, column: str) -> QuerySet:
     start, end = period.bounds()
     return rows.filter(**{f"{column}__gte": start, f"{column}__lt": end})
@@ -651,16 +708,20 @@ def _deals_by_id(user, ids) -> dict[int, tuple[Decimal, str, int | None]]:
 
 # --- Sources ---
 
-def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow]:
-    """Leads created in the period per source (`by="niche"`: per niche), the deals made from
-    them, the won ones and their sum. Three queries."""
-    from crm.models import Niche, Source
+def _whole_months(period: Period) -> bool:
+    """A month, a quarter, a year, or any run of whole calendar months."""
+    from calendar import monthrange
+
+    return period.start.day == 1 and period.end.day == monthrange(period.end.year, period.end.month)[1]
+
+
+def _sources_scanned(user, params: ReportParams, key: str) -> tuple[dict, list[tuple]]:
+    """The leads created in the period per `key`, and (key value, currency, deals, won, paid) of
+    the deals made from them: from the leads and deals themselves (any period)."""
     from deals.models import Stage
     from deals.selectors import visible_deals
     from leads.selectors import visible_leads
 
-    if by not in ("source", "niche"):
-        raise ValueError(by)
     start, end = params.period.bounds()
     leads = visible_leads(user).filter(created_at__gte=start, created_at__lt=end)
     owners = _owners(user, params)
@@ -670,15 +731,57 @@ def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow
         leads = leads.filter(source_id=params.source)
     if params.niche is not None:
         leads = leads.filter(niche_id=params.niche)
-    key = f"{by}_id"
     counted = dict(leads.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n"))
     success = Q(stage__semantics=Stage.Semantics.SUCCESS)
+    made = list(visible_deals(user).filter(lead__in=leads.values("pk")).order_by()
+                .values(f"lead__{key}", "currency")
+                .annotate(n=Count("pk"), won=Count("pk", filter=success), paid=Sum("amount", filter=success))
+                .values_list(f"lead__{key}", "currency", "n", "won", "paid"))
+    return counted, made
+
+
+def _sources_rolled_up(user, params: ReportParams, by: str) -> tuple[dict, list[tuple]]:
+    """The same from the months' rollups (analytics.source_counts), gated as the scan is: the
+    leads' rule on the lead's owner, and for the deals the deals' rule on theirs and their pipeline."""
+    from deals.models import Deal
+
+    from .models import SourceCount, SourceDealCount
+
+    months = {"month__gte": params.period.start, "month__lte": params.period.end}
+    leads = _gated(user, SourceCount.objects.filter(**months), LEAD)
+    deals = _gated(user, SourceDealCount.objects.filter(**months), LEAD)
+    deal_gate = access.gate(user, Deal, Action.VIEW, owner="deal_owner", scope="scope")
+    deals = deals.none() if deal_gate is None else deals.filter(deal_gate)
+    owners = _owners(user, params)
+    narrowed = {}
+    if owners is not None:
+        narrowed["owner__in"] = sorted(owners)
+    if params.source is not None:
+        narrowed["source"] = params.source
+    if params.niche is not None:
+        narrowed["niche"] = params.niche
+    leads, deals = leads.filter(**narrowed).order_by(), deals.filter(**narrowed).order_by()
+    counted = {value or None: n for value, n in leads.values(by).annotate(n=Sum("leads")).values_list(by, "n") if n}
+    made = [(value or None, currency, n, won, paid) for value, currency, n, won, paid in
+            deals.values(by, "currency").annotate(n=Sum("deals"), won=Sum("won"), paid=Sum("paid"))
+            .values_list(by, "currency", "n", "won", "paid") if n]
+    return counted, made
+
+
+def sources(user, params: ReportParams, *, by: str = "source") -> list[SourceRow]:
+    """Leads created in the period per source (`by="niche"`: per niche), the deals made from
+    them, the won ones and their sum. Whole calendar months read the rollups kept by the writers
+    (analytics.source_counts), other periods scan the leads. Three queries."""
+    from crm.models import Niche, Source
+
+    if by not in ("source", "niche"):
+        raise ValueError(by)
+    if _whole_months(params.period):
+        counted, found = _sources_rolled_up(user, params, by)
+    else:
+        counted, found = _sources_scanned(user, params, f"{by}_id")
     made: dict = defaultdict(lambda: {"deals": 0, "won": 0, "sums": {}})
-    for value, currency, n, won, paid in (visible_deals(user).filter(lead__in=leads.values("pk")).order_by()
-                                          .values(f"lead__{key}", "currency")
-                                          .annotate(n=Count("pk"), won=Count("pk", filter=success),
-                                                    paid=Sum("amount", filter=success))
-                                          .values_list(f"lead__{key}", "currency", "n", "won", "paid")):
+    for value, currency, n, won, paid in found:
         row = made[value]
         row["deals"] += n
         row["won"] += won
@@ -836,3 +939,12 @@ def _url(report: str, period: str) -> str:
     # The report pages are analytics.urls' (another part of this app): their paths, not reverse(),
     # so the figures do not depend on the pages being installed.
     return f"/analytics/{report}/?{urlencode({'period': period})}"
+
+
+# --- The reports' links (analytics.drilldown) ---
+
+def leads_entered(states: list[str], period: Period) -> QuerySet:
+    """The ids of the leads that entered one of `states` in `period` (a subquery): the leads list
+    applies its own access gate and filters around it."""
+    start, end = period.bounds()
+    return Stay.objects.filter(model=LEAD, state__in=states, entered_at__gte=start, entered_at__lt=end).values("object_id")

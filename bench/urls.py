@@ -13,5 +13,6 @@ urlpatterns = [
     path("bench/minimal/companies/", views.minimal_companies, name="bench_minimal_companies"),
     path("bench/minimal/rest/", views.minimal_rest_leads, name="bench_minimal_rest"),
     path("bench/minimal/rows/", views.minimal_rows, name="bench_minimal_rows"),
+    path("bench/minimal/report/", views.minimal_report, name="bench_minimal_report"),
     *project_urlpatterns,
 ]

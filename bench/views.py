@@ -12,10 +12,13 @@ the head of sales (who does not see the admin's own records) nearly the same row
 - minimal_deals (/bench/minimal/deals/): the deals list's rows (scripts/bench_deals.py);
 - minimal_companies (/bench/minimal/companies/): the companies list's rows (scripts/bench_deals.py);
 - minimal_rest_leads (/bench/minimal/rest/): crm.lead.list's rows as JSON (scripts/bench_rest.py);
-- minimal_rows (/bench/minimal/rows/?n=N): N rows of a table, the yardstick of a report that shows N
-  result rows (scripts/bench_analytics.py).
+- minimal_rows (/bench/minimal/rows/?n=N): N rows of a bare table (scripts/bench_analytics.py's
+  «× bare table» column);
+- minimal_report (/bench/minimal/report/?n=N&charts=…): the yardstick of a report
+  (scripts/bench_analytics.py): its N table rows and its charts, fixed figures, in the CRM's layout.
 """
 
+import re
 from functools import cache
 
 from django.contrib.auth.decorators import login_not_required
@@ -23,6 +26,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from clients.models import Company
 from clients.selectors import COMPANY_ROW_RELATED
@@ -163,3 +167,69 @@ def minimal_rows(request: HttpRequest) -> HttpResponse:
     n = max(0, min(int(request.GET.get("n", 10)), MAX_REPORT_ROWS))
     rows = Lead.objects.order_by("pk").values_list("pk", "title", "amount")[:n]
     return HttpResponse(_template(ROWS_SOURCE).render({"rows": rows}))
+
+
+# The report's yardstick: the page a report would be if its figures were ready in a tiny table —
+# the CRM's layout (menu, context processors, the logged-in user), the report's charts drawn by
+# analytics.charts with the same number of charts, bars and series (fixed figures), and its
+# table rows. The «Мой день» numbers are an htmx fragment: their yardstick is a fragment too.
+REPORT_SOURCE = """{% extends "base.html" %}{% load static %}
+{% block title %}Отчёт{% endblock %}{% block page_title %}Аналитика{% endblock %}
+{% block content %}<link rel="stylesheet" href="{% static 'css/analytics.css' %}">
+<div class="row g-3 mb-3 crm-report-charts">
+{% for title, svg in charts %}<figure class="col-12 col-xl-6 mb-0"><div class="card h-100"><div class="card-body">
+<figcaption class="fw-semibold mb-2">{{ title }}</figcaption>
+{% if svg %}<div class="crm-chart">{{ svg }}</div>{% else %}<p class="text-body-secondary mb-0">Нечего показать.</p>{% endif %}
+</div></div></figure>
+{% endfor %}</div>
+<div class="card"><div class="table-responsive"><table class="table table-sm align-middle mb-0">
+<thead class="table-light"><tr><th scope="col">Строка</th><th scope="col">Название</th><th scope="col" class="text-end">Число</th></tr></thead>
+<tbody>
+{% for pk, title, number in rows %}<tr data-row="{{ pk }}"><th scope="row" class="fw-normal">{{ pk }}</th><td>{{ title }}</td><td class="text-end">{{ number }}</td></tr>
+{% endfor %}</tbody>
+</table></div></div>
+{% endblock %}
+"""
+FRAGMENT_SOURCE = """<section class="card mb-3"><div class="card-body py-2 d-flex flex-wrap gap-2 gap-md-4">
+{% for pk, title, number in rows %}<a href="/analytics/" data-row="{{ pk }}" class="text-decoration-none text-body d-flex flex-column px-1"><span class="fs-5 fw-semibold">{{ number }}</span><span class="small text-body-secondary">{{ title }}</span></a>
+{% endfor %}</div></section>
+"""
+CHART = re.compile(r"^(\d+)x(\d+)([smde]*)$")
+
+
+def _rows(n: int) -> list[tuple]:
+    """n rows read by primary key from a tiny table (the sources dictionary), repeated as needed."""
+    from crm.models import Source
+
+    found = list(Source.objects.order_by("pk").values_list("pk", "name")[:n])
+    if not found:
+        return [(i, "—", i) for i in range(1, n + 1)]
+    return [(i + 1, found[i % len(found)][1], (i + 1) * 7) for i in range(n)]
+
+
+def _chart(spec: str, labels: list[str]):
+    """A chart of `spec` «LxS[flags]»: L labels × S series; s stacked, m money, d days, e empty
+    (the report drew nothing: no figure above zero)."""
+    from analytics import charts
+
+    count, series, flags = CHART.match(spec).groups()
+    if "e" in flags:
+        return mark_safe("")
+    count, series = int(count), int(series)
+    names = [labels[i % len(labels)] if labels else f"Строка {i + 1}" for i in range(count)]
+    return charts.bars("График", names, [(f"Ряд {s + 1}", [(i + 1) * (s + 2) for i in range(count)])
+                                       for s in range(series)],
+                       stacked="s" in flags, money="m" in flags, days="d" in flags)
+
+
+def minimal_report(request: HttpRequest) -> HttpResponse:
+    """A report's yardstick: `n` table rows and the charts `charts` (comma-separated «LxS[flags]»,
+    see _chart), in the base layout; `fragment=1`: the rows as an htmx fragment, no layout."""
+    n = max(0, min(int(request.GET.get("n", 10)), MAX_REPORT_ROWS))
+    rows = _rows(n)
+    if request.GET.get("fragment"):
+        return HttpResponse(_template(FRAGMENT_SOURCE).render({"rows": rows}))
+    specs = [spec for spec in request.GET.get("charts", "").split(",") if spec]
+    labels = [title for _pk, title, _number in rows]
+    drawn = [(f"График {i + 1}", _chart(spec, labels)) for i, spec in enumerate(specs)]
+    return HttpResponse(_template(REPORT_SOURCE).render({"rows": rows, "charts": drawn}, request))

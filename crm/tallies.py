@@ -266,6 +266,18 @@ def visible_count(user, model, *, owners: set[int] | None = None, scope: int | N
     return rows.aggregate(n=Sum("count"))["n"] or 0
 
 
+def owner_counts(user, model, *, owners: set[int] | None = None, columns=None, other_than=()) -> dict[int, int] | None:
+    """{owner: how many of his records of `model` `user` may see} (in the columns `columns` when
+    given, not in `other_than`), from the counters; None when they cannot answer. One query."""
+    rows = _counters(user, model, owners=owners, scope=None, columns=columns)
+    if rows is None:
+        return None
+    if other_than:
+        rows = rows.exclude(board_column__in=[str(c) for c in other_than])
+    return {owner: n for owner, n in rows.order_by().values_list("owner").annotate(n=Sum("count"))
+            .values_list("owner", "n") if n}
+
+
 # --- Checking and rebuilding (manage.py recount_tallies) ---
 
 def fresh(model) -> dict[tuple, tuple[int, Decimal]]:

@@ -5,11 +5,15 @@
     .venv/bin/python scripts/bench_analytics.py --db sqlite --leads 2000 --no-write   # a quick smoke run
 
 Each report page is timed in-process (django.test.Client) as the head of sales (every report) and
-as a manager (the one report he opens: his own row among the managers'), against a minimal view
-that renders the same number of result rows (bench/views.py `minimal_rows`: n rows read by
-primary key and rendered as a plain table). The number of rows of a report is counted on the page
-itself (its table rows) before the timing, so each report has its own yardstick. Target (issue
-15): each report within 2× its minimal view.
+as a manager (the one report he opens: his own row among the managers'), against its minimal view
+(bench/views.py `minimal_report`): the same number of table rows read by primary key from a tiny
+table, and the same charts (analytics.charts: as many charts, each with as many bars and series,
+stacked or not, fixed figures), in the CRM's base layout as the logged-in user — the page the
+report would be if its figures were ready. The rows are counted on the report's page and its
+charts recorded while it renders (analytics.charts.bars' calls), before the timing, so each
+report has its own yardstick. Target (issue 15): each report within 2× its minimal view. One more
+column, «× bare table», compares it with a bare table of as many rows (`minimal_rows`: no layout,
+no charts), for honesty about what the layout and the charts cost.
 
 The data: a kept database (`--reuse DIR`, e.g. a copy of /work/bench-keep/pg-1m: 1 000 000 leads,
 300 000 deals) or a new one filled with leads as scripts/bench_leads.py fills them. The stays are
@@ -25,6 +29,7 @@ bench/results/bench_analytics-<db>-<size>.json. The machinery is scripts/bench_c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -109,12 +114,24 @@ def render_size(r: dict) -> str:
     )
     lines.insert(lines.index(f"- **Date:** {r['date']}") + 1, f"- **Code:** {r['code']}")
     for user in r["users"]:
-        lines += [f"### {user['label']}", "", *common.page_table(user["pages"], "× its minimal"), "",
+        lines += [f"### {user['label']}", "", *report_table(user["pages"]), "",
                   common.target_line(user["pages"], "each report ≤ 2× its minimal view"), ""]
     lines += common.plans_section(r)
     lines += common.explains_section(r)
     lines += common.profiles_section(r, "Where the time goes: the reports")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def report_table(pages: list[dict]) -> list[str]:
+    """common.page_table plus the «× bare table» column (a report's median over its bare table's)."""
+    lines = common.page_table(pages, "× its minimal")
+    lines[0] = lines[0].replace("| target |", "| × bare table | target |")
+    lines[1] = "|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|"
+    for i, page in enumerate(pages, start=2):
+        bare = f"{page['bare_ratio']:.2f}" if page.get("bare_ratio") else "—"
+        head, sep, tail = lines[i].partition(f"| {common.verdict(page)} |")
+        lines[i] = f"{head}| {bare} {sep}{tail}"
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,8 +215,12 @@ class Bench(common.Bench):
             user = self.users[login]
             print(f"Timing as «{login}»…", flush=True)
             self.profile_user = "head"
-            out.append({"login": login, "label": label, "visible": self._visible(user),
-                        "pages": self.time_pages(user, self._pages(user, names))})
+            pages = self.time_pages(user, self._pages(user, names))
+            medians = {p["name"]: p["median"] for p in pages}
+            for page in pages:
+                if f"bare_{page['name']}" in medians:
+                    page["bare_ratio"] = page["median"] / medians[f"bare_{page['name']}"]
+            out.append({"login": login, "label": label, "visible": self._visible(user), "pages": pages})
         connection.close()
         return out
 
@@ -219,17 +240,49 @@ class Bench(common.Bench):
             if names is not None and name not in names:
                 continue
             url = f"{path}?{query}" if query else path
-            response = client.get(url)
+            with recorded_charts() as specs:
+                response = client.get(url)
             assert response.status_code == 200, f"{url}: HTTP {response.status_code}"
             content = response.content.decode()
-            n = result_rows(content) if name != "day_numbers" else content.count("<a href=")
-            marker = 'data-testid="day-numbers"' if name == "day_numbers" else 'data-testid="report-charts"'
+            if name == "day_numbers":  # an htmx fragment of links, no table, no chart
+                n = content.count("<a href=")
+                minimal = f"/bench/minimal/report/?n={n}&fragment=1"
+                marker = 'data-testid="day-numbers"'
+            else:
+                n = result_rows(content)
+                minimal = f"/bench/minimal/report/?n={n}&charts={','.join(specs)}"
+                marker = 'data-testid="report-charts"'
+            drawn = sum(1 for spec in specs if "e" not in spec)
             pages += [
-                Page(f"min_{name}", f"Minimal view ({n} rows)", f"/bench/minimal/rows/?n={n}",
-                     expect(count={"<tr data-row=": n}), yardstick=f"min_{name}", profile=False),
+                Page(f"bare_{name}", f"Bare table ({n} rows)", f"/bench/minimal/rows/?n={n}",
+                     expect(count={"<tr data-row=": n}), yardstick=f"bare_{name}", profile=False),
+                Page(f"min_{name}", f"Minimal view ({n} rows, {len(specs)} charts)", minimal,
+                     expect(count={"data-row=": n, "<svg role=\"img\"": drawn}), yardstick=f"min_{name}", profile=False),
                 Page(name, title, url, expect(marker), yardstick=f"min_{name}", target=True),
             ]
         return pages
+
+
+@contextlib.contextmanager
+def recorded_charts():
+    """The charts a report draws, as bench/views.py's specs «LxS[flags]» (labels × series; s
+    stacked, m money, d days, e empty: nothing above zero, no chart drawn)."""
+    from analytics import charts
+
+    specs: list[str] = []
+    original = charts.bars
+
+    def bars(title, labels, series, *, money=False, days=False, stacked=False):
+        svg = original(title, labels, series, money=money, days=days, stacked=stacked)
+        flags = "s" * stacked + "m" * money + "d" * days + ("" if svg else "e")
+        specs.append(f"{len(labels)}x{len(series)}{flags}")
+        return svg
+
+    charts.bars = bars
+    try:
+        yield specs
+    finally:
+        charts.bars = original
 
 
 if __name__ == "__main__":

@@ -89,13 +89,17 @@ def test_it_times_the_analytics_reports_with_the_same_queries_at_two_sizes(tmp_p
     head, manager = ({p["name"] for p in u["pages"]} for u in small["users"])
     reports = {"funnel_month", "funnel_quarter", "time_quarter", "managers_month", "sources_month", "sources_year",
                "deals_month", "day_numbers"}
-    assert head == reports | {f"min_{name}" for name in reports}
-    assert manager == {"managers_month", "min_managers_month"}
-    # Every report is compared with its own yardstick: a minimal view of as many rows as it shows.
+    assert head == reports | {f"{kind}_{name}" for name in reports for kind in ("min", "bare")}
+    assert manager == {"managers_month", "min_managers_month", "bare_managers_month"}
+    # Every report is compared with its own yardstick: a minimal view of as many rows and the same
+    # charts in the layout; and, in one more column, with a bare table of as many rows.
     by_name = {p["name"]: p for p in small["users"][0]["pages"]}
-    assert by_name["min_funnel_month"]["url"].startswith("/bench/minimal/rows/?n=")
+    assert by_name["min_funnel_month"]["url"].startswith("/bench/minimal/report/?n=")
+    assert "&charts=" in by_name["min_sources_year"]["url"]
+    assert by_name["bare_funnel_month"]["url"].startswith("/bench/minimal/rows/?n=")
     assert by_name["funnel_month"]["target"] and by_name["funnel_month"]["limit"] == 2.0
+    assert by_name["funnel_month"]["bare_ratio"] > 0
     assert small["lead_stays"] >= small["leads"] == 600
     # The minimal views' row counts differ with the data; the reports' query counts must not.
-    reports_only = {k: v for k, v in queries(small).items() if not k[1].startswith("min_")}
-    assert reports_only == {k: v for k, v in queries(large).items() if not k[1].startswith("min_")}
+    reports_only = {k: v for k, v in queries(small).items() if not k[1].startswith(("min_", "bare_"))}
+    assert reports_only == {k: v for k, v in queries(large).items() if not k[1].startswith(("min_", "bare_"))}

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from analytics import history, selectors
+from analytics import history, selectors, source_counts
 from analytics.models import Stay
 from analytics.params import Period, ReportParams
 from leads.models import Lead
@@ -23,6 +23,11 @@ def test_the_demo_history_spreads_over_months_and_fills_every_report(capsys):
     assert Stay.objects.count() == count
     for label in (history.LEAD, history.DEAL):
         assert history.differences(label) == [], label
+    # The rollups kept by the writers agree with the spread history: the funnel's calendar marks,
+    # the sources' months and the moves' days (the spread moves dates around the writers).
+    marks, counts = history.funnel_differences()
+    assert (marks, counts) == (0, [])
+    assert source_counts.differences() == []
     now = timezone.now()
     assert Stay.objects.filter(entered_at__lt=now - timedelta(days=60)).exists()
     assert not Stay.objects.filter(entered_at__gt=now).exists()
