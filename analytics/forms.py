@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Action, Entity, Level
+from crm.forms import QuickSelect
 from crm.lists import Owners
 from crm.models import Niche, Source
 from deals.selectors import pipelines_for
@@ -66,16 +67,17 @@ def report_level(user) -> Level:
 
 
 class ReportForm(forms.Form):
-    period = forms.ChoiceField(label=_("Период"), choices=PRESETS, required=False, initial=DEFAULT_PRESET)
+    period = forms.ChoiceField(label=_("Период"), choices=PRESETS, required=False, initial=DEFAULT_PRESET,
+                               widget=QuickSelect)
     shift = forms.IntegerField(label=_("Сдвиг периода"), required=False, min_value=-MAX_SHIFT, max_value=MAX_SHIFT)
     start = forms.DateField(label=_("С"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label=_("По"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     compare = forms.BooleanField(label=_("Сравнить с прошлым периодом"), required=False)
-    responsible = forms.TypedChoiceField(label=_("Ответственный"), required=False, coerce=int, empty_value=None)
-    department = forms.TypedChoiceField(label=_("Отдел"), required=False, coerce=int, empty_value=None)
-    source = forms.TypedChoiceField(label=_("Источник"), required=False, coerce=int, empty_value=None)
-    niche = forms.TypedChoiceField(label=_("Ниша компании"), required=False, coerce=int, empty_value=None)
-    pipeline = forms.TypedChoiceField(label=_("Воронка"), required=False, coerce=int, empty_value=None)
+    responsible = forms.TypedChoiceField(label=_("Ответственный"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    department = forms.TypedChoiceField(label=_("Отдел"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    source = forms.TypedChoiceField(label=_("Источник"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    niche = forms.TypedChoiceField(label=_("Ниша компании"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    pipeline = forms.TypedChoiceField(label=_("Воронка"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
     format = forms.ChoiceField(label=_("Формат"), required=False, choices=FORMATS, error_messages={
         "invalid_choice": _("Неизвестный формат «%(value)s»: выберите CSV или Excel.")})
 

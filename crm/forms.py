@@ -3,10 +3,32 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MinValueValidator
+from django.forms.utils import flatatt
 from django.utils import formats
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .money import SYMBOLS, format_amount
+
+
+class QuickSelect(forms.Select):
+    """A single select rendered in Python: Django renders every option through a template, which
+    cost a report page about 5 ms for its six selects of people, departments, sources and niches —
+    a fifth of the page around its figures. The same markup (name, attributes, options, the
+    selected ones); flat choices only."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        parts = [format_html("<select name=\"{}\"{}>", name, flatatt(self.build_attrs(self.attrs, attrs)))]
+        for option, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                raise ValueError(f"{name}: QuickSelect takes no option groups")
+            option = "" if option is None else str(option)
+            parts.append(format_html("<option value=\"{}\"{}>{}</option>", option,
+                                     mark_safe(" selected") if option in chosen else "", label))
+        parts.append("</select>")
+        return mark_safe("".join(parts))
 
 
 class CommentForm(forms.Form):
