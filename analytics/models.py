@@ -133,9 +133,11 @@ class FunnelCount(models.Model):
         verbose_name = _("Счётчик воронки лидов")
         verbose_name_plural = _("Счётчики воронки лидов")
         constraints = [
-            # The writers' upsert key; its prefix (kind, start, owner) is the report's index.
+            # The writers' upsert key; its prefix (kind, start, owner) is the report's index, and with
+            # the count in it (PostgreSQL; SQLite ignores `include`) the report reads the index alone:
+            # a month's ~8 000 rows lay on ~4 000 heap pages at a million leads (7–10 ms of the page).
             models.UniqueConstraint(fields=["kind", "start", "owner", "source", "niche", "reason", "mask"],
-                                    name="an_funnelcount_key"),
+                                    include=["n"], name="an_funnelcount_key"),
         ]
 
     def __str__(self) -> str:
