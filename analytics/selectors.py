@@ -217,8 +217,10 @@ def _gated(user, rows: QuerySet, label: str) -> QuerySet:
     return rows.none() if condition is None else rows.filter(condition)
 
 
-def _stays(user, label: str, params: ReportParams, *, pipeline: int | None = None) -> QuerySet[Stay]:
-    rows = _gated(user, Stay.objects.filter(model=label), label)
+def _narrowed(user, rows: QuerySet, label: str, params: ReportParams) -> QuerySet:
+    """Rows kept with a record's owner, source and niche (stays, the rollups) of the records `user`
+    may see, narrowed as the params say."""
+    rows = _gated(user, rows, label)
     owners = _owners(user, params)
     if owners is not None:
         rows = rows.filter(owner__in=sorted(owners))
@@ -226,9 +228,12 @@ def _stays(user, label: str, params: ReportParams, *, pipeline: int | None = Non
         rows = rows.filter(source=params.source)
     if params.niche is not None and label == LEAD:  # a deal has no niche: the deals' figures ignore it
         rows = rows.filter(niche=params.niche)
-    if pipeline is not None:
-        rows = rows.filter(scope=pipeline)
     return rows.order_by()
+
+
+def _stays(user, label: str, params: ReportParams, *, pipeline: int | None = None) -> QuerySet[Stay]:
+    rows = _narrowed(user, Stay.objects.filter(model=label), label, params)
+    return rows if pipeline is None else rows.filter(scope=pipeline)
 
 
 def _entered(rows: QuerySet, period: Period) -> QuerySet:
@@ -268,15 +273,7 @@ def _calendar(period: Period) -> tuple[str, date] | None:
 
 def _funnel_counts(user, params: ReportParams, kind: str, start: date) -> QuerySet[FunnelCount]:
     """The funnel's counts of the calendar period (kind, start) `user` may see, narrowed as `_stays`."""
-    rows = _gated(user, FunnelCount.objects.filter(kind=kind, start=start), LEAD)
-    owners = _owners(user, params)
-    if owners is not None:
-        rows = rows.filter(owner__in=sorted(owners))
-    if params.source is not None:
-        rows = rows.filter(source=params.source)
-    if params.niche is not None:
-        rows = rows.filter(niche=params.niche)
-    return rows.order_by()
+    return _narrowed(user, FunnelCount.objects.filter(kind=kind, start=start), LEAD, params)
 
 
 def _funnel_scan(user, params: ReportParams, states) -> tuple[dict[int, int], list[int], list[tuple]]:
@@ -636,14 +633,8 @@ def _moves(user, params: ReportParams, people: set[int] | None) -> dict[int, int
     (analytics.source_counts), gated and narrowed as the leads' stays are."""
     from .models import MoveCount
 
-    rows = _gated(user, MoveCount.objects.filter(day__gte=params.period.start, day__lte=params.period.end), LEAD)
-    owners = _owners(user, params)
-    if owners is not None:
-        rows = rows.filter(owner__in=sorted(owners))
-    if params.source is not None:
-        rows = rows.filter(source=params.source)
-    if params.niche is not None:
-        rows = rows.filter(niche=params.niche)
+    rows = _narrowed(user, MoveCount.objects.filter(day__gte=params.period.start, day__lte=params.period.end), LEAD,
+                     params)
     if people is not None:
         rows = rows.filter(by__in=sorted(people))
     return {by: n for by, n in rows.order_by().values("by").annotate(n=Sum("moves")).values_list("by", "n") if by and n}
