@@ -26,11 +26,11 @@ from crm.money import format_amount, format_number
 
 # Okabe & Ito (2008), «Color Universal Design».
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+BLUE, GREEN, VERMILLION = PALETTE[0], PALETTE[2], PALETTE[5]
 WIDTH = 560
 ROW_HEIGHT = 40  # per bar of a horizontal chart: its label must fit
 
-STYLE = Style(
-    colors=PALETTE,
+STYLE_ARGS = dict(
     background="transparent",
     plot_background="transparent",
     foreground="#212529",
@@ -45,6 +45,7 @@ STYLE = Style(
     opacity=".95",
     opacity_hover="1",
 )
+STYLE = Style(colors=PALETTE, **STYLE_ARGS)
 
 
 def _without_scripts(tree):
@@ -57,11 +58,11 @@ def _without_scripts(tree):
     return tree
 
 
-def _config(rows: int, series: int, **extra) -> dict:
+def _config(rows: int, series: int, colors: Sequence[str] | None = None, **extra) -> dict:
     height = max(220, 90 + rows * max(series, 1) * ROW_HEIGHT)
     return {
         "js": [],
-        "style": STYLE,
+        "style": Style(colors=tuple(colors), **STYLE_ARGS) if colors else STYLE,
         "width": WIDTH,
         "height": height,
         "explicit_size": False,
@@ -104,9 +105,12 @@ def _days(value) -> str:
 
 
 def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence]], *,
-         money: bool = False, days: bool = False, stacked: bool = False) -> SafeString:
+         money: bool = False, days: bool = False, stacked: bool = False,
+         colors: Sequence[str] | None = None) -> SafeString:
     """Horizontal bars, one group per label, one bar per series (the period, the previous one);
-    `stacked`: the series stacked in one bar per label. Values printed on the bars. "" when there
+    `stacked`: the series stacked in one bar per label; `colors`: the series' colours where they
+    mean something (done green, overdue vermillion), else the palette's order. Values printed on
+    the bars. "" when there
     is nothing above zero to draw (pygal would draw an axis of noise): the page says so instead."""
     if not any(v for _name, values in series for v in values if v is not None):
         return mark_safe("")
@@ -115,7 +119,7 @@ def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence
     groups = 1 if stacked else len(series)
     values = [[float(v or 0) for v in vs] for _name, vs in series]
     top = max(map(sum, zip(*values, strict=True))) if stacked else max(max(vs, default=0) for vs in values)
-    chart = chart_class(**_config(len(labels), groups, value_formatter=formatter,
+    chart = chart_class(**_config(len(labels), groups, colors, value_formatter=formatter,
                                   range=(0, top * 1.3),  # room for the value printed after the longest bar
                                   show_legend=len(series) > 1 or stacked,
                                   print_values_position="center" if stacked else "top"))

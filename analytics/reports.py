@@ -280,10 +280,11 @@ def managers(user, params, previous) -> Report:
     names = [row.name for row in now]
     leads_chart = charts.bars(_("Лиды менеджеров"), names, [
         (_("Взято"), [row.taken for row in now]), (_("Конвертировано"), [row.converted for row in now]),
-        (_("Забраковано"), [row.junked for row in now])])
+        (_("Забраковано"), [row.junked for row in now])], colors=(charts.BLUE, charts.GREEN, charts.VERMILLION))
     touches_chart = charts.bars(_("Касания менеджеров"), names, [
         (_("Выполнено"), [row.done for row in now]), (_("Запланировано"), [row.planned for row in now]),
-        (_("Просрочено"), [row.overdue for row in now])], stacked=True)
+        (_("Просрочено"), [row.overdue for row in now])], stacked=True,
+        colors=(charts.GREEN, charts.BLUE, charts.VERMILLION))
     return Report([(_("Лиды менеджеров"), leads_chart), (_("Касания менеджеров"), touches_chart)], tables)
 
 

@@ -272,8 +272,8 @@ def recorded_charts():
     specs: list[str] = []
     original = charts.bars
 
-    def bars(title, labels, series, *, money=False, days=False, stacked=False):
-        svg = original(title, labels, series, money=money, days=days, stacked=stacked)
+    def bars(title, labels, series, *, money=False, days=False, stacked=False, colors=None):
+        svg = original(title, labels, series, money=money, days=days, stacked=stacked, colors=colors)
         flags = "s" * stacked + "m" * money + "d" * days + ("" if svg else "e")
         specs.append(f"{len(labels)}x{len(series)}{flags}")
         return svg

@@ -152,6 +152,25 @@ class TestParameters:
             assert not re.search(r'href="https?:', svg)
             assert "viewBox" in svg and 'width="' not in svg.split(">", 1)[0]  # scales to its column
 
+    def test_overdue_is_vermillion_and_done_green_on_the_managers_charts(self, head_client, this_month, owner):
+        """The series' colours say what they mean (the palette's order painted «Просрочено» green)."""
+        from analytics import charts
+        from leads.models import Lead
+        from tests.analytics.conftest import touch
+
+        lead = Lead.objects.filter(responsible=owner).first()
+        touch(owner, lead, -1 / 1440)  # due a minute ago, not done: overdue
+        touch(owner, lead, 1 / 1440, done=True)
+        html = page(head_client.get(reverse("analytics:managers"), {"period": "month"}))
+        svgs = dict(re.findall(r'<svg role="img" aria-label="([^"]+)"(.*?)</svg>', html, flags=re.S))
+
+        def colour(svg: str, series: int) -> str:
+            return re.search(rf"\.color-{series} a:visited\{{stroke:(#[0-9A-Fa-f]+)", svg).group(1)
+
+        leads, touches = svgs["Лиды менеджеров"], svgs["Касания менеджеров"]
+        assert [colour(leads, i) for i in range(3)] == [charts.BLUE, charts.GREEN, charts.VERMILLION]
+        assert [colour(touches, i) for i in range(3)] == [charts.GREEN, charts.BLUE, charts.VERMILLION]
+
     def test_it_formats_numbers_for_people(self, head_client):
         html = page(head_client.get(reverse("analytics:managers")))
         assert not re.search(r">\s*\d+\.\d\d\s*<", html)  # never «150000.00»
