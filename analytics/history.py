@@ -32,7 +32,7 @@ from django.db.models import Model
 from django.db.models.signals import post_init
 from django.utils import timezone
 
-from crm import deletion, hooks
+from crm import deletion, hooks, tallies
 
 from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, Stay
 
@@ -392,20 +392,10 @@ def _count(deltas: dict, kind: str, start: date, combination: Combination, mask:
 
 def _apply_counts(deltas: dict[tuple, int]) -> None:
     """Add `deltas` ({(kind, start, owner, source, niche, reason, mask): n}) to FunnelCount in one
-    upsert, rows in key order (two writers lock the same rows in the same order): crm.tallies.apply."""
-    rows = sorted((key, n) for key, n in deltas.items() if n)
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(FunnelCount._meta.db_table)
-    names = ["kind", "start", "owner", "source", "niche", "reason", "mask"]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    params = [value for (kind, start, *rest), n in rows
-              for value in (kind, connection.ops.adapt_datefield_value(start), *rest, n)]
-    sql = (f"INSERT INTO {table} ({', '.join(quote(c) for c in [*names, 'n'])}) VALUES {values} "
-           f"ON CONFLICT ({', '.join(quote(c) for c in names)}) DO UPDATE SET {quote('n')} = {table}.{quote('n')} + excluded.{quote('n')}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    upsert (crm.tallies.add: the counters' own arithmetic)."""
+    tallies.add(FunnelCount, ["kind", "start", "owner", "source", "niche", "reason", "mask"], ["n"],
+                [((kind, connection.ops.adapt_datefield_value(start), *rest), (n,))
+                 for (kind, start, *rest), n in deltas.items() if n])
 
 
 def _write_marks(marks: list[tuple[int, str, date, int]]) -> None:

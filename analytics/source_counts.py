@@ -38,13 +38,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connections
 from django.db.models import Count, DateField, Model, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.db.models.signals import post_delete, post_init, pre_delete
 from django.utils import timezone
 
-from crm import hooks
+from crm import hooks, tallies
 
 from . import history  # noqa: F401 — its hooks first: a move's stay is open when ours run
 from .models import MoveCount, SourceCount, SourceDealCount, Stay
@@ -106,31 +105,12 @@ class Deltas:
         self.move_rows[row] = self.move_rows.get(row, 0) + sign
 
     def apply(self, using: str = "default") -> None:
-        _upsert(SourceCount, ["month", "owner", "source", "niche"], ["leads"],
+        tallies.add(SourceCount, ["month", "owner", "source", "niche"], ["leads"],
                 [(key, (n,)) for key, n in self.lead_rows.items() if n], using)
-        _upsert(SourceDealCount, ["month", "owner", "source", "niche", "deal_owner", "scope", "currency"],
+        tallies.add(SourceDealCount, ["month", "owner", "source", "niche", "deal_owner", "scope", "currency"],
                 ["deals", "won", "paid"], [(key, tuple(v)) for key, v in self.deal_rows.items() if any(v)], using)
-        _upsert(MoveCount, ["day", "by", "owner", "source", "niche"], ["moves"],
+        tallies.add(MoveCount, ["day", "by", "owner", "source", "niche"], ["moves"],
                 [(key, (n,)) for key, n in self.move_rows.items() if n], using)
-
-
-def _upsert(model, names: list[str], counted: list[str], rows: list[tuple], using: str) -> None:
-    """crm.tallies.apply's upsert: missing rows are created without a race, concurrent writers
-    each add their part; rows in key order, so two writers lock them in the same order."""
-    if not rows:
-        return
-    rows = sorted(rows)
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(n) for n in [*names, *counted])
-    values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + len(counted))) + ")"] * len(rows))
-    params = [value for key, deltas in rows for value in (*key, *deltas)]
-    sets = ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counted)
-    sql = (f"INSERT INTO {table} ({columns}) VALUES {values} "
-           f"ON CONFLICT ({', '.join(quote(n) for n in names)}) DO UPDATE SET {sets}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _won_stages(ids) -> set[int]:

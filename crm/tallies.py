@@ -86,23 +86,28 @@ def _add(deltas: dict, key: tuple, count: int, amount: Decimal) -> None:
 
 
 def apply(deltas: dict[tuple, list], using: str = "default") -> None:
-    """Add `deltas` ({key: [count, amount]}) to the counters in one statement: an upsert, so a
-    missing counter is created without a race and concurrent writers each add their part. Rows
-    go in key order, so that two writers lock the same counters in the same order."""
-    rows = sorted((key, count, amount) for key, (count, amount) in deltas.items() if count or amount)
+    """Add `deltas` ({key: [count, amount]}) to the counters in one statement (`add`)."""
+    add(Tally, ["model", "owner", "scope", "board_column", "currency"], ["count", "amount"],
+        [(key, (count, amount)) for key, (count, amount) in deltas.items() if count or amount], using)
+
+
+def add(model, names: list[str], counted: list[str], rows: list[tuple], using: str = "default") -> None:
+    """Add each row's deltas (key values for `names`, deltas for `counted`) to `model`'s counters
+    in one upsert, so a missing counter is created without a race and concurrent writers each add
+    their part. Rows go in key order, so that two writers lock the same counters in the same order.
+    The one counter arithmetic of the CRM: these tallies, the analytics' rollups."""
     if not rows:
         return
+    rows = sorted(rows)
     connection = connections[using]
     quote = connection.ops.quote_name
-    table = quote(Tally._meta.db_table)
-    names = ["model", "owner", "scope", "board_column", "currency"]
-    columns = ", ".join(quote(n) for n in [*names, "count", "amount"])
-    count, amount = quote("count"), quote("amount")
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    params = [value for key, c, a in rows for value in (*key, c, a)]
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(n) for n in [*names, *counted])
+    values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + len(counted))) + ")"] * len(rows))
+    params = [value for key, deltas in rows for value in (*key, *deltas)]
+    sets = ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counted)
     sql = (f"INSERT INTO {table} ({columns}) VALUES {values} "
-           f"ON CONFLICT ({', '.join(quote(n) for n in names)}) DO UPDATE SET "
-           f"{count} = {table}.{count} + excluded.{count}, {amount} = {table}.{amount} + excluded.{amount}")
+           f"ON CONFLICT ({', '.join(quote(n) for n in names)}) DO UPDATE SET {sets}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
