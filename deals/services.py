@@ -212,6 +212,8 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     locked.save()
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
+        if any(c["name"] == "responsible" for c in changes):  # the move's form handed the deal over, as an edit would
+            notifications.assigned(locked, by)
     text = (timeline.message(gettext_noop("Причина: %(reason)s"), reason=str(locked.loss_reason))
             if to.semantics == Stage.Semantics.FAILURE else "")
     timeline.log(locked, Kind.STATUS, by, text, **{"field": "stage", "from": source.pk, "to": to.pk,

@@ -247,6 +247,8 @@ def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2
     if changes:
         timeline.log(locked, Kind.CHANGE, by, changes=changes)
     _touch_date_followed(locked, changes, by)
+    if any(c["name"] == "responsible" for c in changes):  # the move's form handed the lead over, as an edit would
+        notifications.assigned(locked, by)
     text = timeline.message(gettext_noop("Причина: %(reason)s"), reason=str(locked.junk_reason)) if to == Status.JUNK else ""
     timeline.log(locked, Kind.STATUS, by, text, **{"field": "status", "from": source, "to": to})
     hooks.moved(locked, by, source, to)

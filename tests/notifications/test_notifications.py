@@ -252,3 +252,30 @@ def test_a_user_without_email_gets_the_notification_but_no_letter(owner, django_
     with django_capture_on_commit_callbacks(execute=True):
         assert services.notify(nobody, Kind.ASSIGNED, note(), actor=owner) is not None
     assert mail.outbox == []
+
+
+def test_a_move_that_hands_the_lead_over_tells_the_new_responsible(owner, teammate, head,
+                                                                   django_capture_on_commit_callbacks):
+    from leads.models import Status
+
+    lead = LeadFactory(responsible=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        leads.lead_move(lead, to=Status.FIRST_CALL, by=head, data={"responsible": teammate})
+    [made] = selectors.own(teammate)
+    assert made.kind == Kind.ASSIGNED and made.record == lead
+    assert not selectors.own(owner)
+
+
+def test_a_move_that_hands_the_deal_over_tells_the_new_responsible(owner, teammate, head,
+                                                                   django_capture_on_commit_callbacks):
+    from deals import services as deals
+    from deals.models import Stage
+    from tests.factories import DealFactory
+
+    deal = DealFactory(responsible=owner)
+    target = Stage.objects.filter(pipeline=deal.pipeline, semantics=Stage.Semantics.IN_PROCESS).exclude(
+        pk=deal.stage_id).order_by("sort").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        deals.deal_move(deal, to=target, by=head, data={"responsible": teammate})
+    [made] = selectors.own(teammate)
+    assert made.kind == Kind.ASSIGNED and made.record == deal
