@@ -204,7 +204,11 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
         table.rows.append([_text(row.label), cell(INT, row.count, getattr(was, "count", None), compared=compared),
                            cell(DAYS, row.median_days, getattr(was, "median_days", None), compared=compared),
                            cell(DAYS, row.p90_days, getattr(was, "p90_days", None), compared=compared)])
-    stuck = Table(_("%(title)s: зависли дольше 90-го процентиля (сейчас)") % {"title": title}, [
+    caption = _("%(title)s: зависли дольше 90-го процентиля (сейчас)") % {"title": title}
+    if now.stuck_total > len(now.stuck):
+        caption += " — " + _("всего %(total)s, показаны %(shown)s дольше всех") % {
+            "total": format_number(now.stuck_total), "shown": format_number(len(now.stuck))}
+    stuck = Table(caption, [
         Column(_("Запись"), TEXT), Column(first, TEXT), Column(_("Дней"), DAYS),
         Column(_("Ответственный"), TEXT)], testid=f"time-{model.split('.')[0]}-stuck", half=True)
     for item in now.stuck:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Aggregate, Case, Count, FloatField, IntegerField, Max, Q, QuerySet, Sum, Value, When
@@ -83,9 +84,10 @@ class Stuck:
 @dataclass(frozen=True)
 class TimeInStatus:
     rows: list[StateTime]
-    stuck: list[Stuck]
+    stuck: list[Stuck]  # the STUCK_SHOWN longest
     model: str = LEAD
     pipeline: int | None = None  # deals: the pipeline shown
+    stuck_total: int = 0  # all the records stuck now, of which `stuck` shows the longest
 
 
 @dataclass(frozen=True)
@@ -465,10 +467,24 @@ def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInSt
         for pk, title, state, entered_at, *name in _stuck_records(user, model, stays, since):
             stuck.append(Stuck(object_id=pk, title=title, state=state, label=labels.get(state, state),
                                days=(now - entered_at).total_seconds() / DAY, owner=_name(*name)))
-    return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline)
+    # A full list may hide more: only then are they counted (one query more).
+    total = stuck_count(stays, since) if len(stuck) == STUCK_SHOWN else len(stuck)
+    return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline, stuck_total=total)
 
 
 STUCK_SHOWN = 50
+
+
+def stuck_count(stays: QuerySet[Stay], since: dict[str, datetime]) -> int:
+    """How many of `stays` (gated: the records' own rule on their owner) are open in a state
+    `since` names since before its moment. One query: the open stays' index (an_stay_open_idx)
+    gives each state's range."""
+    if not since:
+        return 0
+    condition = Q()
+    for state, moment in since.items():
+        condition |= Q(state=state, entered_at__lt=moment)
+    return stays.filter(condition, left_at__isnull=True).order_by().count()
 
 
 def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, datetime]) -> list[tuple]:
@@ -917,19 +933,53 @@ def day_numbers(user) -> list[tuple[str, int | str, str]]:
     first, won = this_month.rows[0], this_month.rows[-1]
     conversion = f"{round(100 * won.reached / first.reached)} %" if first.reached else "—"
     deals = deals_report(user, ReportParams(period=month))
-    stuck = time_in_status(user, ReportParams(period=Period(today - timedelta(days=89), today)))
+    norms = norm_period(today)
+    now = timezone.now()
+    since = {state: now - timedelta(seconds=seconds) for state, seconds in lead_norms(user, today).items()}
+    stuck = stuck_count(_stays(user, LEAD, ReportParams(period=norms)).filter(scope=0), since)
     return [
-        (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", "week")),
-        (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", "month")),
-        (_("Выиграно сделок за месяц"), sum(p.won.count for p in deals.pipelines), _url("deals", "month")),
-        (_("Лидов дольше обычного в статусе"), len(stuck.stuck), _url("time", "quarter")),
+        (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", period="week")),
+        (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", period="month")),
+        (_("Выиграно сделок за месяц"), sum(p.won.count for p in deals.pipelines), _url("deals", period="month")),
+        # The report of the norms' own days lists them: its 90th percentiles are these norms.
+        (_("Лидов дольше обычного в статусе"), stuck,
+         _url("time", period="custom", start=norms.start.isoformat(), end=norms.end.isoformat())),
     ]
 
 
-def _url(report: str, period: str) -> str:
+NORM_DAYS = 90
+
+
+def norm_period(today: date) -> Period:
+    """The days whose stays say how long a lead usually spends in a status: the NORM_DAYS whole
+    days before today (today's are not over, so the norms hold all day)."""
+    return Period(today - timedelta(days=NORM_DAYS), today - timedelta(days=1))
+
+
+def lead_norms(user, today: date) -> dict[str, float]:
+    """{lead status in process: the 90th percentile of the seconds spent in it} over the stays
+    `user` may see that ended in `norm_period(today)` — «обычное» время of «Мой день». The
+    percentiles of 90 days are the costly part of the day's figures and do not change before
+    midnight: computed once a day per user and kept in the cache until then. They are figures,
+    not records: which leads count as stuck is read live, through the access gate."""
+    from leads.models import IN_PROCESS
+
+    key = f"analytics:lead-norms:{user.pk}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        start, end = norm_period(today).bounds()
+        stays = _stays(user, LEAD, ReportParams(period=norm_period(today))).filter(scope=0)
+        stats = durations(stays.filter(left_at__gte=start, left_at__lt=end), states=[str(s) for s in IN_PROCESS])
+        found = {state: p90 * DAY for state, (_n, _median, p90) in stats.items()}
+        midnight = norm_period(today + timedelta(days=1)).bounds()[1]
+        cache.set(key, found, max(1, int((midnight - timezone.now()).total_seconds())))
+    return found
+
+
+def _url(report: str, **query: str) -> str:
     # The report pages are analytics.urls' (another part of this app): their paths, not reverse(),
     # so the figures do not depend on the pages being installed.
-    return f"/analytics/{report}/?{urlencode({'period': period})}"
+    return f"/analytics/{report}/?{urlencode(query)}"
 
 
 # --- The reports' links (analytics.drilldown) ---

@@ -89,6 +89,17 @@ def _default_language(settings):
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """What a test leaves in the cache (a day's norms, a list's cursor) is not the next test's:
+    each starts with the empty cache of a fresh process."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def seeded_defaults(transactional_db):
     """Transactional tests (browser tests, concurrency tests) run on a database that is emptied

@@ -39,3 +39,59 @@ def test_it_keeps_the_longest_of_all_states_when_there_are_more_than_it_shows(st
     monkeypatch.setattr(selectors, "STUCK_SHOWN", 2)
     report = selectors.time_in_status(owner, month)
     assert [(s.title, s.state) for s in report.stuck] == [("X2", "new"), ("X3", "first_call")]
+
+
+def test_it_counts_all_the_stuck_records_when_it_shows_only_the_longest(stuck_leads, owner, month, monkeypatch):
+    monkeypatch.setattr(selectors, "STUCK_SHOWN", 2)
+    report = selectors.time_in_status(owner, month)
+    assert (len(report.stuck), report.stuck_total) == (2, 3)
+
+
+# --- «Мой день»: «Лидов дольше обычного в статусе» ---
+
+def stuck_number(user):
+    [number] = [(value, url) for label, value, url in selectors.day_numbers(user) if label == "Лидов дольше обычного в статусе"]
+    return number
+
+
+def test_the_head_s_day_counts_every_stuck_lead_he_sees_by_the_norms_of_the_90_days_before_today(
+        stuck_leads, head, monkeypatch):
+    monkeypatch.setattr(selectors, "STUCK_SHOWN", 2)  # the count is not the report's shown list
+    value, url = stuck_number(head)
+    assert value == 3
+    today = timezone.localdate()
+    norms = selectors.norm_period(today)
+    assert (norms.end - norms.start).days + 1 == 90 and norms.end < today
+    # The link opens the time report of those same days: its stuck records are the ones counted.
+    assert url == f"/analytics/time/?period=custom&start={norms.start}&end={norms.end}"
+    assert selectors.time_in_status(head, selectors.ReportParams(period=norms)).stuck_total == 3
+
+
+def ended_stays_read(queries) -> int:
+    """The queries that read the stays ended in a period: the norms' percentiles."""
+    return sum('"left_at" >=' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_day_s_norms_are_computed_once_a_day_and_the_stuck_leads_read_live(stuck_leads, head, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert stuck_number(head)[0] == 3
+    assert ended_stays_read(first) == 1
+    backdate(new_lead(owner, title="X5"), 5)
+    with CaptureQueriesContext(connection) as again:
+        assert stuck_number(head)[0] == 4  # a lead stuck since is counted at once
+    assert ended_stays_read(again) == 0 and len(again) < len(first)
+
+
+def test_a_manager_who_sees_only_his_own_leads_has_no_such_number(stuck_leads, owner, outsider):
+    assert selectors.day_numbers(owner) == []
+
+
+def test_the_report_says_how_many_are_stuck_when_it_lists_only_the_longest(stuck_leads, owner, month, monkeypatch):
+    from analytics import reports
+
+    monkeypatch.setattr(selectors, "STUCK_SHOWN", 2)
+    table = next(t for t in reports.time_in_status(owner, month, None).tables if t.testid == "time-leads-stuck")
+    assert table.caption.endswith("— всего 3, показаны 2 дольше всех") and len(table.rows) == 2
