@@ -119,3 +119,35 @@ def test_the_head_downloads_last_months_funnel_and_prints_it(live_server, page, 
     expect(page.locator(".crm-report-heading")).to_contain_text(f"{last.start:%d.%m.%Y} — {last.end:%d.%m.%Y}")
     expect(page.get_by_test_id("funnel-table")).to_be_visible()
     page.screenshot(path="screenshots/analytics-funnel-print.png", full_page=True)
+
+
+def test_the_head_opens_the_leads_stuck_longer_than_usual_from_his_day(live_server, page, login, head, owner, outsider):
+    """«Лидов дольше обычного в статусе» on the head's day counts the leads open in a status for
+    longer than its 90th percentile of the 90 days before today; its link opens the time report of
+    those days, which lists exactly them."""
+    now = timezone.now()
+
+    def stay(lead, state, entered_days_ago, left_days_ago=None):
+        Stay.objects.create(model="leads.lead", object_id=lead.pk, state=state, owner=lead.responsible_id,
+                            source=lead.source_id, niche=lead.niche_id, entered_at=now - timezone.timedelta(days=entered_days_ago),
+                            left_at=None if left_days_ago is None else now - timezone.timedelta(days=left_days_ago))
+
+    leads = {title: LeadFactory(title=title, responsible=who) for title, who in [
+        ("Давно в работе", owner), ("Забытый лид", outsider), ("Тихий лид", owner), ("Свежий лид", owner)]}
+    Stay.objects.all().delete()
+    stay(leads["Давно в работе"], "new", 12, 11)  # «Не обработан» usually lasts a day
+    stay(leads["Давно в работе"], "first_call", 11)  # no «Первый звонок» has ended yet: no norm, not stuck
+    stay(leads["Забытый лид"], "new", 5)
+    stay(leads["Тихий лид"], "new", 3)
+    stay(leads["Свежий лид"], "new", 0.1)
+
+    login(head)
+    page.goto(f"{live_server.url}/tasks/day/")
+    number = page.get_by_test_id("day-numbers").get_by_role("link").filter(has_text="Лидов дольше обычного в статусе")
+    expect(number.locator("span").first).to_have_text("2")
+    number.click()
+
+    expect(page).to_have_url(re.compile(r"/analytics/time/\?period=custom&start=\d{4}-\d\d-\d\d&end=\d{4}-\d\d-\d\d$"))
+    stuck = page.get_by_test_id("time-leads-stuck").locator("tbody th a")
+    expect(stuck).to_have_count(2)
+    assert stuck.all_inner_texts() == ["Забытый лид", "Тихий лид"]
