@@ -4,10 +4,12 @@
   stay and opens one; an import opens its records' stays in one insert (`moved.many`). Conversion
   (a lead → «Успешный»), «Забраковать» and reopening are moves like any other. A move that rolls
   back takes its stays with it: they are written in its transaction.
-- A change of the record's responsible, source or niche (a deal's: also its amount, currency or
-  loss reason) (crm.hooks.changed) is copied onto ALL its stays in one UPDATE, so the reports' access gate on the stays' `owner` is the record's own rule
-  (a reassigned lead's whole history goes with it to the new manager). Which values the record had
-  is remembered when its instance is built (post_init): a change of other fields costs no query.
+- A change of the record's responsible, source or niche — a deal's amount, currency or loss reason
+  too — (crm.hooks.changed) is copied onto ALL its stays in one UPDATE, so the reports' access gate
+  on the stays' `owner` is the record's own rule (a reassigned lead's whole history goes with it to
+  the new manager), and the deals' report sums the deals' current money from the stays alone.
+  Which values the record had is remembered when its instance is built (post_init): a change of
+  other fields costs no query.
 - A deleted record's stays go with it (crm.deletion.on_deleted). The CRM has no restore of a
   deleted lead or deal; its timeline goes with it too, so a restore that rebuilt the timeline from
   the deletion's snapshot would call `rebuild_records` for it (the stays follow from the timeline).
@@ -142,8 +144,8 @@ hooks.on_changed(changed, many=_changed_many)
 
 def _remember(sender, instance, **kwargs) -> None:
     """The owner, source, niche, reason (a deal's: amount and currency too) an instance was built
-    with (loaded from its row, or new): a change of them is what `changed` copies onto the stays. A deferred one reads as None, which
-    at worst costs one needless update."""
+    with (loaded from its row, or new): a change of them is what `changed` copies onto the stays.
+    A deferred one reads as None, which at worst costs one needless update."""
     values = instance.__dict__
     instance._analytics_copied = tuple(values.get(att) if att else None for att in COPIED[instance._meta.label_lower])
 
