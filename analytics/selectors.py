@@ -1,11 +1,12 @@
 """Every figure of the analytics reports: the only reader of analytics.models.
 
 Each report is of the records `user` may see: the stays are filtered with the records' own access
-rules (accounts.access.gate on their `owner` and `scope`, kept current by analytics.history), the
-records themselves (titles, amounts, reasons) are read through leads/deals selectors, the touches
-through tasks_app.selectors, the deals' current stages from crm.tallies' counters. `params`
-(analytics.params.ReportParams) narrow them. Each report costs a fixed number of queries whatever
-the number of records (tests/analytics/test_figures_queries.py).
+rules (accounts.access.gate on their `owner` and `scope`, kept current by analytics.history) and
+carry what the period's figures sum (a lead's junk reason; a deal's amount, currency and loss
+reason); the records themselves (titles, the forecast) are read through leads/deals selectors,
+the touches through tasks_app.selectors, the deals' current stages from crm.tallies' counters.
+`params` (analytics.params.ReportParams) narrow them. Each report costs a fixed number of queries
+whatever the number of records (tests/analytics/test_figures_queries.py).
 """
 
 from __future__ import annotations
