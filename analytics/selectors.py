@@ -900,7 +900,7 @@ def _summed(distinct: QuerySet, keys: list[str]) -> list[tuple]:
             for *values, n, total in found]
 
 
-def deals_won(user, period: Period) -> int:
+def won_deals(user, period: Period) -> int:
     """How many deals `user` may see entered a success stage in `period`, in any pipeline — the
     sum over the pipelines of deals_report's `won.count` (a deal won in two pipelines counts in
     both), without the rest of that report. Two queries (and the gate's, once per user)."""
@@ -933,7 +933,7 @@ def day_numbers(user) -> list[tuple[str, int | str, str]]:
     return [
         (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", "week")),
         (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", "month")),
-        (_("Выиграно сделок за месяц"), deals_won(user, month), _url("deals", "month")),
+        (_("Выиграно сделок за месяц"), won_deals(user, month), _url("deals", "month")),
         (_("Лидов дольше обычного в статусе"), len(stuck.stuck), _url("time", "quarter")),
     ]
 

@@ -278,4 +278,4 @@ def test_my_days_won_deals_are_the_deals_reports_won_of_the_month(history, perso
     this_month = Period(today.replace(day=1), today)
     report = selectors.deals_report(personas[persona], ReportParams(period=this_month))
     expected = {"owner": 1, "teammate": 1, "outsider": 0, "head": 2, "crm_admin": 2}[persona]
-    assert selectors.deals_won(personas[persona], this_month) == sum(p.won.count for p in report.pipelines) == expected
+    assert selectors.won_deals(personas[persona], this_month) == sum(p.won.count for p in report.pipelines) == expected
