@@ -870,7 +870,9 @@ def _closed_deals(user, params: ReportParams, pipelines: list[int], won_stages: 
     Everything comes from the stays (analytics.history keeps the deal's amount, currency and
     loss reason on them) through their index on (scope, state, entered_at) of the deals
     (an_stay_deal_closed_idx), which covers those columns: PostgreSQL reads the index alone. The
-    gate is the deals' rule on the stays' owner and pipeline, as for every stay."""
+    gate is the deals' rule on the stays' owner and pipeline, as for every stay: the pipeline a
+    deal was won or lost in — for a deal moved to another pipeline since, not its current one (the
+    join into the deals applied that one too; time in status already gates so)."""
     if not won_stages and not lost_stages:
         return []
     outcome = Case(When(state__in=sorted(won_stages), then=Value(1)), default=Value(0), output_field=IntegerField())
