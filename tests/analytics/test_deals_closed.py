@@ -109,3 +109,24 @@ def test_the_managers_won_deals_read_the_stays_alone(closed, owner, head, month)
     # The deals are read only for «nothing planned» (their touches), never for their money.
     assert not [q["sql"] for q in queries if '"deals_deal"."amount"' in q["sql"]]
 
+
+
+def test_a_pipeline_hidden_from_the_head_hides_its_won_deals_but_not_those_won_before_a_move_there(owner, head, month):
+    """The gate is the stays' own: the pipeline a deal was won in. A deal won in «Холодные» and moved
+    since to a pipeline the head may not see still counts in «Холодные», where he saw it won."""
+    from accounts.models import Action, Entity, Level, Permission
+    from deals import services as deals
+
+    hidden = pipeline(GENERAL)
+    for role in head.roles.all():
+        Permission.objects.create(role=role, entity=Entity.DEAL, action=Action.VIEW, level=Level.NONE,
+                                  scope=hidden.access_scope)
+    deal_move(new_deal(owner, title="Там", amount=Decimal("70"), pipeline_name=GENERAL), "Сделка успешна", owner,
+              pipeline_name=GENERAL)
+    moved = deal_move(new_deal(owner, title="Переехала", amount=Decimal("300")), "Оплачено", owner)
+    deals.deal_change_pipeline(moved, pipeline=hidden, by=owner)
+    head = User.objects.get(pk=head.pk)  # the levels are cached on the user object
+    report = selectors.deals_report(head, month)
+    assert [p.label for p in report.pipelines if p.label == GENERAL] == []
+    assert (cold(report).won.count, cold(report).won.sums) == (1, {"RUB": Decimal("300.00")})
+    assert selectors.won_deals(head, month.period) == 1
