@@ -4,10 +4,12 @@
   stay and opens one; an import opens its records' stays in one insert (`moved.many`). Conversion
   (a lead → «Успешный»), «Забраковать» and reopening are moves like any other. A move that rolls
   back takes its stays with it: they are written in its transaction.
-- A change of the record's responsible, source or niche (crm.hooks.changed) is copied onto ALL its
-  stays in one UPDATE, so the reports' access gate on the stays' `owner` is the record's own rule
-  (a reassigned lead's whole history goes with it to the new manager). Which values the record had
-  is remembered when its instance is built (post_init): a change of other fields costs no query.
+- A change of the record's responsible, source or niche — a deal's amount, currency or loss reason
+  too — (crm.hooks.changed) is copied onto ALL its stays in one UPDATE, so the reports' access gate
+  on the stays' `owner` is the record's own rule (a reassigned lead's whole history goes with it to
+  the new manager), and the deals' report sums the deals' current money from the stays alone.
+  Which values the record had is remembered when its instance is built (post_init): a change of
+  other fields costs no query.
 - A deleted record's stays go with it (crm.deletion.on_deleted). The CRM has no restore of a
   deleted lead or deal; its timeline goes with it too, so a restore that rebuilt the timeline from
   the deletion's snapshot would call `rebuild_records` for it (the stays follow from the timeline).
@@ -37,12 +39,14 @@ from crm import deletion, hooks, tallies
 from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
-# The record's attributes its stays copy: owner, source, niche, the lead's junk reason (a deal has
-# neither niche nor — here — a reason). The funnel counts the junked leads by their CURRENT reason
-# (None once reopened) from the stays alone, without a join into a million leads.
+# The record's attributes its stays copy: owner, source, niche, its reason — the lead's junk reason,
+# the deal's loss reason — and a deal's amount and currency (a deal has no niche). The funnel counts
+# the junked leads by their CURRENT reason (None once reopened) from the stays alone, without a join
+# into a million leads; the deals' report sums the won and lost deals so. A lead's tuple stays the
+# four values the funnel's combinations are made of (owner, source, niche, reason).
 COPIED = {LEAD: ("responsible_id", "source_id", "niche_id", "junk_reason_id"),
-          DEAL: ("responsible_id", "source_id", None, None)}
-FIELDS = ("owner", "source", "niche", "reason")  # the stay's columns of COPIED, in order
+          DEAL: ("responsible_id", "source_id", None, "loss_reason_id", "amount", "currency")}
+FIELDS = ("owner", "source", "niche", "reason", "amount", "currency")  # the stay's columns of COPIED, in order
 
 
 def _label(record: Model) -> str | None:
@@ -50,8 +54,13 @@ def _label(record: Model) -> str | None:
     return label if label in COPIED else None
 
 
-def copied(record: Model, label: str) -> tuple[int, int | None, int | None, int | None]:
-    return tuple(getattr(record, att) if att else None for att in COPIED[label])  # type: ignore[return-value]
+def copied(record: Model, label: str) -> tuple:
+    return tuple(getattr(record, att) if att else None for att in COPIED[label])
+
+
+def columns(values: tuple, start: int = 0) -> dict:
+    """{stay column: value} of `copied` values (from FIELDS[start] on): a lead's four, a deal's six."""
+    return dict(zip(FIELDS[start:start + len(values)], values, strict=True))
 
 
 def scope_of(record: Model, label: str) -> int:
@@ -59,9 +68,8 @@ def scope_of(record: Model, label: str) -> int:
 
 
 def _stay(record: Model, label: str, source_state: str, state: str, by, at: datetime) -> Stay:
-    owner, source, niche, reason = copied(record, label)
     return Stay(model=label, object_id=record.pk, scope=scope_of(record, label), state=state, moved_from=source_state,
-                owner=owner, source=source, niche=niche, reason=reason, entered_at=at, entered_by=getattr(by, "pk", None))
+                **columns(copied(record, label)), entered_at=at, entered_by=getattr(by, "pk", None))
 
 
 def _handover(record: Model, label: str, previous: int | None, by, at: datetime) -> Handover:
@@ -80,9 +88,10 @@ def moved(record: Model, by, source: str, target: str) -> None:
     if source:  # a creation has no stay to close
         Stay.objects.filter(model=label, object_id=record.pk, left_at__isnull=True).update(left_at=now)
         if before[1:] != current[1:]:
-            # A move that changed what the stays copy (a junk reason set, cleared by a reopen):
-            # onto all the record's stays, as `changed` does for an edit.
-            Stay.objects.filter(model=label, object_id=record.pk).update(**dict(zip(FIELDS[1:], current[1:], strict=True)))
+            # A move that changed what the stays copy (a junk or loss reason set, cleared by a
+            # reopen; an amount the move's dialog asked for): onto all the record's stays, as
+            # `changed` does for an edit.
+            Stay.objects.filter(model=label, object_id=record.pk).update(**columns(current[1:], 1))
     else:
         _handover(record, label, None, by, now).save()
     _stay(record, label, source, target, by, now).save()
@@ -117,7 +126,7 @@ def changed(record: Model, by, action: str) -> None:
     before = getattr(record, "_analytics_copied", now)
     if action == "update" and before != now:
         owner = now[0]
-        Stay.objects.filter(model=label, object_id=record.pk).update(**dict(zip(FIELDS, now, strict=True)))
+        Stay.objects.filter(model=label, object_id=record.pk).update(**columns(now))
         if label == LEAD:
             _funnel_recombined(record.pk, before, now)
         if before[0] != owner:
@@ -134,9 +143,9 @@ hooks.on_changed(changed, many=_changed_many)
 
 
 def _remember(sender, instance, **kwargs) -> None:
-    """The owner, source and niche an instance was built with (loaded from its row, or new): a
-    change of them is what `changed` copies onto the stays. A deferred one reads as None, which
-    at worst costs one needless update."""
+    """The owner, source, niche, reason (a deal's: amount and currency too) an instance was built
+    with (loaded from its row, or new): a change of them is what `changed` copies onto the stays.
+    A deferred one reads as None, which at worst costs one needless update."""
     values = instance.__dict__
     instance._analytics_copied = tuple(values.get(att) if att else None for att in COPIED[instance._meta.label_lower])
 
@@ -210,14 +219,14 @@ def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay],
     for row in records.values_list(*fields).iterator(chunk_size=5000):
         values = dict(zip(fields, row, strict=True))
         pk, history = values["pk"], by_record.get(values["pk"], [])
-        owner, source, niche, reason = (values[a] if a else None for a in COPIED[label])
+        kept = columns(tuple(values[a] if a else None for a in COPIED[label]))
         current = str(values["status"] if label == LEAD else values["stage_id"])
         moves = [(at, author, data) for kind, at, author, data in history if kind == "status" and "from" in (data or {})]
         created_at, creator = next(((at, author) for kind, at, author, _ in history if kind == "created"),
                                    (values["created_at"], values["created_by_id"]))
         handed = [(at, author, change) for kind, at, author, data in history if kind == "change"
                   for change in [_responsible_change(data)] if change]
-        handovers.append(Handover(model=label, object_id=pk, owner=handed[0][2][0] if handed else owner, previous=None,
+        handovers.append(Handover(model=label, object_id=pk, owner=handed[0][2][0] if handed else kept["owner"], previous=None,
                                   at=created_at, by=creator))
         handovers += [Handover(model=label, object_id=pk, owner=new, previous=old, at=at, by=author)
                       for at, author, (old, new) in handed]
@@ -229,8 +238,9 @@ def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay],
             state, moved_from, at, by = str(data["to"]), state, moved_at, author
         mine.append(Stay(state=state, moved_from=moved_from, entered_at=at, entered_by=by))
         for stay in mine:
-            stay.model, stay.object_id, stay.owner, stay.source, stay.niche = label, pk, owner, source, niche
-            stay.reason = reason
+            stay.model, stay.object_id = label, pk
+            for column, value in kept.items():
+                setattr(stay, column, value)
             stay.scope = stage_pipeline.get(stay.state, 0) if label == DEAL else 0
         stays += mine
     return stays, handovers
@@ -238,7 +248,7 @@ def from_timeline(label: str, ids: list[int] | None = None) -> tuple[list[Stay],
 
 def key(stay: Stay) -> tuple:
     return (stay.model, stay.object_id, stay.state, stay.moved_from, stay.scope, stay.owner, stay.source, stay.niche,
-            stay.reason, stay.entered_by, stay.left_at is None)
+            stay.reason, stay.amount, stay.currency, stay.entered_by, stay.left_at is None)
 
 
 def handover_key(handover: Handover) -> tuple:
@@ -453,7 +463,7 @@ def _funnel_recombined(pk: int, before: tuple, now: tuple) -> None:
 def _combinations(ids: list[int]) -> dict[int, Combination]:
     """The leads' combinations as their stays keep them (the open stay: every lead has one)."""
     return {row[0]: _combination(row[1:]) for row in Stay.objects.filter(
-        model=LEAD, object_id__in=ids, left_at__isnull=True).values_list("object_id", *FIELDS)}
+        model=LEAD, object_id__in=ids, left_at__isnull=True).values_list("object_id", *columns(COPIED[LEAD]))}
 
 
 def _funnel_forget(ids: list[int]) -> None:

@@ -4,7 +4,9 @@ A stay is kept by the writers (analytics.history, through crm.hooks in the move'
 transaction), never by the reports, so a report reads ranges of an indexed table instead of
 replaying the timeline. `owner`, `source` and `niche` are the record's CURRENT ones on all its
 stays (a reassignment moves them all): the access gate (accounts.access.gate) then filters the
-stays with the records' own rules, as crm.tallies does for the counters.
+stays with the records' own rules, as crm.tallies does for the counters. A deal's stays carry its
+current amount, currency and loss reason the same way: the deals' report sums the won and lost
+deals of a period from the stays alone.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ class Stay(models.Model):
     owner = models.BigIntegerField()  # the record's current responsible
     source = models.BigIntegerField(null=True)
     niche = models.BigIntegerField(null=True)
-    # The lead's current junk reason (crm.JunkReason id) on all its stays, kept like `owner`: the
-    # funnel's reasons without a join into the leads.
+    # The record's current reason on all its stays, kept like `owner`: a lead's junk reason
+    # (crm.JunkReason id) — the funnel's reasons without a join into the leads —, a deal's loss
+    # reason (deals.LossReason id) — the deals' report's.
     reason = models.BigIntegerField(null=True)
+    # The deal's current amount and currency (deals.Deal's), kept like `owner`: the deals' report and
+    # the managers' won sums without a join into the deals. None and "" for a lead.
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
     entered_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True)  # null while the record is in this state
     entered_by = models.BigIntegerField(null=True)  # who moved it (None: the system)
@@ -41,9 +48,10 @@ class Stay(models.Model):
             # gate and the narrowing read owner, source and niche.
             models.Index(fields=["model", "scope", "state", "left_at"], include=["entered_at", "owner", "source", "niche"],
                          name="an_stay_ended_idx"),
-            # The deals' report: the deals that entered a stage (won, lost) in a period, from the
-            # index alone.
-            models.Index(fields=["scope", "state", "entered_at"], include=["object_id", "owner", "source"],
+            # The deals' report and the managers' won deals: the deals that entered a stage (won,
+            # lost) in a period with their amount, currency and loss reason, from the index alone.
+            models.Index(fields=["scope", "state", "entered_at"],
+                         include=["object_id", "owner", "source", "amount", "currency", "reason"],
                          condition=Q(model="deals.deal"), name="an_stay_deal_closed_idx"),
             # The writers: a record's stays (its open one, a reassignment, a deletion).
             models.Index(fields=["model", "object_id"], name="an_stay_record_idx"),

@@ -1,11 +1,12 @@
 """Every figure of the analytics reports: the only reader of analytics.models.
 
 Each report is of the records `user` may see: the stays are filtered with the records' own access
-rules (accounts.access.gate on their `owner` and `scope`, kept current by analytics.history), the
-records themselves (titles, amounts, reasons) are read through leads/deals selectors, the touches
-through tasks_app.selectors, the deals' current stages from crm.tallies' counters. `params`
-(analytics.params.ReportParams) narrow them. Each report costs a fixed number of queries whatever
-the number of records (tests/analytics/test_figures_queries.py).
+rules (accounts.access.gate on their `owner` and `scope`, kept current by analytics.history) and
+carry what the period's figures sum (a lead's junk reason; a deal's amount, currency and loss
+reason); the records themselves (titles, the forecast) are read through leads/deals selectors,
+the touches through tasks_app.selectors, the deals' current stages from crm.tallies' counters.
+`params` (analytics.params.ReportParams) narrow them. Each report costs a fixed number of queries
+whatever the number of records (tests/analytics/test_figures_queries.py).
 """
 
 from __future__ import annotations
@@ -600,19 +601,20 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
         figures[row["responsible"]] |= {"planned": row["planned"], "done": row["done"], "overdue": row["overdue"]}
 
     won_stages, lost_stages = _success_and_failure()
-    won = only(_entered(_stays(user, DEAL, params), params.period).filter(state__in=list(won_stages)), "owner")
-    deals = _deals_by_id(user, won.values("object_id"))
-    for owner, object_id in won.values_list("owner", "object_id").distinct():
-        amount, currency = deals.get(object_id, (None, None))[:2]
-        if currency is None:
-            continue
+    # The pipelines too: they lead the closed deals' index (an_stay_deal_closed_idx), which then
+    # reads the period's won stays alone, with their amount and currency (analytics.history keeps
+    # them): no read of the deals. Each deal once (won twice in the period: one deal, one sum).
+    won = only(_entered(_stays(user, DEAL, params), params.period).filter(
+        scope__in=sorted(set(won_stages.values())), state__in=sorted(won_stages)), "owner")
+    for owner, currency, n, total in _summed(won.values("owner", "object_id", "amount", "currency").distinct(),
+                                             ["owner", "currency"]):
         mine = figures[owner]
-        mine["deals_won"] = mine.get("deals_won", 0) + 1
+        mine["deals_won"] = mine.get("deals_won", 0) + n
         if currency == Currency.RUB:
-            mine["won_sum"] = mine.get("won_sum", Decimal(0)) + amount
+            mine["won_sum"] = mine.get("won_sum", Decimal(0)) + total
         else:
             other = mine.setdefault("won_other", {})
-            other[currency] = other.get(currency, Decimal(0)) + amount
+            other[currency] = other.get(currency, Decimal(0)) + total
 
     for owner, n in _nothing_planned(user, people, {*won_stages, *lost_stages}).items():
         figures[owner]["nothing_planned"] = n
@@ -703,14 +705,6 @@ def _nothing_planned(user, people: set[int] | None, closed_stages) -> dict[int, 
 def _entered_at(rows: QuerySet, period: Period, column: str) -> QuerySet:
     start, end = period.bounds()
     return rows.filter(**{f"{column}__gte": start, f"{column}__lt": end})
-
-
-def _deals_by_id(user, ids) -> dict[int, tuple[Decimal, str, int | None]]:
-    """{deal id: (amount, currency, loss reason id)} of the deals `ids` (a subquery) `user` may see."""
-    from deals.selectors import visible_deals
-
-    return {pk: (amount, currency, reason) for pk, amount, currency, reason in
-            visible_deals(user).filter(pk__in=ids).values_list("pk", "amount", "currency", "loss_reason_id")}
 
 
 # --- Sources ---
@@ -889,33 +883,54 @@ def _closed_deals(user, params: ReportParams, pipelines: list[int], won_stages: 
     pipeline and outcome (won twice in the period: one deal, one sum), with its current amount,
     currency and reason.
 
-    The stays come from their index on (scope, state, entered_at) of the deals
-    (an_stay_deal_closed_idx), the deals by primary key: a read of the period's closed deals."""
-    from deals.models import Deal
-    from deals.selectors import visible_deals
-
+    Everything comes from the stays (analytics.history keeps the deal's amount, currency and
+    loss reason on them) through their index on (scope, state, entered_at) of the deals
+    (an_stay_deal_closed_idx), which covers those columns: PostgreSQL reads the index alone. The
+    gate is the deals' rule on the stays' owner and pipeline, as for every stay: the pipeline a
+    deal was won or lost in — for a deal moved to another pipeline since, not its current one (the
+    join into the deals applied that one too; time in status already gates so)."""
     if not won_stages and not lost_stages:
         return []
     outcome = Case(When(state__in=sorted(won_stages), then=Value(1)), default=Value(0), output_field=IntegerField())
     closed = (_entered(_stays(user, DEAL, params), params.period)
               .filter(scope__in=pipelines, state__in=sorted(won_stages | lost_stages))
-              .values("object_id", "scope").annotate(won=outcome).values("object_id", "scope", "won").distinct())
-    deals = visible_deals(user).order_by().values("pk", "amount", "currency", "loss_reason_id")
+              .values("object_id", "scope").annotate(won=outcome)
+              .values("object_id", "scope", "won", "amount", "currency", "reason").distinct())
+    return [(scope, bool(is_won), currency, reason, n, total)
+            for scope, is_won, currency, reason, n, total in _summed(closed, ["scope", "won", "currency", "reason"])]
+
+
+def _summed(distinct: QuerySet, keys: list[str]) -> list[tuple]:
+    """(*keys, how many, the sum of `amount`) of the rows of `distinct` (stays' values, one row
+    per deal and whatever it is counted by), grouped by `keys` in the database: one query."""
     try:
-        closed_sql, closed_params = closed.query.sql_with_params()
-        deals_sql, deals_params = deals.query.sql_with_params()
+        sql, sql_params = distinct.query.sql_with_params()
     except EmptyResultSet:  # nothing visible, or narrowed to nobody
         return []
+    names = ", ".join(f"c.{connection.ops.quote_name(k)}" for k in keys)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT c.scope, c.won, d.currency, d.loss_reason_id, COUNT(*), SUM(d.amount) "
-                       f"FROM ({closed_sql}) c JOIN ({deals_sql}) d ON d.pk = c.object_id "
-                       f"GROUP BY c.scope, c.won, d.currency, d.loss_reason_id", (*closed_params, *deals_params))
+        cursor.execute(f"SELECT {names}, COUNT(*), SUM(c.{connection.ops.quote_name('amount')}) FROM ({sql}) c "
+                       f"GROUP BY {names}", sql_params)
         found = cursor.fetchall()
     # SQLite sums decimals as floats: rounded to the field's places, as the ORM's Sum does.
-    places = Decimal(1).scaleb(-Deal._meta.get_field("amount").decimal_places)
-    return [(scope, bool(is_won), currency, reason, n,
-             total if isinstance(total, Decimal) else Decimal(str(total or 0)).quantize(places))
-            for scope, is_won, currency, reason, n, total in found]
+    places = Decimal(1).scaleb(-Stay._meta.get_field("amount").decimal_places)
+    return [(*values, n, total if isinstance(total, Decimal) else Decimal(str(total or 0)).quantize(places))
+            for *values, n, total in found]
+
+
+def won_deals(user, period: Period) -> int:
+    """How many deals `user` may see entered a success stage in `period`, in any pipeline — the
+    sum over the pipelines of deals_report's `won.count` (a deal won in two pipelines counts in
+    both), without the rest of that report. Two queries (and the gate's, once per user)."""
+    from deals.models import Stage
+
+    won_stages = dict(Stage.objects.filter(semantics=Stage.Semantics.SUCCESS).values_list("pk", "pipeline_id"))
+    if not won_stages:
+        return 0
+    # The pipelines lead the closed deals' index (an_stay_deal_closed_idx): a read of the won stays alone.
+    rows = _entered(_stays(user, DEAL, ReportParams(period=period)), period).filter(
+        scope__in=sorted(set(won_stages.values())), state__in=sorted(str(pk) for pk in won_stages))
+    return rows.values("object_id", "scope").distinct().count()
 
 
 # --- «Мой день» ---
@@ -932,7 +947,6 @@ def day_numbers(user) -> list[tuple[str, int | str, str]]:
     this_week, this_month = funnel(user, ReportParams(period=week)), funnel(user, ReportParams(period=month))
     first, won = this_month.rows[0], this_month.rows[-1]
     conversion = f"{round(100 * won.reached / first.reached)} %" if first.reached else "—"
-    deals = deals_report(user, ReportParams(period=month))
     norms = norm_period(today)
     now = timezone.now()
     since = {state: now - timedelta(seconds=seconds) for state, seconds in lead_norms(user, today).items()}
@@ -940,7 +954,7 @@ def day_numbers(user) -> list[tuple[str, int | str, str]]:
     return [
         (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", period="week")),
         (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", period="month")),
-        (_("Выиграно сделок за месяц"), sum(p.won.count for p in deals.pipelines), _url("deals", period="month")),
+        (_("Выиграно сделок за месяц"), won_deals(user, month), _url("deals", period="month")),
         # The report of the norms' own days lists them: its 90th percentiles are these norms.
         (_("Лидов дольше обычного в статусе"), stuck,
          _url("time", period="custom", start=norms.start.isoformat(), end=norms.end.isoformat())),

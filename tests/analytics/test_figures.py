@@ -268,3 +268,14 @@ def test_day_numbers_for_the_head_only(history, head, owner):
         "Лидов дольше обычного в статусе"]
     assert numbers[0][1] == 5 and numbers[2][1] == 2
     assert numbers[0][2] == "/analytics/funnel/?period=week"
+
+
+@pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
+def test_my_days_won_deals_are_the_deals_reports_won_of_the_month(history, personas, persona):
+    from analytics.params import Period
+
+    today = timezone.localdate()
+    this_month = Period(today.replace(day=1), today)
+    report = selectors.deals_report(personas[persona], ReportParams(period=this_month))
+    expected = {"owner": 1, "teammate": 1, "outsider": 0, "head": 2, "crm_admin": 2}[persona]
+    assert selectors.won_deals(personas[persona], this_month) == sum(p.won.count for p in report.pipelines) == expected

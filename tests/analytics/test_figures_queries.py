@@ -26,6 +26,13 @@ REPORTS = {
 }
 
 
+# The reports whose deals' money is read from the stays (the deal's amount, currency and loss
+# reason are kept on them): the managers' won deals no longer read the deals (14 → 13 for the head),
+# «Мой день» counts the won deals without the whole deals' report (14 → 8).
+BUDGETS = {"managers": {"owner": 12, "head": 13}, "deals_report": {"owner": 9, "head": 10},
+           "day_numbers": {"owner": 1, "head": 8}}
+
+
 def grow(count: int, owner, outsider) -> None:
     for n in range(count):
         who = owner if n % 3 else outsider
@@ -66,6 +73,7 @@ def test_every_report_costs_the_same_for_3_and_30_records(personas, persona, mon
     many = counts(personas[persona].pk, month)
     assert many == few
     assert max(few.values()) <= 30, few
+    assert not {name for name, budget in BUDGETS.items() if few[name] > budget[persona]}, few
 
 
 def test_the_funnel_reads_the_stays_and_never_the_leads(personas, month):

@@ -149,6 +149,39 @@ def test_a_deal_reassignment_moves_its_stays(owner, teammate, head):
     assert set(Stay.objects.filter(model=DEAL, object_id=deal.pk).values_list("owner", flat=True)) == {teammate.pk}
 
 
+def test_a_deal_carries_its_amount_currency_and_loss_reason_on_every_stay(owner, head, django_assert_num_queries):
+    from deals import services as deals
+    from deals.models import LossReason
+
+    def money(deal):
+        return set(Stay.objects.filter(model=DEAL, object_id=deal.pk).values_list("amount", "currency", "reason"))
+
+    deal = deal_move(new_deal(owner, amount=Decimal("1200.50")), "Презентация", owner)
+    assert money(deal) == {(Decimal("1200.50"), "RUB", None)}
+    deal = deals.deal_update(deal, data={"amount": Decimal("990"), "currency": "USD"}, by=owner,
+                             version=Deal.objects.get(pk=deal.pk).version)
+    assert money(deal) == {(Decimal("990.00"), "USD", None)}
+    expensive = LossReason.objects.get(name="Дорого")
+    deal = deal_move(deal, "Отказ", owner, loss_reason=expensive)  # the reason the losing move asked for
+    assert money(deal) == {(Decimal("990.00"), "USD", expensive.pk)}
+    assert Stay.objects.filter(model=DEAL, object_id=deal.pk).count() == 3
+    assert history.differences(DEAL) == []
+    # An edit of the money is one update of all the deal's stays; an edit of other fields none.
+    locked = Deal.objects.get(pk=deal.pk)
+    locked.amount = Decimal("1000")
+    with django_assert_num_queries(1):
+        history.changed(locked, head, "update")
+    locked.comment = "Перезвонить в марте"
+    with django_assert_num_queries(0):
+        history.changed(locked, head, "update")
+    assert money(deal) == {(Decimal("1000.00"), "USD", expensive.pk)}
+
+
+def test_a_leads_stays_carry_no_money(owner):
+    lead = move(new_lead(owner), Status.FIRST_CALL, owner)
+    assert set(Stay.objects.filter(model=LEAD, object_id=lead.pk).values_list("amount", "currency")) == {(None, "")}
+
+
 def test_a_deletion_removes_the_stays_and_leaves_the_others(owner, crm_admin):
     gone, kept = move(new_lead(owner, title="Удаляемый"), Status.FIRST_CALL, owner), new_lead(owner, title="Остаётся")
     services.lead_delete(gone, by=crm_admin)
@@ -255,3 +288,14 @@ def test_rebuild_check_reports_the_stays_of_a_record_gone(owner):
     assert [(kept.object_id, fresh) for kept, fresh in history.differences(LEAD)] == [(10 ** 6, None)]
     call_command("rebuild_analytics")
     assert not Stay.objects.exists()
+
+
+def test_rebuild_check_finds_a_deal_stay_with_a_wrong_amount(owner, capsys):
+    deal = deal_move(new_deal(owner, amount=Decimal("5000")), "Оплачено", owner)
+    Stay.objects.filter(model=DEAL, object_id=deal.pk, left_at__isnull=True).update(amount=Decimal("1"))
+    assert [(kept.amount, fresh.amount) for kept, fresh in history.differences(DEAL)] == [
+        (Decimal("1.00"), Decimal("5000.00"))]
+    with pytest.raises(SystemExit):
+        call_command("rebuild_analytics", "--check")
+    call_command("rebuild_analytics")
+    assert set(Stay.objects.filter(model=DEAL, object_id=deal.pk).values_list("amount", flat=True)) == {Decimal("5000.00")}
