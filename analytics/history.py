@@ -597,6 +597,11 @@ MARK_COLUMNS = ("object_id", "owner", "kind", "start")
 MARKS_AT_ONCE = 2000  # marks per statement: an import's thousands of leads stay under SQLite's bound variables
 
 
+def _returning() -> bool:
+    """INSERT / DELETE … RETURNING: PostgreSQL, SQLite from 3.35 (Django's feature flag for it)."""
+    return connection.features.can_return_rows_from_bulk_insert
+
+
 def _mark_params(marks) -> list:
     return [value for object_id, owner, kind, start in marks
             for value in (object_id, owner, kind, connection.ops.adapt_datefield_value(start))]
@@ -617,7 +622,7 @@ def _insert_taken(marks: list[tuple[int, int, str, date]]) -> list[tuple[int, in
             chunk = marks[index:index + MARKS_AT_ONCE]
             sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} "
                    f"ON CONFLICT ({columns}) DO NOTHING")
-            if connection.features.can_return_rows_from_bulk_insert:
+            if _returning():
                 cursor.execute(f"{sql} RETURNING {columns}", _mark_params(chunk))
                 new += _returned(cursor.fetchall())
                 continue
@@ -656,7 +661,7 @@ def _taken_forget(ids: list[int]) -> None:
     table = connection.ops.quote_name(TakenMark._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in MARK_COLUMNS)
     with connection.cursor() as cursor:
-        if connection.features.can_return_rows_from_bulk_insert:  # RETURNING: what was deleted, exactly
+        if _returning():  # what was deleted, exactly
             cursor.execute(f"DELETE FROM {table} WHERE object_id IN ({', '.join(['%s'] * len(ids))}) "
                            f"RETURNING {columns}", list(ids))
             gone = _returned(cursor.fetchall())

@@ -221,3 +221,18 @@ def test_this_month_reads_the_counts_and_not_the_handovers(owner, head):
         assert taken(head, Period(today.replace(day=1), today)) == {owner.pk: 1}
     assert not [q["sql"] for q in queries if "analytics_handover" in q["sql"]]
     assert [q["sql"] for q in queries if "analytics_takencount" in q["sql"]]
+
+
+def test_without_returning_the_writers_keep_the_same_marks_and_counts(clock, monkeypatch, owner, teammate, head):
+    """A database without INSERT/DELETE … RETURNING (SQLite before 3.35) reads the lead's marks first."""
+    monkeypatch.setattr(history, "_returning", lambda: False)
+    clock.at(OCT2)
+    lead = assign(new_lead(owner), teammate, head)
+    import_for(head, owner)
+    clock.at(OCT20)
+    assign(lead, owner, head)
+    assert taken(head, OCTOBER) == {owner.pk: 2, teammate.pk: 1}
+    assert history.taken_differences() == (0, [])
+    services.lead_delete(Lead.objects.get(pk=lead.pk), by=head)
+    assert taken(head, OCTOBER) == {owner.pk: 1}
+    assert history.taken_differences() == (0, [])
