@@ -549,7 +549,9 @@ def _success_and_failure() -> tuple[dict[str, int], dict[str, int]]:
 
 def managers(user, params: ReportParams) -> list[ManagerRow]:
     """One row per manager whose work `user` may see (a manager: himself) with anything to show;
-    a fixed number of queries."""
+    a fixed number of queries. A calendar period reads «взято», converted and junked from the
+    counts kept per period (TakenCount, FunnelCount), the moves from the moves per day; any other
+    period scans the handovers and the stays."""
     from tasks_app import selectors as tasks
     from tasks_app.models import ACTIVE
     from tasks_app.models import Status as TaskStatus
