@@ -17,10 +17,13 @@
 - The lead funnel per calendar week / month / quarter / year (FunnelMark: the statuses a lead
   entered in each; FunnelCount: their sum per owner, source, niche, reason and set of statuses) is
   kept by the same hooks in the same transactions (see «The funnel per calendar period» below).
+- So is the managers' «Взято в работу» per calendar period (TakenMark: a lead was handed to a
+  manager in a period; TakenCount: their number per manager), wherever a lead's Handover is
+  written (see «Taken per calendar period» below).
 
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
-«status» entries), `rebuild_funnel` the funnel from the stays (set-based): `manage.py
-rebuild_analytics` compares and replaces.
+«status» entries), `rebuild_funnel` the funnel from the stays and `rebuild_taken` the taken marks
+from the handovers (set-based): `manage.py rebuild_analytics` compares and replaces.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from django.utils import timezone
 
 from crm import deletion, hooks, tallies
 
-from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, Stay
+from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, Stay, TakenCount, TakenMark
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 # The record's attributes its stays copy: owner, source, niche, its reason — the lead's junk reason,
@@ -97,6 +100,8 @@ def moved(record: Model, by, source: str, target: str) -> None:
     _stay(record, label, source, target, by, now).save()
     if label == LEAD:
         _funnel_entered({record.pk: (before, current)}, target, now, created=not source)
+        if not source:
+            _taken([(record.pk, current[0])], now)
     record._analytics_copied = current
 
 
@@ -113,6 +118,8 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
     Stay.objects.bulk_create([_stay(r, label, source, target, by, now) for r in records], batch_size=1000)
     if label == LEAD:
         _funnel_entered({r.pk: (copied(r, label),) * 2 for r in records}, target, now, created=not source)
+        if not source:
+            _taken([(r.pk, copied(r, label)[0]) for r in records], now)
 
 
 moved.many = moved_many
@@ -130,7 +137,10 @@ def changed(record: Model, by, action: str) -> None:
         if label == LEAD:
             _funnel_recombined(record.pk, before, now)
         if before[0] != owner:
-            _handover(record, label, before[0], by, timezone.now()).save()
+            at = timezone.now()
+            _handover(record, label, before[0], by, at).save()
+            if label == LEAD:
+                _taken([(record.pk, owner)], at)
     record._analytics_copied = now
 
 
@@ -167,6 +177,7 @@ def deleted(content_type: ContentType, pk: int) -> None:
     if label in COPIED:
         if label == LEAD:
             _funnel_forget([pk])
+            _taken_forget([pk])
         Stay.objects.filter(model=label, object_id=pk).delete()
         Handover.objects.filter(model=label, object_id=pk).delete()
 
@@ -318,6 +329,7 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
     with transaction.atomic():
         if label == LEAD and ids is not None:
             _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
+            _taken_forget(ids)
         for model in (Stay, Handover):
             rows = model.objects.filter(model=label)
             (rows if ids is None else rows.filter(object_id__in=ids)).delete()
@@ -328,8 +340,10 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
             made += len(stays)
         if label == LEAD and ids is None:
             rebuild_funnel()
+            rebuild_taken()
         elif label == LEAD:
             _funnel_learn(ids)
+            _taken_learn(ids)
     return made
 
 
@@ -493,12 +507,15 @@ def _funnel_learn(ids: list[int]) -> None:
 
 
 def refresh_funnel(ids: list[int]) -> None:
-    """Recount the leads `ids` from their stays: for a writer that changed stays' times around
-    the hooks (the demo data spreading its history over months)."""
+    """Recount the leads `ids` from their stays and handovers (the funnel's and the taken marks):
+    for a writer that changed their times around the hooks (the demo data spreading its history
+    over months)."""
     with transaction.atomic():
         for index in range(0, len(ids), CHUNK):
             _funnel_forget(ids[index:index + CHUNK])
             _funnel_learn(ids[index:index + CHUNK])
+            _taken_forget(ids[index:index + CHUNK])
+            _taken_learn(ids[index:index + CHUNK])
 
 
 def fresh_marks_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
@@ -573,3 +590,156 @@ def funnel_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
 def _date(value) -> date:
     """A raw query's date: a date (PostgreSQL), an ISO string (SQLite)."""
     return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+# --- Taken per calendar period (TakenMark, TakenCount) ---
+#
+# A handover of a lead (its creation for a manager, an import, a reassignment) marks (lead,
+# receiver) in the calendar week, month, quarter and year of its moment; a mark that is new adds 1
+# to the receiver's count of that period, so a lead handed to him twice in a month counts once, as
+# the scan's COUNT(DISTINCT lead) does. Which marks are new is what the insert itself answers
+# (INSERT … ON CONFLICT DO NOTHING RETURNING): a concurrent writer of the same mark waits for ours
+# to commit and inserts nothing, so the mark is counted once whoever wins — no read-then-write
+# that only the lead's row lock would make right. A deletion takes away exactly the marks it
+# deletes (DELETE … RETURNING). The counts are crm.tallies' upserts adding a difference.
+
+MARK_COLUMNS = ("object_id", "owner", "kind", "start")
+MARKS_AT_ONCE = 2000  # marks per statement: an import's thousands of leads stay under SQLite's bound variables
+
+
+def _returning() -> bool:
+    """INSERT / DELETE … RETURNING: PostgreSQL, SQLite from 3.35 (Django's feature flag for it)."""
+    return connection.features.can_return_rows_from_bulk_insert
+
+
+def _mark_params(marks) -> list:
+    return [value for object_id, owner, kind, start in marks
+            for value in (object_id, owner, kind, connection.ops.adapt_datefield_value(start))]
+
+
+def _returned(rows) -> list[tuple[int, int, str, date]]:
+    return [(object_id, owner, kind, _date(start)) for object_id, owner, kind, start in rows]
+
+
+def _insert_taken(marks: list[tuple[int, int, str, date]]) -> list[tuple[int, int, str, date]]:
+    """Insert the marks that do not exist yet; returns the ones this statement inserted."""
+    quote = connection.ops.quote_name
+    table = quote(TakenMark._meta.db_table)
+    columns = ", ".join(quote(c) for c in MARK_COLUMNS)
+    new = []
+    with connection.cursor() as cursor:
+        for index in range(0, len(marks), MARKS_AT_ONCE):
+            chunk = marks[index:index + MARKS_AT_ONCE]
+            sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} "
+                   f"ON CONFLICT ({columns}) DO NOTHING")
+            if _returning():
+                cursor.execute(f"{sql} RETURNING {columns}", _mark_params(chunk))
+                new += _returned(cursor.fetchall())
+                continue
+            # No RETURNING (SQLite before 3.35): the ones there before, read under the writer's
+            # lock of the leads (leads.services) — only the lead's own writer adds its marks.
+            there = set(TakenMark.objects.filter(object_id__in={m[0] for m in chunk}).values_list(*MARK_COLUMNS))
+            cursor.execute(sql, _mark_params(chunk))
+            new += [mark for mark in chunk if mark not in there]
+    return new
+
+
+def _count_taken(marks, sign: int) -> None:
+    """Add `sign` per mark to its (kind, start, owner) count: one upsert (crm.tallies.add)."""
+    deltas: dict[tuple, int] = defaultdict(int)
+    for _object_id, owner, kind, start in marks:
+        deltas[kind, start, owner] += sign
+    tallies.add(TakenCount, ["kind", "start", "owner"], ["n"],
+                [((kind, connection.ops.adapt_datefield_value(start), owner), (n,))
+                 for (kind, start, owner), n in deltas.items() if n])
+
+
+def _taken(handed: list[tuple[int, int]], at: datetime) -> None:
+    """The leads `handed` ([(lead, receiver)…]) were handed over at `at`: their marks of the
+    calendar periods of `at`, and +1 on the counts of the new ones. Two queries."""
+    here = periods(at)
+    marks = sorted({(pk, owner, kind, start) for pk, owner in handed for kind, start in here})
+    if marks:
+        _count_taken(_insert_taken(marks), 1)
+
+
+def _taken_forget(ids: list[int]) -> None:
+    """Take the leads `ids` out of the taken counts and drop their marks (a deletion, a rebuild of
+    their handovers)."""
+    if not ids:
+        return
+    table = connection.ops.quote_name(TakenMark._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in MARK_COLUMNS)
+    with connection.cursor() as cursor:
+        if _returning():  # what was deleted, exactly
+            cursor.execute(f"DELETE FROM {table} WHERE object_id IN ({', '.join(['%s'] * len(ids))}) "
+                           f"RETURNING {columns}", list(ids))
+            gone = _returned(cursor.fetchall())
+        else:
+            rows = TakenMark.objects.filter(object_id__in=ids)
+            gone = list(rows.values_list(*MARK_COLUMNS))
+            rows.delete()
+    _count_taken(gone, -1)
+
+
+def fresh_taken_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
+    """SELECT object_id, owner, kind, start: the leads' taken marks of the periods `kind` as their
+    handovers make them — SQL, for INSERT … SELECT."""
+    quote = connection.ops.quote_name
+    trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, quote("at"), (), timezone.get_default_timezone_name())
+    params = [kind, *trunc_params, LEAD]
+    where = ""
+    if ids is not None:
+        where = f" AND object_id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    return (f"SELECT object_id, owner, %s AS kind, date({trunc}) AS start "
+            f"FROM {Handover._meta.db_table} WHERE model = %s{where} GROUP BY 1, 2, 4"), params
+
+
+def _insert_fresh_taken(cursor, ids: list[int] | None = None) -> None:
+    for kind in FUNNEL_KINDS:
+        sql, params = fresh_taken_sql(kind, ids)
+        cursor.execute(f"INSERT INTO {TakenMark._meta.db_table} (object_id, owner, kind, start) {sql}", params)
+
+
+def _taken_learn(ids: list[int]) -> None:
+    """The marks and counts of the leads `ids` (that have none) from their handovers."""
+    with connection.cursor() as cursor:
+        _insert_fresh_taken(cursor, ids)
+    _count_taken(TakenMark.objects.filter(object_id__in=ids).values_list(*MARK_COLUMNS), 1)
+
+
+def rebuild_taken() -> int:
+    """Replace every taken mark and count by the ones the handovers make, set-based, in one
+    transaction; returns the number of marks."""
+    marks, counts = TakenMark._meta.db_table, TakenCount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the writers wait for the rebuild
+            cursor.execute(f"LOCK TABLE {marks}, {counts} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {counts}")
+        cursor.execute(f"DELETE FROM {marks}")
+        _insert_fresh_taken(cursor)
+        cursor.execute(f"INSERT INTO {counts} (kind, start, owner, n) SELECT kind, start, owner, COUNT(*) "
+                       f"FROM {marks} GROUP BY 1, 2, 3")
+        return TakenMark.objects.count()
+
+
+def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
+    """(how many taken marks differ from the handovers', [((kind, start, owner), kept n, fresh n)…]
+    of the counts that differ), computed by the database."""
+    made = [fresh_taken_sql(kind) for kind in FUNNEL_KINDS]
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) f{i}" for i, (sql, _params) in enumerate(made))
+    fresh = f"SELECT * FROM ({union}) u"
+    params = [p for _sql, ps in made for p in ps]
+    kept = f"SELECT object_id, owner, kind, start FROM {TakenMark._meta.db_table}"
+    with connection.cursor() as cursor:
+        marks = 0
+        for a, b in ((fresh, kept), (kept, fresh)):
+            cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", params)
+            marks += cursor.fetchone()[0]
+        cursor.execute(f"SELECT kind, start, owner, COUNT(*) FROM ({fresh}) t GROUP BY 1, 2, 3", params)
+        want = {(kind, _date(start), owner): n for kind, start, owner, n in cursor.fetchall()}
+    have = {(kind, start, owner): n for kind, start, owner, n in
+            TakenCount.objects.exclude(n=0).values_list("kind", "start", "owner", "n")}
+    return marks, [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
+                   if have.get(key, 0) != want.get(key, 0)]

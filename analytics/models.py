@@ -229,3 +229,51 @@ class MoveCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.by} → {self.owner}/{self.source}/{self.niche}: {self.moves}"
+
+
+# --- The managers' «Взято в работу» per calendar period (analytics.history keeps them; analytics.selectors.managers reads) ---
+
+class TakenMark(models.Model):
+    """«The lead `object_id` was handed to `owner` (created for him, imported, reassigned to him) in
+    this calendar week / month / quarter / year»: one row however often it was. «Взято» counts the
+    DISTINCT leads handed to a manager in a period — not additive over days nor over handovers,
+    but a lead's mark per period is, over leads: TakenCount sums them."""
+
+    object_id = models.BigIntegerField()  # the lead
+    owner = models.BigIntegerField()  # who received it: the handover's owner, as Handover keeps it
+    kind = models.CharField(max_length=8)  # FUNNEL_KINDS
+    start = models.DateField()  # the period's first day in the site's time zone
+
+    class Meta:
+        verbose_name = _("Лид взят в работу за период")
+        verbose_name_plural = _("Лиды взяты в работу за периоды")
+        constraints = [
+            # One mark per lead, receiver and period: the writers' INSERT … ON CONFLICT DO NOTHING key,
+            # also their index (a lead's marks, for a deletion).
+            models.UniqueConstraint(fields=["object_id", "owner", "kind", "start"], name="an_takenmark_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leads.lead#{self.object_id} → {self.owner} {self.kind} {self.start:%Y-%m-%d}"
+
+
+class TakenCount(models.Model):
+    """How many leads were handed to `owner` in a calendar period (TakenMark's rows): the managers'
+    «Взято» of a preset period reads a few rows per manager, gated on `owner` like the handovers
+    (the leads' rule on the receiver)."""
+
+    kind = models.CharField(max_length=8)
+    start = models.DateField()
+    owner = models.BigIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик взятых в работу лидов")
+        verbose_name_plural = _("Счётчики взятых в работу лидов")
+        constraints = [
+            # The writers' upsert key (crm.tallies.add) and the report's read of a period.
+            models.UniqueConstraint(fields=["kind", "start", "owner"], name="an_takencount_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start:%Y-%m-%d} {self.owner}: {self.n}"

@@ -1,11 +1,12 @@
-"""manage.py rebuild_analytics [--check] [--only stays|funnel|sources]: compare what the writers
+"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|sources]: compare what the writers
 keep for the reports with what the history makes, print the differences, and (without --check)
 replace them. With --check the exit code is 1 when something differs.
 - the stays (analytics.models.Stay) against the history (crm.TimelineEntry «created» and «status»);
 - the funnel's marks and counts (FunnelMark, FunnelCount) against the stays;
+- the managers' «Взято в работу» per period (TakenMark, TakenCount) against the handovers;
 - the sources' month rollups and the managers' moves per day (analytics.source_counts) against the
   leads, deals and stays.
-In this order: the last two are made from the stays. `--only` does one of them (at a million leads
+In this order: the last three are made from the stays and handovers. `--only` does one of them (at a million leads
 the sources take seconds, the funnel minutes, the stays much longer)."""
 
 from django.core.management.base import BaseCommand
@@ -32,9 +33,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
-        parser.add_argument("--only", choices=["stays", "funnel", "sources"],
-                            help="Только пребывания в статусах (stays), воронку по периодам (funnel) или счётчики "
-                                 "«Источников» и переводов статуса (sources).")
+        parser.add_argument("--only", choices=["stays", "funnel", "taken", "sources"],
+                            help="Только пребывания в статусах (stays), воронку по периодам (funnel), «Взято в "
+                                 "работу» по периодам (taken) или счётчики «Источников» и переводов статуса (sources).")
 
     def handle(self, *args, check: bool = False, only: str | None = None, **options):
         differing = 0
@@ -42,6 +43,8 @@ class Command(BaseCommand):
             differing += self._stays(check)
         if only in (None, "funnel"):
             differing += self._funnel(check)
+        if only in (None, "taken"):
+            differing += self._taken(check)
         if only in (None, "sources"):
             differing += sources(self, check)
         if check and differing:
@@ -80,6 +83,21 @@ class Command(BaseCommand):
                 self.stdout.write(f"воронка: пересобрано, отметок: {history.rebuild_funnel()}.")
         else:
             self.stdout.write("воронка: расхождений нет.")
+        return marks + len(counts)
+
+    def _taken(self, check: bool) -> int:
+        marks, counts = history.taken_differences()
+        for (kind, start, owner), kept, fresh in counts[:SHOWN]:
+            self.stdout.write(f"взято в работу {kind} с {start:%Y-%m-%d}, ответственный {owner}: "
+                              f"записано {kept}; по передачам {fresh}")
+        if len(counts) > SHOWN:
+            self.stdout.write(f"взято в работу: и ещё {len(counts) - SHOWN}")
+        if marks or counts:
+            self.stdout.write(f"взято в работу: отметок расходится {marks}, счётчиков {len(counts)}.")
+            if not check:
+                self.stdout.write(f"взято в работу: пересобрано, отметок: {history.rebuild_taken()}.")
+        else:
+            self.stdout.write("взято в работу: расхождений нет.")
         return marks + len(counts)
 
 
