@@ -25,7 +25,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0006_funnel_count_read_index'),
+        ('analytics', '0007_stay_deal_money'),
     ]
 
     operations = [
