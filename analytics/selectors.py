@@ -20,7 +20,22 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Aggregate, Case, Count, FloatField, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -282,7 +297,6 @@ def _funnel_counts(user, params: ReportParams, kind: str, start: date) -> QueryS
 def _funnel_scan(user, params: ReportParams, states) -> tuple[dict[int, int], list[int], list[tuple]]:
     """(leads per furthest status, leads that entered each status, [(reason, name, leads)…] of the
     junked) from the period's stays. Two queries (and the gate's, once per user)."""
-    from django.db.models import OuterRef, Subquery
 
     from crm.models import JunkReason
     from leads.models import Status
@@ -321,7 +335,6 @@ def _funnel_rollup(user, params: ReportParams, states, kind: str, start: date) -
                                                                                           list[tuple]]:
     """What `_funnel_scan` returns, from the period's FunnelCount rows: each row is `n` leads that
     entered exactly the statuses of its `mask`. One query (and the gate's, once per user)."""
-    from django.db.models import OuterRef, Subquery
 
     from crm.models import JunkReason
     from leads.models import Status
@@ -497,7 +510,6 @@ def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, dat
     entered_at order): a union of bounded reads, where one read over all the states would collect
     every old open stay (hundreds of thousands at a million leads) to sort them. SQLite has no
     LIMIT inside a UNION: one read there."""
-    from django.db.models import OuterRef, Subquery
 
     if model == LEAD:
         from leads.selectors import visible_leads as visible
@@ -703,7 +715,15 @@ def _nothing_planned(user, people: set[int] | None, closed_stages) -> dict[int, 
     from tasks_app import selectors as tasks
 
     def per_owner(records: QuerySet) -> dict[int, int]:
-        return dict(records.order_by().values("responsible").annotate(n=Count("*")).values_list("responsible", "n"))
+        if people is None:
+            return dict(records.order_by().values("responsible").annotate(n=Count("*")).values_list("responsible", "n"))
+        # Known owners: a COUNT(*) each, from its own range of the index (no GROUP BY: a plain
+        # aggregate in the subquery). PostgreSQL's GROUP BY hashed the 110 000 planned leads of
+        # four managers: 15–26 ms at a million leads, 8–11 ms so.
+        mine = records.filter(responsible=OuterRef("pk")).order_by().annotate(
+            n=Func(Value(1), function="COUNT", output_field=IntegerField())).values("n")
+        return {pk: n for pk, n in User.objects.filter(pk__in=sorted(people)).order_by()
+                .annotate(n=Subquery(mine)).values_list("pk", "n") if n}
 
     found: dict[int, int] = defaultdict(int)
     for source in day.sources():
