@@ -20,10 +20,14 @@
 - So is the managers' «Взято в работу» per calendar period (TakenMark: a lead was handed to a
   manager in a period; TakenCount: their number per manager), wherever a lead's Handover is
   written (see «Taken per calendar period» below).
+- So is the stuck records' count (OpenStayCount: the records per state, owner and day they
+  entered it), wherever an open stay opens, closes or changes owner (see «The stuck records'
+  count» below).
 
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
-«status» entries), `rebuild_funnel` the funnel from the stays and `rebuild_taken` the taken marks
-from the handovers (set-based): `manage.py rebuild_analytics` compares and replaces.
+«status» entries), `rebuild_funnel` the funnel from the stays, `rebuild_taken` the taken marks
+from the handovers and `rebuild_open` the open stays' counts (set-based): `manage.py
+rebuild_analytics` compares and replaces.
 """
 
 from __future__ import annotations
