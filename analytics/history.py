@@ -20,26 +20,31 @@
 - So is the managers' «Взято в работу» per calendar period (TakenMark: a lead was handed to a
   manager in a period; TakenCount: their number per manager), wherever a lead's Handover is
   written (see «Taken per calendar period» below).
+- So is the stuck records' count (OpenStayCount: the records per state, owner and day they
+  entered it), wherever an open stay opens, closes or changes owner (see «The stuck records'
+  count» below).
 
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
-«status» entries), `rebuild_funnel` the funnel from the stays and `rebuild_taken` the taken marks
-from the handovers (set-based): `manage.py rebuild_analytics` compares and replaces.
+«status» entries), `rebuild_funnel` the funnel from the stays, `rebuild_taken` the taken marks
+from the handovers and `rebuild_open` the open stays' counts (set-based): `manage.py
+rebuild_analytics` compares and replaces.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.signals import post_init
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from crm import deletion, hooks, tallies
 
-from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, Stay, TakenCount, TakenMark
+from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, OpenStayCount, Stay, TakenCount, TakenMark
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 # The record's attributes its stays copy: owner, source, niche, its reason — the lead's junk reason,
@@ -88,8 +93,9 @@ def moved(record: Model, by, source: str, target: str) -> None:
     now = timezone.now()
     current = copied(record, label)
     before = getattr(record, "_analytics_copied", None) or current
+    closed = []
     if source:  # a creation has no stay to close
-        Stay.objects.filter(model=label, object_id=record.pk, left_at__isnull=True).update(left_at=now)
+        closed = _close_open(label, [record.pk], now)
         if before[1:] != current[1:]:
             # A move that changed what the stays copy (a junk or loss reason set, cleared by a
             # reopen; an amount the move's dialog asked for): onto all the record's stays, as
@@ -97,7 +103,9 @@ def moved(record: Model, by, source: str, target: str) -> None:
             Stay.objects.filter(model=label, object_id=record.pk).update(**columns(current[1:], 1))
     else:
         _handover(record, label, None, by, now).save()
-    _stay(record, label, source, target, by, now).save()
+    opened = _stay(record, label, source, target, by, now)
+    opened.save()
+    _count_open(label, closed, [(opened.scope, opened.state, opened.owner, now)])
     if label == LEAD:
         _funnel_entered({record.pk: (before, current)}, target, now, created=not source)
         if not source:
@@ -111,11 +119,14 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
     if label is None:
         return
     now = timezone.now()
+    closed = []
     if source:
-        Stay.objects.filter(model=label, object_id__in=[r.pk for r in records], left_at__isnull=True).update(left_at=now)
+        closed = _close_open(label, [r.pk for r in records], now)
     else:
         Handover.objects.bulk_create([_handover(r, label, None, by, now) for r in records], batch_size=1000)
-    Stay.objects.bulk_create([_stay(r, label, source, target, by, now) for r in records], batch_size=1000)
+    opened = [_stay(r, label, source, target, by, now) for r in records]
+    Stay.objects.bulk_create(opened, batch_size=1000)
+    _count_open(label, closed, [(stay.scope, stay.state, stay.owner, now) for stay in opened])
     if label == LEAD:
         _funnel_entered({r.pk: (copied(r, label),) * 2 for r in records}, target, now, created=not source)
         if not source:
@@ -133,7 +144,10 @@ def changed(record: Model, by, action: str) -> None:
     before = getattr(record, "_analytics_copied", now)
     if action == "update" and before != now:
         owner = now[0]
+        # The open stay as counted (its owner the stays' own, whatever the instance remembered).
+        was = _open_stays(label, [record.pk]) if before[0] != owner else []
         Stay.objects.filter(model=label, object_id=record.pk).update(**columns(now))
+        _count_open(label, was, [(scope, state, owner, at) for scope, state, _owner, at in was])
         if label == LEAD:
             _funnel_recombined(record.pk, before, now)
         if before[0] != owner:
@@ -178,6 +192,7 @@ def deleted(content_type: ContentType, pk: int) -> None:
         if label == LEAD:
             _funnel_forget([pk])
             _taken_forget([pk])
+        _count_open(label, _open_stays(label, [pk]), [])
         Stay.objects.filter(model=label, object_id=pk).delete()
         Handover.objects.filter(model=label, object_id=pk).delete()
 
@@ -330,6 +345,8 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
         if label == LEAD and ids is not None:
             _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
             _taken_forget(ids)
+        if ids is not None:
+            _count_open(label, _open_stays(label, ids), [])
         for model in (Stay, Handover):
             rows = model.objects.filter(model=label)
             (rows if ids is None else rows.filter(object_id__in=ids)).delete()
@@ -344,6 +361,10 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
         elif label == LEAD:
             _funnel_learn(ids)
             _taken_learn(ids)
+        if ids is None:
+            rebuild_open(label)
+        else:
+            _count_open(label, [], _open_stays(label, ids))
     return made
 
 
@@ -506,11 +527,14 @@ def _funnel_learn(ids: list[int]) -> None:
     _apply_counts(deltas)
 
 
-def refresh_funnel(ids: list[int]) -> None:
-    """Recount the leads `ids` from their stays and handovers (the funnel's and the taken marks):
-    for a writer that changed their times around the hooks (the demo data spreading its history
-    over months)."""
+def refresh_funnel(ids: list[int], label: str = LEAD) -> None:
+    """Recount the records `ids` of `label` from their stays and handovers (a lead's funnel and
+    taken marks, the open stays' counts): for a writer that changed their times around the hooks
+    (the demo data spreading its history over months)."""
     with transaction.atomic():
+        refresh_open(label, ids)
+        if label != LEAD:
+            return
         for index in range(0, len(ids), CHUNK):
             _funnel_forget(ids[index:index + CHUNK])
             _funnel_learn(ids[index:index + CHUNK])
@@ -743,3 +767,121 @@ def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
             TakenCount.objects.exclude(n=0).values_list("kind", "start", "owner", "n")}
     return marks, [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
                    if have.get(key, 0) != want.get(key, 0)]
+
+
+# --- The stuck records' count (OpenStayCount) ---
+#
+# How many records are in a state since a day (their open stay's entered_at date in the site's
+# zone), per owner: a move takes 1 from the closed stay's day and adds 1 to today's under the new
+# state; a reassignment moves the open stay's 1 to the new owner; a deletion takes it away. The
+# closed stay's state and day are what the closing UPDATE itself returns (… RETURNING) — no read
+# before the write where the database can say it. The counts are crm.tallies' upserts adding a
+# difference, in the writer's transaction; rows that fall to 0 stay (the reads sum them, the
+# check skips them). What changes the open stays around the hooks (the demo data, a test's
+# backdate) calls refresh_funnel (refresh_open) for the records.
+
+OPEN_KEY = ["model", "scope", "state", "owner", "day"]
+OPEN_COLUMNS = ("scope", "state", "owner", "entered_at")  # what a closed stay tells about itself
+
+
+def day_of(at: datetime) -> date:
+    """The day of a moment in the site's time zone (the stays' days of OpenStayCount)."""
+    return timezone.localtime(at, timezone.get_default_timezone()).date()
+
+
+def _moment(value) -> datetime:
+    """A raw query's datetime: aware (PostgreSQL), a naive UTC string (SQLite)."""
+    if not isinstance(value, datetime):
+        value = parse_datetime(str(value))
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def _count_open(label: str, gone, came) -> None:
+    """−1 per open stay `gone`, +1 per open stay `came` ((scope, state, owner, entered_at)…) of
+    `label` on their (scope, state, owner, day) counts: one upsert (crm.tallies.add)."""
+    deltas: dict[tuple, int] = defaultdict(int)
+    for sign, stays in ((-1, gone), (1, came)):
+        for scope, state, owner, entered_at in stays:
+            deltas[scope, state, owner, day_of(entered_at)] += sign
+    tallies.add(OpenStayCount, OPEN_KEY, ["n"],
+                [((label, scope, state, owner, connection.ops.adapt_datefield_value(day)), (n,))
+                 for (scope, state, owner, day), n in deltas.items() if n])
+
+
+def _close_open(label: str, ids: list[int], at: datetime) -> list[tuple]:
+    """Close the open stays of the records `ids` at `at`; returns what they were (OPEN_COLUMNS)."""
+    if not _returning():
+        # No RETURNING (SQLite before 3.35): read under the writer's lock of the records.
+        rows = Stay.objects.filter(model=label, object_id__in=ids, left_at__isnull=True)
+        closed = list(rows.values_list(*OPEN_COLUMNS))
+        rows.update(left_at=at)
+        return closed
+    quote = connection.ops.quote_name
+    closed = []
+    with connection.cursor() as cursor:
+        for index in range(0, len(ids), MARKS_AT_ONCE):
+            chunk = ids[index:index + MARKS_AT_ONCE]
+            cursor.execute(f"UPDATE {quote(Stay._meta.db_table)} SET {quote('left_at')} = %s "
+                           f"WHERE {quote('model')} = %s AND {quote('left_at')} IS NULL "
+                           f"AND {quote('object_id')} IN ({', '.join(['%s'] * len(chunk))}) "
+                           f"RETURNING {', '.join(quote(c) for c in OPEN_COLUMNS)}",
+                           [connection.ops.adapt_datetimefield_value(at), label, *chunk])
+            closed += [(scope, state, owner, _moment(entered_at)) for scope, state, owner, entered_at in cursor.fetchall()]
+    return closed
+
+
+def _open_stays(label: str, ids: list[int]) -> list[tuple]:
+    return list(Stay.objects.filter(model=label, object_id__in=ids, left_at__isnull=True).values_list(*OPEN_COLUMNS))
+
+
+def fresh_open_sql(**equal) -> tuple[str, list]:
+    """SELECT model, scope, state, owner, day, n: the open stays' counts as the stays make them
+    (narrowed to the stays whose columns `equal` says) — SQL, for INSERT … SELECT."""
+    quote = connection.ops.quote_name
+    day, params = connection.ops.datetime_cast_date_sql(quote("entered_at"), (), timezone.get_default_timezone_name())
+    where = "".join(f" AND {quote(column)} = %s" for column in equal)
+    # GROUP BY positions: the day's expression once, whatever its parameters.
+    return (f"SELECT model, scope, state, owner, {day} AS day, COUNT(*) AS n FROM {Stay._meta.db_table} "
+            f"WHERE left_at IS NULL{where} GROUP BY 1, 2, 3, 4, 5"), [*params, *equal.values()]
+
+
+def refresh_open(label: str, ids: list[int]) -> None:
+    """Recount the (state, owner) counts the open stays of the records `ids` are in, from the
+    stays: for a writer that changed their times around the hooks (the old days are not known
+    any more, so the whole of each (state, owner) is counted again). Their states and owners must
+    be the ones the hooks counted."""
+    groups: set[tuple] = set()
+    for index in range(0, len(ids), CHUNK):
+        groups |= {(scope, state, owner) for scope, state, owner, _at in _open_stays(label, ids[index:index + CHUNK])}
+    table = OpenStayCount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        for scope, state, owner in sorted(groups):
+            OpenStayCount.objects.filter(model=label, scope=scope, state=state, owner=owner).delete()
+            sql, params = fresh_open_sql(model=label, scope=scope, state=state, owner=owner)
+            cursor.execute(f"INSERT INTO {table} ({', '.join(OPEN_KEY)}, n) {sql}", params)
+
+
+def rebuild_open(label: str | None = None) -> int:
+    """Replace the open stays' counts (of `label`; None: all) by the ones the stays make,
+    set-based, in one transaction; returns the number of rows."""
+    table = OpenStayCount._meta.db_table
+    equal = {} if label is None else {"model": label}
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the writers wait for the rebuild
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        OpenStayCount.objects.filter(**equal).delete()
+        sql, params = fresh_open_sql(**equal)
+        cursor.execute(f"INSERT INTO {table} ({', '.join(OPEN_KEY)}, n) {sql}", params)
+        return OpenStayCount.objects.filter(**equal).count()
+
+
+def open_differences() -> list[tuple[tuple, int, int]]:
+    """[((model, scope, state, owner, day), kept n, fresh n)…] of the counts that differ from the
+    open stays' (the database groups them)."""
+    sql, params = fresh_open_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        want = {(model, scope, state, owner, _date(day)): n for model, scope, state, owner, day, n in cursor.fetchall()}
+    have = {tuple(key): n for *key, n in OpenStayCount.objects.exclude(n=0).values_list(*OPEN_KEY, "n")}
+    return [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
+            if have.get(key, 0) != want.get(key, 0)]

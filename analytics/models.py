@@ -282,3 +282,37 @@ class TakenCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.start:%Y-%m-%d} {self.owner}: {self.n}"
+
+
+# --- The stuck records' count (analytics.history keeps it; analytics.selectors.stuck_count reads) ---
+
+class OpenStayCount(models.Model):
+    """How many records of `model` are in `state` (of `scope`: the deal's pipeline, 0 for leads)
+    since a moment of `day` (the open stay's entered_at date in the site's time zone), owned by
+    `owner`: «stuck since before a moment» sums the days before the moment's day instead of
+    counting hundreds of thousands of open stays. Gated on `owner` (and `scope`) like the stays.
+    Rows that fell to 0 stay (the reads sum them, the check skips them)."""
+
+    model = models.CharField(max_length=32)
+    scope = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=64)
+    owner = models.BigIntegerField()
+    day = models.DateField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик открытых пребываний в статусе")
+        verbose_name_plural = _("Счётчики открытых пребываний в статусах")
+        constraints = [
+            # The writers' upsert key (crm.tallies.add); with `day` last it is also the read's range
+            # of a state's days before a moment.
+            models.UniqueConstraint(fields=["model", "scope", "state", "owner", "day"], name="an_open_count_key"),
+        ]
+        indexes = [
+            # The read: a state's days before a moment, with the count, from the index alone
+            # (PostgreSQL); the key has the owner before the day, which the read ranges over.
+            models.Index(fields=["model", "scope", "state", "day"], include=["owner", "n"], name="an_open_count_read_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.scope}/{self.state} {self.owner} {self.day:%Y-%m-%d}: {self.n}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -24,6 +24,7 @@ from django.db.models import (
     Aggregate,
     Case,
     Count,
+    F,
     FloatField,
     Func,
     IntegerField,
@@ -37,6 +38,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,7 +47,7 @@ from accounts.models import Action, Entity, Level, User
 from crm.money import Currency
 
 from .history import BITS, period_end, period_start
-from .models import FUNNEL_KINDS, NONE, FunnelCount, Handover, Stay, TakenCount
+from .models import FUNNEL_KINDS, NONE, FunnelCount, Handover, OpenStayCount, Stay, TakenCount
 from .params import Period, ReportParams
 
 LEAD, DEAL = "leads.lead", "deals.deal"
@@ -489,23 +491,48 @@ def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInSt
             stuck.append(Stuck(object_id=pk, title=title, state=state, label=labels.get(state, state),
                                days=(now - entered_at).total_seconds() / DAY, owner=_name(*name)))
     # A full list may hide more: only then are they counted (one query more).
-    total = stuck_count(stays, since) if len(stuck) == STUCK_SHOWN else len(stuck)
+    scope = pipeline if model == DEAL else 0
+    total = stuck_count(user, model, params, since, scope=scope) if len(stuck) == STUCK_SHOWN else len(stuck)
     return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline, stuck_total=total)
 
 
 STUCK_SHOWN = 50
 
 
-def stuck_count(stays: QuerySet[Stay], since: dict[str, datetime]) -> int:
-    """How many of `stays` (gated: the records' own rule on their owner) are open in a state
-    `since` names since before its moment. One query: the open stays' index (an_stay_open_idx)
-    gives each state's range."""
+def stuck_count(user, model: str, params: ReportParams, since: dict[str, datetime], *, scope: int = 0) -> int:
+    """How many records of `model` (in the pipeline `scope`; 0 for leads) that `user` may see,
+    narrowed as `params` say, are open in a state `since` names since before its moment. One query.
+
+    Per state, the kept counts of the days before the moment's day (OpenStayCount: a few hundred
+    rows, not the hundreds of thousands of stuck records' stays) + the open stays entered on the
+    moment's own day before it (a small range of an_stay_open_idx). The counts have no source
+    nor niche: narrowed by them, the open stays are counted (their index gives each state's range)."""
     if not since:
         return 0
-    condition = Q()
+    if params.source is not None or (params.niche is not None and model == LEAD):
+        condition = Q()
+        for state, moment in since.items():
+            condition |= Q(state=state, entered_at__lt=moment)
+        return _stays(user, model, params, pipeline=scope).filter(condition, left_at__isnull=True).count()
+    owners = _owners(user, params)
+
+    def narrowed(rows: QuerySet) -> QuerySet:
+        rows = _gated(user, rows, model)
+        return (rows if owners is None else rows.filter(owner__in=sorted(owners))).order_by()
+
+    zone = timezone.get_default_timezone()
+    before, on_the_day = Q(), Q()
     for state, moment in since.items():
-        condition |= Q(state=state, entered_at__lt=moment)
-    return stays.filter(condition, left_at__isnull=True).order_by().count()
+        day = timezone.localtime(moment, zone).date()
+        before |= Q(state=state, day__lt=day)
+        on_the_day |= Q(state=state, entered_at__gte=timezone.make_aware(datetime.combine(day, time.min), zone),
+                        entered_at__lt=moment)
+    today = narrowed(Stay.objects.filter(model=model, scope=scope, left_at__isnull=True)).filter(on_the_day)
+    today_n = Subquery(today.annotate(c=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("c"))
+    counts = narrowed(OpenStayCount.objects.filter(model=model, scope=scope)).filter(before)
+    found = counts.aggregate(n=Coalesce(Sum("n"), 0, output_field=IntegerField())
+                             + Coalesce(today_n, 0, output_field=IntegerField()))
+    return found["n"] or 0
 
 
 def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, datetime]) -> list[tuple]:
@@ -998,7 +1025,7 @@ def day_numbers(user) -> list[tuple[str, int | str, str]]:
     norms = norm_period(today)
     now = timezone.now()
     since = {state: now - timedelta(seconds=seconds) for state, seconds in lead_norms(user, today).items()}
-    stuck = stuck_count(_stays(user, LEAD, ReportParams(period=norms)).filter(scope=0), since)
+    stuck = stuck_count(user, LEAD, ReportParams(period=norms), since)
     return [
         (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", period="week")),
         (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", period="month")),

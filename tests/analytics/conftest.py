@@ -72,8 +72,8 @@ def stays(record, model=None):
 def backdate(record, *moments, now=None):
     """Set the record's stays' times to `moments` (days ago, one per stay, in order): a stay
     enters at its moment and leaves at the next one's; the record's creation (its created_at, its
-    first handover) goes back to the first moment; a lead's funnel marks are recounted (as the
-    demo data's history does)."""
+    first handover) goes back to the first moment; a lead's funnel marks are recounted, and the
+    open stays' days (as the demo data's history does)."""
     now = now or timezone.now()
     label = record._meta.label_lower
     rows = list(Stay.objects.filter(model=label, object_id=record.pk).order_by("entered_at", "pk"))
@@ -88,10 +88,10 @@ def backdate(record, *moments, now=None):
     source_counts.rebuild()
     first = Handover.objects.filter(model=label, object_id=record.pk).order_by("at", "pk").first()
     Handover.objects.filter(pk=first.pk).update(at=times[0])
-    if label == LEAD:  # the funnel's calendar periods follow the stays' new times
-        from analytics import history
+    from analytics import history
 
-        history.refresh_funnel([record.pk])
+    # The funnel's calendar periods (leads) and the open stays' days follow the stays' new times.
+    history.refresh_funnel([record.pk], label)
 
 
 def touch(responsible, record, days: float, *, done=False):

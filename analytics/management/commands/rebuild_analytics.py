@@ -1,12 +1,14 @@
-"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|sources]: compare what the writers
+"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|open|sources]: compare what the writers
 keep for the reports with what the history makes, print the differences, and (without --check)
 replace them. With --check the exit code is 1 when something differs.
 - the stays (analytics.models.Stay) against the history (crm.TimelineEntry «created» and «status»);
 - the funnel's marks and counts (FunnelMark, FunnelCount) against the stays;
 - the managers' «Взято в работу» per period (TakenMark, TakenCount) against the handovers;
+- the records' open stays per state, owner and day (OpenStayCount: the stuck records' count)
+  against the open stays;
 - the sources' month rollups and the managers' moves per day (analytics.source_counts) against the
   leads, deals and stays.
-In this order: the last three are made from the stays and handovers. `--only` does one of them (at a million leads
+In this order: the last four are made from the stays and handovers. `--only` does one of them (at a million leads
 the sources take seconds, the funnel minutes, the stays much longer)."""
 
 from django.core.management.base import BaseCommand
@@ -33,9 +35,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
-        parser.add_argument("--only", choices=["stays", "funnel", "taken", "sources"],
+        parser.add_argument("--only", choices=["stays", "funnel", "taken", "open", "sources"],
                             help="Только пребывания в статусах (stays), воронку по периодам (funnel), «Взято в "
-                                 "работу» по периодам (taken) или счётчики «Источников» и переводов статуса (sources).")
+                                 "работу» по периодам (taken), открытые пребывания по дням (open) или счётчики "
+                                 "«Источников» и переводов статуса (sources).")
 
     def handle(self, *args, check: bool = False, only: str | None = None, **options):
         differing = 0
@@ -45,6 +48,8 @@ class Command(BaseCommand):
             differing += self._funnel(check)
         if only in (None, "taken"):
             differing += self._taken(check)
+        if only in (None, "open"):
+            differing += self._open(check)
         if only in (None, "sources"):
             differing += sources(self, check)
         if check and differing:
@@ -99,6 +104,21 @@ class Command(BaseCommand):
         else:
             self.stdout.write("взято в работу: расхождений нет.")
         return marks + len(counts)
+
+    def _open(self, check: bool) -> int:
+        counts = history.open_differences()
+        for (model, scope, state, owner, day), kept, fresh in counts[:SHOWN]:
+            self.stdout.write(f"открытые пребывания {model} воронка {scope or '—'}, статус {state}, ответственный {owner}, "
+                              f"с {day:%Y-%m-%d}: записано {kept}; по пребываниям {fresh}")
+        if len(counts) > SHOWN:
+            self.stdout.write(f"открытые пребывания: и ещё {len(counts) - SHOWN}")
+        if counts:
+            self.stdout.write(f"открытые пребывания: счётчиков расходится {len(counts)}.")
+            if not check:
+                self.stdout.write(f"открытые пребывания: пересобрано, счётчиков: {history.rebuild_open()}.")
+        else:
+            self.stdout.write("открытые пребывания: расхождений нет.")
+        return len(counts)
 
 
 def sources(command: BaseCommand, check: bool) -> int:
