@@ -171,7 +171,7 @@ def spread(rng) -> None:
         Stay.objects.bulk_update(changed_stays, ["entered_at", "left_at"], batch_size=1000)
         Handover.objects.bulk_update(changed_handovers, ["at"], batch_size=1000)
         # The funnel's calendar periods (leads) and the open stays' days follow the stays' new times.
-        history.refresh_funnel(sorted({stay.object_id for stay in changed_stays}), model._meta.label_lower)
+        history.recount(sorted({stay.object_id for stay in changed_stays}), model._meta.label_lower)
     # A closed deal closed the day it was won or lost.
     closed = Deal.objects.exclude(stage__semantics=Stage.Semantics.IN_PROCESS).only("pk", "stage_changed_at")
     for deal in closed:

@@ -527,7 +527,7 @@ def _funnel_learn(ids: list[int]) -> None:
     _apply_counts(deltas)
 
 
-def refresh_funnel(ids: list[int], label: str = LEAD) -> None:
+def recount(ids: list[int], label: str = LEAD) -> None:
     """Recount the records `ids` of `label` from their stays and handovers (a lead's funnel and
     taken marks, the open stays' counts): for a writer that changed their times around the hooks
     (the demo data spreading its history over months)."""
@@ -778,7 +778,7 @@ def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
 # before the write where the database can say it. The counts are crm.tallies' upserts adding a
 # difference, in the writer's transaction; rows that fall to 0 stay (the reads sum them, the
 # check skips them). What changes the open stays around the hooks (the demo data, a test's
-# backdate) calls refresh_funnel (refresh_open) for the records.
+# backdate) calls recount (refresh_open) for the records.
 
 OPEN_KEY = ["model", "scope", "state", "owner", "day"]
 OPEN_COLUMNS = ("scope", "state", "owner", "entered_at")  # what a closed stay tells about itself

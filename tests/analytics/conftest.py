@@ -91,7 +91,7 @@ def backdate(record, *moments, now=None):
     from analytics import history
 
     # The funnel's calendar periods (leads) and the open stays' days follow the stays' new times.
-    history.refresh_funnel([record.pk], label)
+    history.recount([record.pk], label)
 
 
 def touch(responsible, record, days: float, *, done=False):

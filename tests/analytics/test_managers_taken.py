@@ -201,7 +201,7 @@ def test_a_record_s_rebuild_and_a_backdated_history_recount_its_marks(story, own
     assert history.taken_differences() == (0, [])
     # Its handovers moved to September around the writers (as the demo data spreads its history).
     Handover.objects.filter(object_id=lead.pk).update(at=timezone.make_aware(datetime(2026, 9, 10, 12), ZONE))
-    history.refresh_funnel([lead.pk])
+    history.recount([lead.pk])
     assert history.taken_differences() == (0, [])
     # «Передан» is no longer October's: the owner keeps «Туда и обратно» and his import, the teammate the first.
     assert taken(head, OCTOBER) == {owner.pk: 2, teammate.pk: 1, outsider.pk: 1}
