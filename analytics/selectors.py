@@ -299,7 +299,6 @@ def _funnel_counts(user, params: ReportParams, kind: str, start: date) -> QueryS
 def _funnel_scan(user, params: ReportParams, states) -> tuple[dict[int, int], list[int], list[tuple]]:
     """(leads per furthest status, leads that entered each status, [(reason, name, leads)…] of the
     junked) from the period's stays. Two queries (and the gate's, once per user)."""
-
     from crm.models import JunkReason
     from leads.models import Status
 
@@ -337,7 +336,6 @@ def _funnel_rollup(user, params: ReportParams, states, kind: str, start: date) -
                                                                                           list[tuple]]:
     """What `_funnel_scan` returns, from the period's FunnelCount rows: each row is `n` leads that
     entered exactly the statuses of its `mask`. One query (and the gate's, once per user)."""
-
     from crm.models import JunkReason
     from leads.models import Status
 
@@ -544,7 +542,6 @@ def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, dat
     entered_at order): a union of bounded reads, where one read over all the states would collect
     every old open stay (hundreds of thousands at a million leads) to sort them. SQLite has no
     LIMIT inside a UNION: one read there."""
-
     if model == LEAD:
         from leads.selectors import visible_leads as visible
     else:
