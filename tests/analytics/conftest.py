@@ -1,6 +1,6 @@
 """History made the way the product makes it: through the services (the stays follow by the hooks)."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -112,3 +112,22 @@ def month():
 
     today = timezone.localdate()
     return ReportParams(period=Period(today - timedelta(days=29), today))
+
+
+ZONE = timezone.get_default_timezone()
+
+
+class Clock:
+    """`timezone.now()` set by the test: the services and the hooks stamp the history with it."""
+
+    def __init__(self, monkeypatch):
+        self.now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def at(self, day: date, hour: int = 12) -> None:
+        self.now = timezone.make_aware(datetime.combine(day, time(hour)), ZONE)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)

@@ -24,22 +24,6 @@ pytestmark = pytest.mark.django_db
 ZONE = timezone.get_default_timezone()
 
 
-class Clock:
-    """`timezone.now()` set by the test: the services and the hooks stamp the history with it."""
-
-    def __init__(self, monkeypatch):
-        self.now = timezone.now()
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def at(self, day: date, hour: int = 12) -> None:
-        self.now = timezone.make_aware(datetime.combine(day, time(hour)), ZONE)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
-
-
 # Tuesday 29 September 2026 (Q3) and Friday 2 October (Q4) are in one calendar week.
 SEP29, OCT2, OCT20, NOV3 = date(2026, 9, 29), date(2026, 10, 2), date(2026, 10, 20), date(2026, 11, 3)
 

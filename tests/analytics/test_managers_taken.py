@@ -3,7 +3,7 @@ per period (TakenMark, TakenCount, analytics.history): a lead handed to a manage
 is one lead of his, as the scan of the handovers (any other period) counts it — for every persona,
 after creations, reassignments there and back, an import and a deletion."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import pytest
 from django.core.management import call_command
@@ -28,22 +28,6 @@ SEP29, OCT2, OCT20, NOV3 = date(2026, 9, 29), date(2026, 10, 2), date(2026, 10, 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 # Not one calendar period: the scan of the handovers answers it.
 OCTOBER_SCANNED = Period(date(2026, 9, 30), date(2026, 10, 31))
-
-
-class Clock:
-    """`timezone.now()` set by the test: the services and the hooks stamp the history with it."""
-
-    def __init__(self, monkeypatch):
-        self.now = timezone.now()
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def at(self, day: date, hour: int = 12) -> None:
-        self.now = timezone.make_aware(datetime.combine(day, time(hour)), ZONE)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
 
 
 def assign(lead, to, by):
