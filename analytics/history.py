@@ -408,10 +408,15 @@ def period_end(kind: str, start: date) -> date:
     return date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
 
 
+def day_of(at: datetime) -> date:
+    """The day of a moment in the site's time zone, as analytics.params.Period.bounds cuts the
+    reports' periods: the day every rollup counts a moment in."""
+    return timezone.localtime(at, timezone.get_default_timezone()).date()
+
+
 def periods(at: datetime) -> list[tuple[str, date]]:
-    """(kind, start) of the calendar periods the moment `at` is in, in the site's time zone (as
-    analytics.params.Period.bounds cuts them)."""
-    day = timezone.localtime(at, timezone.get_default_timezone()).date()
+    """(kind, start) of the calendar periods the moment `at` is in."""
+    day = day_of(at)
     return [(kind, period_start(kind, day)) for kind in FUNNEL_KINDS]
 
 
@@ -628,7 +633,7 @@ def _date(value) -> date:
 # deletes (DELETE … RETURNING). The counts are crm.tallies' upserts adding a difference.
 
 MARK_COLUMNS = ("object_id", "owner", "kind", "start")
-MARKS_AT_ONCE = 2000  # marks per statement: an import's thousands of leads stay under SQLite's bound variables
+ROWS_AT_ONCE = 2000  # rows (marks, records) per raw statement: an import's thousands of leads stay under SQLite's bound variables
 
 
 def _returning() -> bool:
@@ -652,8 +657,8 @@ def _insert_taken(marks: list[tuple[int, int, str, date]]) -> list[tuple[int, in
     columns = ", ".join(quote(c) for c in MARK_COLUMNS)
     new = []
     with connection.cursor() as cursor:
-        for index in range(0, len(marks), MARKS_AT_ONCE):
-            chunk = marks[index:index + MARKS_AT_ONCE]
+        for index in range(0, len(marks), ROWS_AT_ONCE):
+            chunk = marks[index:index + ROWS_AT_ONCE]
             sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} "
                    f"ON CONFLICT ({columns}) DO NOTHING")
             if _returning():
@@ -784,11 +789,6 @@ OPEN_KEY = ["model", "scope", "state", "owner", "day"]
 OPEN_COLUMNS = ("scope", "state", "owner", "entered_at")  # what a closed stay tells about itself
 
 
-def day_of(at: datetime) -> date:
-    """The day of a moment in the site's time zone (the stays' days of OpenStayCount)."""
-    return timezone.localtime(at, timezone.get_default_timezone()).date()
-
-
 def _moment(value) -> datetime:
     """A raw query's datetime: aware (PostgreSQL), a naive UTC string (SQLite)."""
     if not isinstance(value, datetime):
@@ -819,8 +819,8 @@ def _close_open(label: str, ids: list[int], at: datetime) -> list[tuple]:
     quote = connection.ops.quote_name
     closed = []
     with connection.cursor() as cursor:
-        for index in range(0, len(ids), MARKS_AT_ONCE):
-            chunk = ids[index:index + MARKS_AT_ONCE]
+        for index in range(0, len(ids), ROWS_AT_ONCE):
+            chunk = ids[index:index + ROWS_AT_ONCE]
             cursor.execute(f"UPDATE {quote(Stay._meta.db_table)} SET {quote('left_at')} = %s "
                            f"WHERE {quote('model')} = %s AND {quote('left_at')} IS NULL "
                            f"AND {quote('object_id')} IN ({', '.join(['%s'] * len(chunk))}) "

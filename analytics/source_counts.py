@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from crm import hooks, tallies
 
-from . import history  # noqa: F401 — its hooks first: a move's stay is open when ours run
+from . import history  # its hooks first: a move's stay is open when ours run
 from .models import MoveCount, SourceCount, SourceDealCount, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
@@ -57,7 +57,7 @@ SEEN = "_source_counts_seen"
 
 def month_of(moment: datetime) -> date:
     """The first day of `moment`'s month in the site's time zone (the report's periods are too)."""
-    return timezone.localtime(moment, timezone.get_default_timezone()).date().replace(day=1)
+    return history.day_of(moment).replace(day=1)
 
 
 def _values(record: Model, atts: tuple[str, ...]):
@@ -100,8 +100,7 @@ class Deltas:
 
     def move(self, entered_at: datetime, by: int | None, key: tuple, sign: int) -> None:
         """A status move made by `by` at `entered_at` on a lead of `key` (owner, source, niche)."""
-        day = timezone.localtime(entered_at, timezone.get_default_timezone()).date()
-        row = (day, by or 0, *key)
+        row = (history.day_of(entered_at), by or 0, *key)
         self.move_rows[row] = self.move_rows.get(row, 0) + sign
 
     def apply(self, using: str = "default") -> None:
