@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -46,7 +46,7 @@ from accounts import access
 from accounts.models import Action, Entity, Level, User
 from crm.money import Currency
 
-from .history import BITS, period_end, period_start
+from .history import BITS, day_of, period_end, period_start
 from .models import FUNNEL_KINDS, NONE, FunnelCount, Handover, OpenStayCount, Stay, TakenCount
 from .params import Period, ReportParams
 
@@ -512,22 +512,14 @@ def stuck_count(user, model: str, params: ReportParams, since: dict[str, datetim
         for state, moment in since.items():
             condition |= Q(state=state, entered_at__lt=moment)
         return _stays(user, model, params, pipeline=scope).filter(condition, left_at__isnull=True).count()
-    owners = _owners(user, params)
-
-    def narrowed(rows: QuerySet) -> QuerySet:
-        rows = _gated(user, rows, model)
-        return (rows if owners is None else rows.filter(owner__in=sorted(owners))).order_by()
-
-    zone = timezone.get_default_timezone()
     before, on_the_day = Q(), Q()
     for state, moment in since.items():
-        day = timezone.localtime(moment, zone).date()
+        day = day_of(moment)
         before |= Q(state=state, day__lt=day)
-        on_the_day |= Q(state=state, entered_at__gte=timezone.make_aware(datetime.combine(day, time.min), zone),
-                        entered_at__lt=moment)
-    today = narrowed(Stay.objects.filter(model=model, scope=scope, left_at__isnull=True)).filter(on_the_day)
+        on_the_day |= Q(state=state, entered_at__gte=Period(day, day).bounds()[0], entered_at__lt=moment)
+    today = _stays(user, model, params, pipeline=scope).filter(on_the_day, left_at__isnull=True)
     today_n = Subquery(today.annotate(c=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("c"))
-    counts = narrowed(OpenStayCount.objects.filter(model=model, scope=scope)).filter(before)
+    counts = _narrowed(user, OpenStayCount.objects.filter(model=model, scope=scope), model, params).filter(before)
     found = counts.aggregate(n=Coalesce(Sum("n"), 0, output_field=IntegerField())
                              + Coalesce(today_n, 0, output_field=IntegerField()))
     return found["n"] or 0
@@ -644,11 +636,9 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
         figures[row["responsible"]] |= {"planned": row["planned"], "done": row["done"], "overdue": row["overdue"]}
 
     won_stages, lost_stages = _success_and_failure()
-    # The pipelines too: they lead the closed deals' index (an_stay_deal_closed_idx), which then
-    # reads the period's won stays alone, with their amount and currency (analytics.history keeps
-    # them): no read of the deals. Each deal once (won twice in the period: one deal, one sum).
-    won = only(_entered(_stays(user, DEAL, params), params.period).filter(
-        scope__in=sorted(set(won_stages.values())), state__in=sorted(won_stages)), "owner")
+    # Each deal once (won twice in the period: one deal, one sum), with the amount and currency
+    # its stays carry: no read of the deals.
+    won = only(_won_stays(user, params, won_stages), "owner")
     for owner, currency, n, total in _summed(won.values("owner", "object_id", "amount", "currency").distinct(),
                                              ["owner", "currency"]):
         mine = figures[owner]
@@ -990,19 +980,23 @@ def _summed(distinct: QuerySet, keys: list[str]) -> list[tuple]:
             for *values, n, total in found]
 
 
+def _won_stays(user, params: ReportParams, won_stages: dict[str, int]) -> QuerySet[Stay]:
+    """The stays of the deals `user` may see that entered a success stage (`won_stages`: {stage
+    id as text: its pipeline}, as `_success_and_failure` gives them) in the period. The pipelines
+    too: they lead the closed deals' index (an_stay_deal_closed_idx), which then reads the won
+    stays alone, with the amount and currency they carry."""
+    return _entered(_stays(user, DEAL, params), params.period).filter(
+        scope__in=sorted(set(won_stages.values())), state__in=sorted(won_stages))
+
+
 def won_deals(user, period: Period) -> int:
     """How many deals `user` may see entered a success stage in `period`, in any pipeline — the
     sum over the pipelines of deals_report's `won.count` (a deal won in two pipelines counts in
     both), without the rest of that report. Two queries (and the gate's, once per user)."""
-    from deals.models import Stage
-
-    won_stages = dict(Stage.objects.filter(semantics=Stage.Semantics.SUCCESS).values_list("pk", "pipeline_id"))
+    won_stages, _lost = _success_and_failure()
     if not won_stages:
         return 0
-    # The pipelines lead the closed deals' index (an_stay_deal_closed_idx): a read of the won stays alone.
-    rows = _entered(_stays(user, DEAL, ReportParams(period=period)), period).filter(
-        scope__in=sorted(set(won_stages.values())), state__in=sorted(str(pk) for pk in won_stages))
-    return rows.values("object_id", "scope").distinct().count()
+    return _won_stays(user, ReportParams(period=period), won_stages).values("object_id", "scope").distinct().count()
 
 
 # --- «Мой день» ---
@@ -1057,7 +1051,7 @@ def lead_norms(user, today: date) -> dict[str, float]:
         stays = _stays(user, LEAD, ReportParams(period=norm_period(today))).filter(scope=0)
         stats = durations(stays.filter(left_at__gte=start, left_at__lt=end), states=[str(s) for s in IN_PROCESS])
         found = {state: p90 * DAY for state, (_n, _median, p90) in stats.items()}
-        midnight = norm_period(today + timedelta(days=1)).bounds()[1]
+        midnight = Period(today, today).bounds()[1]
         cache.set(key, found, max(1, int((midnight - timezone.now()).total_seconds())))
     return found
 
