@@ -75,50 +75,40 @@ class Command(BaseCommand):
         return differing
 
     def _funnel(self, check: bool) -> int:
-        marks, counts = history.funnel_differences()
-        for (kind, start, owner, source, niche, reason, mask), kept, fresh in counts[:SHOWN]:
-            self.stdout.write(f"воронка {kind} с {start:%Y-%m-%d}, ответственный {owner}, источник {source or '—'}, "
-                              f"ниша {niche or '—'}, причина {reason or '—'}, статусы {mask:07b}: "
-                              f"записано {kept}; по пребываниям {fresh}")
-        if len(counts) > SHOWN:
-            self.stdout.write(f"воронка: и ещё {len(counts) - SHOWN}")
-        if marks or counts:
-            self.stdout.write(f"воронка: отметок лидов расходится {marks}, счётчиков {len(counts)}.")
-            if not check:
-                self.stdout.write(f"воронка: пересобрано, отметок: {history.rebuild_funnel()}.")
-        else:
-            self.stdout.write("воронка: расхождений нет.")
-        return marks + len(counts)
+        return self._rollup(check, "воронка", "по пребываниям", history.funnel_differences(), history.rebuild_funnel,
+                            lambda kind, start, owner, source, niche, reason, mask:
+                            f"{kind} с {start:%Y-%m-%d}, ответственный {owner}, источник {source or '—'}, "
+                            f"ниша {niche or '—'}, причина {reason or '—'}, статусы {mask:07b}", marks="отметок лидов")
 
     def _taken(self, check: bool) -> int:
-        marks, counts = history.taken_differences()
-        for (kind, start, owner), kept, fresh in counts[:SHOWN]:
-            self.stdout.write(f"взято в работу {kind} с {start:%Y-%m-%d}, ответственный {owner}: "
-                              f"записано {kept}; по передачам {fresh}")
-        if len(counts) > SHOWN:
-            self.stdout.write(f"взято в работу: и ещё {len(counts) - SHOWN}")
-        if marks or counts:
-            self.stdout.write(f"взято в работу: отметок расходится {marks}, счётчиков {len(counts)}.")
-            if not check:
-                self.stdout.write(f"взято в работу: пересобрано, отметок: {history.rebuild_taken()}.")
-        else:
-            self.stdout.write("взято в работу: расхождений нет.")
-        return marks + len(counts)
+        return self._rollup(check, "взято в работу", "по передачам", history.taken_differences(), history.rebuild_taken,
+                            lambda kind, start, owner: f"{kind} с {start:%Y-%m-%d}, ответственный {owner}",
+                            marks="отметок")
 
     def _open(self, check: bool) -> int:
-        counts = history.open_differences()
-        for (model, scope, state, owner, day), kept, fresh in counts[:SHOWN]:
-            self.stdout.write(f"открытые пребывания {model} воронка {scope or '—'}, статус {state}, ответственный {owner}, "
-                              f"с {day:%Y-%m-%d}: записано {kept}; по пребываниям {fresh}")
+        return self._rollup(check, "открытые пребывания", "по пребываниям", (None, history.open_differences()),
+                            history.rebuild_open, lambda model, scope, state, owner, day:
+                            f"{model} воронка {scope or '—'}, статус {state}, ответственный {owner}, с {day:%Y-%m-%d}")
+
+    def _rollup(self, check: bool, name: str, against: str, found: tuple, rebuild, describe, marks: str = "") -> int:
+        """A rollup's differences — `found`: (how many of its marks differ, or None for a rollup without
+        marks; [(key, kept, fresh)…] of its counts) — listed with `describe(*key)`, then (without
+        --check) `rebuild()`. Returns how many differ."""
+        differing_marks, counts = found
+        for key, kept, fresh in counts[:SHOWN]:
+            self.stdout.write(f"{name} {describe(*key)}: записано {kept}; {against} {fresh}")
         if len(counts) > SHOWN:
-            self.stdout.write(f"открытые пребывания: и ещё {len(counts) - SHOWN}")
-        if counts:
-            self.stdout.write(f"открытые пребывания: счётчиков расходится {len(counts)}.")
-            if not check:
-                self.stdout.write(f"открытые пребывания: пересобрано, счётчиков: {history.rebuild_open()}.")
+            self.stdout.write(f"{name}: и ещё {len(counts) - SHOWN}")
+        if not differing_marks and not counts:
+            self.stdout.write(f"{name}: расхождений нет.")
+            return 0
+        if differing_marks is None:
+            self.stdout.write(f"{name}: счётчиков расходится {len(counts)}.")
         else:
-            self.stdout.write("открытые пребывания: расхождений нет.")
-        return len(counts)
+            self.stdout.write(f"{name}: {marks} расходится {differing_marks}, счётчиков {len(counts)}.")
+        if not check:
+            self.stdout.write(f"{name}: пересобрано, {'счётчиков' if differing_marks is None else 'отметок'}: {rebuild()}.")
+        return (differing_marks or 0) + len(counts)
 
 
 def sources(command: BaseCommand, check: bool) -> int:
