@@ -278,3 +278,31 @@ def test_without_returning_the_writers_keep_the_same_marks_and_counts(clock, mon
     deals.deal_delete(fresh(deal), by=head)
     assert figures(head, OCTOBER)[COLD][0] == (1, {RUB: Decimal("20.00")})
     assert history.closed_differences() == (0, [])
+
+
+@pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
+def test_my_day_s_won_deals_read_the_counts_with_the_scan_s_figures(story, personas, persona, monkeypatch):
+    user = User.objects.get(pk=personas[persona].pk)
+    for day in (SEP29, OCT2, OCT20, NOV3):
+        for kind in history.FUNNEL_KINDS:
+            start = history.period_start(kind, day)
+            period = Period(start, history.period_end(kind, start))
+            kept = selectors.won_deals(user, period)
+            with monkeypatch.context() as patch:
+                patch.setattr(selectors, "_calendar", lambda period: None)
+                assert kept == selectors.won_deals(user, period), period
+
+
+def test_my_day_s_won_deals_of_october_count_a_deal_once_per_pipeline_it_was_won_in(story, head):
+    # «Дважды», «Доллары», «Правка», «Передана», the import in «Холодные»; «Переехала» in both.
+    assert selectors.won_deals(User.objects.get(pk=head.pk), OCTOBER) == 7
+
+
+def test_my_day_s_won_deals_read_one_query_of_the_counts(owner, head):
+    won(new_deal(owner, amount=Decimal("10")), owner)
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.won_deals(User.objects.get(pk=head.pk), Period(today.replace(day=1), today)) == 1
+    assert [q["sql"] for q in queries if "analytics_" in q["sql"]] == [
+        q["sql"] for q in queries if "analytics_closedcount" in q["sql"]]
+    assert not [q for q in queries if "deals_stage" in q["sql"]]
