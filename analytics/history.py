@@ -20,13 +20,18 @@
 - So is the managers' «Взято в работу» per calendar period (TakenMark: a lead was handed to a
   manager in a period; TakenCount: their number per manager), wherever a lead's Handover is
   written (see «Taken per calendar period» below).
+- So are the deals' report's won and lost deals per calendar period (ClosedMark: a deal entered a
+  success / failure stage of a pipeline in a period; ClosedCount: their number and sum per
+  pipeline, outcome, owner, currency and loss reason), wherever a deal enters such a stage, its
+  money, owner or reason change, or it is deleted (see «Closed deals per calendar period» below).
 - So is the stuck records' count (OpenStayCount: the records per state, owner and day they
   entered it), wherever an open stay opens, closes or changes owner (see «The stuck records'
   count» below).
 
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
 «status» entries), `rebuild_funnel` the funnel from the stays, `rebuild_taken` the taken marks
-from the handovers and `rebuild_open` the open stays' counts (set-based): `manage.py
+from the handovers, `rebuild_closed` the closed deals' marks from the deal stays and
+`rebuild_open` the open stays' counts (set-based): `manage.py
 rebuild_analytics` compares and replaces.
 """
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -44,7 +50,19 @@ from django.utils.dateparse import parse_datetime
 
 from crm import deletion, hooks, tallies
 
-from .models import FUNNEL_KINDS, NONE, FunnelCount, FunnelMark, Handover, OpenStayCount, Stay, TakenCount, TakenMark
+from .models import (
+    FUNNEL_KINDS,
+    NONE,
+    ClosedCount,
+    ClosedMark,
+    FunnelCount,
+    FunnelMark,
+    Handover,
+    OpenStayCount,
+    Stay,
+    TakenCount,
+    TakenMark,
+)
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 # The record's attributes its stays copy: owner, source, niche, its reason — the lead's junk reason,
@@ -101,6 +119,8 @@ def moved(record: Model, by, source: str, target: str) -> None:
             # reopen; an amount the move's dialog asked for): onto all the record's stays, as
             # `changed` does for an edit.
             Stay.objects.filter(model=label, object_id=record.pk).update(**columns(current[1:], 1))
+            if label == DEAL:
+                _closed_follow(record.pk, current)
     else:
         _handover(record, label, None, by, now).save()
     opened = _stay(record, label, source, target, by, now)
@@ -110,6 +130,10 @@ def moved(record: Model, by, source: str, target: str) -> None:
         _funnel_entered({record.pk: (before, current)}, target, now, created=not source)
         if not source:
             _taken([(record.pk, current[0])], now)
+    else:
+        outcome = _outcome(record, target)
+        if outcome is not None:
+            _closed([(record.pk, current)], outcome, now)
     record._analytics_copied = current
 
 
@@ -131,6 +155,10 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
         _funnel_entered({r.pk: (copied(r, label),) * 2 for r in records}, target, now, created=not source)
         if not source:
             _taken([(r.pk, copied(r, label)[0]) for r in records], now)
+    else:
+        outcome = _outcomes([target]).get(target)
+        if outcome is not None:
+            _closed([(r.pk, copied(r, label)) for r in records], outcome, now)
 
 
 moved.many = moved_many
@@ -150,6 +178,8 @@ def changed(record: Model, by, action: str) -> None:
         _count_open(label, was, [(scope, state, owner, at) for scope, state, _owner, at in was])
         if label == LEAD:
             _funnel_recombined(record.pk, before, now)
+        elif _closed_values(before) != _closed_values(now):
+            _closed_follow(record.pk, now)
         if before[0] != owner:
             at = timezone.now()
             _handover(record, label, before[0], by, at).save()
@@ -192,6 +222,8 @@ def deleted(content_type: ContentType, pk: int) -> None:
         if label == LEAD:
             _funnel_forget([pk])
             _taken_forget([pk])
+        else:
+            _closed_forget([pk])
         _count_open(label, _open_stays(label, [pk]), [])
         Stay.objects.filter(model=label, object_id=pk).delete()
         Handover.objects.filter(model=label, object_id=pk).delete()
@@ -345,6 +377,8 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
         if label == LEAD and ids is not None:
             _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
             _taken_forget(ids)
+        elif ids is not None:
+            _closed_forget(ids)
         if ids is not None:
             _count_open(label, _open_stays(label, ids), [])
         for model in (Stay, Handover):
@@ -361,6 +395,10 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
         elif label == LEAD:
             _funnel_learn(ids)
             _taken_learn(ids)
+        elif ids is None:
+            rebuild_closed()
+        else:
+            _closed_learn(ids)
         if ids is None:
             rebuild_open(label)
         else:
@@ -534,10 +572,14 @@ def _funnel_learn(ids: list[int]) -> None:
 
 def recount(ids: list[int], label: str = LEAD) -> None:
     """Recount the records `ids` of `label` from their stays and handovers (a lead's funnel and
-    taken marks, the open stays' counts): for a writer that changed their times around the hooks
-    (the demo data spreading its history over months)."""
+    taken marks, a deal's closed marks, the open stays' counts): for a writer that changed their
+    times around the hooks (the demo data spreading its history over months)."""
     with transaction.atomic():
         refresh_open(label, ids)
+        if label == DEAL:
+            for index in range(0, len(ids), CHUNK):
+                _closed_forget(ids[index:index + CHUNK])
+                _closed_learn(ids[index:index + CHUNK])
         if label != LEAD:
             return
         for index in range(0, len(ids), CHUNK):
@@ -885,3 +927,234 @@ def open_differences() -> list[tuple[tuple, int, int]]:
     have = {tuple(key): n for *key, n in OpenStayCount.objects.exclude(n=0).values_list(*OPEN_KEY, "n")}
     return [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
             if have.get(key, 0) != want.get(key, 0)]
+
+
+# --- Closed deals per calendar period (ClosedMark, ClosedCount) ---
+#
+# A deal entering a success or failure stage marks (deal, pipeline, won?) in the calendar week,
+# month, quarter and year of the moment; a mark that is new adds 1 and the deal's amount to its
+# count under the deal's owner, currency and loss reason, so a deal won twice in a month counts
+# once, as the scan's DISTINCT does. As for the taken marks, the insert itself says which marks
+# are new (… ON CONFLICT DO NOTHING RETURNING) and a deletion takes away what it deletes
+# (DELETE … RETURNING). The mark carries the values it was counted under: an edit of the deal's
+# owner, amount, currency or loss reason moves what its marks added (their own values, read under
+# the deal's row lock that every deals.services writer holds) to the new bucket — no trust in what
+# the instance remembered. Which stages close a deal is deals.Stage.semantics at the move: a stage
+# whose semantics are edited later leaves its marks as they were until `rebuild_analytics --only
+# closed` (the scan of a non-calendar period reads the semantics of the moment).
+
+CLOSED_MARK = ("object_id", "scope", "won", "kind", "start")  # ClosedMark's key
+CLOSED_COLUMNS = (*CLOSED_MARK, "owner", "currency", "reason", "amount")
+CLOSED_KEY = ["kind", "start", "scope", "won", "owner", "currency", "reason"]  # ClosedCount's
+CENTS = Decimal("0.01")
+
+
+def _money(value) -> Decimal | None:
+    """A raw query's amount: a Decimal (PostgreSQL), a float or an int (SQLite's NUMERIC)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(CENTS)
+
+
+def _closed_values(values: tuple) -> tuple:
+    """(owner, currency, reason, amount) a deal's marks carry, from its `copied` values."""
+    owner, _source, _niche, reason, amount, currency = values
+    return owner, currency or "", NONE if reason is None else reason, amount
+
+
+def _closed_params(marks) -> list:
+    adapt = connection.ops
+    return [value for object_id, scope, won, kind, start, owner, currency, reason, amount in marks
+            for value in (object_id, scope, won, kind, adapt.adapt_datefield_value(start), owner, currency, reason,
+                          adapt.adapt_decimalfield_value(amount))]
+
+
+def _closed_returned(rows) -> list[tuple]:
+    return [(object_id, scope, bool(won), kind, _date(start), owner, currency, reason, _money(amount))
+            for object_id, scope, won, kind, start, owner, currency, reason, amount in rows]
+
+
+def _insert_closed(marks: list[tuple]) -> list[tuple]:
+    """Insert the marks (CLOSED_COLUMNS) that do not exist yet; returns the ones this statement inserted."""
+    quote = connection.ops.quote_name
+    table = quote(ClosedMark._meta.db_table)
+    columns = ", ".join(quote(c) for c in CLOSED_COLUMNS)
+    key = ", ".join(quote(c) for c in CLOSED_MARK)
+    row = "(" + ", ".join(["%s"] * len(CLOSED_COLUMNS)) + ")"
+    new = []
+    with connection.cursor() as cursor:
+        for index in range(0, len(marks), ROWS_AT_ONCE):
+            chunk = marks[index:index + ROWS_AT_ONCE]
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} ON CONFLICT ({key}) DO NOTHING"
+            if _returning():
+                cursor.execute(f"{sql} RETURNING {columns}", _closed_params(chunk))
+                new += _closed_returned(cursor.fetchall())
+                continue
+            # No RETURNING (SQLite before 3.35): the ones there before, read under the writer's
+            # lock of the deals (deals.services) — only the deal's own writer adds its marks.
+            there = set(ClosedMark.objects.filter(object_id__in={m[0] for m in chunk}).values_list(*CLOSED_MARK))
+            cursor.execute(sql, _closed_params(chunk))
+            new += [mark for mark in chunk if mark[:5] not in there]
+    return new
+
+
+def _count_closed(gone, came) -> None:
+    """−1 and −amount per mark `gone`, +1 and +amount per mark `came` (CLOSED_COLUMNS) on their
+    counts: one upsert (crm.tallies.add)."""
+    deltas: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    for sign, marks in ((-1, gone), (1, came)):
+        for _object_id, scope, won, kind, start, owner, currency, reason, amount in marks:
+            delta = deltas[kind, start, scope, bool(won), owner, currency, reason]
+            delta[0] += sign
+            delta[1] += sign * (amount or 0)
+    tallies.add(ClosedCount, CLOSED_KEY, ["n", "total"],
+                [((kind, connection.ops.adapt_datefield_value(start), *rest), (n, total))
+                 for (kind, start, *rest), (n, total) in deltas.items() if n or total])
+
+
+def _outcomes(targets: list[str]) -> dict[str, tuple[int, bool]]:
+    """{stage id as text: (its pipeline, won?)} of the success and failure stages among `targets`."""
+    from deals.models import Stage
+
+    ids = [int(t) for t in targets if t.isdigit()]
+    return {str(pk): (pipeline, semantics == Stage.Semantics.SUCCESS) for pk, pipeline, semantics in
+            Stage.objects.filter(pk__in=ids).exclude(semantics=Stage.Semantics.IN_PROCESS).values_list(
+                "pk", "pipeline_id", "semantics")}
+
+
+def _outcome(record: Model, target: str) -> tuple[int, bool] | None:
+    """(pipeline, won?) when the deal `record` entered a success / failure stage `target`: its
+    current stage, which the move has usually read already (Deal.current_stage caches it)."""
+    from deals.models import Stage
+
+    if str(record.stage_id) != target:
+        return _outcomes([target]).get(target)
+    stage = record.current_stage
+    if stage.semantics == Stage.Semantics.IN_PROCESS:
+        return None
+    return stage.pipeline_id, stage.semantics == Stage.Semantics.SUCCESS
+
+
+def _closed(deals: list[tuple[int, tuple]], outcome: tuple[int, bool], at: datetime) -> None:
+    """The deals ([(pk, copied values)…]) entered a stage of `outcome` at `at`: their marks of the
+    calendar periods of `at`, and the counts of the new ones. Two queries."""
+    scope, won = outcome
+    marks = sorted({(pk, scope, won, kind, start, *_closed_values(values))
+                    for pk, values in deals for kind, start in periods(at)})
+    if marks:
+        _count_closed([], _insert_closed(marks))
+
+
+def _closed_follow(pk: int, values: tuple) -> None:
+    """The deal `pk`'s owner, amount, currency or loss reason are `values` now (its `copied`): its
+    marks' contributions leave the buckets they were counted in and join the new one. One read of
+    its marks (under the deal's row lock); an update and an upsert when it has any that differ."""
+    now = _closed_values(values)
+    was = [mark for mark in ClosedMark.objects.filter(object_id=pk).values_list(*CLOSED_COLUMNS)
+           if (mark[5], mark[6], mark[7], _money(mark[8])) != now]
+    if not was:
+        return
+    ClosedMark.objects.filter(object_id=pk).update(**dict(zip(CLOSED_COLUMNS[5:], now, strict=True)))
+    _count_closed(was, [(*mark[:5], *now) for mark in was])
+
+
+def _closed_forget(ids: list[int]) -> None:
+    """Take the deals `ids` out of the closed counts and drop their marks (a deletion, a rebuild
+    of their stays)."""
+    if not ids:
+        return
+    table = connection.ops.quote_name(ClosedMark._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in CLOSED_COLUMNS)
+    gone = []
+    with connection.cursor() as cursor:
+        for index in range(0, len(ids), ROWS_AT_ONCE):
+            chunk = ids[index:index + ROWS_AT_ONCE]
+            if _returning():  # what was deleted, exactly
+                cursor.execute(f"DELETE FROM {table} WHERE object_id IN ({', '.join(['%s'] * len(chunk))}) "
+                               f"RETURNING {columns}", list(chunk))
+                gone += _closed_returned(cursor.fetchall())
+            else:
+                rows = ClosedMark.objects.filter(object_id__in=chunk)
+                gone += list(rows.values_list(*CLOSED_COLUMNS))
+                rows.delete()
+    _count_closed(gone, [])
+
+
+def fresh_closed_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
+    """SELECT CLOSED_COLUMNS: the deals' closed marks of the periods `kind` as their stays make them
+    (the stays of a success or failure stage, deals.Stage.semantics) — SQL, for INSERT … SELECT.
+    A deal's stays carry the same owner, currency, reason and amount: MAX picks that one value."""
+    from deals.models import Stage
+
+    quote = connection.ops.quote_name
+    trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, f"s.{quote('entered_at')}", (),
+                                                            timezone.get_default_timezone_name())
+    success, failure = Stage.Semantics.SUCCESS.value, Stage.Semantics.FAILURE.value
+    params = [success, kind, *trunc_params, NONE, DEAL, success, failure]
+    where = ""
+    if ids is not None:
+        where = f" AND s.object_id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    # GROUP BY positions: the outcome's and the period's expressions once, whatever their parameters.
+    return (f"SELECT s.object_id, s.scope, st.semantics = %s AS won, %s AS kind, date({trunc}) AS start, "
+            f"MAX(s.owner) AS owner, MAX(s.currency) AS currency, COALESCE(MAX(s.reason), %s) AS reason, "
+            f"MAX(s.amount) AS amount FROM {Stay._meta.db_table} s "
+            f"JOIN {Stage._meta.db_table} st ON s.state = CAST(st.id AS VARCHAR(64)) "
+            f"WHERE s.model = %s AND st.semantics IN (%s, %s){where} GROUP BY 1, 2, 3, 5"), params
+
+
+def _insert_fresh_closed(cursor, ids: list[int] | None = None) -> None:
+    columns = ", ".join(CLOSED_COLUMNS)
+    for kind in FUNNEL_KINDS:
+        sql, params = fresh_closed_sql(kind, ids)
+        cursor.execute(f"INSERT INTO {ClosedMark._meta.db_table} ({columns}) {sql}", params)
+
+
+def _closed_learn(ids: list[int]) -> None:
+    """The marks and counts of the deals `ids` (that have none) from their stays."""
+    with connection.cursor() as cursor:
+        _insert_fresh_closed(cursor, ids)
+    _count_closed([], ClosedMark.objects.filter(object_id__in=ids).values_list(*CLOSED_COLUMNS))
+
+
+def _fresh_closed_counts_sql(marks: str) -> str:
+    """SELECT CLOSED_KEY, n, total of the marks `marks` (a table or a subquery)."""
+    return (f"SELECT kind, start, scope, won, owner, currency, reason, COUNT(*), COALESCE(SUM(amount), 0) "
+            f"FROM {marks} m GROUP BY 1, 2, 3, 4, 5, 6, 7")
+
+
+def rebuild_closed() -> int:
+    """Replace every closed mark and count by the ones the stays make, set-based, in one
+    transaction; returns the number of marks."""
+    marks, counts = ClosedMark._meta.db_table, ClosedCount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the writers wait for the rebuild
+            cursor.execute(f"LOCK TABLE {marks}, {counts} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {counts}")
+        cursor.execute(f"DELETE FROM {marks}")
+        _insert_fresh_closed(cursor)
+        cursor.execute(f"INSERT INTO {counts} ({', '.join(CLOSED_KEY)}, n, total) {_fresh_closed_counts_sql(marks)}")
+        return ClosedMark.objects.count()
+
+
+def closed_differences() -> tuple[int, list[tuple[tuple, tuple, tuple]]]:
+    """(how many closed marks differ from the stays', [(key, kept (n, total), fresh (n, total))…]
+    of the counts that differ), computed by the database."""
+    made = [fresh_closed_sql(kind) for kind in FUNNEL_KINDS]
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) f{i}" for i, (sql, _params) in enumerate(made))
+    fresh = f"SELECT * FROM ({union}) u"
+    params = [p for _sql, ps in made for p in ps]
+    kept = f"SELECT {', '.join(CLOSED_COLUMNS)} FROM {ClosedMark._meta.db_table}"
+    with connection.cursor() as cursor:
+        marks = 0
+        for a, b in ((fresh, kept), (kept, fresh)):
+            cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", params)
+            marks += cursor.fetchone()[0]
+        cursor.execute(_fresh_closed_counts_sql(f"({fresh})"), params)
+        want = {(kind, _date(start), scope, bool(won), *rest): (n, _money(total) or Decimal(0))
+                for kind, start, scope, won, *rest, n, total in cursor.fetchall()}
+    have = {(kind, start, scope, won, *rest): (n, total) for kind, start, scope, won, *rest, n, total in
+            ClosedCount.objects.exclude(n=0).values_list(*CLOSED_KEY, "n", "total")}
+    none = (0, Decimal(0))
+    return marks, [(key, have.get(key, none), want.get(key, none)) for key in sorted(set(have) | set(want))
+                   if have.get(key, none) != want.get(key, none)]

@@ -284,6 +284,78 @@ class TakenCount(models.Model):
         return f"{self.kind} {self.start:%Y-%m-%d} {self.owner}: {self.n}"
 
 
+# --- The deals' report's won and lost deals per calendar period (analytics.history keeps them; analytics.selectors.deals_report reads) ---
+
+class ClosedMark(models.Model):
+    """«The deal `object_id` entered a success (`won`) / failure stage of pipeline `scope` in this
+    calendar week / month / quarter / year»: one row however often it did. The report counts each
+    deal once per pipeline and outcome in a period — not additive over days nor over the deal's
+    moves, but a deal's mark per period is, over deals: ClosedCount sums them.
+
+    The mark carries what it is counted under in ClosedCount — the deal's current owner, currency,
+    loss reason (NONE: none) and amount, as its stays keep them — so that an edit of the deal moves
+    exactly what its marks added (their own values, read under the deal's row lock) and a deletion
+    takes away exactly that (DELETE … RETURNING), whatever the instance remembered."""
+
+    object_id = models.BigIntegerField()  # the deal
+    scope = models.BigIntegerField()  # the pipeline of the stage entered
+    won = models.BooleanField()  # a success stage (else a failure one)
+    kind = models.CharField(max_length=8)  # FUNNEL_KINDS
+    start = models.DateField()  # the period's first day in the site's time zone
+    owner = models.BigIntegerField()
+    currency = models.CharField(max_length=3, blank=True, default="")
+    reason = models.BigIntegerField(default=NONE)  # the deal's loss reason; NONE: none
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+
+    class Meta:
+        verbose_name = _("Сделка закрыта за период")
+        verbose_name_plural = _("Сделки закрыты за периоды")
+        constraints = [
+            # One mark per deal, pipeline, outcome and period: the writers' INSERT … ON CONFLICT DO
+            # NOTHING key, also their index (a deal's marks, for an edit or a deletion).
+            models.UniqueConstraint(fields=["object_id", "scope", "won", "kind", "start"], name="an_closedmark_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deals.deal#{self.object_id} {self.scope} {'won' if self.won else 'lost'} {self.kind} {self.start:%Y-%m-%d}"
+
+
+class ClosedCount(models.Model):
+    """How many deals of an owner in a currency with a loss reason (their CURRENT ones) were won /
+    lost in pipeline `scope` in a calendar period, and their amounts' sum (ClosedMark's rows): the
+    deals' report of a preset period reads a few rows per pipeline, gated on `owner` and `scope`
+    like the stays. Rows that fell to 0 stay (the reads and the check skip them)."""
+
+    kind = models.CharField(max_length=8)
+    start = models.DateField()
+    scope = models.BigIntegerField()
+    won = models.BooleanField()
+    owner = models.BigIntegerField()
+    currency = models.CharField(max_length=3, blank=True, default="")
+    reason = models.BigIntegerField(default=NONE)
+    n = models.IntegerField(default=0)
+    total = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("Счётчик закрытых сделок")
+        verbose_name_plural = _("Счётчики закрытых сделок")
+        constraints = [
+            # The writers' upsert key (crm.tallies.add). No `include` here (SQLite would make no
+            # constraint at all): the read's covering index is separate.
+            models.UniqueConstraint(fields=["kind", "start", "scope", "won", "owner", "currency", "reason"],
+                                    name="an_closedcount_key"),
+        ]
+        indexes = [
+            # The report's read of a calendar period's pipelines, from the index alone (PostgreSQL).
+            models.Index(fields=["kind", "start", "scope"], include=["won", "owner", "currency", "reason", "n", "total"],
+                         name="an_closedcount_read_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (f"{self.kind} {self.start:%Y-%m-%d} {self.scope} {'won' if self.won else 'lost'} {self.owner} "
+                f"{self.currency} {self.reason}: {self.n} / {self.total}")
+
+
 # --- The stuck records' count (analytics.history keeps it; analytics.selectors.stuck_count reads) ---
 
 class OpenStayCount(models.Model):

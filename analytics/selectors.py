@@ -47,7 +47,7 @@ from accounts.models import Action, Entity, Level, User
 from crm.money import Currency
 
 from .history import BITS, day_of, period_end, period_start
-from .models import FUNNEL_KINDS, NONE, FunnelCount, Handover, OpenStayCount, Stay, TakenCount
+from .models import FUNNEL_KINDS, NONE, ClosedCount, FunnelCount, Handover, OpenStayCount, Stay, TakenCount
 from .params import Period, ReportParams
 
 LEAD, DEAL = "leads.lead", "deals.deal"
@@ -637,7 +637,8 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
 
     won_stages, lost_stages = _success_and_failure()
     # Each deal once (won twice in the period: one deal, one sum), with the amount and currency
-    # its stays carry: no read of the deals.
+    # its stays carry: no read of the deals. Not from the closed deals' counts: those count a deal
+    # once per pipeline it was won in, and this block once per deal.
     won = only(_won_stays(user, params, won_stages), "owner")
     for owner, currency, n, total in _summed(won.values("owner", "object_id", "amount", "currency").distinct(),
                                              ["owner", "currency"]):
@@ -945,6 +946,10 @@ def _closed_deals(user, params: ReportParams, pipelines: list[int], won_stages: 
     pipeline and outcome (won twice in the period: one deal, one sum), with its current amount,
     currency and reason.
 
+    A calendar week / month / quarter / year without a source reads the counts kept per period
+    (ClosedCount, analytics.history: a few rows per pipeline, owner, currency and reason); any
+    other period scans the stays as follows.
+
     Everything comes from the stays (analytics.history keeps the deal's amount, currency and
     loss reason on them) through their index on (scope, state, entered_at) of the deals
     (an_stay_deal_closed_idx), which covers those columns: PostgreSQL reads the index alone. The
@@ -953,6 +958,16 @@ def _closed_deals(user, params: ReportParams, pipelines: list[int], won_stages: 
     join into the deals applied that one too; time in status already gates so)."""
     if not won_stages and not lost_stages:
         return []
+    calendar = _calendar(params.period)
+    if calendar is not None and params.source is None:  # the counts know owners and pipelines, not sources
+        kind, start = calendar
+        counts = _narrowed(user, ClosedCount.objects.filter(kind=kind, start=start, scope__in=sorted(pipelines)), DEAL,
+                           params)
+        # A bucket back at 0 (its deals deleted, edited into another) is none: the scan has no row for it.
+        return [(scope, won, currency, None if reason == NONE else reason, n, total)
+                for scope, won, currency, reason, n, total in counts.values("scope", "won", "currency", "reason")
+                .annotate(deals=Sum("n"), sum=Sum("total")).values_list("scope", "won", "currency", "reason", "deals", "sum")
+                if n]
     outcome = Case(When(state__in=sorted(won_stages), then=Value(1)), default=Value(0), output_field=IntegerField())
     closed = (_entered(_stays(user, DEAL, params), params.period)
               .filter(scope__in=pipelines, state__in=sorted(won_stages | lost_stages))
@@ -992,7 +1007,14 @@ def _won_stays(user, params: ReportParams, won_stages: dict[str, int]) -> QueryS
 def won_deals(user, period: Period) -> int:
     """How many deals `user` may see entered a success stage in `period`, in any pipeline — the
     sum over the pipelines of deals_report's `won.count` (a deal won in two pipelines counts in
-    both), without the rest of that report. Two queries (and the gate's, once per user)."""
+    both), without the rest of that report. A calendar period («this month so far») sums the
+    closed deals' counts (ClosedCount: one query, the marks know which stages won); any other
+    scans the won stays (two queries). And the gate's, once per user."""
+    calendar = _calendar(period)
+    if calendar is not None:
+        kind, start = calendar
+        rows = _gated(user, ClosedCount.objects.filter(kind=kind, start=start, won=True), DEAL)
+        return rows.aggregate(n=Sum("n"))["n"] or 0
     won_stages, _lost = _success_and_failure()
     if not won_stages:
         return 0

@@ -28,9 +28,11 @@ REPORTS = {
 
 # The reports whose deals' money is read from the stays (the deal's amount, currency and loss
 # reason are kept on them): the managers' won deals no longer read the deals (14 → 13 for the head),
-# «Мой день» counts the won deals without the whole deals' report (14 → 8).
+# «Мой день» counts the won deals without the whole deals' report (14 → 8), then sums this month's
+# closed deals' counts (ClosedCount) in one query without reading the stages (7 → 6). The deals'
+# report reads the counts of a calendar period in the query that scanned the stays: the same budget.
 BUDGETS = {"managers": {"owner": 12, "head": 13}, "deals_report": {"owner": 9, "head": 10},
-           "day_numbers": {"owner": 1, "head": 8}}
+           "day_numbers": {"owner": 1, "head": 6}}
 
 
 def grow(count: int, owner, outsider) -> None:

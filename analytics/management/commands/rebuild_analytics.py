@@ -1,14 +1,15 @@
-"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|open|sources]: compare what the writers
+"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|closed|open|sources]: compare what the writers
 keep for the reports with what the history makes, print the differences, and (without --check)
 replace them. With --check the exit code is 1 when something differs.
 - the stays (analytics.models.Stay) against the history (crm.TimelineEntry «created» and «status»);
 - the funnel's marks and counts (FunnelMark, FunnelCount) against the stays;
 - the managers' «Взято в работу» per period (TakenMark, TakenCount) against the handovers;
+- the deals' report's won and lost deals per period (ClosedMark, ClosedCount) against the deal stays;
 - the records' open stays per state, owner and day (OpenStayCount: the stuck records' count)
   against the open stays;
 - the sources' month rollups and the managers' moves per day (analytics.source_counts) against the
   leads, deals and stays.
-In this order: the last four are made from the stays and handovers. `--only` does one of them (at a million leads
+In this order: the last five are made from the stays and handovers. `--only` does one of them (at a million leads
 the sources take seconds, the funnel minutes, the stays much longer)."""
 
 from django.core.management.base import BaseCommand
@@ -35,9 +36,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
-        parser.add_argument("--only", choices=["stays", "funnel", "taken", "open", "sources"],
+        parser.add_argument("--only", choices=["stays", "funnel", "taken", "closed", "open", "sources"],
                             help="Только пребывания в статусах (stays), воронку по периодам (funnel), «Взято в "
-                                 "работу» по периодам (taken), открытые пребывания по дням (open) или счётчики "
+                                 "работу» по периодам (taken), выигранные и проигранные сделки по периодам "
+                                 "(closed), открытые пребывания по дням (open) или счётчики "
                                  "«Источников» и переводов статуса (sources).")
 
     def handle(self, *args, check: bool = False, only: str | None = None, **options):
@@ -48,6 +50,8 @@ class Command(BaseCommand):
             differing += self._funnel(check)
         if only in (None, "taken"):
             differing += self._taken(check)
+        if only in (None, "closed"):
+            differing += self._closed(check)
         if only in (None, "open"):
             differing += self._open(check)
         if only in (None, "sources"):
@@ -84,6 +88,16 @@ class Command(BaseCommand):
         return self._rollup(check, "взято в работу", "по передачам", history.taken_differences(), history.rebuild_taken,
                             lambda kind, start, owner: f"{kind} с {start:%Y-%m-%d}, ответственный {owner}",
                             marks="отметок")
+
+    def _closed(self, check: bool) -> int:
+        marks, counts = history.closed_differences()
+        return self._rollup(check, "закрытые сделки", "по пребываниям",
+                            (marks, [(key, f"{n} на {total}", f"{m} на {t}") for key, (n, total), (m, t) in counts]),
+                            history.rebuild_closed,
+                            lambda kind, start, scope, won, owner, currency, reason:
+                            f"{kind} с {start:%Y-%m-%d}, воронка {scope}, {'выиграно' if won else 'проиграно'}, "
+                            f"ответственный {owner}, валюта {currency or '—'}, причина {reason or '—'}",
+                            marks="отметок сделок")
 
     def _open(self, check: bool) -> int:
         return self._rollup(check, "открытые пребывания", "по пребываниям", (None, history.open_differences()),
