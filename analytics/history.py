@@ -44,7 +44,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Model
-from django.db.models.signals import post_init
+from django.db.models.signals import post_delete, post_init, post_save, pre_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -939,9 +939,13 @@ def open_differences() -> list[tuple[tuple, int, int]]:
 # (DELETE … RETURNING). The mark carries the values it was counted under: an edit of the deal's
 # owner, amount, currency or loss reason moves what its marks added (their own values, read under
 # the deal's row lock that every deals.services writer holds) to the new bucket — no trust in what
-# the instance remembered. Which stages close a deal is deals.Stage.semantics at the move: a stage
-# whose semantics are edited later leaves its marks as they were until `rebuild_analytics --only
-# closed` (the scan of a non-calendar period reads the semantics of the moment).
+# the instance remembered. Which stages close a deal is deals.Stage.semantics at the move.
+#
+# A stage's meaning edited in the admin (deals.Stage.semantics) changes which of the stays close a
+# deal: a stage that becomes or stops being a success or failure stage, or such a stage deleted
+# (its deals moved away first; their stays keep its id, and the scan no longer counts them). The
+# deals that ever entered it are recounted from their stays in the background (analytics.tasks),
+# once the admin's save has committed: at a million deals a stage may have a hundred thousand.
 
 CLOSED_MARK = ("object_id", "scope", "won", "kind", "start")  # ClosedMark's key
 CLOSED_COLUMNS = (*CLOSED_MARK, "owner", "currency", "reason", "amount")
@@ -1078,6 +1082,62 @@ def _closed_forget(ids: list[int]) -> None:
                 gone += list(rows.values_list(*CLOSED_COLUMNS))
                 rows.delete()
     _count_closed(gone, [])
+
+
+def _closing() -> set[str]:
+    from deals.models import Stage
+
+    return {Stage.Semantics.SUCCESS, Stage.Semantics.FAILURE}
+
+
+def _stage_before(sender, instance, raw=False, **kwargs) -> None:
+    # The meaning the stage had (None: a new stage), to tell an edit of it after the save.
+    instance._analytics_semantics = None if raw or instance.pk is None else (
+        sender.objects.filter(pk=instance.pk).values_list("semantics", flat=True).first())
+
+
+def _stage_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    was = getattr(instance, "_analytics_semantics", None)
+    if not (created or raw) and was != instance.semantics and _closing() & {was, instance.semantics}:
+        _recount_stage_later(instance.pk)
+
+
+def _stage_deleted(sender, instance, **kwargs) -> None:
+    if instance.semantics in _closing():
+        _recount_stage_later(instance.pk)
+
+
+def _connect_stages() -> None:
+    from deals.models import Stage
+
+    pre_save.connect(_stage_before, sender=Stage, weak=False, dispatch_uid="analytics-stage-before")
+    post_save.connect(_stage_saved, sender=Stage, weak=False, dispatch_uid="analytics-stage-saved")
+    post_delete.connect(_stage_deleted, sender=Stage, weak=False, dispatch_uid="analytics-stage-deleted")
+
+
+_connect_stages()
+
+
+def _recount_stage_later(pk: int) -> None:
+    from .tasks import recount_stage as task
+
+    transaction.on_commit(lambda: task.enqueue(str(pk)), robust=True)
+
+
+def recount_stage(state: str) -> int:
+    """Recount the closed marks of the deals that ever entered the stage `state` (its id as text)
+    from their stays and the stages' meaning now; returns how many deals. A chunk at a time, each
+    under the deals' row locks that their writers take (deals.services): a deal moved meanwhile is
+    counted by its move or by this, never by both."""
+    from deals.models import Deal
+
+    ids = sorted(set(Stay.objects.filter(model=DEAL, state=state).values_list("object_id", flat=True)))
+    for index in range(0, len(ids), CHUNK):
+        chunk = ids[index:index + CHUNK]
+        with transaction.atomic():
+            list(Deal.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+            recount(chunk, DEAL)
+    return len(ids)
 
 
 def fresh_closed_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:

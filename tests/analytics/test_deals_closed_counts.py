@@ -306,3 +306,40 @@ def test_my_day_s_won_deals_read_one_query_of_the_counts(owner, head):
     assert [q["sql"] for q in queries if "analytics_" in q["sql"]] == [
         q["sql"] for q in queries if "analytics_closedcount" in q["sql"]]
     assert not [q for q in queries if "deals_stage" in q["sql"]]
+
+
+def test_a_stage_whose_meaning_the_supervisor_swaps_recounts_its_deals_in_the_background(
+        story, head, monkeypatch, django_capture_on_commit_callbacks):
+    from deals.models import Stage
+
+    refused, presentation = stage(COLD, "Отказ"), stage(COLD, "Презентация")
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        # «Отказ» becomes a stage in process and «Презентация» the failure one, as the admin's
+        # pipeline form saves them: the deals that ever entered either are recounted after the commit.
+        refused.semantics, presentation.semantics = Stage.Semantics.IN_PROCESS, Stage.Semantics.FAILURE
+        refused.save()
+        presentation.save()
+        refused.name = "Отказ клиента"
+        refused.save()  # a new name alone recounts nothing
+    assert len(queued) == 2
+    assert history.closed_differences() == (0, [])
+    october = figures(head, OCTOBER)
+    # Lost in October now: «Дважды», which entered «Презентация» then; not the deals of «Отказ».
+    assert october[COLD][1] == (1, {RUB: Decimal("1000.10")})
+    assert october == scanned(monkeypatch, head, OCTOBER)
+
+
+def test_a_deleted_failure_stage_takes_its_deals_out_of_the_lost_ones(story, head, monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    from deals.models import Deal
+
+    refused = stage(COLD, "Отказ")
+    # Its deals moved away first (a stage with deals cannot be deleted); their stays keep its id.
+    Deal.objects.filter(stage=refused).update(stage=stage(COLD, "Презентация"))
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        refused.delete()
+    assert len(queued) == 1
+    assert history.closed_differences() == (0, [])
+    october = figures(head, OCTOBER)
+    assert october[COLD][1] == (0, {})
+    assert october == scanned(monkeypatch, head, OCTOBER)
