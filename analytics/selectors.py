@@ -887,21 +887,17 @@ def deals_report(user, params: ReportParams) -> DealsReport:
     if params.source is not None:
         narrowed = narrowed.filter(source_id=params.source)
     ids = [s.pk for s in stages]
-    now_totals: dict | None = {}
+    now_totals = None
     if params.source is None:  # the counters know owners and pipelines, not sources
-        for pipeline in pipelines:
-            totals = tallies.board_totals(user, Deal, "stage", [s.pk for s in stages if s.pipeline_id == pipeline.pk],
-                                          owners=owners, scope=pipeline.pk)
-            if totals is None:
-                now_totals = None
-                break
-            now_totals.update(totals)
-    if params.source is not None or now_totals is None:
-        now_totals = boards.column_totals(narrowed, "stage", ids)
+        # One read for all the pipelines: a stage id is its pipeline's own, and the gate on the
+        # counters' scope is each pipeline's rule.
+        now_totals = tallies.board_totals(user, Deal, "stage", ids, owners=owners, lines=False)
+    if now_totals is None:
+        now_totals = boards.column_totals(narrowed, "stage", ids, lines=False)
     first, last = params.period.months()
     in_process = [s.pk for s in stages if s.semantics == Stage.Semantics.IN_PROCESS]
     forecast = boards.column_totals(narrowed.filter(stage__in=in_process, close_date__gte=first, close_date__lte=last),
-                                    "stage", ids)
+                                    "stage", ids, lines=False)
 
     won_stages = {str(s.pk) for s in stages if s.semantics == Stage.Semantics.SUCCESS}
     lost_stages = {str(s.pk) for s in stages if s.semantics == Stage.Semantics.FAILURE}

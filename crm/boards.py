@@ -152,18 +152,20 @@ def format_sums(sums: dict[str, Decimal]) -> list[str]:
     return lines or [format_money(0, Currency.RUB)]
 
 
-def column_totals(records: QuerySet, field: str, columns: Iterable) -> dict:
+def column_totals(records: QuerySet, field: str, columns: Iterable, *, lines: bool = True) -> dict:
     """Count and money per column in one query (grouped by the column `field` and currency).
     COUNT(*), not COUNT(id): an index that covers the filter, the column, currency and amount (the
     deals' forecast by close date, deal_close_date_idx) then answers alone — PostgreSQL would read
     every row for its id (the forecast at 1M: 16 ms → 5 ms)."""
     rows = records.order_by().values_list(field, "currency").annotate(n=Count("*"), total=Sum("amount"))
-    return totals_of(rows, columns)
+    return totals_of(rows, columns, lines=lines)
 
 
-def totals_of(rows: Iterable[tuple], columns: Iterable) -> dict:
+def totals_of(rows: Iterable[tuple], columns: Iterable, *, lines: bool = True) -> dict:
     """{column: {"count", "sums", "sum_lines"}} from (column, currency, count, sum) rows; rows of
-    other columns are left out."""
+    other columns are left out. `lines=False`: no "sum_lines" — a reader that formats the sums
+    its own way (the analytics' money cells) does not pay for the board's lines (a few ms on a
+    report of three pipelines)."""
     totals: dict = {c: {"count": 0, "sums": {}} for c in columns}
     for value, currency, n, total in rows:
         column = totals.get(value)
@@ -171,8 +173,9 @@ def totals_of(rows: Iterable[tuple], columns: Iterable) -> dict:
             continue
         column["count"] += n
         column["sums"][currency] = column["sums"].get(currency, Decimal(0)) + (total or 0)
-    for column in totals.values():
-        column["sum_lines"] = format_sums(column["sums"])
+    if lines:
+        for column in totals.values():
+            column["sum_lines"] = format_sums(column["sums"])
     return totals
 
 

@@ -241,7 +241,7 @@ def _counters(user, model, *, owners: set[int] | None, scope: int | None, column
 
 
 def board_totals(user, model, column_field: str, columns, *, owners: set[int] | None = None,
-                 scope: int | None = None) -> dict | None:
+                 scope: int | None = None, lines: bool = True) -> dict | None:
     """What crm.boards.column_totals returns ({column: {"count", "sums", "sum_lines"}}) for the
     records of `model` that `user` may see, narrowed to the owners `owners` (the board's owner
     filters; None: not narrowed) and the scope `scope` (the deal pipeline), read from the
@@ -258,7 +258,7 @@ def board_totals(user, model, column_field: str, columns, *, owners: set[int] | 
     grouped = rows.order_by().values_list("board_column", "currency").annotate(n=Sum("count"), total=Sum("amount"))
     # A counter at zero is a column or currency no record is in any more: the aggregate has no row for it.
     return boards.totals_of(((by_name[column], currency, n, total) for column, currency, n, total in grouped if n),
-                            columns)
+                            columns, lines=lines)
 
 
 def visible_count(user, model, *, owners: set[int] | None = None, scope: int | None = None,

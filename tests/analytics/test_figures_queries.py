@@ -30,8 +30,9 @@ REPORTS = {
 # reason are kept on them): the managers' won deals no longer read the deals (14 → 13 for the head),
 # «Мой день» counts the won deals without the whole deals' report (14 → 8), then sums this month's
 # closed deals' counts (ClosedCount) in one query without reading the stages (7 → 6). The deals'
-# report reads the counts of a calendar period in the query that scanned the stays: the same budget.
-BUDGETS = {"managers": {"owner": 12, "head": 13}, "deals_report": {"owner": 9, "head": 10},
+# report reads the counts of a calendar period in the query that scanned the stays, and the
+# stages' counters of all its pipelines in one query instead of one per pipeline (9 → 7, 10 → 8).
+BUDGETS = {"managers": {"owner": 12, "head": 13}, "deals_report": {"owner": 7, "head": 8},
            "day_numbers": {"owner": 1, "head": 6}}
 
 
