@@ -308,20 +308,30 @@ def test_my_day_s_won_deals_read_one_query_of_the_counts(owner, head):
     assert not [q for q in queries if "deals_stage" in q["sql"]]
 
 
-def test_a_stage_whose_meaning_the_supervisor_swaps_recounts_its_deals_in_the_background(
-        story, head, monkeypatch, django_capture_on_commit_callbacks):
-    from deals.models import Stage
+def test_a_stage_whose_meaning_the_supervisor_swaps_in_the_admin_recounts_its_deals_in_the_background(
+        story, head, client, monkeypatch, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Group, Permission
+    from django.urls import reverse
 
+    from tests.deals.test_admin import pipeline_form
+
+    supervisors = Group.objects.create(name="Руководители")
+    supervisors.permissions.set(Permission.objects.filter(content_type__app_label="deals"))
+    head.groups.add(supervisors)
+    client.force_login(head)
+    cold = pipeline(COLD)
     refused, presentation = stage(COLD, "Отказ"), stage(COLD, "Презентация")
-    with django_capture_on_commit_callbacks(execute=True) as queued:
-        # «Отказ» becomes a stage in process and «Презентация» the failure one, as the admin's
-        # pipeline form saves them: the deals that ever entered either are recounted after the commit.
-        refused.semantics, presentation.semantics = Stage.Semantics.IN_PROCESS, Stage.Semantics.FAILURE
-        refused.save()
-        presentation.save()
-        refused.name = "Отказ клиента"
-        refused.save()  # a new name alone recounts nothing
-    assert len(queued) == 2
+    recounted = []
+    recount = history.recount_stage
+    monkeypatch.setattr(history, "recount_stage", lambda state: recounted.append(state) or recount(state))
+    with django_capture_on_commit_callbacks(execute=True):
+        # «Отказ» becomes a stage in process and «Презентация» the failure one, in one save of the
+        # pipeline's form: the deals that ever entered either are recounted after the commit.
+        response = client.post(reverse("admin:deals_pipeline_change", args=[cold.pk]), pipeline_form(cold, edit={
+            "Отказ": {"semantics": "process", "name": "Отказ клиента"}, "Презентация": {"semantics": "failure"}}))
+    assert response.status_code == 302, response.content.decode()
+    # The two stages whose meaning changed, not the others the form saved too.
+    assert sorted(recounted) == sorted([str(refused.pk), str(presentation.pk)])
     assert history.closed_differences() == (0, [])
     october = figures(head, OCTOBER)
     # Lost in October now: «Дважды», which entered «Презентация» then; not the deals of «Отказ».
