@@ -152,3 +152,14 @@ def test_the_head_opens_the_leads_stuck_longer_than_usual_from_his_day(live_serv
     stuck = page.get_by_test_id("time-leads-stuck").locator("tbody th a")
     expect(stuck).to_have_count(2)
     assert stuck.all_inner_texts() == ["Забытый лид", "Тихий лид"]
+
+
+def test_a_narrow_table_wraps_its_stage_names_to_show_the_sums_on_a_phone(live_server, page, login, head, seeded_defaults):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(head)
+    page.goto(f"{live_server.url}/analytics/deals/?period=month")
+    stages = page.locator("[data-testid^=deals-stages-]").first
+    expect(stages).to_contain_text("Подготовка документов")
+    # The sum column is on the screen, not behind a sideways scroll of the table.
+    box = stages.get_by_role("columnheader", name="Сумма").bounding_box()
+    assert box and box["x"] + box["width"] <= 390, box
