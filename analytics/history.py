@@ -616,39 +616,62 @@ def _fresh_counts_sql(marks: str) -> str:
             f"ON s.model = '{LEAD}' AND s.object_id = m.object_id AND s.left_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7")
 
 
-def _lock_funnel(cursor) -> None:
-    if connection.vendor == "postgresql":  # the writers wait for the rebuild (crm.tallies.rebuild)
-        cursor.execute(f"LOCK TABLE {FunnelMark._meta.db_table}, {FunnelCount._meta.db_table} IN EXCLUSIVE MODE")
+# --- The kept marks and counts, rebuilt and compared (the funnel, the taken marks, the closed deals) ---
+
+def _rebuilt(marks_model, counts_model, insert_marks, counts_sql: str) -> int:
+    """Replace every mark and count of a rollup, set-based, in one transaction: the marks that
+    `insert_marks(cursor)` inserts (INSERT … SELECT from the stays or the handovers), the counts
+    that `counts_sql` (INSERT … SELECT over the marks) makes; returns the number of marks."""
+    marks, counts = marks_model._meta.db_table, counts_model._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the writers wait for the rebuild
+            cursor.execute(f"LOCK TABLE {marks}, {counts} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {counts}")
+        cursor.execute(f"DELETE FROM {marks}")
+        insert_marks(cursor)
+        cursor.execute(counts_sql)
+        return marks_model.objects.count()
+
+
+def _every_kind(fresh_sql) -> tuple[str, list]:
+    """(SELECT, parameters) of the fresh marks of every calendar kind, as `fresh_sql(kind)` makes
+    those of one."""
+    made = [fresh_sql(kind) for kind in FUNNEL_KINDS]
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) f{i}" for i, (sql, _params) in enumerate(made))
+    return f"SELECT * FROM ({union}) u", [p for _sql, params in made for p in params]
+
+
+def _marks_differing(cursor, fresh: str, kept: str, params: list) -> int:
+    """How many marks are in one of `fresh` and `kept` (SELECTs of the same columns; `params` are
+    fresh's) and not in the other, counted by the database: a million records' marks are not read
+    here."""
+    differing = 0
+    for a, b in ((fresh, kept), (kept, fresh)):
+        cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", params)
+        differing += cursor.fetchone()[0]
+    return differing
+
+
+def _insert_fresh_funnel(cursor) -> None:
+    for kind in FUNNEL_KINDS:
+        sql, params = fresh_marks_sql(kind)
+        cursor.execute(f"INSERT INTO {FunnelMark._meta.db_table} (object_id, kind, start, mask) {sql}", params)
 
 
 def rebuild_funnel() -> int:
-    """Replace every mark and count by the ones the stays make, set-based (INSERT … SELECT), in
-    one transaction; returns the number of marks."""
-    columns = "kind, start, owner, source, niche, reason, mask, n"
-    with transaction.atomic(), connection.cursor() as cursor:
-        _lock_funnel(cursor)
-        cursor.execute(f"DELETE FROM {FunnelCount._meta.db_table}")
-        cursor.execute(f"DELETE FROM {FunnelMark._meta.db_table}")
-        for kind in FUNNEL_KINDS:
-            sql, params = fresh_marks_sql(kind)
-            cursor.execute(f"INSERT INTO {FunnelMark._meta.db_table} (object_id, kind, start, mask) {sql}", params)
-        cursor.execute(f"INSERT INTO {FunnelCount._meta.db_table} ({columns}) "
-                       f"{_fresh_counts_sql(FunnelMark._meta.db_table)}")
-        return FunnelMark.objects.count()
+    """Replace every mark and count by the ones the stays make; returns the number of marks."""
+    return _rebuilt(FunnelMark, FunnelCount, _insert_fresh_funnel,
+                    f"INSERT INTO {FunnelCount._meta.db_table} (kind, start, owner, source, niche, reason, mask, n) "
+                    f"{_fresh_counts_sql(FunnelMark._meta.db_table)}")
 
 
 def funnel_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
     """(how many marks differ from the stays', [(key, kept n, fresh n)…] of the counts that
-    differ), computed by the database: a million leads' marks are not read here."""
-    union = " UNION ALL ".join(f"SELECT * FROM ({fresh_marks_sql(kind)[0]}) f{i}" for i, kind in enumerate(FUNNEL_KINDS))
-    fresh = f"SELECT * FROM ({union}) u"
-    params = [p for kind in FUNNEL_KINDS for p in fresh_marks_sql(kind)[1]]
+    differ), computed by the database."""
+    fresh, params = _every_kind(fresh_marks_sql)
     kept = f"SELECT object_id, kind, start, mask FROM {FunnelMark._meta.db_table}"
     with connection.cursor() as cursor:
-        marks = 0
-        for a, b, p in ((fresh, kept, params), (kept, fresh, params)):
-            cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", p)
-            marks += cursor.fetchone()[0]
+        marks = _marks_differing(cursor, fresh, kept, params)
         cursor.execute(_fresh_counts_sql(f"({fresh})"), params)
         want = {tuple(row[:7]): row[7] for row in cursor.fetchall()}
     have = {(kind, start, *rest): n for kind, start, *rest, n in FunnelCount.objects.exclude(n=0).values_list(
@@ -781,33 +804,19 @@ def _taken_learn(ids: list[int]) -> None:
 
 
 def rebuild_taken() -> int:
-    """Replace every taken mark and count by the ones the handovers make, set-based, in one
-    transaction; returns the number of marks."""
-    marks, counts = TakenMark._meta.db_table, TakenCount._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # the writers wait for the rebuild
-            cursor.execute(f"LOCK TABLE {marks}, {counts} IN EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {counts}")
-        cursor.execute(f"DELETE FROM {marks}")
-        _insert_fresh_taken(cursor)
-        cursor.execute(f"INSERT INTO {counts} (kind, start, owner, n) SELECT kind, start, owner, COUNT(*) "
-                       f"FROM {marks} GROUP BY 1, 2, 3")
-        return TakenMark.objects.count()
+    """Replace every taken mark and count by the ones the handovers make; returns the number of marks."""
+    return _rebuilt(TakenMark, TakenCount, _insert_fresh_taken,
+                    f"INSERT INTO {TakenCount._meta.db_table} (kind, start, owner, n) SELECT kind, start, owner, "
+                    f"COUNT(*) FROM {TakenMark._meta.db_table} GROUP BY 1, 2, 3")
 
 
 def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
     """(how many taken marks differ from the handovers', [((kind, start, owner), kept n, fresh n)…]
     of the counts that differ), computed by the database."""
-    made = [fresh_taken_sql(kind) for kind in FUNNEL_KINDS]
-    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) f{i}" for i, (sql, _params) in enumerate(made))
-    fresh = f"SELECT * FROM ({union}) u"
-    params = [p for _sql, ps in made for p in ps]
+    fresh, params = _every_kind(fresh_taken_sql)
     kept = f"SELECT object_id, owner, kind, start FROM {TakenMark._meta.db_table}"
     with connection.cursor() as cursor:
-        marks = 0
-        for a, b in ((fresh, kept), (kept, fresh)):
-            cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", params)
-            marks += cursor.fetchone()[0]
+        marks = _marks_differing(cursor, fresh, kept, params)
         cursor.execute(f"SELECT kind, start, owner, COUNT(*) FROM ({fresh}) t GROUP BY 1, 2, 3", params)
         want = {(kind, _date(start), owner): n for kind, start, owner, n in cursor.fetchall()}
     have = {(kind, start, owner): n for kind, start, owner, n in
@@ -1184,32 +1193,19 @@ def _fresh_closed_counts_sql(marks: str) -> str:
 
 
 def rebuild_closed() -> int:
-    """Replace every closed mark and count by the ones the stays make, set-based, in one
-    transaction; returns the number of marks."""
-    marks, counts = ClosedMark._meta.db_table, ClosedCount._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # the writers wait for the rebuild
-            cursor.execute(f"LOCK TABLE {marks}, {counts} IN EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {counts}")
-        cursor.execute(f"DELETE FROM {marks}")
-        _insert_fresh_closed(cursor)
-        cursor.execute(f"INSERT INTO {counts} ({', '.join(CLOSED_KEY)}, n, total) {_fresh_closed_counts_sql(marks)}")
-        return ClosedMark.objects.count()
+    """Replace every closed mark and count by the ones the stays make; returns the number of marks."""
+    return _rebuilt(ClosedMark, ClosedCount, _insert_fresh_closed,
+                    f"INSERT INTO {ClosedCount._meta.db_table} ({', '.join(CLOSED_KEY)}, n, total) "
+                    f"{_fresh_closed_counts_sql(ClosedMark._meta.db_table)}")
 
 
 def closed_differences() -> tuple[int, list[tuple[tuple, tuple, tuple]]]:
     """(how many closed marks differ from the stays', [(key, kept (n, total), fresh (n, total))…]
     of the counts that differ), computed by the database."""
-    made = [fresh_closed_sql(kind) for kind in FUNNEL_KINDS]
-    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) f{i}" for i, (sql, _params) in enumerate(made))
-    fresh = f"SELECT * FROM ({union}) u"
-    params = [p for _sql, ps in made for p in ps]
+    fresh, params = _every_kind(fresh_closed_sql)
     kept = f"SELECT {', '.join(CLOSED_COLUMNS)} FROM {ClosedMark._meta.db_table}"
     with connection.cursor() as cursor:
-        marks = 0
-        for a, b in ((fresh, kept), (kept, fresh)):
-            cursor.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b}) d", params)
-            marks += cursor.fetchone()[0]
+        marks = _marks_differing(cursor, fresh, kept, params)
         cursor.execute(_fresh_closed_counts_sql(f"({fresh})"), params)
         want = {(kind, _date(start), scope, bool(won), *rest): (n, _money(total) or Decimal(0))
                 for kind, start, scope, won, *rest, n, total in cursor.fetchall()}
