@@ -163,3 +163,33 @@ def test_a_narrow_table_wraps_its_stage_names_to_show_the_sums_on_a_phone(live_s
     # The sum column is on the screen, not behind a sideways scroll of the table.
     box = stages.get_by_role("columnheader", name="Сумма").bounding_box()
     assert box and box["x"] + box["width"] <= 390, box
+
+
+def test_the_head_makes_a_stage_the_failure_one_in_the_admin_and_the_deals_report_follows(
+        live_server, page, login, head, owner, seeded_defaults):
+    from accounts.demo import grant_supervisors
+    from tests.analytics.conftest import deal_move, new_deal
+    from tests.factories import COLD, pipeline
+
+    grant_supervisors({"head": head})
+    deal_move(new_deal(owner, title="Показали продукт"), "Презентация", owner)  # this month, through the service
+    cold = pipeline(COLD)
+    login(head)
+
+    def lost_this_month():
+        page.goto(f"{live_server.url}/analytics/deals/?period=month")
+        row = page.get_by_test_id(f"deals-result-{cold.pk}").get_by_role("row").filter(has_text="Проиграно")
+        return row.get_by_role("cell").first
+
+    expect(lost_this_month()).to_have_text("0")
+
+    # In the pipeline's admin page: «Отказ» becomes a stage in process, «Презентация» the failure one.
+    page.goto(f"{live_server.url}/admin/deals/pipeline/{cold.pk}/change/")
+    for name, meaning in (("Отказ", "В работе"), ("Презентация", "Провал")):
+        row = page.locator("tr.form-row").filter(has=page.locator(f"input[value='{name}']"))
+        row.locator("select[name$='-semantics']").select_option(label=meaning)
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist")).to_contain_text("успешно изменен")
+
+    # The deal that entered «Презентация» this month is a lost one now (recounted by the background task).
+    expect(lost_this_month()).to_have_text("1")
