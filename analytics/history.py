@@ -1144,7 +1144,7 @@ def recount_stage(state: str) -> int:
     for index in range(0, len(ids), CHUNK):
         chunk = ids[index:index + CHUNK]
         with transaction.atomic():
-            list(Deal.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+            list(Deal._base_manager.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
             recount(chunk, DEAL)
     return len(ids)
 
