@@ -1,7 +1,14 @@
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
+
+# The suite runs on a worker per core (scripts/test): on a 2-core CI machine the other worker's
+# browser, live server and database share the cores, and a page's answer may take longer than
+# Playwright's 5 s default for an expectation — the same 10 s as the actions' timeout below (a
+# calendar dialog once missed 5 s so, in a run that passed everywhere else).
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture
