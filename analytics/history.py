@@ -715,27 +715,58 @@ def _returned(rows) -> list[tuple[int, int, str, date]]:
     return [(object_id, owner, kind, _date(start)) for object_id, owner, kind, start in rows]
 
 
-def _insert_taken(marks: list[tuple[int, int, str, date]]) -> list[tuple[int, int, str, date]]:
-    """Insert the marks that do not exist yet; returns the ones this statement inserted."""
+def _insert_marks(model, columns: tuple[str, ...], key: tuple[str, ...], marks: list[tuple], params_of,
+                  returned_of) -> list[tuple]:
+    """Insert the rows `marks` (values of `columns`; `params_of(chunk)` their parameters) whose
+    `key` (the first columns: the model's unique key) is not in `model`'s table yet; returns the
+    ones this statement inserted (`returned_of`: a raw row as the writers hold it). A mark that
+    is new is what the insert itself answers (… ON CONFLICT DO NOTHING RETURNING)."""
     quote = connection.ops.quote_name
-    table = quote(TakenMark._meta.db_table)
-    columns = ", ".join(quote(c) for c in MARK_COLUMNS)
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     new = []
     with connection.cursor() as cursor:
         for index in range(0, len(marks), ROWS_AT_ONCE):
             chunk = marks[index:index + ROWS_AT_ONCE]
-            sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))} "
-                   f"ON CONFLICT ({columns}) DO NOTHING")
+            sql = (f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(chunk))} "
+                   f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING")
             if _returning():
-                cursor.execute(f"{sql} RETURNING {columns}", _mark_params(chunk))
-                new += _returned(cursor.fetchall())
+                cursor.execute(f"{sql} RETURNING {names}", params_of(chunk))
+                new += returned_of(cursor.fetchall())
                 continue
             # No RETURNING (SQLite before 3.35): the ones there before, read under the writer's
-            # lock of the leads (leads.services) — only the lead's own writer adds its marks.
-            there = set(TakenMark.objects.filter(object_id__in={m[0] for m in chunk}).values_list(*MARK_COLUMNS))
-            cursor.execute(sql, _mark_params(chunk))
-            new += [mark for mark in chunk if mark not in there]
+            # lock of the records (leads.services, deals.services) — only a record's own writer
+            # adds its marks.
+            there = set(model.objects.filter(object_id__in={m[0] for m in chunk}).values_list(*key))
+            cursor.execute(sql, params_of(chunk))
+            new += [mark for mark in chunk if mark[:len(key)] not in there]
     return new
+
+
+def _delete_marks(model, columns: tuple[str, ...], ids: list[int], returned_of) -> list[tuple]:
+    """Delete the marks of the records `ids` from `model`'s table; returns them (values of
+    `columns`) — exactly what was deleted (DELETE … RETURNING), for the counts to take away."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    gone = []
+    with connection.cursor() as cursor:
+        for index in range(0, len(ids), ROWS_AT_ONCE):
+            chunk = ids[index:index + ROWS_AT_ONCE]
+            if _returning():
+                cursor.execute(f"DELETE FROM {table} WHERE object_id IN ({', '.join(['%s'] * len(chunk))}) "
+                               f"RETURNING {names}", list(chunk))
+                gone += returned_of(cursor.fetchall())
+            else:
+                rows = model.objects.filter(object_id__in=chunk)
+                gone += list(rows.values_list(*columns))
+                rows.delete()
+    return gone
+
+
+def _insert_taken(marks: list[tuple[int, int, str, date]]) -> list[tuple[int, int, str, date]]:
+    """Insert the marks that do not exist yet; returns the ones this statement inserted."""
+    return _insert_marks(TakenMark, MARK_COLUMNS, MARK_COLUMNS, marks, _mark_params, _returned)
 
 
 def _count_taken(marks, sign: int) -> None:
@@ -760,20 +791,8 @@ def _taken(handed: list[tuple[int, int]], at: datetime) -> None:
 def _taken_forget(ids: list[int]) -> None:
     """Take the leads `ids` out of the taken counts and drop their marks (a deletion, a rebuild of
     their handovers)."""
-    if not ids:
-        return
-    table = connection.ops.quote_name(TakenMark._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in MARK_COLUMNS)
-    with connection.cursor() as cursor:
-        if _returning():  # what was deleted, exactly
-            cursor.execute(f"DELETE FROM {table} WHERE object_id IN ({', '.join(['%s'] * len(ids))}) "
-                           f"RETURNING {columns}", list(ids))
-            gone = _returned(cursor.fetchall())
-        else:
-            rows = TakenMark.objects.filter(object_id__in=ids)
-            gone = list(rows.values_list(*MARK_COLUMNS))
-            rows.delete()
-    _count_taken(gone, -1)
+    if ids:
+        _count_taken(_delete_marks(TakenMark, MARK_COLUMNS, ids, _returned), -1)
 
 
 def fresh_taken_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
@@ -989,26 +1008,7 @@ def _closed_returned(rows) -> list[tuple]:
 
 def _insert_closed(marks: list[tuple]) -> list[tuple]:
     """Insert the marks (CLOSED_COLUMNS) that do not exist yet; returns the ones this statement inserted."""
-    quote = connection.ops.quote_name
-    table = quote(ClosedMark._meta.db_table)
-    columns = ", ".join(quote(c) for c in CLOSED_COLUMNS)
-    key = ", ".join(quote(c) for c in CLOSED_MARK)
-    row = "(" + ", ".join(["%s"] * len(CLOSED_COLUMNS)) + ")"
-    new = []
-    with connection.cursor() as cursor:
-        for index in range(0, len(marks), ROWS_AT_ONCE):
-            chunk = marks[index:index + ROWS_AT_ONCE]
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} ON CONFLICT ({key}) DO NOTHING"
-            if _returning():
-                cursor.execute(f"{sql} RETURNING {columns}", _closed_params(chunk))
-                new += _closed_returned(cursor.fetchall())
-                continue
-            # No RETURNING (SQLite before 3.35): the ones there before, read under the writer's
-            # lock of the deals (deals.services) — only the deal's own writer adds its marks.
-            there = set(ClosedMark.objects.filter(object_id__in={m[0] for m in chunk}).values_list(*CLOSED_MARK))
-            cursor.execute(sql, _closed_params(chunk))
-            new += [mark for mark in chunk if mark[:5] not in there]
-    return new
+    return _insert_marks(ClosedMark, CLOSED_COLUMNS, CLOSED_MARK, marks, _closed_params, _closed_returned)
 
 
 def _count_closed(gone, came) -> None:
@@ -1074,23 +1074,8 @@ def _closed_follow(pk: int, values: tuple) -> None:
 def _closed_forget(ids: list[int]) -> None:
     """Take the deals `ids` out of the closed counts and drop their marks (a deletion, a rebuild
     of their stays)."""
-    if not ids:
-        return
-    table = connection.ops.quote_name(ClosedMark._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in CLOSED_COLUMNS)
-    gone = []
-    with connection.cursor() as cursor:
-        for index in range(0, len(ids), ROWS_AT_ONCE):
-            chunk = ids[index:index + ROWS_AT_ONCE]
-            if _returning():  # what was deleted, exactly
-                cursor.execute(f"DELETE FROM {table} WHERE object_id IN ({', '.join(['%s'] * len(chunk))}) "
-                               f"RETURNING {columns}", list(chunk))
-                gone += _closed_returned(cursor.fetchall())
-            else:
-                rows = ClosedMark.objects.filter(object_id__in=chunk)
-                gone += list(rows.values_list(*CLOSED_COLUMNS))
-                rows.delete()
-    _count_closed(gone, [])
+    if ids:
+        _count_closed(_delete_marks(ClosedMark, CLOSED_COLUMNS, ids, _closed_returned), [])
 
 
 def _closing() -> set[str]:
