@@ -1078,12 +1078,6 @@ def _closed_forget(ids: list[int]) -> None:
         _count_closed(_delete_marks(ClosedMark, CLOSED_COLUMNS, ids, _closed_returned), [])
 
 
-def _closing() -> set[str]:
-    from deals.models import Stage
-
-    return {Stage.Semantics.SUCCESS, Stage.Semantics.FAILURE}
-
-
 def _stage_before(sender, instance, raw=False, **kwargs) -> None:
     # The meaning the stage had (None: a new stage), to tell an edit of it after the save.
     instance._analytics_semantics = None if raw or instance.pk is None else (
@@ -1091,13 +1085,14 @@ def _stage_before(sender, instance, raw=False, **kwargs) -> None:
 
 
 def _stage_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    # Of three meanings, any change makes a stage closing or stops it being one.
     was = getattr(instance, "_analytics_semantics", None)
-    if not (created or raw) and was != instance.semantics and _closing() & {was, instance.semantics}:
+    if not (created or raw) and was is not None and was != instance.semantics:
         _recount_stage_later(instance.pk)
 
 
 def _stage_deleted(sender, instance, **kwargs) -> None:
-    if instance.semantics in _closing():
+    if instance.is_closed:
         _recount_stage_later(instance.pk)
 
 
