@@ -310,14 +310,12 @@ def test_my_day_s_won_deals_read_one_query_of_the_counts(owner, head):
 
 def test_a_stage_whose_meaning_the_supervisor_swaps_in_the_admin_recounts_its_deals_in_the_background(
         story, head, client, monkeypatch, django_capture_on_commit_callbacks):
-    from django.contrib.auth.models import Group, Permission
     from django.urls import reverse
 
-    from tests.deals.test_admin import pipeline_form
+    from accounts.demo import grant_supervisors
+    from tests.factories import pipeline_form
 
-    supervisors = Group.objects.create(name="Руководители")
-    supervisors.permissions.set(Permission.objects.filter(content_type__app_label="deals"))
-    head.groups.add(supervisors)
+    grant_supervisors({"head": head})
     client.force_login(head)
     cold = pipeline(COLD)
     refused, presentation = stage(COLD, "Отказ"), stage(COLD, "Презентация")

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from deals import services
 from deals.models import Deal, LossReason, Pipeline, Stage, StageRequirement
-from tests.factories import COLD, DealFactory, pipeline, stage
+from tests.factories import COLD, DealFactory, pipeline, pipeline_form, stage
 
 pytestmark = pytest.mark.django_db
 
@@ -22,23 +22,6 @@ def supervisor(head):
 
 def html(response) -> str:
     return response.content.decode()
-
-
-def pipeline_form(p: Pipeline, *, edit=None, delete=(), add=()):
-    """The pipeline's change form as the admin posts it: its stages, some edited, deleted or added."""
-    stages = list(p.stages.order_by("sort", "pk"))
-    data = {"name": p.name, "sort": p.sort, "default_for": p.default_for,
-            "stages-TOTAL_FORMS": len(stages) + len(add), "stages-INITIAL_FORMS": len(stages),
-            "stages-MIN_NUM_FORMS": 0, "stages-MAX_NUM_FORMS": 1000}
-    for i, s in enumerate(stages):
-        row = {"id": s.pk, "pipeline": p.pk, "name": s.name, "sort": s.sort, "color": s.color,
-               "semantics": s.semantics, **(edit or {}).get(s.name, {})}
-        if s.name in delete:
-            row["DELETE"] = "on"
-        data.update({f"stages-{i}-{k}": v for k, v in row.items()})
-    for j, row in enumerate(add, start=len(stages)):
-        data.update({f"stages-{j}-{k}": v for k, v in {"pipeline": p.pk, "color": "#2fc6f6", **row}.items()})
-    return data
 
 
 def change_url(p):
