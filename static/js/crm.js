@@ -20,6 +20,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (showing) closeAsked = true;
     else modal.hide();
   });
+  // So would a «Закрыть» / «Отмена» clicked while it fades in (a quick user, a busy machine):
+  // Bootstrap's own dismiss handler does nothing then. Close it once it is shown.
+  modalEl.addEventListener("click", (e) => {
+    if (showing && e.target.closest('[data-bs-dismiss="modal"]')) closeAsked = true;
+  });
 });
 
 // A form marked data-submit-when-changed (e.g. «Сменить воронку») can be submitted only after its
