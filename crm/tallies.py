@@ -1,7 +1,9 @@
 """Counts and sums of records per owner × scope × board column × currency (issue 13), kept by
 the writers, so that a board's column totals and a list's count read a few counter rows instead
 of aggregating the table — at 1,000,000 leads the totals were a parallel scan of it (29× the
-minimal page) and the list's exact count 58–70 ms.
+minimal page) and the list's exact count 58–70 ms. A record that keeps the date of its next
+touch (`touch_date_field`: the lead) is counted apart with and without one (Tally.planned): the
+managers' report's «без запланированных дел» (tasks_app.services.sync_touch_dates moves it).
 
 How they stay right. A model opts in with `Tallied` (Lead, Deal) and names its column
 (`tally_column`); the owner is its access owner, the scope its access scope (the pipeline).
@@ -33,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Count, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.signals import post_delete
 
 from .models import Tally
@@ -49,13 +51,14 @@ def _atts(model) -> tuple[str, str | None, str]:
 
 def state(obj) -> tuple | Any:
     """(key, amount) of a record as its instance holds it; key = (model, owner, scope, column,
-    currency). UNKNOWN when a value is not loaded."""
+    currency, planned). UNKNOWN when a value is not loaded."""
     owner, scope, column = _atts(type(obj))
+    touch = getattr(type(obj), "touch_date_field", None)
     values = obj.__dict__
     try:
         amount = values["amount"]
         key = (obj._meta.label_lower, values[owner] or 0, values[scope] or 0 if scope else 0,
-               str(values[column]), str(values["currency"]))
+               str(values[column]), str(values["currency"]), values[touch] is not None if touch else False)
     except KeyError:
         return UNKNOWN
     return key, amount if isinstance(amount, Decimal) else Decimal(str(amount or 0))
@@ -64,6 +67,8 @@ def state(obj) -> tuple | Any:
 def _tallied_names(model) -> set[str]:
     owner, scope, column = _atts(model)
     names = {owner, column, "currency", "amount"} | ({scope} if scope else set())
+    if touch := getattr(model, "touch_date_field", None):
+        names.add(touch)
     return names | {model._meta.get_field(att.removesuffix("_id")).name for att in (owner, scope, column)
                     if att and att.endswith("_id")}
 
@@ -71,11 +76,17 @@ def _tallied_names(model) -> set[str]:
 def record(old, new, using: str = "default") -> None:
     """Move one record's weight in the counters from `old` to `new` ((key, amount) or None for
     «none»: a record created, deleted)."""
+    record_many([(old, new)], using)
+
+
+def record_many(changes, using: str = "default") -> None:
+    """`record` for several records at once ([(old, new)…]): one upsert."""
     deltas: dict[tuple, list] = {}
-    if old is not None:
-        _add(deltas, old[0], -1, -old[1])
-    if new is not None:
-        _add(deltas, new[0], 1, new[1])
+    for old, new in changes:
+        if old is not None:
+            _add(deltas, old[0], -1, -old[1])
+        if new is not None:
+            _add(deltas, new[0], 1, new[1])
     apply(deltas, using)
 
 
@@ -87,7 +98,7 @@ def _add(deltas: dict, key: tuple, count: int, amount: Decimal) -> None:
 
 def apply(deltas: dict[tuple, list], using: str = "default") -> None:
     """Add `deltas` ({key: [count, amount]}) to the counters in one statement (`add`)."""
-    add(Tally, ["model", "owner", "scope", "board_column", "currency"], ["count", "amount"],
+    add(Tally, ["model", "owner", "scope", "board_column", "currency", "planned"], ["count", "amount"],
         [(key, (count, amount)) for key, (count, amount) in deltas.items() if count or amount], using)
 
 
@@ -123,6 +134,8 @@ class TalliedQuerySet:
             # The rows are locked and their ids kept: after the update the queryset's own
             # filter may no longer match them (a status filter, and a new status).
             ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            if not ids:  # nothing matched: no row to write, no counter to move
+                return 0
             before = _grouped(self.model, ids, self.db)
             updated = super().update(**kwargs)
             deltas: dict[tuple, list] = {}
@@ -271,12 +284,19 @@ def visible_count(user, model, *, owners: set[int] | None = None, scope: int | N
     return rows.aggregate(n=Sum("count"))["n"] or 0
 
 
-def owner_counts(user, model, *, owners: set[int] | None = None, columns=None, other_than=()) -> dict[int, int] | None:
+def owner_counts(user, model, *, owners: set[int] | None = None, columns=None, other_than=(),
+                 planned: bool | None = None) -> dict[int, int] | None:
     """{owner: how many of his records of `model` `user` may see} (in the columns `columns` when
-    given, not in `other_than`), from the counters; None when they cannot answer. One query."""
+    given, not in `other_than`; with a next touch's date or without one when `planned` says), from
+    the counters; None when they cannot answer (`planned` of a model that keeps no such date
+    included). One query."""
+    if planned is not None and not getattr(model, "touch_date_field", None):
+        return None
     rows = _counters(user, model, owners=owners, scope=None, columns=columns)
     if rows is None:
         return None
+    if planned is not None:
+        rows = rows.filter(planned=planned)
     if other_than:
         rows = rows.exclude(board_column__in=[str(c) for c in other_than])
     return {owner: n for owner, n in rows.order_by().values_list("owner").annotate(n=Sum("count"))
@@ -293,6 +313,7 @@ def fresh(model) -> dict[tuple, tuple[int, Decimal]]:
 def _grouped(model, ids: list[int] | None, using: str = "default") -> dict[tuple, tuple[int, Decimal]]:
     """{key: (count, amount)} of the records `ids` of `model` (None: all of them)."""
     owner, scope, column = _atts(model)
+    touch = getattr(model, "touch_date_field", None)
     label = model._meta.label_lower
     fields = [owner, *([scope] if scope else []), column, "currency"]
     records = model._base_manager.using(using).order_by()
@@ -300,20 +321,25 @@ def _grouped(model, ids: list[int] | None, using: str = "default") -> dict[tuple
         if not ids:
             return {}
         records = records.filter(pk__in=ids)
+    if touch:
+        records = records.annotate(tally_planned=ExpressionWrapper(Q(**{f"{touch}__isnull": False}),
+                                                                   output_field=BooleanField()))
+        fields.append("tally_planned")
     result = {}
     for row in records.values_list(*fields).annotate(n=Count("pk"), total=Sum("amount")):
         *key, n, total = row
         if not scope:
             key.insert(1, 0)
-        result[(label, key[0] or 0, key[1] or 0, str(key[2]), key[3])] = (n, total or Decimal(0))
+        planned = bool(key[4]) if touch else False
+        result[(label, key[0] or 0, key[1] or 0, str(key[2]), key[3], planned)] = (n, total or Decimal(0))
     return result
 
 
 def kept(model) -> dict[tuple, tuple[int, Decimal]]:
     """The counters as kept, the ones at zero left out."""
-    return {(label, o, s, c, cur): (n, a) for label, o, s, c, cur, n, a in Tally.objects.filter(
-        model=model._meta.label_lower).values_list("model", "owner", "scope", "board_column", "currency", "count",
-                                                   "amount") if n or a}
+    return {(label, o, s, c, cur, p): (n, a) for label, o, s, c, cur, p, n, a in Tally.objects.filter(
+        model=model._meta.label_lower).values_list("model", "owner", "scope", "board_column", "currency", "planned",
+                                                   "count", "amount") if n or a}
 
 
 def differences(model) -> list[tuple[tuple, tuple | None, tuple | None]]:
@@ -335,6 +361,6 @@ def rebuild(model) -> None:
                 cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Tally._meta.db_table)} IN EXCLUSIVE MODE")
         Tally.objects.filter(model=model._meta.label_lower).delete()
         Tally.objects.bulk_create([Tally(model=key[0], owner=key[1], scope=key[2], board_column=key[3], currency=key[4],
-                                         count=n, amount=amount) for key, (n, amount) in sorted(fresh(model).items())],
+                                         planned=key[5], count=n, amount=amount) for key, (n, amount) in sorted(fresh(model).items())],
                                   batch_size=1000)
 

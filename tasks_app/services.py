@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 
 from accounts import access
 from accounts.models import Action, User
-from crm import hooks, timeline
+from crm import hooks, tallies, timeline
 
 from .models import ACTIVE, Binding, ChecklistItem, Kind, Status, Task
 from .selectors import next_touches
@@ -193,7 +193,8 @@ def sync_touch_dates(records: Iterable[models.Model]) -> None:
     """A record with a «Дата следующего касания» column (`touch_date_field`, the lead) keeps there
     the date of its earliest active touch: the column is what the requirement rules, the lists
     and imports read, and the touch is what is planned — one thing, not two that can disagree.
-    One read per kind of record and one write per date, however many records a change touches."""
+    Per kind of record one read of the touches, one locked read of the records, one write per date
+    and one upsert of the counters, however many records a change touches."""
     groups: dict[type[models.Model], list[models.Model]] = {}
     for record in records:
         if getattr(type(record), "touch_date_field", None):
@@ -201,15 +202,35 @@ def sync_touch_dates(records: Iterable[models.Model]) -> None:
     for model, group in groups.items():
         field = model.touch_date_field
         firsts = next_touches(model, [r.pk for r in group])
-        days: dict[date | None, list[int]] = {}
+        wanted: dict[int, date | None] = {}
         for record in group:
             first = firsts.get(record.pk)
-            day = timezone.localtime(first).date() if first else None
-            days.setdefault(day, []).append(record.pk)
-            setattr(record, field, day)
-        for day, ids in days.items():
-            # The row is written only where it differs: the object in memory may be stale.
-            model._base_manager.filter(pk__in=ids).exclude(**{field: day}).update(**{field: day})
+            wanted[record.pk] = timezone.localtime(first).date() if first else None
+            setattr(record, field, wanted[record.pk])
+        with transaction.atomic():
+            # The rows as stored, locked as the records' own writers lock them: the objects in
+            # memory may be stale. Only a row that differs is written, and a date that appears or
+            # goes moves its record between crm.tallies' planned and unplanned counters.
+            tallied = issubclass(model, tallies.Tallied)
+            days: dict[date | None, list[int]] = {}
+            changes: dict[int, tuple] = {}
+            for row in model._base_manager.select_for_update().filter(pk__in=sorted(wanted)).order_by("pk"):
+                day = wanted[row.pk]
+                if getattr(row, field) == day:
+                    continue
+                old = tallies.state(row) if tallied else None
+                setattr(row, field, day)
+                if tallied:
+                    changes[row.pk] = (old, tallies.state(row))
+                days.setdefault(day, []).append(row.pk)
+            for day, ids in days.items():
+                model._base_manager.filter(pk__in=ids).update(**{field: day})
+            tallies.record_many(changes.values())
+            for record in group:
+                # What the counters now hold for the row: the caller's next save of this object
+                # moves it from there (its other values may be ahead of the row, not behind).
+                if record.pk in changes:
+                    record._tally_loaded = changes[record.pk][1]
 
 
 def _after_change(task: Task, records: Iterable[models.Model] | None = None, *, reschedule: bool = True) -> None:

@@ -292,6 +292,60 @@ class TestLeadWriters:
         assert "crm_tally" not in " ".join(q["sql"] for q in queries.captured_queries)
 
 
+    def test_a_touch_planned_and_done_moves_the_lead_between_the_planned_and_unplanned_counters(self, owner,
+                                                                                                   teammate):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tasks_app import services as tasks
+
+        def unplanned(user):
+            return tallies.owner_counts(user, Lead, planned=False)
+
+        lead = leads.lead_create(data={"title": "Лид", "source": ref("Source"), "company_name": "ООО «А»",
+                                       "company_phone": "+79120000001", "responsible": owner}, by=owner)
+        assert unplanned(owner) == {owner.pk: 1}
+        with CaptureQueriesContext(connection) as queries:
+            call = tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": owner,
+                                           "deadline": timezone.now() + timedelta(days=2)}, by=owner, records=[lead])
+        assert len([q for q in queries.captured_queries if "crm_tally" in q["sql"]]) == 1  # one upsert
+        assert drift() == {} and unplanned(owner) == {}
+        assert tallies.owner_counts(owner, Lead, planned=True) == {owner.pk: 1}
+        # A second touch, its date moved: still planned, no counter moves.
+        later = tasks.task_create(data={"kind": "call", "title": "Ещё звонок", "responsible": owner,
+                                        "deadline": timezone.now() + timedelta(days=5)}, by=owner, records=[lead])
+        with CaptureQueriesContext(connection) as queries:
+            tasks.task_transition(call, "complete", by=owner)
+        assert "crm_tally" not in " ".join(q["sql"] for q in queries.captured_queries)
+        assert Lead.objects.get(pk=lead.pk).next_touch_date == timezone.localdate(later.deadline)
+        # The lead object the services hold after the touch, saved again: counted from where it is.
+        lead = Lead.objects.get(pk=lead.pk)
+        tasks.task_transition(later, "complete", by=owner)
+        assert drift() == {} and unplanned(owner) == {owner.pk: 1}
+        leads.lead_assign(lead, responsible=teammate, by=owner)
+        assert drift() == {} and unplanned(teammate) == {teammate.pk: 1}
+
+    def test_a_lead_saved_after_its_touch_was_planned_keeps_the_counters_right(self, owner):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        # The card's «Дата следующего касания» plans a touch, which dates the lead in the same save.
+        lead = leads.lead_create(data={"title": "Лид", "source": ref("Source"), "company_name": "ООО «А»",
+                                       "company_phone": "+79120000001", "responsible": owner,
+                                       "next_touch_date": timezone.localdate() + timedelta(days=3)}, by=owner)
+        assert drift() == {} and tallies.owner_counts(owner, Lead, planned=True) == {owner.pk: 1}
+        lead = leads.lead_update(lead, data={"amount": Decimal("40")}, by=owner, version=lead.version)
+        assert drift() == {}
+        assert tallies.owner_counts(owner, Lead, planned=False) == {}
+
+    def test_deals_keep_no_touch_date_so_the_counters_cannot_say_which_are_planned(self, owner):
+        DealFactory(responsible=owner)
+        assert tallies.owner_counts(owner, Deal, planned=False) is None
+        assert tallies.owner_counts(owner, Deal) == {owner.pk: 1}
+
+
 class TestDealWriters:
     def test_create_with_products_edit_and_products(self, owner, teammate):
         deal = deals.deal_create(data={"title": "Сделка", "responsible": owner, "amount": Decimal("1")}, by=owner,
@@ -352,7 +406,7 @@ def test_writers_at_once_leave_every_counter_equal_to_the_records(seeded_default
         timeline.add_comment(lead, boss, "Разведка", pin_it=True)
         ready.append(leads.lead_move(lead, to=Status.DECISION_MAKER, by=boss))
     pool_deals = [DealFactory(responsible=managers[n % 2], amount=Decimal("10")) for n in range(8)]
-    barrier, errors = threading.Barrier(6), []
+    barrier, errors = threading.Barrier(7), []
 
     def worker(job):
         try:
@@ -393,6 +447,21 @@ def test_writers_at_once_leave_every_counter_equal_to_the_records(seeded_default
             deals.deal_update(Deal.objects.get(pk=deal.pk), data={"responsible": managers[0], "amount": Decimal("11")},
                               by=boss, version=Deal.objects.get(pk=deal.pk).version)
 
+    def plan():
+        # Touches planned and done on the leads the others move and reassign: each dates or
+        # undates its lead, which moves it between the planned and unplanned counters.
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tasks_app import services as tasks
+
+        for lead in pool[:16]:
+            call = tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": boss,
+                                           "deadline": timezone.now() + timedelta(days=1)}, by=boss, records=[lead])
+            if lead.pk % 2:
+                tasks.task_transition(call, "complete", by=boss)
+
     def delete():
         for lead in pool[18:]:
             leads.lead_delete(lead, by=boss)
@@ -401,12 +470,13 @@ def test_writers_at_once_leave_every_counter_equal_to_the_records(seeded_default
             deals.deal_delete(deal, by=boss)
 
     threads = [threading.Thread(target=worker, args=(job,))
-               for job in (move, move_back_and_forth, convert, import_, reassign, delete)]
+               for job in (move, move_back_and_forth, convert, import_, reassign, plan, delete)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert errors == []
     assert drift() == {}
     assert Tally.objects.filter(model="leads.lead").aggregate(n=Sum("count"))["n"] == Lead.objects.count() == 24 + 4 - 6 + 30
+    assert Tally.objects.filter(model="leads.lead", planned=True).aggregate(n=Sum("count"))["n"] == 8
     assert Tally.objects.filter(model="deals.deal").aggregate(n=Sum("count"))["n"] == Deal.objects.count() == 8 + 4 - 4 + 3
 
 
@@ -434,8 +504,14 @@ class TestCommand:
         assert drift() == {}
         assert lead_totals(owner)[Status.FIRST_CALL]["count"] == 1
 
-    def test_the_migration_fills_the_counters_from_the_records(self, book):
+    def test_the_migrations_fill_the_counters_from_the_records(self, book, owner):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        Lead.objects.filter(responsible=owner, status=Status.NEW).update(next_touch_date=timezone.localdate() + timedelta(1))
         fill = importlib.import_module("crm.migrations.0008_tally").fill
+        split = importlib.import_module("crm.migrations.0009_tally_planned").split
         expected = {m: tallies.kept(m) for m in tallies.TALLIED}
         Tally.objects.all().delete()
 
@@ -448,7 +524,9 @@ class TestCommand:
                     cursor.execute(sql, params)
 
         fill(apps, Editor())
+        split(apps, Editor())  # the leads' counters split by «has a next touch date»
         assert {m: tallies.kept(m) for m in tallies.TALLIED} == expected
+        assert tallies.owner_counts(owner, Lead, planned=True)[owner.pk] == 2
         assert drift() == {}
 
 

@@ -1,5 +1,6 @@
-"""The managers' «Без запланированных дел сегодня» comes from crm.tallies' counters of the
-records in work less the planned ones: it must say what counting the unplanned records says,
+"""The managers' «Без запланированных дел сегодня» comes from crm.tallies' counters: a lead's from
+the counters of the leads without a next touch date, a deal's from the deals in work less the
+planned ones. It must say what counting the unplanned records says,
 for every persona, with leads and deals in work and closed, planned and not, reassigned."""
 
 from decimal import Decimal
@@ -54,3 +55,15 @@ def test_it_counts_the_unplanned_records_from_the_counters(personas, month):
         fresh = User.objects.get(pk=user.pk)
         assert shown(fresh, month) == counted_one_by_one(fresh), persona
     assert shown(User.objects.get(pk=head.pk), month) == {owner.pk: 2, outsider.pk: 1, teammate.pk: 1}
+
+
+def test_the_unplanned_leads_are_read_from_the_counters_without_a_lead_row(personas, month):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner, head = personas["owner"], personas["head"]
+    touch(owner, move(new_lead(owner, title="Запланирован"), Status.FIRST_CALL, owner), 2)
+    new_lead(owner, title="Забыт")
+    with CaptureQueriesContext(connection) as queries:
+        assert shown(User.objects.get(pk=head.pk), month) == {owner.pk: 1}
+    assert not [q["sql"] for q in queries if "leads_lead" in q["sql"]]

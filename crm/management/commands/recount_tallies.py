@@ -23,8 +23,9 @@ class Command(BaseCommand):
             label = model._meta.label_lower
             found = tallies.differences(model)
             drifted += len(found)
-            for (_model, owner, scope, column, currency), kept, fresh in found:
-                self.stdout.write(f"{label}: ответственный {owner}, область {scope}, колонка {column}, {currency}: "
+            for (_model, owner, scope, column, currency, planned), kept, fresh in found:
+                touch = ", с датой касания" if planned else ""
+                self.stdout.write(f"{label}: ответственный {owner}, область {scope}, колонка {column}, {currency}{touch}: "
                                   f"счётчик {_show(kept)}, по записям {_show(fresh)}")
             if found and not check:
                 tallies.rebuild(model)
