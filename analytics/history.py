@@ -51,6 +51,7 @@ from django.utils.dateparse import parse_datetime
 from crm import deletion, hooks, tallies
 
 from .models import (
+    ANY_PIPELINE,
     FUNNEL_KINDS,
     NONE,
     ClosedCount,
@@ -1050,10 +1051,12 @@ def _outcome(record: Model, target: str) -> tuple[int, bool] | None:
 
 def _closed(deals: list[tuple[int, tuple]], outcome: tuple[int, bool], at: datetime) -> None:
     """The deals ([(pk, copied values)…]) entered a stage of `outcome` at `at`: their marks of the
-    calendar periods of `at`, and the counts of the new ones. Two queries."""
+    calendar periods of `at` (a won deal's of ANY_PIPELINE too), and the counts of the new ones.
+    Two queries."""
     scope, won = outcome
-    marks = sorted({(pk, scope, won, kind, start, *_closed_values(values))
-                    for pk, values in deals for kind, start in periods(at)})
+    scopes = (scope, ANY_PIPELINE) if won else (scope,)
+    marks = sorted({(pk, each, won, kind, start, *_closed_values(values))
+                    for pk, values in deals for kind, start in periods(at) for each in scopes})
     if marks:
         _count_closed([], _insert_closed(marks))
 
@@ -1131,25 +1134,32 @@ def recount_stage(state: str) -> int:
 
 def fresh_closed_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
     """SELECT CLOSED_COLUMNS: the deals' closed marks of the periods `kind` as their stays make them
-    (the stays of a success or failure stage, deals.Stage.semantics) — SQL, for INSERT … SELECT.
-    A deal's stays carry the same owner, currency, reason and amount: MAX picks that one value."""
+    (the stays of a success or failure stage, deals.Stage.semantics; the won ones once more in
+    ANY_PIPELINE) — SQL, for INSERT … SELECT. A deal's stays carry the same owner, currency, reason
+    and amount: MAX picks that one value."""
     from deals.models import Stage
 
     quote = connection.ops.quote_name
     trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, f"s.{quote('entered_at')}", (),
                                                             timezone.get_default_timezone_name())
     success, failure = Stage.Semantics.SUCCESS.value, Stage.Semantics.FAILURE.value
-    params = [success, kind, *trunc_params, NONE, DEAL, success, failure]
-    where = ""
+    where, where_params = "", []
     if ids is not None:
         where = f" AND s.object_id IN ({', '.join(['%s'] * len(ids))})"
-        params += list(ids)
-    # GROUP BY positions: the outcome's and the period's expressions once, whatever their parameters.
-    return (f"SELECT s.object_id, s.scope, st.semantics = %s AS won, %s AS kind, date({trunc}) AS start, "
-            f"MAX(s.owner) AS owner, MAX(s.currency) AS currency, COALESCE(MAX(s.reason), %s) AS reason, "
-            f"MAX(s.amount) AS amount FROM {Stay._meta.db_table} s "
-            f"JOIN {Stage._meta.db_table} st ON s.state = CAST(st.id AS VARCHAR(64)) "
-            f"WHERE s.model = %s AND st.semantics IN (%s, %s){where} GROUP BY 1, 2, 3, 5"), params
+        where_params = list(ids)
+
+    def select(scope: str, semantics: list[str]) -> tuple[str, list]:
+        # GROUP BY positions: the outcome's and the period's expressions once, whatever their parameters.
+        return (f"SELECT s.object_id, {scope} AS scope, st.semantics = %s AS won, %s AS kind, date({trunc}) AS start, "
+                f"MAX(s.owner) AS owner, MAX(s.currency) AS currency, COALESCE(MAX(s.reason), %s) AS reason, "
+                f"MAX(s.amount) AS amount FROM {Stay._meta.db_table} s "
+                f"JOIN {Stage._meta.db_table} st ON s.state = CAST(st.id AS VARCHAR(64)) "
+                f"WHERE s.model = %s AND st.semantics IN ({', '.join(['%s'] * len(semantics))}){where} "
+                f"GROUP BY 1, 2, 3, 5"), [success, kind, *trunc_params, NONE, DEAL, *semantics, *where_params]
+
+    each, each_params = select("s.scope", [success, failure])
+    anywhere, anywhere_params = select(str(int(ANY_PIPELINE)), [success])
+    return f"{each} UNION ALL {anywhere}", [*each_params, *anywhere_params]
 
 
 def _insert_fresh_closed(cursor, ids: list[int] | None = None) -> None:

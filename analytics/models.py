@@ -98,6 +98,7 @@ class Handover(models.Model):
 # The calendar periods the funnel is kept for: the report's presets (analytics.forms.preset_period).
 FUNNEL_KINDS = ("week", "month", "quarter", "year")
 NONE = 0  # FunnelCount's source / niche / reason when the lead has none: a key column is never NULL
+ANY_PIPELINE = 0  # ClosedMark's / ClosedCount's scope of a deal won in any pipeline (no pipeline has id 0)
 
 
 class FunnelMark(models.Model):
@@ -295,10 +296,13 @@ class ClosedMark(models.Model):
     The mark carries what it is counted under in ClosedCount — the deal's current owner, currency,
     loss reason (NONE: none) and amount, as its stays keep them — so that an edit of the deal moves
     exactly what its marks added (their own values, read under the deal's row lock) and a deletion
-    takes away exactly that (DELETE … RETURNING), whatever the instance remembered."""
+    takes away exactly that (DELETE … RETURNING), whatever the instance remembered.
+
+    A won deal also has a mark of ANY_PIPELINE per period: «won in some pipeline», once however
+    many pipelines it was won in — the managers' report counts a deal won and its sum once."""
 
     object_id = models.BigIntegerField()  # the deal
-    scope = models.BigIntegerField()  # the pipeline of the stage entered
+    scope = models.BigIntegerField()  # the pipeline of the stage entered; ANY_PIPELINE (won only)
     won = models.BooleanField()  # a success stage (else a failure one)
     kind = models.CharField(max_length=8)  # FUNNEL_KINDS
     start = models.DateField()  # the period's first day in the site's time zone

@@ -15,9 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Action, Entity, Level, Permission, User
 from analytics import history, selectors
-from analytics.models import ClosedCount, ClosedMark, Stay
+from analytics.models import ANY_PIPELINE, ClosedCount, ClosedMark, Stay
 from analytics.params import Period, ReportParams
 from tests.analytics.conftest import DEAL, deal_move, new_deal
 from tests.factories import COLD, GENERAL, pipeline, ref, stage
@@ -179,13 +179,15 @@ def test_a_deal_won_twice_in_a_month_is_one_mark_per_period_and_a_new_week_adds_
     clock.at(OCT2)
     deal = deal_move(won(new_deal(owner, amount=Decimal("10")), owner), "Презентация", owner)
     won(deal, owner)  # the same week: nothing new
-    assert ClosedMark.objects.filter(object_id=deal.pk).count() == 4
+    # Four periods, in its pipeline and in any pipeline (the managers' deal won once).
+    assert ClosedMark.objects.filter(object_id=deal.pk).count() == 4 * 2
     clock.at(OCT20)
     deal_move(fresh(deal), "Презентация", owner)
     won(deal, owner)
-    assert ClosedMark.objects.filter(object_id=deal.pk).count() == 5
-    month = ClosedCount.objects.get(kind="month", start=date(2026, 10, 1), won=True)
-    assert (month.n, month.total) == (1, Decimal("10.00"))
+    assert ClosedMark.objects.filter(object_id=deal.pk).count() == 5 * 2
+    for scope in (pipeline(COLD).pk, ANY_PIPELINE):
+        month = ClosedCount.objects.get(kind="month", start=date(2026, 10, 1), won=True, scope=scope)
+        assert (month.n, month.total) == (1, Decimal("10.00"))
 
 
 def test_an_edit_moves_the_marks_between_buckets_and_a_deletion_empties_them(clock, owner, teammate, head):
@@ -233,7 +235,7 @@ def test_the_kept_marks_and_counts_are_what_a_rebuild_makes(story):
 def test_rebuild_check_finds_a_wrong_count_and_a_missing_mark_and_the_rebuild_repairs_them(story, owner, capsys):
     call_command("rebuild_analytics", "--check", "--only", "closed")
     assert "закрытые сделки: расхождений нет." in capsys.readouterr().out
-    ClosedMark.objects.filter(object_id=story["twice"].pk, kind="month").delete()
+    ClosedMark.objects.filter(object_id=story["twice"].pk, kind="month", scope=pipeline(COLD).pk).delete()
     ClosedCount.objects.filter(kind="month", start=date(2026, 10, 1), scope=pipeline(COLD).pk, owner=owner.pk, won=True,
                                currency="RUB").update(n=7)
     with pytest.raises(SystemExit) as exited:
@@ -252,7 +254,7 @@ def test_rebuild_check_finds_a_wrong_count_and_a_missing_mark_and_the_rebuild_re
 def test_a_record_s_rebuild_and_a_backdated_history_recount_its_marks(story, head, monkeypatch):
     deal = story["edited"]
     Stay.objects.filter(model=DEAL, object_id=deal.pk).delete()  # its stays lost around the writers
-    assert history.closed_differences()[0] == 4  # its marks of four periods: none made now
+    assert history.closed_differences()[0] == 4 * 2  # its won marks of four periods: none made now
     history.rebuild(DEAL, [deal.pk])
     assert history.closed_differences() == (0, [])
     # Its stays moved to September around the writers (as the demo data spreads its history).
@@ -351,3 +353,64 @@ def test_a_deleted_failure_stage_takes_its_deals_out_of_the_lost_ones(story, hea
     october = figures(head, OCTOBER)
     assert october[COLD][1] == (0, {})
     assert october == scanned(monkeypatch, head, OCTOBER)
+
+
+# --- The managers' won deals: each deal once, from the marks of any pipeline ---
+
+def managers_won(user, period: Period, **narrowed) -> dict:
+    """{manager: (deals won, {currency: their sum})} of the managers' report."""
+    rows = selectors.managers(User.objects.get(pk=user.pk), replace(ReportParams(period=period), **narrowed))
+    return {row.name: (row.deals_won, {**({RUB: row.won_sum} if row.won_sum else {}), **row.won_other})
+            for row in rows if row.deals_won}
+
+
+def managers_scanned(monkeypatch, user, period: Period, **narrowed) -> dict:
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "_calendar", lambda period: None)
+        return managers_won(user, period, **narrowed)
+
+
+def test_the_managers_count_a_deal_won_in_two_pipelines_once_with_its_current_money(story, head, owner, teammate,
+                                                                                    outsider, monkeypatch):
+    october = managers_won(head, OCTOBER)
+    # The owner: «Дважды» once, «Доллары» (won, then lost), «Переехала» won in both pipelines: once,
+    # at its new amount. The teammate: «Передана» and the import. The outsider: «Правка».
+    assert october == {str(owner): (3, {RUB: Decimal("1450.10"), "USD": Decimal("50.25")}),
+                       str(teammate): (2, {RUB: Decimal("855.00")}),
+                       str(outsider): (1, {RUB: Decimal("2500.00")})}
+    assert october == managers_scanned(monkeypatch, head, OCTOBER)
+
+
+@pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
+def test_the_managers_won_deals_read_the_counts_with_the_scan_s_figures(story, personas, persona, org, monkeypatch):
+    user = personas[persona]
+    for day in (SEP29, OCT2, OCT20, NOV3):
+        for kind in history.FUNNEL_KINDS:
+            start = history.period_start(kind, day)
+            period = Period(start, history.period_end(kind, start))
+            assert managers_won(user, period) == managers_scanned(monkeypatch, user, period), period
+    for narrowed in ({"department": org["group1"].pk}, {"responsible": personas["teammate"].pk}):
+        assert managers_won(user, OCTOBER, **narrowed) == managers_scanned(monkeypatch, user, OCTOBER, **narrowed)
+
+
+def test_the_managers_won_deals_of_this_month_read_one_query_of_the_counts(owner, head):
+    won(new_deal(owner, amount=Decimal("10")), owner)
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as queries:
+        assert managers_won(head, Period(today.replace(day=1), today)) == {str(owner): (1, {RUB: Decimal("10.00")})}
+    assert not [q["sql"] for q in queries if "analytics_stay" in q["sql"]]
+    assert len([q["sql"] for q in queries if "analytics_closedcount" in q["sql"]]) == 1
+
+
+def test_a_head_whose_access_differs_by_pipeline_is_answered_by_the_scan(story, head, owner, monkeypatch):
+    """Any pipeline's counts mix the pipelines: a role with a level of its own in one of them
+    (here: no deals of «Общая» at all) cannot be gated on them, so the stays answer."""
+    for role in head.roles.all():
+        Permission.objects.create(role=role, entity=Entity.DEAL, action=Action.VIEW, level=Level.NONE,
+                                  scope=pipeline(GENERAL).access_scope)
+    with CaptureQueriesContext(connection) as queries:
+        october = managers_won(head, OCTOBER)
+    assert not [q for q in queries if "analytics_closedcount" in q["sql"]]
+    # «Переехала» was won in «Холодные» too: still the owner's, at its current amount.
+    assert october[str(owner)] == (3, {RUB: Decimal("1450.10"), "USD": Decimal("50.25")})
+    assert october == managers_scanned(monkeypatch, head, OCTOBER)

@@ -95,7 +95,7 @@ class Command(BaseCommand):
                             (marks, [(key, f"{n} на {total}", f"{m} на {t}") for key, (n, total), (m, t) in counts]),
                             history.rebuild_closed,
                             lambda kind, start, scope, won, owner, currency, reason:
-                            f"{kind} с {start:%Y-%m-%d}, воронка {scope}, {'выиграно' if won else 'проиграно'}, "
+                            f"{kind} с {start:%Y-%m-%d}, воронка {scope or 'любая'}, {'выиграно' if won else 'проиграно'}, "
                             f"ответственный {owner}, валюта {currency or '—'}, причина {reason or '—'}",
                             marks="отметок сделок")
 
