@@ -645,8 +645,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     for row in touches:
         figures[row["responsible"]] |= {"planned": row["planned"], "done": row["done"], "overdue": row["overdue"]}
 
-    won_stages, lost_stages = _success_and_failure()
-    for owner, currency, n, total in _won_once(user, params, only, won_stages):
+    for owner, currency, n, total in _won_once(user, params, only):
         mine = figures[owner]
         mine["deals_won"] = mine.get("deals_won", 0) + n
         if currency == Currency.RUB:
@@ -655,7 +654,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
             other = mine.setdefault("won_other", {})
             other[currency] = other.get(currency, Decimal(0)) + total
 
-    for owner, n in _nothing_planned(user, people, {*won_stages, *lost_stages}).items():
+    for owner, n in _nothing_planned(user, people).items():
         figures[owner]["nothing_planned"] = n
 
     if people is not None and access.level(user, Entity.LEAD, Action.VIEW) == Level.OWN and user.pk in people:
@@ -665,7 +664,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     return sorted(rows, key=lambda r: (r.name.lower(), r.user_id))
 
 
-def _won_once(user, params: ReportParams, only, won_stages: dict[str, int]) -> list[tuple]:
+def _won_once(user, params: ReportParams, only) -> list[tuple]:
     """(owner, currency, deals won, their sum) of the deals `user` may see won in the period, each
     deal once (won twice, or in two pipelines: one deal, one sum), with its current amount and
     currency. A calendar period without a source, for a user whose access to deals is the same in
@@ -683,6 +682,7 @@ def _won_once(user, params: ReportParams, only, won_stages: dict[str, int]) -> l
         # A bucket back at 0 (its deals deleted, edited into another) is none: the scan has no row for it.
         return [row for row in rows.annotate(deals=Sum("n"), sum=Sum("total")).values_list(
             "owner", "currency", "deals", "sum") if row[2]]
+    won_stages, _lost = _success_and_failure()
     won = only(_won_stays(user, params, won_stages), "owner")
     return _summed(won.values("owner", "object_id", "amount", "currency").distinct(), ["owner", "currency"])
 
@@ -740,21 +740,25 @@ def _moves(user, params: ReportParams, people: set[int] | None) -> dict[int, int
     return {by: n for by, n in rows.order_by().values("by").annotate(n=Sum("moves")).values_list("by", "n") if by and n}
 
 
-def _in_work(model, closed_stages) -> dict | None:
+def _in_work(model) -> list[str] | QuerySet | None:
     """Which of crm.tallies' board columns hold crm.day's records «in work» (leads.day, deals.day
-    say the same): a lead's statuses in process; a deal's stages but the closed ones. None: not
-    known here."""
-    from deals.models import Deal
+    say the same): a lead's statuses in process; a deal's stages in process (a subquery: no read
+    of the stages of its own). None: not known here."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from deals.models import Deal, Stage
     from leads.models import IN_PROCESS, Lead
 
     if model is Lead:
-        return {"columns": [str(s) for s in IN_PROCESS]}
+        return [str(s) for s in IN_PROCESS]
     if model is Deal:
-        return {"other_than": sorted(closed_stages)}
+        return Stage.objects.filter(semantics=Stage.Semantics.IN_PROCESS).order_by().values_list(
+            Cast("pk", CharField()), flat=True)
     return None
 
 
-def _nothing_planned(user, people: set[int] | None, closed_stages) -> dict[int, int]:
+def _nothing_planned(user, people: set[int] | None) -> dict[int, int]:
     """{owner: his records in work (crm.day's sources) with no planned touch now}. A lead's from
     crm.tallies' counters of the leads without a next touch date; a deal's as the records in work
     (the counters) less the planned ones, read from the active tasks' side, where they are few.
@@ -764,23 +768,15 @@ def _nothing_planned(user, people: set[int] | None, closed_stages) -> dict[int, 
     from tasks_app import selectors as tasks
 
     def per_owner(records: QuerySet) -> dict[int, int]:
-        if people is None:
-            return dict(records.order_by().values("responsible").annotate(n=Count("*")).values_list("responsible", "n"))
-        # Known owners: a COUNT(*) each, from its own range of the index (no GROUP BY: a plain
-        # aggregate in the subquery). PostgreSQL's GROUP BY hashed the 110 000 planned leads of
-        # four managers: 15–26 ms at a million leads, 8–11 ms so.
-        mine = records.filter(responsible=OuterRef("pk")).order_by().annotate(
-            n=Func(Value(1), function="COUNT", output_field=IntegerField())).values("n")
-        return {pk: n for pk, n in User.objects.filter(pk__in=sorted(people)).order_by()
-                .annotate(n=Subquery(mine)).values_list("pk", "n") if n}
+        return dict(records.order_by().values("responsible").annotate(n=Count("*")).values_list("responsible", "n"))
 
     found: dict[int, int] = defaultdict(int)
     for source in day.sources():
-        columns = _in_work(source.model, closed_stages)
+        columns = _in_work(source.model)
         # A record that keeps its next touch's date (the lead) is counted apart with and without
         # one: the unplanned ones are a few counters.
         unplanned = None if columns is None else tallies.owner_counts(user, source.model, owners=people,
-                                                                      planned=False, **columns)
+                                                                      planned=False, columns=columns)
         if unplanned is not None:
             for owner, n in unplanned.items():
                 found[owner] += n
@@ -789,7 +785,7 @@ def _nothing_planned(user, people: set[int] | None, closed_stages) -> dict[int, 
         if people is not None:
             rows = rows.filter(responsible__in=sorted(people))
         planned = tasks.planned_condition(source.model)
-        totals = None if columns is None else tallies.owner_counts(user, source.model, owners=people, **columns)
+        totals = None if columns is None else tallies.owner_counts(user, source.model, owners=people, columns=columns)
         if totals is None:  # no counters to answer: count the unplanned ones themselves
             for owner, n in per_owner(rows.exclude(planned)).items():
                 found[owner] += n

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
 from django.db.models.signals import post_delete
 
 from .models import Tally
@@ -248,7 +248,9 @@ def _counters(user, model, *, owners: set[int] | None, scope: int | None, column
         rows = rows.filter(owner__in=sorted(owners))
     if scope is not None:
         rows = rows.filter(scope=scope)
-    if columns is not None:
+    if isinstance(columns, QuerySet):  # a subquery of the columns' values as text
+        rows = rows.filter(board_column__in=columns)
+    elif columns is not None:
         rows = rows.filter(board_column__in=[str(c) for c in columns])
     return rows
 
@@ -284,12 +286,12 @@ def visible_count(user, model, *, owners: set[int] | None = None, scope: int | N
     return rows.aggregate(n=Sum("count"))["n"] or 0
 
 
-def owner_counts(user, model, *, owners: set[int] | None = None, columns=None, other_than=(),
+def owner_counts(user, model, *, owners: set[int] | None = None, columns=None,
                  planned: bool | None = None) -> dict[int, int] | None:
     """{owner: how many of his records of `model` `user` may see} (in the columns `columns` when
-    given, not in `other_than`; with a next touch's date or without one when `planned` says), from
-    the counters; None when they cannot answer (`planned` of a model that keeps no such date
-    included). One query."""
+    given: a list, or a subquery of their values as text; with a next touch's date or without one
+    when `planned` says), from the counters; None when they cannot answer (`planned` of a model
+    that keeps no such date included). One query."""
     if planned is not None and not getattr(model, "touch_date_field", None):
         return None
     rows = _counters(user, model, owners=owners, scope=None, columns=columns)
@@ -297,8 +299,6 @@ def owner_counts(user, model, *, owners: set[int] | None = None, columns=None, o
         return None
     if planned is not None:
         rows = rows.filter(planned=planned)
-    if other_than:
-        rows = rows.exclude(board_column__in=[str(c) for c in other_than])
     return {owner: n for owner, n in rows.order_by().values_list("owner").annotate(n=Sum("count"))
             .values_list("owner", "n") if n}
 
