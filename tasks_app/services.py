@@ -193,8 +193,8 @@ def sync_touch_dates(records: Iterable[models.Model]) -> None:
     """A record with a «Дата следующего касания» column (`touch_date_field`, the lead) keeps there
     the date of its earliest active touch: the column is what the requirement rules, the lists
     and imports read, and the touch is what is planned — one thing, not two that can disagree.
-    Per kind of record one read of the touches, one locked read of the records, one write per date
-    and one upsert of the counters, however many records a change touches."""
+    Per kind of record one read of the touches, per date one locked read of the records that
+    differ and one write, and one upsert of the counters, however many records a change touches."""
     groups: dict[type[models.Model], list[models.Model]] = {}
     for record in records:
         if getattr(type(record), "touch_date_field", None):
@@ -202,35 +202,35 @@ def sync_touch_dates(records: Iterable[models.Model]) -> None:
     for model, group in groups.items():
         field = model.touch_date_field
         firsts = next_touches(model, [r.pk for r in group])
-        wanted: dict[int, date | None] = {}
+        days: dict[date | None, list[int]] = {}
         for record in group:
             first = firsts.get(record.pk)
-            wanted[record.pk] = timezone.localtime(first).date() if first else None
-            setattr(record, field, wanted[record.pk])
+            day = timezone.localtime(first).date() if first else None
+            days.setdefault(day, []).append(record.pk)
+            setattr(record, field, day)
+        tallied = issubclass(model, tallies.Tallied)
+        changes: dict[int, tuple] = {}
         with transaction.atomic():
-            # The rows as stored, locked as the records' own writers lock them: the objects in
-            # memory may be stale. Only a row that differs is written, and a date that appears or
-            # goes moves its record between crm.tallies' planned and unplanned counters.
-            tallied = issubclass(model, tallies.Tallied)
-            days: dict[date | None, list[int]] = {}
-            changes: dict[int, tuple] = {}
-            for row in model._base_manager.select_for_update().filter(pk__in=sorted(wanted)).order_by("pk"):
-                day = wanted[row.pk]
-                if getattr(row, field) == day:
-                    continue
-                old = tallies.state(row) if tallied else None
-                setattr(row, field, day)
-                if tallied:
-                    changes[row.pk] = (old, tallies.state(row))
-                days.setdefault(day, []).append(row.pk)
             for day, ids in days.items():
-                model._base_manager.filter(pk__in=ids).update(**{field: day})
+                # Only the rows that differ are locked and written (the objects in memory may be
+                # stale), as the records' writers lock them; a date that appears or goes moves
+                # its record between crm.tallies' planned and unplanned counters.
+                differing = []
+                for row in model._base_manager.select_for_update().filter(pk__in=ids).exclude(
+                        **{field: day}).order_by("pk"):
+                    old = tallies.state(row) if tallied else None
+                    setattr(row, field, day)
+                    if tallied:
+                        changes[row.pk] = (old, tallies.state(row))
+                    differing.append(row.pk)
+                if differing:
+                    model._base_manager.filter(pk__in=differing).update(**{field: day})
             tallies.record_many(changes.values())
-            for record in group:
-                # What the counters now hold for the row: the caller's next save of this object
-                # moves it from there (its other values may be ahead of the row, not behind).
-                if record.pk in changes:
-                    record._tally_loaded = changes[record.pk][1]
+        for record in group:
+            # What the counters now hold for the row: the caller's next save of this object
+            # moves it from there (its other values may be ahead of the row, not behind).
+            if record.pk in changes:
+                record._tally_loaded = changes[record.pk][1]
 
 
 def _after_change(task: Task, records: Iterable[models.Model] | None = None, *, reschedule: bool = True) -> None:
