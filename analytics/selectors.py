@@ -574,11 +574,15 @@ def _name(last_name: str, first_name: str, username: str) -> str:
     return " ".join(part for part in (last_name, first_name) if part).strip() or username
 
 
-def _names(ids) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {user.pk: str(user) for user in User.objects.filter(pk__in=sorted(ids)).only("username", "last_name",
-                                                                                          "first_name")}
+def _names(ids, asking: User) -> dict[int, str]:
+    """{user id: name} of the users `ids` that exist; the one asking (a manager's own row) is not
+    read again."""
+    found = {asking.pk: str(asking)} if asking.pk in ids else {}
+    rest = sorted(set(ids) - set(found))
+    if rest:
+        found |= {user.pk: str(user) for user in User.objects.filter(pk__in=rest).only("username", "last_name",
+                                                                                        "first_name")}
+    return found
 
 
 # --- Managers ---
@@ -659,7 +663,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
 
     if people is not None and access.level(user, Entity.LEAD, Action.VIEW) == Level.OWN and user.pk in people:
         figures.setdefault(user.pk, {})  # a manager sees his own row, even empty
-    names = _names(set(figures))
+    names = _names(set(figures), user)
     rows = [ManagerRow(user_id=pk, name=names.get(pk, ""), **values) for pk, values in figures.items() if pk in names]
     return sorted(rows, key=lambda r: (r.name.lower(), r.user_id))
 

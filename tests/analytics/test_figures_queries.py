@@ -32,7 +32,8 @@ REPORTS = {
 # closed deals' counts (ClosedCount) in one query without reading the stages (7 → 6). The deals'
 # report reads the counts of a calendar period in the query that scanned the stays, and the
 # stages' counters of all its pipelines in one query instead of one per pipeline (9 → 7, 10 → 8).
-BUDGETS = {"managers": {"owner": 12, "head": 13}, "deals_report": {"owner": 7, "head": 8},
+# A manager's own row takes his name from the user asking (12 → 11).
+BUDGETS = {"managers": {"owner": 11, "head": 13}, "deals_report": {"owner": 7, "head": 8},
            "day_numbers": {"owner": 1, "head": 6}}
 
 
