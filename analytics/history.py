@@ -24,6 +24,10 @@
   success / failure stage of a pipeline in a period; ClosedCount: their number and sum per
   pipeline, outcome, owner, currency and loss reason), wherever a deal enters such a stage, its
   money, owner or reason change, or it is deleted (see «Closed deals per calendar period» below).
+- So are the managers' figures per calendar period (ManagerCount: «взято», converted and junked
+  per owner, the moves per owner and mover), the projection of the taken and funnel counts here
+  and of the moves per day (analytics.source_counts) there (see «The managers' figures per
+  calendar period» below); `rebuild_managers` makes it again from those three.
 - So is the stuck records' count (OpenStayCount: the records per state, owner and day they
   entered it), wherever an open stay opens, closes or changes owner (see «The stuck records'
   count» below).
@@ -38,11 +42,14 @@ rebuild_analytics` compares and replaces.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import wraps
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 from django.utils import timezone
@@ -59,6 +66,8 @@ from .models import (
     FunnelCount,
     FunnelMark,
     Handover,
+    ManagerCount,
+    MoveCount,
     OpenStayCount,
     Stay,
     TakenCount,
@@ -74,6 +83,68 @@ LEAD, DEAL = "leads.lead", "deals.deal"
 COPIED = {LEAD: ("responsible_id", "source_id", "niche_id", "junk_reason_id"),
           DEAL: ("responsible_id", "source_id", None, "loss_reason_id", "amount", "currency")}
 FIELDS = ("owner", "source", "niche", "reason", "amount", "currency")  # the stay's columns of COPIED, in order
+
+
+# The managers' counts' writers' side (see «The managers' figures per calendar period» below).
+
+MANAGER_KEY = ["kind", "start", "owner", "by"]
+MANAGER_COUNTED = ["taken", "moved", "converted", "junked"]
+_MANAGERS: ContextVar[list | None] = ContextVar("analytics_managers", default=None)
+
+
+def _manager_bits() -> tuple[int, int]:
+    """The CONVERTED and JUNK bits of a funnel mask: «конвертировано», «забраковано»."""
+    from leads.models import Status
+
+    return BITS[str(Status.CONVERTED)], BITS[str(Status.JUNK)]
+
+
+def add_managers(rows, using: str = "default") -> None:
+    """Add `rows` ([((kind, start, owner, by), (taken, moved, converted, junked))…], keys may
+    repeat) to ManagerCount in one upsert (crm.tallies.add); nothing when they sum to 0."""
+    summed: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for key, deltas in rows:
+        row = summed[key]
+        for index, delta in enumerate(deltas):
+            row[index] += delta
+    adapt = connections[using].ops.adapt_datefield_value
+    tallies.add(ManagerCount, MANAGER_KEY, MANAGER_COUNTED,
+                [((kind, adapt(start), owner, by), tuple(counts))
+                 for (kind, start, owner, by), counts in summed.items() if any(counts)], using)
+
+
+def _count_managers(rows) -> None:
+    """The managers' rows of a funnel or taken write: kept for the end of the hook running, if any."""
+    pending = _MANAGERS.get()
+    if pending is None:
+        add_managers(rows)
+    else:
+        pending.extend(rows)
+
+
+@contextmanager
+def _managers_once():
+    """The managers' rows projected inside the block are added in one upsert at its end (inside
+    an outer block: at the outer one's end). Nothing is added when the block raises."""
+    if _MANAGERS.get() is not None:
+        yield
+        return
+    pending: list = []
+    token = _MANAGERS.set(pending)
+    try:
+        yield
+    finally:
+        _MANAGERS.reset(token)
+    add_managers(pending)
+
+
+def _one_managers_upsert(hook):
+    @wraps(hook)
+    def once(*args, **kwargs):
+        with _managers_once():
+            return hook(*args, **kwargs)
+
+    return once
 
 
 def _label(record: Model) -> str | None:
@@ -105,6 +176,7 @@ def _handover(record: Model, label: str, previous: int | None, by, at: datetime)
 
 
 @hooks.on_moved
+@_one_managers_upsert
 def moved(record: Model, by, source: str, target: str) -> None:
     label = _label(record)
     if label is None:
@@ -138,6 +210,7 @@ def moved(record: Model, by, source: str, target: str) -> None:
     record._analytics_copied = current
 
 
+@_one_managers_upsert
 def moved_many(records: list[Model], by, source: str, target: str) -> None:
     """An import's new records entering `target`: one insert."""
     label = _label(records[0])
@@ -165,6 +238,7 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
 moved.many = moved_many
 
 
+@_one_managers_upsert
 def changed(record: Model, by, action: str) -> None:
     label = _label(record)
     if label is None:
@@ -189,6 +263,7 @@ def changed(record: Model, by, action: str) -> None:
     record._analytics_copied = now
 
 
+@_one_managers_upsert
 def _changed_many(records, by, action: str) -> None:
     for record in records:
         changed(record, by, action)
@@ -217,6 +292,7 @@ _connect()
 
 
 @deletion.on_deleted
+@_one_managers_upsert
 def deleted(content_type: ContentType, pk: int) -> None:
     label = f"{content_type.app_label}.{content_type.model}"
     if label in COPIED:
@@ -374,7 +450,7 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
     history makes, in one transaction; returns the number of stays. A restore of a deleted record
     would call this for it, once its timeline is back."""
     made = 0
-    with transaction.atomic():
+    with transaction.atomic(), _managers_once():
         if label == LEAD and ids is not None:
             _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
             _taken_forget(ids)
@@ -485,6 +561,12 @@ def _apply_counts(deltas: dict[tuple, int]) -> None:
     tallies.add(FunnelCount, ["kind", "start", "owner", "source", "niche", "reason", "mask"], ["n"],
                 [((kind, connection.ops.adapt_datefield_value(start), *rest), (n,))
                  for (kind, start, *rest), n in deltas.items() if n])
+    converted, junked = _manager_bits()
+    # The managers' projection: a mask change m1 → m2 is −1 on m1 and +1 on m2, so an owner's
+    # «конвертировано» / «забраковано» net out by themselves (a reason or source change: to 0).
+    _count_managers(((kind, start, owner, 0), (0, 0, n if mask & converted else 0, n if mask & junked else 0))
+                    for (kind, start, owner, _source, _niche, _reason, mask), n in deltas.items()
+                    if n and mask & (converted | junked))
 
 
 def _write_marks(marks: list[tuple[int, str, date, int]]) -> None:
@@ -575,7 +657,7 @@ def recount(ids: list[int], label: str = LEAD) -> None:
     """Recount the records `ids` of `label` from their stays and handovers (a lead's funnel and
     taken marks, a deal's closed marks, the open stays' counts): for a writer that changed their
     times around the hooks (the demo data spreading its history over months)."""
-    with transaction.atomic():
+    with transaction.atomic(), _managers_once():
         refresh_open(label, ids)
         if label == DEAL:
             for index in range(0, len(ids), CHUNK):
@@ -660,10 +742,13 @@ def _insert_fresh_funnel(cursor) -> None:
 
 
 def rebuild_funnel() -> int:
-    """Replace every mark and count by the ones the stays make; returns the number of marks."""
-    return _rebuilt(FunnelMark, FunnelCount, _insert_fresh_funnel,
-                    f"INSERT INTO {FunnelCount._meta.db_table} (kind, start, owner, source, niche, reason, mask, n) "
-                    f"{_fresh_counts_sql(FunnelMark._meta.db_table)}")
+    """Replace every mark and count by the ones the stays make, then the managers' counts that
+    project them; returns the number of marks."""
+    made = _rebuilt(FunnelMark, FunnelCount, _insert_fresh_funnel,
+                   f"INSERT INTO {FunnelCount._meta.db_table} (kind, start, owner, source, niche, reason, mask, n) "
+                   f"{_fresh_counts_sql(FunnelMark._meta.db_table)}")
+    rebuild_managers()
+    return made
 
 
 def funnel_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
@@ -778,6 +863,7 @@ def _count_taken(marks, sign: int) -> None:
     tallies.add(TakenCount, ["kind", "start", "owner"], ["n"],
                 [((kind, connection.ops.adapt_datefield_value(start), owner), (n,))
                  for (kind, start, owner), n in deltas.items() if n])
+    _count_managers([((kind, start, owner, 0), (n, 0, 0, 0)) for (kind, start, owner), n in deltas.items() if n])
 
 
 def _taken(handed: list[tuple[int, int]], at: datetime) -> None:
@@ -824,10 +910,13 @@ def _taken_learn(ids: list[int]) -> None:
 
 
 def rebuild_taken() -> int:
-    """Replace every taken mark and count by the ones the handovers make; returns the number of marks."""
-    return _rebuilt(TakenMark, TakenCount, _insert_fresh_taken,
-                    f"INSERT INTO {TakenCount._meta.db_table} (kind, start, owner, n) SELECT kind, start, owner, "
-                    f"COUNT(*) FROM {TakenMark._meta.db_table} GROUP BY 1, 2, 3")
+    """Replace every taken mark and count by the ones the handovers make, then the managers' counts
+    that project them; returns the number of marks."""
+    made = _rebuilt(TakenMark, TakenCount, _insert_fresh_taken,
+                   f"INSERT INTO {TakenCount._meta.db_table} (kind, start, owner, n) SELECT kind, start, owner, "
+                   f"COUNT(*) FROM {TakenMark._meta.db_table} GROUP BY 1, 2, 3")
+    rebuild_managers()
+    return made
 
 
 def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
@@ -843,6 +932,72 @@ def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
             TakenCount.objects.exclude(n=0).values_list("kind", "start", "owner", "n")}
     return marks, [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
                    if have.get(key, 0) != want.get(key, 0)]
+
+
+# --- The managers' figures per calendar period (ManagerCount) ---
+#
+# The projection of the taken counts, the funnel's counts (their CONVERTED and JUNK bits) and the
+# moves per day (analytics.source_counts) onto (kind, start, owner, by), added from the very deltas
+# those get, by the same functions (`_count_taken`, `_apply_counts`, source_counts.Deltas.apply):
+# every writer of those follows. A hook of this module (a move, a change, a deletion, a record's
+# rebuild or recount) adds its owners' rows in ONE upsert at its end (`_managers_once`): the
+# funnel's and the taken counts both project onto the (kind, start, owner, 0) rows, and an upsert
+# after each would lock these rows before and after the taken counts — an order another writer
+# could take the other way round (a deadlock). The moves' rows (by ≠ 0; the system's moves are
+# not kept) are source_counts', after MoveCount's: no row is written at two places of a
+# transaction, so the counters stay locked in the one order every writer takes.
+
+def fresh_managers_sql() -> tuple[str, list]:
+    """SELECT kind, start, owner, by, taken, moved, converted, junked: ManagerCount as the kept
+    taken, funnel and move counts make it (their projection, set-based; rows of zeros left out)."""
+    quote = connection.ops.quote_name
+    by = quote("by")
+    converted, junked = _manager_bits()
+    parts = [f"SELECT kind, start, owner, 0 AS {by}, n AS taken, 0 AS moved, 0 AS converted, 0 AS junked "
+             f"FROM {TakenCount._meta.db_table}",
+             f"SELECT kind, start, owner, 0, 0, 0, CASE WHEN (mask & %s) <> 0 THEN n ELSE 0 END, "
+             f"CASE WHEN (mask & %s) <> 0 THEN n ELSE 0 END FROM {FunnelCount._meta.db_table} WHERE (mask & %s) <> 0"]
+    params: list = [converted, junked, converted | junked]
+    for kind in FUNNEL_KINDS:
+        trunc, trunc_params = connection.ops.date_trunc_sql(kind, quote("day"), ())
+        parts.append(f"SELECT %s, date({trunc}), owner, {by}, 0, moves, 0, 0 FROM {MoveCount._meta.db_table} "
+                     f"WHERE {by} <> 0")
+        params += [kind, *trunc_params]
+    union = " UNION ALL ".join(parts)
+    return (f"SELECT kind, start, owner, {by}, SUM(taken), SUM(moved), SUM(converted), SUM(junked) FROM ({union}) p "
+            f"GROUP BY 1, 2, 3, 4 HAVING SUM(taken) <> 0 OR SUM(moved) <> 0 OR SUM(converted) <> 0 "
+            f"OR SUM(junked) <> 0"), params
+
+
+def rebuild_managers() -> int:
+    """Replace ManagerCount by the projection of the kept taken, funnel and move counts, in one
+    transaction; returns the number of rows. The writers add to ManagerCount after those counts
+    in their transactions: while this runs they wait for it, and add their part after."""
+    table = ManagerCount._meta.db_table
+    sql, params = fresh_managers_sql()
+    names = ", ".join(connection.ops.quote_name(name) for name in (*MANAGER_KEY, *MANAGER_COUNTED))
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)
+        return ManagerCount.objects.count()
+
+
+def managers_differences() -> list[tuple[tuple, tuple, tuple]]:
+    """[((kind, start, owner, by), kept (taken, moved, converted, junked), fresh (…))…] of the
+    rows that differ from the projection of the kept counts."""
+    sql, params = fresh_managers_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # int(): PostgreSQL's SUM of a bigint is a numeric.
+        want = {(kind, _date(start), owner, by): tuple(int(c) for c in counts)
+                for kind, start, owner, by, *counts in cursor.fetchall()}
+    have = {(kind, start, owner, by): tuple(counts) for kind, start, owner, by, *counts in
+            ManagerCount.objects.values_list(*MANAGER_KEY, *MANAGER_COUNTED) if any(counts)}
+    none = (0, 0, 0, 0)
+    return [(key, have.get(key, none), want.get(key, none)) for key in sorted(set(have) | set(want))
+            if have.get(key, none) != want.get(key, none)]
 
 
 # --- The stuck records' count (OpenStayCount) ---

@@ -54,6 +54,7 @@ from .models import (
     ClosedCount,
     FunnelCount,
     Handover,
+    ManagerCount,
     OpenStayCount,
     Stay,
     TakenCount,
@@ -615,9 +616,10 @@ def _success_and_failure() -> tuple[dict[str, int], dict[str, int]]:
 
 def managers(user, params: ReportParams) -> list[ManagerRow]:
     """One row per manager whose work `user` may see (a manager: himself) with anything to show;
-    a fixed number of queries. A calendar period reads «взято», converted and junked from the
-    counts kept per period (TakenCount, FunnelCount), the moves from the moves per day; any other
-    period scans the handovers and the stays."""
+    a fixed number of queries. A calendar period without a source or niche filter reads «взято»,
+    the moves, converted and junked in one query from the managers' counts kept per period
+    (ManagerCount); with one, from the counts kept per period (TakenCount, FunnelCount) and the
+    moves per day; any other period scans the handovers and the stays."""
     from tasks_app import selectors as tasks
     from tasks_app.models import ACTIVE
     from tasks_app.models import Status as TaskStatus
@@ -631,12 +633,18 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     def only(rows: QuerySet, column: str) -> QuerySet:
         return rows if people is None else rows.filter(**{f"{column}__in": sorted(people)})
 
-    for owner, n in _taken(user, params, only).items():
+    calendar = _calendar(params.period)
+    if calendar is not None and params.source is None and params.niche is None:
+        taken, moved, converted_and_junked = _kept_for_managers(user, owners, people, *calendar)
+    else:
+        taken, moved = _taken(user, params, only), _moves(user, params, people)
+        lead_stays = _entered(_stays(user, LEAD, params), params.period)
+        converted_and_junked = _converted_and_junked(user, params, lead_stays, only)
+    for owner, n in taken.items():
         figures[owner]["taken"] = n
-    for who, n in _moves(user, params, people).items():
+    for who, n in moved.items():
         figures[who]["moved"] = n
-    lead_stays = _entered(_stays(user, LEAD, params), params.period)
-    for owner, converted, junked in _converted_and_junked(user, params, lead_stays, only):
+    for owner, converted, junked in converted_and_junked:
         figures[owner] |= {"converted": converted, "junked": junked}
 
     start, end = params.period.bounds()
@@ -689,6 +697,32 @@ def _won_once(user, params: ReportParams, only) -> list[tuple]:
     won_stages, _lost = _success_and_failure()
     won = only(_won_stays(user, params, won_stages), "owner")
     return _summed(won.values("owner", "object_id", "amount", "currency").distinct(), ["owner", "currency"])
+
+
+def _kept_for_managers(user, owners: set[int] | None, people: set[int] | None, kind: str,
+                       start: date) -> tuple[dict[int, int], dict[int, int], list[tuple[int, int, int]]]:
+    """What `_taken`, `_moves` and `_converted_and_junked` say of the calendar period (kind, start)
+    — the same figures — from the managers' counts kept per period (ManagerCount, the projection of
+    theirs), gated on the lead's owner as they are: the owners' rows (by 0) give their taken,
+    converted and junked, the moves' rows the moves of `by`. One query: a few rows per manager."""
+    rows = _gated(user, ManagerCount.objects.filter(kind=kind, start=start), LEAD)
+    if owners is not None:  # the responsible / department filter narrows the leads, as `_narrowed` does
+        rows = rows.filter(owner__in=sorted(owners))
+    if people is not None:  # his leads' figures, or the moves he made on the leads he may see
+        rows = rows.filter(Q(owner__in=sorted(people)) | Q(by__in=sorted(people)))
+    taken: dict[int, int] = defaultdict(int)
+    moved: dict[int, int] = defaultdict(int)
+    closed: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for owner, by, t, m, c, j in rows.order_by().values_list("owner", "by", "taken", "moved", "converted", "junked"):
+        if people is None or owner in people:
+            taken[owner] += t
+            closed[owner][0] += c
+            closed[owner][1] += j
+        if by and (people is None or by in people):
+            moved[by] += m
+    # A count back at 0 (its leads deleted, reopened, moved on) is no row of the scan's either.
+    return ({owner: n for owner, n in taken.items() if n}, {by: n for by, n in moved.items() if n},
+            [(owner, c, j) for owner, (c, j) in closed.items() if c or j])
 
 
 def _converted_and_junked(user, params: ReportParams, lead_stays: QuerySet[Stay], only) -> list[tuple[int, int, int]]:

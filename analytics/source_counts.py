@@ -16,6 +16,8 @@ other periods scan as before.
   managers' «Переводов статуса»; a count of moves is additive over days, so every period reads it.
   A move is counted from the stay it opened (analytics.history's hook runs first); a reassigned
   lead's moves go with it to the new owner, as its stays do.
+  Its deltas are also added, per calendar week / month / quarter / year, to the managers' counts
+  (analytics.models.ManagerCount, by ≠ 0), in the same `apply`, after MoveCount.
 
 How they stay right — as crm.tallies keeps its counters: each record remembers the values it was
 loaded with (post_init); when a writer reports it (crm.hooks.changed for an addition or a change —
@@ -46,7 +48,7 @@ from django.utils import timezone
 from crm import hooks, tallies
 
 from . import history  # its hooks first: a move's stay is open when ours run
-from .models import MoveCount, SourceCount, SourceDealCount, Stay
+from .models import FUNNEL_KINDS, MoveCount, SourceCount, SourceDealCount, Stay
 
 LEAD, DEAL = "leads.lead", "deals.deal"
 LEAD_ATTS = ("created_at", "responsible_id", "source_id", "niche_id")
@@ -110,6 +112,11 @@ class Deltas:
                 ["deals", "won", "paid"], [(key, tuple(v)) for key, v in self.deal_rows.items() if any(v)], using)
         tallies.add(MoveCount, ["day", "by", "owner", "source", "niche"], ["moves"],
                 [(key, (n,)) for key, n in self.move_rows.items() if n], using)
+        # The managers' counts per calendar period (analytics.models.ManagerCount) project the
+        # moves, after MoveCount as every writer does; the system's (by 0) are shown nowhere.
+        history.add_managers((((kind, history.period_start(kind, day), owner, by), (0, n, 0, 0))
+                              for (day, by, owner, _source, _niche), n in self.move_rows.items() if n and by
+                              for kind in FUNNEL_KINDS), using)
 
 
 def _won_stages(ids) -> set[int]:
@@ -379,8 +386,10 @@ def differences() -> list[tuple[str, tuple, object, object]]:
 
 
 def rebuild(found: dict | None = None) -> tuple[int, int, int]:
-    """Replace the rollups by what the records make (inside the caller's transaction); returns
-    the numbers of rows."""
+    """Replace the rollups by what the records make (inside the caller's transaction), then the
+    managers' counts that project the moves (not in a migration: `found`, whose own migration
+    fills them); returns the numbers of rows."""
+    migrating = found is not None
     found = _models(found)
     leads, deals, moves = fresh(found)
     lead_rollup, deal_rollup, move_rollup = (found[f"analytics.{name}"] for name in (
@@ -394,4 +403,6 @@ def rebuild(found: dict | None = None) -> tuple[int, int, int]:
                                      for (m, o, s, n, do, p, c), (d, w, paid) in deals.items()], batch_size=5000)
     move_rollup.objects.bulk_create([move_rollup(day=d, by=b, owner=o, source=s, niche=n, moves=c)
                                      for (d, b, o, s, n), c in moves.items()], batch_size=5000)
+    if not migrating:
+        history.rebuild_managers()
     return len(leads), len(deals), len(moves)

@@ -1,4 +1,4 @@
-"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|closed|open|sources]: compare what the writers
+"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|closed|open|sources|managers]: compare what the writers
 keep for the reports with what the history makes, print the differences, and (without --check)
 replace them. With --check the exit code is 1 when something differs.
 - the stays (analytics.models.Stay) against the history (crm.TimelineEntry «created» and «status»);
@@ -8,9 +8,12 @@ replace them. With --check the exit code is 1 when something differs.
 - the records' open stays per state, owner and day (OpenStayCount: the stuck records' count)
   against the open stays;
 - the sources' month rollups and the managers' moves per day (analytics.source_counts) against the
-  leads, deals and stays.
-In this order: the last five are made from the stays and handovers. `--only` does one of them (at a million leads
-the sources take seconds, the funnel minutes, the stays much longer)."""
+  leads, deals and stays;
+- the managers' figures per period (ManagerCount) against the taken, funnel and move counts it
+  projects (a rebuild of any of these rebuilds it too).
+In this order: the five before the last are made from the stays and handovers, the last from three of them.
+`--only` does one of them — `funnel`, `taken` and `sources` the managers' figures after them (at a million
+leads the sources take seconds, the funnel minutes, the stays much longer)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -36,11 +39,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
-        parser.add_argument("--only", choices=["stays", "funnel", "taken", "closed", "open", "sources"],
+        parser.add_argument("--only", choices=["stays", "funnel", "taken", "closed", "open", "sources", "managers"],
                             help="Только пребывания в статусах (stays), воронку по периодам (funnel), «Взято в "
                                  "работу» по периодам (taken), выигранные и проигранные сделки по периодам "
-                                 "(closed), открытые пребывания по дням (open) или счётчики "
-                                 "«Источников» и переводов статуса (sources).")
+                                 "(closed), открытые пребывания по дням (open), счётчики "
+                                 "«Источников» и переводов статуса (sources) или показатели менеджеров по "
+                                 "периодам (managers; после funnel, taken и sources — тоже).")
 
     def handle(self, *args, check: bool = False, only: str | None = None, **options):
         differing = 0
@@ -56,6 +60,8 @@ class Command(BaseCommand):
             differing += self._open(check)
         if only in (None, "sources"):
             differing += sources(self, check)
+        if only in (None, "funnel", "taken", "sources", "managers"):  # a projection of those three
+            differing += self._managers(check)
         if check and differing:
             self.stderr.write(f"Расхождений: {differing}. Пересоберите: manage.py rebuild_analytics")
             raise SystemExit(1)
@@ -103,6 +109,13 @@ class Command(BaseCommand):
         return self._rollup(check, "открытые пребывания", "по пребываниям", (None, history.open_differences()),
                             history.rebuild_open, lambda model, scope, state, owner, day:
                             f"{model} воронка {scope or '—'}, статус {state}, ответственный {owner}, с {day:%Y-%m-%d}")
+
+    def _managers(self, check: bool) -> int:
+        return self._rollup(check, "менеджеры", "по счётчикам", (None, history.managers_differences()),
+                            history.rebuild_managers, lambda kind, start, owner, by:
+                            f"{kind} с {start:%Y-%m-%d}, ответственный {owner}"
+                            f"{f', переводы сделал {by}' if by else ''} (взято, переведено, конвертировано, "
+                            f"забраковано)")
 
     def _rollup(self, check: bool, name: str, against: str, found: tuple, rebuild, describe, marks: str = "") -> int:
         """A rollup's differences — `found`: (how many of its marks differ, or None for a rollup without
