@@ -716,6 +716,19 @@ def _rebuilt(marks_model, counts_model, insert_marks, counts_sql: str) -> int:
         return marks_model.objects.count()
 
 
+def _replaced(counts, columns: list[str], sql: str, params: list, **equal) -> int:
+    """Replace the rows of a count table `counts` (those `equal` selects; all by default) by what
+    the SELECT `sql` makes of its `columns`, set-based, in one transaction; returns their number."""
+    table = counts._meta.db_table
+    names = ", ".join(connection.ops.quote_name(name) for name in columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the writers wait for the rebuild
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        counts.objects.filter(**equal).delete()
+        cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)
+        return counts.objects.filter(**equal).count()
+
+
 def _every_kind(fresh_sql) -> tuple[str, list]:
     """(SELECT, parameters) of the fresh marks of every calendar kind, as `fresh_sql(kind)` makes
     those of one."""
@@ -970,18 +983,10 @@ def fresh_managers_sql() -> tuple[str, list]:
 
 
 def rebuild_managers() -> int:
-    """Replace ManagerCount by the projection of the kept taken, funnel and move counts, in one
-    transaction; returns the number of rows. The writers add to ManagerCount after those counts
-    in their transactions: while this runs they wait for it, and add their part after."""
-    table = ManagerCount._meta.db_table
-    sql, params = fresh_managers_sql()
-    names = ", ".join(connection.ops.quote_name(name) for name in (*MANAGER_KEY, *MANAGER_COUNTED))
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {table}")
-        cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)
-        return ManagerCount.objects.count()
+    """Replace ManagerCount by the projection of the kept taken, funnel and move counts; returns
+    the number of rows. The writers add to ManagerCount after those counts in their transactions:
+    while this runs they wait for it, and add their part after."""
+    return _replaced(ManagerCount, [*MANAGER_KEY, *MANAGER_COUNTED], *fresh_managers_sql())
 
 
 def managers_differences() -> list[tuple[tuple, tuple, tuple]]:
@@ -1090,15 +1095,8 @@ def refresh_open(label: str, ids: list[int]) -> None:
 def rebuild_open(label: str | None = None) -> int:
     """Replace the open stays' counts (of `label`; None: all) by the ones the stays make,
     set-based, in one transaction; returns the number of rows."""
-    table = OpenStayCount._meta.db_table
     equal = {} if label is None else {"model": label}
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # the writers wait for the rebuild
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        OpenStayCount.objects.filter(**equal).delete()
-        sql, params = fresh_open_sql(**equal)
-        cursor.execute(f"INSERT INTO {table} ({', '.join(OPEN_KEY)}, n) {sql}", params)
-        return OpenStayCount.objects.filter(**equal).count()
+    return _replaced(OpenStayCount, [*OPEN_KEY, "n"], *fresh_open_sql(**equal), **equal)
 
 
 def open_differences() -> list[tuple[tuple, int, int]]:
