@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from analytics import source_counts
+from analytics import history, source_counts
 from analytics.models import Handover, Stay
+from analytics.params import Period
 from crm import timeline
 from leads import services
 from leads.models import Status
@@ -15,6 +16,22 @@ from tests.factories import COLD, pipeline, ref, stage
 from tests.leads.conftest import decision_maker_data, decision_maker_m2m, qualification_data
 
 LEAD, DEAL = "leads.lead", "deals.deal"
+
+# The kept counts' stories around October: Tuesday 29 September 2026 (Q3) and Friday 2 October (Q4)
+# are in one calendar week.
+SEP29, OCT2, OCT20, NOV3 = date(2026, 9, 29), date(2026, 10, 2), date(2026, 10, 20), date(2026, 11, 3)
+OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
+
+
+def calendar_periods(days=(SEP29, OCT2, OCT20, NOV3)) -> list[tuple[str, Period]]:
+    """(kind, period) of every calendar week, month, quarter and year of `days`, once each, in
+    order: the periods the counts kept per period answer, to compare with the scan."""
+    found = {}
+    for day in days:
+        for kind in history.FUNNEL_KINDS:
+            start = history.period_start(kind, day)
+            found[kind, start] = Period(start, history.period_end(kind, start))
+    return sorted(((kind, period) for (kind, _start), period in found.items()), key=lambda kp: (kp[1].start, kp[1].end))
 
 
 def new_lead(by, responsible=None, *, title="Лид", source="Контур.Компас", niche=None, ready=True):

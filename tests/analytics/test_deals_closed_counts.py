@@ -19,15 +19,12 @@ from accounts.models import Action, Entity, Level, Permission, User
 from analytics import history, selectors
 from analytics.models import ANY_PIPELINE, ClosedCount, ClosedMark, Stay
 from analytics.params import Period, ReportParams
-from tests.analytics.conftest import DEAL, deal_move, new_deal
+from tests.analytics.conftest import DEAL, NOV3, OCT2, OCT20, OCTOBER, SEP29, calendar_periods, deal_move, new_deal
 from tests.factories import COLD, GENERAL, pipeline, ref, stage
 
 pytestmark = pytest.mark.django_db
 
 ZONE = timezone.get_default_timezone()
-# Tuesday 29 September 2026 (Q3) and Friday 2 October (Q4) are in one calendar week.
-SEP29, OCT2, OCT20, NOV3 = date(2026, 9, 29), date(2026, 10, 2), date(2026, 10, 20), date(2026, 11, 3)
-OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 OCTOBER_SCANNED = Period(date(2026, 9, 30), date(2026, 10, 31))  # not one calendar period
 
 
@@ -136,14 +133,11 @@ def test_october_s_won_and_lost_deals_are_each_deal_once_with_its_current_money(
 def test_the_kept_counts_are_the_scan_for_every_persona_and_calendar_period(story, personas, persona, monkeypatch):
     user = personas[persona]
     seen = set()
-    for day in (SEP29, OCT2, OCT20, NOV3):
-        for kind in history.FUNNEL_KINDS:
-            start = history.period_start(kind, day)
-            period = Period(start, history.period_end(kind, start))
-            assert selectors._calendar(period) == (kind, start)
-            kept = figures(user, period)
-            assert kept == scanned(monkeypatch, user, period), period
-            seen |= {count for won_lost in kept.values() for count, _sums in won_lost[:2]}
+    for kind, period in calendar_periods():
+        assert selectors._calendar(period) == (kind, period.start)
+        kept = figures(user, period)
+        assert kept == scanned(monkeypatch, user, period), period
+        seen |= {count for won_lost in kept.values() for count, _sums in won_lost[:2]}
     assert seen - {0}  # every persona sees some closed deal somewhere
 
 
@@ -285,14 +279,11 @@ def test_without_returning_the_writers_keep_the_same_marks_and_counts(clock, mon
 @pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
 def test_my_day_s_won_deals_read_the_counts_with_the_scan_s_figures(story, personas, persona, monkeypatch):
     user = User.objects.get(pk=personas[persona].pk)
-    for day in (SEP29, OCT2, OCT20, NOV3):
-        for kind in history.FUNNEL_KINDS:
-            start = history.period_start(kind, day)
-            period = Period(start, history.period_end(kind, start))
-            kept = selectors.won_deals(user, period)
-            with monkeypatch.context() as patch:
-                patch.setattr(selectors, "_calendar", lambda period: None)
-                assert kept == selectors.won_deals(user, period), period
+    for _kind, period in calendar_periods():
+        kept = selectors.won_deals(user, period)
+        with monkeypatch.context() as patch:
+            patch.setattr(selectors, "_calendar", lambda period: None)
+            assert kept == selectors.won_deals(user, period), period
 
 
 def test_my_day_s_won_deals_of_october_count_a_deal_once_per_pipeline_it_was_won_in(story, head):
@@ -384,11 +375,8 @@ def test_the_managers_count_a_deal_won_in_two_pipelines_once_with_its_current_mo
 @pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
 def test_the_managers_won_deals_read_the_counts_with_the_scan_s_figures(story, personas, persona, org, monkeypatch):
     user = personas[persona]
-    for day in (SEP29, OCT2, OCT20, NOV3):
-        for kind in history.FUNNEL_KINDS:
-            start = history.period_start(kind, day)
-            period = Period(start, history.period_end(kind, start))
-            assert managers_won(user, period) == managers_scanned(monkeypatch, user, period), period
+    for _kind, period in calendar_periods():
+        assert managers_won(user, period) == managers_scanned(monkeypatch, user, period), period
     for narrowed in ({"department": org["group1"].pk}, {"responsible": personas["teammate"].pk}):
         assert managers_won(user, OCTOBER, **narrowed) == managers_scanned(monkeypatch, user, OCTOBER, **narrowed)
 

@@ -16,7 +16,18 @@ from analytics.models import FunnelCount, FunnelMark, Handover, Stay
 from analytics.params import Period, ReportParams
 from leads import services
 from leads.models import Lead, Status
-from tests.analytics.conftest import LEAD, convert, junk, move, new_lead
+from tests.analytics.conftest import (
+    LEAD,
+    NOV3,
+    OCT2,
+    OCT20,
+    SEP29,
+    calendar_periods,
+    convert,
+    junk,
+    move,
+    new_lead,
+)
 from tests.factories import ref
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +35,6 @@ pytestmark = pytest.mark.django_db
 ZONE = timezone.get_default_timezone()
 
 
-# Tuesday 29 September 2026 (Q3) and Friday 2 October (Q4) are in one calendar week.
-SEP29, OCT2, OCT20, NOV3 = date(2026, 9, 29), date(2026, 10, 2), date(2026, 10, 20), date(2026, 11, 3)
 
 
 def _import(by, owner, outsider, status=Status.NEW):
@@ -69,15 +78,6 @@ def story(clock, owner, teammate, outsider, head):
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "g": g, "imported": imported}
 
 
-def calendar_periods() -> list[Period]:
-    periods = set()
-    for day in (SEP29, OCT2, OCT20, NOV3):
-        for kind in history.FUNNEL_KINDS:
-            start = history.period_start(kind, day)
-            periods.add(Period(start, history.period_end(kind, start)))
-    return sorted(periods, key=lambda p: (p.start, p.end))
-
-
 def scanned(monkeypatch, report, *args):
     """`report` as the scan of the stays answers it (the path of any non-calendar period)."""
     with monkeypatch.context() as patch:
@@ -92,7 +92,7 @@ def managers_closed(user, params):
 def test_the_story_crosses_the_boundaries():
     assert history.period_start("week", SEP29) == history.period_start("week", OCT2) == date(2026, 9, 28)
     assert history.period_start("quarter", SEP29) != history.period_start("quarter", OCT2)
-    assert [(p.start, p.end) for p in calendar_periods()][:3] == [
+    assert [(p.start, p.end) for _kind, p in calendar_periods()][:3] == [
         (date(2026, 1, 1), date(2026, 12, 31)), (date(2026, 7, 1), date(2026, 9, 30)),
         (date(2026, 9, 1), date(2026, 9, 30))]
 
@@ -100,9 +100,9 @@ def test_the_story_crosses_the_boundaries():
 @pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
 def test_the_rollup_is_the_scan_for_every_persona_and_calendar_period(story, personas, persona, monkeypatch):
     user = personas[persona]
-    for period in calendar_periods():
+    for kind, period in calendar_periods():
         params = ReportParams(period=period)
-        assert selectors._calendar(period) is not None
+        assert selectors._calendar(period) == (kind, period.start)
         assert selectors.funnel(user, params) == scanned(monkeypatch, selectors.funnel, user, params), period
         assert managers_closed(user, params) == scanned(monkeypatch, managers_closed, user, params), period
 
@@ -113,7 +113,7 @@ def test_the_rollup_is_the_scan_under_every_filter(story, head, owner, org, monk
     filters = [{"source": ref("Source", "Сайт").pk}, {"source": ref("Source", "Контур.Компас").pk},
                {"niche": ref("Niche", "HoReCa").pk}, {"responsible": owner.pk}, {"department": org["group2"].pk},
                {"department": org["group1"].pk, "source": ref("Source", "Сайт").pk}]
-    for period in calendar_periods():
+    for _kind, period in calendar_periods():
         for narrowed in filters:
             params = replace(ReportParams(period=period), **narrowed)
             assert selectors.funnel(head, params) == scanned(monkeypatch, selectors.funnel, head, params), (period, narrowed)

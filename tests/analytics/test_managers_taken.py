@@ -17,15 +17,12 @@ from analytics.models import TakenCount, TakenMark
 from analytics.params import Period, ReportParams
 from leads import services
 from leads.models import Lead
-from tests.analytics.conftest import new_lead
+from tests.analytics.conftest import NOV3, OCT2, OCT20, OCTOBER, SEP29, calendar_periods, new_lead
 from tests.factories import ref
 
 pytestmark = pytest.mark.django_db
 
 ZONE = timezone.get_default_timezone()
-# Tuesday 29 September 2026 (Q3) and Friday 2 October (Q4) are in one calendar week.
-SEP29, OCT2, OCT20, NOV3 = date(2026, 9, 29), date(2026, 10, 2), date(2026, 10, 20), date(2026, 11, 3)
-OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 # Not one calendar period: the scan of the handovers answers it.
 OCTOBER_SCANNED = Period(date(2026, 9, 30), date(2026, 10, 31))
 
@@ -92,12 +89,9 @@ def test_a_lead_handed_to_a_manager_twice_in_a_month_is_one_lead_of_his(story, o
 @pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
 def test_the_kept_counts_are_the_scan_for_every_persona_and_calendar_period(story, personas, persona, monkeypatch):
     user = personas[persona]
-    for day in (SEP29, OCT2, OCT20, NOV3):
-        for kind in history.FUNNEL_KINDS:
-            start = history.period_start(kind, day)
-            period = Period(start, history.period_end(kind, start))
-            assert selectors._calendar(period) == (kind, start)
-            assert taken(user, period) == scanned(monkeypatch, user, period), period
+    for kind, period in calendar_periods():
+        assert selectors._calendar(period) == (kind, period.start)
+        assert taken(user, period) == scanned(monkeypatch, user, period), period
 
 
 def test_a_manager_sees_only_his_own_taken(story, owner, outsider):
