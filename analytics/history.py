@@ -672,6 +672,14 @@ def recount(ids: list[int], label: str = LEAD) -> None:
             _taken_learn(ids[index:index + CHUNK])
 
 
+def _of_records(ids: list[int] | None, column: str = "object_id") -> tuple[str, list]:
+    """The fresh marks' SQL narrowed to the records `ids` (None: all of them): its « AND … IN (…)»
+    and the parameters."""
+    if ids is None:
+        return "", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def fresh_marks_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]:
     """SELECT object_id, kind, start, mask: the leads' marks of the periods `kind` as their stays
     make them — SQL, for INSERT … SELECT. A status entered twice in a period is one bit: the sum
@@ -680,11 +688,8 @@ def fresh_marks_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]
     trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, quote("entered_at"), (),
                                                             timezone.get_default_timezone_name())
     whens = " ".join("WHEN %s THEN %s" for _ in BITS)
-    params = [kind, *trunc_params, *[v for state, bit in BITS.items() for v in (state, bit)], LEAD]
-    where = ""
-    if ids is not None:
-        where = f" AND object_id IN ({', '.join(['%s'] * len(ids))})"
-        params += list(ids)
+    where, where_params = _of_records(ids)
+    params = [kind, *trunc_params, *[v for state, bit in BITS.items() for v in (state, bit)], LEAD, *where_params]
     # GROUP BY positions: the period's expression once, whatever its parameters.
     return (f"SELECT object_id, %s AS kind, date({trunc}) AS start, "
             f"SUM(DISTINCT CASE {quote('state')} {whens} ELSE 0 END) AS mask "
@@ -900,11 +905,8 @@ def fresh_taken_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list]
     handovers make them — SQL, for INSERT … SELECT."""
     quote = connection.ops.quote_name
     trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, quote("at"), (), timezone.get_default_timezone_name())
-    params = [kind, *trunc_params, LEAD]
-    where = ""
-    if ids is not None:
-        where = f" AND object_id IN ({', '.join(['%s'] * len(ids))})"
-        params += list(ids)
+    where, where_params = _of_records(ids)
+    params = [kind, *trunc_params, LEAD, *where_params]
     return (f"SELECT object_id, owner, %s AS kind, date({trunc}) AS start "
             f"FROM {Handover._meta.db_table} WHERE model = %s{where} GROUP BY 1, 2, 4"), params
 
@@ -1296,10 +1298,7 @@ def fresh_closed_sql(kind: str, ids: list[int] | None = None) -> tuple[str, list
     trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, f"s.{quote('entered_at')}", (),
                                                             timezone.get_default_timezone_name())
     success, failure = Stage.Semantics.SUCCESS.value, Stage.Semantics.FAILURE.value
-    where, where_params = "", []
-    if ids is not None:
-        where = f" AND s.object_id IN ({', '.join(['%s'] * len(ids))})"
-        where_params = list(ids)
+    where, where_params = _of_records(ids, "s.object_id")
 
     def select(scope: str, semantics: list[str]) -> tuple[str, list]:
         # GROUP BY positions: the outcome's and the period's expressions once, whatever their parameters.
