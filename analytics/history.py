@@ -42,11 +42,8 @@ rebuild_analytics` compares and replaces.
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, transaction
@@ -89,7 +86,6 @@ FIELDS = ("owner", "source", "niche", "reason", "amount", "currency")  # the sta
 
 MANAGER_KEY = ["kind", "start", "owner", "by"]
 MANAGER_COUNTED = ["taken", "moved", "converted", "junked"]
-_MANAGERS: ContextVar[list | None] = ContextVar("analytics_managers", default=None)
 
 
 def _manager_bits() -> tuple[int, int]:
@@ -111,40 +107,6 @@ def add_managers(rows, using: str = "default") -> None:
     tallies.add(ManagerCount, MANAGER_KEY, MANAGER_COUNTED,
                 [((kind, adapt(start), owner, by), tuple(counts))
                  for (kind, start, owner, by), counts in summed.items() if any(counts)], using)
-
-
-def _count_managers(rows) -> None:
-    """The managers' rows of a funnel or taken write: kept for the end of the hook running, if any."""
-    pending = _MANAGERS.get()
-    if pending is None:
-        add_managers(rows)
-    else:
-        pending.extend(rows)
-
-
-@contextmanager
-def _managers_once():
-    """The managers' rows projected inside the block are added in one upsert at its end (inside
-    an outer block: at the outer one's end). Nothing is added when the block raises."""
-    if _MANAGERS.get() is not None:
-        yield
-        return
-    pending: list = []
-    token = _MANAGERS.set(pending)
-    try:
-        yield
-    finally:
-        _MANAGERS.reset(token)
-    add_managers(pending)
-
-
-def _one_managers_upsert(hook):
-    @wraps(hook)
-    def once(*args, **kwargs):
-        with _managers_once():
-            return hook(*args, **kwargs)
-
-    return once
 
 
 def _label(record: Model) -> str | None:
@@ -176,7 +138,7 @@ def _handover(record: Model, label: str, previous: int | None, by, at: datetime)
 
 
 @hooks.on_moved
-@_one_managers_upsert
+@tallies.together()
 def moved(record: Model, by, source: str, target: str) -> None:
     label = _label(record)
     if label is None:
@@ -210,7 +172,7 @@ def moved(record: Model, by, source: str, target: str) -> None:
     record._analytics_copied = current
 
 
-@_one_managers_upsert
+@tallies.together()
 def moved_many(records: list[Model], by, source: str, target: str) -> None:
     """An import's new records entering `target`: one insert."""
     label = _label(records[0])
@@ -238,7 +200,7 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
 moved.many = moved_many
 
 
-@_one_managers_upsert
+@tallies.together()
 def changed(record: Model, by, action: str) -> None:
     label = _label(record)
     if label is None:
@@ -263,7 +225,7 @@ def changed(record: Model, by, action: str) -> None:
     record._analytics_copied = now
 
 
-@_one_managers_upsert
+@tallies.together()
 def _changed_many(records, by, action: str) -> None:
     for record in records:
         changed(record, by, action)
@@ -292,7 +254,7 @@ _connect()
 
 
 @deletion.on_deleted
-@_one_managers_upsert
+@tallies.together()
 def deleted(content_type: ContentType, pk: int) -> None:
     label = f"{content_type.app_label}.{content_type.model}"
     if label in COPIED:
@@ -450,7 +412,7 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
     history makes, in one transaction; returns the number of stays. A restore of a deleted record
     would call this for it, once its timeline is back."""
     made = 0
-    with transaction.atomic(), _managers_once():
+    with transaction.atomic(), tallies.together():
         if label == LEAD and ids is not None:
             _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
             _taken_forget(ids)
@@ -564,7 +526,7 @@ def _apply_counts(deltas: dict[tuple, int]) -> None:
     converted, junked = _manager_bits()
     # The managers' projection: a mask change m1 → m2 is −1 on m1 and +1 on m2, so an owner's
     # «конвертировано» / «забраковано» net out by themselves (a reason or source change: to 0).
-    _count_managers(((kind, start, owner, 0), (0, 0, n if mask & converted else 0, n if mask & junked else 0))
+    add_managers(((kind, start, owner, 0), (0, 0, n if mask & converted else 0, n if mask & junked else 0))
                     for (kind, start, owner, _source, _niche, _reason, mask), n in deltas.items()
                     if n and mask & (converted | junked))
 
@@ -657,7 +619,7 @@ def recount(ids: list[int], label: str = LEAD) -> None:
     """Recount the records `ids` of `label` from their stays and handovers (a lead's funnel and
     taken marks, a deal's closed marks, the open stays' counts): for a writer that changed their
     times around the hooks (the demo data spreading its history over months)."""
-    with transaction.atomic(), _managers_once():
+    with transaction.atomic(), tallies.together():
         refresh_open(label, ids)
         if label == DEAL:
             for index in range(0, len(ids), CHUNK):
@@ -881,7 +843,7 @@ def _count_taken(marks, sign: int) -> None:
     tallies.add(TakenCount, ["kind", "start", "owner"], ["n"],
                 [((kind, connection.ops.adapt_datefield_value(start), owner), (n,))
                  for (kind, start, owner), n in deltas.items() if n])
-    _count_managers([((kind, start, owner, 0), (n, 0, 0, 0)) for (kind, start, owner), n in deltas.items() if n])
+    add_managers([((kind, start, owner, 0), (n, 0, 0, 0)) for (kind, start, owner), n in deltas.items() if n])
 
 
 def _taken(handed: list[tuple[int, int]], at: datetime) -> None:
@@ -954,13 +916,10 @@ def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
 # The projection of the taken counts, the funnel's counts (their CONVERTED and JUNK bits) and the
 # moves per day (analytics.source_counts) onto (kind, start, owner, by), added from the very deltas
 # those get, by the same functions (`_count_taken`, `_apply_counts`, source_counts.Deltas.apply):
-# every writer of those follows. A hook of this module (a move, a change, a deletion, a record's
-# rebuild or recount) adds its owners' rows in ONE upsert at its end (`_managers_once`): the
-# funnel's and the taken counts both project onto the (kind, start, owner, 0) rows, and an upsert
-# after each would lock these rows before and after the taken counts — an order another writer
-# could take the other way round (a deadlock). The moves' rows (by ≠ 0; the system's moves are
-# not kept) are source_counts', after MoveCount's: no row is written at two places of a
-# transaction, so the counters stay locked in the one order every writer takes.
+# every writer of those follows. The funnel's and the taken counts both project onto the
+# (kind, start, owner, 0) rows; the moves' rows (by ≠ 0; the system's moves are not kept) are
+# source_counts'. Like every counter they are written at the end of the writer's
+# crm.tallies.together() block (the hooks, the services), once, in the one table order.
 
 def fresh_managers_sql() -> tuple[str, list]:
     """SELECT kind, start, owner, by, taken, moved, converted, junked: ManagerCount as the kept

@@ -17,17 +17,17 @@ other periods scan as before.
   A move is counted from the stay it opened (analytics.history's hook runs first); a reassigned
   lead's moves go with it to the new owner, as its stays do.
   Its deltas are also added, per calendar week / month / quarter / year, to the managers' counts
-  (analytics.models.ManagerCount, by ≠ 0), in the same `apply`, after MoveCount.
+  (analytics.models.ManagerCount, by ≠ 0), in the same `apply`.
 
 How they stay right — as crm.tallies keeps its counters: each record remembers the values it was
 loaded with (post_init); when a writer reports it (crm.hooks.changed for an addition or a change —
 every writer logs its history; crm.hooks.moved for a move; their `many` forms for an import), the
 record's old weight is taken from the old combination and put on the new one, in one upsert in the
-writer's transaction (`apply`: count = count + Δ, so concurrent writers add in turn). A lead whose
+writer's transaction (`apply`: count = count + Δ, so concurrent writers add in turn; written at the
+end of the writer's crm.tallies.together() block, in the one order every writer locks the counters). A lead whose
 owner, source or niche changes moves its deals' rows along; a deal reads its lead's current key.
 A deletion takes the record's weight away (read at pre_delete, while the deals still point at
-their lead; applied at post_delete, after crm.tallies': every writer locks the counters in the same
-order). A change of nothing counted costs no query.
+their lead; applied at post_delete). A change of nothing counted costs no query.
 
 Not seen: writes around the services' hooks — a QuerySet.update() of these columns or of the
 stays, raw SQL, a stage whose «смысл» is changed in the admin after deals were won in it.
@@ -265,8 +265,7 @@ hooks.on_moved(moved)
 def _deleting(sender, instance, using, **kwargs) -> None:
     """A lead or a deal about to be deleted: its weight as its row holds it now (a lead's deals
     still point at it: the deletion sets their link to null after this). Taken away after the
-    deletion (`_deleted`): the counters' rows are locked in the order every writer takes them —
-    crm.tallies' first (its post_delete), then these — or two writers could wait for each other."""
+    deletion (`_deleted`)."""
     from deals.models import Deal
     from leads.models import Lead
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 from accounts import access
 from accounts.models import Action
 
-from . import timeline
+from . import tallies, timeline
 from .models import Communication, DeletionRecord, TimelineEntry
 
 # Internal columns that only repeat other fields (the search text, a normalised name key).
@@ -116,7 +116,7 @@ def delete_record(obj: models.Model, *, by, title: str = "", related=()) -> Dele
     )
     content_type = ContentType.objects.get_for_model(obj)
     pk = obj.pk
-    with transaction.atomic():
+    with transaction.atomic(), tallies.together():
         obj.delete()
         TimelineEntry.objects.filter(content_type=content_type, object_id=pk).delete()
         Communication.objects.filter(content_type=content_type, object_id=pk).delete()

@@ -17,6 +17,10 @@ register (tasks register the automation rules and the touches), as with crm.card
   «status» entries — one place rather than a call in every service; a writer that makes a record
   without a «created» entry (a task) calls it itself. `changed_many` is the same for an import.
   Deletions are `crm.deletion.on_deleted`.
+
+Each call runs its hooks in one `crm.tallies.together()` block: the counters they change are
+written at its end, in the one order every writer takes (the services hold a block over their
+whole transaction, which these join).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from collections.abc import Callable
 from datetime import date
 
 from django.db.models import Model
+
+from . import tallies
 
 _moved: list[Callable[[Model, object, str, str], None]] = []
 _touch_date: list[Callable[[Model, date | None, object], None]] = []
@@ -39,11 +45,13 @@ def on_moved(hook):
     return hook
 
 
+@tallies.together()
 def moved(record: Model, by, source: str, target: str) -> None:
     for hook in _moved:
         hook(record, by, source, target)
 
 
+@tallies.together()
 def moved_many(records, by, source: str, target: str) -> None:
     """`moved` for many records entering one state at once (an import): a hook that can take them
     together says so with a `many(records, by, source, target)` attribute (one query for all rather
@@ -66,6 +74,7 @@ def on_touch_date(hook):
     return hook
 
 
+@tallies.together()
 def touch_date_set(record: Model, day: date | None, by) -> None:
     for hook in _touch_date:
         hook(record, day, by)
@@ -79,11 +88,13 @@ def on_changed(hook, many=None):
     return hook
 
 
+@tallies.together()
 def changed(record: Model, by, action: str) -> None:
     for hook in _changed:
         hook(record, by, action)
 
 
+@tallies.together()
 def changed_many(records, by, action: str) -> None:
     records = list(records)
     if records:

@@ -31,6 +31,7 @@ counters cannot answer: the caller aggregates then, as before.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -106,7 +107,51 @@ def add(model, names: list[str], counted: list[str], rows: list[tuple], using: s
     """Add each row's deltas (key values for `names`, deltas for `counted`) to `model`'s counters
     in one upsert, so a missing counter is created without a race and concurrent writers each add
     their part. Rows go in key order, so that two writers lock the same counters in the same order.
-    The one counter arithmetic of the CRM: these tallies, the analytics' rollups."""
+    The one counter arithmetic of the CRM: these tallies, the analytics' rollups. Inside
+    `together()` the rows are kept for its end."""
+    pending = _PENDING.get()
+    if pending is not None:
+        _sum_into(pending.setdefault((using, model, tuple(names), tuple(counted)), {}), rows)
+        return
+    _upsert(model, names, counted, rows, using)
+
+
+# The counters a writer changes, kept until the end of its `together()` block (None: outside one).
+_PENDING: ContextVar[dict | None] = ContextVar("crm_tallies_pending", default=None)
+
+
+@contextmanager
+def together():
+    """The counters changed inside the block (`add`: these tallies, the analytics' rollups) are
+    written at its end, one upsert per table, the tables in one order (their names) and the rows in
+    key order. A writer's hooks change counters at several moments — a lead's creation counts its
+    source when its history is logged and its stay, funnel and «взято» when it enters its status; a
+    reassignment does the same in the other order — and two writers that lock the same counter rows
+    in opposite orders deadlock (PostgreSQL aborts one: a manager's click, an import's batch). The
+    services wrap each transaction's work in one block, so every writer locks the counters last, in
+    the same order. An inner block hands its rows to the outer one; a block that raises writes
+    nothing (its transaction is rolled back anyway). Nothing inside may read a counter it changed."""
+    outer = _PENDING.get()
+    pending: dict = {}
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    if outer is not None:
+        for table, rows in pending.items():
+            _sum_into(outer.setdefault(table, {}), rows.items())
+        return
+    for (using, model, names, counted), rows in sorted(pending.items(), key=lambda item: item[0][1]._meta.db_table):
+        _upsert(model, list(names), list(counted), [(key, deltas) for key, deltas in rows.items() if any(deltas)], using)
+
+
+def _sum_into(kept: dict, rows) -> None:
+    for key, deltas in rows:
+        kept[key] = [a + b for a, b in zip(kept[key], deltas, strict=True)] if key in kept else list(deltas)
+
+
+def _upsert(model, names: list[str], counted: list[str], rows: list[tuple], using: str) -> None:
     if not rows:
         return
     rows = sorted(rows)

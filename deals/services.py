@@ -115,6 +115,7 @@ def _follow_products(deal: Deal) -> None:
 
 
 @transaction.atomic
+@tallies.together()
 def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, products=(), by,
                 pipeline: Pipeline | None = None) -> Deal:
     """A new deal starts on its pipeline's first stage."""
@@ -138,6 +139,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
 
 
 @transaction.atomic
+@tallies.together()
 def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, version: int) -> Deal:
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
     _check(locked, by)
@@ -154,6 +156,7 @@ def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None 
 
 
 @transaction.atomic
+@tallies.together()
 def deal_set_products(deal: Deal, *, rows: list[tuple[Any, Decimal, Decimal]], by, version: int | None = None) -> Deal:
     """Replace the product rows (product, quantity, price); the amount follows them. The current
     stage's rules still hold afterwards (its «products» rule keeps at least one row)."""
@@ -183,6 +186,7 @@ def _product_rows(deal: Deal) -> list[dict[str, str]]:
 
 
 @transaction.atomic
+@tallies.together()
 def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
               m2m: dict[str, Any] | None = None) -> Deal:
     """Move to a stage of the deal's pipeline (forward, back, won, lost), saving `data` first
@@ -223,6 +227,7 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
 
 
 @transaction.atomic
+@tallies.together()
 def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     """To another pipeline, landing on its first stage; recorded in the history."""
     # The deal's row only (of=self): FOR UPDATE of the joined pipeline would hold every new deal
@@ -247,6 +252,7 @@ def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
 
 
 @transaction.atomic
+@tallies.together()
 def deal_delete(deal: Deal, *, by):
     """Delete a deal for good (the admin's delete and bulk delete call this): its product rows go
     with it; its company, contacts and lead stay and note the deletion in their timelines.
@@ -379,6 +385,7 @@ def _import_write(items: list[ImportItem], *, by, source: str, notify: bool = Tr
     return created
 
 
+@tallies.together()
 def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Deal]:
     from django.urls import reverse
 
@@ -403,6 +410,7 @@ def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = T
 
 
 @transaction.atomic
+@tallies.together()
 def deal_import_update(deal: Deal, *, data: dict[str, Any], contacts, products, pipeline: Pipeline,
                        stage: Stage | None, by) -> bool:
     """An import's row for a deal that exists: its changed fields, the contacts the file adds (those

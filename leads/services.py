@@ -145,6 +145,7 @@ def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) 
 
 
 @transaction.atomic
+@tallies.together()
 def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, duplicates=()) -> Lead:
     """A new lead starts in «Не обработан» and must meet that status's rules. `duplicates` are
     the possible duplicates the manager saw and chose to save anyway: the timeline records it."""
@@ -171,6 +172,7 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
 
 
 @transaction.atomic
+@tallies.together()
 def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, version: int,
                 duplicates=()) -> Lead:
     """Save an edit made on a form that showed `version`. A newer save in between wins and this
@@ -198,6 +200,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
 
 
 @transaction.atomic
+@tallies.together()
 def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2m: dict[str, Any] | None = None,
               pinned_comment: str = "", rules: dict[str, set[str]] | None = None, converting: bool = False) -> Lead:
     """Move a lead to status `to`, first saving `data` (the «заполните обязательные поля» form).
@@ -276,6 +279,7 @@ def lead_junk(lead: Lead, *, reason, by, comment: str = "") -> Lead:
 
 
 @transaction.atomic
+@tallies.together()
 def lead_assign(lead: Lead, *, responsible, by, notify: bool = True) -> Lead:
     """Hand the lead to `responsible`; `notify=False` leaves telling him to the caller (a bulk
     assign tells him once)."""
@@ -386,6 +390,7 @@ def _flag_duplicates(record, existing, by) -> None:
 
 
 @transaction.atomic
+@tallies.together()
 def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline,
              deal_data: dict[str, Any]) -> Conversion:
     from clients import selectors as found_in
@@ -467,6 +472,7 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
 
 
 @transaction.atomic
+@tallies.together()
 def lead_delete(lead: Lead, *, by):
     """Delete a lead for good (the admin's delete and bulk delete call this). Deals made from it
     keep existing and lose only the link; its company and contact stay and note the deletion in
@@ -593,6 +599,7 @@ def _write_imported(items: list[ImportItem], *, by, source: str, notify: bool = 
     return created
 
 
+@tallies.together()
 def _insert_imported(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Lead]:
     from django.contrib.contenttypes.models import ContentType
 
