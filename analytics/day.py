@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from crm.day import Panel, register_panel
@@ -13,7 +14,14 @@ from crm.money import format_number
 
 from . import selectors
 
-register_panel(Panel(url_name="analytics:day_numbers", check=selectors.can_view_reports))
+
+def placeholder() -> str:
+    """The panel as it will look, with its labels and without its values: what the page shows
+    until they come, so that the day's sections below do not move under the head's cursor."""
+    return render_to_string("analytics/_day_numbers.html", {"numbers": [(label, None, "") for label in selectors.DAY_LABELS]})
+
+
+register_panel(Panel(url_name="analytics:day_numbers", check=selectors.can_view_reports, placeholder=placeholder))
 
 
 @require_GET

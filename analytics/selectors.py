@@ -41,6 +41,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import Action, Entity, Level, User
@@ -1089,6 +1090,11 @@ def won_deals(user, period: Period) -> int:
 
 # --- «Мой день» ---
 
+# The head's figures on «Мой день», in their order (the page shows them as it waits for the values).
+DAY_LABELS = (gettext_lazy("Новых лидов за неделю"), gettext_lazy("Конверсия лидов в «Успешный» за месяц"),
+              gettext_lazy("Выиграно сделок за месяц"), gettext_lazy("Лидов дольше обычного в статусе"))
+
+
 def day_numbers(user) -> list[tuple[str, int | str, str]]:
     """(label, value, url) for the head's «Мой день»: this week's new leads, this month's
     conversion to «Успешный» and won deals, the leads stuck now. Nothing for a user who may not
@@ -1105,14 +1111,11 @@ def day_numbers(user) -> list[tuple[str, int | str, str]]:
     now = timezone.now()
     since = {state: now - timedelta(seconds=seconds) for state, seconds in lead_norms(user, today).items()}
     stuck = stuck_count(user, LEAD, ReportParams(period=norms), since)
-    return [
-        (_("Новых лидов за неделю"), this_week.rows[0].entered, _url("funnel", period="week")),
-        (_("Конверсия лидов в «Успешный» за месяц"), conversion, _url("funnel", period="month")),
-        (_("Выиграно сделок за месяц"), won_deals(user, month), _url("deals", period="month")),
-        # The report of the norms' own days lists them: its 90th percentiles are these norms.
-        (_("Лидов дольше обычного в статусе"), stuck,
-         _url("time", period="custom", start=norms.start.isoformat(), end=norms.end.isoformat())),
-    ]
+    values = [this_week.rows[0].entered, conversion, won_deals(user, month), stuck]
+    urls = [_url("funnel", period="week"), _url("funnel", period="month"), _url("deals", period="month"),
+            # The report of the norms' own days lists them: its 90th percentiles are these norms.
+            _url("time", period="custom", start=norms.start.isoformat(), end=norms.end.isoformat())]
+    return list(zip(map(str, DAY_LABELS), values, urls, strict=True))
 
 
 NORM_DAYS = 90

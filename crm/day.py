@@ -50,6 +50,8 @@ def sources() -> list[Source]:
 class Panel:
     url_name: str
     check: Callable[[Any], bool]
+    # The HTML shown in the panel's place until it comes: its shape, so nothing below it moves.
+    placeholder: Callable[[], str] | None = None
 
 
 _panels: list[Panel] = []
@@ -61,6 +63,6 @@ def register_panel(panel: Panel) -> Panel:
     return panel
 
 
-def panels(user) -> list[str]:
-    """The URL names of the panels `user` sees."""
-    return [p.url_name for p in _panels if p.check(user)]
+def panels(user) -> list[Panel]:
+    """The panels `user` sees."""
+    return [p for p in _panels if p.check(user)]

@@ -12,10 +12,21 @@ RUN = Path(__file__).resolve().parent.parent / "scripts" / "run"
 
 @pytest.fixture
 def busy_port():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield listener.getsockname()[1]
+    """A port taken by the test, below the range the system hands out to `bind(0)` (32768 and up on
+    Linux): the port after it, which scripts/run suggests, is then not one another test's live
+    server may take between the suggestion and the check (it was, once, under xdist)."""
+    import random
+
+    for port in random.sample(range(20000, 30000, 10), 200):
+        with socket.socket() as listener:
+            try:
+                listener.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            listener.listen()
+            yield port
+            return
+    pytest.fail("no free port between 20000 and 30000")
 
 
 def run(*args, port_env=None):
