@@ -19,6 +19,7 @@ level, and the owning app's service decides what each participant may do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -129,9 +130,38 @@ def owner_ids(user: User, lvl: Level) -> set[int]:
             members = _subtree_members(user.department_id)  # a card needs no tree of names: one query, not two
         else:
             departments = department_ids(user, lvl)
-            members = set(User.objects.filter(department_id__in=departments).values_list("pk", flat=True)) if departments else set()
+            rows = User.objects.filter(department_id__in=departments).values_list(
+                "pk", "last_name", "first_name", "username", "is_active") if departments else []
+            known = people(user)
+            for pk, last_name, first_name, username, is_active in rows:
+                known[pk] = _person(last_name, first_name, username, is_active)
+            members = {row[0] for row in rows}
         cache[lvl] = members | {user.pk}
     return cache[lvl]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user as the owner filters and the reports name him (str(User)), and how they sort him."""
+
+    name: str
+    is_active: bool
+    order: tuple[str, str, str]
+
+
+def _person(last_name: str, first_name: str, username: str, is_active: bool) -> Person:
+    full = " ".join(part for part in (last_name, first_name) if part).strip()
+    return Person(full or username, is_active, (last_name, first_name, username))
+
+
+def people(user: User) -> dict[int, Person]:
+    """{pk: Person} of the users this request has read the names of while `owner_ids` fetched a
+    department's members (kept on the user object, as the levels and the departments are), and of
+    the user himself: the owner filters and the reports name them without reading them again."""
+    cache = getattr(user, "_people", None)
+    if cache is None:
+        cache = user._people = {user.pk: _person(user.last_name, user.first_name, user.username, user.is_active)}
+    return cache
 
 
 def _subtree_members(department: int) -> set[int]:

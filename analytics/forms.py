@@ -86,7 +86,7 @@ class ReportForm(forms.Form):
         self.user = user
         owners = Owners(user, report_level(user))
         any_ = [("", _("любой"))]
-        self.fields["responsible"].choices = any_ + [(u.pk, str(u)) for u in owners.user_choices()]
+        self.fields["responsible"].choices = any_ + owners.user_labels()
         self.fields["department"].choices = any_ + owners.department_choices()
         self.fields["source"].choices = any_ + list(Source.objects.order_by("sort", "name").values_list("pk", "name"))
         self.fields["niche"].choices = [("", _("любая"))] + list(

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -62,6 +64,31 @@ class Table:
     testid: str = ""
     compared: bool = False
     half: bool = False  # a narrow table: two side by side on a wide screen
+
+    @property
+    def body(self) -> str:
+        """The rows' markup (the page's <tbody>), built in Python: through the template's tags a
+        report's hundred-odd cells, each a few conditions and links, cost the managers' page at a
+        million leads about a tenth of its time (as crm.forms.QuickSelect does for the selects)."""
+        if not self.rows:
+            return format_html('<tr><td colspan="{}" class="text-body-secondary text-center py-3">{}</td></tr>',
+                               len(self.columns), _("За этот период данных нет."))
+        return mark_safe("".join("<tr>" + "".join(_cell_html(cell, index == 0) for index, cell in enumerate(row))
+                                 + "</tr>" for row in self.rows))
+
+
+def _cell_html(cell: Cell, first: bool) -> str:
+    if first:
+        shown = format_html('<a href="{}">{}</a>', cell.url, cell.text) if cell.url else conditional_escape(cell.text)
+        return format_html('<th scope="row" class="fw-normal">{}</th>', shown)
+    shown = format_html('<a href="{}" class="crm-drill" data-testid="drill">{}</a>', cell.url, cell.text) if cell.url \
+        else conditional_escape(cell.text)
+    if cell.delta:
+        shown += format_html(
+            '<small class="d-block crm-delta crm-delta-{}"><span aria-hidden="true">{}</span> {} '
+            '<span class="text-body-secondary">({})</span></small>', cell.delta.direction, cell.delta.arrow,
+            cell.delta.text, _("было %(value)s") % {"value": cell.delta.previous})
+    return format_html('<td class="{}">{}</td>', "text-end text-nowrap" if cell.numeric else "", shown)
 
 
 @dataclass

@@ -577,9 +577,10 @@ def _name(last_name: str, first_name: str, username: str) -> str:
 
 
 def _names(ids, asking: User) -> dict[int, str]:
-    """{user id: name} of the users `ids` that exist; the one asking (a manager's own row) is not
-    read again."""
-    found = {asking.pk: str(asking)} if asking.pk in ids else {}
+    """{user id: name} of the users `ids` that exist; the ones this request has named already (the
+    one asking, his department's people: accounts.access.people) are not read again."""
+    known = access.people(asking)
+    found = {pk: known[pk].name for pk in ids if pk in known}
     rest = sorted(set(ids) - set(found))
     if rest:
         found |= {user.pk: str(user) for user in User.objects.filter(pk__in=rest).only("username", "last_name",
@@ -802,36 +803,39 @@ def _nothing_planned(user, people: set[int] | None) -> dict[int, int]:
     crm.tallies' counters of the leads without a next touch date; a deal's as the records in work
     (the counters) less the planned ones, read from the active tasks' side, where they are few.
     At a million leads counting the unplanned ones themselves was a scan of half the leads (0.7 s),
-    and the planned ones from the index (responsible, status, date) 8–13 ms."""
+    and the planned ones from the index (responsible, status, date) 8–13 ms. One query: the parts'
+    (owner, ± n) rows united."""
     from crm import day, tallies
     from tasks_app import selectors as tasks
 
-    def per_owner(records: QuerySet) -> dict[int, int]:
-        return dict(records.order_by().values("responsible").annotate(n=Count("*")).values_list("responsible", "n"))
+    def per_owner(records: QuerySet, sign: int = 1) -> QuerySet:
+        return records.order_by().values("responsible").annotate(n=Count("*") * sign).values_list("responsible", "n")
 
-    found: dict[int, int] = defaultdict(int)
+    parts: list[QuerySet] = []
     for source in day.sources():
         columns = _in_work(source.model)
         # A record that keeps its next touch's date (the lead) is counted apart with and without
         # one: the unplanned ones are a few counters.
-        unplanned = None if columns is None else tallies.owner_counts(user, source.model, owners=people,
-                                                                      planned=False, columns=columns)
+        unplanned = None if columns is None else tallies.owner_count_rows(user, source.model, owners=people,
+                                                                          planned=False, columns=columns)
         if unplanned is not None:
-            for owner, n in unplanned.items():
-                found[owner] += n
+            parts.append(unplanned)
             continue
         rows = source.in_work(user)
         if people is not None:
             rows = rows.filter(responsible__in=sorted(people))
         planned = tasks.planned_condition(source.model)
-        totals = None if columns is None else tallies.owner_counts(user, source.model, owners=people, columns=columns)
+        totals = None if columns is None else tallies.owner_count_rows(user, source.model, owners=people,
+                                                                       columns=columns)
         if totals is None:  # no counters to answer: count the unplanned ones themselves
-            for owner, n in per_owner(rows.exclude(planned)).items():
-                found[owner] += n
-            continue
-        counted = per_owner(rows.filter(planned))
-        for owner, n in totals.items():
-            found[owner] += n - counted.get(owner, 0)
+            parts.append(per_owner(rows.exclude(planned)))
+        else:
+            parts += [totals, per_owner(rows.filter(planned), -1)]
+    found: dict[int, int] = defaultdict(int)
+    if parts:
+        first, *others = parts
+        for owner, n in first.union(*others, all=True) if others else first:
+            found[owner] += int(n or 0)
     return {owner: n for owner, n in found.items() if owner and n > 0}
 
 

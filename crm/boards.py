@@ -296,7 +296,7 @@ def record_filter_selects(model, filters: dict) -> list[dict]:
 def filter_bar(owners: lists.Owners, sources) -> dict:
     """The choices of a board's filter bar (two queries: the users and the sources; the
     departments came with `owners`) and what BoardForm checks the values against."""
-    users = [(u.pk, str(u)) for u in owners.user_choices()]
+    users = owners.user_labels()
     sources = [(s.pk, str(s)) for s in sources]
     departments = owners.department_choices()
     bar = {"presets": owners.presets(), "users": users if len(users) > 1 else [],

@@ -337,6 +337,13 @@ def owner_counts(user, model, *, owners: set[int] | None = None, columns=None,
     given: a list, or a subquery of their values as text; with a next touch's date or without one
     when `planned` says), from the counters; None when they cannot answer (`planned` of a model
     that keeps no such date included). One query."""
+    rows = owner_count_rows(user, model, owners=owners, columns=columns, planned=planned)
+    return None if rows is None else {owner: n for owner, n in rows if n}
+
+
+def owner_count_rows(user, model, *, owners: set[int] | None = None, columns=None,
+                     planned: bool | None = None) -> QuerySet | None:
+    """`owner_counts` as a query of (owner, n) rows, not run yet (a caller may unite it with others)."""
     if planned is not None and not getattr(model, "touch_date_field", None):
         return None
     rows = _counters(user, model, owners=owners, scope=None, columns=columns)
@@ -344,8 +351,7 @@ def owner_counts(user, model, *, owners: set[int] | None = None, columns=None,
         return None
     if planned is not None:
         rows = rows.filter(planned=planned)
-    return {owner: n for owner, n in rows.order_by().values_list("owner").annotate(n=Sum("count"))
-            .values_list("owner", "n") if n}
+    return rows.order_by().values_list("owner").annotate(n=Sum("count")).values_list("owner", "n")
 
 
 # --- Checking and rebuilding (manage.py recount_tallies) ---
