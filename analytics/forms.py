@@ -9,6 +9,7 @@ valid parameters (`query`), so a URL copied from the address bar opens the same 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django import forms
 from django.utils import timezone
@@ -91,7 +92,10 @@ class ReportForm(forms.Form):
         self.fields["source"].choices = any_ + list(Source.objects.order_by("sort", "name").values_list("pk", "name"))
         self.fields["niche"].choices = [("", _("любая"))] + list(
             Niche.objects.order_by("sort", "name").values_list("pk", "name"))
-        self.fields["pipeline"].choices = [("", _("все"))] + [(p.pk, p.name) for p in pipelines_for(user)]
+        # Read when a report shows the pipeline filter (deals, time in status) or a URL names a
+        # pipeline to check, once: the other reports pay no query for it.
+        self.fields["pipeline"].choices = functools.cache(lambda: [("", _("все"))] + [(p.pk, p.name) for p in
+                                                                                     pipelines_for(user)])
         for name, field in self.fields.items():
             css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
             if isinstance(field.widget, forms.CheckboxInput):
