@@ -28,7 +28,7 @@ from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Action, Department, Level, Permission, User
+from .models import Action, Department, Level, Permission, User, full_name
 
 
 def _matrix(user: User) -> dict[tuple[str, str, str], Level]:
@@ -150,8 +150,9 @@ class Person:
 
 
 def _person(last_name: str, first_name: str, username: str, is_active: bool) -> Person:
-    full = " ".join(part for part in (last_name, first_name) if part).strip()
-    return Person(full or username, is_active, (last_name, first_name, username))
+    # Sorted as a Russian reader expects (the database's collation does): case aside, Ё with Е.
+    order = tuple(part.casefold().replace("ё", "е") for part in (last_name, first_name, username))
+    return Person(full_name(last_name, first_name) or username, is_active, order)
 
 
 def people(user: User) -> dict[int, Person]:

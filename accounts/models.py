@@ -117,6 +117,11 @@ class Permission(models.Model):
         return f"{self.role}: {self.get_entity_display()} / {self.get_action_display()} — {self.get_level_display()}"
 
 
+def full_name(last_name: str, first_name: str) -> str:
+    """«Фамилия Имя», as a user is named everywhere (User.get_full_name; accounts.access.people)."""
+    return " ".join(part for part in (last_name, first_name) if part).strip()
+
+
 class User(AbstractUser):
     middle_name = models.CharField(_("Отчество"), max_length=150, blank=True)
     position = models.CharField(_("Должность"), max_length=200, blank=True)
@@ -146,7 +151,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def get_full_name(self) -> str:
-        return " ".join(part for part in (self.last_name, self.first_name) if part).strip()
+        return full_name(self.last_name, self.first_name)
 
     @property
     def short_name(self) -> str:

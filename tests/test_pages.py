@@ -299,6 +299,29 @@ def owners_of(user, model, scope="") -> lists.Owners:
     return lists.Owners(user, access.level(user, model.access_entity, Action.VIEW, scope))
 
 
+def test_the_responsible_filter_names_a_department_as_the_users_table_does(head, owner, teammate, outsider, org):
+    """A head's filter takes his people's names from the access rules' own read of his departments
+    (accounts.access.people): the same people and names as reading the users, and no query more.
+    They sort as a Russian reader expects — case aside, «Ё» with «Е» — whatever the database's
+    collation (the test cluster's is byte order: «Ёлкин» first, «агеев» last); a fired manager is not offered."""
+    from accounts.models import User
+    from tests.factories import UserFactory
+
+    UserFactory(username="yolkin", last_name="Ёлкин", first_name="Иван", department=org["group2"], role="Менеджер")
+    UserFactory(username="egorov", last_name="Егоров", first_name="Илья", department=org["group2"], role="Менеджер")
+    UserFactory(username="low", last_name="агеев", first_name="", department=org["group1"], role="Менеджер")
+    UserFactory(username="gone", last_name="Уволенный", first_name="Ушёл", department=org["group1"], is_active=False)
+    fresh = User.objects.get(pk=head.pk)
+    owners = owners_of(fresh, Lead)
+    read = [(u.pk, str(u)) for u in owners.user_choices()]
+    with CaptureQueriesContext(connection) as captured:
+        labels = owners.user_labels()
+    assert sorted(labels) == sorted(read)
+    assert [name for _pk, name in labels] == ["агеев", "Егоров Илья", "Ёлкин Иван", "Иванов Пётр", "Петрова Мария",
+                                              "Сидоров Алексей", "Смирнова Ольга"]
+    assert len(captured) == 0  # user_choices() above made the rules read the departments' people
+
+
 def _get(params):
     from django.test import RequestFactory
 
