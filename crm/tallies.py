@@ -130,7 +130,9 @@ def together():
     in opposite orders deadlock (PostgreSQL aborts one: a manager's click, an import's batch). The
     services wrap each transaction's work in one block, so every writer locks the counters last, in
     the same order. An inner block hands its rows to the outer one; a block that raises writes
-    nothing (its transaction is rolled back anyway). Nothing inside may read a counter it changed."""
+    nothing (its transaction is rolled back anyway). Nothing inside may read a counter it changed,
+    nor catch the error of a savepoint it rolled back: that part's rows would still be written
+    (the imports retry a refused batch outside their block)."""
     outer = _PENDING.get()
     pending: dict = {}
     token = _PENDING.set(pending)
