@@ -58,6 +58,8 @@ class TestAccess:
             assert response.status_code == 200
         html = page(response)
         assert "<table" in html and "<caption" in html
+        bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+        assert bodies and all(body.count("<tr>") >= 1 for body in bodies)  # rows, or the «no data» row: never empty
         if name != "time":  # no stay has ended yet: nothing to draw, and the page says so
             assert '<svg role="img"' in html
         else:
