@@ -18,7 +18,7 @@ from . import selectors
 def placeholder() -> str:
     """The panel as it will look, with its labels and without its values: what the page shows
     until they come, so that the day's sections below do not move under the head's cursor."""
-    return render_to_string("analytics/_day_numbers.html", {"numbers": [(label, None, "") for label in selectors.DAY_LABELS]})
+    return render_to_string("analytics/_day_numbers.html", {"labels": selectors.DAY_LABELS, "loading": True})
 
 
 register_panel(Panel(url_name="analytics:day_numbers", check=selectors.can_view_reports, placeholder=placeholder))
