@@ -138,7 +138,6 @@ def _handover(record: Model, label: str, previous: int | None, by, at: datetime)
 
 
 @hooks.on_moved
-@tallies.together()
 def moved(record: Model, by, source: str, target: str) -> None:
     label = _label(record)
     if label is None:
@@ -172,7 +171,6 @@ def moved(record: Model, by, source: str, target: str) -> None:
     record._analytics_copied = current
 
 
-@tallies.together()
 def moved_many(records: list[Model], by, source: str, target: str) -> None:
     """An import's new records entering `target`: one insert."""
     label = _label(records[0])
@@ -200,7 +198,6 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
 moved.many = moved_many
 
 
-@tallies.together()
 def changed(record: Model, by, action: str) -> None:
     label = _label(record)
     if label is None:
@@ -225,7 +222,6 @@ def changed(record: Model, by, action: str) -> None:
     record._analytics_copied = now
 
 
-@tallies.together()
 def _changed_many(records, by, action: str) -> None:
     for record in records:
         changed(record, by, action)
@@ -254,7 +250,6 @@ _connect()
 
 
 @deletion.on_deleted
-@tallies.together()
 def deleted(content_type: ContentType, pk: int) -> None:
     label = f"{content_type.app_label}.{content_type.model}"
     if label in COPIED:
@@ -412,7 +407,7 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
     history makes, in one transaction; returns the number of stays. A restore of a deleted record
     would call this for it, once its timeline is back."""
     made = 0
-    with transaction.atomic(), tallies.together():
+    with tallies.atomic():
         if label == LEAD and ids is not None:
             _funnel_forget(ids)  # while the stays still say which owner / source … the marks were counted under
             _taken_forget(ids)
@@ -619,7 +614,7 @@ def recount(ids: list[int], label: str = LEAD) -> None:
     """Recount the records `ids` of `label` from their stays and handovers (a lead's funnel and
     taken marks, a deal's closed marks, the open stays' counts): for a writer that changed their
     times around the hooks (the demo data spreading its history over months)."""
-    with transaction.atomic(), tallies.together():
+    with tallies.atomic():
         refresh_open(label, ids)
         if label == DEAL:
             for index in range(0, len(ids), CHUNK):
@@ -919,7 +914,7 @@ def taken_differences() -> tuple[int, list[tuple[tuple, int, int]]]:
 # every writer of those follows. The funnel's and the taken counts both project onto the
 # (kind, start, owner, 0) rows; the moves' rows (by ≠ 0; the system's moves are not kept) are
 # source_counts'. Like every counter they are written at the end of the writer's
-# crm.tallies.together() block (the hooks, the services), once, in the one table order.
+# crm.tallies.together() block (the services' transaction, the hooks), once, in the one table order.
 
 def fresh_managers_sql() -> tuple[str, list]:
     """SELECT kind, start, owner, by, taken, moved, converted, junked: ManagerCount as the kept

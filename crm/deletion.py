@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -116,7 +116,7 @@ def delete_record(obj: models.Model, *, by, title: str = "", related=()) -> Dele
     )
     content_type = ContentType.objects.get_for_model(obj)
     pk = obj.pk
-    with transaction.atomic(), tallies.together():
+    with tallies.atomic():
         obj.delete()
         TimelineEntry.objects.filter(content_type=content_type, object_id=pk).delete()
         Communication.objects.filter(content_type=content_type, object_id=pk).delete()

@@ -20,7 +20,7 @@ register (tasks register the automation rules and the touches), as with crm.card
 
 Each call runs its hooks in one `crm.tallies.together()` block: the counters they change are
 written at its end, in the one order every writer takes (the services hold a block over their
-whole transaction, which these join).
+whole transaction, `crm.tallies.atomic()`, which these join).
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ def together():
     reassignment does the same in the other order — and two writers that lock the same counter rows
     in opposite orders deadlock (PostgreSQL aborts one: a manager's click, an import's batch). The
     services wrap each transaction's work in one block, so every writer locks the counters last, in
-    the same order. An inner block hands its rows to the outer one; a block that raises writes
+    the same order (`atomic`). An inner block hands its rows to the outer one; a block that raises writes
     nothing (its transaction is rolled back anyway). Nothing inside may read a counter it changed,
     nor catch the error of a savepoint it rolled back: that part's rows would still be written
     (the imports retry a refused batch outside their block)."""
@@ -146,6 +146,15 @@ def together():
         return
     for (using, model, names, counted), rows in sorted(pending.items(), key=lambda item: item[0][1]._meta.db_table):
         _upsert(model, list(names), list(counted), [(key, deltas) for key, deltas in rows.items() if any(deltas)], using)
+
+
+@contextmanager
+def atomic(using: str | None = None):
+    """A writer's transaction (`transaction.atomic`) whose counters are written at its end, in the
+    one order (`together`): what every service of leads and deals, the imports' batches and the
+    deletions hold, as a decorator (`@tallies.atomic()`) or a `with` block."""
+    with transaction.atomic(using=using), together():
+        yield
 
 
 def _sum_into(kept: dict, rows) -> None:

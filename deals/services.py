@@ -114,8 +114,7 @@ def _follow_products(deal: Deal) -> None:
         deal.save(update_fields=["amount"])
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, products=(), by,
                 pipeline: Pipeline | None = None) -> Deal:
     """A new deal starts on its pipeline's first stage."""
@@ -138,8 +137,7 @@ def deal_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, prod
     return deal
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, version: int) -> Deal:
     locked = Deal.objects.select_for_update().get(pk=deal.pk)
     _check(locked, by)
@@ -155,8 +153,7 @@ def deal_update(deal: Deal, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     return locked
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_set_products(deal: Deal, *, rows: list[tuple[Any, Decimal, Decimal]], by, version: int | None = None) -> Deal:
     """Replace the product rows (product, quantity, price); the amount follows them. The current
     stage's rules still hold afterwards (its «products» rule keeps at least one row)."""
@@ -185,8 +182,7 @@ def _product_rows(deal: Deal) -> list[dict[str, str]]:
             for row in deal.products.select_related("product")]
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
               m2m: dict[str, Any] | None = None) -> Deal:
     """Move to a stage of the deal's pipeline (forward, back, won, lost), saving `data` first
@@ -226,8 +222,7 @@ def deal_move(deal: Deal, *, to: Stage, by, data: dict[str, Any] | None = None,
     return locked
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     """To another pipeline, landing on its first stage; recorded in the history."""
     # The deal's row only (of=self): FOR UPDATE of the joined pipeline would hold every new deal
@@ -251,8 +246,7 @@ def deal_change_pipeline(deal: Deal, *, pipeline: Pipeline, by) -> Deal:
     return locked
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_delete(deal: Deal, *, by):
     """Delete a deal for good (the admin's delete and bulk delete call this): its product rows go
     with it; its company, contacts and lead stay and note the deletion in their timelines.
@@ -373,8 +367,7 @@ def _import_write(items: list[ImportItem], *, by, source: str, notify: bool = Tr
     from django.db import DatabaseError
 
     try:
-        with transaction.atomic():
-            return _import_insert(items, by=by, source=source, notify=notify)
+        return _import_insert(items, by=by, source=source, notify=notify)  # its own savepoint (tallies.atomic)
     except DatabaseError:
         if len(items) == 1:
             items[0].error, items[0].deal = _("Запись отклонена базой данных."), None
@@ -385,7 +378,7 @@ def _import_write(items: list[ImportItem], *, by, source: str, notify: bool = Tr
     return created
 
 
-@tallies.together()
+@tallies.atomic()
 def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Deal]:
     from django.urls import reverse
 
@@ -409,8 +402,7 @@ def _import_insert(items: list[ImportItem], *, by, source: str, notify: bool = T
     return deals
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def deal_import_update(deal: Deal, *, data: dict[str, Any], contacts, products, pipeline: Pipeline,
                        stage: Stage | None, by) -> bool:
     """An import's row for a deal that exists: its changed fields, the contacts the file adds (those

@@ -144,8 +144,7 @@ def _apply(lead: Lead, data: dict[str, Any] | None, m2m: dict[str, Any] | None) 
     return changes
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, duplicates=()) -> Lead:
     """A new lead starts in «Не обработан» and must meet that status's rules. `duplicates` are
     the possible duplicates the manager saw and chose to save anyway: the timeline records it."""
@@ -171,8 +170,7 @@ def lead_create(*, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, 
     return lead
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None = None, by, version: int,
                 duplicates=()) -> Lead:
     """Save an edit made on a form that showed `version`. A newer save in between wins and this
@@ -199,8 +197,7 @@ def lead_update(lead: Lead, *, data: dict[str, Any], m2m: dict[str, Any] | None 
     return locked
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def lead_move(lead: Lead, *, to: str, by, data: dict[str, Any] | None = None, m2m: dict[str, Any] | None = None,
               pinned_comment: str = "", rules: dict[str, set[str]] | None = None, converting: bool = False) -> Lead:
     """Move a lead to status `to`, first saving `data` (the «заполните обязательные поля» form).
@@ -278,8 +275,7 @@ def lead_junk(lead: Lead, *, reason, by, comment: str = "") -> Lead:
     return lead
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def lead_assign(lead: Lead, *, responsible, by, notify: bool = True) -> Lead:
     """Hand the lead to `responsible`; `notify=False` leaves telling him to the caller (a bulk
     assign tells him once)."""
@@ -389,8 +385,7 @@ def _flag_duplicates(record, existing, by) -> None:
         for other in existing.others])
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeline,
              deal_data: dict[str, Any]) -> Conversion:
     from clients import selectors as found_in
@@ -471,8 +466,7 @@ def _convert(lead: Lead, *, contact: bool, company: bool, deal: bool, by, pipeli
     return result
 
 
-@transaction.atomic
-@tallies.together()
+@tallies.atomic()
 def lead_delete(lead: Lead, *, by):
     """Delete a lead for good (the admin's delete and bulk delete call this). Deals made from it
     keep existing and lose only the link; its company and contact stay and note the deletion in
@@ -587,8 +581,7 @@ def _write_imported(items: list[ImportItem], *, by, source: str, notify: bool = 
     from django.db import DatabaseError
 
     try:
-        with transaction.atomic():
-            return _insert_imported(items, by=by, source=source, notify=notify)
+        return _insert_imported(items, by=by, source=source, notify=notify)  # its own savepoint (tallies.atomic)
     except DatabaseError:
         if len(items) == 1:
             items[0].error, items[0].lead = _("Запись отклонена базой данных."), None
@@ -599,7 +592,7 @@ def _write_imported(items: list[ImportItem], *, by, source: str, notify: bool = 
     return created
 
 
-@tallies.together()
+@tallies.atomic()
 def _insert_imported(items: list[ImportItem], *, by, source: str, notify: bool = True) -> list[Lead]:
     from django.contrib.contenttypes.models import ContentType
 
