@@ -342,19 +342,13 @@ def visible_count(user, model, *, owners: set[int] | None = None, scope: int | N
     return rows.aggregate(n=Sum("count"))["n"] or 0
 
 
-def owner_counts(user, model, *, owners: set[int] | None = None, columns=None,
-                 planned: bool | None = None) -> dict[int, int] | None:
-    """{owner: how many of his records of `model` `user` may see} (in the columns `columns` when
-    given: a list, or a subquery of their values as text; with a next touch's date or without one
-    when `planned` says), from the counters; None when they cannot answer (`planned` of a model
-    that keeps no such date included). One query."""
-    rows = owner_count_rows(user, model, owners=owners, columns=columns, planned=planned)
-    return None if rows is None else {owner: n for owner, n in rows if n}
-
-
 def owner_count_rows(user, model, *, owners: set[int] | None = None, columns=None,
                      planned: bool | None = None) -> QuerySet | None:
-    """`owner_counts` as a query of (owner, n) rows, not run yet (a caller may unite it with others)."""
+    """{owner: how many of his records of `model` `user` may see} (in the columns `columns` when
+    given: a list, or a subquery of their values as text; with a next touch's date or without one
+    when `planned` says) as a query of (owner, n) rows, not run yet (the managers' report unites it
+    with others); None when the counters cannot answer (`planned` of a model that keeps no such
+    date included). A counter at 0 gives a row of 0."""
     if planned is not None and not getattr(model, "touch_date_field", None):
         return None
     rows = _counters(user, model, owners=owners, scope=None, columns=columns)
