@@ -31,16 +31,20 @@
 - So is the stuck records' count (OpenStayCount: the records per state, owner and day they
   entered it), wherever an open stay opens, closes or changes owner (see «The stuck records'
   count» below).
+- So is time in status per calendar week and month (EndedStayCount: the ended stays per state,
+  owner and duration in tenths of a day), wherever a stay ends, changes owner or goes (see «Time in
+  status per calendar period» below).
 
 `stays_from_timeline` builds the same stays from the history (crm.TimelineEntry «created» and
 «status» entries), `rebuild_funnel` the funnel from the stays, `rebuild_taken` the taken marks
 from the handovers, `rebuild_closed` the closed deals' marks from the deal stays and
-`rebuild_open` the open stays' counts (set-based): `manage.py
+`rebuild_open` the open stays' counts and `rebuild_ended` the ended ones' (set-based): `manage.py
 rebuild_analytics` compares and replaces.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -56,10 +60,12 @@ from crm import deletion, hooks, tallies
 
 from .models import (
     ANY_PIPELINE,
+    ENDED_KINDS,
     FUNNEL_KINDS,
     NONE,
     ClosedCount,
     ClosedMark,
+    EndedStayCount,
     FunnelCount,
     FunnelMark,
     Handover,
@@ -160,6 +166,7 @@ def moved(record: Model, by, source: str, target: str) -> None:
     opened = _stay(record, label, source, target, by, now)
     opened.save()
     _count_open(label, closed, [(opened.scope, opened.state, opened.owner, now)])
+    _count_ended(label, [], [(*stay, now) for stay in closed])
     if label == LEAD:
         _funnel_entered({record.pk: (before, current)}, target, now, created=not source)
         if not source:
@@ -185,6 +192,7 @@ def moved_many(records: list[Model], by, source: str, target: str) -> None:
     opened = [_stay(r, label, source, target, by, now) for r in records]
     Stay.objects.bulk_create(opened, batch_size=1000)
     _count_open(label, closed, [(stay.scope, stay.state, stay.owner, now) for stay in opened])
+    _count_ended(label, [], [(*stay, now) for stay in closed])
     if label == LEAD:
         _funnel_entered({r.pk: (copied(r, label),) * 2 for r in records}, target, now, created=not source)
         if not source:
@@ -206,10 +214,11 @@ def changed(record: Model, by, action: str) -> None:
     before = getattr(record, "_analytics_copied", now)
     if action == "update" and before != now:
         owner = now[0]
-        # The open stay as counted (its owner the stays' own, whatever the instance remembered).
-        was = _open_stays(label, [record.pk]) if before[0] != owner else []
+        # The stays as counted (their owner the stays' own, whatever the instance remembered).
+        was, ended = _record_stays(label, [record.pk]) if before[0] != owner else ([], [])
         Stay.objects.filter(model=label, object_id=record.pk).update(**columns(now))
         _count_open(label, was, [(scope, state, owner, at) for scope, state, _owner, at in was])
+        _count_ended(label, ended, [(scope, state, owner, *at) for scope, state, _owner, *at in ended])
         if label == LEAD:
             _funnel_recombined(record.pk, before, now)
         elif _closed_values(before) != _closed_values(now):
@@ -258,7 +267,7 @@ def deleted(content_type: ContentType, pk: int) -> None:
             _taken_forget([pk])
         else:
             _closed_forget([pk])
-        _count_open(label, _open_stays(label, [pk]), [])
+        _forget_stays(label, [pk])
         Stay.objects.filter(model=label, object_id=pk).delete()
         Handover.objects.filter(model=label, object_id=pk).delete()
 
@@ -414,7 +423,7 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
         elif ids is not None:
             _closed_forget(ids)
         if ids is not None:
-            _count_open(label, _open_stays(label, ids), [])
+            _forget_stays(label, ids)
         for model in (Stay, Handover):
             rows = model.objects.filter(model=label)
             (rows if ids is None else rows.filter(object_id__in=ids)).delete()
@@ -435,8 +444,11 @@ def rebuild(label: str, ids: list[int] | None = None) -> int:
             _closed_learn(ids)
         if ids is None:
             rebuild_open(label)
+            rebuild_ended(label)
         else:
-            _count_open(label, [], _open_stays(label, ids))
+            opened, ended = _record_stays(label, ids)
+            _count_open(label, [], opened)
+            _count_ended(label, [], ended)
     return made
 
 
@@ -616,6 +628,7 @@ def recount(ids: list[int], label: str = LEAD) -> None:
     times around the hooks (the demo data spreading its history over months)."""
     with tallies.atomic():
         refresh_open(label, ids)
+        refresh_ended(label, ids)
         if label == DEAL:
             for index in range(0, len(ids), CHUNK):
                 _closed_forget(ids[index:index + CHUNK])
@@ -1021,6 +1034,25 @@ def _open_stays(label: str, ids: list[int]) -> list[tuple]:
     return list(Stay.objects.filter(model=label, object_id__in=ids, left_at__isnull=True).values_list(*OPEN_COLUMNS))
 
 
+def _record_stays(label: str, ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+    """(the open stays (OPEN_COLUMNS), the ended ones (STAY_COLUMNS)) of the records `ids`: one read."""
+    opened, ended = [], []
+    for *stay, left_at in Stay.objects.filter(model=label, object_id__in=ids).values_list(*STAY_COLUMNS):
+        if left_at is None:
+            opened.append(tuple(stay))
+        else:
+            ended.append((*stay, left_at))
+    return opened, ended
+
+
+def _forget_stays(label: str, ids: list[int]) -> None:
+    """Take the stays of the records `ids` out of the open and ended stays' counts (a deletion, a
+    rebuild of their stays)."""
+    opened, ended = _record_stays(label, ids)
+    _count_open(label, opened, [])
+    _count_ended(label, ended, [])
+
+
 def fresh_open_sql(**equal) -> tuple[str, list]:
     """SELECT model, scope, state, owner, day, n: the open stays' counts as the stays make them
     (narrowed to the stays whose columns `equal` says) — SQL, for INSERT … SELECT."""
@@ -1063,6 +1095,102 @@ def open_differences() -> list[tuple[tuple, int, int]]:
         cursor.execute(sql, params)
         want = {(model, scope, state, owner, _date(day)): n for model, scope, state, owner, day, n in cursor.fetchall()}
     have = {tuple(key): n for *key, n in OpenStayCount.objects.exclude(n=0).values_list(*OPEN_KEY, "n")}
+    return [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
+            if have.get(key, 0) != want.get(key, 0)]
+
+
+# --- Time in status per calendar period (EndedStayCount) ---
+#
+# A stay that ends adds 1 to its (state, owner, duration in tenths of a day) in the calendar week
+# and month of its end; a reassignment moves the record's ended stays' 1s to the new owner; a
+# deletion takes them away. What the ended stay was (state, owner, entry) is what the closing
+# UPDATE returns for the stuck records' count: no read more. What changes the stays' times around
+# the hooks (the demo data, a test's backdate) calls recount (refresh_ended) for the records.
+
+ENDED_KEY = ["model", "scope", "kind", "start", "state", "owner", "tenths"]
+STAY_COLUMNS = (*OPEN_COLUMNS, "left_at")  # what an ended stay tells about itself
+TENTH = 8640  # seconds: the tenth of a day time in status prints
+
+
+def tenths(seconds: float) -> int:
+    """A duration in tenths of a day, the nearest one (a half up): as the report prints it. The
+    same arithmetic as `tenths_sql` (IEEE doubles both), so the writers and a rebuild agree."""
+    return math.floor((seconds + TENTH / 2) / TENTH)
+
+
+def tenths_sql(table: str = "") -> str:
+    """`tenths` of a stay's left_at − entered_at in SQL (`table`: the columns' qualifier with its
+    dot): PostgreSQL's epoch of the interval (a float: EXTRACT's numeric sorted 3–5× slower in the
+    percentiles), SQLite's microseconds (Django's django_timestamp_diff); both ≥ 0, so SQLite's CAST
+    is a floor."""
+    left, entered = f"{table}left_at", f"{table}entered_at"
+    if connection.vendor == "postgresql":
+        return f"floor((date_part('epoch', {left} - {entered}) + {TENTH // 2}) / {TENTH})"
+    return f"CAST((django_timestamp_diff({left}, {entered}) / 1000000.0 + {TENTH // 2}) / {TENTH} AS INTEGER)"
+
+
+def _count_ended(label: str, gone, came) -> None:
+    """−1 per ended stay `gone`, +1 per ended stay `came` ((scope, state, owner, entered_at,
+    left_at)…) of `label` on their counts of the week and month they ended in: one upsert."""
+    deltas: dict[tuple, int] = defaultdict(int)
+    for sign, stays in ((-1, gone), (1, came)):
+        for scope, state, owner, entered_at, left_at in stays:
+            length, day = tenths((left_at - entered_at).total_seconds()), day_of(left_at)
+            for kind in ENDED_KINDS:
+                deltas[scope, kind, period_start(kind, day), state, owner, length] += sign
+    adapt = connection.ops.adapt_datefield_value
+    tallies.add(EndedStayCount, ENDED_KEY, ["n"],
+                [((label, scope, kind, adapt(start), state, owner, length), (n,))
+                 for (scope, kind, start, state, owner, length), n in deltas.items() if n])
+
+
+def fresh_ended_sql(**equal) -> tuple[str, list]:
+    """SELECT model, scope, kind, start, state, owner, tenths, n: the ended stays' counts as the
+    stays make them (narrowed to the stays whose columns `equal` says) — SQL, for INSERT … SELECT."""
+    quote = connection.ops.quote_name
+    where = "".join(f" AND {quote(column)} = %s" for column in equal)
+    parts, params = [], []
+    for kind in ENDED_KINDS:
+        trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, quote("left_at"), (),
+                                                                timezone.get_default_timezone_name())
+        parts.append(f"SELECT model, scope, %s AS kind, date({trunc}) AS start, state, owner, {tenths_sql()} AS tenths "
+                     f"FROM {Stay._meta.db_table} WHERE left_at IS NOT NULL{where}")
+        params += [kind, *trunc_params, *equal.values()]
+    return (f"SELECT model, scope, kind, start, state, owner, tenths, COUNT(*) AS n "
+            f"FROM ({' UNION ALL '.join(parts)}) e GROUP BY 1, 2, 3, 4, 5, 6, 7"), params
+
+
+def refresh_ended(label: str, ids: list[int]) -> None:
+    """Recount the (state, owner) counts the ended stays of the records `ids` are in, from the
+    stays: for a writer that changed their times around the hooks (what they were is not known
+    any more, so the whole of each (state, owner) is counted again), as `refresh_open` does."""
+    groups: set[tuple] = set()
+    for index in range(0, len(ids), CHUNK):
+        groups |= {(scope, state, owner) for scope, state, owner, *_at in _record_stays(label, ids[index:index + CHUNK])[1]}
+    table = EndedStayCount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        for scope, state, owner in sorted(groups):
+            EndedStayCount.objects.filter(model=label, scope=scope, state=state, owner=owner).delete()
+            sql, params = fresh_ended_sql(model=label, scope=scope, state=state, owner=owner)
+            cursor.execute(f"INSERT INTO {table} ({', '.join(ENDED_KEY)}, n) {sql}", params)
+
+
+def rebuild_ended(label: str | None = None) -> int:
+    """Replace the ended stays' counts (of `label`; None: all) by the ones the stays make,
+    set-based, in one transaction; returns the number of rows."""
+    equal = {} if label is None else {"model": label}
+    return _replaced(EndedStayCount, [*ENDED_KEY, "n"], *fresh_ended_sql(**equal), **equal)
+
+
+def ended_differences() -> list[tuple[tuple, int, int]]:
+    """[((model, scope, kind, start, state, owner, tenths), kept n, fresh n)…] of the counts that
+    differ from the ended stays' (the database groups them)."""
+    sql, params = fresh_ended_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        want = {(model, scope, kind, _date(start), state, owner, int(length)): n
+                for model, scope, kind, start, state, owner, length, n in cursor.fetchall()}
+    have = {tuple(key): n for *key, n in EndedStayCount.objects.exclude(n=0).values_list(*ENDED_KEY, "n")}
     return [(key, have.get(key, 0), want.get(key, 0)) for key in sorted(set(have) | set(want))
             if have.get(key, 0) != want.get(key, 0)]
 

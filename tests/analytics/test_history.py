@@ -90,9 +90,10 @@ def test_an_import_opens_the_stays_of_its_leads_in_one_insert(head, owner, djang
         ("new", owner.pk, head.pk, None)] * 3
     # Many records at once cost one update and one insert whatever their number: the hook's `many`
     # (and for the funnel's calendar periods one read and one write of their marks, one upsert of its counts;
-    # one upsert of the open stays' counts: −1 on the closed stays' days, +1 on today's).
+    # one upsert of the open stays' counts: −1 on the closed stays' days, +1 on today's; one of the
+    # ended stays' durations).
     leads = list(Lead.objects.all())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         history.moved_many(leads, head, "new", "first_call")
     assert sorted(Stay.objects.filter(model=LEAD, left_at=None).values_list("state", flat=True)) == ["first_call"] * 3
 
@@ -118,8 +119,9 @@ def test_a_reassignment_moves_every_stay_of_the_lead_in_one_update(owner, teamma
     locked.responsible = owner
     # The update of all its stays, the handover, its funnel counts moved (a read of its marks, an
     # upsert), and its «взято» marks' insert (back to the owner in the same periods: no mark is new,
-    # so no count to add); its open stay read and its count moved to the new owner (an upsert).
-    with django_assert_num_queries(7):
+    # so no count to add); its stays read, their open and ended stays' counts moved to the new owner
+    # (an upsert each).
+    with django_assert_num_queries(8):
         history.changed(locked, head, "update")
     locked.source = ref("Source", "Сайт")
     with django_assert_num_queries(3):  # a source changed: the update and the funnel counts only

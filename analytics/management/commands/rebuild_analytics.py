@@ -1,4 +1,4 @@
-"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|closed|open|sources|managers]: compare what the writers
+"""manage.py rebuild_analytics [--check] [--only stays|funnel|taken|closed|open|ended|sources|managers]: compare what the writers
 keep for the reports with what the history makes, print the differences, and (without --check)
 replace them. With --check the exit code is 1 when something differs.
 - the stays (analytics.models.Stay) against the history (crm.TimelineEntry «created» and «status»);
@@ -7,11 +7,13 @@ replace them. With --check the exit code is 1 when something differs.
 - the deals' report's won and lost deals per period (ClosedMark, ClosedCount) against the deal stays;
 - the records' open stays per state, owner and day (OpenStayCount: the stuck records' count)
   against the open stays;
+- time in status per period (EndedStayCount: the ended stays per state, owner and rounded
+  duration) against the ended stays;
 - the sources' month rollups and the managers' moves per day (analytics.source_counts) against the
   leads, deals and stays;
 - the managers' figures per period (ManagerCount) against the taken, funnel and move counts it
   projects (a rebuild of any of these rebuilds it too).
-In this order: the five before the last are made from the stays and handovers, the last from three of them.
+In this order: the six before the last are made from the stays and handovers, the last from three of them.
 `--only` does one of them — `funnel`, `taken` and `sources` the managers' figures after them (at a million
 leads the sources take seconds, the funnel minutes, the stays much longer)."""
 
@@ -39,10 +41,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Только сверить: код выхода 1, если есть расхождения.")
-        parser.add_argument("--only", choices=["stays", "funnel", "taken", "closed", "open", "sources", "managers"],
+        parser.add_argument("--only", choices=["stays", "funnel", "taken", "closed", "open", "ended", "sources", "managers"],
                             help="Только пребывания в статусах (stays), воронку по периодам (funnel), «Взято в "
                                  "работу» по периодам (taken), выигранные и проигранные сделки по периодам "
-                                 "(closed), открытые пребывания по дням (open), счётчики "
+                                 "(closed), открытые пребывания по дням (open), длительности пребываний по периодам (ended), счётчики "
                                  "«Источников» и переводов статуса (sources) или показатели менеджеров по "
                                  "периодам (managers; после funnel, taken и sources — тоже).")
 
@@ -58,6 +60,8 @@ class Command(BaseCommand):
             differing += self._closed(check)
         if only in (None, "open"):
             differing += self._open(check)
+        if only in (None, "ended"):
+            differing += self._ended(check)
         if only in (None, "sources"):
             differing += sources(self, check)
         if only in (None, "funnel", "taken", "sources", "managers"):  # a projection of those three
@@ -109,6 +113,12 @@ class Command(BaseCommand):
         return self._rollup(check, "открытые пребывания", "по пребываниям", (None, history.open_differences()),
                             history.rebuild_open, lambda model, scope, state, owner, day:
                             f"{model} воронка {scope or '—'}, статус {state}, ответственный {owner}, с {day:%Y-%m-%d}")
+
+    def _ended(self, check: bool) -> int:
+        return self._rollup(check, "длительности пребываний", "по пребываниям", (None, history.ended_differences()),
+                            history.rebuild_ended, lambda model, scope, kind, start, state, owner, tenths:
+                            f"{model} воронка {scope or '—'}, {kind} с {start:%Y-%m-%d}, статус {state}, "
+                            f"ответственный {owner}, {tenths / 10:.1f} дн.")
 
     def _managers(self, check: bool) -> int:
         return self._rollup(check, "менеджеры", "по счётчикам", (None, history.managers_differences()),
