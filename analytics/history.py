@@ -31,7 +31,7 @@
 - So is the stuck records' count (OpenStayCount: the records per state, owner and day they
   entered it), wherever an open stay opens, closes or changes owner (see «The stuck records'
   count» below).
-- So is time in status per calendar week and month (EndedStayCount: the ended stays per state,
+- So is time in status per calendar period (EndedStayCount: the ended stays per state,
   owner and duration in tenths of a day), wherever a stay ends, changes owner or goes (see «Time in
   status per calendar period» below).
 
@@ -60,7 +60,6 @@ from crm import deletion, hooks, tallies
 
 from .models import (
     ANY_PIPELINE,
-    ENDED_KINDS,
     FUNNEL_KINDS,
     NONE,
     ClosedCount,
@@ -1101,8 +1100,8 @@ def open_differences() -> list[tuple[tuple, int, int]]:
 
 # --- Time in status per calendar period (EndedStayCount) ---
 #
-# A stay that ends adds 1 to its (state, owner, duration in tenths of a day) in the calendar week
-# and month of its end; a reassignment moves the record's ended stays' 1s to the new owner; a
+# A stay that ends adds 1 to its (state, owner, duration in tenths of a day) in the calendar week,
+# month, quarter and year of its end; a reassignment moves the record's ended stays' 1s to the new owner; a
 # deletion takes them away. What the ended stay was (state, owner, entry) is what the closing
 # UPDATE returns for the stuck records' count: no read more. What changes the stays' times around
 # the hooks (the demo data, a test's backdate) calls recount (refresh_ended) for the records.
@@ -1131,13 +1130,13 @@ def tenths_sql(table: str = "") -> str:
 
 def _count_ended(label: str, gone, came) -> None:
     """−1 per ended stay `gone`, +1 per ended stay `came` ((scope, state, owner, entered_at,
-    left_at)…) of `label` on their counts of the week and month they ended in: one upsert."""
+    left_at)…) of `label` on their counts of the calendar periods they ended in: one upsert."""
     deltas: dict[tuple, int] = defaultdict(int)
     for sign, stays in ((-1, gone), (1, came)):
         for scope, state, owner, entered_at, left_at in stays:
-            length, day = tenths((left_at - entered_at).total_seconds()), day_of(left_at)
-            for kind in ENDED_KINDS:
-                deltas[scope, kind, period_start(kind, day), state, owner, length] += sign
+            length = tenths((left_at - entered_at).total_seconds())
+            for kind, start in periods(left_at):
+                deltas[scope, kind, start, state, owner, length] += sign
     adapt = connection.ops.adapt_datefield_value
     tallies.add(EndedStayCount, ENDED_KEY, ["n"],
                 [((label, scope, kind, adapt(start), state, owner, length), (n,))
@@ -1150,7 +1149,7 @@ def fresh_ended_sql(**equal) -> tuple[str, list]:
     quote = connection.ops.quote_name
     where = "".join(f" AND {quote(column)} = %s" for column in equal)
     parts, params = [], []
-    for kind in ENDED_KINDS:
+    for kind in FUNNEL_KINDS:
         trunc, trunc_params = connection.ops.datetime_trunc_sql(kind, quote("left_at"), (),
                                                                 timezone.get_default_timezone_name())
         parts.append(f"SELECT model, scope, %s AS kind, date({trunc}) AS start, state, owner, {tenths_sql()} AS tenths "

@@ -438,13 +438,10 @@ class OpenStayCount(models.Model):
 
 # --- Time in status per calendar period (analytics.history keeps it; analytics.selectors reads) ---
 
-ENDED_KINDS = ("week", "month")  # a quarter's and a year's are their months'
-
-
 class EndedStayCount(models.Model):
     """How many stays of `model` in `state` (of `scope`: the deal's pipeline, 0 for leads), owned
-    by `owner`, ended in the calendar week or month (`kind`, `start`: the left_at's day in the site's
-    time zone) after lasting `tenths` tenths of a day — the duration as the report prints it, rounded
+    by `owner`, ended in the calendar week, month, quarter or year (`kind`, `start`: the left_at's
+    day in the site's time zone) after lasting `tenths` tenths of a day — the duration as the report prints it, rounded
     to the nearest tenth. Time in status reads a period's histogram (a few thousand rows at a million
     leads) instead of the period's stays (180 000 in a quarter): the median and 90th percentile of
     the rounded durations are exactly those of the stays. Gated on `owner` (and `scope`) like the
@@ -455,7 +452,7 @@ class EndedStayCount(models.Model):
     scope = models.BigIntegerField(default=0)
     state = models.CharField(max_length=64)
     owner = models.BigIntegerField()
-    kind = models.CharField(max_length=8)  # ENDED_KINDS
+    kind = models.CharField(max_length=8)  # FUNNEL_KINDS
     start = models.DateField()
     tenths = models.IntegerField()
     n = models.IntegerField(default=0)
@@ -469,9 +466,10 @@ class EndedStayCount(models.Model):
                                     name="an_ended_count_key"),
         ]
         indexes = [
-            # The read: a period's rows with the count, from the index alone (PostgreSQL; a unique
-            # constraint with INCLUDE is not made on SQLite, whose upserts then fail).
-            models.Index(fields=["model", "scope", "kind", "start"], include=["state", "owner", "tenths", "n"],
+            # The read: a period's histogram per state, from the index alone and in its order (no
+            # sort before the sums; PostgreSQL — a unique constraint with INCLUDE is not made on
+            # SQLite, whose upserts then fail).
+            models.Index(fields=["model", "scope", "kind", "start", "state", "tenths"], include=["owner", "n"],
                          name="an_ended_count_read_idx"),
         ]
 

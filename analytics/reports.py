@@ -220,8 +220,7 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
     if model == drilldown.LEAD:
         title, first = _("Лиды: дней в статусе"), _("Статус")
     else:
-        name = _pipeline_names().get(now.pipeline, "")
-        title, first = _("Сделки «%(pipeline)s»: дней на стадии") % {"pipeline": name}, _("Стадия")
+        title, first = _("Сделки «%(pipeline)s»: дней на стадии") % {"pipeline": now.pipeline_name}, _("Стадия")
     caption = _("%(title)s — по пребываниям, закончившимся в периоде") % {"title": title}
     table = Table(caption, [Column(first, TEXT), Column(_("Пребываний")), Column(_("Медиана, дней"), DAYS),
                             Column(_("90-й процентиль, дней"), DAYS)], testid=f"time-{model.split('.')[0]}",
@@ -245,12 +244,6 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
         (_("Медиана"), [row.median_days for row in now.rows]), (_("90-й процентиль"), [row.p90_days for row in now.rows])],
         days=True)
     return table, stuck, chart, title
-
-
-def _pipeline_names() -> dict:
-    from deals.models import Pipeline
-
-    return dict(Pipeline.objects.values_list("pk", "name"))
 
 
 def _record_url(model: str, pk: int) -> str:

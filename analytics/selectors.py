@@ -122,6 +122,7 @@ class TimeInStatus:
     model: str = LEAD
     pipeline: int | None = None  # deals: the pipeline shown
     stuck_total: int = 0  # all the records stuck now, of which `stuck` shows the longest
+    pipeline_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -420,24 +421,26 @@ class _Percentile(Aggregate):
 
 def percentile(values: list[float], fraction: float) -> float | None:
     """percentile_cont in Python (SQLite has none): the same answers."""
-    return counted_percentile(sorted(Counter(values).items()), fraction)
+    return counted_percentiles(sorted(Counter(values).items()), (fraction,))[1][0]
 
 
-def counted_percentile(counts: list[tuple[float, int]], fraction: float) -> float | None:
-    """percentile_cont of the values `counts` ([(value, how many)…] in ascending order): the
-    value at `fraction` of the way from the first to the last, linear between neighbours."""
+def counted_percentiles(counts: list[tuple[float, int]], fractions=FRACTIONS) -> tuple[int, list[float | None]]:
+    """(how many values, [percentile_cont of each of `fractions`…]) of the values `counts` ([(value,
+    how many)…] in ascending order; a count of 0 or less is none): the value at each fraction of the
+    way from the first to the last, linear between neighbours."""
     counts = [(value, n) for value, n in counts if n > 0]
-    total = sum(n for _value, n in counts)
-    if not total:
-        return None
-    position = fraction * (total - 1)
-    low = int(position)
     ends = list(accumulate(n for _value, n in counts))  # the index after each value's last copy
+    total = ends[-1] if ends else 0
 
     def at(index: int) -> float:
         return counts[bisect_right(ends, index)][0]
 
-    return at(low) + (at(min(low + 1, total - 1)) - at(low)) * (position - low)
+    found = []
+    for fraction in fractions:
+        position = fraction * (total - 1)
+        low = int(position)
+        found.append(at(low) + (at(min(low + 1, total - 1)) - at(low)) * (position - low) if total else None)
+    return total, found
 
 
 def durations(rows: QuerySet[Stay], *, states: list[str] | None = None,
@@ -480,32 +483,28 @@ def durations(rows: QuerySet[Stay], *, states: list[str] | None = None,
 def _kept_durations(user, model: str, params: ReportParams, scope: int,
                     states: list[str]) -> dict[str, tuple[int, float | None, float | None]] | None:
     """`durations` of the stays that ended in a calendar week, month, quarter or year, from their
-    kept counts (EndedStayCount: a quarter's months, a few thousand rows where the stays are
-    180 000 at a million leads): one query. None when the period is not one, or the params narrow
+    kept counts (EndedStayCount: a few thousand rows where a quarter's stays are 180 000 at a
+    million leads): one query. None when the period is not one, or the params narrow
     by a source or a niche, which the counts do not keep."""
     calendar = _calendar(params.period)
     if calendar is None or params.source is not None or (params.niche is not None and model == LEAD):
         return None
     kind, start = calendar
-    rows = EndedStayCount.objects.filter(model=model, scope=scope, state__in=states)
-    if kind == "week":
-        rows = rows.filter(kind="week", start=start)
-    else:  # a quarter's, a year's months
-        rows = rows.filter(kind="month", start__gte=start, start__lte=period_end(kind, start))
+    rows = EndedStayCount.objects.filter(model=model, scope=scope, kind=kind, start=start, state__in=states)
     histograms: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for state, length, n in _narrowed(user, rows, model, params).values_list("state", "tenths").annotate(
             n=Sum("n")).order_by("state", "tenths"):
         histograms[state].append((length, n))
     found = {}
     for state, counts in histograms.items():
-        total = sum(n for _length, n in counts)
-        if total > 0:
-            found[state] = (total, counted_percentile(counts, 0.5) / 10, counted_percentile(counts, 0.9) / 10)
+        total, (median, p90) = counted_percentiles(counts)
+        if total:
+            found[state] = (total, median / 10, p90 / 10)
     return found
 
 
 def _states_of(user, model: str, params: ReportParams):
-    """(pipeline id or None, [(state, label, in process?)…] in the process order)."""
+    """(pipeline or None, [(state, label, in process?)…] in the process order)."""
     if model == LEAD:
         from leads.models import CLOSED, ORDER, Status
 
@@ -513,19 +512,21 @@ def _states_of(user, model: str, params: ReportParams):
     from deals.models import Stage
     from deals.selectors import pipelines_for
 
-    visible = [p.pk for p in pipelines_for(user)]
-    pipeline = params.pipeline if params.pipeline in visible else (visible[0] if visible else None)
-    stages = Stage.objects.filter(pipeline_id=pipeline).order_by("sort", "pk")
+    visible = {p.pk: p for p in pipelines_for(user)}
+    pipeline = visible.get(params.pipeline) or next(iter(visible.values()), None)
+    stages = Stage.objects.filter(pipeline=pipeline).order_by("sort", "pk") if pipeline else []
     return pipeline, [(str(s.pk), s.name, s.semantics == Stage.Semantics.IN_PROCESS) for s in stages]
 
 
 def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInStatus:
-    """Four queries (deals: two more, for the pipeline and its stages)."""
+    """Three queries (deals: two more, for the pipelines and the stages); a calendar period's
+    durations from their kept counts, any other's from the stays."""
     if model not in (LEAD, DEAL):
         raise ValueError(model)
-    pipeline, states = _states_of(user, model, params)
-    if model == DEAL and pipeline is None:
+    shown, states = _states_of(user, model, params)
+    if model == DEAL and shown is None:
         return TimeInStatus(rows=[], stuck=[], model=model)
+    pipeline = shown.pk if shown else None
     stays = _stays(user, model, params, pipeline=pipeline)
     if model == LEAD:
         stays = stays.filter(scope=0)  # a lead's scope: the model, scope and states lead the stays' indexes
@@ -547,7 +548,8 @@ def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInSt
                                days=(now - entered_at).total_seconds() / DAY, owner=_name(*name)))
     # A full list may hide more: only then are they counted (one query more).
     total = stuck_count(user, model, params, since, scope=scope) if len(stuck) == STUCK_SHOWN else len(stuck)
-    return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline, stuck_total=total)
+    return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline, stuck_total=total,
+                        pipeline_name=shown.name if shown else "")
 
 
 STUCK_SHOWN = 50

@@ -5,7 +5,7 @@ migration does not follow later code."""
 from django.db import migrations, models
 from django.utils import timezone
 
-KINDS = ["week", "month"]
+KINDS = ["week", "month", "quarter", "year"]
 TENTH = 8640  # seconds in a tenth of a day
 
 
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'Счётчик длительностей пребываний в статусе',
                 'verbose_name_plural': 'Счётчики длительностей пребываний в статусах',
-                'indexes': [models.Index(fields=['model', 'scope', 'kind', 'start'], include=('state', 'owner', 'tenths', 'n'), name='an_ended_count_read_idx')],
+                'indexes': [models.Index(fields=['model', 'scope', 'kind', 'start', 'state', 'tenths'], include=('owner', 'n'), name='an_ended_count_read_idx')],
                 'constraints': [models.UniqueConstraint(fields=('model', 'scope', 'kind', 'start', 'state', 'owner', 'tenths'), name='an_ended_count_key')],
             },
         ),

@@ -48,17 +48,19 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 # --- What the writers keep ---
 
-def test_a_stay_ends_in_its_week_and_month_rounded_to_the_tenth_of_a_day(clock, owner):
+def test_a_stay_ends_in_its_calendar_periods_rounded_to_the_tenth_of_a_day(clock, owner):
     clock.at(OCT2, 9)
     lead = new_lead(owner)
     clock.now = at(OCT2, 14)  # 5 hours: 0.208 of a day → 0.2
     lead = move(lead, Status.FIRST_CALL, owner)
     clock.now = at(date(2026, 10, 5), 14) + timedelta(minutes=36)  # 3 days 36 minutes: 3.025 → 3.0
     lead = move(lead, Status.NEW, owner)
-    week, month = date(2026, 9, 28), date(2026, 10, 1)
-    assert counts() == {(0, "week", week, "new", owner.pk, 2): 1, (0, "month", month, "new", owner.pk, 2): 1,
-                        (0, "week", date(2026, 10, 5), "first_call", owner.pk, 30): 1,
-                        (0, "month", month, "first_call", owner.pk, 30): 1}
+    week, month, quarter, year = date(2026, 9, 28), date(2026, 10, 1), date(2026, 10, 1), date(2026, 1, 1)
+    assert counts() == {
+        (0, "week", week, "new", owner.pk, 2): 1, (0, "month", month, "new", owner.pk, 2): 1,
+        (0, "quarter", quarter, "new", owner.pk, 2): 1, (0, "year", year, "new", owner.pk, 2): 1,
+        (0, "week", date(2026, 10, 5), "first_call", owner.pk, 30): 1, (0, "month", month, "first_call", owner.pk, 30): 1,
+        (0, "quarter", quarter, "first_call", owner.pk, 30): 1, (0, "year", year, "first_call", owner.pk, 30): 1}
     assert history.ended_differences() == []
 
 
@@ -80,9 +82,8 @@ def test_an_import_and_its_move_count_each_owner_s_ended_stays(owner, outsider, 
     assert counts() == {}
     for lead in imported:
         move(Lead.objects.get(pk=lead.pk), Status.FIRST_CALL, head)
-    week_and_month = {(kind, owner_id): n for (_s, kind, _start, _state, owner_id, _t), n in counts().items()}
-    assert week_and_month == {("week", owner.pk): 2, ("month", owner.pk): 2, ("week", outsider.pk): 1,
-                              ("month", outsider.pk): 1}
+    per_period = {(kind, owner_id): n for (_s, kind, _start, _state, owner_id, _t), n in counts().items()}
+    assert per_period == {(kind, who.pk): n for kind in history.FUNNEL_KINDS for who, n in ((owner, 2), (outsider, 1))}
     assert history.ended_differences() == []
 
 
@@ -90,7 +91,7 @@ def test_a_deleted_lead_takes_its_ended_stays_away(owner, head):
     kept = move(new_lead(owner, title="Остаётся"), Status.FIRST_CALL, owner)
     gone = move(new_lead(owner, title="Удалён"), Status.FIRST_CALL, owner)
     services.lead_delete(Lead.objects.get(pk=gone.pk), by=head)
-    assert sum(counts().values()) == 2  # the kept lead's «Не обработан», in its week and its month
+    assert sum(counts().values()) == 4  # the kept lead's «Не обработан», in its week, month, quarter and year
     assert kept.pk and history.ended_differences() == []
 
 
@@ -121,7 +122,7 @@ def test_without_returning_the_writers_keep_the_same_counts(monkeypatch, clock, 
     clock.at(OCT2, 9)
     lead = move(new_lead(owner), Status.FIRST_CALL, owner)
     assign(lead, teammate, head)
-    assert sum(counts().values()) == 2 and history.ended_differences() == []
+    assert sum(counts().values()) == 4 and history.ended_differences() == []
 
 
 def test_a_backdated_history_and_a_record_s_rebuild_recount_its_stays(owner):
@@ -204,7 +205,10 @@ def test_a_calendar_quarter_reads_the_counts_and_a_source_or_other_dates_the_sta
 def test_counted_percentiles_are_the_percentiles_of_the_values():
     values = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]
     counted = sorted({v: values.count(v) for v in values}.items())
-    for fraction in (0, 0.1, 0.5, 0.9, 1):
-        assert selectors.counted_percentile(counted, fraction) == pytest.approx(selectors.percentile(values, fraction))
-    assert selectors.counted_percentile([(1, 0), (2, 3), (5, 0)], 0.5) == 2  # rows fallen to 0 are nothing
-    assert selectors.counted_percentile([(1, 0)], 0.5) is None
+    fractions = (0, 0.1, 0.5, 0.9, 1)
+    total, found = selectors.counted_percentiles(counted, fractions)
+    assert total == 11
+    assert found == [pytest.approx(selectors.percentile(values, f)) for f in fractions]
+    assert found[2] == 4 and found[3] == 6  # 1 1 2 3 3 [4] 5 5 5 [6] 9: the 6th of 11, the 10th
+    assert selectors.counted_percentiles([(1, 0), (2, 3), (5, 0)], (0.5,)) == (3, [2])  # rows fallen to 0 are nothing
+    assert selectors.counted_percentiles([(1, 0)], (0.5,)) == (0, [None])
