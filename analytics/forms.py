@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.models import Action, Entity, Level
+from crm import references
 from crm.forms import QuickSelect
 from crm.lists import Owners
 from crm.models import Niche, Source
@@ -89,9 +90,9 @@ class ReportForm(forms.Form):
         any_ = [("", _("любой"))]
         self.fields["responsible"].choices = any_ + owners.user_labels()
         self.fields["department"].choices = any_ + owners.department_choices()
-        self.fields["source"].choices = any_ + list(Source.objects.order_by("sort", "name").values_list("pk", "name"))
-        self.fields["niche"].choices = [("", _("любая"))] + list(
-            Niche.objects.order_by("sort", "name").values_list("pk", "name"))
+        sources, niches = references.choices(Source, Niche)
+        self.fields["source"].choices = any_ + sources
+        self.fields["niche"].choices = [("", _("любая"))] + niches
         # Read when a report shows the pipeline filter (deals, time in status) or a URL names a
         # pipeline to check, once: the other reports pay no query for it.
         self.fields["pipeline"].choices = functools.cache(lambda: [("", _("все"))] + [(p.pk, p.name) for p in

@@ -510,16 +510,15 @@ def _states_of(user, model: str, params: ReportParams):
 
         return None, [(str(s), str(Status(s).label), s not in CLOSED) for s in ORDER]
     from deals.models import Stage
-    from deals.selectors import pipelines_for
+    from deals.selectors import pipeline_stages
 
-    visible = {p.pk: p for p in pipelines_for(user)}
-    pipeline = visible.get(params.pipeline) or next(iter(visible.values()), None)
-    stages = Stage.objects.filter(pipeline=pipeline).order_by("sort", "pk") if pipeline else []
+    visible = {p.pk: (p, stages) for p, stages in pipeline_stages(user).items()}
+    pipeline, stages = visible.get(params.pipeline) or next(iter(visible.values()), (None, []))
     return pipeline, [(str(s.pk), s.name, s.semantics == Stage.Semantics.IN_PROCESS) for s in stages]
 
 
 def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInStatus:
-    """Three queries (deals: two more, for the pipelines and the stages); a calendar period's
+    """Three queries (deals: one more, for the pipelines and their stages); a calendar period's
     durations from their kept counts, any other's from the stays."""
     if model not in (LEAD, DEAL):
         raise ValueError(model)

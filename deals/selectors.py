@@ -78,19 +78,31 @@ def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:
             if access.level(user, Deal.access_entity, action, p.access_scope) > Level.NONE]
 
 
+def _stages_by_pipeline() -> dict[Pipeline, list[Stage]]:
+    """Every pipeline that has stages (one with none yet can hold no deal), in order, with its
+    stages in their order: one query."""
+    found: dict[Pipeline, list[Stage]] = {}
+    for stage in Stage.objects.select_related("pipeline").order_by("pipeline__sort", "pipeline_id", "sort", "pk"):
+        found.setdefault(stage.pipeline, []).append(stage)
+    return found
+
+
+def _sees(user, pipeline: Pipeline) -> bool:
+    return access.level(user, Deal.access_entity, Action.VIEW, pipeline.access_scope) > Level.NONE
+
+
 def card_pipelines(user, pipeline_id: int) -> tuple[list[Pipeline], list[Stage]]:
     """For the deal card, in one query: the pipelines the user sees (as pipelines_for; a pipeline
-    with no stage yet can hold no deal and is left out) and the stages of the deal's pipeline in
-    their order (as stages_by_id)."""
-    pipelines: dict[int, Pipeline] = {}
-    stages = []
-    for stage in Stage.objects.select_related("pipeline").order_by("pipeline__sort", "pipeline_id", "sort", "pk"):
-        pipelines.setdefault(stage.pipeline_id, stage.pipeline)
-        if stage.pipeline_id == pipeline_id:
-            stages.append(stage)
-    visible = [p for p in pipelines.values()
-               if access.level(user, Deal.access_entity, Action.VIEW, p.access_scope) > Level.NONE]
-    return visible, stages
+    with no stage yet is left out) and the stages of the deal's pipeline in their order (as
+    stages_by_id)."""
+    found = _stages_by_pipeline()
+    return [p for p in found if _sees(user, p)], next((s for p, s in found.items() if p.pk == pipeline_id), [])
+
+
+def pipeline_stages(user) -> dict[Pipeline, list[Stage]]:
+    """The pipelines the user sees (as pipelines_for; a pipeline with no stage yet is left out),
+    each with its stages in their order: one query."""
+    return {p: stages for p, stages in _stages_by_pipeline().items() if _sees(user, p)}
 
 
 def stages_by_id(pipelines) -> dict[int, Stage]:

@@ -54,3 +54,19 @@ class TestNeverStale:
         niche.save()
         # No cache to invalidate: every card reads the lists' rows afresh (one query for all of them).
         assert "Переименованная ниша" in client.get(url).content.decode()
+
+
+class TestChoices:
+    def test_several_lists_in_their_order_in_one_query(self, django_assert_num_queries):
+        from crm.models import Niche, Source
+
+        site = ref("Source", "Сайт")
+        site.sort = -1  # its sort puts it first, whatever its name and the seeded order
+        site.save()
+        Source.objects.create(name="Аааа без сортировки", sort=site.sort)  # same sort: by name after it
+        with django_assert_num_queries(1):
+            sources, niches = references.choices(Source, Niche)
+        assert sources[:2] == [(Source.objects.get(name="Аааа без сортировки").pk, "Аааа без сортировки"),
+                               (site.pk, "Сайт")]
+        assert sources == list(Source.objects.order_by("sort", "name").values_list("pk", "name"))
+        assert niches == list(Niche.objects.order_by("sort", "name").values_list("pk", "name")) and niches
