@@ -61,8 +61,9 @@ class TestChoices:
         from crm.models import Niche, Source
 
         site = ref("Source", "Сайт")
-        site.sort = -1  # its sort puts it first, whatever its name and the seeded order
-        site.save()
+        Source.objects.update(sort=5)
+        Source.objects.filter(pk=site.pk).update(sort=0)  # its sort puts it first, whatever its name
+        site.refresh_from_db()
         Source.objects.create(name="Аааа без сортировки", sort=site.sort)  # same sort: by name after it
         with django_assert_num_queries(1):
             sources, niches = references.choices(Source, Niche)
