@@ -237,8 +237,9 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
     stuck = Table(caption, [
         Column(_("Запись"), TEXT), Column(first, TEXT), Column(_("Дней"), DAYS),
         Column(_("Ответственный"), TEXT)], testid=f"time-{model.split('.')[0]}-stuck")
+    url = _record_url(model)
     for item in now.stuck:
-        stuck.rows.append([Cell(item.title, item.title, url=_record_url(model, item.object_id)), _text(item.label),
+        stuck.rows.append([Cell(item.title, item.title, url=url(item.object_id)), _text(item.label),
                            cell(DAYS, item.days), _text(item.owner or "")])
     chart = charts.bars(title, [row.label for row in now.rows], [
         (_("Медиана"), [row.median_days for row in now.rows]), (_("90-й процентиль"), [row.p90_days for row in now.rows])],
@@ -246,8 +247,12 @@ def _times(user, params, previous, model: str) -> tuple[Table, Table, str, str]:
     return table, stuck, chart, title
 
 
-def _record_url(model: str, pk: int) -> str:
-    return reverse("leads:detail" if model == drilldown.LEAD else "deals:detail", args=[pk])
+def _record_url(model: str):
+    """A record's card URL by its pk: reversed once, the pk put in its place (the stuck lists' 100
+    rows reversed one by one were 3 ms of the page)."""
+    sample = 987654321
+    head, tail = reverse("leads:detail" if model == drilldown.LEAD else "deals:detail", args=[sample]).split(str(sample))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def time_in_status(user, params, previous) -> Report:

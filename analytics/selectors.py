@@ -596,24 +596,23 @@ def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, dat
     else:
         from deals.selectors import visible_deals as visible
     open_stays = stays.filter(left_at__isnull=True)
+    # Longest first; among records stuck since the same moment (an import's), by the record.
     if connection.features.supports_slicing_ordering_in_compound:
-        first, *others = [open_stays.filter(state=state, entered_at__lt=moment).order_by("entered_at", "pk")
+        first, *others = [open_stays.filter(state=state, entered_at__lt=moment).order_by("entered_at", "object_id")
                           .values("object_id")[:STUCK_SHOWN] for state, moment in since.items()]
         longest = first.union(*others, all=True) if others else first
     else:
         condition = Q()
         for state, moment in since.items():
             condition |= Q(state=state, entered_at__lt=moment)
-        longest = open_stays.filter(condition).order_by("entered_at", "pk").values("object_id")[:STUCK_SHOWN]
+        longest = open_stays.filter(condition).order_by("entered_at", "object_id").values("object_id")[:STUCK_SHOWN]
     stay = Stay.objects.filter(model=model, object_id=OuterRef("pk"), left_at__isnull=True)
     found = (visible(user).filter(pk__in=longest).order_by()
-             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]),
-                       stay=Subquery(stay.values("pk")[:1]))
+             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]))
              .values_list("pk", "title", "open_state", "since", "responsible__last_name", "responsible__first_name",
-                          "responsible__username", "stay"))
-    # The 50 longest as their stays order them (a union holds up to 50 per state), shown by record.
-    shown = sorted(found, key=lambda row: (row[3], row[-1]))[:STUCK_SHOWN]
-    return sorted((row[:-1] for row in shown), key=lambda row: (row[3], row[0]))
+                          "responsible__username"))
+    # The 50 longest as their stays order them (a union holds up to 50 per state).
+    return sorted(found, key=lambda row: (row[3], row[0]))[:STUCK_SHOWN]
 
 
 def _name(last_name: str, first_name: str, username: str) -> str:
