@@ -142,6 +142,9 @@ class Deal(Tallied, FSMModelMixin, models.Model):
     access_owner_field = "responsible"
     access_scope_field = "pipeline"  # rights may differ per pipeline
     tally_column = "stage_id"  # crm.tallies: counted per owner, pipeline, stage and currency
+    # Kept by tasks_app as the date of the deal's earliest planned touch, as the lead's is: crm.tallies
+    # then counts the deals with and without one, and «без запланированных дел» reads the deal's row.
+    touch_date_field = "next_touch_date"
     money_fields = ("amount",)  # crm.display: shown in the deal's currency (the history too)
 
     title = models.CharField(_("Название"), max_length=255)
@@ -166,6 +169,10 @@ class Deal(Tallied, FSMModelMixin, models.Model):
     comment = models.TextField(_("Комментарий"), blank=True)
     loss_reason = models.ForeignKey(LossReason, verbose_name=_("Причина провала"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    # Bookkeeping, not the deal's data (hence not editable): unlike the lead's «Дата следующего
+    # касания», no form, import or rule reads it, so planning a touch on a deal does not need the
+    # right to change the deal (tasks_app.services._bind).
+    next_touch_date = models.DateField(_("Дата следующего касания"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     # The record's number in the system it was imported from (Bitrix24's «ID»): a re-import finds it.
     external_id = models.CharField(_("Внешний ID"), max_length=64, blank=True, db_index=True)
@@ -196,6 +203,8 @@ class Deal(Tallied, FSMModelMixin, models.Model):
             # stage from the index alone (analytics; PostgreSQL — SQLite ignores `include`).
             models.Index(fields=["close_date"], include=["stage", "pipeline", "responsible", "source", "currency", "amount"],
                          name="deal_close_date_idx"),
+            # «Без запланированных дел» of a responsible's stages, as the leads' lead_touch_idx.
+            models.Index(fields=["responsible", "stage", "next_touch_date"], name="deal_touch_idx"),
         ]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="deal_amount_not_negative")]
 

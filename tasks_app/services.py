@@ -165,9 +165,12 @@ def _bind(task: Task, records: Iterable[models.Model], by) -> list[models.Model]
             raise ValidationError(_("Задачу можно привязать только к лиду, сделке, контакту или компании."))
         if by is not None and not access.can(by, Action.VIEW, record):
             raise PermissionDenied(_("Нет доступа к записи, к которой привязывается задача."))
-        # A bound touch sets the record's «Дата следующего касания» (sync_touch_dates): a change of
-        # the record, so only for whom may change it — whichever path binds (a card, a form, the API).
-        if by is not None and getattr(type(record), "touch_date_field", None) and not access.can(by, Action.CHANGE, record):
+        # A bound touch sets the record's «Дата следующего касания» (sync_touch_dates): where that is
+        # the record's own data (the lead's, an editable field), a change of the record, so only for
+        # whom may change it — whichever path binds (a card, a form, the API). A deal keeps the date
+        # as bookkeeping only (not editable): planning a touch on it needs no more than seeing it.
+        touch = getattr(type(record), "touch_date_field", None)
+        if by is not None and touch and record._meta.get_field(touch).editable and not access.can(by, Action.CHANGE, record):
             raise PermissionDenied(_("Планировать дела может тот, кто вправе изменять запись."))
         _binding, created = Binding.objects.get_or_create(
             task=task, content_type=ContentType.objects.get_for_model(record), object_id=record.pk)

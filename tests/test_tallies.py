@@ -347,10 +347,30 @@ class TestLeadWriters:
         assert drift() == {}
         assert owner_counts(owner, Lead, planned=False) == {}
 
-    def test_deals_keep_no_touch_date_so_the_counters_cannot_say_which_are_planned(self, owner):
-        DealFactory(responsible=owner)
-        assert owner_counts(owner, Deal, planned=False) is None
-        assert owner_counts(owner, Deal) == {owner.pk: 1}
+    def test_a_touch_planned_on_a_deal_by_a_colleague_who_only_sees_it_moves_it_to_the_planned_counters(
+            self, owner, teammate):
+        """The deal keeps its next touch's date as bookkeeping (not editable): the teammate, who may
+        see the owner's deals but not change them, plans a call on one, and the counters follow."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tasks_app import services as tasks
+
+        Permission.objects.filter(role__name="Менеджер", entity=Entity.DEAL, action=Action.VIEW).update(
+            level=Level.DEPARTMENT)
+        teammate = type(teammate).objects.get(pk=teammate.pk)  # its levels read afresh
+        deal = DealFactory(responsible=owner)
+        assert not access.can(teammate, Action.CHANGE, deal) and access.can(teammate, Action.VIEW, deal)
+        assert owner_counts(owner, Deal, planned=False) == {owner.pk: 1}
+        call = tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": teammate,
+                                       "deadline": timezone.now() + timedelta(days=2)}, by=teammate, records=[deal])
+        assert Deal.objects.get(pk=deal.pk).next_touch_date == timezone.localdate(call.deadline)
+        assert drift() == {} and owner_counts(owner, Deal, planned=False) == {}
+        assert owner_counts(owner, Deal, planned=True) == {owner.pk: 1}
+        tasks.task_transition(call, "complete", by=teammate)
+        assert Deal.objects.get(pk=deal.pk).next_touch_date is None
+        assert drift() == {} and owner_counts(owner, Deal, planned=False) == {owner.pk: 1}
 
 
 class TestDealWriters:
@@ -557,6 +577,35 @@ class TestCommand:
         assert {m: tallies.kept(m) for m in tallies.TALLIED} == expected
         assert owner_counts(owner, Lead, planned=True)[owner.pk] == 2
         assert drift() == {}
+
+    def test_the_deals_migration_dates_the_deals_from_their_touches_and_splits_their_counters(self, owner):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tasks_app import services as tasks
+
+        planned, other = DealFactory(responsible=owner), DealFactory(responsible=owner)
+        soon = tasks.task_create(data={"kind": "call", "title": "Звонок", "responsible": owner,
+                                       "deadline": timezone.now() + timedelta(days=2)}, by=owner, records=[planned])
+        later = tasks.task_create(data={"kind": "call", "title": "Позже", "responsible": owner,
+                                        "deadline": timezone.now() + timedelta(days=9)}, by=owner, records=[planned, other])
+        expected = tallies.kept(Deal)
+        Deal.objects.update(next_touch_date=None)  # as before the column (the migration recounts the counters)
+        Tally.objects.filter(model="deals.deal").delete()
+
+        class Editor:
+            def __init__(self):
+                self.connection = connection
+
+            def execute(self, sql, params=()):
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+
+        importlib.import_module("deals.migrations.0009_deal_next_touch_date").fill(apps, Editor())
+        assert dict(Deal.objects.values_list("pk", "next_touch_date")) == {
+            planned.pk: timezone.localdate(soon.deadline), other.pk: timezone.localdate(later.deadline)}
+        assert tallies.kept(Deal) == expected and drift() == {}
 
 
 # --- One lock order: every writer changes the counters last, table by table in one order ---
