@@ -857,12 +857,12 @@ def _in_work(model) -> list[str] | QuerySet | None:
 
 
 def _nothing_planned(user, people: set[int] | None) -> dict[int, int]:
-    """{owner: his records in work (crm.day's sources) with no planned touch now}. A lead's from
-    crm.tallies' counters of the leads without a next touch date; a deal's as the records in work
-    (the counters) less the planned ones, read from the active tasks' side, where they are few.
-    At a million leads counting the unplanned ones themselves was a scan of half the leads (0.7 s),
-    and the planned ones from the index (responsible, status, date) 8–13 ms. One query: the parts'
-    (owner, ± n) rows united."""
+    """{owner: his records in work (crm.day's sources) with no planned touch now}. The records that
+    keep their next touch's date (leads, deals) from crm.tallies' counters of those without one:
+    one read of a few counters for all of them. Another source's as its records in work (the
+    counters) less the planned ones, or the unplanned ones counted. At a million leads counting
+    the unplanned ones themselves was a scan of half the leads (0.7 s), and the planned ones from
+    the index (responsible, status, date) 8–13 ms. One query: the parts' (owner, ± n) rows united."""
     from crm import day, tallies
     from tasks_app import selectors as tasks
 
@@ -870,25 +870,23 @@ def _nothing_planned(user, people: set[int] | None) -> dict[int, int]:
         return records.order_by().values("responsible").annotate(n=Count("*") * sign).values_list("responsible", "n")
 
     parts: list[QuerySet] = []
+    counted: list[tuple] = []  # (model, its columns in work) the counters answer «unplanned» for
     for source in day.sources():
         columns = _in_work(source.model)
-        # A record that keeps its next touch's date (the lead) is counted apart with and without
-        # one: the unplanned ones are a few counters.
-        unplanned = None if columns is None else tallies.owner_count_rows(user, source.model, owners=people,
-                                                                          planned=False, columns=columns)
-        if unplanned is not None:
-            parts.append(unplanned)
+        if columns is not None and tallies.answers(source.model, planned=False):
+            counted.append((source.model, columns))
             continue
         rows = source.in_work(user)
         if people is not None:
             rows = rows.filter(responsible__in=sorted(people))
         planned = tasks.planned_condition(source.model)
-        totals = None if columns is None else tallies.owner_count_rows(user, source.model, owners=people,
-                                                                       columns=columns)
-        if totals is None:  # no counters to answer: count the unplanned ones themselves
+        if columns is None or not tallies.answers(source.model):  # no counters: count the unplanned themselves
             parts.append(per_owner(rows.exclude(planned)))
         else:
-            parts += [totals, per_owner(rows.filter(planned), -1)]
+            parts += [tallies.owner_count_rows(user, [(source.model, columns)], owners=people),
+                      per_owner(rows.filter(planned), -1)]
+    if counted:
+        parts.insert(0, tallies.owner_count_rows(user, counted, owners=people, planned=False))
     found: dict[int, int] = defaultdict(int)
     if parts:
         first, *others = parts

@@ -286,29 +286,43 @@ def _deleted(sender, instance, using, **kwargs) -> None:
 
 # --- Readers ---
 
-def _counters(user, model, *, owners: set[int] | None, scope: int | None, columns) -> Any:
-    """The counters of `model` that `user` may see (the access gate on their owner and scope),
-    narrowed to `owners`, `scope` and `columns`; None when the counters cannot answer."""
+def answers(model, *, planned: bool | None = None) -> bool:
+    """Whether the counters can answer for `model` (with or without a next touch's date when
+    `planned` asks: only a model that keeps that date counts them apart)."""
+    # A participant sees records that are not his: no owner-keyed counter holds them.
+    if model not in TALLIED or getattr(model, "access_participants", None) is not None:
+        return False
+    return planned is None or bool(getattr(model, "touch_date_field", None))
+
+
+def _condition(user, model, *, owners: set[int] | None, scope: int | None, columns) -> Q:
+    """Which counters of `model` `user` may see (the access gate on their owner and scope), narrowed
+    to `owners`, `scope` and `columns` (a list, or a subquery of their values as text)."""
     from accounts import access
     from accounts.models import Action
 
-    if model not in TALLIED or getattr(model, "access_participants", None) is not None:
-        return None  # a participant sees records that are not his: no owner-keyed counter holds them
-    condition = access.gate(user, model, Action.VIEW, owner="owner",
-                            scope="scope" if getattr(model, "access_scope_field", None) else None)
-    rows = Tally.objects.filter(model=model._meta.label_lower)
-    if condition is None or owners == set():
-        return rows.none()
-    rows = rows.filter(condition)
+    gate = access.gate(user, model, Action.VIEW, owner="owner",
+                       scope="scope" if getattr(model, "access_scope_field", None) else None)
+    if gate is None or owners == set():
+        return Q(pk__in=[])
+    condition = Q(model=model._meta.label_lower) & gate
     if owners is not None:
-        rows = rows.filter(owner__in=sorted(owners))
+        condition &= Q(owner__in=sorted(owners))
     if scope is not None:
-        rows = rows.filter(scope=scope)
-    if isinstance(columns, QuerySet):  # a subquery of the columns' values as text
-        rows = rows.filter(board_column__in=columns)
+        condition &= Q(scope=scope)
+    if isinstance(columns, QuerySet):
+        condition &= Q(board_column__in=columns)
     elif columns is not None:
-        rows = rows.filter(board_column__in=[str(c) for c in columns])
-    return rows
+        condition &= Q(board_column__in=[str(c) for c in columns])
+    return condition
+
+
+def _counters(user, model, *, owners: set[int] | None, scope: int | None, columns) -> Any:
+    """The counters of `model` that `user` may see, narrowed (`_condition`); None when the counters
+    cannot answer."""
+    if not answers(model):
+        return None
+    return Tally.objects.filter(_condition(user, model, owners=owners, scope=scope, columns=columns))
 
 
 def board_totals(user, model, column_field: str, columns, *, owners: set[int] | None = None,
@@ -342,18 +356,19 @@ def visible_count(user, model, *, owners: set[int] | None = None, scope: int | N
     return rows.aggregate(n=Sum("count"))["n"] or 0
 
 
-def owner_count_rows(user, model, *, owners: set[int] | None = None, columns=None,
+def owner_count_rows(user, kinds: list[tuple[Any, Any]], *, owners: set[int] | None = None,
                      planned: bool | None = None) -> QuerySet | None:
-    """{owner: how many of his records of `model` `user` may see} (in the columns `columns` when
-    given: a list, or a subquery of their values as text; with a next touch's date or without one
-    when `planned` says) as a query of (owner, n) rows, not run yet (the managers' report unites it
-    with others); None when the counters cannot answer (`planned` of a model that keeps no such
-    date included). A counter at 0 gives a row of 0."""
-    if planned is not None and not getattr(model, "touch_date_field", None):
+    """{owner: how many of his records of the models `kinds` ([(model, columns)…]: in the columns
+    `columns` when not None, a list or a subquery of their values as text) `user` may see, with a
+    next touch's date or without one when `planned` says} as a query of (owner, n) rows, not run yet
+    (the managers' report unites it with others): one GROUP BY over the models' counters. None when
+    the counters cannot answer for one of them (`answers`). A counter at 0 gives a row of 0."""
+    if not all(answers(model, planned=planned) for model, _columns in kinds):
         return None
-    rows = _counters(user, model, owners=owners, scope=None, columns=columns)
-    if rows is None:
-        return None
+    condition = Q(pk__in=[])
+    for model, columns in kinds:
+        condition |= _condition(user, model, owners=owners, scope=None, columns=columns)
+    rows = Tally.objects.filter(condition)
     if planned is not None:
         rows = rows.filter(planned=planned)
     return rows.order_by().values_list("owner").annotate(n=Sum("count")).values_list("owner", "n")

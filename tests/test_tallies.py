@@ -35,9 +35,9 @@ def drift() -> dict:
     return {model._meta.label_lower: found for model in tallies.TALLIED if (found := tallies.differences(model))}
 
 
-def owner_counts(user, model, **kwargs) -> dict[int, int] | None:
+def owner_counts(user, model, *, columns=None, **kwargs) -> dict[int, int] | None:
     """{owner: n} of crm.tallies' counter read (None: the counters cannot answer), counters at 0 left out."""
-    rows = tallies.owner_count_rows(user, model, **kwargs)
+    rows = tallies.owner_count_rows(user, [(model, columns)], **kwargs)
     return None if rows is None else {owner: n for owner, n in rows if n}
 
 
