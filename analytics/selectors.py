@@ -711,7 +711,7 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
     now = timezone.now()
     due = Q(deadline__gte=start, deadline__lt=end)
     completed = Q(status=TaskStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
-    touches = only(tasks.touches(user), "responsible").filter(due | completed).order_by().values("responsible").annotate(
+    touches = tasks.touches_of(user, people).filter(due | completed).order_by().values("responsible").annotate(
         planned=Count("pk", filter=due), done=Count("pk", filter=completed),
         overdue=Count("pk", filter=due & Q(status__in=ACTIVE, deadline__lt=now)))
     for row in touches:

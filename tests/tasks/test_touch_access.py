@@ -63,3 +63,28 @@ def test_company_cards_have_the_panel_too(client, owner):
     page = client.get(company.get_absolute_url()).content.decode()
     assert 'data-testid="touches-panel"' in page and "Встреча с бухгалтером" in page
     assert reverse("tasks:touch_plan", args=["clients.company", company.pk]) in page
+
+
+@pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "head", "crm_admin"])
+def test_the_touches_of_some_responsibles_are_the_gated_touches_of_theirs_for_every_persona(personas, persona):
+    """tasks_app.selectors.touches_of drops the gate where the reader's level opens all of theirs:
+    the same touches as the gated ones, whoever asks about whom — a task the reader only observes
+    included, where his level does not reach its responsible."""
+    from accounts.models import User
+    from tasks_app import selectors
+
+    owner, teammate, outsider, head = (personas[p] for p in ("owner", "teammate", "outsider", "head"))
+    for who in (owner, teammate, outsider):
+        call(who, [LeadFactory(responsible=who)], by=who, title=f"Звонок {who.username}")
+    watched = call(outsider, [LeadFactory(responsible=outsider)], by=outsider, title="Наблюдаю")
+    watched.observers.add(owner)
+    call(owner, [], by=owner, title="Без записи")  # no record: not a touch
+    reader = User.objects.get(pk=personas[persona].pk)
+    for responsibles in ({reader.pk}, {owner.pk}, {owner.pk, teammate.pk}, {outsider.pk}, {owner.pk, outsider.pk},
+                         {head.pk}, None):
+        gated = selectors.touches(reader)
+        if responsibles is not None:
+            gated = gated.filter(responsible_id__in=responsibles)
+        assert set(selectors.touches_of(reader, responsibles)) == set(gated), responsibles
+    # The observer's own way in, where his level does not reach the responsible.
+    assert list(selectors.touches_of(User.objects.get(pk=owner.pk), {outsider.pk})) == [watched]
