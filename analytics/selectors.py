@@ -540,15 +540,13 @@ def time_in_status(user, params: ReportParams, *, model: str = LEAD) -> TimeInSt
     since = {state: now - timedelta(days=stats[state][2]) for state, _label, in_process in states
              if in_process and stats.get(state)}
     stuck: list[Stuck] = []
-    total = 0
     if since:
         labels = {s: label for s, label, _ in states}
-        # All of them are counted in the same query (a subquery run once): a full list may hide more.
-        longest = _stuck_records(user, model, stays, since, total=_stuck_total(user, model, params, since, scope))
-        total = longest[0][-1] or 0 if longest else 0
-        for pk, title, state, entered_at, *name, _total in longest:
+        for pk, title, state, entered_at, *name in _stuck_records(user, model, stays, since):
             stuck.append(Stuck(object_id=pk, title=title, state=state, label=labels.get(state, state),
                                days=(now - entered_at).total_seconds() / DAY, owner=_name(*name)))
+    # A full list may hide more: only then are they counted (one query more).
+    total = stuck_count(user, model, params, since, scope=scope) if len(stuck) == STUCK_SHOWN else len(stuck)
     return TimeInStatus(rows=rows, stuck=stuck, model=model, pipeline=pipeline, stuck_total=total,
                         pipeline_name=shown.name if shown else "")
 
@@ -558,47 +556,36 @@ STUCK_SHOWN = 50
 
 def stuck_count(user, model: str, params: ReportParams, since: dict[str, datetime], *, scope: int = 0) -> int:
     """How many records of `model` (in the pipeline `scope`; 0 for leads) that `user` may see,
-    narrowed as `params` say, are open in a state `since` names since before its moment. One query."""
-    if not since:
-        return 0
-    return next(iter(_stuck_total(user, model, params, since, scope).values_list("total", flat=True))) or 0
-
-
-def _stuck_total(user, model: str, params: ReportParams, since: dict[str, datetime], scope: int) -> QuerySet:
-    """`stuck_count` as a query of one row (its column "total"), not run yet: time in status reads
-    it with the longest stuck records, as a subquery of theirs.
+    narrowed as `params` say, are open in a state `since` names since before its moment. One query.
 
     Per state, the kept counts of the days before the moment's day (OpenStayCount: a few hundred
     rows, not the hundreds of thousands of stuck records' stays) + the open stays entered on the
     moment's own day before it (a small range of an_stay_open_idx). The counts have no source
     nor niche: narrowed by them, the open stays are counted (their index gives each state's range)."""
-    # An aggregate with no GROUP BY: one row, whatever the rows.
-    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
-
+    if not since:
+        return 0
     if params.source is not None or (params.niche is not None and model == LEAD):
         condition = Q()
         for state, moment in since.items():
             condition |= Q(state=state, entered_at__lt=moment)
-        stuck = _stays(user, model, params, pipeline=scope).filter(condition, left_at__isnull=True)
-        return stuck.annotate(total=count).values("total")
+        return _stays(user, model, params, pipeline=scope).filter(condition, left_at__isnull=True).count()
     before, on_the_day = Q(), Q()
     for state, moment in since.items():
         day = day_of(moment)
         before |= Q(state=state, day__lt=day)
         on_the_day |= Q(state=state, entered_at__gte=Period(day, day).bounds()[0], entered_at__lt=moment)
     today = _stays(user, model, params, pipeline=scope).filter(on_the_day, left_at__isnull=True)
-    today_n = Subquery(today.annotate(c=count).values("c"))
+    today_n = Subquery(today.annotate(c=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("c"))
     counts = _narrowed(user, OpenStayCount.objects.filter(model=model, scope=scope), model, params).filter(before)
-    kept = Func(F("n"), function="SUM", output_field=IntegerField())
-    return counts.annotate(total=Coalesce(kept, 0, output_field=IntegerField())
-                           + Coalesce(today_n, 0, output_field=IntegerField())).values("total")
+    found = counts.aggregate(n=Coalesce(Sum("n"), 0, output_field=IntegerField())
+                             + Coalesce(today_n, 0, output_field=IntegerField()))
+    return found["n"] or 0
 
 
-def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, datetime],
-                   total: QuerySet) -> list[tuple]:
-    """(pk, title, state, since, last name, first name, username, total) of the 50 records longest
-    in their state among `stays` open in a state `since` names since before its moment, read
-    through the records' selector with `total` (a one-row query: how many there are): one query.
+def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, datetime]) -> list[tuple]:
+    """(pk, title, state, since, last name, first name, username) of the 50 records longest in
+    their state among `stays` open in a state `since` names since before its moment, read through
+    the records' selector: one query.
 
     On PostgreSQL each state's 50 oldest come from the open stays' index (an_stay_open_idx, in
     entered_at order): a union of bounded reads, where one read over all the states would collect
@@ -621,10 +608,9 @@ def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, dat
         longest = open_stays.filter(condition).order_by("entered_at", "object_id").values("object_id")[:STUCK_SHOWN]
     stay = Stay.objects.filter(model=model, object_id=OuterRef("pk"), left_at__isnull=True)
     found = (visible(user).filter(pk__in=longest).order_by()
-             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]),
-                       stuck_total=Subquery(total))
+             .annotate(open_state=Subquery(stay.values("state")[:1]), since=Subquery(stay.values("entered_at")[:1]))
              .values_list("pk", "title", "open_state", "since", "responsible__last_name", "responsible__first_name",
-                          "responsible__username", "stuck_total"))
+                          "responsible__username"))
     # The 50 longest as their stays order them (a union holds up to 50 per state).
     return sorted(found, key=lambda row: (row[3], row[0]))[:STUCK_SHOWN]
 
