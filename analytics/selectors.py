@@ -206,13 +206,21 @@ OWN_REPORTS = ("managers",)
 
 def reports_for(user) -> tuple[str, ...] | None:
     """The reports `user` may open: None for every one (can_view_reports), OWN_REPORTS for whoever
-    reads at least his own leads, () for nobody else."""
+    reads at least his own leads, () for nobody else. Kept on the user object, as his levels are:
+    a report page asks twice (the view, the menu)."""
+    cached = getattr(user, "_analytics_reports", False)
+    if cached is not False:
+        return cached
     if can_view_reports(user):
-        return None
-    if getattr(user, "is_authenticated", False) and user.is_active and \
+        found = None
+    elif getattr(user, "is_authenticated", False) and user.is_active and \
             access.level(user, Entity.LEAD, Action.VIEW) >= Level.OWN:
-        return OWN_REPORTS
-    return ()
+        found = OWN_REPORTS
+    else:
+        found = ()
+    if getattr(user, "pk", None):  # not AnonymousUser: a shared object
+        user._analytics_reports = found
+    return found
 
 
 def _record_model(label: str):
