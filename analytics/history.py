@@ -988,7 +988,7 @@ OPEN_KEY = ["model", "scope", "state", "owner", "day"]
 OPEN_COLUMNS = ("scope", "state", "owner", "entered_at")  # what a closed stay tells about itself
 
 
-def _moment(value) -> datetime:
+def moment(value) -> datetime:
     """A raw query's datetime: aware (PostgreSQL), a naive UTC string (SQLite)."""
     if not isinstance(value, datetime):
         value = parse_datetime(str(value))
@@ -1025,7 +1025,7 @@ def _close_open(label: str, ids: list[int], at: datetime) -> list[tuple]:
                            f"AND {quote('object_id')} IN ({', '.join(['%s'] * len(chunk))}) "
                            f"RETURNING {', '.join(quote(c) for c in OPEN_COLUMNS)}",
                            [connection.ops.adapt_datetimefield_value(at), label, *chunk])
-            closed += [(scope, state, owner, _moment(entered_at)) for scope, state, owner, entered_at in cursor.fetchall()]
+            closed += [(scope, state, owner, moment(entered_at)) for scope, state, owner, entered_at in cursor.fetchall()]
     return closed
 
 
