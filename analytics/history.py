@@ -626,8 +626,7 @@ def recount(ids: list[int], label: str = LEAD) -> None:
     taken marks, a deal's closed marks, the open stays' counts): for a writer that changed their
     times around the hooks (the demo data spreading its history over months)."""
     with tallies.atomic():
-        refresh_open(label, ids)
-        refresh_ended(label, ids)
+        refresh_stay_counts(label, ids)
         if label == DEAL:
             for index in range(0, len(ids), CHUNK):
                 _closed_forget(ids[index:index + CHUNK])
@@ -982,7 +981,7 @@ def managers_differences() -> list[tuple[tuple, tuple, tuple]]:
 # before the write where the database can say it. The counts are crm.tallies' upserts adding a
 # difference, in the writer's transaction; rows that fall to 0 stay (the reads sum them, the
 # check skips them). What changes the open stays around the hooks (the demo data, a test's
-# backdate) calls recount (refresh_open) for the records.
+# backdate) calls recount (refresh_stay_counts) for the records.
 
 OPEN_KEY = ["model", "scope", "state", "owner", "day"]
 OPEN_COLUMNS = ("scope", "state", "owner", "entered_at")  # what a closed stay tells about itself
@@ -1029,10 +1028,6 @@ def _close_open(label: str, ids: list[int], at: datetime) -> list[tuple]:
     return closed
 
 
-def _open_stays(label: str, ids: list[int]) -> list[tuple]:
-    return list(Stay.objects.filter(model=label, object_id__in=ids, left_at__isnull=True).values_list(*OPEN_COLUMNS))
-
-
 def _record_stays(label: str, ids: list[int]) -> tuple[list[tuple], list[tuple]]:
     """(the open stays (OPEN_COLUMNS), the ended ones (STAY_COLUMNS)) of the records `ids`: one read."""
     opened, ended = [], []
@@ -1063,20 +1058,24 @@ def fresh_open_sql(**equal) -> tuple[str, list]:
             f"WHERE left_at IS NULL{where} GROUP BY 1, 2, 3, 4, 5"), [*params, *equal.values()]
 
 
-def refresh_open(label: str, ids: list[int]) -> None:
-    """Recount the (state, owner) counts the open stays of the records `ids` are in, from the
-    stays: for a writer that changed their times around the hooks (the old days are not known
-    any more, so the whole of each (state, owner) is counted again). Their states and owners must
-    be the ones the hooks counted."""
-    groups: set[tuple] = set()
+def refresh_stay_counts(label: str, ids: list[int]) -> None:
+    """Recount the (state, owner) counts of the open stays (OpenStayCount) and of the ended ones
+    (EndedStayCount) the records `ids` are in, from the stays: for a writer that changed their times
+    around the hooks (what they were is not known any more, so the whole of each (state, owner) is
+    counted again). Their states and owners must be the ones the hooks counted."""
+    opened: set[tuple] = set()
+    ended: set[tuple] = set()
     for index in range(0, len(ids), CHUNK):
-        groups |= {(scope, state, owner) for scope, state, owner, _at in _open_stays(label, ids[index:index + CHUNK])}
-    table = OpenStayCount._meta.db_table
+        found = _record_stays(label, ids[index:index + CHUNK])
+        opened |= {(scope, state, owner) for scope, state, owner, *_at in found[0]}
+        ended |= {(scope, state, owner) for scope, state, owner, *_at in found[1]}
     with transaction.atomic(), connection.cursor() as cursor:
-        for scope, state, owner in sorted(groups):
-            OpenStayCount.objects.filter(model=label, scope=scope, state=state, owner=owner).delete()
-            sql, params = fresh_open_sql(model=label, scope=scope, state=state, owner=owner)
-            cursor.execute(f"INSERT INTO {table} ({', '.join(OPEN_KEY)}, n) {sql}", params)
+        for counts, key, fresh_sql, groups in ((OpenStayCount, OPEN_KEY, fresh_open_sql, opened),
+                                               (EndedStayCount, ENDED_KEY, fresh_ended_sql, ended)):
+            for scope, state, owner in sorted(groups):
+                counts.objects.filter(model=label, scope=scope, state=state, owner=owner).delete()
+                sql, params = fresh_sql(model=label, scope=scope, state=state, owner=owner)
+                cursor.execute(f"INSERT INTO {counts._meta.db_table} ({', '.join(key)}, n) {sql}", params)
 
 
 def rebuild_open(label: str | None = None) -> int:
@@ -1104,7 +1103,7 @@ def open_differences() -> list[tuple[tuple, int, int]]:
 # month, quarter and year of its end; a reassignment moves the record's ended stays' 1s to the new owner; a
 # deletion takes them away. What the ended stay was (state, owner, entry) is what the closing
 # UPDATE returns for the stuck records' count: no read more. What changes the stays' times around
-# the hooks (the demo data, a test's backdate) calls recount (refresh_ended) for the records.
+# the hooks (the demo data, a test's backdate) calls recount (refresh_stay_counts) for the records.
 
 ENDED_KEY = ["model", "scope", "kind", "start", "state", "owner", "tenths"]
 STAY_COLUMNS = (*OPEN_COLUMNS, "left_at")  # what an ended stay tells about itself
@@ -1157,21 +1156,6 @@ def fresh_ended_sql(**equal) -> tuple[str, list]:
         params += [kind, *trunc_params, *equal.values()]
     return (f"SELECT model, scope, kind, start, state, owner, tenths, COUNT(*) AS n "
             f"FROM ({' UNION ALL '.join(parts)}) e GROUP BY 1, 2, 3, 4, 5, 6, 7"), params
-
-
-def refresh_ended(label: str, ids: list[int]) -> None:
-    """Recount the (state, owner) counts the ended stays of the records `ids` are in, from the
-    stays: for a writer that changed their times around the hooks (what they were is not known
-    any more, so the whole of each (state, owner) is counted again), as `refresh_open` does."""
-    groups: set[tuple] = set()
-    for index in range(0, len(ids), CHUNK):
-        groups |= {(scope, state, owner) for scope, state, owner, *_at in _record_stays(label, ids[index:index + CHUNK])[1]}
-    table = EndedStayCount._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        for scope, state, owner in sorted(groups):
-            EndedStayCount.objects.filter(model=label, scope=scope, state=state, owner=owner).delete()
-            sql, params = fresh_ended_sql(model=label, scope=scope, state=state, owner=owner)
-            cursor.execute(f"INSERT INTO {table} ({', '.join(ENDED_KEY)}, n) {sql}", params)
 
 
 def rebuild_ended(label: str | None = None) -> int:

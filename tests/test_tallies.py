@@ -41,6 +41,17 @@ def owner_counts(user, model, *, columns=None, **kwargs) -> dict[int, int] | Non
     return None if rows is None else {owner: n for owner, n in rows if n}
 
 
+class Editor:
+    """What a data migration's RunPython gets as its schema editor, for calling one in a test."""
+
+    def __init__(self):
+        self.connection = connection
+
+    def execute(self, sql, params=()):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
 def lead_totals(user, **kwargs):
     return tallies.board_totals(user, Lead, "status", ORDER, **kwargs)
 
@@ -564,14 +575,6 @@ class TestCommand:
         expected = {m: tallies.kept(m) for m in tallies.TALLIED}
         Tally.objects.all().delete()
 
-        class Editor:
-            def __init__(self):
-                self.connection = connection
-
-            def execute(self, sql, params=()):
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-
         fill(apps, Editor())
         split(apps, Editor())  # the leads' counters split by «has a next touch date»
         assert {m: tallies.kept(m) for m in tallies.TALLIED} == expected
@@ -593,14 +596,6 @@ class TestCommand:
         expected = tallies.kept(Deal)
         Deal.objects.update(next_touch_date=None)  # as before the column (the migration recounts the counters)
         Tally.objects.filter(model="deals.deal").delete()
-
-        class Editor:
-            def __init__(self):
-                self.connection = connection
-
-            def execute(self, sql, params=()):
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
 
         importlib.import_module("deals.migrations.0009_deal_next_touch_date").fill(apps, Editor())
         assert dict(Deal.objects.values_list("pk", "next_touch_date")) == {
