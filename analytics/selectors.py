@@ -486,6 +486,15 @@ def durations(rows: QuerySet[Stay], *, states: list[str] | None = None,
             for state, values in by_state.items()}
 
 
+def _compiled(rows: QuerySet) -> tuple[str, tuple] | None:
+    """A queryset's SQL and parameters, to run as it is or inside a query of ours; None when it
+    selects nothing (a gate that opens nothing: Django then runs no query at all)."""
+    try:
+        return rows.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
 def _kept_durations(user, model: str, params: ReportParams, scope: int,
                     states: list[str]) -> dict[str, tuple[int, float | None, float | None]] | None:
     """`durations` of the stays that ended in a calendar week, month, quarter or year, from their
@@ -502,9 +511,10 @@ def _kept_durations(user, model: str, params: ReportParams, scope: int,
     histograms: dict[str, list[tuple[int, int]]] = defaultdict(list)
     # Its SQL run as it is: a quarter's histogram is a thousand rows, and Django's row by row
     # conversions of plain integers were a fifth of the read.
-    sql, sql_params = rows.query.sql_with_params()
+    if (compiled := _compiled(rows)) is None:
+        return {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, sql_params)
+        cursor.execute(*compiled)
         for state, length, n in cursor.fetchall():
             histograms[state].append((length, n))
     found = {}
@@ -591,10 +601,15 @@ def stuck_count(user, model: str, params: ReportParams, since: dict[str, datetim
         before).values("n")
     # The two sums written out around their compiled queries: Django resolving one as a subquery
     # of the other cost more than the query takes to run.
-    (counts_sql, counts_params), (today_sql, today_params) = counts.query.sql_with_params(), today.query.sql_with_params()
+    parts, sql_params = [], []
+    for compiled, total in ((_compiled(counts), "COALESCE(SUM(c.n), 0)"), (_compiled(today), "COUNT(*)")):
+        if compiled is not None:
+            parts.append(f"(SELECT {total} FROM ({compiled[0]}) c)")
+            sql_params += compiled[1]
+    if not parts:
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT COALESCE(SUM(c.n), 0) FROM ({counts_sql}) c) "
-                       f"+ (SELECT COUNT(*) FROM ({today_sql}) t)", [*counts_params, *today_params])
+        cursor.execute("SELECT " + " + ".join(parts), sql_params)
         return cursor.fetchone()[0] or 0
 
 
@@ -629,11 +644,12 @@ def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, dat
     # The record's key under a name of ours: how Django names a compiled column is its own affair.
     records = visible(user).order_by().annotate(stuck_record=F("pk")).values_list(
         "stuck_record", "title", "responsible__last_name", "responsible__first_name", "responsible__username")
-    records_sql, records_params = records.query.sql_with_params()
-    longest_sql, longest_params = longest.query.sql_with_params()
+    compiled_records, compiled_longest = _compiled(records), _compiled(longest)
+    if compiled_records is None or compiled_longest is None:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({records_sql}) r JOIN ({longest_sql}) s ON s.object_id = r.stuck_record",
-                       [*records_params, *longest_params])
+        cursor.execute(f"SELECT * FROM ({compiled_records[0]}) r JOIN ({compiled_longest[0]}) s "
+                       f"ON s.object_id = r.stuck_record", [*compiled_records[1], *compiled_longest[1]])
         found = [(pk, title, state, history.moment(entered_at), *name)
                  for pk, title, *name, _object_id, state, entered_at in cursor.fetchall()]
     # The 50 longest as their stays order them (a union holds up to 50 per state).

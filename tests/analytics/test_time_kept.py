@@ -212,3 +212,21 @@ def test_counted_percentiles_are_the_percentiles_of_the_values():
     assert found[2] == 4 and found[3] == 6  # 1 1 2 3 3 [4] 5 5 5 [6] 9: the 6th of 11, the 10th
     assert selectors.counted_percentiles([(1, 0), (2, 3), (5, 0)], (0.5,)) == (3, [2])  # rows fallen to 0 are nothing
     assert selectors.counted_percentiles([(1, 0)], (0.5,)) == (0, [None])
+
+
+@pytest.mark.usefixtures("leads_story", "deals_story")
+def test_a_reader_who_sees_no_leads_gets_empty_times_and_no_error(owner):
+    """The kept durations, the stuck records and their count run their compiled SQL: a gate that
+    opens nothing compiles to no SQL at all (Django's EmptyResultSet), and the report says «none»."""
+    from accounts.models import Action, Entity, Level, Permission
+
+    Permission.objects.filter(role__name="Менеджер", entity=Entity.LEAD, action=Action.VIEW).update(level=Level.NONE)
+    reader = User.objects.get(pk=owner.pk)
+    for params in (ReportParams(period=Period(date(2026, 10, 1), date(2026, 12, 31))),
+                   ReportParams(period=Period(date(2026, 10, 2), date(2026, 12, 31)))):
+        report = selectors.time_in_status(reader, params)
+        assert all(row.count == 0 for row in report.rows) and report.stuck == [] and report.stuck_total == 0
+    since = {str(Status.NEW): timezone.now()}
+    assert selectors.stuck_count(reader, LEAD, ReportParams(period=calendar_periods()[0][1]), since) == 0
+    assert selectors._stuck_records(reader, LEAD, selectors._stays(reader, LEAD, ReportParams(
+        period=calendar_periods()[0][1])), since) == []
