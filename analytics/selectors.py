@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import access
-from accounts.models import Action, Entity, Level, User
+from accounts.models import Action, Entity, Level, User, full_name
 from crm.money import Currency
 
 from . import history
@@ -658,7 +658,7 @@ def _stuck_records(user, model: str, stays: QuerySet[Stay], since: dict[str, dat
 
 def _name(last_name: str, first_name: str, username: str) -> str:
     """As User.__str__ says it."""
-    return " ".join(part for part in (last_name, first_name) if part).strip() or username
+    return full_name(last_name, first_name) or username
 
 
 def _names(ids, asking: User) -> dict[int, str]:

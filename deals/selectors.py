@@ -74,8 +74,7 @@ def pipelines_for(user, action: str = Action.VIEW) -> list[Pipeline]:
     """The pipelines in which `user` has any level for `action` (rights are set per pipeline):
     the board's tabs and the list's filter offer only these; create and «Сменить воронку» ask
     for ADD. One query (the levels are cached on the user)."""
-    return [p for p in Pipeline.objects.order_by("sort", "pk")
-            if access.level(user, Deal.access_entity, action, p.access_scope) > Level.NONE]
+    return [p for p in Pipeline.objects.order_by("sort", "pk") if _sees(user, p, action)]
 
 
 def _stages_by_pipeline() -> dict[Pipeline, list[Stage]]:
@@ -87,8 +86,8 @@ def _stages_by_pipeline() -> dict[Pipeline, list[Stage]]:
     return found
 
 
-def _sees(user, pipeline: Pipeline) -> bool:
-    return access.level(user, Deal.access_entity, Action.VIEW, pipeline.access_scope) > Level.NONE
+def _sees(user, pipeline: Pipeline, action: str = Action.VIEW) -> bool:
+    return access.level(user, Deal.access_entity, action, pipeline.access_scope) > Level.NONE
 
 
 def card_pipelines(user, pipeline_id: int) -> tuple[list[Pipeline], list[Stage]]:
