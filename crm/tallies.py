@@ -30,6 +30,8 @@ counters cannot answer: the caller aggregates then, as before.
 
 from __future__ import annotations
 
+import functools
+import operator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -37,6 +39,7 @@ from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete
 
 from .models import Tally
@@ -297,7 +300,8 @@ def answers(model, *, planned: bool | None = None) -> bool:
 
 def _condition(user, model, *, owners: set[int] | None, scope: int | None, columns) -> Q:
     """Which counters of `model` `user` may see (the access gate on their owner and scope), narrowed
-    to `owners`, `scope` and `columns` (a list, or a subquery of their values as text)."""
+    to `owners`, `scope` and `columns` (a list, or a subquery — a queryset or RawSQL — of their values
+    as text)."""
     from accounts import access
     from accounts.models import Action
 
@@ -310,7 +314,7 @@ def _condition(user, model, *, owners: set[int] | None, scope: int | None, colum
         condition &= Q(owner__in=sorted(owners))
     if scope is not None:
         condition &= Q(scope=scope)
-    if isinstance(columns, QuerySet):
+    if isinstance(columns, QuerySet | RawSQL):
         condition &= Q(board_column__in=columns)
     elif columns is not None:
         condition &= Q(board_column__in=[str(c) for c in columns])
@@ -365,13 +369,11 @@ def owner_count_rows(user, kinds: list[tuple[Any, Any]], *, owners: set[int] | N
     the counters cannot answer for one of them (`answers`). A counter at 0 gives a row of 0."""
     if not all(answers(model, planned=planned) for model, _columns in kinds):
         return None
-    condition = Q(pk__in=[])
-    for model, columns in kinds:
-        condition |= _condition(user, model, owners=owners, scope=None, columns=columns)
-    rows = Tally.objects.filter(condition)
+    conditions = [_condition(user, model, owners=owners, scope=None, columns=columns) for model, columns in kinds]
+    condition = functools.reduce(operator.or_, conditions)
     if planned is not None:
-        rows = rows.filter(planned=planned)
-    return rows.order_by().values_list("owner").annotate(n=Sum("count")).values_list("owner", "n")
+        condition &= Q(planned=planned)
+    return Tally.objects.filter(condition).order_by().values_list("owner").annotate(n=Sum("count"))
 
 
 # --- Checking and rebuilding (manage.py recount_tallies) ---
