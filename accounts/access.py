@@ -31,15 +31,41 @@ from django.utils.translation import gettext as _
 from .models import Action, Department, Level, Permission, User, full_name
 
 
+def _read(user: User) -> tuple[list[tuple[int, str, str, str, int]], list[tuple[int, int | None, str]]]:
+    """(role, entity, action, scope, level) of the user's roles' permissions, and (pk, parent's
+    pk, name) of every department by name (`departments`), in one query: a department's rules
+    need both, on every page, and a company's departments are tens of rows."""
+    qn = connections[Permission.objects.db].ops.quote_name
+    roles = User.roles.through._meta
+    # The names are the models' own, never user input.
+    sql = (f"SELECT 0, p.{qn('role_id')}, p.{qn('level')}, p.{qn('entity')}, p.{qn('action')}, p.{qn('scope')} "
+           f"FROM {qn(Permission._meta.db_table)} p JOIN {qn(roles.db_table)} r "
+           f"ON r.{qn(roles.get_field('role').column)} = p.{qn('role_id')} "
+           f"WHERE r.{qn(roles.get_field('user').column)} = %s "
+           f"UNION ALL SELECT 1, d.{qn('id')}, d.{qn('parent_id')}, d.{qn('name')}, NULL, NULL "
+           f"FROM {qn(Department._meta.db_table)} d ORDER BY 1, 4, 2")
+    permissions, departments = [], []
+    with connections[Permission.objects.db].cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        for kind, pk, number, text, action, scope in cursor.fetchall():
+            if kind == 0:
+                permissions.append((pk, text, action, scope, number))
+            else:
+                departments.append((pk, number, text))
+    return permissions, departments
+
+
 def _matrix(user: User) -> dict[tuple[str, str, str], Level]:
     """(entity, action, scope) → level, the highest over the user's roles. A role's level for a
     scope (e.g. one deal pipeline) is its row for that scope if it has one, else its row for the
-    whole entity. One query per user object and request."""
+    whole entity. One query per user object and request, which reads the departments too."""
     cache = getattr(user, "_access_levels", None)
     if cache is None:
+        permissions, departments = _read(user)
+        if not hasattr(user, "_departments"):
+            user._departments = departments
         per_role: dict[int, dict[tuple[str, str, str], int]] = {}
-        for role, entity, action, scope, lvl in Permission.objects.filter(role__users=user).values_list(
-                "role_id", "entity", "action", "scope", "level"):
+        for role, entity, action, scope, lvl in permissions:
             per_role.setdefault(role, {})[(entity, action, scope)] = lvl
         cache = {}
         for rows in per_role.values():
@@ -88,7 +114,8 @@ def can_add(user: User, model: type[Model]) -> bool:
 
 def departments(user: User) -> list[tuple[int, int | None, str]]:
     """(pk, parent's pk, name) of every department, by name: read once per request (kept on the
-    user object) for the access rules and the owner filters (crm.lists.Owners) alike."""
+    user object) for the access rules and the owner filters (crm.lists.Owners) alike — with the
+    user's levels (`_matrix`) when they were read first."""
     cache = getattr(user, "_departments", None)
     if cache is None:
         cache = user._departments = list(Department.objects.order_by("name", "pk").values_list("pk", "parent_id", "name"))

@@ -23,7 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import access
-from accounts.models import Action, Department, Level
+from accounts.models import Action, Level
 from crm.models import TimelineEntry
 
 from .models import LIVE, Attachment, File, FileVersion, Folder, PublicLink, Share, Storage, Usage
@@ -42,7 +42,7 @@ def department_chain(user) -> set[int]:
         return set()
     cache = getattr(user, "_disk_departments", None)
     if cache is None:
-        parents = dict(Department.objects.values_list("pk", "parent_id"))
+        parents = {pk: parent for pk, parent, _name in access.departments(user)}  # read with his levels
         cache, node = set(), user.department_id
         while node is not None and node not in cache:
             cache.add(node)
