@@ -754,34 +754,33 @@ def managers(user, params: ReportParams) -> list[ManagerRow]:
 
 def _touch_counts(user, people: set[int] | None, period: Period) -> list[tuple[int, int, int, int]]:
     """(responsible, his touches due in the period, done in it, due in it and overdue now) of the
-    touches (tasks bound to a record) `user` may see of `people`. One query: the tasks app's rows
-    of the period, counted by a GROUP BY written around their compiled SQL — the ORM's three
-    filtered counts cost more to build than the query takes to run (1 ms at a million leads)."""
+    touches (tasks bound to a record) `user` may see of `people`. One query: the tasks app's rows,
+    narrowed to the period and counted by SQL written around their compiled query — the ORM's
+    conditions and three filtered counts cost more to build than the query takes to run (2 ms of
+    the managers' report at a million leads). The database reads the period's rows by the tasks'
+    indexes all the same: the subquery is folded into the query around it."""
     from tasks_app import selectors as tasks
     from tasks_app.models import ACTIVE
     from tasks_app.models import Status as TaskStatus
 
-    start, end = period.bounds()
-    due = Q(deadline__gte=start, deadline__lt=end)
-    completed = Q(status=TaskStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
-    rows = tasks.touches_of(user, people).filter(due | completed).order_by().values(
-        "responsible", "status", "deadline", "completed_at")
+    rows = tasks.touches_of(user, people).order_by().values("responsible", "status", "deadline", "completed_at")
     if (compiled := _compiled(rows)) is None:
         return []
     sql, sql_params = compiled
     qn, at = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     responsible, status, deadline, completed_at = (f"t.{qn(c)}" for c in ("responsible", "status", "deadline",
                                                                           "completed_at"))
-    due_sql = f"{deadline} >= %s AND {deadline} < %s"
-    active = ", ".join(["%s"] * len(ACTIVE))
-    counts = (f"SUM(CASE WHEN {due_sql} THEN 1 ELSE 0 END), "
-              f"SUM(CASE WHEN {status} = %s AND {completed_at} >= %s AND {completed_at} < %s THEN 1 ELSE 0 END), "
-              f"SUM(CASE WHEN {due_sql} AND {deadline} < %s AND {status} IN ({active}) THEN 1 ELSE 0 END)")
-    counted = (at(start), at(end), TaskStatus.COMPLETED, at(start), at(end), at(start), at(end),
-               at(timezone.now()), *ACTIVE)
+    start, end = (at(moment) for moment in period.bounds())
+    due, due_params = f"{deadline} >= %s AND {deadline} < %s", [start, end]
+    done, done_params = f"{status} = %s AND {completed_at} >= %s AND {completed_at} < %s", [TaskStatus.COMPLETED,
+                                                                                          start, end]
+    overdue = f"{due} AND {deadline} < %s AND {status} IN ({', '.join(['%s'] * len(ACTIVE))})"
+    overdue_params = [*due_params, at(timezone.now()), *ACTIVE]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {responsible}, {counts} FROM ({sql}) t GROUP BY {responsible}",
-                       (*counted, *sql_params))
+        cursor.execute(f"SELECT {responsible}, SUM(CASE WHEN {due} THEN 1 ELSE 0 END), "
+                       f"SUM(CASE WHEN {done} THEN 1 ELSE 0 END), SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) "
+                       f"FROM ({sql}) t WHERE ({due}) OR ({done}) GROUP BY {responsible}",
+                       [*due_params, *done_params, *overdue_params, *sql_params, *due_params, *done_params])
         return cursor.fetchall()
 
 
