@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_common as common
+import bench_day
 import bench_leads
 from bench_common import DB_TITLES, Page, expect, n_
 
@@ -106,10 +107,13 @@ def render_size(r: dict) -> str:
         fill = f"a kept database (`--reuse`); this run: migrate, recount and ANALYZE {f['reused']:.1f} s"
     if f.get("rebuild"):
         fill += f"; `rebuild_analytics` {f['rebuild']:.0f} s"
+    if f.get("touches"):
+        fill += f"; tasks and touches (scripts/bench_day.py's) and their counts {f['touches']:.0f} s"
     lines = common.section_head(
         r, f"{n_(r['leads'])} leads",
         data=f"{n_(r['leads'])} leads, {n_(r['deals'])} deals; {n_(r['lead_stays'])} lead stays, "
-             f"{n_(r['deal_stays'])} deal stays, {n_(r['handovers'])} handovers.",
+             f"{n_(r['deal_stays'])} deal stays, {n_(r['handovers'])} handovers"
+             + (f"; {n_(r['tasks'])} tasks and touches, {n_(r['bindings'])} bindings to leads." if "tasks" in r else "."),
         fill=fill + ".",
     )
     lines.insert(lines.index(f"- **Date:** {r['date']}") + 1, f"- **Code:** {r['code']}")
@@ -149,16 +153,20 @@ def worker(args: argparse.Namespace) -> None:
     else:
         data["fill"]["reused"] = migrate_time
     data["fill"]["rebuild"] = rebuild_if_empty()
+    from accounts import demo
+
+    users = demo.seed()
+    data["fill"]["touches"] = touches_if_none(args, users)
     if args.fill_only:
         return
 
-    from accounts import demo
     from analytics.models import Handover, Stay
     from deals.models import Deal
     from leads.models import Lead
+    from tasks_app.models import Binding, Task
 
-    users = demo.seed()
     result = {**common.base_result(args), "leads": Lead.objects.count(), "deals": Deal.objects.count(),
+              "tasks": Task.objects.count(), "bindings": Binding.objects.count(),
               "lead_stays": Stay.objects.filter(model="leads.lead").count(),
               "deal_stays": Stay.objects.filter(model="deals.deal").count(),
               "handovers": Handover.objects.count(), "fill": data["fill"], "code": common.git_state()}
@@ -187,6 +195,29 @@ def rebuild_if_empty() -> float:
     print("No stays yet: manage.py rebuild_analytics…", flush=True)
     t0 = time.perf_counter()
     call_command("rebuild_analytics", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - t0
+
+
+def touches_if_none(args, users) -> float:
+    """Two tasks and touches per lead, as scripts/bench_day.py makes them (planned, overdue and done
+    ones around the leads' dates), when the database has none: the managers' report counts them.
+    bulk_create, not the services: their counts per day are rebuilt after (tasks_app.touch_counts).
+    Returns its time."""
+    from django.db import connection
+
+    from leads.models import Lead
+    from tasks_app import touch_counts
+    from tasks_app.models import Task
+
+    if Task.objects.exists():
+        return 0.0
+    t0 = time.perf_counter()
+    fill_args = argparse.Namespace(**{**vars(args), "tasks": 2 * Lead.objects.count()})
+    print(f"No tasks yet: {fill_args.tasks} tasks and touches…", flush=True)
+    bench_day.TaskFiller(fill_args, argparse.Namespace(users=users)).run()
+    touch_counts.rebuild()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return time.perf_counter() - t0

@@ -229,3 +229,37 @@ class AutomationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TouchDay(models.Model):
+    """The touches (tasks bound to a record) of a responsible per day in the site's time zone:
+    due that day, of them still active, and completed that day — what the managers' report
+    sums for a period instead of reading the touches (tasks_app.touch_counts keeps them)."""
+
+    responsible = models.BigIntegerField()
+    day = models.DateField()
+    planned = models.IntegerField(default=0)
+    open = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["responsible", "day"], name="touchday_once")]
+        indexes = [models.Index(fields=["day"], name="touchday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.responsible} {self.day}: {self.planned}/{self.open}/{self.done}"
+
+
+class TouchMark(models.Model):
+    """What one touch adds to TouchDay (its responsible, due day, completion day, whether it is
+    active), kept so that its next change takes exactly that back. The task's id without a
+    foreign key: a deleted task's mark outlives it until its counts are taken back."""
+
+    task_id = models.BigIntegerField(primary_key=True)
+    responsible = models.BigIntegerField()
+    due_day = models.DateField(null=True)
+    done_day = models.DateField(null=True)
+    active = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.responsible} {self.due_day} {self.done_day}"

@@ -241,8 +241,11 @@ def _after_change(task: Task, records: Iterable[models.Model] | None = None, *, 
     dates, and — when the deadline moved or the task became active again (`reschedule`) — the
     deadline reminders (after the commit; a stale one notices and does nothing). A start, a pause
     or a new binding keeps the deadline, so the reminders already queued still hold: queuing
-    another pair each time only grew the queue."""
+    another pair each time only grew the queue. And the touches' counts per day (touch_counts)."""
+    from . import touch_counts
+
     sync_touch_dates(bound_records(task) if records is None else records)
+    touch_counts.refresh([task.pk])
     if reschedule:
         from . import reminders
 
@@ -462,10 +465,13 @@ def task_delete(task: Task, *, by) -> None:
     record of who deleted what); the bound records get a line in their timelines."""
     from crm import deletion
 
+    from . import touch_counts
+
     locked = _lock(task)
-    records = bound_records(locked)
+    pk, records = locked.pk, bound_records(locked)
     deletion.delete_record(locked, by=by, related=records)
     sync_touch_dates(records)
+    touch_counts.refresh([pk])  # its mark outlived it: its counts are taken back
 
 
 # --- notifications ---

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm import deletion, hooks
 
-from . import selectors, services
+from . import selectors, services, touch_counts
 from .models import ACTIVE, Binding, Kind
 
 
@@ -47,5 +47,9 @@ def follow_touch_date(record: models.Model, day: date | None, by) -> None:
 @deletion.on_deleted
 def drop_bindings(content_type, pk: int) -> None:
     """A deleted lead or deal takes its bindings along (they are generic: nothing cascades); its
-    tasks stay, as in Bitrix24, bound to the records that are left."""
-    Binding.objects.filter(content_type=content_type, object_id=pk).delete()
+    tasks stay, as in Bitrix24, bound to the records that are left (a task bound to nothing more is
+    no touch: its counts are taken back)."""
+    bindings = Binding.objects.filter(content_type=content_type, object_id=pk)
+    tasks = list(bindings.values_list("task_id", flat=True))
+    bindings.delete()
+    touch_counts.refresh(tasks)
