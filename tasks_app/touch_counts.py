@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from crm import tallies
 
+from . import selectors
 from .models import ACTIVE, Binding, Status, Task, TouchDay, TouchMark
 
 Mark = tuple[int, date | None, date | None, bool]  # responsible, due day, done day, active
@@ -37,7 +37,7 @@ def _marks(rows: Iterable[tuple]) -> dict[int, Mark]:
 
 
 def _touches():
-    return Task._base_manager.filter(Exists(Binding.objects.filter(task_id=OuterRef("pk")))).values_list(
+    return Task._base_manager.filter(selectors.bound_condition(None)).values_list(
         "pk", "responsible_id", "deadline", "completed_at", "status")
 
 
@@ -53,14 +53,18 @@ def _shares(mark: Mark | None, sign: int) -> list[tuple[tuple, tuple]]:
     return shares
 
 
-def _add(shares: list[tuple[tuple, tuple]]) -> None:
-    summed: dict[tuple, list[int]] = {}
+def _summed(shares: Iterable[tuple[tuple, tuple]]) -> dict[tuple, tuple[int, int, int]]:
+    """{(responsible, day): (planned, open, done)} of the shares added up."""
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     for key, deltas in shares:
-        kept = summed.setdefault(key, [0, 0, 0])
         for i, delta in enumerate(deltas):
-            kept[i] += delta
+            counts[key][i] += delta
+    return {key: tuple(n) for key, n in counts.items()}
+
+
+def _add(shares: list[tuple[tuple, tuple]]) -> None:
     tallies.add(TouchDay, ["responsible", "day"], ["planned", "open", "done"],
-                [(key, tuple(deltas)) for key, deltas in summed.items() if any(deltas)])
+                [(key, deltas) for key, deltas in _summed(shares).items() if any(deltas)])
 
 
 def refresh(task_ids: Iterable[int]) -> None:
@@ -87,12 +91,7 @@ def refresh(task_ids: Iterable[int]) -> None:
 
 
 def _counted(marks: dict[int, Mark]) -> dict[tuple, tuple[int, int, int]]:
-    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for mark in marks.values():
-        for key, deltas in _shares(mark, 1):
-            for i, delta in enumerate(deltas):
-                counts[key][i] += delta
-    return {key: tuple(n) for key, n in counts.items()}
+    return _summed(share for mark in marks.values() for share in _shares(mark, 1))
 
 
 def differences() -> list[tuple[tuple, tuple | None, tuple | None]]:
@@ -105,7 +104,8 @@ def differences() -> list[tuple[tuple, tuple | None, tuple | None]]:
 
 @transaction.atomic
 def rebuild() -> None:
-    """Every mark and count anew from the tasks (the migration that brought them, recount_touches)."""
+    """Every mark and count anew from the tasks (recount_touches; the benchmark's fill, which writes
+    the tasks by bulk_create)."""
     marks = _marks(_touches().iterator(chunk_size=5000))
     TouchMark.objects.all().delete()
     TouchDay.objects.all().delete()
@@ -115,10 +115,14 @@ def rebuild() -> None:
                                   for key, n in _counted(marks).items()], batch_size=5000)
 
 
-def figures(responsibles: set[int] | None, start: date, end: date) -> list[tuple[int, int, int, int]]:
+def figures(user, responsibles: set[int] | None, start: date, end: date) -> list[tuple[int, int, int, int]] | None:
     """(responsible, touches due from `start` to `end`, done then, due then and overdue now) of the
     responsibles `responsibles` (None: everyone's) with any due or done: the kept days, and the
-    touches due today before now read from the tasks (the kept days have no hour). One query."""
+    touches due today before now read from the tasks (the kept days have no hour). One query.
+    None when `user` sees only some of their touches (a participant's, a narrower level on tasks):
+    counts per responsible cannot answer him, the touches are read then."""
+    if not selectors.opens_all_tasks_of(user, responsibles):
+        return None
     if responsibles == set():
         return []
     qn, ops = connection.ops.quote_name, connection.ops
