@@ -154,7 +154,7 @@ def bound_pairs(task: Task) -> list[tuple[str, int]]:
 def touches(user) -> QuerySet[Task]:
     """Bitrix24's «дела» (crm.activity.*): the tasks and touches bound to a CRM record that `user`
     may see."""
-    return visible(user).filter(Exists(Binding.objects.filter(task_id=OuterRef("pk"))))
+    return visible(user).filter(bound_condition(None))
 
 
 def opens_all_tasks_of(user, responsibles: set[int] | None) -> bool:
@@ -177,7 +177,7 @@ def touches_of(user, responsibles: set[int] | None) -> QuerySet[Task]:
         tasks = visible(user)
         if responsibles is not None:
             tasks = tasks.filter(responsible_id__in=sorted(responsibles))
-    return tasks.filter(Exists(Binding.objects.filter(task_id=OuterRef("pk"))))
+    return tasks.filter(bound_condition(None))
 
 
 def bound_condition(label: str | None, ids: list[int] | None = None) -> Q:

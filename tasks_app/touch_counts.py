@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from crm import tallies
@@ -36,9 +37,11 @@ def _marks(rows: Iterable[tuple]) -> dict[int, Mark]:
             for pk, responsible, deadline, completed_at, status in rows}
 
 
+COLUMNS = ("pk", "responsible_id", "deadline", "completed_at", "status")  # what a mark is made of (`_marks`)
+
+
 def _touches():
-    return Task._base_manager.filter(selectors.bound_condition(None)).values_list(
-        "pk", "responsible_id", "deadline", "completed_at", "status")
+    return Task._base_manager.filter(selectors.bound_condition(None)).values_list(*COLUMNS)
 
 
 def _shares(mark: Mark | None, sign: int) -> list[tuple[tuple, tuple]]:
@@ -70,12 +73,17 @@ def _add(shares: list[tuple[tuple, tuple]]) -> None:
 def refresh(task_ids: Iterable[int]) -> None:
     """Bring the counts of the tasks `task_ids` up to date with them (created, changed, bound,
     unbound, deleted: a task that is no touch, or no more, has no share). Two reads and the writes
-    of what changed; the tasks' rows are locked, as their services lock them."""
+    of what changed; the tasks' rows are locked in pk order, as their services lock them."""
     ids = sorted(set(task_ids))
     if not ids:
         return
     with transaction.atomic():
-        fresh = _marks(_touches().filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk"))
+        # Every task of `ids` is locked, a touch or not: one that has just stopped being a touch (its
+        # last record deleted) has its share taken back here, and must not be counted meanwhile.
+        rows = (Task._base_manager.filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk")
+                .annotate(touch=ExpressionWrapper(selectors.bound_condition(None), output_field=BooleanField()))
+                .values_list(*COLUMNS, "touch"))
+        fresh = _marks(row[:-1] for row in rows if row[-1])
         kept = {m.task_id: (m.responsible, m.due_day, m.done_day, m.active)
                 for m in TouchMark.objects.filter(task_id__in=ids)}
         changed = [pk for pk in ids if kept.get(pk) != fresh.get(pk)]
